@@ -1,0 +1,11 @@
+import type { Services } from '../api/context.js';
+
+/** What activities need: the same services the API has (database, Temporal client, secrets, config). */
+export type ActivityDeps = Services;
+
+/** All activities of every capability, bound to their dependencies. Features add their factory here. */
+export function createActivities(_deps: ActivityDeps) {
+  return {};
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,54 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv, Services } from './context.js';
+import { ApiError, errorBody, ERROR_STATUS, type ErrorCode } from './errors.js';
+import { authenticate } from './middleware/auth.js';
+import { idempotency } from './middleware/idempotency.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { requestContext } from './middleware/request-context.js';
+import { createRouter } from './router.js';
+import { registerRoutes } from './routes/index.js';
+
+const STATUS_CODE: Record<number, ErrorCode> = Object.fromEntries(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/** The whole HTTP API: `/v1/*` behind API keys, plus the agent, admission, health and docs surfaces. */
+export function createApp(services: Services): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.use('*', requestContext(services));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: services.config.VIGIL_MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          'payload_too_large',
+          `the request body is larger than ${services.config.VIGIL_MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  app.use('/v1/*', authenticate(), rateLimit(services.config.VIGIL_RATE_LIMIT_PER_MINUTE), idempotency());
+
+  app.onError((err, c) => {
+    const requestId = c.get('requestId') ?? 'unknown';
+    if (err instanceof ApiError) {
+      return c.json(errorBody(err.code, err.message, requestId, err.details), err.status, err.headers);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      const code = STATUS_CODE[err.status] ?? 'bad_request';
+      const message = /json/i.test(err.message) ? 'the request body is not valid JSON' : err.message || code;
+      return c.json(errorBody(code, message, requestId), ERROR_STATUS[code]);
+    }
+    (c.get('logger') ?? services.logger).error({ err, path: c.req.path }, 'unhandled error');
+    return c.json(errorBody('internal', 'something went wrong; quote the request id', requestId), 500);
+  });
+  app.notFound((c) =>
+    c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId') ?? 'unknown'), 404),
+  );
+
+  registerRoutes(app);
+  return app;
+}

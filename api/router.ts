@@ -1,0 +1,64 @@
+import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from './context.js';
+import { ApiError, ZErrorEnvelopeSchema } from './errors.js';
+import { requireRole } from './middleware/auth.js';
+import type { Role } from '../domain/roles.js';
+
+/** Every router shares one validation hook: a schema failure is a 400 with the issues in `details`. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError(
+          'bad_request',
+          'the request does not match the schema',
+          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        );
+      }
+    },
+  });
+}
+
+const errorResponses = {
+  400: { description: 'Malformed request', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  401: { description: 'Missing or invalid API key', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  403: { description: 'Role too low', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  404: { description: 'Not found', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  409: { description: 'Conflict', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  422: { description: 'Business rule violated', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  429: { description: 'Rate limited', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+} as const;
+
+type VigilRouteConfig = RouteConfig & {
+  /** Least role that may call the route; GET defaults to viewer, anything else to operator. */
+  role?: Role;
+  /** Routes that authenticate differently (agents, clusters, public links) set this to 'none'. */
+  auth?: 'apiKey' | 'none';
+};
+
+/** `createRoute` plus the role check, the bearer security scheme and the shared error responses. */
+export function defineRoute<R extends VigilRouteConfig>(config: R) {
+  const { role, auth = 'apiKey', ...rest } = config;
+  const needed: Role = role ?? (rest.method === 'get' ? 'viewer' : 'operator');
+  const extra: MiddlewareHandler<AppEnv>[] = auth === 'apiKey' ? [requireRole(needed)] : [];
+  const own = rest.middleware === undefined ? [] : Array.isArray(rest.middleware) ? rest.middleware : [rest.middleware];
+  return createRoute({
+    ...rest,
+    middleware: [...extra, ...own] as MiddlewareHandler[],
+    security: auth === 'apiKey' ? [{ bearer: [] }] : [],
+    responses: { ...errorResponses, ...rest.responses },
+  } as unknown as Omit<R, 'role' | 'auth'>);
+}
+
+export const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const ZIdParamSchema = z.object({ id: z.uuid({ message: 'must be a UUID' }) });

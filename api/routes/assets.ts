@@ -1,0 +1,185 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq, gt } from 'drizzle-orm';
+import { getAsset, listAssets, upsertAssets, type AssetRow } from '../../activities/inventory/assets.js';
+import { recordAudit } from '../../db/audit.js';
+import { assetGroups } from '../../db/schema/inventory.js';
+import { OS_FAMILIES } from '../../domain/findings.js';
+import { MAX_ASSETS_PER_UPSERT, ZAssetInputSchema } from '../../domain/inventory.js';
+import { auditActor } from '../audit-context.js';
+import type { AppEnv } from '../context.js';
+import { conflict, notFound } from '../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+export const ZAssetSchema = z
+  .object({
+    id: z.uuid(),
+    instanceId: z.string(),
+    name: z.string(),
+    hostname: z.string(),
+    ips: z.array(z.string()),
+    osFamily: z.enum(OS_FAMILIES),
+    osVersion: z.string(),
+    groups: z.array(z.object({ id: z.uuid(), name: z.string() })),
+    tags: z.array(z.string()),
+    agentStatus: z.enum(['online', 'offline', 'none']),
+    lastSeenAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('Asset');
+
+export function toAssetDto(a: AssetRow): z.infer<typeof ZAssetSchema> {
+  return {
+    id: a.id,
+    instanceId: a.instanceId,
+    name: a.name,
+    hostname: a.hostname,
+    ips: a.ips,
+    osFamily: a.osFamily,
+    osVersion: a.osVersion,
+    groups: a.groups,
+    tags: a.tags,
+    agentStatus: a.agentStatus,
+    lastSeenAt: a.lastSeenAt?.toISOString() ?? null,
+    createdAt: a.createdAt.toISOString(),
+    updatedAt: a.updatedAt.toISOString(),
+  };
+}
+
+const ZUpsertBodySchema = z.strictObject({
+  assets: z.array(ZAssetInputSchema).min(1).max(MAX_ASSETS_PER_UPSERT),
+});
+
+const upsertRoute = defineRoute({
+  method: 'post',
+  path: '/v1/assets',
+  tags: ['inventory'],
+  summary: `Bulk upsert up to ${MAX_ASSETS_PER_UPSERT} assets (idempotent by instanceId, default hostname)`,
+  request: { body: jsonBody(ZUpsertBodySchema) },
+  responses: {
+    200: json(z.object({ created: z.number().int(), updated: z.number().int(), ids: z.array(z.uuid()) })),
+  },
+});
+
+const ZAssetQuerySchema = ZPageQuerySchema.extend({
+  search: z.string().max(200).optional().openapi({ description: 'Fuzzy match on name, hostname or IP' }),
+  groupId: z.uuid().optional(),
+  os: z.enum(OS_FAMILIES).optional(),
+  agentStatus: z.enum(['online', 'offline', 'none']).optional(),
+});
+
+const listRoute = defineRoute({
+  method: 'get',
+  path: '/v1/assets',
+  tags: ['inventory'],
+  summary: 'List assets with fuzzy search, filters and cursor pagination',
+  request: { query: ZAssetQuerySchema },
+  responses: { 200: json(pageOf(ZAssetSchema)) },
+});
+
+const getRoute = defineRoute({
+  method: 'get',
+  path: '/v1/assets/{id}',
+  tags: ['inventory'],
+  summary: 'One asset',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZAssetSchema) },
+});
+
+const ZGroupSchema = z
+  .object({ id: z.uuid(), name: z.string(), description: z.string(), createdAt: z.iso.datetime() })
+  .openapi('AssetGroup');
+
+const createGroupRoute = defineRoute({
+  method: 'post',
+  path: '/v1/asset-groups',
+  tags: ['inventory'],
+  summary: 'Create an asset group',
+  request: {
+    body: jsonBody(
+      z.strictObject({ name: z.string().trim().min(1).max(100), description: z.string().max(1000).default('') }),
+    ),
+  },
+  responses: { 201: json(ZGroupSchema, 'Created') },
+});
+
+const listGroupsRoute = defineRoute({
+  method: 'get',
+  path: '/v1/asset-groups',
+  tags: ['inventory'],
+  summary: 'List asset groups',
+  request: { query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZGroupSchema)) },
+});
+
+export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(upsertRoute, async (c) => {
+    const { db } = c.get('services');
+    const actor = auditActor(c);
+    const body = c.req.valid('json');
+    const result = await upsertAssets(db, actor.accountId, body.assets);
+    await recordAudit(db, {
+      ...actor,
+      action: 'assets.upsert',
+      targetType: 'asset',
+      after: { created: result.created, updated: result.updated, count: body.assets.length },
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { db } = c.get('services');
+    const q = c.req.valid('query');
+    const rows = await listAssets(
+      db,
+      { accountId: c.get('caller').accountId, search: q.search, groupId: q.groupId, os: q.os, agentStatus: q.agentStatus },
+      { limit: q.limit, after: decodeCursor(q.cursor) },
+    );
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toAssetDto), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { db } = c.get('services');
+    const asset = await getAsset(db, c.get('caller').accountId, c.req.valid('param').id);
+    if (!asset) throw notFound('asset');
+    return c.json(toAssetDto(asset), 200);
+  });
+
+  app.openapi(createGroupRoute, async (c) => {
+    const { db } = c.get('services');
+    const actor = auditActor(c);
+    const body = c.req.valid('json');
+    const group = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(assetGroups)
+        .values({ accountId: actor.accountId, name: body.name, description: body.description })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw conflict(`an asset group named "${body.name}" exists`);
+      await recordAudit(tx, { ...actor, action: 'asset_group.create', targetType: 'asset_group', targetId: row.id, after: row });
+      return row;
+    });
+    return c.json({ ...group, createdAt: group.createdAt.toISOString() }, 201);
+  });
+
+  app.openapi(listGroupsRoute, async (c) => {
+    const { db } = c.get('services');
+    const q = c.req.valid('query');
+    const after = decodeCursor(q.cursor);
+    const rows = await db
+      .select()
+      .from(assetGroups)
+      .where(
+        and(eq(assetGroups.accountId, c.get('caller').accountId), after ? gt(assetGroups.id, after) : undefined),
+      )
+      .orderBy(assetGroups.id)
+      .limit(q.limit + 1);
+    const p = page(rows, q.limit);
+    return c.json(
+      { items: p.items.map((g) => ({ ...g, createdAt: g.createdAt.toISOString() })), nextCursor: p.nextCursor },
+      200,
+    );
+  });
+}

@@ -1,0 +1,303 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq, gt, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import {
+  ingestAlerts,
+  ingestAttacks,
+  ingestBaselineRisks,
+  ingestVulnerabilities,
+  unknownAssetIds,
+  type IngestResult,
+} from '../../activities/inventory/findings.js';
+import { recordAudit } from '../../db/audit.js';
+import type { Database } from '../../db/client.js';
+import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
+import { ALERT_STATUSES, SEVERITIES, VULNERABILITY_STATUSES, VULNERABILITY_TYPES } from '../../domain/findings.js';
+import {
+  MAX_FINDINGS_PER_INGEST,
+  ZAlertInputSchema,
+  ZAttackInputSchema,
+  ZBaselineRiskInputSchema,
+  ZVulnerabilityInputSchema,
+} from '../../domain/findings-input.js';
+import { auditActor } from '../audit-context.js';
+import type { AppEnv } from '../context.js';
+import { notFound, unprocessable } from '../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+const ZIngestResultSchema = z.object({ created: z.number().int(), updated: z.number().int() });
+
+/** Dates become ISO strings on the way out; everything else is already the API's shape. */
+function toDto<T extends Record<string, unknown>>(row: T): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : v;
+  delete out.accountId;
+  return out;
+}
+
+interface FindingResource<TInput extends { assetId?: string | undefined }, TQuery extends z.ZodObject> {
+  path: string;
+  noun: string;
+  inputSchema: z.ZodType<TInput>;
+  outputSchema: z.ZodObject;
+  querySchema: TQuery;
+  table: PgTable & { id: PgColumn; accountId: PgColumn };
+  ingest: (db: Database, accountId: string, items: TInput[]) => Promise<IngestResult>;
+  where: (q: z.infer<TQuery>) => (SQL | undefined)[];
+  statusPatch?: { values: readonly [string, ...string[]]; extra?: (status: string) => Record<string, unknown> };
+}
+
+function registerFindingResource<TInput extends { assetId?: string | undefined }, TQuery extends z.ZodObject>(
+  app: OpenAPIHono<AppEnv>,
+  r: FindingResource<TInput, TQuery>,
+): void {
+  const tag = 'findings';
+  app.openapi(
+    defineRoute({
+      method: 'post',
+      path: r.path,
+      tags: [tag],
+      summary: `Ingest up to ${MAX_FINDINGS_PER_INGEST} ${r.noun} (idempotent by natural key)`,
+      request: {
+        body: jsonBody(z.strictObject({ items: z.array(r.inputSchema).min(1).max(MAX_FINDINGS_PER_INGEST) })),
+      },
+      responses: { 200: json(ZIngestResultSchema) },
+    }),
+    async (c) => {
+      const { db } = c.get('services');
+      const actor = auditActor(c);
+      const items = (c.req.valid('json') as { items: TInput[] }).items;
+      const unknown = await unknownAssetIds(
+        db,
+        actor.accountId,
+        items.map((i) => i.assetId),
+      );
+      if (unknown.length > 0) {
+        throw unprocessable(`${unknown.length} asset id(s) are not assets of this account`, { assetIds: unknown });
+      }
+      const result = await r.ingest(db, actor.accountId, items);
+      await recordAudit(db, { ...actor, action: `${r.noun}.ingest`, targetType: r.noun, after: { ...result, count: items.length } });
+      return c.json(result, 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute({
+      method: 'get',
+      path: r.path,
+      tags: [tag],
+      summary: `List ${r.noun}`,
+      request: { query: r.querySchema },
+      responses: { 200: json(pageOf(r.outputSchema)) },
+    }),
+    async (c) => {
+      const { db } = c.get('services');
+      const q = c.req.valid('query' as never) as z.infer<TQuery> & { limit: number; cursor?: string };
+      const after = decodeCursor(q.cursor);
+      const rows = (await db
+        .select()
+        .from(r.table)
+        .where(and(eq(r.table.accountId, c.get('caller').accountId), after ? gt(r.table.id, after) : undefined, ...r.where(q)))
+        .orderBy(r.table.id)
+        .limit(q.limit + 1)) as { id: string }[];
+      const p = page(rows, q.limit);
+      return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
+    },
+  );
+
+  const patch = r.statusPatch;
+  if (patch) {
+    app.openapi(
+      defineRoute({
+        method: 'patch',
+        path: `${r.path}/{id}`,
+        tags: [tag],
+        summary: `Change the status of one of the ${r.noun}`,
+        request: { params: ZIdParamSchema, body: jsonBody(z.strictObject({ status: z.enum(patch.values) })) },
+        responses: { 200: json(r.outputSchema) },
+      }),
+      async (c) => {
+        const { db } = c.get('services');
+        const actor = auditActor(c);
+        const { id } = c.req.valid('param');
+        const { status } = c.req.valid('json') as { status: string };
+        const where = and(eq(r.table.accountId, actor.accountId), eq(r.table.id, id));
+        const updated = await db.transaction(async (tx) => {
+          const [before] = (await tx.select().from(r.table).where(where)) as Record<string, unknown>[];
+          if (!before) throw notFound(r.noun.replace(/s$/, ''));
+          const [after] = (await tx
+            .update(r.table)
+            .set({ status, ...(patch.extra?.(status) ?? {}) })
+            .where(where)
+            .returning()) as Record<string, unknown>[];
+          await recordAudit(tx, {
+            ...actor,
+            action: `${r.noun}.status`,
+            targetType: r.noun,
+            targetId: id,
+            before: { status: before.status },
+            after: { status },
+          });
+          return after ?? before;
+        });
+        return c.json(toDto(updated), 200);
+      },
+    );
+  }
+}
+
+const date = z.iso.datetime();
+const nullableDate = date.nullable();
+
+export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
+  registerFindingResource(app, {
+    path: '/v1/vulnerabilities',
+    noun: 'vulnerabilities',
+    inputSchema: ZVulnerabilityInputSchema,
+    table: vulnerabilities,
+    ingest: ingestVulnerabilities,
+    outputSchema: z
+      .object({
+        id: z.uuid(),
+        assetId: z.uuid(),
+        type: z.enum(VULNERABILITY_TYPES),
+        name: z.string(),
+        title: z.string(),
+        cveIds: z.array(z.string()),
+        severity: z.enum(SEVERITIES),
+        fixable: z.boolean(),
+        packageName: z.string().nullable(),
+        installedVersion: z.string().nullable(),
+        fixedVersion: z.string().nullable(),
+        kbId: z.string().nullable(),
+        cmsComponent: z.string().nullable(),
+        status: z.enum(VULNERABILITY_STATUSES),
+        firstSeenAt: date,
+        lastSeenAt: date,
+        latestScanAt: date,
+        fixedAt: nullableDate,
+        createdAt: date,
+        updatedAt: date,
+      })
+      .openapi('Vulnerability'),
+    querySchema: ZPageQuerySchema.extend({
+      assetId: z.uuid().optional(),
+      type: z.enum(VULNERABILITY_TYPES).optional(),
+      status: z.enum(VULNERABILITY_STATUSES).optional(),
+      severity: z.enum(SEVERITIES).optional(),
+      fixable: z.enum(['true', 'false']).optional(),
+    }),
+    where: (q) => [
+      q.assetId ? eq(vulnerabilities.assetId, q.assetId) : undefined,
+      q.type ? eq(vulnerabilities.type, q.type) : undefined,
+      q.status ? eq(vulnerabilities.status, q.status) : undefined,
+      q.severity ? eq(vulnerabilities.severity, q.severity) : undefined,
+      q.fixable ? eq(vulnerabilities.fixable, q.fixable === 'true') : undefined,
+    ],
+    statusPatch: {
+      values: ['open', 'ignored'],
+    },
+  });
+
+  registerFindingResource(app, {
+    path: '/v1/alerts',
+    noun: 'alerts',
+    inputSchema: ZAlertInputSchema,
+    table: alerts,
+    ingest: ingestAlerts,
+    outputSchema: z
+      .object({
+        id: z.uuid(),
+        assetId: z.uuid().nullable(),
+        externalId: z.string(),
+        name: z.string(),
+        type: z.string(),
+        severity: z.enum(SEVERITIES),
+        status: z.enum(ALERT_STATUSES),
+        occurredAt: date,
+        handledAt: nullableDate,
+        createdAt: date,
+        updatedAt: date,
+      })
+      .openapi('Alert'),
+    querySchema: ZPageQuerySchema.extend({
+      assetId: z.uuid().optional(),
+      status: z.enum(ALERT_STATUSES).optional(),
+      severity: z.enum(SEVERITIES).optional(),
+    }),
+    where: (q) => [
+      q.assetId ? eq(alerts.assetId, q.assetId) : undefined,
+      q.status ? eq(alerts.status, q.status) : undefined,
+      q.severity ? eq(alerts.severity, q.severity) : undefined,
+    ],
+    statusPatch: {
+      values: ALERT_STATUSES,
+      extra: (s) => ({ handledAt: s === 'unhandled' ? null : new Date() }),
+    },
+  });
+
+  registerFindingResource(app, {
+    path: '/v1/baseline-risks',
+    noun: 'baseline-risks',
+    inputSchema: ZBaselineRiskInputSchema,
+    table: baselineRisks,
+    ingest: ingestBaselineRisks,
+    outputSchema: z
+      .object({
+        id: z.uuid(),
+        assetId: z.uuid(),
+        checkName: z.string(),
+        category: z.string(),
+        severity: z.enum(SEVERITIES),
+        status: z.enum(ALERT_STATUSES),
+        firstSeenAt: date,
+        lastSeenAt: date,
+        createdAt: date,
+        updatedAt: date,
+      })
+      .openapi('BaselineRisk'),
+    querySchema: ZPageQuerySchema.extend({
+      assetId: z.uuid().optional(),
+      status: z.enum(ALERT_STATUSES).optional(),
+      severity: z.enum(SEVERITIES).optional(),
+    }),
+    where: (q) => [
+      q.assetId ? eq(baselineRisks.assetId, q.assetId) : undefined,
+      q.status ? eq(baselineRisks.status, q.status) : undefined,
+      q.severity ? eq(baselineRisks.severity, q.severity) : undefined,
+    ],
+    statusPatch: { values: ALERT_STATUSES },
+  });
+
+  registerFindingResource(app, {
+    path: '/v1/attacks',
+    noun: 'attacks',
+    inputSchema: ZAttackInputSchema,
+    table: attackEvents,
+    ingest: ingestAttacks,
+    outputSchema: z
+      .object({
+        id: z.uuid(),
+        assetId: z.uuid().nullable(),
+        externalId: z.string(),
+        attackType: z.string(),
+        sourceIp: z.string().nullable(),
+        severity: z.enum(SEVERITIES),
+        blocked: z.boolean(),
+        occurredAt: date,
+        createdAt: date,
+      })
+      .openapi('AttackEvent'),
+    querySchema: ZPageQuerySchema.extend({
+      assetId: z.uuid().optional(),
+      severity: z.enum(SEVERITIES).optional(),
+      attackType: z.string().max(100).optional(),
+    }),
+    where: (q) => [
+      q.assetId ? eq(attackEvents.assetId, q.assetId) : undefined,
+      q.severity ? eq(attackEvents.severity, q.severity) : undefined,
+      q.attackType ? eq(attackEvents.attackType, q.attackType) : undefined,
+    ],
+  });
+}

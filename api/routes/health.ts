@@ -1,0 +1,60 @@
+import { sql } from 'drizzle-orm';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { defineRoute, json } from '../router.js';
+
+const ZHealthSchema = z.object({ status: z.literal('ok') });
+const ZReadySchema = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.object({ database: z.string(), temporal: z.string() }),
+});
+
+const healthz = defineRoute({
+  method: 'get',
+  path: '/healthz',
+  auth: 'none',
+  tags: ['health'],
+  summary: 'The process is up',
+  responses: { 200: json(ZHealthSchema) },
+});
+
+const readyz = defineRoute({
+  method: 'get',
+  path: '/readyz',
+  auth: 'none',
+  tags: ['health'],
+  summary: 'The database and Temporal are reachable',
+  responses: { 200: json(ZReadySchema), 503: json(ZReadySchema, 'A dependency is down') },
+});
+
+async function probe(fn: () => Promise<unknown>, timeoutMs = 3000): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(readyz, async (c) => {
+    const { db, temporal, config } = c.get('services');
+    const [database, temporalCheck] = await Promise.all([
+      probe(() => db.execute(sql`select 1`)),
+      probe(() => temporal.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE })),
+    ]);
+    const ok = database === 'ok' && temporalCheck === 'ok';
+    const body = { status: ok ? ('ready' as const) : ('unavailable' as const), checks: { database, temporal: temporalCheck } };
+    return ok ? c.json(body, 200) : c.json(body, 503);
+  });
+}

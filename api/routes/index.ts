@@ -1,0 +1,16 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { registerAccountRoutes } from './account.js';
+import { registerAssetRoutes } from './assets.js';
+import { registerDocsRoutes } from './docs.js';
+import { registerFindingRoutes } from './findings.js';
+import { registerHealthRoutes } from './health.js';
+
+/** Every resource module registers itself here; features add one line each. */
+export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
+  registerHealthRoutes(app);
+  registerAccountRoutes(app);
+  registerAssetRoutes(app);
+  registerFindingRoutes(app);
+  registerDocsRoutes(app);
+}

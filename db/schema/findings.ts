@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import { boolean, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
+import { assets } from './inventory.js';
+import {
+  ALERT_STATUSES,
+  SEVERITIES,
+  VULNERABILITY_STATUSES,
+  VULNERABILITY_TYPES,
+} from '../../domain/findings.js';
+
+export const vulnerabilities = pgTable(
+  'vulnerabilities',
+  {
+    id: idColumn(),
+    accountId: accountIdColumn(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    type: text('type', { enum: VULNERABILITY_TYPES }).notNull(),
+    /** Scanner's identifier of the vulnerability (e.g. `USN-6859-1`, `KB5034441`); unique per asset and type. */
+    name: text('name').notNull(),
+    title: text('title').notNull(),
+    cveIds: text('cve_ids').array().notNull().default(sql`'{}'::text[]`),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    fixable: boolean('fixable').notNull().default(false),
+    packageName: text('package_name'),
+    installedVersion: text('installed_version'),
+    fixedVersion: text('fixed_version'),
+    kbId: text('kb_id'),
+    cmsComponent: text('cms_component'),
+    status: text('status', { enum: VULNERABILITY_STATUSES }).notNull().default('open'),
+    firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+    latestScanAt: tstz('latest_scan_at').notNull().defaultNow(),
+    fixedAt: tstz('fixed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('vulnerabilities_natural_uq').on(t.accountId, t.assetId, t.type, t.name),
+    index('vulnerabilities_account_idx').on(t.accountId, t.id),
+    index('vulnerabilities_account_status_idx').on(t.accountId, t.status, t.severity),
+  ],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: idColumn(),
+    accountId: accountIdColumn(),
+    assetId: uuid('asset_id').references(() => assets.id, { onDelete: 'set null' }),
+    externalId: text('external_id').notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull().default('generic'),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    status: text('status', { enum: ALERT_STATUSES }).notNull().default('unhandled'),
+    occurredAt: tstz('occurred_at').notNull(),
+    handledAt: tstz('handled_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('alerts_external_uq').on(t.accountId, t.externalId),
+    index('alerts_account_idx').on(t.accountId, t.id),
+    index('alerts_account_status_idx').on(t.accountId, t.status, t.severity),
+  ],
+);
+
+export const baselineRisks = pgTable(
+  'baseline_risks',
+  {
+    id: idColumn(),
+    accountId: accountIdColumn(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    checkName: text('check_name').notNull(),
+    category: text('category').notNull().default('general'),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    status: text('status', { enum: ALERT_STATUSES }).notNull().default('unhandled'),
+    firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('baseline_risks_natural_uq').on(t.accountId, t.assetId, t.checkName),
+    index('baseline_risks_account_idx').on(t.accountId, t.id),
+  ],
+);
+
+export const attackEvents = pgTable(
+  'attack_events',
+  {
+    id: idColumn(),
+    accountId: accountIdColumn(),
+    assetId: uuid('asset_id').references(() => assets.id, { onDelete: 'set null' }),
+    externalId: text('external_id').notNull(),
+    attackType: text('attack_type').notNull(),
+    sourceIp: text('source_ip'),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    blocked: boolean('blocked').notNull().default(false),
+    occurredAt: tstz('occurred_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('attack_events_external_uq').on(t.accountId, t.externalId),
+    index('attack_events_account_idx').on(t.accountId, t.id),
+  ],
+);

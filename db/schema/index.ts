@@ -1,0 +1,7 @@
+// One file per aggregate; each feature adds its own line here.
+export * from './accounts.js';
+export * from './audit.js';
+export * from './idempotency.js';
+export * from './inventory.js';
+export * from './findings.js';
+export * from './key-check.js';

@@ -1,0 +1,16 @@
+import type { Services } from '../api/context.js';
+import type { Config } from './config.js';
+
+export interface StartHookContext {
+  services: Services;
+  config: Config;
+  /** Command-line arguments of `npm start -- …` (e.g. `--demo`). */
+  args: string[];
+  say: (line: string) => void;
+}
+
+/** Runs once the system is up; may return its own stop function. */
+export type StartHook = (ctx: StartHookContext) => Promise<(() => Promise<void>) | void>;
+
+/** Features that act at start-up (the Playbook demo, the report schedule reconciler) add themselves here. */
+export const startHooks: readonly StartHook[] = [];

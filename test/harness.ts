@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { inject } from 'vitest';
+import { createAccount } from '../activities/accounts/api-keys.js';
+import { createApp } from '../api/app.js';
+import type { Services } from '../api/context.js';
+import type { DatabaseHandle } from '../db/client.js';
+import { loadConfig, type Config } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { createSecretBox } from '../platform/secrets.js';
+import { buildServices } from '../platform/services.js';
+import { randomToken } from '../platform/secrets.js';
+import { connectTemporalClient, type TemporalClientHandle } from '../platform/temporal.js';
+import { createWorkers, type VigilWorkers, type CreateWorkersOptions } from '../worker/worker.js';
+import { createTestDatabase } from './database.js';
+
+export interface TestAccount {
+  accountId: string;
+  apiKey: string;
+}
+
+export interface TestContext {
+  services: Services;
+  database: DatabaseHandle;
+  temporal: TemporalClientHandle;
+  app: ReturnType<typeof createApp>;
+  config: Config;
+  workers: VigilWorkers | null;
+  /** A new tenant with an admin key. */
+  createAccount(name?: string): Promise<TestAccount>;
+  /** `app.request` with a bearer key and a JSON body. */
+  request(method: string, path: string, opts?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /** Starts a real HTTP listener on loopback (agents and webhooks need one); returns its base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestContextOptions {
+  /** Start the Vigil workers on this file's own task queues. */
+  workers?: boolean;
+  extraActivities?: CreateWorkersOptions['extraActivities'];
+  env?: Record<string, string>;
+}
+
+/** A master key fixed for tests; production keys come from VIGIL_MASTER_KEY. */
+export const TEST_MASTER_KEY = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+
+/**
+ * Everything one test file needs: its own database, a client of the run's Temporal dev server, its own task
+ * queues (so files never take each other's tasks), the app, and optionally running workers.
+ */
+export async function createTestContext(opts: TestContextOptions = {}): Promise<TestContext> {
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    VIGIL_TASK_QUEUE_PREFIX: `t-${randomToken(10)}`,
+    VIGIL_MASTER_KEY: TEST_MASTER_KEY,
+    VIGIL_RATE_LIMIT_PER_MINUTE: '100000',
+    ...opts.env,
+  });
+  const logger = createLogger(config.LOG_LEVEL);
+  const database = await createTestDatabase();
+  const temporal = await connectTemporalClient({ address, namespace });
+  const services = buildServices({
+    config,
+    database,
+    temporal: temporal.client,
+    logger,
+    secrets: createSecretBox(Buffer.from(TEST_MASTER_KEY, 'hex')),
+  });
+  let workers: VigilWorkers | null = null;
+  if (opts.workers) {
+    workers = await createWorkers({
+      deps: services,
+      address,
+      namespace,
+      shutdownGraceTime: '1s',
+      extraActivities: opts.extraActivities,
+    });
+    void workers.run().catch((err: unknown) => logger.error({ err }, 'test worker failed'));
+  }
+  const app = createApp(services);
+  let server: ServerType | undefined;
+  const ctx: TestContext = {
+    services,
+    database,
+    temporal,
+    app,
+    config,
+    workers,
+    async createAccount(name = 'Test account') {
+      const created = await createAccount(database.db, { name });
+      return { accountId: created.account.id, apiKey: created.adminKey.key };
+    },
+    async request(method, path, r = {}) {
+      const headers: Record<string, string> = { ...r.headers };
+      if (r.key) headers.authorization = `Bearer ${r.key}`;
+      let body: string | undefined;
+      if (r.body !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+      }
+      return app.request(path, { method, headers, body });
+    },
+    async listen() {
+      if (!server) {
+        server = await new Promise<ServerType>((resolve) => {
+          const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+        });
+      }
+      const addr = server.address() as AddressInfo;
+      return `http://127.0.0.1:${addr.port}`;
+    },
+    async close() {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          if ('closeAllConnections' in s) s.closeAllConnections();
+        });
+      }
+      if (workers) await workers.shutdown();
+      services.mailer.close();
+      await temporal.close();
+      await database.close();
+    },
+  };
+  return ctx;
+}

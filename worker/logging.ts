@@ -1,0 +1,61 @@
+import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  Next,
+} from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
+import type { Logger } from '../platform/logger.js';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** Temporal's logger interface over pino: workflow and activity logs carry workflowId, runId and activity ids. */
+export function pinoTemporalLogger(logger: Logger): TemporalLogger {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[LEVELS[level]](meta ?? {}, message);
+  return {
+    log,
+    trace: (m, meta) => log('TRACE', m, meta),
+    debug: (m, meta) => log('DEBUG', m, meta),
+    info: (m, meta) => log('INFO', m, meta),
+    warn: (m, meta) => log('WARN', m, meta),
+    error: (m, meta) => log('ERROR', m, meta),
+  };
+}
+
+let installed = false;
+
+/** Installs the Temporal runtime once per process, before any worker or native connection exists. */
+export function installRuntime(logger: Logger): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({ logger: pinoTemporalLogger(logger.child({ component: 'temporal' })) });
+}
+
+/** Logs each activity failure once, with its attempt and duration; completions at debug. */
+export class ActivityLoggingInterceptor implements ActivityInboundCallsInterceptor {
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    const ctx = Context.current();
+    const started = Date.now();
+    try {
+      const result = await next(input);
+      ctx.log.debug('activity completed', { durationMs: Date.now() - started });
+      return result;
+    } catch (err) {
+      const name = err instanceof Error ? err.name : 'Error';
+      if (name !== 'CompleteAsyncError') {
+        ctx.log.warn('activity failed', {
+          attempt: ctx.info.attempt,
+          durationMs: Date.now() - started,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+      throw err;
+    }
+  }
+}

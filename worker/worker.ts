@@ -1,0 +1,61 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { ActivityLoggingInterceptor, installRuntime } from './logging.js';
+import { workflowBundleOption } from './bundle.js';
+import { TASK_QUEUE_NAMES } from './task-queues.js';
+
+export interface VigilWorkers {
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  run(): Promise<void>;
+  /** Stops polling, lets running tasks finish (up to the grace time) and waits for `run` to settle. */
+  shutdown(): Promise<void>;
+  connection: NativeConnection;
+}
+
+export interface CreateWorkersOptions {
+  deps: ActivityDeps;
+  address: string;
+  namespace: string;
+  shutdownGraceTime?: string;
+  /** Extra activities (tests add probes); merged over the built-in ones. */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
+/** One worker per named task queue, all sharing one connection, one workflow bundle and one activity set. */
+export async function createWorkers(opts: CreateWorkersOptions): Promise<VigilWorkers> {
+  installRuntime(opts.deps.logger);
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const workflowBundle = await workflowBundleOption();
+  const activities = { ...createActivities(opts.deps), ...opts.extraActivities };
+  const workers = await Promise.all(
+    TASK_QUEUE_NAMES.map((name) =>
+      Worker.create({
+        connection,
+        namespace: opts.namespace,
+        taskQueue: opts.deps.taskQueues[name],
+        workflowBundle,
+        activities,
+        interceptors: { activity: [() => ({ inbound: new ActivityLoggingInterceptor() })] },
+        shutdownGraceTime: opts.shutdownGraceTime ?? '5s',
+        maxConcurrentActivityTaskExecutions: 200,
+        maxConcurrentWorkflowTaskExecutions: 100,
+      }),
+    ),
+  );
+  let running: Promise<void> | undefined;
+  return {
+    connection,
+    run() {
+      running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
+      return running;
+    },
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      try {
+        await running;
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
