@@ -1,11 +1,12 @@
 import type { Services } from '../api/context.js';
+import { createAgentActivities } from './agents/run-agent-job.js';
 
 /** What activities need: the same services the API has (database, Temporal client, secrets, config). */
 export type ActivityDeps = Services;
 
 /** All activities of every capability, bound to their dependencies. Features add their factory here. */
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return { ...createAgentActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

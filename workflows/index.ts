@@ -1,2 +1,2 @@
 // Every workflow family re-exports here; the worker bundles this file once per process.
-export {};
+export { runAgentJobWorkflow } from './agent-jobs.js';

@@ -1,0 +1,97 @@
+/**
+ * Wakes long polls waiting for work on an asset. Jobs created in this process (embedded mode, tests) wake their
+ * agent at once; jobs created by another process (separate worker, other API replicas) are found by one shared
+ * database probe per database and interval, however many agents are waiting.
+ */
+export interface PendingProbe {
+  /** Which of the given assets have claimable jobs. */
+  find(assetIds: string[]): Promise<string[]>;
+  onError(err: unknown): void;
+}
+
+interface Waiter {
+  assetId: string;
+  probe: PendingProbe;
+  wake: () => void;
+}
+
+const waiters = new Map<string, Set<Waiter>>();
+let probeTimer: NodeJS.Timeout | null = null;
+let probing = false;
+
+/** How often waiting long polls re-check the database for jobs created elsewhere. */
+export const PENDING_PROBE_INTERVAL_MS = 1000;
+
+/** Called after a job row for `assetId` is committed. */
+export function notifyJobCreated(assetId: string): void {
+  for (const w of waiters.get(assetId) ?? []) w.wake();
+}
+
+/** Resolves `true` when a job for the asset may be available, `false` when the wait is over or aborted. */
+export function waitForJob(opts: {
+  assetId: string;
+  waitMs: number;
+  probe: PendingProbe;
+  signal?: AbortSignal;
+}): Promise<boolean> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (woken: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      const set = waiters.get(opts.assetId);
+      set?.delete(waiter);
+      if (set?.size === 0) waiters.delete(opts.assetId);
+      if (waiters.size === 0) stopProbe();
+      resolve(woken);
+    };
+    const waiter: Waiter = { assetId: opts.assetId, probe: opts.probe, wake: () => finish(true) };
+    const onAbort = () => finish(false);
+    const timer = setTimeout(() => finish(false), opts.waitMs);
+    if (opts.signal?.aborted) return finish(false);
+    opts.signal?.addEventListener('abort', onAbort);
+    const set = waiters.get(opts.assetId) ?? new Set<Waiter>();
+    set.add(waiter);
+    waiters.set(opts.assetId, set);
+    startProbe();
+  });
+}
+
+function startProbe(): void {
+  if (probeTimer) return;
+  probeTimer = setInterval(() => void runProbes(), PENDING_PROBE_INTERVAL_MS);
+  probeTimer.unref();
+}
+
+function stopProbe(): void {
+  if (probeTimer) clearInterval(probeTimer);
+  probeTimer = null;
+}
+
+async function runProbes(): Promise<void> {
+  if (probing || waiters.size === 0) return;
+  probing = true;
+  try {
+    const byProbe = new Map<PendingProbe, Set<string>>();
+    for (const set of waiters.values()) {
+      for (const w of set) {
+        const assets = byProbe.get(w.probe) ?? new Set<string>();
+        assets.add(w.assetId);
+        byProbe.set(w.probe, assets);
+      }
+    }
+    await Promise.all(
+      [...byProbe].map(async ([probe, assets]) => {
+        try {
+          for (const assetId of await probe.find([...assets])) notifyJobCreated(assetId);
+        } catch (err) {
+          probe.onError(err);
+        }
+      }),
+    );
+  } finally {
+    probing = false;
+  }
+}

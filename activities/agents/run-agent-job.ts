@@ -1,0 +1,191 @@
+import { activityInfo, ApplicationFailure, CompleteAsyncError } from '@temporalio/activity';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { agentJobs, agents } from '../../db/schema/agents.js';
+import { assets } from '../../db/schema/inventory.js';
+import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
+import type { ActivityDeps } from '../index.js';
+import { deliverOutcome, toAgentJobResult } from './job-delivery.js';
+import { notifyJobCreated } from './job-notifier.js';
+
+export type { AgentJobKind };
+
+export interface AgentJobRequest {
+  accountId: string;
+  assetId: string;
+  kind: AgentJobKind;
+  /**
+   * Unique per logical job, e.g. `${taskId}:${execution}:${assetId}:${vulnId ?? '-'}:${step}:${attempt}`. A retried
+   * activity with the same key reuses the one job row: if the job already has a result, the activity completes at
+   * once with it (the host work never runs twice); if it is still pending/running, the new attempt's task token
+   * replaces the old and the activity keeps waiting.
+   */
+  jobKey: string;
+  /** e.g. { packageName, fixedVersion, kbId, cmsComponent, dryRun, vulnerabilityName, config, revision } */
+  payload: Record<string, unknown>;
+  /** Optional grouping for logs/cancellation: e.g. `playbook-task:<taskId>` or `member-settings:<memberId>`. */
+  group?: string;
+  /** Human text shown to the agent/operator, e.g. "fix CVE-2024-6387 (openssh-server) on web-01". */
+  summary?: string;
+}
+
+export interface AgentJobResult {
+  jobId: string;
+  status: 'succeeded' | 'failed';
+  exitCode: number;
+  output: string;
+  details: Record<string, unknown>;
+  startedAt: string | null;
+  finishedAt: string;
+}
+
+/** Failure types thrown by `runAgentJob` (all non-retryable: retrying cannot change them). */
+export const AGENT_JOB_FAILURES = {
+  assetNotFound: 'AgentJobAssetNotFound',
+  noAgent: 'AgentNotEnrolled',
+  badRequest: 'AgentJobBadRequest',
+  cancelled: 'AgentJobCancelled',
+} as const;
+
+/**
+ * Host work as activities that complete asynchronously (DESIGN §1): the activity records a job row with its task
+ * token and returns; the agent pulls the job over HTTPS and the API completes the activity with the agent's result.
+ */
+export function createAgentActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Records the job (once per job key) and completes asynchronously when the agent posts its result. A non-zero
+     * exit code is a normal result with status `failed`; a missed heartbeat fails the activity (the caller's
+     * retries apply). Call with `heartbeatTimeout` and `cancellationType: WAIT_CANCELLATION_COMPLETED`.
+     */
+    async runAgentJob(req: AgentJobRequest): Promise<AgentJobResult> {
+      if (!(AGENT_JOB_KINDS as readonly string[]).includes(req.kind)) {
+        throw ApplicationFailure.nonRetryable(
+          `unknown agent job kind "${req.kind}"`,
+          AGENT_JOB_FAILURES.badRequest,
+        );
+      }
+      const info = activityInfo();
+      const attach = {
+        taskToken: Buffer.from(info.taskToken),
+        attempt: info.attempt,
+        workflowId: info.workflowExecution?.workflowId ?? null,
+        activityId: info.activityId,
+      };
+      const [asset] = await deps.db
+        .select({ id: assets.id, agentId: agents.id })
+        .from(assets)
+        .leftJoin(agents, eq(agents.assetId, assets.id))
+        .where(and(eq(assets.accountId, req.accountId), eq(assets.id, req.assetId)));
+      if (!asset) {
+        throw ApplicationFailure.nonRetryable(
+          `asset ${req.assetId} not found`,
+          AGENT_JOB_FAILURES.assetNotFound,
+        );
+      }
+      if (!asset.agentId) {
+        throw ApplicationFailure.nonRetryable(
+          `asset ${req.assetId} has no agent; enroll one with an enrollment token`,
+          AGENT_JOB_FAILURES.noAgent,
+        );
+      }
+      const [created] = await deps.db
+        .insert(agentJobs)
+        .values({
+          accountId: req.accountId,
+          assetId: req.assetId,
+          jobKey: req.jobKey,
+          kind: req.kind,
+          payload: req.payload,
+          group: req.group ?? null,
+          summary: req.summary ?? null,
+          ...attach,
+        })
+        .onConflictDoNothing()
+        .returning({ id: agentJobs.id });
+      if (created) {
+        notifyJobCreated(req.assetId);
+        throw new CompleteAsyncError();
+      }
+      // Same job key again: a retried activity. Attach to the unfinished job, or return the finished one's result.
+      const [attached] = await deps.db
+        .update(agentJobs)
+        .set(attach)
+        .where(
+          and(
+            eq(agentJobs.accountId, req.accountId),
+            eq(agentJobs.jobKey, req.jobKey),
+            eq(agentJobs.assetId, req.assetId),
+            inArray(agentJobs.status, ['pending', 'running']),
+          ),
+        )
+        .returning({ id: agentJobs.id, status: agentJobs.status });
+      if (attached) {
+        if (attached.status === 'pending') notifyJobCreated(req.assetId);
+        throw new CompleteAsyncError();
+      }
+      const [row] = await deps.db
+        .select()
+        .from(agentJobs)
+        .where(and(eq(agentJobs.accountId, req.accountId), eq(agentJobs.jobKey, req.jobKey)));
+      if (!row || row.assetId !== req.assetId) {
+        throw ApplicationFailure.nonRetryable(
+          `job key "${req.jobKey}" belongs to another asset`,
+          AGENT_JOB_FAILURES.badRequest,
+        );
+      }
+      if (row.status === 'cancelled') {
+        throw ApplicationFailure.nonRetryable(
+          `agent job ${row.id} was cancelled`,
+          AGENT_JOB_FAILURES.cancelled,
+        );
+      }
+      // The first attempt's delivery may have been lost; this attempt returns the stored outcome instead.
+      return toAgentJobResult(row);
+    },
+
+    /**
+     * Cancels a group's jobs: pending ones end cancelled at once (no agent will start them, and their waiting
+     * activities are told), running ones are flagged so that the agent's next heartbeat answers `cancel`.
+     */
+    async cancelAgentJobs(req: { accountId: string; group: string }): Promise<{ cancelled: number }> {
+      const now = new Date();
+      const pending = await deps.db
+        .update(agentJobs)
+        .set({ status: 'cancelled', cancelRequested: true, finishedAt: now })
+        .where(
+          and(
+            eq(agentJobs.accountId, req.accountId),
+            eq(agentJobs.group, req.group),
+            eq(agentJobs.status, 'pending'),
+          ),
+        )
+        .returning();
+      const running = await deps.db
+        .update(agentJobs)
+        .set({ cancelRequested: true })
+        .where(
+          and(
+            eq(agentJobs.accountId, req.accountId),
+            eq(agentJobs.group, req.group),
+            eq(agentJobs.status, 'running'),
+          ),
+        )
+        .returning({ id: agentJobs.id });
+      for (const row of pending) await deliverOutcome(deps, row);
+      return { cancelled: pending.length + running.length };
+    },
+  };
+}
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;
+
+/** Precheck helper: the asset has an agent that was heard from recently. */
+export async function agentIsOnline(db: Database, accountId: string, assetId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ lastSeenAt: assets.lastSeenAt })
+    .from(agents)
+    .innerJoin(assets, eq(assets.id, agents.assetId))
+    .where(and(eq(agents.accountId, accountId), eq(agents.assetId, assetId)));
+  return row ? agentOnline(row.lastSeenAt, new Date()) : false;
+}
