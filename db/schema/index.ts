@@ -5,4 +5,4 @@ export * from './idempotency.js';
 export * from './inventory.js';
 export * from './findings.js';
 export * from './key-check.js';
-export * from './agents.js';
+export * from './notifications.js';
