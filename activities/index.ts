@@ -1,4 +1,5 @@
 import type { Services } from '../api/context.js';
+import { createAgentActivities } from './agents/run-agent-job.js';
 import { createNotifyActivities } from './notify/send-notification.js';
 
 /** What activities need: the same services the API has (database, Temporal client, secrets, config). */
@@ -6,7 +7,7 @@ export type ActivityDeps = Services;
 
 /** All activities of every capability, bound to their dependencies. Features add their factory here. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createNotifyActivities(deps) };
+  return { ...createAgentActivities(deps), ...createNotifyActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -6,3 +6,4 @@ export * from './inventory.js';
 export * from './findings.js';
 export * from './key-check.js';
 export * from './notifications.js';
+export * from './agents.js';
