@@ -1,6 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-const integration = ['api/**/*.test.ts', 'activities/**/*.test.ts', 'workflows/**/*.test.ts', 'db/**/*.test.ts', 'test/**/*.test.ts', 'worker/**/*.test.ts'];
+const integration = [
+  'api/**/*.test.ts',
+  'activities/**/*.test.ts',
+  'workflows/**/*.test.ts',
+  'db/**/*.test.ts',
+  'test/**/*.test.ts',
+  'worker/**/*.test.ts',
+];
 
 /**
  * One Temporal dev server for the whole run (globalSetup). Database tests run on PGlite always and again on real
@@ -20,7 +27,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['domain/**/*.test.ts', 'platform/**/*.test.ts', 'agent/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: [
+            'domain/**/*.test.ts',
+            'platform/**/*.test.ts',
+            'agent/**/*.test.ts',
+            'bench/**/*.test.ts',
+          ],
         },
       },
       {

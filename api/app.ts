@@ -46,7 +46,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     return c.json(errorBody('internal', 'something went wrong; quote the request id', requestId), 500);
   });
   app.notFound((c) =>
-    c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId') ?? 'unknown'), 404),
+    c.json(
+      errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId') ?? 'unknown'),
+      404,
+    ),
   );
 
   registerRoutes(app);

@@ -37,7 +37,8 @@ export const notFound = (what: string) => new ApiError('not_found', `${what} not
 export const unprocessable = (message: string, details?: unknown) =>
   new ApiError('unprocessable', message, details);
 export const conflict = (message: string, details?: unknown) => new ApiError('conflict', message, details);
-export const badRequest = (message: string, details?: unknown) => new ApiError('bad_request', message, details);
+export const badRequest = (message: string, details?: unknown) =>
+  new ApiError('bad_request', message, details);
 
 export const ZErrorEnvelopeSchema = z
   .object({

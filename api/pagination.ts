@@ -30,7 +30,10 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
 }
 
 /** Rows fetched with `limit + 1` become a page and the cursor of the next one. */
-export function page<T extends { id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+export function page<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };

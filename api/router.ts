@@ -21,12 +21,21 @@ export function createRouter(): OpenAPIHono<AppEnv> {
 }
 
 const errorResponses = {
-  400: { description: 'Malformed request', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
-  401: { description: 'Missing or invalid API key', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  400: {
+    description: 'Malformed request',
+    content: { 'application/json': { schema: ZErrorEnvelopeSchema } },
+  },
+  401: {
+    description: 'Missing or invalid API key',
+    content: { 'application/json': { schema: ZErrorEnvelopeSchema } },
+  },
   403: { description: 'Role too low', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
   404: { description: 'Not found', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
   409: { description: 'Conflict', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
-  422: { description: 'Business rule violated', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
+  422: {
+    description: 'Business rule violated',
+    content: { 'application/json': { schema: ZErrorEnvelopeSchema } },
+  },
   429: { description: 'Rate limited', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
 } as const;
 
@@ -42,7 +51,8 @@ export function defineRoute<R extends VigilRouteConfig>(config: R) {
   const { role, auth = 'apiKey', ...rest } = config;
   const needed: Role = role ?? (rest.method === 'get' ? 'viewer' : 'operator');
   const extra: MiddlewareHandler<AppEnv>[] = auth === 'apiKey' ? [requireRole(needed)] : [];
-  const own = rest.middleware === undefined ? [] : Array.isArray(rest.middleware) ? rest.middleware : [rest.middleware];
+  const own =
+    rest.middleware === undefined ? [] : Array.isArray(rest.middleware) ? rest.middleware : [rest.middleware];
   return createRoute({
     ...rest,
     middleware: [...extra, ...own] as MiddlewareHandler[],

@@ -12,7 +12,11 @@ export const ZAssetInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   hostname: z.string().trim().min(1).max(253),
   ips: z
-    .array(z.string().refine((v) => ipv4.safeParse(v).success || ipv6.safeParse(v).success, 'must be an IP address'))
+    .array(
+      z
+        .string()
+        .refine((v) => ipv4.safeParse(v).success || ipv6.safeParse(v).success, 'must be an IP address'),
+    )
     .max(64)
     .default([]),
   osFamily: z.enum(OS_FAMILIES),
@@ -28,4 +32,4 @@ export function likePattern(search: string): string {
 }
 
 /** Trigram similarity above which a name counts as a fuzzy match (typos, transpositions). */
-export const FUZZY_SIMILARITY = 0.3;
+export const FUZZY_SIMILARITY = 0.4;

@@ -49,7 +49,9 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'SMTP_FROM'>, out
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
       secure: url.protocol === 'smtps:',
-      auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+      auth: url.username
+        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+        : undefined,
       ignoreTLS: url.searchParams.get('ignoreTLS') === 'true',
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
@@ -76,7 +78,10 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'SMTP_FROM'>, out
     async send(m) {
       const info = await transport.sendMail({ from: config.SMTP_FROM, ...toNodemailer(m) });
       mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^A-Za-z0-9.@-]/g, '')}.eml`);
+      const file = path.join(
+        dir,
+        `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^A-Za-z0-9.@-]/g, '')}.eml`,
+      );
       await writeFile(file, info.message as Buffer);
       return { messageId: info.messageId, response: `written to ${file}`, accepted: [m.to], rejected: [] };
     },

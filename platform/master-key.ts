@@ -11,7 +11,11 @@ export class MasterKeyError extends Error {
  * generated key in its data folder (mode 0600), printed once as a warning; a key that does not decrypt what is
  * stored is caught by `verifyMasterKey` at start-up.
  */
-export function resolveMasterKey(opts: { value?: string; dataDir?: string; log?: (line: string) => void }): SecretBox {
+export function resolveMasterKey(opts: {
+  value?: string;
+  dataDir?: string;
+  log?: (line: string) => void;
+}): SecretBox {
   if (opts.value) return createSecretBox(parseMasterKey(opts.value));
   if (!opts.dataDir) {
     throw new MasterKeyError(

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * AES-256-GCM under VIGIL_MASTER_KEY for secrets at rest (DingTalk secrets, SMTP passwords, private keys).
@@ -8,6 +15,8 @@ export interface SecretBox {
   seal(plain: string | Buffer, aad?: string): string;
   open(sealed: string, aad?: string): Buffer;
   openText(sealed: string, aad?: string): string;
+  /** A 32-byte key for one purpose (e.g. signing e-mail links), derived from the master key by HKDF-SHA256. */
+  deriveKey(purpose: string): Buffer;
 }
 
 export class SecretBoxError extends Error {
@@ -16,7 +25,8 @@ export class SecretBoxError extends Error {
 
 export function parseMasterKey(value: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-  if (key.length !== 32) throw new SecretBoxError('VIGIL_MASTER_KEY must be 32 bytes (64 hex digits or base64)');
+  if (key.length !== 32)
+    throw new SecretBoxError('VIGIL_MASTER_KEY must be 32 bytes (64 hex digits or base64)');
   return key;
 }
 
@@ -46,13 +56,21 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', masterKey, iv);
       if (aad) cipher.setAAD(Buffer.from(aad));
-      const ct = Buffer.concat([cipher.update(typeof plain === 'string' ? Buffer.from(plain) : plain), cipher.final()]);
-      return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join(
-        '.',
-      );
+      const ct = Buffer.concat([
+        cipher.update(typeof plain === 'string' ? Buffer.from(plain) : plain),
+        cipher.final(),
+      ]);
+      return [
+        'v1',
+        iv.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+        ct.toString('base64url'),
+      ].join('.');
     },
     open,
     openText: (sealed, aad) => open(sealed, aad).toString('utf8'),
+    deriveKey: (purpose) =>
+      Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `vigil:${purpose}`, 32)),
   };
 }
 

@@ -38,7 +38,10 @@ const CHECK_AAD = 'vigil:master-key-check';
  * start-up error instead of a failure the first time a stored secret is used.
  */
 export async function verifyMasterKey(services: Pick<Services, 'db' | 'secrets'>): Promise<void> {
-  const [row] = await services.db.select().from(keyCheck).where(sql`${keyCheck.id} = 1`);
+  const [row] = await services.db
+    .select()
+    .from(keyCheck)
+    .where(sql`${keyCheck.id} = 1`);
   if (!row) {
     await services.db
       .insert(keyCheck)

@@ -20,7 +20,9 @@ const SHUTDOWN_BUDGET_MS = 10_000;
  * `npm start`: the whole system in one process on embedded defaults — the Temporal dev server (unless
  * TEMPORAL_ADDRESS is set), PGlite (unless DATABASE_URL is set), migrations, API and worker.
  */
-export async function startEmbedded(args: string[] = process.argv.slice(2)): Promise<{ stop(): Promise<void>; url: string }> {
+export async function startEmbedded(
+  args: string[] = process.argv.slice(2),
+): Promise<{ stop(): Promise<void>; url: string }> {
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL);
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -66,14 +68,21 @@ export async function startEmbedded(args: string[] = process.argv.slice(2)): Pro
     stops.push(() => database.close());
     await database.migrate();
 
-    const temporal: TemporalClientHandle = await connectTemporalClient({ address, namespace: config.TEMPORAL_NAMESPACE });
+    const temporal: TemporalClientHandle = await connectTemporalClient({
+      address,
+      namespace: config.TEMPORAL_NAMESPACE,
+    });
     stops.push(() => temporal.close());
 
     const secrets = resolveMasterKey({ value: config.VIGIL_MASTER_KEY, dataDir: dir, log: say });
     const services = buildServices({ config, database, temporal: temporal.client, logger, secrets });
     await verifyMasterKey(services);
 
-    const workers: VigilWorkers = await createWorkers({ deps: services, address, namespace: config.TEMPORAL_NAMESPACE });
+    const workers: VigilWorkers = await createWorkers({
+      deps: services,
+      address,
+      namespace: config.TEMPORAL_NAMESPACE,
+    });
     const running = workers.run();
     running.catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
     stops.push(() => workers.shutdown());
@@ -98,7 +107,9 @@ export async function startEmbedded(args: string[] = process.argv.slice(2)): Pro
 
     const url = publicUrl(config);
     say('');
-    say(`Vigil is running (${database.driver === 'pglite' ? `PGlite in ${path.join(dir, 'pglite')}` : 'Postgres'})`);
+    say(
+      `Vigil is running (${database.driver === 'pglite' ? `PGlite in ${path.join(dir, 'pglite')}` : 'Postgres'})`,
+    );
     say(`  API          ${url}/v1`);
     say(`  API docs     ${url}/docs`);
     say(`  OpenAPI      ${url}/openapi.json`);
@@ -117,7 +128,9 @@ export async function startEmbedded(args: string[] = process.argv.slice(2)): Pro
   }
 }
 
-const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+const isMain =
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
 if (isMain) {
   const system = await startEmbedded().catch((err: unknown) => {
     process.stderr.write(`Vigil failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -29,7 +29,11 @@ export interface TestContext {
   /** A new tenant with an admin key. */
   createAccount(name?: string): Promise<TestAccount>;
   /** `app.request` with a bearer key and a JSON body. */
-  request(method: string, path: string, opts?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  request(
+    method: string,
+    path: string,
+    opts?: { key?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   /** Starts a real HTTP listener on loopback (agents and webhooks need one); returns its base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;

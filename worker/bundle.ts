@@ -3,9 +3,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
-export const workflowsPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../workflows/index.ts');
+export const workflowsPath = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../workflows/index.ts',
+);
 /** Where `npm run build` writes the production bundle. */
-export const prebuiltBundlePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/workflow-bundle.js');
+export const prebuiltBundlePath = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../dist/workflow-bundle.js',
+);
 
 let bundling: Promise<WorkflowBundleWithSourceMap> | undefined;
 

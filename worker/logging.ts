@@ -1,9 +1,5 @@
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
-import type {
-  ActivityExecuteInput,
-  ActivityInboundCallsInterceptor,
-  Next,
-} from '@temporalio/worker';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import type { Logger } from '../platform/logger.js';
 
@@ -17,7 +13,8 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 
 /** Temporal's logger interface over pino: workflow and activity logs carry workflowId, runId and activity ids. */
 export function pinoTemporalLogger(logger: Logger): TemporalLogger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[LEVELS[level]](meta ?? {}, message);
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    logger[LEVELS[level]](meta ?? {}, message);
   return {
     log,
     trace: (m, meta) => log('TRACE', m, meta),
@@ -39,7 +36,10 @@ export function installRuntime(logger: Logger): void {
 
 /** Logs each activity failure once, with its attempt and duration; completions at debug. */
 export class ActivityLoggingInterceptor implements ActivityInboundCallsInterceptor {
-  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+  async execute(
+    input: ActivityExecuteInput,
+    next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+  ): Promise<unknown> {
     const ctx = Context.current();
     const started = Date.now();
     try {

@@ -10,15 +10,25 @@ import { createWorkers } from './worker.js';
 const config = configOrExit();
 const logger = createLogger(config.LOG_LEVEL);
 if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
-  process.stderr.write('npm run worker needs DATABASE_URL and TEMPORAL_ADDRESS; use npm start for the embedded system\n');
+  process.stderr.write(
+    'npm run worker needs DATABASE_URL and TEMPORAL_ADDRESS; use npm start for the embedded system\n',
+  );
   process.exit(2);
 }
 const database = await openDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
-const temporal = await connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const temporal = await connectTemporalClient({
+  address: config.TEMPORAL_ADDRESS,
+  namespace: config.TEMPORAL_NAMESPACE,
+});
 const secrets = resolveMasterKey({ value: config.VIGIL_MASTER_KEY });
 const services = buildServices({ config, database, temporal: temporal.client, logger, secrets });
 await verifyMasterKey(services);
-const workers = await createWorkers({ deps: services, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, shutdownGraceTime: '30s' });
+const workers = await createWorkers({
+  deps: services,
+  address: config.TEMPORAL_ADDRESS,
+  namespace: config.TEMPORAL_NAMESPACE,
+  shutdownGraceTime: '30s',
+});
 const stop = () => {
   void workers
     .shutdown()

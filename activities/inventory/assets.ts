@@ -13,7 +13,11 @@ export interface UpsertAssetsResult {
 }
 
 /** Inserts or updates assets by (account, instanceId); `groups` (names) replaces the asset's memberships. */
-export async function upsertAssets(db: Database, accountId: string, input: TAssetInput[]): Promise<UpsertAssetsResult> {
+export async function upsertAssets(
+  db: Database,
+  accountId: string,
+  input: TAssetInput[],
+): Promise<UpsertAssetsResult> {
   const byInstance = new Map<string, TAssetInput>();
   for (const a of input) byInstance.set(a.instanceId ?? a.hostname, a);
   const items = [...byInstance.entries()];
@@ -84,7 +88,9 @@ async function replaceGroupMemberships(
   }
   const assetIds = withGroups.map(([k]) => idByInstance.get(k)).filter((x): x is string => x !== undefined);
   for (let i = 0; i < assetIds.length; i += CHUNK) {
-    await tx.delete(assetGroupMembers).where(inArray(assetGroupMembers.assetId, assetIds.slice(i, i + CHUNK)));
+    await tx
+      .delete(assetGroupMembers)
+      .where(inArray(assetGroupMembers.assetId, assetIds.slice(i, i + CHUNK)));
   }
   const members = withGroups.flatMap(([k, a]) => {
     const assetId = idByInstance.get(k);

@@ -42,7 +42,8 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
         .select()
         .from(idempotencyKeys)
         .where(and(eq(idempotencyKeys.accountId, caller.accountId), eq(idempotencyKeys.key, key)));
-      if (!first) throw new ApiError('conflict', 'the request with this Idempotency-Key is still in progress');
+      if (!first)
+        throw new ApiError('conflict', 'the request with this Idempotency-Key is still in progress');
       if (first.requestHash !== requestHash) {
         throw new ApiError('unprocessable', 'this Idempotency-Key was used for a different request');
       }
@@ -55,7 +56,12 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
     if (++inserts % 1000 === 0) {
       await db
         .delete(idempotencyKeys)
-        .where(lt(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${IDEMPOTENCY_RETENTION_MS / 1000})`));
+        .where(
+          lt(
+            idempotencyKeys.createdAt,
+            sql`now() - make_interval(secs => ${IDEMPOTENCY_RETENTION_MS / 1000})`,
+          ),
+        );
     }
     await next();
     const where = and(eq(idempotencyKeys.accountId, caller.accountId), eq(idempotencyKeys.key, key));

@@ -48,7 +48,10 @@ const patchAccount = defineRoute({
     body: jsonBody(
       z.strictObject({
         name: z.string().trim().min(1).max(200).optional(),
-        timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional(),
+        timeZone: z
+          .string()
+          .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
+          .optional(),
       }),
     ),
   },
@@ -108,7 +111,10 @@ const listAudit = defineRoute({
   tags: ['account'],
   summary: 'Audit log, newest first',
   request: {
-    query: ZPageQuerySchema.extend({ action: z.string().max(100).optional(), targetId: z.string().max(200).optional() }),
+    query: ZPageQuerySchema.extend({
+      action: z.string().max(100).optional(),
+      targetId: z.string().max(200).optional(),
+    }),
   },
   responses: { 200: json(pageOf(ZAuditSchema)) },
 });
@@ -128,7 +134,10 @@ function keyDto(k: typeof apiKeys.$inferSelect) {
 export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getAccount, async (c) => {
     const { db } = c.get('services');
-    const [row] = await db.select().from(accounts).where(eq(accounts.id, c.get('caller').accountId));
+    const [row] = await db
+      .select()
+      .from(accounts)
+      .where(eq(accounts.id, c.get('caller').accountId));
     if (!row) throw notFound('account');
     return c.json({ ...row, createdAt: row.createdAt.toISOString() }, 200);
   });
@@ -142,7 +151,14 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
       if (!before) throw notFound('account');
       const [after] = await tx.update(accounts).set(body).where(eq(accounts.id, actor.accountId)).returning();
       if (!after) throw notFound('account');
-      await recordAudit(tx, { ...actor, action: 'account.update', targetType: 'account', targetId: after.id, before, after });
+      await recordAudit(tx, {
+        ...actor,
+        action: 'account.update',
+        targetType: 'account',
+        targetId: after.id,
+        before,
+        after,
+      });
       return after;
     });
     return c.json({ ...row, createdAt: row.createdAt.toISOString() }, 200);
@@ -153,7 +169,12 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
     const actor = auditActor(c);
     const body = c.req.valid('json');
     const created = await db.transaction(async (tx) => {
-      const k = await createApiKey(tx, { accountId: actor.accountId, name: body.name, role: body.role, createdBy: c.get('caller').apiKeyId });
+      const k = await createApiKey(tx, {
+        accountId: actor.accountId,
+        name: body.name,
+        role: body.role,
+        createdBy: c.get('caller').apiKeyId,
+      });
       await recordAudit(tx, {
         ...actor,
         action: 'api_key.create',
@@ -203,7 +224,13 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
       if (before.revokedAt) return before;
       const [after] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(where).returning();
       if (!after) throw notFound('API key');
-      await recordAudit(tx, { ...actor, action: 'api_key.revoke', targetType: 'api_key', targetId: id, after: { revokedAt: after.revokedAt } });
+      await recordAudit(tx, {
+        ...actor,
+        action: 'api_key.revoke',
+        targetType: 'api_key',
+        targetId: id,
+        after: { revokedAt: after.revokedAt },
+      });
       return after;
     });
     return c.json(keyDto(row), 200);

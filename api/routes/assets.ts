@@ -98,7 +98,10 @@ const createGroupRoute = defineRoute({
   summary: 'Create an asset group',
   request: {
     body: jsonBody(
-      z.strictObject({ name: z.string().trim().min(1).max(100), description: z.string().max(1000).default('') }),
+      z.strictObject({
+        name: z.string().trim().min(1).max(100),
+        description: z.string().max(1000).default(''),
+      }),
     ),
   },
   responses: { 201: json(ZGroupSchema, 'Created') },
@@ -133,7 +136,13 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid('query');
     const rows = await listAssets(
       db,
-      { accountId: c.get('caller').accountId, search: q.search, groupId: q.groupId, os: q.os, agentStatus: q.agentStatus },
+      {
+        accountId: c.get('caller').accountId,
+        search: q.search,
+        groupId: q.groupId,
+        os: q.os,
+        agentStatus: q.agentStatus,
+      },
       { limit: q.limit, after: decodeCursor(q.cursor) },
     );
     const p = page(rows, q.limit);
@@ -158,7 +167,13 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
         .onConflictDoNothing()
         .returning();
       if (!row) throw conflict(`an asset group named "${body.name}" exists`);
-      await recordAudit(tx, { ...actor, action: 'asset_group.create', targetType: 'asset_group', targetId: row.id, after: row });
+      await recordAudit(tx, {
+        ...actor,
+        action: 'asset_group.create',
+        targetType: 'asset_group',
+        targetId: row.id,
+        after: row,
+      });
       return row;
     });
     return c.json({ ...group, createdAt: group.createdAt.toISOString() }, 201);
@@ -172,13 +187,19 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
       .select()
       .from(assetGroups)
       .where(
-        and(eq(assetGroups.accountId, c.get('caller').accountId), after ? gt(assetGroups.id, after) : undefined),
+        and(
+          eq(assetGroups.accountId, c.get('caller').accountId),
+          after ? gt(assetGroups.id, after) : undefined,
+        ),
       )
       .orderBy(assetGroups.id)
       .limit(q.limit + 1);
     const p = page(rows, q.limit);
     return c.json(
-      { items: p.items.map((g) => ({ ...g, createdAt: g.createdAt.toISOString() })), nextCursor: p.nextCursor },
+      {
+        items: p.items.map((g) => ({ ...g, createdAt: g.createdAt.toISOString() })),
+        nextCursor: p.nextCursor,
+      },
       200,
     );
   });

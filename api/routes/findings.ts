@@ -12,7 +12,12 @@ import {
 import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
-import { ALERT_STATUSES, SEVERITIES, VULNERABILITY_STATUSES, VULNERABILITY_TYPES } from '../../domain/findings.js';
+import {
+  ALERT_STATUSES,
+  SEVERITIES,
+  VULNERABILITY_STATUSES,
+  VULNERABILITY_TYPES,
+} from '../../domain/findings.js';
 import {
   MAX_FINDINGS_PER_INGEST,
   ZAlertInputSchema,
@@ -45,7 +50,10 @@ interface FindingResource<TInput extends { assetId?: string | undefined }, TQuer
   table: PgTable & { id: PgColumn; accountId: PgColumn };
   ingest: (db: Database, accountId: string, items: TInput[]) => Promise<IngestResult>;
   where: (q: z.infer<TQuery>) => (SQL | undefined)[];
-  statusPatch?: { values: readonly [string, ...string[]]; extra?: (status: string) => Record<string, unknown> };
+  statusPatch?: {
+    values: readonly [string, ...string[]];
+    extra?: (status: string) => Record<string, unknown>;
+  };
 }
 
 function registerFindingResource<TInput extends { assetId?: string | undefined }, TQuery extends z.ZodObject>(
@@ -74,10 +82,17 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
         items.map((i) => i.assetId),
       );
       if (unknown.length > 0) {
-        throw unprocessable(`${unknown.length} asset id(s) are not assets of this account`, { assetIds: unknown });
+        throw unprocessable(`${unknown.length} asset id(s) are not assets of this account`, {
+          assetIds: unknown,
+        });
       }
       const result = await r.ingest(db, actor.accountId, items);
-      await recordAudit(db, { ...actor, action: `${r.noun}.ingest`, targetType: r.noun, after: { ...result, count: items.length } });
+      await recordAudit(db, {
+        ...actor,
+        action: `${r.noun}.ingest`,
+        targetType: r.noun,
+        after: { ...result, count: items.length },
+      });
       return c.json(result, 200);
     },
   );
@@ -98,7 +113,13 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
       const rows = (await db
         .select()
         .from(r.table)
-        .where(and(eq(r.table.accountId, c.get('caller').accountId), after ? gt(r.table.id, after) : undefined, ...r.where(q)))
+        .where(
+          and(
+            eq(r.table.accountId, c.get('caller').accountId),
+            after ? gt(r.table.id, after) : undefined,
+            ...r.where(q),
+          ),
+        )
         .orderBy(r.table.id)
         .limit(q.limit + 1)) as { id: string }[];
       const p = page(rows, q.limit);

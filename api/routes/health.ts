@@ -54,7 +54,10 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>): void {
       probe(() => temporal.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE })),
     ]);
     const ok = database === 'ok' && temporalCheck === 'ok';
-    const body = { status: ok ? ('ready' as const) : ('unavailable' as const), checks: { database, temporal: temporalCheck } };
+    const body = {
+      status: ok ? ('ready' as const) : ('unavailable' as const),
+      checks: { database, temporal: temporalCheck },
+    };
     return ok ? c.json(body, 200) : c.json(body, 503);
   });
 }

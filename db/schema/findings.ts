@@ -21,7 +21,10 @@ export const vulnerabilities = pgTable(
     /** Scanner's identifier of the vulnerability (e.g. `USN-6859-1`, `KB5034441`); unique per asset and type. */
     name: text('name').notNull(),
     title: text('title').notNull(),
-    cveIds: text('cve_ids').array().notNull().default(sql`'{}'::text[]`),
+    cveIds: text('cve_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     fixable: boolean('fixable').notNull().default(false),
     packageName: text('package_name'),

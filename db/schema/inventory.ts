@@ -11,12 +11,18 @@ export const assets = pgTable(
     instanceId: text('instance_id').notNull(),
     name: text('name').notNull(),
     hostname: text('hostname').notNull(),
-    ips: text('ips').array().notNull().default(sql`'{}'::text[]`),
+    ips: text('ips')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** `ips` joined by spaces, kept for trigram search. */
     ipText: text('ip_text').notNull().default(''),
     osFamily: text('os_family', { enum: ['linux', 'windows'] }).notNull(),
     osVersion: text('os_version').notNull().default(''),
-    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     agentStatus: text('agent_status', { enum: ['online', 'offline', 'none'] })
       .notNull()
       .default('none'),
@@ -56,5 +62,8 @@ export const assetGroupMembers = pgTable(
       .notNull()
       .references(() => assets.id, { onDelete: 'cascade' }),
   },
-  (t) => [primaryKey({ columns: [t.groupId, t.assetId] }), index('asset_group_members_asset_idx').on(t.assetId)],
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.assetId] }),
+    index('asset_group_members_asset_idx').on(t.assetId),
+  ],
 );

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
+
+let ctx: TestContext;
+let acct: TestAccount;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  acct = await ctx.createAccount();
+});
+afterAll(() => ctx.close());
+
+const host = (i: number) => ({
+  name: `web-${String(i).padStart(3, '0')}`,
+  hostname: `web-${i}.prod.example`,
+  ips: [`10.0.${Math.floor(i / 250)}.${i % 250}`],
+  osFamily: 'linux' as const,
+  osVersion: 'Ubuntu 22.04',
+  groups: i % 2 === 0 ? ['even', 'web'] : ['web'],
+});
+
+describe('assets', () => {
+  it('bulk upserts idempotently and reports created vs updated', async () => {
+    const assets = Array.from({ length: 120 }, (_, i) => host(i));
+    const first = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets } });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ created: 120, updated: 0 });
+    const again = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets } });
+    expect(await again.json()).toMatchObject({ created: 0, updated: 120 });
+  });
+
+  it('finds assets by fuzzy name, by IP and by group, and pages with a cursor', async () => {
+    const byName = await (await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey })).json();
+    expect(byName.items.map((a: { name: string }) => a.name)).toContain('web-007');
+    const typo = await (await ctx.request('GET', '/v1/assets?search=wbe-007', { key: acct.apiKey })).json();
+    expect(typo.items.map((a: { name: string }) => a.name)).toContain('web-007');
+    const byIp = await (await ctx.request('GET', '/v1/assets?search=10.0.0.42', { key: acct.apiKey })).json();
+    expect(byIp.items).toHaveLength(1);
+    expect(byIp.items[0].name).toBe('web-042');
+
+    const groups = await (await ctx.request('GET', '/v1/asset-groups', { key: acct.apiKey })).json();
+    const even = groups.items.find((g: { name: string }) => g.name === 'even');
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const q: string = `/v1/assets?groupId=${even.id}&limit=25${cursor ? `&cursor=${cursor}` : ''}`;
+      const body = await (await ctx.request('GET', q, { key: acct.apiKey })).json();
+      for (const a of body.items) seen.add(a.name);
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen.size).toBe(60);
+  });
+
+  it('treats hostile search strings literally', async () => {
+    for (const s of ['%', '_', "'; drop table assets; --", '\\', '%%%___']) {
+      const res = await ctx.request('GET', `/v1/assets?search=${encodeURIComponent(s)}`, {
+        key: acct.apiKey,
+      });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.items.length).toBeLessThan(120);
+    }
+  });
+
+  it('rejects bad input with the error envelope and writes nothing', async () => {
+    const cases: [string, unknown, number][] = [
+      ['{not json', undefined, 400],
+      [JSON.stringify({ assets: [{ ...host(999), osFamily: 'beos' }] }), undefined, 400],
+      [JSON.stringify({ assets: [{ ...host(999), surprise: 1 }] }), undefined, 400],
+      [JSON.stringify({ assets: [] }), undefined, 400],
+    ];
+    for (const [body, , status] of cases) {
+      const res = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body });
+      expect(res.status).toBe(status);
+      const envelope = await res.json();
+      expect(envelope.error.code).toBe('bad_request');
+      expect(envelope.error.requestId).toBeTruthy();
+    }
+    const res = await ctx.request('GET', '/v1/assets?search=web-999', { key: acct.apiKey });
+    expect((await res.json()).items.map((a: { name: string }) => a.name)).not.toContain('web-999');
+    expect((await ctx.request('GET', '/v1/assets?cursor=garbage', { key: acct.apiKey })).status).toBe(400);
+    expect((await ctx.request('GET', '/v1/assets/not-a-uuid', { key: acct.apiKey })).status).toBe(400);
+    expect(
+      (await ctx.request('GET', '/v1/assets/0190f1c2-0000-7000-8000-000000000000', { key: acct.apiKey }))
+        .status,
+    ).toBe(404);
+  });
+
+  it('returns 413 for an oversize body', async () => {
+    const big = 'x'.repeat(ctx.config.VIGIL_MAX_BODY_BYTES + 10);
+    const res = await ctx.request('POST', '/v1/assets', {
+      key: acct.apiKey,
+      body: JSON.stringify({ assets: [{ name: big }] }),
+    });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.code).toBe('payload_too_large');
+  });
+});
