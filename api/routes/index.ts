@@ -5,6 +5,7 @@ import { registerAssetRoutes } from './assets.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
+import { registerNotificationChannelRoutes } from './notification-channels.js';
 
 /** Every resource module registers itself here; features add one line each. */
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -12,5 +13,6 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerAccountRoutes(app);
   registerAssetRoutes(app);
   registerFindingRoutes(app);
+  registerNotificationChannelRoutes(app);
   registerDocsRoutes(app);
 }

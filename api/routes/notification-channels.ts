@@ -1,0 +1,396 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import {
+  channelPatchColumns,
+  channelView,
+  ChannelInputError,
+  getChannel,
+  insertChannel,
+  listChannels,
+  listDeliveries,
+} from '../../activities/notify/channels.js';
+import { sendNotificationNow } from '../../activities/notify/send-notification.js';
+import { recordAudit } from '../../db/audit.js';
+import { notificationChannels } from '../../db/schema/notifications.js';
+import { uuidv7 } from '../../domain/ids.js';
+import {
+  DELIVERY_STATUSES,
+  MAX_EMAIL_RECIPIENTS,
+  NOTIFICATION_CHANNEL_TYPES,
+  NOTIFICATION_LANGUAGES,
+  sampleMessage,
+  ZRecipientsSchema,
+} from '../../domain/notifications.js';
+import { auditActor } from '../audit-context.js';
+import type { AppEnv } from '../context.js';
+import { ApiError, conflict, notFound, unprocessable } from '../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+const TAG = 'notification';
+
+export const ZNotificationChannelSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    type: z.enum(NOTIFICATION_CHANNEL_TYPES),
+    enabled: z.boolean(),
+    language: z.enum(NOTIFICATION_LANGUAGES),
+    webhook: z
+      .string()
+      .nullable()
+      .openapi({ description: 'DingTalk: the webhook with its access token masked' }),
+    webhookHost: z.string().nullable(),
+    keyword: z.string().nullable(),
+    hasSecret: z
+      .boolean()
+      .openapi({ description: 'DingTalk: whether requests are signed; the secret is never shown' }),
+    recipients: z.array(z.string()),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('NotificationChannel');
+
+const name = z.string().trim().min(1).max(100);
+const language = z.enum(NOTIFICATION_LANGUAGES);
+const webhook = z.url({ message: 'must be a URL' }).max(2000).openapi({
+  description:
+    'DingTalk robot webhook (https, host in VIGIL_WEBHOOK_ALLOWLIST), e.g. https://oapi.dingtalk.com/robot/send?access_token=…',
+});
+const secret = z.string().trim().min(1).max(200).openapi({
+  description: 'DingTalk "additional signature" secret (SEC…); stored encrypted, never returned',
+});
+const keyword = z.string().trim().min(1).max(50).openapi({ description: 'DingTalk custom keyword security' });
+const recipients = ZRecipientsSchema.describe(`1–${MAX_EMAIL_RECIPIENTS} addresses, all in To of one mail`);
+
+const ZCreateBodySchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('dingtalk'),
+    name,
+    enabled: z.boolean().default(true),
+    language: language.default('zh-CN'),
+    webhook,
+    secret: secret.optional(),
+    keyword: keyword.optional(),
+  }),
+  z.strictObject({
+    type: z.literal('email'),
+    name,
+    enabled: z.boolean().default(true),
+    language: language.default('zh-CN'),
+    recipients,
+  }),
+]);
+
+const ZPatchBodySchema = z.strictObject({
+  name: name.optional(),
+  enabled: z.boolean().optional(),
+  language: language.optional(),
+  recipients: recipients.optional(),
+  webhook: webhook.optional(),
+  secret: secret
+    .nullable()
+    .optional()
+    .openapi({ description: 'A new secret rotates it; null stops signing' }),
+  keyword: keyword.nullable().optional(),
+});
+
+const ZChannelResultSchema = z
+  .object({
+    channelId: z.uuid(),
+    type: z.string(),
+    status: z.enum(['sent', 'failed', 'skipped']),
+    detail: z.string(),
+    attempts: z.number().int(),
+    response: z
+      .union([
+        z.object({
+          httpStatus: z.number().int().nullable(),
+          errcode: z.number().int().nullable(),
+          errmsg: z.string().nullable(),
+        }),
+        z.object({
+          smtpResponse: z.string().nullable(),
+          messageId: z.string().nullable(),
+          accepted: z.array(z.string()),
+          rejected: z.array(z.string()),
+        }),
+      ])
+      .nullable()
+      .openapi({ description: 'DingTalk errcode/errmsg, or the SMTP server response' }),
+  })
+  .openapi('NotificationChannelResult');
+
+const ZDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    dedupeKey: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    title: z.string(),
+    detail: z.string(),
+    response: z.unknown(),
+    attempts: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().nullable(),
+  })
+  .openapi('NotificationDelivery');
+
+const createRoute = defineRoute({
+  method: 'post',
+  path: '/v1/notification-channels',
+  tags: [TAG],
+  summary: 'Create a DingTalk robot or e-mail notification channel',
+  request: { body: jsonBody(ZCreateBodySchema) },
+  responses: { 201: json(ZNotificationChannelSchema, 'Created') },
+});
+
+const listRoute = defineRoute({
+  method: 'get',
+  path: '/v1/notification-channels',
+  tags: [TAG],
+  summary: 'List notification channels',
+  request: { query: ZPageQuerySchema.extend({ type: z.enum(NOTIFICATION_CHANNEL_TYPES).optional() }) },
+  responses: { 200: json(pageOf(ZNotificationChannelSchema)) },
+});
+
+const getRoute = defineRoute({
+  method: 'get',
+  path: '/v1/notification-channels/{id}',
+  tags: [TAG],
+  summary: 'One notification channel',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZNotificationChannelSchema) },
+});
+
+const patchRoute = defineRoute({
+  method: 'patch',
+  path: '/v1/notification-channels/{id}',
+  tags: [TAG],
+  summary: 'Rename, enable or disable, change recipients or webhook, rotate the secret',
+  request: { params: ZIdParamSchema, body: jsonBody(ZPatchBodySchema) },
+  responses: { 200: json(ZNotificationChannelSchema) },
+});
+
+const deleteRoute = defineRoute({
+  method: 'delete',
+  path: '/v1/notification-channels/{id}',
+  tags: [TAG],
+  summary: 'Delete a notification channel and its delivery history',
+  request: { params: ZIdParamSchema },
+  responses: { 204: { description: 'Deleted' } },
+});
+
+const testRoute = defineRoute({
+  method: 'post',
+  path: '/v1/notification-channels/{id}/test',
+  tags: [TAG],
+  summary: 'Send a sample message now (even when the channel is disabled) and show what the peer answered',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZChannelResultSchema) },
+});
+
+const deliveriesRoute = defineRoute({
+  method: 'get',
+  path: '/v1/notification-channels/{id}/deliveries',
+  tags: [TAG],
+  summary: 'Messages sent (or not) through this channel, newest first',
+  request: { params: ZIdParamSchema, query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZDeliverySchema)) },
+});
+
+/** A webhook outside the allow-list or a field of the other channel type is a business-rule error. */
+function asApiError(err: unknown): unknown {
+  return err instanceof ChannelInputError
+    ? unprocessable(err.message, [{ path: err.field, message: err.message }])
+    : err;
+}
+
+export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createRoute, async (c) => {
+    const services = c.get('services');
+    const actor = auditActor(c);
+    const body = c.req.valid('json');
+    const row = await services.db
+      .transaction(async (tx) => {
+        const created = await insertChannel(tx, {
+          accountId: actor.accountId,
+          input: body,
+          secrets: services.secrets,
+          allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
+        });
+        if (!created) throw conflict(`a notification channel named "${body.name}" exists`);
+        const after = channelView(created);
+        await recordAudit(tx, {
+          ...actor,
+          action: 'notification_channel.create',
+          targetType: 'notification_channel',
+          targetId: created.id,
+          after,
+        });
+        return created;
+      })
+      .catch((err: unknown) => {
+        throw asApiError(err);
+      });
+    return c.json(channelView(row), 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { db } = c.get('services');
+    const q = c.req.valid('query');
+    const rows = await listChannels(db, {
+      accountId: c.get('caller').accountId,
+      type: q.type,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(channelView), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { db } = c.get('services');
+    const row = await getChannel(db, { accountId: c.get('caller').accountId, id: c.req.valid('param').id });
+    if (!row) throw notFound('notification channel');
+    return c.json(channelView(row), 200);
+  });
+
+  app.openapi(patchRoute, async (c) => {
+    const services = c.get('services');
+    const actor = auditActor(c);
+    const { id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const row = await services.db
+      .transaction(async (tx) => {
+        const before = await getChannel(tx, { accountId: actor.accountId, id });
+        if (!before) throw notFound('notification channel');
+        const set = channelPatchColumns(before, patch, {
+          secrets: services.secrets,
+          allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
+        });
+        if (Object.keys(set).length === 0) return before;
+        const [after] = await tx
+          .update(notificationChannels)
+          .set(set)
+          .where(and(eq(notificationChannels.accountId, actor.accountId), eq(notificationChannels.id, id)))
+          .returning()
+          .catch((err: unknown) => {
+            if (patch.name !== undefined && isUniqueViolation(err))
+              throw conflict(`a notification channel named "${patch.name}" exists`);
+            throw err;
+          });
+        if (!after) throw notFound('notification channel');
+        await recordAudit(tx, {
+          ...actor,
+          action: 'notification_channel.update',
+          targetType: 'notification_channel',
+          targetId: id,
+          before: channelView(before),
+          after: { ...channelView(after), ...(patch.secret !== undefined ? { secretChanged: true } : {}) },
+        });
+        return after;
+      })
+      .catch((err: unknown) => {
+        throw asApiError(err);
+      });
+    return c.json(channelView(row), 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    const { db } = c.get('services');
+    const actor = auditActor(c);
+    const { id } = c.req.valid('param');
+    await db.transaction(async (tx) => {
+      const [deleted] = await tx
+        .delete(notificationChannels)
+        .where(and(eq(notificationChannels.accountId, actor.accountId), eq(notificationChannels.id, id)))
+        .returning();
+      if (!deleted) throw notFound('notification channel');
+      await recordAudit(tx, {
+        ...actor,
+        action: 'notification_channel.delete',
+        targetType: 'notification_channel',
+        targetId: id,
+        before: channelView(deleted),
+      });
+    });
+    return c.body(null, 204);
+  });
+
+  app.openapi(testRoute, async (c) => {
+    const services = c.get('services');
+    const actor = auditActor(c);
+    const { id } = c.req.valid('param');
+    const channel = await getChannel(services.db, { accountId: actor.accountId, id });
+    if (!channel) throw notFound('notification channel');
+    const message = sampleMessage({
+      language: channel.language,
+      channelName: channel.name,
+      at: new Date(),
+      link: {
+        label: channel.language === 'en' ? 'Notification channels' : '通知渠道',
+        url: `${services.publicUrl}/v1/notification-channels/${id}`,
+      },
+    });
+    // A test is a fresh message each time, tried once, so the answer comes back while the operator waits.
+    const { results } = await sendNotificationNow(
+      services,
+      { accountId: actor.accountId, channelIds: [id], dedupeKey: `channel-test:${id}:${uuidv7()}`, message },
+      { retryDelaysMs: [], maxRateWaitMs: 0, includeDisabled: true },
+    );
+    const [result] = results;
+    if (!result) throw new ApiError('internal', 'the test produced no result');
+    await recordAudit(services.db, {
+      ...actor,
+      action: 'notification_channel.test',
+      targetType: 'notification_channel',
+      targetId: id,
+      after: { status: result.status, detail: result.detail },
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(deliveriesRoute, async (c) => {
+    const { db } = c.get('services');
+    const accountId = c.get('caller').accountId;
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    if (!(await getChannel(db, { accountId, id }))) throw notFound('notification channel');
+    const rows = await listDeliveries(db, {
+      accountId,
+      channelId: id,
+      before: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    const p = page(rows, q.limit);
+    return c.json(
+      {
+        items: p.items.map((d) => ({
+          id: d.id,
+          dedupeKey: d.dedupeKey,
+          status: d.status,
+          title: d.title,
+          detail: d.detail,
+          response: d.response,
+          attempts: d.attempts,
+          createdAt: d.createdAt.toISOString(),
+          updatedAt: d.updatedAt.toISOString(),
+          sentAt: d.sentAt?.toISOString() ?? null,
+        })),
+        nextCursor: p.nextCursor,
+      },
+      200,
+    );
+  });
+}
+
+/** Postgres unique_violation (23505), as postgres.js and PGlite report it (drizzle may wrap it in `cause`). */
+function isUniqueViolation(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
