@@ -1,2 +1,3 @@
 // Every workflow family re-exports here; the worker bundles this file once per process.
 export { runAgentJobWorkflow } from './agent-jobs.js';
+export { memberSettingsRollout } from './member-settings.js';

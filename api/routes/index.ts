@@ -6,6 +6,9 @@ import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
 import { registerNotificationChannelRoutes } from './notification-channels.js';
+import { registerMemberSettingsRoutes } from './member-settings.js';
+import { registerMultiAccountRoutes } from './multi-account.js';
+import { registerResourceDirectoryRoutes } from './resource-directory.js';
 
 /** Every resource module registers itself here; features add one line each. */
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -14,5 +17,8 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerAssetRoutes(app);
   registerFindingRoutes(app);
   registerNotificationChannelRoutes(app);
+  registerResourceDirectoryRoutes(app);
+  registerMultiAccountRoutes(app);
+  registerMemberSettingsRoutes(app);
   registerDocsRoutes(app);
 }

@@ -7,3 +7,4 @@ export * from './findings.js';
 export * from './key-check.js';
 export * from './notifications.js';
 export * from './agents.js';
+export * from './multi-account.js';

@@ -1,0 +1,108 @@
+import { and, eq } from 'drizzle-orm';
+import { accounts } from '../../db/schema/accounts.js';
+import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
+import { memberSettingsJobGroup } from '../../domain/multi-account/rollout.js';
+import { createAgentActivities } from '../agents/run-agent-job.js';
+import type { ActivityDeps } from '../index.js';
+import { driftedAgents, latestRevision, recordAgentRevision, rolloutProgress } from './member-settings.js';
+
+export interface RolloutTarget {
+  agentId: string;
+  assetId: string;
+  assetName: string;
+}
+
+export interface RolloutPass {
+  /** A newer revision exists: this rollout stops. */
+  superseded: boolean;
+  memberName: string;
+  agents: number;
+  applied: number;
+  driftCount: number;
+  offline: number;
+  /** Online agents behind the revision, up to the batch size. */
+  targets: RolloutTarget[];
+  config: unknown;
+}
+
+/** Activities of the settings rollout workflow (`workflows/member-settings.ts`). */
+export function createMemberSettingsActivities(deps: ActivityDeps) {
+  const agentActivities = createAgentActivities(deps);
+  return {
+    /**
+     * Plans one pass: stops when superseded, otherwise lists online agents not yet on the revision and cancels
+     * the member's leftover configure jobs (older revisions, timed-out attempts) so that none lands after this one.
+     */
+    async prepareMemberSettingsPass(req: {
+      memberId: string;
+      revision: number;
+      limit: number;
+    }): Promise<RolloutPass> {
+      const { db } = deps;
+      const latest = await latestRevision(db, req.memberId);
+      const [member] = await db
+        .select({ name: accounts.name })
+        .from(accounts)
+        .where(eq(accounts.id, req.memberId));
+      const memberName = member?.name ?? req.memberId;
+      if (!latest || latest.revision !== req.revision) {
+        return {
+          superseded: true,
+          memberName,
+          agents: 0,
+          applied: 0,
+          driftCount: 0,
+          offline: 0,
+          targets: [],
+          config: null,
+        };
+      }
+      const progress = await rolloutProgress(db, {
+        memberId: req.memberId,
+        revision: req.revision,
+        driftLimit: 0,
+      });
+      // Scan the drift list in id order until a batch of online agents is found; offline ones are counted.
+      const drift = await driftedAgents(db, {
+        memberId: req.memberId,
+        revision: req.revision,
+        limit: progress.driftCount,
+      });
+      const online = drift.filter((a) => a.online);
+      const targets = online
+        .slice(0, req.limit)
+        .map(({ agentId, assetId, assetName }) => ({ agentId, assetId, assetName }));
+      if (targets.length > 0) {
+        await agentActivities.cancelAgentJobs({
+          accountId: req.memberId,
+          group: memberSettingsJobGroup(req.memberId),
+        });
+      }
+      const [rev] = await db
+        .select({ settings: memberSettingsRevisions.settings })
+        .from(memberSettingsRevisions)
+        .where(
+          and(
+            eq(memberSettingsRevisions.accountId, req.memberId),
+            eq(memberSettingsRevisions.revision, req.revision),
+          ),
+        );
+      return {
+        superseded: false,
+        memberName,
+        agents: progress.agents,
+        applied: progress.applied,
+        driftCount: progress.driftCount,
+        offline: drift.length - online.length,
+        targets,
+        config: rev?.settings ?? null,
+      };
+    },
+
+    async recordMemberAgentRevision(req: Parameters<typeof recordAgentRevision>[1]): Promise<void> {
+      await recordAgentRevision(deps.db, req);
+    },
+  };
+}
+
+export type MemberSettingsActivities = ReturnType<typeof createMemberSettingsActivities>;

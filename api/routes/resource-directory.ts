@@ -1,0 +1,280 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  createDirectoryAccount,
+  directoryStanding,
+  enableDirectory,
+  listDirectoryAccounts,
+} from '../../activities/multi-account/directory.js';
+import {
+  inviteAccount,
+  listInvitations,
+  respondToInvitation,
+  type InvitationRow,
+} from '../../activities/multi-account/invitations.js';
+import {
+  DIRECTORY_JOIN_KINDS,
+  DIRECTORY_ROLES,
+  INVITATION_STATUSES,
+} from '../../domain/multi-account/directory.js';
+import { isValidTimeZone } from '../../domain/time-zones.js';
+import { auditActor } from '../audit-context.js';
+import type { AppEnv } from '../context.js';
+import { notFound } from '../errors.js';
+import { callerDirectory, withRuleErrors } from '../multi-account-access.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+const tags = ['resource directory'];
+
+const ZDirectorySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    managementAccountId: z.uuid(),
+    autoAddNewAccounts: z.boolean(),
+    /** The caller's role in the directory. */
+    role: z.enum(DIRECTORY_ROLES),
+    createdAt: z.iso.datetime(),
+  })
+  .openapi('ResourceDirectory');
+
+const ZDirectoryAccountSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    role: z.enum(DIRECTORY_ROLES),
+    joinedVia: z.enum(DIRECTORY_JOIN_KINDS),
+    joinedAt: z.iso.datetime(),
+    managed: z.boolean(),
+  })
+  .openapi('DirectoryAccount');
+
+const ZInvitationSchema = z
+  .object({
+    id: z.uuid(),
+    directoryId: z.uuid(),
+    directoryName: z.string(),
+    managementAccountId: z.uuid(),
+    inviteeAccountId: z.uuid(),
+    /** received: the caller is the invitee; sent: the caller's directory invited. */
+    direction: z.enum(['received', 'sent']),
+    status: z.enum(INVITATION_STATUSES),
+    createdAt: z.iso.datetime(),
+    respondedAt: z.iso.datetime().nullable(),
+  })
+  .openapi('DirectoryInvitation');
+
+const enableRoute = defineRoute({
+  method: 'post',
+  path: '/v1/resource-directory',
+  role: 'admin',
+  tags,
+  summary: 'Enable a resource directory; the calling account becomes its management account',
+  request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(200) })) },
+  responses: { 201: json(ZDirectorySchema, 'Created') },
+});
+
+const getRoute = defineRoute({
+  method: 'get',
+  path: '/v1/resource-directory',
+  tags,
+  summary: "The caller's resource directory and its role in it",
+  responses: { 200: json(ZDirectorySchema) },
+});
+
+const listAccountsRoute = defineRoute({
+  method: 'get',
+  path: '/v1/resource-directory/accounts',
+  tags,
+  summary: 'Accounts of the directory with their role (management account and delegated administrators)',
+  request: {
+    query: ZPageQuerySchema.extend({
+      role: z.enum(DIRECTORY_ROLES).optional(),
+      managed: z.enum(['true', 'false']).optional(),
+    }),
+  },
+  responses: { 200: json(pageOf(ZDirectoryAccountSchema)) },
+});
+
+const createAccountRoute = defineRoute({
+  method: 'post',
+  path: '/v1/resource-directory/accounts',
+  role: 'admin',
+  tags,
+  summary: 'Create a member account in the directory; its admin key is shown in this response only',
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        name: z.string().trim().min(1).max(200),
+        timeZone: z
+          .string()
+          .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
+          .optional(),
+      }),
+    ),
+  },
+  responses: {
+    201: json(ZDirectoryAccountSchema.extend({ adminKey: z.string(), timeZone: z.string() }), 'Created'),
+  },
+});
+
+const inviteRoute = defineRoute({
+  method: 'post',
+  path: '/v1/resource-directory/invitations',
+  role: 'admin',
+  tags,
+  summary: 'Invite an existing account (by id); it accepts or declines with its own key',
+  request: { body: jsonBody(z.strictObject({ accountId: z.uuid() })) },
+  responses: { 201: json(ZInvitationSchema, 'Created') },
+});
+
+const listInvitationsRoute = defineRoute({
+  method: 'get',
+  path: '/v1/resource-directory/invitations',
+  tags,
+  summary: 'Invitations received by the caller and sent by its directory, newest first',
+  request: { query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZInvitationSchema)) },
+});
+
+const respondRoute = (verb: 'accept' | 'decline') =>
+  defineRoute({
+    method: 'post',
+    path: `/v1/resource-directory/invitations/{id}/${verb}`,
+    role: 'admin',
+    tags,
+    summary: verb === 'accept' ? 'Accept an invitation and join the directory' : 'Decline an invitation',
+    request: { params: ZIdParamSchema },
+    responses: { 200: json(ZInvitationSchema) },
+  });
+
+function invitationDto(r: InvitationRow & { directoryName: string }, callerAccountId: string) {
+  return {
+    id: r.id,
+    directoryId: r.directoryId,
+    directoryName: r.directoryName,
+    managementAccountId: r.accountId,
+    inviteeAccountId: r.inviteeAccountId,
+    direction: r.inviteeAccountId === callerAccountId ? ('received' as const) : ('sent' as const),
+    status: r.status,
+    createdAt: r.createdAt.toISOString(),
+    respondedAt: r.respondedAt?.toISOString() ?? null,
+  };
+}
+
+export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(enableRoute, async (c) => {
+    const { db } = c.get('services');
+    const directory = await withRuleErrors(
+      enableDirectory(db, { by: auditActor(c), name: c.req.valid('json').name }),
+    );
+    return c.json(
+      {
+        id: directory.id,
+        name: directory.name,
+        managementAccountId: directory.accountId,
+        autoAddNewAccounts: directory.autoAddNewAccounts,
+        role: 'management' as const,
+        createdAt: directory.createdAt.toISOString(),
+      },
+      201,
+    );
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const standing = await directoryStanding(c.get('services').db, c.get('caller').accountId);
+    if (!standing) throw notFound('resource directory');
+    const d = standing.directory;
+    return c.json(
+      {
+        id: d.id,
+        name: d.name,
+        managementAccountId: d.accountId,
+        autoAddNewAccounts: d.autoAddNewAccounts,
+        role: standing.role,
+        createdAt: d.createdAt.toISOString(),
+      },
+      200,
+    );
+  });
+
+  app.openapi(listAccountsRoute, async (c) => {
+    const { directory } = await callerDirectory(c);
+    const q = c.req.valid('query');
+    const rows = await listDirectoryAccounts(c.get('services').db, {
+      directory,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+      role: q.role,
+      managed: q.managed === undefined ? undefined : q.managed === 'true',
+    });
+    const p = page(rows, q.limit);
+    return c.json(
+      { items: p.items.map((r) => ({ ...r, joinedAt: r.joinedAt.toISOString() })), nextCursor: p.nextCursor },
+      200,
+    );
+  });
+
+  app.openapi(createAccountRoute, async (c) => {
+    const { directory } = await callerDirectory(c, { managementOnly: true });
+    const body = c.req.valid('json');
+    const created = await withRuleErrors(
+      createDirectoryAccount(c.get('services').db, {
+        by: auditActor(c),
+        directory,
+        name: body.name,
+        timeZone: body.timeZone,
+      }),
+    );
+    return c.json(
+      {
+        id: created.account.id,
+        name: created.account.name,
+        timeZone: created.account.timeZone,
+        role: 'member' as const,
+        joinedVia: 'created' as const,
+        joinedAt: created.account.createdAt.toISOString(),
+        managed: created.managed,
+        adminKey: created.adminKey.key,
+      },
+      201,
+    );
+  });
+
+  app.openapi(inviteRoute, async (c) => {
+    const { directory } = await callerDirectory(c, { managementOnly: true });
+    const row = await withRuleErrors(
+      inviteAccount(c.get('services').db, {
+        by: auditActor(c),
+        directory,
+        inviteeAccountId: c.req.valid('json').accountId,
+      }),
+    );
+    return c.json(invitationDto({ ...row, directoryName: directory.name }, c.get('caller').accountId), 201);
+  });
+
+  app.openapi(listInvitationsRoute, async (c) => {
+    const q = c.req.valid('query');
+    const accountId = c.get('caller').accountId;
+    const rows = await listInvitations(c.get('services').db, {
+      accountId,
+      before: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map((r) => invitationDto(r, accountId)), nextCursor: p.nextCursor }, 200);
+  });
+
+  for (const verb of ['accept', 'decline'] as const) {
+    app.openapi(respondRoute(verb), async (c) => {
+      const row = await withRuleErrors(
+        respondToInvitation(c.get('services').db, {
+          by: auditActor(c),
+          invitationId: c.req.valid('param').id,
+          accept: verb === 'accept',
+        }),
+      );
+      return c.json(invitationDto(row, c.get('caller').accountId), 200);
+    });
+  }
+}

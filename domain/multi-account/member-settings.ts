@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { VULNERABILITY_TYPES } from '../findings.js';
+
+/** Manual, "Manage protection modes": the agent runs business-first, protection-first or for major activities. */
+export const PROTECTION_MODES = ['businessFirst', 'protectionFirst', 'majorActivities'] as const;
+
+/** Manual, "Configure vulnerability settings": scans run every 1, 3, 7 or 30 days. */
+export const SCAN_CYCLE_DAYS = [1, 3, 7, 30] as const;
+
+/** Detected vulnerabilities that stay unfixed are deleted after 1 to 365 days. */
+export const MAX_VULNERABILITY_RETENTION_DAYS = 365;
+
+/** A member carries at most this many baseline check policies. */
+export const MAX_BASELINE_POLICIES = 50;
+
+const cycleDays = z.literal(SCAN_CYCLE_DAYS, { error: `must be one of ${SCAN_CYCLE_DAYS.join(', ')} days` });
+
+/** Which of the member's assets a setting applies to. */
+export const ZAssetScopeSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('all') }),
+  z.strictObject({ mode: z.literal('selected'), assetIds: z.array(z.uuid()).min(1).max(10_000) }),
+]);
+export type TAssetScope = z.infer<typeof ZAssetScopeSchema>;
+
+/** The eight switches of the Settings panel's "Client management" step. */
+export const ZClientManagementSchema = z.strictObject({
+  proactiveDefense: z.boolean(),
+  webshellDetection: z.boolean(),
+  k8sThreatDetection: z.boolean(),
+  adaptiveThreatDetection: z.boolean(),
+  alertAggregation: z.boolean(),
+  protectionMode: z.enum(PROTECTION_MODES),
+  clientProtection: z.boolean(),
+  /** On: detect webshells and viruses with the server-side engines only (limited network in data centres). */
+  clientEngine: z.boolean(),
+});
+
+export const ZVulnerabilityManagementSchema = z.strictObject({
+  autoScan: z.strictObject(
+    Object.fromEntries(VULNERABILITY_TYPES.map((t) => [t, z.boolean()])) as Record<
+      (typeof VULNERABILITY_TYPES)[number],
+      z.ZodBoolean
+    >,
+  ),
+  scanCycleDays: cycleDays,
+  scannedAssets: ZAssetScopeSchema,
+  deleteAfterDays: z.number().int().min(1).max(MAX_VULNERABILITY_RETENTION_DAYS),
+});
+
+export const ZBaselinePolicySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  checkItems: z
+    .array(z.string().trim().min(1).max(200))
+    .min(1)
+    .max(1000)
+    .refine((items) => new Set(items).size === items.length, 'check items must be unique'),
+  cycleDays,
+  /** Hour of day (0–23, UTC) at which the check starts. */
+  startHour: z.number().int().min(0).max(23).default(0),
+  assets: ZAssetScopeSchema,
+});
+
+/** One full settings document; every save is a new revision of it. */
+export const ZMemberSettingsSchema = z.strictObject({
+  clientManagement: ZClientManagementSchema,
+  vulnerabilityManagement: ZVulnerabilityManagementSchema,
+  baselinePolicies: z
+    .array(ZBaselinePolicySchema)
+    .max(MAX_BASELINE_POLICIES)
+    .refine(
+      (ps) => new Set(ps.map((p) => p.name)).size === ps.length,
+      'baseline policy names must be unique',
+    ),
+});
+export type TMemberSettings = z.infer<typeof ZMemberSettingsSchema>;
+
+/** Every asset id a settings document names, to check that they are the member's. */
+export function settingsAssetIds(s: TMemberSettings): string[] {
+  const scopes = [s.vulnerabilityManagement.scannedAssets, ...s.baselinePolicies.map((p) => p.assets)];
+  return [...new Set(scopes.flatMap((scope) => (scope.mode === 'selected' ? scope.assetIds : [])))];
+}
