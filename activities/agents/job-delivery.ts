@@ -1,4 +1,10 @@
-import { ActivityCancelledError, ActivityNotFoundError, type Client } from '@temporalio/client';
+import {
+  ActivityCancelledError,
+  ActivityCompletionError,
+  ActivityNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
@@ -74,7 +80,7 @@ export async function deliverOutcome(deps: DeliveryDeps, row: AgentJobRow): Prom
   } else {
     try {
       if (row.status === 'cancelled') {
-        await deps.temporal.activity.reportCancellation(row.taskToken, { jobId: row.id });
+        await reportCancelled(deps, row.taskToken, row.id);
       } else {
         await deps.temporal.activity.complete(row.taskToken, toAgentJobResult(row));
       }
@@ -86,4 +92,25 @@ export async function deliverOutcome(deps: DeliveryDeps, row: AgentJobRow): Prom
   }
   await deps.db.update(agentJobs).set({ deliveredAt: new Date() }).where(eq(agentJobs.id, row.id));
   return outcome;
+}
+
+/** Failure type of an activity whose job was cancelled on Vigil's side (`cancelAgentJobs`), not by its workflow. */
+export const AGENT_JOB_CANCELLED_FAILURE = 'AgentJobCancelled';
+
+/**
+ * Temporal accepts `reportCancellation` only after the workflow asked to cancel the activity. A job cancelled on
+ * Vigil's side (a group cancel) fails its activity instead, non-retryably, with a type the caller can recognise.
+ */
+async function reportCancelled(deps: DeliveryDeps, taskToken: Buffer, jobId: string): Promise<void> {
+  try {
+    await deps.temporal.activity.reportCancellation(taskToken, { jobId });
+  } catch (err) {
+    if (!(err instanceof ActivityCompletionError)) throw err;
+    await deps.temporal.activity.fail(
+      taskToken,
+      ApplicationFailure.nonRetryable(`agent job ${jobId} was cancelled`, AGENT_JOB_CANCELLED_FAILURE, {
+        jobId,
+      }),
+    );
+  }
 }

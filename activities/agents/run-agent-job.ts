@@ -5,7 +5,7 @@ import { agentJobs, agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
 import type { ActivityDeps } from '../index.js';
-import { deliverOutcome, toAgentJobResult } from './job-delivery.js';
+import { AGENT_JOB_CANCELLED_FAILURE, deliverOutcome, toAgentJobResult } from './job-delivery.js';
 import { notifyJobCreated } from './job-notifier.js';
 
 export type { AgentJobKind };
@@ -44,7 +44,7 @@ export const AGENT_JOB_FAILURES = {
   assetNotFound: 'AgentJobAssetNotFound',
   noAgent: 'AgentNotEnrolled',
   badRequest: 'AgentJobBadRequest',
-  cancelled: 'AgentJobCancelled',
+  cancelled: AGENT_JOB_CANCELLED_FAILURE,
 } as const;
 
 /**

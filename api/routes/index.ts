@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { registerAccountRoutes } from './account.js';
+import { registerAgentEnrollmentTokenRoutes } from './agent-enrollment-tokens.js';
+import { registerAgentProtocolRoutes } from './agent-protocol.js';
 import { registerAssetRoutes } from './assets.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
@@ -17,6 +19,8 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerAssetRoutes(app);
   registerFindingRoutes(app);
   registerNotificationChannelRoutes(app);
+  registerAgentEnrollmentTokenRoutes(app);
+  registerAgentProtocolRoutes(app);
   registerResourceDirectoryRoutes(app);
   registerMultiAccountRoutes(app);
   registerMemberSettingsRoutes(app);

@@ -1,0 +1,233 @@
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.js';
+import { recordAudit } from '../../db/audit.js';
+import { agentEnrollmentTokens, agents } from '../../db/schema/agents.js';
+import { assets } from '../../db/schema/inventory.js';
+import {
+  AGENT_ONLINE_WINDOW_MS,
+  AGENT_TOKEN_PREFIX,
+  ENROLLMENT_TOKEN_PREFIX,
+  TOKEN_SECRET_LENGTH,
+  type AgentExecutorName,
+  type TRegisterRequest,
+} from '../../domain/agent-jobs.js';
+import { hashToken, randomToken } from '../../platform/secrets.js';
+
+export type EnrollmentTokenRow = typeof agentEnrollmentTokens.$inferSelect;
+
+export interface AuditedBy {
+  accountId: string;
+  actor: string;
+  requestId?: string;
+}
+
+export async function createEnrollmentToken(
+  db: Database,
+  opts: AuditedBy & { assetId?: string; expiresInHours: number; maxUses?: number; description?: string },
+): Promise<{ row: EnrollmentTokenRow; token: string }> {
+  const token = `${ENROLLMENT_TOKEN_PREFIX}${randomToken(TOKEN_SECRET_LENGTH)}`;
+  const row = await db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(agentEnrollmentTokens)
+      .values({
+        accountId: opts.accountId,
+        tokenHash: hashToken(token),
+        assetId: opts.assetId ?? null,
+        description: opts.description ?? '',
+        expiresAt: new Date(Date.now() + opts.expiresInHours * 3_600_000),
+        maxUses: opts.maxUses ?? null,
+        createdBy: opts.actor,
+      })
+      .returning();
+    if (!inserted) throw new Error('insert returned no row');
+    await recordAudit(tx, {
+      ...opts,
+      action: 'agent_enrollment_token.create',
+      targetType: 'agent_enrollment_token',
+      targetId: inserted.id,
+      after: withoutHash(inserted),
+    });
+    return inserted;
+  });
+  return { row, token };
+}
+
+export function withoutHash(row: EnrollmentTokenRow): Omit<EnrollmentTokenRow, 'tokenHash'> {
+  const { tokenHash: _hash, ...rest } = row;
+  return rest;
+}
+
+/** Deletes a token; agents it enrolled keep their own tokens. Returns false when the token is not the account's. */
+export async function deleteEnrollmentToken(
+  db: Database,
+  opts: AuditedBy & { id: string },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .delete(agentEnrollmentTokens)
+      .where(and(eq(agentEnrollmentTokens.accountId, opts.accountId), eq(agentEnrollmentTokens.id, opts.id)))
+      .returning();
+    if (!row) return false;
+    await recordAudit(tx, {
+      ...opts,
+      action: 'agent_enrollment_token.delete',
+      targetType: 'agent_enrollment_token',
+      targetId: row.id,
+      before: withoutHash(row),
+    });
+    return true;
+  });
+}
+
+export type RegisterOutcome =
+  | { ok: true; agentId: string; assetId: string; agentToken: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' };
+
+/**
+ * Spends one use of an enrollment token and binds a new agent token to exactly one asset: the token's bound asset,
+ * or the asset with the agent's instance id (hostname when it has none), created if missing. Registering again for
+ * an asset replaces its agent token.
+ */
+export async function registerAgent(db: Database, req: TRegisterRequest): Promise<RegisterOutcome> {
+  const enrollmentHash = hashToken(req.enrollmentToken);
+  const agentToken = `${AGENT_TOKEN_PREFIX}${randomToken(TOKEN_SECRET_LENGTH)}`;
+  return db.transaction(async (tx) => {
+    const [enrollment] = await tx
+      .update(agentEnrollmentTokens)
+      .set({ uses: sql`${agentEnrollmentTokens.uses} + 1`, lastUsedAt: new Date() })
+      .where(
+        and(
+          eq(agentEnrollmentTokens.tokenHash, enrollmentHash),
+          gt(agentEnrollmentTokens.expiresAt, new Date()),
+          or(
+            isNull(agentEnrollmentTokens.maxUses),
+            lt(agentEnrollmentTokens.uses, agentEnrollmentTokens.maxUses),
+          ),
+        ),
+      )
+      .returning();
+    if (!enrollment) return { ok: false, reason: await whyRefused(tx, enrollmentHash) };
+    const now = new Date();
+    const assetId = enrollment.assetId ?? (await upsertAgentAsset(tx, enrollment.accountId, req));
+    await tx
+      .update(assets)
+      .set({ agentStatus: 'online', lastSeenAt: now })
+      .where(and(eq(assets.accountId, enrollment.accountId), eq(assets.id, assetId)));
+    const agentFields = {
+      tokenHash: hashToken(agentToken),
+      enrollmentTokenId: enrollment.id,
+      version: req.agentVersion,
+      hostname: req.hostname,
+      executor: req.executor as AgentExecutorName,
+      lastHeartbeatAt: now,
+      registeredAt: now,
+    };
+    const [agent] = await tx
+      .insert(agents)
+      .values({ accountId: enrollment.accountId, assetId, ...agentFields })
+      .onConflictDoUpdate({ target: agents.assetId, set: agentFields })
+      .returning({ id: agents.id });
+    if (!agent) throw new Error('agent upsert returned no row');
+    await recordAudit(tx, {
+      accountId: enrollment.accountId,
+      actor: `enrollment-token:${enrollment.id}`,
+      action: 'agent.register',
+      targetType: 'agent',
+      targetId: agent.id,
+      after: { assetId, hostname: req.hostname, executor: req.executor, version: req.agentVersion },
+    });
+    return { ok: true, agentId: agent.id, assetId, agentToken };
+  });
+}
+
+async function whyRefused(tx: Executor, tokenHash: string): Promise<'unknown' | 'expired' | 'exhausted'> {
+  const [row] = await tx
+    .select({ expiresAt: agentEnrollmentTokens.expiresAt })
+    .from(agentEnrollmentTokens)
+    .where(eq(agentEnrollmentTokens.tokenHash, tokenHash));
+  if (!row) return 'unknown';
+  return row.expiresAt.getTime() <= Date.now() ? 'expired' : 'exhausted';
+}
+
+async function upsertAgentAsset(tx: Executor, accountId: string, req: TRegisterRequest): Promise<string> {
+  const known = {
+    hostname: req.hostname,
+    osFamily: req.osFamily,
+    ...(req.osVersion ? { osVersion: req.osVersion } : {}),
+    ...(req.ips.length > 0 ? { ips: req.ips, ipText: req.ips.join(' ') } : {}),
+  };
+  const [row] = await tx
+    .insert(assets)
+    .values({
+      accountId,
+      instanceId: req.instanceId ?? req.hostname,
+      name: req.name ?? req.hostname,
+      ...known,
+    })
+    .onConflictDoUpdate({
+      target: [assets.accountId, assets.instanceId],
+      set: { ...known, updatedAt: new Date() },
+    })
+    .returning({ id: assets.id });
+  if (!row) throw new Error('asset upsert returned no row');
+  return row.id;
+}
+
+export interface AgentCaller {
+  agentId: string;
+  accountId: string;
+  assetId: string;
+  lastHeartbeatAt: Date | null;
+  assetOnline: boolean;
+}
+
+/** The agent a bearer token belongs to, or null. */
+export async function authenticateAgent(db: Database, token: string): Promise<AgentCaller | null> {
+  if (!token.startsWith(AGENT_TOKEN_PREFIX)) return null;
+  const [row] = await db
+    .select({
+      agentId: agents.id,
+      accountId: agents.accountId,
+      assetId: agents.assetId,
+      lastHeartbeatAt: agents.lastHeartbeatAt,
+      agentStatus: assets.agentStatus,
+    })
+    .from(agents)
+    .innerJoin(assets, eq(assets.id, agents.assetId))
+    .where(eq(agents.tokenHash, hashToken(token)));
+  if (!row) return null;
+  const { agentStatus, ...rest } = row;
+  return { ...rest, assetOnline: agentStatus === 'online' };
+}
+
+/** Writes are skipped when the agent was seen this recently and its asset already shows online. */
+const TOUCH_RESOLUTION_MS = 5_000;
+
+/** Records that the agent was heard from: agent heartbeat time and the asset's online status. */
+export async function touchAgent(db: Database, agent: AgentCaller): Promise<void> {
+  const now = new Date();
+  if (
+    agent.assetOnline &&
+    agent.lastHeartbeatAt &&
+    now.getTime() - agent.lastHeartbeatAt.getTime() < TOUCH_RESOLUTION_MS
+  ) {
+    return;
+  }
+  await db.update(agents).set({ lastHeartbeatAt: now }).where(eq(agents.id, agent.agentId));
+  await db.update(assets).set({ agentStatus: 'online', lastSeenAt: now }).where(eq(assets.id, agent.assetId));
+}
+
+/** Assets whose agent has been silent past the online window show offline. Returns how many changed. */
+export async function markSilentAgentsOffline(db: Database, now = new Date()): Promise<number> {
+  const rows = await db
+    .update(assets)
+    .set({ agentStatus: 'offline' })
+    .where(
+      and(
+        eq(assets.agentStatus, 'online'),
+        lt(assets.lastSeenAt, new Date(now.getTime() - AGENT_ONLINE_WINDOW_MS)),
+      ),
+    )
+    .returning({ id: assets.id });
+  return rows.length;
+}

@@ -1,0 +1,39 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** What an agent keeps between restarts so that it does not enroll again. */
+export const ZAgentStateSchema = z.object({
+  server: z.string(),
+  agentId: z.string(),
+  assetId: z.string(),
+  agentToken: z.string(),
+});
+export type TAgentState = z.infer<typeof ZAgentStateSchema>;
+
+const FILE = 'agent.json';
+
+export async function loadState(dir: string | null): Promise<TAgentState | null> {
+  if (!dir) return null;
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const parsed = ZAgentStateSchema.safeParse(JSON.parse(text));
+  if (!parsed.success)
+    throw new Error(`${path.join(dir, FILE)} is not a valid agent state file; delete it to enroll again`);
+  return parsed.data;
+}
+
+/** Written atomically and readable only by the agent's user: it holds the agent token. */
+export async function saveState(dir: string | null, state: TAgentState): Promise<void> {
+  if (!dir) return;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
+  await rename(tmp, file);
+}

@@ -1,0 +1,50 @@
+import type { MiddlewareHandler } from 'hono';
+import {
+  authenticateAgent,
+  markSilentAgentsOffline,
+  touchAgent,
+  type AgentCaller,
+} from '../../activities/agents/enrollment.js';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by `agentAuth` on `/agent/v1/*` routes. */
+    agent: AgentCaller;
+  }
+}
+
+/** How often this process marks silent agents offline (lazily, on agent traffic). */
+const OFFLINE_SWEEP_INTERVAL_MS = 15_000;
+let lastSweep = 0;
+
+/**
+ * `Authorization: Bearer <agent token>` → the agent and its one asset. Every agent request also counts as a sign of
+ * life (asset online) and, at most every 15 s per process, marks agents that went silent offline.
+ */
+export function agentAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    const { db, logger } = c.get('services');
+    const agent = match?.[1] ? await authenticateAgent(db, match[1]) : null;
+    if (!agent) {
+      throw new ApiError(
+        'unauthorized',
+        'send the agent token as "Authorization: Bearer <agent token>"',
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
+    }
+    c.set('agent', agent);
+    await touchAgent(db, agent);
+    if (Date.now() - lastSweep > OFFLINE_SWEEP_INTERVAL_MS) {
+      lastSweep = Date.now();
+      const marked = await markSilentAgentsOffline(db);
+      if (marked > 0) logger.info({ marked }, 'assets whose agent went silent are now offline');
+    }
+    await next();
+  };
+}

@@ -1,0 +1,136 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq, gt } from 'drizzle-orm';
+import {
+  createEnrollmentToken,
+  deleteEnrollmentToken,
+  type EnrollmentTokenRow,
+} from '../../activities/agents/enrollment.js';
+import { agentEnrollmentTokens } from '../../db/schema/agents.js';
+import { assets } from '../../db/schema/inventory.js';
+import {
+  DEFAULT_ENROLLMENT_TOKEN_HOURS,
+  MAX_ENROLLMENT_TOKEN_HOURS,
+  MAX_ENROLLMENT_TOKEN_USES,
+} from '../../domain/agent-jobs.js';
+import { auditActor } from '../audit-context.js';
+import type { AppEnv } from '../context.js';
+import { notFound } from '../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+const ZEnrollmentTokenSchema = z
+  .object({
+    id: z.uuid(),
+    assetId: z
+      .uuid()
+      .nullable()
+      .openapi({ description: 'Agents enrolled with this token bind to this asset' }),
+    description: z.string(),
+    expiresAt: z.iso.datetime(),
+    maxUses: z.number().int().nullable(),
+    uses: z.number().int(),
+    lastUsedAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .openapi('AgentEnrollmentToken');
+
+const ZCreatedEnrollmentTokenSchema = ZEnrollmentTokenSchema.extend({
+  token: z.string().openapi({ description: 'Shown once; pass it to `npm run agent -- --enroll <token>`' }),
+}).openapi('CreatedAgentEnrollmentToken');
+
+function toDto(row: EnrollmentTokenRow): z.infer<typeof ZEnrollmentTokenSchema> {
+  return {
+    id: row.id,
+    assetId: row.assetId,
+    description: row.description,
+    expiresAt: row.expiresAt.toISOString(),
+    maxUses: row.maxUses,
+    uses: row.uses,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+const createRouteDef = defineRoute({
+  method: 'post',
+  path: '/v1/agent-enrollment-tokens',
+  tags: ['agents'],
+  summary: 'Create an enrollment token for agents (returned once)',
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        assetId: z.uuid().optional(),
+        expiresInHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_ENROLLMENT_TOKEN_HOURS)
+          .default(DEFAULT_ENROLLMENT_TOKEN_HOURS),
+        maxUses: z.number().int().min(1).max(MAX_ENROLLMENT_TOKEN_USES).optional(),
+        description: z.string().max(500).optional(),
+      }),
+    ),
+  },
+  responses: { 201: json(ZCreatedEnrollmentTokenSchema, 'Created') },
+});
+
+const listRouteDef = defineRoute({
+  method: 'get',
+  path: '/v1/agent-enrollment-tokens',
+  tags: ['agents'],
+  summary: 'List enrollment tokens (never the tokens themselves)',
+  request: { query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZEnrollmentTokenSchema)) },
+});
+
+const deleteRouteDef = defineRoute({
+  method: 'delete',
+  path: '/v1/agent-enrollment-tokens/{id}',
+  tags: ['agents'],
+  summary: 'Delete an enrollment token; agents it enrolled keep working',
+  request: { params: ZIdParamSchema },
+  responses: { 204: { description: 'Deleted' } },
+});
+
+export function registerAgentEnrollmentTokenRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createRouteDef, async (c) => {
+    const { db } = c.get('services');
+    const actor = auditActor(c);
+    const body = c.req.valid('json');
+    if (body.assetId) {
+      const [asset] = await db
+        .select({ id: assets.id })
+        .from(assets)
+        .where(and(eq(assets.accountId, actor.accountId), eq(assets.id, body.assetId)));
+      if (!asset) throw notFound('asset');
+    }
+    const { row, token } = await createEnrollmentToken(db, { ...actor, ...body });
+    return c.json({ ...toDto(row), token }, 201);
+  });
+
+  app.openapi(listRouteDef, async (c) => {
+    const { db } = c.get('services');
+    const q = c.req.valid('query');
+    const after = decodeCursor(q.cursor);
+    const rows = await db
+      .select()
+      .from(agentEnrollmentTokens)
+      .where(
+        and(
+          eq(agentEnrollmentTokens.accountId, c.get('caller').accountId),
+          after ? gt(agentEnrollmentTokens.id, after) : undefined,
+        ),
+      )
+      .orderBy(agentEnrollmentTokens.id)
+      .limit(q.limit + 1);
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(deleteRouteDef, async (c) => {
+    const { db } = c.get('services');
+    const deleted = await deleteEnrollmentToken(db, { ...auditActor(c), id: c.req.valid('param').id });
+    if (!deleted) throw notFound('enrollment token');
+    return c.body(null, 204);
+  });
+}

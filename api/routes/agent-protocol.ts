@@ -1,0 +1,193 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { registerAgent } from '../../activities/agents/enrollment.js';
+import type { AgentJobRow, DeliveryDeps } from '../../activities/agents/job-delivery.js';
+import { waitForJob, type PendingProbe } from '../../activities/agents/job-notifier.js';
+import {
+  appendOutput,
+  claimNextJob,
+  failLostJobs,
+  findAgentJob,
+  pendingProbe,
+  recordHeartbeat,
+  recordResult,
+} from '../../activities/agents/job-protocol.js';
+import type { Database } from '../../db/client.js';
+import {
+  MAX_LONG_POLL_SECONDS,
+  ZAgentJobSchema,
+  ZHeartbeatRequestSchema,
+  ZJobResultRequestSchema,
+  ZJobResultResponseSchema,
+  ZOutputChunkSchema,
+  ZRegisterRequestSchema,
+  ZRegisterResponseSchema,
+  type TAgentJob,
+} from '../../domain/agent-jobs.js';
+import type { AppEnv } from '../context.js';
+import { agentAuth } from '../middleware/agent-auth.js';
+import { ApiError, conflict, notFound } from '../errors.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+/**
+ * The pull protocol agents speak (DESIGN §1: agents never talk to Temporal). Authenticated by the agent token,
+ * not an API key; every job route only sees the jobs of the agent's own asset.
+ */
+
+const REFUSALS = {
+  unknown: 'the enrollment token is unknown or was deleted',
+  expired: 'the enrollment token has expired; create a new one',
+  exhausted: 'the enrollment token has been used its maximum number of times',
+} as const;
+
+const registerRouteDef = defineRoute({
+  method: 'post',
+  path: '/agent/v1/register',
+  auth: 'none',
+  tags: ['agent protocol'],
+  summary: 'Exchange an enrollment token for an agent token bound to one asset (the token is returned once)',
+  request: { body: jsonBody(ZRegisterRequestSchema) },
+  responses: { 201: json(ZRegisterResponseSchema, 'Registered') },
+});
+
+const agentRoute = { auth: 'none' as const, tags: ['agent protocol'], middleware: [agentAuth()] };
+
+const jobsRouteDef = defineRoute({
+  ...agentRoute,
+  method: 'get',
+  path: '/agent/v1/jobs',
+  summary: `Long poll (up to ${MAX_LONG_POLL_SECONDS} s) for the next job of this agent's asset; 204 when none`,
+  request: {
+    query: z.object({
+      waitSeconds: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).default(MAX_LONG_POLL_SECONDS),
+    }),
+  },
+  responses: { 200: json(ZAgentJobSchema), 204: { description: 'No job within the wait' } },
+});
+
+const heartbeatRouteDef = defineRoute({
+  ...agentRoute,
+  method: 'post',
+  path: '/agent/v1/jobs/{id}/heartbeat',
+  summary:
+    'Report that the job is alive (optionally with progress and an output chunk); answers whether to cancel',
+  request: { params: ZIdParamSchema, body: jsonBody(ZHeartbeatRequestSchema) },
+  responses: { 200: json(z.object({ cancel: z.boolean(), outputLength: z.number().int() })) },
+});
+
+const outputRouteDef = defineRoute({
+  ...agentRoute,
+  method: 'post',
+  path: '/agent/v1/jobs/{id}/output',
+  summary: 'Append an output chunk at an offset (resending a chunk is harmless)',
+  request: { params: ZIdParamSchema, body: jsonBody(ZOutputChunkSchema) },
+  responses: { 200: json(z.object({ outputLength: z.number().int() })) },
+});
+
+const resultRouteDef = defineRoute({
+  ...agentRoute,
+  method: 'post',
+  path: '/agent/v1/jobs/{id}/result',
+  summary: 'Post the outcome (exit code, full output, details); idempotent',
+  request: { params: ZIdParamSchema, body: jsonBody(ZJobResultRequestSchema) },
+  responses: { 200: json(ZJobResultResponseSchema) },
+});
+
+const probes = new WeakMap<Database, PendingProbe>();
+
+function deliveryDeps(c: Context<AppEnv>): DeliveryDeps {
+  const { db, temporal, logger } = c.get('services');
+  return { db, temporal, logger: c.get('logger') ?? logger };
+}
+
+function probeFor(deps: DeliveryDeps): PendingProbe {
+  let probe = probes.get(deps.db);
+  if (!probe) {
+    probe = pendingProbe(deps);
+    probes.set(deps.db, probe);
+  }
+  return probe;
+}
+
+function toAgentJob(row: AgentJobRow): TAgentJob {
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: row.payload,
+    summary: row.summary,
+    attempt: row.attempt,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+async function ownJob(c: Context<AppEnv>, deps: DeliveryDeps, id: string): Promise<AgentJobRow> {
+  const job = await findAgentJob(deps, c.get('agent'), id);
+  if (!job) throw notFound('job');
+  return job;
+}
+
+export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(registerRouteDef, async (c) => {
+    const outcome = await registerAgent(c.get('services').db, c.req.valid('json'));
+    if (!outcome.ok) throw new ApiError('unauthorized', REFUSALS[outcome.reason]);
+    const { ok: _ok, ...body } = outcome;
+    return c.json(body, 201);
+  });
+
+  app.openapi(jobsRouteDef, async (c) => {
+    const deps = deliveryDeps(c);
+    const agent = c.get('agent');
+    const deadline = Date.now() + c.req.valid('query').waitSeconds * 1000;
+    const signal = c.req.raw.signal;
+    await failLostJobs(deps, agent);
+    for (;;) {
+      const job = await claimNextJob(deps, agent);
+      if (job) return c.json(toAgentJob(job), 200);
+      const left = deadline - Date.now();
+      if (left <= 0 || signal.aborted) return c.body(null, 204);
+      await waitForJob({ assetId: agent.assetId, waitMs: left, probe: probeFor(deps), signal });
+    }
+  });
+
+  app.openapi(heartbeatRouteDef, async (c) => {
+    const deps = deliveryDeps(c);
+    const body = c.req.valid('json');
+    const job = await ownJob(c, deps, c.req.valid('param').id);
+    let outputLength = job.outputLength;
+    if (body.output) {
+      const appended = await appendOutput(deps, job, body.output);
+      outputLength = appended.ok ? appended.length : appended.expectedOffset;
+    }
+    const { cancel } = await recordHeartbeat(deps, c.get('agent'), job, body.progress);
+    return c.json({ cancel, outputLength }, 200);
+  });
+
+  app.openapi(outputRouteDef, async (c) => {
+    const deps = deliveryDeps(c);
+    const job = await ownJob(c, deps, c.req.valid('param').id);
+    const appended = await appendOutput(deps, job, c.req.valid('json'));
+    if (!appended.ok) {
+      throw conflict(`output chunk leaves a gap; resend from offset ${appended.expectedOffset}`, {
+        expectedOffset: appended.expectedOffset,
+      });
+    }
+    return c.json({ outputLength: appended.length }, 200);
+  });
+
+  app.openapi(resultRouteDef, async (c) => {
+    const deps = deliveryDeps(c);
+    const job = await ownJob(c, deps, c.req.valid('param').id);
+    let outcome: Awaited<ReturnType<typeof recordResult>>;
+    try {
+      outcome = await recordResult(deps, job, c.req.valid('json'));
+    } catch (err) {
+      deps.logger.warn({ err, jobId: job.id }, 'agent job result not fully recorded or delivered');
+      throw new ApiError(
+        'unavailable',
+        'the result could not be recorded and delivered yet; resend it later',
+      );
+    }
+    if ('conflict' in outcome) throw conflict(outcome.conflict);
+    return c.json(outcome, 200);
+  });
+}
