@@ -8,6 +8,7 @@ import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
 import { registerNotificationChannelRoutes } from './notification-channels.js';
+import { registerPlaybookRoutes } from './playbook.js';
 import { registerMemberSettingsRoutes } from './member-settings.js';
 import { registerMultiAccountRoutes } from './multi-account.js';
 import { registerResourceDirectoryRoutes } from './resource-directory.js';
@@ -19,6 +20,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerAssetRoutes(app);
   registerFindingRoutes(app);
   registerNotificationChannelRoutes(app);
+  registerPlaybookRoutes(app);
   registerAgentEnrollmentTokenRoutes(app);
   registerAgentProtocolRoutes(app);
   registerResourceDirectoryRoutes(app);

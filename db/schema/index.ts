@@ -8,3 +8,4 @@ export * from './key-check.js';
 export * from './notifications.js';
 export * from './agents.js';
 export * from './multi-account.js';
+export * from './playbook.js';

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** How a task picks its assets (seed: asset groups, individual assets, fuzzy search); resolved at creation. */
+export const ZTaskAssetSelectionSchema = z
+  .strictObject({
+    groupIds: z.array(z.uuid()).max(1000).default([]),
+    assetIds: z.array(z.uuid()).max(10_000).default([]),
+    search: z.string().trim().min(1).max(200).optional(),
+  })
+  .refine((s) => s.groupIds.length > 0 || s.assetIds.length > 0 || s.search !== undefined, {
+    message: 'give groupIds, assetIds or search',
+  });
+
+export const ZTaskExecutionSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('now') }),
+  z.strictObject({
+    mode: z.literal('window'),
+    start: z.string().min(10).max(40),
+    end: z.string().min(10).max(40),
+    timeZone: z.string().min(1).max(64),
+  }),
+]);
+
+export const ZCreateTaskBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  assets: ZTaskAssetSelectionSchema,
+  /**
+   * Each id names a vulnerability (its type and name); the task fixes it on every chosen asset where it is present.
+   * At most MAX_TASK_VULNERABILITIES distinct vulnerabilities (checked as a business rule, 422).
+   */
+  vulnerabilityIds: z.array(z.uuid()).min(1).max(10_000),
+  channelIds: z.array(z.uuid()).max(50).default([]),
+  execution: ZTaskExecutionSchema,
+});
+export type TCreateTaskBody = z.infer<typeof ZCreateTaskBodySchema>;

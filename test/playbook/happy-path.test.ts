@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { count, eq } from 'drizzle-orm';
+import { createTestContext, type TestContext } from '../harness.js';
+import { agentJobs } from '../../db/schema/agents.js';
+import { vulnerabilities } from '../../db/schema/findings.js';
+import { VigilStatus } from '../../workflows/search-attributes.js';
+import { api, createTask, isFinal, playbookWorld, waitForTask, type PlaybookWorld } from './helpers.js';
+
+let ctx: TestContext;
+let w: PlaybookWorld;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ workers: true });
+  w = await playbookWorld(ctx, {
+    assets: 4,
+    vulnerabilitiesPerAsset: 2,
+    policy: { heartbeatTimeoutSeconds: 5, maxConcurrency: 2 },
+  });
+});
+afterAll(async () => {
+  await w?.fleet.stop();
+  await ctx?.close();
+});
+
+describe('Playbook: a task run now', () => {
+  it('goes Progressing → Succeeded, fixes every unit once, and serves details, logs and flow', async () => {
+    const created = await createTask(w);
+    expect(created.status).toBe('Progressing');
+    expect(created.assetCount).toBe(4);
+    const done = await waitForTask(w, created.id, isFinal);
+    expect(done.status).toBe('Succeeded');
+    expect(done.log).toMatchObject({
+      status: 'Succeeded',
+      processes: 8,
+      succeeded: 8,
+      failed: 0,
+      assets: { Succeeded: 4 },
+    });
+    expect(done.log.steps.map((s) => [s.kind, s.status])).toEqual([
+      ['precheck', 'succeeded'],
+      ['fix', 'succeeded'],
+      ['verify', 'succeeded'],
+    ]);
+    expect(done.assets).toHaveLength(4);
+    expect(done.assets[0]?.vulnerabilities.map((v) => v.status)).toEqual(['fixed', 'fixed']);
+
+    // One agent job per (asset, vulnerability, step): 4 prechecks + 8 fixes + 4 verifications.
+    const [jobs] = await ctx.database.db
+      .select({ n: count() })
+      .from(agentJobs)
+      .where(eq(agentJobs.accountId, w.accountId));
+    expect(jobs?.n).toBe(16);
+    const open = await ctx.database.db
+      .select()
+      .from(vulnerabilities)
+      .where(eq(vulnerabilities.accountId, w.accountId));
+    expect(open.every((v) => v.status === 'fixed')).toBe(true);
+
+    const logs = await api<{ items: { event: string; step: { output: string } | null }[] }>(
+      w,
+      'GET',
+      `/v1/playbook/tasks/${created.id}/logs?limit=500`,
+      undefined,
+      200,
+    );
+    const fixLog = logs.items.find(
+      (l) => l.event === 'step.succeeded' && l.step?.output.includes('upgraded'),
+    );
+    expect(fixLog).toBeDefined();
+
+    const flow = await api<{ nodes: { id: string; counts: Record<string, number> }[] }>(
+      w,
+      'GET',
+      `/v1/playbook/tasks/${created.id}/flow`,
+      undefined,
+      200,
+    );
+    expect(flow.nodes.map((n) => n.id)).toEqual([
+      'start',
+      'precheck',
+      'fix',
+      'verify',
+      'reboot',
+      'notify',
+      'end',
+    ]);
+    expect(flow.nodes.find((n) => n.id === 'fix')?.counts).toEqual({ succeeded: 8 });
+    const mermaid = await ctx.request('GET', `/v1/playbook/tasks/${created.id}/flow?format=mermaid`, {
+      key: w.apiKey,
+    });
+    expect(await mermaid.text()).toContain('flowchart LR');
+    const svg = await ctx.request('GET', `/v1/playbook/tasks/${created.id}/flow?format=svg`, {
+      key: w.apiKey,
+    });
+    expect(svg.headers.get('content-type')).toContain('image/svg+xml');
+
+    const handle = ctx.services.temporal.workflow.getHandle(`playbook-task:${created.id}`);
+    expect(await handle.result()).toEqual({ status: 'Succeeded' });
+    const described = await handle.describe();
+    expect(await described.staticSummary()).toMatch(/^Fix 2 vulnerabilities on 4 assets/);
+    expect(described.typedSearchAttributes.get(VigilStatus)).toBe('Succeeded');
+  });
+});

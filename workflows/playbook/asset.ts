@@ -1,0 +1,293 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { AgentActivities, AgentJobKind, AgentJobResult } from '../../activities/agents/run-agent-job.js';
+import type { PlaybookActivities, VulnerabilityToFix } from '../../activities/playbook/task-activities.js';
+import type { StepKind, StepStatus } from '../../domain/playbook/status.js';
+import type { FixAssetInput, FixAssetResult } from './messages.js';
+
+/** DB bookkeeping runs as local activities: one marker event each instead of three history events. */
+const db = proxyLocalActivities<PlaybookActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
+});
+
+/** Longest a single host step may take (package downloads, Windows updates). */
+const STEP_START_TO_CLOSE = '2h';
+/**
+ * Activity attempts per agent job. Attempts share one job (same job key), so a retry re-attaches to the job instead
+ * of running the host work again — this covers a worker that dies between recording the job and handing it over.
+ */
+const AGENT_JOB_ATTEMPTS = 2;
+
+interface StepOutcome {
+  ok: boolean;
+  result: AgentJobResult | null;
+  error: string | null;
+}
+
+/** Why an activity failed, in an operator's words. */
+function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) {
+      return cause.timeoutType === 'HEARTBEAT'
+        ? 'the agent stopped sending heartbeats (agent dead or disconnected)'
+        : `the step timed out (${cause.timeoutType})`;
+    }
+    if (cause instanceof ApplicationFailure) return cause.message;
+    return cause?.message ?? err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One asset of a task (DESIGN §5): precheck (agent online, vulnerabilities still present, agent precheck) →
+ * snapshot (optional) → fix each vulnerability with the policy's retries → verification scan → reboot when a fix
+ * requires it and the policy allows it. Every step is a `task_steps` row; cancellation ends the asset Cancelled.
+ */
+export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetResult> {
+  const { taskId, accountId, execution, assetId, assetName, run } = input;
+  const lines: string[] = [];
+  const show = (step: string, status: string) => {
+    lines.push(`| ${step} | ${status} |`);
+    setCurrentDetails(`**${assetName}**\n\n| step | status |\n|---|---|\n${lines.join('\n')}`);
+  };
+
+  async function step(o: {
+    kind: StepKind;
+    jobKind: AgentJobKind;
+    vulnerability?: VulnerabilityToFix;
+    attempt?: number;
+    summary: string;
+    payload: Record<string, unknown>;
+  }): Promise<StepOutcome> {
+    const attempt = o.attempt ?? 1;
+    const vulnerabilityId = o.vulnerability?.vulnerabilityId ?? '';
+    const { stepId } = await db.playbookBeginStep({
+      accountId,
+      taskId,
+      execution,
+      assetId,
+      kind: o.kind,
+      vulnerabilityId,
+      attempt,
+      summary: o.summary,
+    });
+    const { runAgentJob } = proxyActivities<AgentActivities>({
+      startToCloseTimeout: STEP_START_TO_CLOSE,
+      heartbeatTimeout: run.heartbeatTimeoutSeconds * 1000,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { maximumAttempts: AGENT_JOB_ATTEMPTS, initialInterval: '1s' },
+      summary: o.summary,
+    });
+    const end = (status: StepStatus, result: AgentJobResult | null, error: string | null) =>
+      db.playbookEndStep({
+        accountId,
+        taskId,
+        execution,
+        assetId,
+        stepId,
+        kind: o.kind,
+        status,
+        result,
+        error,
+      });
+    try {
+      const result = await runAgentJob({
+        accountId,
+        assetId,
+        kind: o.jobKind,
+        jobKey: `${taskId}:${execution}:${assetId}:${vulnerabilityId || '-'}:${o.kind}:${attempt}`,
+        payload: o.payload,
+        group: `playbook-task:${taskId}`,
+        summary: o.summary,
+      });
+      const ok = result.status === 'succeeded';
+      const error = ok ? null : `exit code ${result.exitCode}`;
+      await end(ok ? 'succeeded' : 'failed', result, error);
+      show(o.summary, ok ? 'succeeded' : `failed (${error})`);
+      return { ok, result, error };
+    } catch (err) {
+      if (isCancellation(err)) {
+        await CancellationScope.nonCancellable(() => end('cancelled', null, 'cancelled'));
+        throw err;
+      }
+      const error = describeFailure(err);
+      await end('failed', null, error);
+      show(o.summary, `failed (${error})`);
+      return { ok: false, result: null, error };
+    }
+  }
+
+  const finish = async (r: FixAssetResult, fixed: string[], failed: string[]): Promise<FixAssetResult> => {
+    await db.playbookEndAsset({
+      accountId,
+      taskId,
+      execution,
+      assetId,
+      ...r,
+      fixedVulnerabilityIds: fixed,
+      failedVulnerabilityIds: failed,
+    });
+    return r;
+  };
+
+  const fixed: string[] = [];
+  const failed: string[] = [];
+  try {
+    const pre = await db.playbookBeginAsset({ accountId, taskId, execution, assetId });
+    if (!pre.agentOnline) {
+      show('precheck', 'agent offline');
+      return await finish(
+        { status: 'Failed', reason: 'precheck: the asset’s agent is offline' },
+        [],
+        pre.vulnerabilities.map((v) => v.vulnerabilityId),
+      );
+    }
+    if (pre.vulnerabilities.length === 0) {
+      show('precheck', 'nothing left to fix');
+      return await finish(
+        { status: 'Succeeded', reason: 'no selected vulnerability is still present' },
+        [],
+        [],
+      );
+    }
+    const vulnPayload = pre.vulnerabilities.map((v) => ({
+      id: v.vulnerabilityId,
+      name: v.name,
+      type: v.type,
+      packageName: v.packageName,
+    }));
+    const precheck = await step({
+      kind: 'precheck',
+      jobKind: 'precheck',
+      summary: `precheck ${pre.vulnerabilities.length} vulnerabilities on ${assetName}`,
+      payload: { vulnerabilities: vulnPayload },
+    });
+    if (!precheck.ok) {
+      return await finish(
+        { status: 'Failed', reason: `precheck failed: ${precheck.error}` },
+        [],
+        pre.vulnerabilities.map((v) => v.vulnerabilityId),
+      );
+    }
+    if (run.snapshot.enabled) {
+      const snap = await step({
+        kind: 'snapshot',
+        jobKind: 'snapshot',
+        summary: `snapshot ${assetName} (kept ${run.snapshot.retentionDays} days)`,
+        payload: { retentionDays: run.snapshot.retentionDays },
+      });
+      if (!snap.ok) {
+        return await finish(
+          { status: 'Failed', reason: `snapshot failed: ${snap.error}` },
+          [],
+          pre.vulnerabilities.map((v) => v.vulnerabilityId),
+        );
+      }
+    }
+
+    let rebootRequired = false;
+    const fixErrors: string[] = [];
+    for (const v of pre.vulnerabilities) {
+      let outcome: StepOutcome | null = null;
+      for (let attempt = 1; attempt <= 1 + run.retriesPerFix; attempt++) {
+        outcome = await step({
+          kind: 'fix',
+          jobKind: 'fix',
+          vulnerability: v,
+          attempt,
+          summary: `fix ${v.name}${v.packageName ? ` (${v.packageName})` : ''} on ${assetName}${attempt > 1 ? ` — attempt ${attempt}` : ''}`,
+          payload: {
+            vulnerabilityId: v.vulnerabilityId,
+            vulnerabilityName: v.name,
+            type: v.type,
+            packageName: v.packageName,
+            fixedVersion: v.fixedVersion,
+            kbId: v.kbId,
+            cmsComponent: v.cmsComponent,
+          },
+        });
+        if (outcome.ok) break;
+      }
+      if (outcome?.ok) {
+        fixed.push(v.vulnerabilityId);
+        if (outcome.result?.details.rebootRequired === true) rebootRequired = true;
+      } else {
+        failed.push(v.vulnerabilityId);
+        fixErrors.push(`${v.name}: ${outcome?.error ?? 'failed'}`);
+      }
+    }
+
+    let verifyError: string | null = null;
+    if (run.verifyAfterFix && fixed.length > 0) {
+      const names = pre.vulnerabilities.filter((v) => fixed.includes(v.vulnerabilityId));
+      const verify = await step({
+        kind: 'verify',
+        jobKind: 'scan',
+        summary: `verify ${fixed.length} fixes on ${assetName}`,
+        payload: {
+          vulnerabilities: names.map((v) => ({
+            id: v.vulnerabilityId,
+            name: v.name,
+            packageName: v.packageName,
+          })),
+        },
+      });
+      const stillPresent = verify.result?.details.stillPresent;
+      const present = Array.isArray(stillPresent)
+        ? stillPresent.filter((x): x is string => typeof x === 'string')
+        : [];
+      if (!verify.ok) {
+        verifyError = `verification scan failed: ${verify.error}`;
+        failed.push(...fixed.splice(0));
+      } else if (present.length > 0) {
+        for (const v of names.filter(
+          (n) => present.includes(n.vulnerabilityId) || present.includes(n.name),
+        )) {
+          fixed.splice(fixed.indexOf(v.vulnerabilityId), 1);
+          failed.push(v.vulnerabilityId);
+        }
+        verifyError = `verification scan still finds ${present.join(', ')}`;
+      }
+    }
+
+    // Reboot when required even if one fix failed: the fixes that did apply need it (research: breeze#4228).
+    let rebootError: string | null = null;
+    if (rebootRequired && run.reboot === 'ifRequired') {
+      const reboot = await step({
+        kind: 'reboot',
+        jobKind: 'reboot',
+        summary: `reboot ${assetName}`,
+        payload: {},
+      });
+      if (!reboot.ok) rebootError = `reboot failed: ${reboot.error}`;
+    }
+    const reasons = [
+      fixErrors.length > 0 ? `fix failed — ${fixErrors.join('; ')}` : null,
+      verifyError,
+      rebootError,
+    ].filter((x): x is string => x !== null);
+    const pendingReboot =
+      rebootRequired && run.reboot === 'never' ? 'fixed, pending reboot (policy: never reboot)' : null;
+    return await finish(
+      reasons.length === 0
+        ? { status: 'Succeeded', reason: pendingReboot }
+        : { status: 'Failed', reason: reasons.join(' · ') },
+      fixed,
+      failed,
+    );
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    return CancellationScope.nonCancellable(() => finish({ status: 'Cancelled', reason: null }, fixed, []));
+  }
+}
