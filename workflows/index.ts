@@ -2,3 +2,4 @@
 export { runAgentJobWorkflow } from './agent-jobs.js';
 export { memberSettingsRollout } from './member-settings.js';
 export { playbookTaskWorkflow, playbookBatchWorkflow, fixAssetWorkflow } from './playbook.js';
+export { signatureRevocationWorkflow } from './signature.js';

@@ -166,7 +166,14 @@ async function configureAgent(
       });
       return false;
     }
-    const appliedRevision = typeof reported === 'number' && Number.isInteger(reported) ? reported : revision;
+    if (reported !== undefined && (typeof reported !== 'number' || !Number.isInteger(reported))) {
+      await recordMemberAgentRevision({
+        ...record,
+        error: `the agent did not apply the revision (reported ${String(reported)})`,
+      });
+      return false;
+    }
+    const appliedRevision = reported ?? revision;
     await recordMemberAgentRevision({ ...record, appliedRevision });
     return appliedRevision >= revision;
   } catch (err) {

@@ -9,3 +9,4 @@ export * from './notifications.js';
 export * from './agents.js';
 export * from './multi-account.js';
 export * from './playbook.js';
+export * from './signature.js';

@@ -1,0 +1,165 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, type RunningAgent } from '../agent/agent.js';
+import { agents } from '../db/schema/agents.js';
+import { assets } from '../db/schema/inventory.js';
+import { memberSettingsWorkflowId } from '../domain/multi-account/rollout.js';
+import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
+import type { MemberSettingsRolloutResult } from './member-settings.js';
+
+/** Settings revisions rolled out to real agents (simulate executor) over real HTTP. */
+describe('member settings rollout', () => {
+  let ctx: TestContext;
+  let base: string;
+  let mgmt: TestAccount;
+  let member: TestAccount;
+  let enrollToken: string;
+  const running = new Map<string, RunningAgent>();
+
+  const call = async (method: string, path: string, key: string, body?: unknown) => {
+    const res = await ctx.request(method, path, { key, body });
+    const json = (await res.json()) as Record<string, unknown>;
+    expect(res.status, JSON.stringify(json)).toBeLessThan(300);
+    return json;
+  };
+
+  const startHost = async (hostname: string) => {
+    const agent = startAgent({
+      server: base,
+      enrollToken,
+      executor: 'simulate',
+      executorOptions: { latencyMs: 20, seed: 1 },
+      stateDir: null,
+      identity: { hostname, instanceId: `i-${hostname}`, osFamily: 'linux', ips: [] },
+      pollWaitSeconds: 2,
+      heartbeatIntervalMs: 200,
+      outputFlushMs: 100,
+      backoff: { baseMs: 50, maxMs: 500 },
+    });
+    running.set(hostname, agent);
+    return agent.ready;
+  };
+
+  interface State {
+    revision: number;
+    rollout: { status: string; agents: number; applied: number; driftCount: number };
+    drift: { assetId: string; appliedRevision: number; online: boolean }[];
+  }
+  const state = async () =>
+    (await call(
+      'GET',
+      `/v1/multi-account/members/${member.accountId}/settings`,
+      mgmt.apiKey,
+    )) as unknown as State;
+  const save = async (protectionMode: string) =>
+    (await call(
+      'PUT',
+      `/v1/multi-account/members/${member.accountId}/settings`,
+      mgmt.apiKey,
+      settings(protectionMode),
+    )) as unknown as State;
+  const until = async (what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline)
+        throw new Error(`${what}: not reached in time; last state ${JSON.stringify(await state())}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ workers: true });
+    base = await ctx.listen();
+    mgmt = await ctx.createAccount('Management');
+    await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
+    await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: true });
+    const created = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name: 'Member' });
+    member = { accountId: created.id as string, apiKey: created.adminKey as string };
+    enrollToken = (await call('POST', '/v1/agent-enrollment-tokens', member.apiKey, { maxUses: 10 }))
+      .token as string;
+    await Promise.all(['web-1', 'web-2', 'db-1'].map(startHost));
+  });
+  afterAll(async () => {
+    await Promise.all([...running.values()].map((a) => a.stop()));
+    await ctx?.close();
+  });
+
+  it('rolls a revision out to every agent, and every agent reports it', async () => {
+    const saved = await save('businessFirst');
+    expect(saved.revision).toBe(1);
+    await until('revision 1 on all agents', async () => {
+      const s = await state();
+      return s.rollout.status === 'converged' && s.rollout.applied === 3;
+    });
+    const s = await state();
+    expect(s.rollout).toMatchObject({ agents: 3, applied: 3, driftCount: 0 });
+    expect(s.drift).toEqual([]);
+  });
+
+  it('shows an offline agent as drift, and converges once it is back', async () => {
+    const db1 = await running.get('db-1')?.ready;
+    await running.get('db-1')?.stop();
+    if (!db1) throw new Error('db-1 did not start');
+    // The agent has been silent for ten minutes.
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await ctx.services.db
+      .update(assets)
+      .set({ agentStatus: 'offline', lastSeenAt: longAgo })
+      .where(eq(assets.id, db1.assetId));
+    await ctx.services.db
+      .update(agents)
+      .set({ lastHeartbeatAt: longAgo })
+      .where(eq(agents.assetId, db1.assetId));
+
+    await save('protectionFirst');
+    await until('revision 2 on the online agents', async () => (await state()).rollout.applied === 2);
+    const drifting = await state();
+    expect(drifting.rollout).toMatchObject({ status: 'in-progress', agents: 3, applied: 2, driftCount: 1 });
+    expect(drifting.drift).toEqual([
+      expect.objectContaining({ assetId: db1.assetId, appliedRevision: 1, online: false }),
+    ]);
+
+    await startHost('db-1');
+    await until('db-1 back on revision 2', async () => (await state()).rollout.status === 'converged');
+    expect(await state()).toMatchObject({ revision: 2, rollout: { agents: 3, applied: 3 }, drift: [] });
+  });
+
+  it('lets a newer revision supersede an unfinished rollout', async () => {
+    await save('majorActivities');
+    const latest = await save('businessFirst');
+    expect(latest.revision).toBe(4);
+    const handle = (revision: number) =>
+      ctx.services.temporal.workflow.getHandle<() => Promise<MemberSettingsRolloutResult>>(
+        memberSettingsWorkflowId(member.accountId, revision),
+      );
+    for (const revision of [2, 3]) {
+      await expect(handle(revision).result()).resolves.toMatchObject({ outcome: 'superseded', revision });
+    }
+    await until('revision 4 on all agents', async () => (await state()).rollout.status === 'converged');
+    const s = await state();
+    expect(s).toMatchObject({ revision: 4, rollout: { agents: 3, applied: 3, driftCount: 0 } });
+    await expect(handle(4).describe()).resolves.toMatchObject({ status: { name: 'RUNNING' } });
+  });
+});
+
+function settings(protectionMode: string) {
+  return {
+    clientManagement: {
+      proactiveDefense: true,
+      webshellDetection: true,
+      k8sThreatDetection: false,
+      adaptiveThreatDetection: true,
+      alertAggregation: true,
+      protectionMode,
+      clientProtection: true,
+      clientEngine: false,
+    },
+    vulnerabilityManagement: {
+      autoScan: { linux: true, windows: true, webcms: false, app: true, emergency: true },
+      scanCycleDays: 7,
+      scannedAssets: { mode: 'all' },
+      deleteAfterDays: 30,
+    },
+    baselinePolicies: [],
+  };
+}
