@@ -12,6 +12,7 @@ import { registerPlaybookRoutes } from './playbook.js';
 import { registerMemberSettingsRoutes } from './member-settings.js';
 import { registerMultiAccountRoutes } from './multi-account.js';
 import { registerResourceDirectoryRoutes } from './resource-directory.js';
+import { registerContainerSignatureRoutes } from './signature/index.js';
 
 /** Every resource module registers itself here; features add one line each. */
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -26,5 +27,6 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerResourceDirectoryRoutes(app);
   registerMultiAccountRoutes(app);
   registerMemberSettingsRoutes(app);
+  registerContainerSignatureRoutes(app);
   registerDocsRoutes(app);
 }

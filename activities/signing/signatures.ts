@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import { recordAudit } from '../../db/audit.js';
+import type { Database, Executor } from '../../db/client.js';
+import { imageSignatures, signatureKeyVersions, signatureWitnesses } from '../../db/schema/signature.js';
+import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
+import { parseDigestReference, type DigestReference } from '../../domain/signature/image-reference.js';
+import type { ImageVerdict } from '../../domain/signature/admission-review.js';
+import type { KeyProvider } from './key-provider.js';
+import { bumpSignatureGeneration } from './state.js';
+import {
+  publicKeyObject,
+  verifyImageSignatures,
+  type CandidateSignature,
+  type WitnessKeys,
+} from './verify.js';
+import { SigningRuleError, type Actor } from './witnesses.js';
+
+export type ImageSignatureRow = typeof imageSignatures.$inferSelect;
+
+function digestRef(image: string): DigestReference {
+  const parsed = parseDigestReference(image);
+  if (!parsed.ok) throw new SigningRuleError('unprocessable', parsed.reason);
+  return parsed.ref;
+}
+
+async function activeWitness(db: Executor, accountId: string, witnessId: string) {
+  const [witness] = await db
+    .select()
+    .from(signatureWitnesses)
+    .where(and(eq(signatureWitnesses.accountId, accountId), eq(signatureWitnesses.id, witnessId)));
+  if (!witness) throw new SigningRuleError('not_found', 'witness not found');
+  return witness;
+}
+
+/**
+ * Signs `registry/repo@sha256:…` with the witness's current key version: cosign's payload, RSASSA-PKCS1-v1_5 over
+ * its SHA-256. Idempotent per (witness, key version, image): a repeat returns the stored signature.
+ */
+export async function signImage(
+  db: Database,
+  provider: KeyProvider,
+  opts: Actor & { witnessId: string; image: string },
+): Promise<{ signature: ImageSignatureRow; created: boolean }> {
+  const ref = digestRef(opts.image);
+  const witness = await activeWitness(db, opts.accountId, opts.witnessId);
+  if (witness.status !== 'active')
+    throw new SigningRuleError('unprocessable', `witness "${witness.name}" is disabled`);
+  const version = witness.currentVersion;
+  const where = and(
+    eq(imageSignatures.witnessId, witness.id),
+    eq(imageSignatures.keyVersion, version),
+    eq(imageSignatures.digest, ref.digest),
+    eq(imageSignatures.repository, ref.name),
+  );
+  const [existing] = await db.select().from(imageSignatures).where(where);
+  if (existing) return { signature: existing, created: false };
+  const [key] = await db
+    .select({ status: signatureKeyVersions.status })
+    .from(signatureKeyVersions)
+    .where(and(eq(signatureKeyVersions.witnessId, witness.id), eq(signatureKeyVersions.version, version)));
+  if (key?.status !== 'enabled') {
+    throw new SigningRuleError(
+      'unprocessable',
+      `key version ${version} of witness "${witness.name}" is disabled; rotate the witness to sign`,
+    );
+  }
+  const payload = buildCosignPayload({ image: ref });
+  const digest = createHash('sha256').update(payload).digest();
+  const sig = await provider.sign(db, { witnessId: witness.id, version, digest });
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(imageSignatures)
+      .values({
+        accountId: opts.accountId,
+        witnessId: witness.id,
+        keyVersion: version,
+        repository: ref.name,
+        digest: ref.digest,
+        payload,
+        signature: sig.toString('base64'),
+        createdBy: opts.actor,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) {
+      const [raced] = await tx.select().from(imageSignatures).where(where);
+      if (!raced)
+        throw new SigningRuleError('conflict', 'the signature was created and removed concurrently; retry');
+      return { signature: raced, created: false };
+    }
+    // New signatures change what admission would decide for this digest.
+    await bumpSignatureGeneration(tx, opts.accountId);
+    await recordAudit(tx, {
+      ...opts,
+      action: 'signature.sign',
+      targetType: 'signature_image_signature',
+      targetId: row.id,
+      after: { witnessId: witness.id, keyVersion: version, image: `${ref.name}@${ref.digest}` },
+    });
+    return { signature: row, created: true };
+  });
+}
+
+export async function getImageSignature(db: Executor, opts: { accountId: string; id: string }) {
+  const [row] = await db
+    .select()
+    .from(imageSignatures)
+    .where(and(eq(imageSignatures.accountId, opts.accountId), eq(imageSignatures.id, opts.id)));
+  return row ?? null;
+}
+
+/** Public keys of a witness's versions, split by status, for verification. */
+export async function loadWitnessKeys(
+  db: Executor,
+  witness: { id: string; name: string },
+): Promise<WitnessKeys> {
+  const rows = await db
+    .select({
+      version: signatureKeyVersions.version,
+      status: signatureKeyVersions.status,
+      pem: signatureKeyVersions.publicKeyPem,
+    })
+    .from(signatureKeyVersions)
+    .where(eq(signatureKeyVersions.witnessId, witness.id));
+  return {
+    witnessName: witness.name,
+    enabled: new Map(
+      rows.filter((r) => r.status === 'enabled').map((r) => [r.version, publicKeyObject(r.pem)]),
+    ),
+    disabledVersions: rows.filter((r) => r.status === 'disabled').map((r) => r.version),
+  };
+}
+
+export async function storedCandidates(
+  db: Executor,
+  opts: { witnessIds: string[]; digest: string },
+): Promise<Map<string, CandidateSignature[]>> {
+  const rows = await db
+    .select({
+      witnessId: imageSignatures.witnessId,
+      keyVersion: imageSignatures.keyVersion,
+      payload: imageSignatures.payload,
+      signature: imageSignatures.signature,
+    })
+    .from(imageSignatures)
+    .where(and(inArray(imageSignatures.witnessId, opts.witnessIds), eq(imageSignatures.digest, opts.digest)));
+  const out = new Map<string, CandidateSignature[]>();
+  for (const r of rows) {
+    const list = out.get(r.witnessId) ?? [];
+    list.push({
+      keyVersion: r.keyVersion,
+      payload: Buffer.from(r.payload, 'utf8'),
+      signature: Buffer.from(r.signature, 'base64'),
+    });
+    out.set(r.witnessId, list);
+  }
+  return out;
+}
+
+/**
+ * Ad-hoc verification: is this digest validly signed by the witness? With `payload` and `signature` (base64, as
+ * found next to an image in a registry) those are checked instead of Vigil's stored signatures.
+ */
+export async function verifyImage(
+  db: Executor,
+  opts: { accountId: string; witnessId: string; image: string; payload?: string; signature?: string },
+): Promise<ImageVerdict & { image: string; witnessId: string }> {
+  const witness = await activeWitness(db, opts.accountId, opts.witnessId);
+  const parsed = parseDigestReference(opts.image);
+  if (!parsed.ok) return { ok: false, reason: parsed.reason, image: opts.image, witnessId: witness.id };
+  const { ref } = parsed;
+  const keys = await loadWitnessKeys(db, witness);
+  const candidates =
+    opts.payload !== undefined && opts.signature !== undefined
+      ? [
+          {
+            keyVersion: null,
+            payload: Buffer.from(opts.payload, 'base64'),
+            signature: Buffer.from(opts.signature, 'base64'),
+          },
+        ]
+      : ((await storedCandidates(db, { witnessIds: [witness.id], digest: ref.digest })).get(witness.id) ??
+        []);
+  const verdict = verifyImageSignatures({ digest: ref.digest, keys, candidates });
+  return { ...verdict, image: `${ref.name}@${ref.digest}`, witnessId: witness.id };
+}

@@ -1,0 +1,22 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { signatureState } from '../../db/schema/signature.js';
+
+/**
+ * Marks the account's admission inputs (policies, key versions, witnesses, signatures) as changed; run it in the
+ * transaction of the change. Every replica compares this generation on each admission and drops its cache.
+ */
+export async function bumpSignatureGeneration(db: Executor, accountId: string): Promise<void> {
+  await db
+    .insert(signatureState)
+    .values({ accountId, generation: 1 })
+    .onConflictDoUpdate({
+      target: signatureState.accountId,
+      set: { generation: sql`${signatureState.generation} + 1` },
+    });
+}
+
+export async function readSignatureGeneration(db: Executor, accountId: string): Promise<number> {
+  const [row] = await db.select().from(signatureState).where(eq(signatureState.accountId, accountId));
+  return row?.generation ?? 0;
+}

@@ -1,0 +1,90 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import {
+  admissionEngineFor,
+  MalformedAdmissionError,
+  type AdmissionCluster,
+} from '../../../activities/signing/admission.js';
+import { admissionResponse, ZAdmissionReviewSchema } from '../../../domain/signature/admission-review.js';
+import { ADMISSION_PATH } from '../../../domain/signature/webhook-config.js';
+import type { AppEnv } from '../../context.js';
+import { ApiError, badRequest } from '../../errors.js';
+import { defineRoute, json, jsonBody } from '../../router.js';
+
+const clusters = new WeakMap<Request, AdmissionCluster>();
+
+/**
+ * Cluster-token authentication (never API keys): the token as the last path segment (what a webhook URL can
+ * carry) or as `Authorization: Bearer` (a kube-apiserver admission kubeconfig).
+ */
+function clusterAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const fromPath = c.req.param('token');
+    const fromHeader = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const token = fromPath ?? fromHeader;
+    if (!token) {
+      throw new ApiError(
+        'unauthorized',
+        `send the cluster token as ${ADMISSION_PATH}/<token> or "Authorization: Bearer <token>"`,
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
+    }
+    const cluster = await admissionEngineFor(c.get('services').db).authenticate(token);
+    if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
+    clusters.set(c.req.raw, cluster);
+    c.set('logger', c.get('logger').child({ accountId: cluster.accountId, clusterId: cluster.id }));
+    await next();
+  };
+}
+
+const ZAdmissionResponseSchema = z
+  .object({
+    apiVersion: z.literal('admission.k8s.io/v1'),
+    kind: z.literal('AdmissionReview'),
+    response: z.object({
+      uid: z.string(),
+      allowed: z.boolean(),
+      status: z.object({ code: z.number().int(), message: z.string(), reason: z.string().optional() }),
+      warnings: z.array(z.string()).optional(),
+      auditAnnotations: z.record(z.string(), z.string()),
+    }),
+  })
+  .openapi('AdmissionReviewResponse');
+
+const route = (path: string, params?: z.ZodObject) =>
+  defineRoute({
+    method: 'post',
+    path,
+    auth: 'none',
+    tags: ['admission'],
+    summary: 'Kubernetes validating admission webhook (AdmissionReview admission.k8s.io/v1), cluster token',
+    middleware: [clusterAuth()],
+    request: { ...(params ? { params } : {}), body: jsonBody(ZAdmissionReviewSchema) },
+    responses: { 200: json(ZAdmissionResponseSchema) },
+  });
+
+const bearerRoute = route(ADMISSION_PATH);
+const pathTokenRoute = route(`${ADMISSION_PATH}/{token}`, z.object({ token: z.string().min(8).max(200) }));
+
+export function registerAdmissionRoutes(app: OpenAPIHono<AppEnv>): void {
+  const handler = async (
+    c: Parameters<MiddlewareHandler<AppEnv>>[0],
+    review: z.infer<typeof ZAdmissionReviewSchema>,
+  ) => {
+    const cluster = clusters.get(c.req.raw);
+    if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
+    try {
+      const decision = await admissionEngineFor(c.get('services').db).review(cluster, review.request);
+      return admissionResponse(review.request.uid, decision);
+    } catch (err) {
+      if (err instanceof MalformedAdmissionError)
+        throw badRequest(`malformed AdmissionReview: ${err.message}`);
+      throw err;
+    }
+  };
+  app.openapi(bearerRoute, async (c) => c.json(await handler(c, c.req.valid('json')), 200));
+  app.openapi(pathTokenRoute, async (c) => c.json(await handler(c, c.req.valid('json')), 200));
+}

@@ -1,0 +1,184 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  createCluster,
+  getCluster,
+  listClusters,
+  rotateClusterToken,
+  type ClusterRow,
+} from '../../../activities/signing/clusters.js';
+import {
+  buildWebhookConfiguration,
+  CLUSTER_TOKEN_PLACEHOLDER,
+  toYaml,
+  WEBHOOK_FAILURE_POLICIES,
+} from '../../../domain/signature/webhook-config.js';
+import { auditActor } from '../../audit-context.js';
+import type { AppEnv, Services } from '../../context.js';
+import { notFound } from '../../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
+import { iso, translate } from './shared.js';
+
+const ZClusterSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string(),
+    failurePolicy: z.enum(WEBHOOK_FAILURE_POLICIES),
+    tokenPrefix: z.string().openapi({ description: 'First characters of the token, to tell tokens apart' }),
+    lastSeenAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .openapi('Cluster');
+
+const ZClusterWithTokenSchema = ZClusterSchema.extend({
+  token: z.string().openapi({ description: 'Shown once; stored hashed' }),
+  webhookConfig: z
+    .record(z.string(), z.unknown())
+    .openapi({ description: 'ValidatingWebhookConfiguration with the token in its URL' }),
+});
+
+const toClusterDto = (c: ClusterRow): z.infer<typeof ZClusterSchema> => ({
+  id: c.id,
+  name: c.name,
+  description: c.description,
+  failurePolicy: c.failurePolicy,
+  tokenPrefix: c.tokenPrefix,
+  lastSeenAt: iso(c.lastSeenAt),
+  createdAt: c.createdAt.toISOString(),
+});
+
+const webhookFor = (services: Services, c: ClusterRow, token: string) =>
+  buildWebhookConfiguration({
+    publicUrl: services.publicUrl,
+    clusterId: c.id,
+    clusterName: c.name,
+    token,
+    failurePolicy: c.failurePolicy,
+  });
+
+const tags = ['signature'];
+
+const createRoute = defineRoute({
+  method: 'post',
+  path: '/v1/clusters',
+  role: 'admin',
+  tags,
+  summary:
+    'Register a Kubernetes cluster; the response carries its admission token (shown once) and webhook config',
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        name: z.string().trim().min(1).max(100),
+        description: z.string().max(1000).default(''),
+        failurePolicy: z.enum(WEBHOOK_FAILURE_POLICIES).default('Fail'),
+      }),
+    ),
+  },
+  responses: { 201: json(ZClusterWithTokenSchema, 'Created') },
+});
+
+const rotateRoute = defineRoute({
+  method: 'post',
+  path: '/v1/clusters/{id}/token',
+  role: 'admin',
+  tags,
+  summary: 'Issue a new admission token (the old one stops working); shown once',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZClusterWithTokenSchema) },
+});
+
+const listRoute = defineRoute({
+  method: 'get',
+  path: '/v1/clusters',
+  tags,
+  summary: 'List clusters',
+  request: { query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZClusterSchema)) },
+});
+
+const getRoute = defineRoute({
+  method: 'get',
+  path: '/v1/clusters/{id}',
+  tags,
+  summary: 'One cluster',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZClusterSchema) },
+});
+
+const webhookRoute = defineRoute({
+  method: 'get',
+  path: '/v1/clusters/{id}/webhook-config',
+  tags,
+  summary: `Ready-to-apply ValidatingWebhookConfiguration (YAML by default, ?format=json); put the cluster token where it says ${CLUSTER_TOKEN_PLACEHOLDER}`,
+  request: { params: ZIdParamSchema, query: z.object({ format: z.enum(['yaml', 'json']).default('yaml') }) },
+  responses: {
+    200: {
+      description: 'admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration',
+      content: {
+        'application/yaml': { schema: z.string() },
+        'application/json': { schema: z.record(z.string(), z.unknown()) },
+      },
+    },
+  },
+});
+
+export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createRoute, async (c) => {
+    const services = c.get('services');
+    const { cluster, token } = await translate(
+      createCluster(services.db, { ...auditActor(c), ...c.req.valid('json') }),
+    );
+    return c.json(
+      { ...toClusterDto(cluster), token, webhookConfig: webhookFor(services, cluster, token) },
+      201,
+    );
+  });
+
+  app.openapi(rotateRoute, async (c) => {
+    const services = c.get('services');
+    const { cluster, token } = await translate(
+      rotateClusterToken(services.db, { ...auditActor(c), clusterId: c.req.valid('param').id }),
+    );
+    return c.json(
+      { ...toClusterDto(cluster), token, webhookConfig: webhookFor(services, cluster, token) },
+      200,
+    );
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const rows = await listClusters(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toClusterDto), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const row = await getCluster(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      clusterId: c.req.valid('param').id,
+    });
+    if (!row) throw notFound('cluster');
+    return c.json(toClusterDto(row), 200);
+  });
+
+  app.openapi(webhookRoute, async (c) => {
+    const services = c.get('services');
+    const row = await getCluster(services.db, {
+      accountId: c.get('caller').accountId,
+      clusterId: c.req.valid('param').id,
+    });
+    if (!row) throw notFound('cluster');
+    const config = webhookFor(services, row, CLUSTER_TOKEN_PLACEHOLDER);
+    if (c.req.valid('query').format === 'json') return c.json(config, 200);
+    const note =
+      `# Vigil image-signature webhook for cluster "${row.name}" (${row.id}).\n` +
+      `# Replace ${CLUSTER_TOKEN_PLACEHOLDER} in the URL with the cluster token (POST /v1/clusters/${row.id}/token issues a new one).\n` +
+      '# Kubernetes requires an https URL; add clientConfig.caBundle if the certificate is not publicly trusted.\n';
+    return c.body(note + toYaml(config), 200, { 'content-type': 'application/yaml; charset=utf-8' });
+  });
+}

@@ -1,0 +1,184 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  createPolicy,
+  deletePolicy,
+  getPolicy,
+  listPolicies,
+  updatePolicy,
+  type PolicyRow,
+} from '../../../activities/signing/policies.js';
+import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
+import { auditActor } from '../../audit-context.js';
+import type { AppEnv } from '../../context.js';
+import { notFound } from '../../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
+import { translate } from './shared.js';
+
+/** A Kubernetes namespace name (RFC 1123 label) or `*` for every namespace of the cluster. */
+const ZNamespaceSchema = z
+  .string()
+  .regex(
+    /^(?:\*|[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)$/,
+    `a namespace name (RFC 1123 label) or "${ALL_NAMESPACES}"`,
+  );
+
+const ZPolicySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    witnessId: z.uuid(),
+    clusterId: z.uuid(),
+    namespaces: z.array(z.string()),
+    enabled: z.boolean(),
+    mode: z.enum(POLICY_MODES),
+    description: z.string(),
+    version: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('SecurityPolicy');
+
+const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
+  id: p.id,
+  name: p.name,
+  witnessId: p.witnessId,
+  clusterId: p.clusterId,
+  namespaces: p.namespaces,
+  enabled: p.enabled,
+  mode: p.mode,
+  description: p.description,
+  version: p.version,
+  createdAt: p.createdAt.toISOString(),
+  updatedAt: p.updatedAt.toISOString(),
+});
+
+const fields = {
+  name: z.string().trim().min(1).max(100),
+  witnessId: z.uuid(),
+  clusterId: z.uuid(),
+  namespaces: z.array(ZNamespaceSchema).min(1).max(200),
+  enabled: z.boolean(),
+  mode: z.enum(POLICY_MODES),
+  description: z.string().max(1000),
+};
+
+const tags = ['signature'];
+
+const createRoute = defineRoute({
+  method: 'post',
+  path: '/v1/signature/policies',
+  tags,
+  summary:
+    'Create a security policy (witness + cluster + namespaces); off until enabled, as the product ships it',
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        ...fields,
+        enabled: fields.enabled.default(POLICY_ENABLED_BY_DEFAULT),
+        mode: fields.mode.default('enforce'),
+        description: fields.description.default(''),
+      }),
+    ),
+  },
+  responses: { 201: json(ZPolicySchema, 'Created') },
+});
+
+const listRoute = defineRoute({
+  method: 'get',
+  path: '/v1/signature/policies',
+  tags,
+  summary: 'List security policies',
+  request: { query: ZPageQuerySchema.extend({ clusterId: z.uuid().optional() }) },
+  responses: { 200: json(pageOf(ZPolicySchema)) },
+});
+
+const getRoute = defineRoute({
+  method: 'get',
+  path: '/v1/signature/policies/{id}',
+  tags,
+  summary: 'One security policy',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZPolicySchema) },
+});
+
+const patchRoute = defineRoute({
+  method: 'patch',
+  path: '/v1/signature/policies/{id}',
+  tags,
+  summary: 'Change a security policy (each change bumps its version)',
+  request: {
+    params: ZIdParamSchema,
+    body: jsonBody(
+      z
+        .strictObject({
+          name: fields.name.optional(),
+          witnessId: fields.witnessId.optional(),
+          clusterId: fields.clusterId.optional(),
+          namespaces: fields.namespaces.optional(),
+          enabled: fields.enabled.optional(),
+          mode: fields.mode.optional(),
+          description: fields.description.optional(),
+        })
+        .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
+    ),
+  },
+  responses: { 200: json(ZPolicySchema) },
+});
+
+const deleteRoute = defineRoute({
+  method: 'delete',
+  path: '/v1/signature/policies/{id}',
+  tags,
+  summary: 'Delete a security policy',
+  request: { params: ZIdParamSchema },
+  responses: { 204: { description: 'Deleted' } },
+});
+
+export function registerPolicyRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createRoute, async (c) => {
+    const row = await translate(
+      createPolicy(c.get('services').db, { ...auditActor(c), ...c.req.valid('json') }),
+    );
+    return c.json(toPolicyDto(row), 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const rows = await listPolicies(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      clusterId: q.clusterId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toPolicyDto), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const row = await getPolicy(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      policyId: c.req.valid('param').id,
+    });
+    if (!row) throw notFound('security policy');
+    return c.json(toPolicyDto(row), 200);
+  });
+
+  app.openapi(patchRoute, async (c) => {
+    const row = await translate(
+      updatePolicy(c.get('services').db, {
+        ...auditActor(c),
+        policyId: c.req.valid('param').id,
+        patch: c.req.valid('json'),
+      }),
+    );
+    return c.json(toPolicyDto(row), 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    await translate(
+      deletePolicy(c.get('services').db, { ...auditActor(c), policyId: c.req.valid('param').id }),
+    );
+    return c.body(null, 204);
+  });
+}

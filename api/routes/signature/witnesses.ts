@@ -1,0 +1,258 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { KeyVersionInfo } from '../../../activities/signing/key-provider.js';
+import { startSignatureRevocation } from '../../../activities/signing/start-revocation.js';
+import {
+  createWitness,
+  disableKeyVersion,
+  disableWitness,
+  getWitness,
+  listWitnesses,
+  rotateWitnessKey,
+  type WitnessWithVersions,
+} from '../../../activities/signing/witnesses.js';
+import {
+  KEY_VERSION_STATUSES,
+  WITNESS_KEY_SPECS,
+  WITNESS_PURPOSES,
+  WITNESS_STATUSES,
+} from '../../../domain/signature/rules.js';
+import { auditActor } from '../../audit-context.js';
+import type { AppEnv } from '../../context.js';
+import { notFound } from '../../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
+import { iso, provider, translate } from './shared.js';
+
+const ZKeyVersionSchema = z
+  .object({
+    version: z.number().int(),
+    status: z.enum(KEY_VERSION_STATUSES),
+    fingerprint: z.string().openapi({ description: 'SHA-256 of the public key (SPKI DER), hex' }),
+    current: z.boolean(),
+    createdAt: z.iso.datetime(),
+    disabledAt: z.iso.datetime().nullable(),
+  })
+  .openapi('WitnessKeyVersion');
+
+export const ZWitnessSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string(),
+    keySpec: z.enum(WITNESS_KEY_SPECS),
+    purpose: z.enum(WITNESS_PURPOSES),
+    provider: z.string(),
+    status: z.enum(WITNESS_STATUSES),
+    currentVersion: z.number().int(),
+    versions: z.array(ZKeyVersionSchema),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    disabledAt: z.iso.datetime().nullable(),
+  })
+  .openapi('Witness');
+
+const toVersionDto = (w: WitnessWithVersions) => (v: KeyVersionInfo) => ({
+  version: v.version,
+  status: v.status,
+  fingerprint: v.fingerprint,
+  current: v.version === w.currentVersion,
+  createdAt: v.createdAt.toISOString(),
+  disabledAt: iso(v.disabledAt),
+});
+
+function toWitnessDto(w: WitnessWithVersions): z.infer<typeof ZWitnessSchema> {
+  return {
+    id: w.id,
+    name: w.name,
+    description: w.description,
+    keySpec: w.keySpec,
+    purpose: w.purpose,
+    provider: w.provider,
+    status: w.status,
+    currentVersion: w.currentVersion,
+    versions: w.versions.map(toVersionDto(w)),
+    createdAt: w.createdAt.toISOString(),
+    updatedAt: w.updatedAt.toISOString(),
+    disabledAt: iso(w.disabledAt),
+  };
+}
+
+const tags = ['signature'];
+const ZVersionParamSchema = ZIdParamSchema.extend({ version: z.coerce.number().int().min(1) });
+const ZDisableResultSchema = ZWitnessSchema.extend({
+  revocationWorkflowId: z
+    .string()
+    .nullable()
+    .openapi({ description: 'Workflow re-checking images trusted through it' }),
+});
+
+const createRoute = defineRoute({
+  method: 'post',
+  path: '/v1/signature/witnesses',
+  tags,
+  summary: 'Create a witness with a new RSA-2048 sign/verify key (version 1)',
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        name: z.string().trim().min(1).max(100),
+        description: z.string().max(1000).default(''),
+        keySpec: z.enum(WITNESS_KEY_SPECS).default('RSA_2048'),
+        purpose: z.enum(WITNESS_PURPOSES).default('SIGN/VERIFY'),
+      }),
+    ),
+  },
+  responses: { 201: json(ZWitnessSchema, 'Created') },
+});
+
+const listRoute = defineRoute({
+  method: 'get',
+  path: '/v1/signature/witnesses',
+  tags,
+  summary: 'List witnesses',
+  request: { query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZWitnessSchema)) },
+});
+
+const getRoute = defineRoute({
+  method: 'get',
+  path: '/v1/signature/witnesses/{id}',
+  tags,
+  summary: 'One witness and its key versions',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZWitnessSchema) },
+});
+
+const publicKeyRoute = defineRoute({
+  method: 'get',
+  path: '/v1/signature/witnesses/{id}/public-key',
+  tags,
+  summary: 'Public key as PEM (cosign verify --key); ?version= for an older key version',
+  request: {
+    params: ZIdParamSchema,
+    query: z.object({ version: z.coerce.number().int().min(1).optional() }),
+  },
+  responses: {
+    200: {
+      description: 'PEM (SubjectPublicKeyInfo)',
+      content: { 'application/x-pem-file': { schema: z.string() }, 'text/plain': { schema: z.string() } },
+    },
+  },
+});
+
+const rotateRoute = defineRoute({
+  method: 'post',
+  path: '/v1/signature/witnesses/{id}/rotate',
+  tags,
+  summary: 'Rotate to a new key version; older versions keep verifying until disabled',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZWitnessSchema) },
+});
+
+const disableVersionRoute = defineRoute({
+  method: 'post',
+  path: '/v1/signature/witnesses/{id}/versions/{version}/disable',
+  tags,
+  summary: 'Disable a key version for good and revoke the Trusted Image labels it earned',
+  request: { params: ZVersionParamSchema },
+  responses: { 200: json(ZDisableResultSchema) },
+});
+
+const disableWitnessRoute = defineRoute({
+  method: 'post',
+  path: '/v1/signature/witnesses/{id}/disable',
+  tags,
+  summary: 'Disable the witness and every key version; revoke the Trusted Image labels it earned',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZDisableResultSchema) },
+});
+
+export function registerWitnessRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createRoute, async (c) => {
+    const body = c.req.valid('json');
+    const w = await translate(
+      createWitness(c.get('services').db, provider(c), { ...auditActor(c), ...body }),
+    );
+    c.get('logger').info({ witnessId: w.id, fingerprint: w.versions[0]?.fingerprint }, 'witness created');
+    return c.json(toWitnessDto(w), 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const rows = await listWitnesses(c.get('services').db, provider(c), {
+      accountId: c.get('caller').accountId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toWitnessDto), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const w = await getWitness(c.get('services').db, provider(c), {
+      accountId: c.get('caller').accountId,
+      witnessId: c.req.valid('param').id,
+    });
+    if (!w) throw notFound('witness');
+    return c.json(toWitnessDto(w), 200);
+  });
+
+  app.openapi(publicKeyRoute, async (c) => {
+    const w = await getWitness(c.get('services').db, provider(c), {
+      accountId: c.get('caller').accountId,
+      witnessId: c.req.valid('param').id,
+    });
+    if (!w) throw notFound('witness');
+    const version = c.req.valid('query').version ?? w.currentVersion;
+    const key = w.versions.find((v) => v.version === version);
+    if (!key) throw notFound(`key version ${version}`);
+    const type = /text\/plain/.test(c.req.header('accept') ?? '')
+      ? 'text/plain; charset=utf-8'
+      : 'application/x-pem-file';
+    return c.body(key.publicKeyPem, 200, {
+      'content-type': type,
+      'content-disposition': `inline; filename="witness-${w.name.replace(/[^A-Za-z0-9._-]/g, '_')}-v${version}.pem"`,
+    });
+  });
+
+  app.openapi(rotateRoute, async (c) => {
+    const w = await translate(
+      rotateWitnessKey(c.get('services').db, provider(c), {
+        ...auditActor(c),
+        witnessId: c.req.valid('param').id,
+      }),
+    );
+    c.get('logger').info({ witnessId: w.id, currentVersion: w.currentVersion }, 'witness key rotated');
+    return c.json(toWitnessDto(w), 200);
+  });
+
+  app.openapi(disableVersionRoute, async (c) => {
+    const services = c.get('services');
+    const { id, version } = c.req.valid('param');
+    const { witness } = await translate(
+      disableKeyVersion(services.db, provider(c), { ...auditActor(c), witnessId: id, version }),
+    );
+    const workflowId = await startSignatureRevocation(services, {
+      accountId: witness.accountId,
+      witnessId: witness.id,
+      version,
+      witnessName: witness.name,
+    });
+    c.get('logger').info({ witnessId: witness.id, version, workflowId }, 'key version disabled');
+    return c.json({ ...toWitnessDto(witness), revocationWorkflowId: workflowId }, 200);
+  });
+
+  app.openapi(disableWitnessRoute, async (c) => {
+    const services = c.get('services');
+    const { witness } = await translate(
+      disableWitness(services.db, provider(c), { ...auditActor(c), witnessId: c.req.valid('param').id }),
+    );
+    const workflowId = await startSignatureRevocation(services, {
+      accountId: witness.accountId,
+      witnessId: witness.id,
+      version: null,
+      witnessName: witness.name,
+    });
+    c.get('logger').info({ witnessId: witness.id, workflowId }, 'witness disabled');
+    return c.json({ ...toWitnessDto(witness), revocationWorkflowId: workflowId }, 200);
+  });
+}

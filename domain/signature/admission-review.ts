@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import type { TAdmissionOutcome, TPolicyMode } from './rules.js';
+
+/** Kubernetes AdmissionReview `admission.k8s.io/v1` as a validating webhook receives it (fields Vigil reads). */
+export const ZAdmissionReviewSchema = z.object({
+  apiVersion: z.literal('admission.k8s.io/v1'),
+  kind: z.literal('AdmissionReview'),
+  request: z.object({
+    uid: z.string().min(1).max(128),
+    kind: z.object({ group: z.string(), version: z.string(), kind: z.string() }),
+    resource: z.object({ group: z.string(), version: z.string(), resource: z.string() }).optional(),
+    subResource: z.string().optional(),
+    name: z.string().optional(),
+    namespace: z.string().optional(),
+    operation: z.string(),
+    object: z.record(z.string(), z.unknown()).nullable().optional(),
+    dryRun: z.boolean().optional(),
+  }),
+});
+export type TAdmissionReview = z.infer<typeof ZAdmissionReviewSchema>;
+export type TAdmissionRequest = TAdmissionReview['request'];
+
+/** Where a workload kind keeps its pod spec (Pods directly, controllers in a template). */
+const POD_SPEC_PATHS: Record<string, readonly string[]> = {
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+export const ADMITTED_WORKLOAD_KINDS = Object.keys(POD_SPEC_PATHS);
+
+/** Every container list of a pod spec: each image in each must pass. */
+export const CONTAINER_FIELDS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+export type TContainerField = (typeof CONTAINER_FIELDS)[number];
+
+export interface ContainerImage {
+  field: TContainerField;
+  container: string;
+  image: string;
+}
+
+export type ExtractResult =
+  { ok: true; workload: boolean; images: ContainerImage[] } | { ok: false; reason: string };
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The images of the request's object; a kind without a pod template is `workload: false` (nothing to check). */
+export function extractContainerImages(request: TAdmissionRequest): ExtractResult {
+  const kind = request.kind.kind;
+  const path = POD_SPEC_PATHS[kind];
+  if (!path) return { ok: true, workload: false, images: [] };
+  let node: unknown = request.object;
+  for (const key of path) {
+    if (!isRecord(node))
+      return { ok: false, reason: `request.object of kind ${kind} has no ${path.join('.')}` };
+    node = node[key];
+  }
+  if (!isRecord(node))
+    return { ok: false, reason: `request.object of kind ${kind} has no ${path.join('.')}` };
+  const images: ContainerImage[] = [];
+  for (const field of CONTAINER_FIELDS) {
+    const list = node[field];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) return { ok: false, reason: `${path.join('.')}.${field} is not a list` };
+    for (const [i, c] of list.entries()) {
+      if (!isRecord(c) || typeof c.image !== 'string' || c.image === '') {
+        return { ok: false, reason: `${path.join('.')}.${field}[${i}] has no image` };
+      }
+      images.push({ field, container: typeof c.name === 'string' ? c.name : `#${i}`, image: c.image });
+    }
+  }
+  return { ok: true, workload: true, images };
+}
+
+export type ImageVerdict = { ok: true; keyVersion: number } | { ok: false; reason: string };
+
+export interface ImageResult extends ContainerImage {
+  verdict: ImageVerdict;
+}
+
+export interface AdmissionDecision {
+  allowed: boolean;
+  outcome: TAdmissionOutcome;
+  message: string;
+  warnings: string[];
+  auditAnnotations: Record<string, string>;
+}
+
+const FIELD_NOUN: Record<TContainerField, string> = {
+  containers: 'container',
+  initContainers: 'init container',
+  ephemeralContainers: 'ephemeral container',
+};
+
+/** What a policy's mode makes of the per-image results (DESIGN §8). */
+export function decideAdmission(opts: {
+  policyName: string;
+  mode: TPolicyMode;
+  witnessName: string;
+  results: ImageResult[];
+}): AdmissionDecision {
+  const failed = opts.results.filter((r) => !r.verdict.ok);
+  const annotations: Record<string, string> = {
+    policy: opts.policyName,
+    mode: opts.mode,
+    images: JSON.stringify(
+      Object.fromEntries(
+        opts.results.map((r) => [r.image, r.verdict.ok ? 'pass' : `fail: ${r.verdict.reason}`]),
+      ),
+    ),
+  };
+  if (failed.length === 0) {
+    return {
+      allowed: true,
+      outcome: 'allowed',
+      message: `every image is signed by witness "${opts.witnessName}" (policy "${opts.policyName}")`,
+      warnings: [],
+      auditAnnotations: { ...annotations, decision: 'allowed' },
+    };
+  }
+  const lines = failed.map(
+    (r) =>
+      `${FIELD_NOUN[r.field]} "${r.container}" image "${r.image}": ${r.verdict.ok ? '' : r.verdict.reason}`,
+  );
+  const head = `${failed.length} of ${opts.results.length} image(s) failed the signature check of policy "${opts.policyName}" (witness "${opts.witnessName}")`;
+  const message = `${head}: ${lines.join('; ')}`;
+  if (opts.mode === 'enforce') {
+    return {
+      allowed: false,
+      outcome: 'denied',
+      message,
+      warnings: [],
+      auditAnnotations: { ...annotations, decision: 'denied' },
+    };
+  }
+  if (opts.mode === 'warn') {
+    return {
+      allowed: true,
+      outcome: 'warned',
+      message,
+      warnings: lines.map((l) => `vigil: ${l}`),
+      auditAnnotations: { ...annotations, decision: 'warned' },
+    };
+  }
+  return {
+    allowed: true,
+    outcome: 'wouldDeny',
+    message: `dry run, would deny: ${message}`,
+    warnings: [],
+    auditAnnotations: { ...annotations, decision: 'would-deny' },
+  };
+}
+
+/** The AdmissionReview answer: `uid` echoed, allowed, status, warnings and audit annotations. */
+export function admissionResponse(
+  uid: string,
+  decision: Pick<AdmissionDecision, 'allowed' | 'message' | 'warnings' | 'auditAnnotations'>,
+) {
+  return {
+    apiVersion: 'admission.k8s.io/v1' as const,
+    kind: 'AdmissionReview' as const,
+    response: {
+      uid,
+      allowed: decision.allowed,
+      status: decision.allowed
+        ? { code: 200, message: decision.message }
+        : { code: 403, reason: 'Forbidden', message: decision.message },
+      ...(decision.warnings.length > 0 ? { warnings: decision.warnings } : {}),
+      auditAnnotations: decision.auditAnnotations,
+    },
+  };
+}
