@@ -18,22 +18,28 @@ const claimable = (assetId: string) =>
     eq(agentJobs.cancelRequested, false),
   );
 
+/** Asset ids per probe query (keeps every statement well under the drivers' parameter limits). */
+const PROBE_CHUNK = 5_000;
+
 /** The database probe long polls share: which of these assets have claimable jobs. */
 export function pendingProbe(deps: DeliveryDeps): PendingProbe {
   return {
     async find(assetIds) {
-      if (assetIds.length === 0) return [];
-      const rows = await deps.db
-        .selectDistinct({ assetId: agentJobs.assetId })
-        .from(agentJobs)
-        .where(
-          and(
-            inArray(agentJobs.assetId, assetIds),
-            eq(agentJobs.status, 'pending'),
-            isNotNull(agentJobs.taskToken),
-          ),
-        );
-      return rows.map((r) => r.assetId);
+      const ready: string[] = [];
+      for (let i = 0; i < assetIds.length; i += PROBE_CHUNK) {
+        const rows = await deps.db
+          .selectDistinct({ assetId: agentJobs.assetId })
+          .from(agentJobs)
+          .where(
+            and(
+              inArray(agentJobs.assetId, assetIds.slice(i, i + PROBE_CHUNK)),
+              eq(agentJobs.status, 'pending'),
+              isNotNull(agentJobs.taskToken),
+            ),
+          );
+        ready.push(...rows.map((r) => r.assetId));
+      }
+      return ready;
     },
     onError: (err) => deps.logger.warn({ err }, 'agent job probe failed'),
   };

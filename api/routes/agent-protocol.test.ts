@@ -11,7 +11,13 @@ import {
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
-import { AGENT_JOB_FAILURES, createAgentActivities } from '../../activities/agents/run-agent-job.js';
+import { markSilentAgentsOffline } from '../../activities/agents/enrollment.js';
+import {
+  AGENT_JOB_FAILURES,
+  agentIsOnline,
+  createAgentActivities,
+} from '../../activities/agents/run-agent-job.js';
+import { assets } from '../../db/schema/inventory.js';
 import { agentEnrollmentTokens, agentJobs } from '../../db/schema/agents.js';
 import { uuidv7 } from '../../domain/ids.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
@@ -382,5 +388,133 @@ describe('enrollment tokens', () => {
     const res = await register(bound.token, 'some-other-name');
     expect(res.status).toBe(201);
     expect(((await res.json()) as { assetId: string }).assetId).toBe(assetId);
+  });
+});
+
+describe('agent protocol over raw HTTP', () => {
+  let token: string;
+  let assetId: string;
+
+  beforeAll(async () => {
+    const enrollment = await enrollmentToken({ maxUses: 1 });
+    const res = await fetch(`${base}/agent/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        enrollmentToken: enrollment.token,
+        hostname: 'raw-01',
+        osFamily: 'linux',
+        executor: 'apt',
+        agentVersion: 'raw',
+      }),
+    });
+    expect(res.status).toBe(201);
+    ({ agentToken: token, assetId } = (await res.json()) as { agentToken: string; assetId: string });
+  });
+
+  const poll = async (waitSeconds = 5) => {
+    const res = await agentFetch(token, 'GET', `/agent/v1/jobs?waitSeconds=${waitSeconds}`);
+    return res.status === 204 ? null : ((await res.json()) as { id: string; kind: string; payload: unknown });
+  };
+
+  it('appends output chunks exactly once and fails a job the agent lost in a restart', async () => {
+    const handle = await startJob({
+      assetId,
+      kind: 'fix',
+      jobKey: 'raw:lost',
+      payload: { packageName: 'zlib1g' },
+    });
+    const job = await poll();
+    expect(job).toMatchObject({ kind: 'fix', payload: { packageName: 'zlib1g' } });
+    const id = job?.id ?? '';
+    const out = (offset: number, data: string) =>
+      agentFetch(token, 'POST', `/agent/v1/jobs/${id}/output`, { offset, data });
+    expect(await (await out(0, 'abc')).json()).toEqual({ outputLength: 3 });
+    expect(await (await out(0, 'abc')).json()).toEqual({ outputLength: 3 });
+    expect(await (await out(2, 'cde')).json()).toEqual({ outputLength: 5 });
+    const gap = await out(10, 'x');
+    expect(gap.status).toBe(409);
+    expect(((await gap.json()) as { error: { details: unknown } }).error.details).toEqual({
+      expectedOffset: 5,
+    });
+    const hb = await agentFetch(token, 'POST', `/agent/v1/jobs/${id}/heartbeat`, {
+      output: { offset: 5, data: 'f' },
+    });
+    expect(await hb.json()).toEqual({ cancel: false, outputLength: 6 });
+
+    // Asking for work while holding a started job means the agent lost it.
+    expect(await poll(0)).toBeNull();
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'failed', exitCode: -1, details: { lost: true } });
+    expect(result.output.startsWith('abcdef')).toBe(true);
+  });
+
+  it('hands a never-started job out again, and applies a result once', async () => {
+    const handle = await startJob({ assetId, kind: 'scan', jobKey: 'raw:requeue', payload: {} });
+    const first = await poll();
+    const again = await poll(); // no heartbeat in between: the first response counts as lost in transit
+    expect(again?.id).toBe(first?.id);
+    const id = again?.id ?? '';
+    const post = () =>
+      agentFetch(token, 'POST', `/agent/v1/jobs/${id}/result`, {
+        status: 'succeeded',
+        exitCode: 0,
+        output: 'done\n',
+        details: { vulnerable: false },
+      });
+    expect(await (await post()).json()).toEqual({ status: 'succeeded', applied: true });
+    expect(await (await post()).json()).toEqual({ status: 'succeeded', applied: false });
+    expect(await handle.result()).toMatchObject({
+      status: 'succeeded',
+      output: 'done\n',
+      details: { vulnerable: false },
+    });
+  });
+
+  it('cancels a queued job at once, and an offline agent never receives it', async () => {
+    const handle = await startJob({
+      assetId,
+      kind: 'fix',
+      jobKey: 'raw:queued',
+      group: 'g-queued',
+      payload: {},
+    });
+    await until(async () => (await jobRow('raw:queued'))?.status === 'pending');
+    const started = Date.now();
+    const { cancelAgentJobs } = createAgentActivities(ctx.services);
+    expect(await cancelAgentJobs({ accountId: account.accountId, group: 'g-queued' })).toEqual({
+      cancelled: 1,
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause?.cause as ApplicationFailure).type).toBe(
+      AGENT_JOB_FAILURES.cancelled,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000); // well before the 10 s heartbeat timeout
+    expect(await poll(0)).toBeNull();
+  });
+
+  it('reports the agent online while it polls and offline once silent', async () => {
+    expect(await agentIsOnline(ctx.services.db, account.accountId, assetId)).toBe(true);
+    const stranger = await ctx.createAccount('other');
+    expect(await agentIsOnline(ctx.services.db, stranger.accountId, assetId)).toBe(false);
+    await ctx.services.db
+      .update(assets)
+      .set({ lastSeenAt: new Date(Date.now() - 10 * 60_000) })
+      .where(eq(assets.id, assetId));
+    expect(await agentIsOnline(ctx.services.db, account.accountId, assetId)).toBe(false);
+    expect(await markSilentAgentsOffline(ctx.services.db)).toBeGreaterThanOrEqual(1);
+    const asset = (await (
+      await ctx.request('GET', `/v1/assets/${assetId}`, { key: account.apiKey })
+    ).json()) as {
+      agentStatus: string;
+    };
+    expect(asset.agentStatus).toBe('offline');
+    await poll(0);
+    const back = (await (
+      await ctx.request('GET', `/v1/assets/${assetId}`, { key: account.apiKey })
+    ).json()) as {
+      agentStatus: string;
+    };
+    expect(back.agentStatus).toBe('online');
   });
 });
