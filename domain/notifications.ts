@@ -25,6 +25,13 @@ export const DINGTALK_MESSAGES_PER_MINUTE = 20;
 /** Errcodes DingTalk answers when a robot is sent too much (130101, 410100) or it is busy (-1): worth a retry. */
 export const DINGTALK_RETRYABLE_ERRCODES: readonly number[] = [130101, 410100, -1];
 
+/**
+ * startToCloseTimeout for the `sendNotification` activity: the longest wait for the robot's minute budget (60 s)
+ * plus four 10 s attempts and the backoff between them, with room to spare. It heartbeats only while waiting, so
+ * give it no heartbeat timeout shorter than 30 s.
+ */
+export const SEND_NOTIFICATION_TIMEOUT_MS = 3 * 60_000;
+
 /** DingTalk's markdown title and text limits (the robot truncates or rejects past them). */
 export const DINGTALK_MAX_TITLE_CHARS = 100;
 export const DINGTALK_MAX_TEXT_CHARS = 5000;

@@ -30,12 +30,16 @@ export interface SendAttempt<R> {
   response: R;
 }
 
+/** Error texts may quote the URL; the access token and signature must not reach a log or the ledger. */
+const redactUrlSecrets = (text: string) =>
+  text.replace(/(access_token|sign|timestamp)=[^&\s"']+/gi, '$1=***');
+
 function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
+  if (!(err instanceof Error)) return redactUrlSecrets(String(err));
   if (err.name === 'TimeoutError') return `no answer within ${DINGTALK_TIMEOUT_MS / 1000} s`;
-  // fetch wraps the socket error (ECONNREFUSED, ENOTFOUND …) in `cause`; neither carries the URL.
+  // fetch wraps the socket error (ECONNREFUSED, ENOTFOUND …) in `cause`.
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
+  return redactUrlSecrets(`${err.message}${cause}`);
 }
 
 /**

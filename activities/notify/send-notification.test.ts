@@ -7,7 +7,7 @@ import { startDingTalkFake, type DingTalkFake } from '../../test/dingtalk-fake.j
 import { createTestContext, type TestContext } from '../../test/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
 import { insertChannel } from './channels.js';
-import { createNotifyActivities, sendNotificationNow } from './send-notification.js';
+import { createNotifyActivities, DELIVERY_CLAIM_LEASE_MS, sendNotificationNow } from './send-notification.js';
 
 const SECRET = 'SECledger0123456789';
 const FAST = { retryDelaysMs: [5, 5], maxRateWaitMs: 0 };
@@ -141,6 +141,75 @@ describe('sendNotificationNow', () => {
       .from(notificationDeliveries)
       .where(eq(notificationDeliveries.dedupeKey, 'k:310000'));
     expect(row).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('sends once when two calls race for the same dedupe key, and takes over a claim whose sender died', async () => {
+    const before = fake.messages.length;
+    const input = { accountId, channelIds: [robotId], dedupeKey: 'k:race', message };
+    const both = await Promise.all([
+      sendNotificationNow(ctx.services, input, FAST),
+      sendNotificationNow(ctx.services, input, FAST),
+    ]);
+    expect(both.map((r) => r.results[0]?.status).sort()).toEqual(['sent', 'skipped']);
+    expect(fake.messages.length).toBe(before + 1);
+
+    // A claim left `sending` by a crashed worker is retried only after its lease.
+    await ctx.services.db.insert(notificationDeliveries).values({
+      accountId,
+      channelId: robotId,
+      dedupeKey: 'k:crashed',
+      channelType: 'dingtalk',
+      status: 'sending',
+      title: 't',
+      attempts: 1,
+    });
+    const live = await sendNotificationNow(ctx.services, { ...input, dedupeKey: 'k:crashed' }, FAST);
+    expect(live.results[0]).toMatchObject({ status: 'skipped', detail: 'another attempt is sending it now' });
+    await ctx.services.db
+      .update(notificationDeliveries)
+      .set({ updatedAt: new Date(Date.now() - DELIVERY_CLAIM_LEASE_MS - 1000) })
+      .where(eq(notificationDeliveries.dedupeKey, 'k:crashed'));
+    const takenOver = await sendNotificationNow(ctx.services, { ...input, dedupeKey: 'k:crashed' }, FAST);
+    expect(takenOver.results[0]?.status).toBe('sent');
+    expect(fake.messages.length).toBe(before + 2);
+  });
+
+  it('waits while the robot has had 20 messages in the last minute', async () => {
+    const sentAt = new Date(Date.now() - 59_300);
+    await ctx.services.db.insert(notificationDeliveries).values(
+      Array.from({ length: 20 }, (_, i) => ({
+        accountId,
+        channelId: robotId,
+        dedupeKey: `k:burst:${i}`,
+        channelType: 'dingtalk' as const,
+        status: 'sent' as const,
+        title: 't',
+        sentAt,
+      })),
+    );
+    const started = Date.now();
+    const input = { accountId, channelIds: [robotId], dedupeKey: 'k:after-burst', message };
+    const { results } = await sendNotificationNow(ctx.services, input, { ...FAST, maxRateWaitMs: 5_000 });
+    expect(results[0]?.status).toBe('sent');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it('retries a robot that does not answer, then reports the network error without the access token', async () => {
+    const gone = await startDingTalkFake({ accessToken: 'token-of-a-robot-that-is-gone' });
+    await gone.close();
+    const allowList = [...ctx.config.VIGIL_WEBHOOK_ALLOWLIST, gone.host];
+    const services = { ...ctx.services, config: { ...ctx.config, VIGIL_WEBHOOK_ALLOWLIST: allowList } };
+    const row = await insertChannel(ctx.services.db, {
+      accountId,
+      input: { type: 'dingtalk', name: 'gone', webhook: gone.url, enabled: true, language: 'en' },
+      secrets: ctx.services.secrets,
+      allowList,
+    });
+    const input = { accountId, channelIds: [row?.id ?? ''], dedupeKey: 'k:gone', message };
+    const { results } = await sendNotificationNow(services, input, FAST);
+    expect(results[0]).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(results[0]?.detail).toMatch(/^request failed: /);
+    expect(results[0]?.detail).not.toContain('token-of-a-robot-that-is-gone');
   });
 
   it('skips unknown and disabled channels named explicitly', async () => {
