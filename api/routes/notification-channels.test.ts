@@ -226,6 +226,20 @@ describe('notification channels', () => {
     expect((await call('GET', base)).status).toBe(200);
   });
 
+  it('documents every route in the OpenAPI document', async () => {
+    const doc = (await call('GET', '/openapi.json')).json as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(doc.paths['/v1/notification-channels'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/v1/notification-channels/{id}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+    ]);
+    expect(doc.paths['/v1/notification-channels/{id}/test']?.post).toBeDefined();
+    expect(doc.paths['/v1/notification-channels/{id}/deliveries']?.get).toBeDefined();
+  });
+
   it('never shows the secret or the full webhook in a response or an audit row', async () => {
     const audit = await ctx.services.db.select().from(auditLog);
     expect(audit.filter((a) => a.action.startsWith('notification_channel.')).length).toBeGreaterThan(5);
