@@ -90,6 +90,7 @@ export async function startEmbedded(
     const app = createApp(services);
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s));
+      if ('keepAliveTimeout' in s) s.keepAliveTimeout = 65_000;
     });
     stops.push(
       () =>

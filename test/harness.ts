@@ -14,6 +14,20 @@ import { connectTemporalClient, type TemporalClientHandle } from '../platform/te
 import { createWorkers, type VigilWorkers, type CreateWorkersOptions } from '../worker/worker.js';
 import { createTestDatabase } from './database.js';
 
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string; requestId: string; details?: unknown };
+}
+
+/** Reads a JSON response body as the type the test expects (the route's schema is checked by other tests). */
+export async function body<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
 export interface TestAccount {
   accountId: string;
   apiKey: string;

@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
+import {
+  body,
+  createTestContext,
+  type ErrorEnvelope,
+  type Page,
+  type TestAccount,
+  type TestContext,
+} from '../../test/harness.js';
+
+interface A {
+  name: string;
+}
+type AssetPage = Page<A>;
 
 let ctx: TestContext;
 let acct: TestAccount;
@@ -24,30 +36,39 @@ describe('assets', () => {
     const assets = Array.from({ length: 120 }, (_, i) => host(i));
     const first = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets } });
     expect(first.status).toBe(200);
-    expect(await first.json()).toMatchObject({ created: 120, updated: 0 });
+    expect(await body<unknown>(first)).toMatchObject({ created: 120, updated: 0 });
     const again = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets } });
-    expect(await again.json()).toMatchObject({ created: 0, updated: 120 });
+    expect(await body<unknown>(again)).toMatchObject({ created: 0, updated: 120 });
   });
 
   it('finds assets by fuzzy name, by IP and by group, and pages with a cursor', async () => {
-    const byName = await (await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey })).json();
-    expect(byName.items.map((a: { name: string }) => a.name)).toContain('web-007');
-    const typo = await (await ctx.request('GET', '/v1/assets?search=wbe-007', { key: acct.apiKey })).json();
-    expect(typo.items.map((a: { name: string }) => a.name)).toContain('web-007');
-    const byIp = await (await ctx.request('GET', '/v1/assets?search=10.0.0.42', { key: acct.apiKey })).json();
+    const byName = await body<AssetPage>(
+      await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey }),
+    );
+    expect(byName.items.map((a) => a.name)).toContain('web-007');
+    const typo = await body<AssetPage>(
+      await ctx.request('GET', '/v1/assets?search=wbe-007', { key: acct.apiKey }),
+    );
+    expect(typo.items.map((a) => a.name)).toContain('web-007');
+    const byIp = await body<AssetPage>(
+      await ctx.request('GET', '/v1/assets?search=10.0.0.42', { key: acct.apiKey }),
+    );
     expect(byIp.items).toHaveLength(1);
-    expect(byIp.items[0].name).toBe('web-042');
+    expect(byIp.items[0]?.name).toBe('web-042');
 
-    const groups = await (await ctx.request('GET', '/v1/asset-groups', { key: acct.apiKey })).json();
-    const even = groups.items.find((g: { name: string }) => g.name === 'even');
+    const groups = await body<Page<{ id: string; name: string }>>(
+      await ctx.request('GET', '/v1/asset-groups', { key: acct.apiKey }),
+    );
+    const even = groups.items.find((g) => g.name === 'even');
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
-      const q: string = `/v1/assets?groupId=${even.id}&limit=25${cursor ? `&cursor=${cursor}` : ''}`;
-      const body = await (await ctx.request('GET', q, { key: acct.apiKey })).json();
-      for (const a of body.items) seen.add(a.name);
-      cursor = body.nextCursor;
+      const q: string = `/v1/assets?groupId=${even?.id ?? ''}&limit=25${cursor ? `&cursor=${cursor}` : ''}`;
+      const p = await body<AssetPage>(await ctx.request('GET', q, { key: acct.apiKey }));
+      for (const a of p.items) seen.add(a.name);
+      cursor = p.nextCursor;
     } while (cursor);
+    expect(even).toBeDefined();
     expect(seen.size).toBe(60);
   });
 
@@ -57,8 +78,7 @@ describe('assets', () => {
         key: acct.apiKey,
       });
       expect(res.status).toBe(200);
-      const body = await res.json();
-      expect(body.items.length).toBeLessThan(120);
+      expect((await body<AssetPage>(res)).items.length).toBeLessThan(120);
     }
   });
 
@@ -69,15 +89,15 @@ describe('assets', () => {
       [JSON.stringify({ assets: [{ ...host(999), surprise: 1 }] }), undefined, 400],
       [JSON.stringify({ assets: [] }), undefined, 400],
     ];
-    for (const [body, , status] of cases) {
-      const res = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body });
+    for (const [payload, , status] of cases) {
+      const res = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: payload });
       expect(res.status).toBe(status);
-      const envelope = await res.json();
+      const envelope = await body<ErrorEnvelope>(res);
       expect(envelope.error.code).toBe('bad_request');
       expect(envelope.error.requestId).toBeTruthy();
     }
     const res = await ctx.request('GET', '/v1/assets?search=web-999', { key: acct.apiKey });
-    expect((await res.json()).items.map((a: { name: string }) => a.name)).not.toContain('web-999');
+    expect((await body<AssetPage>(res)).items.map((a) => a.name)).not.toContain('web-999');
     expect((await ctx.request('GET', '/v1/assets?cursor=garbage', { key: acct.apiKey })).status).toBe(400);
     expect((await ctx.request('GET', '/v1/assets/not-a-uuid', { key: acct.apiKey })).status).toBe(400);
     expect(
@@ -93,6 +113,6 @@ describe('assets', () => {
       body: JSON.stringify({ assets: [{ name: big }] }),
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe('payload_too_large');
+    expect((await body<ErrorEnvelope>(res)).error.code).toBe('payload_too_large');
   });
 });

@@ -1,0 +1,33 @@
+/** A one-line progress bar on stderr for long bench and CLI steps (plain lines when stderr is not a TTY). */
+export function progress(label: string, total: number): { tick(n?: number): void; done(): void } {
+  let count = 0;
+  let lastPrinted = -1;
+  const tty = process.stderr.isTTY === true;
+  const draw = () => {
+    const pct = total === 0 ? 100 : Math.floor((count / total) * 100);
+    if (!tty && pct === lastPrinted) return;
+    if (!tty && pct % 25 !== 0 && count !== total) return;
+    lastPrinted = pct;
+    const width = 30;
+    const filled = Math.round((pct / 100) * width);
+    const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} (${pct}%)`;
+    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+  };
+  return {
+    tick(n = 1) {
+      count = Math.min(total, count + n);
+      draw();
+    },
+    done() {
+      count = total;
+      draw();
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+export function percentile(sortedMs: number[], p: number): number {
+  if (sortedMs.length === 0) return 0;
+  const idx = Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1);
+  return Math.round((sortedMs[Math.max(0, idx)] ?? 0) * 100) / 100;
+}
