@@ -1,16 +1,24 @@
 import type { Services } from '../api/context.js';
 import { createAgentActivities } from './agents/run-agent-job.js';
-import { createNotifyActivities } from './notify/send-notification.js';
-import { createSigningActivities } from './signing/revocation.js';
-import { createPlaybookActivities } from './playbook/task-activities.js';
 import { createMemberSettingsActivities } from './multi-account/rollout-activities.js';
+import { createNotifyActivities } from './notify/send-notification.js';
+import { createPlaybookActivities } from './playbook/task-activities.js';
+import { createSigningActivities } from './signing/revocation.js';
+import { createReportActivities } from './reports/delivery.js';
 
 /** What activities need: the same services the API has (database, Temporal client, secrets, config). */
 export type ActivityDeps = Services;
 
 /** All activities of every capability, bound to their dependencies. Features add their factory here. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createAgentActivities(deps), ...createNotifyActivities(deps), ...createSigningActivities(deps), ...createPlaybookActivities(deps), ...createMemberSettingsActivities(deps) };
+  return {
+    ...createAgentActivities(deps),
+    ...createNotifyActivities(deps),
+    ...createSigningActivities(deps),
+    ...createPlaybookActivities(deps),
+    ...createMemberSettingsActivities(deps),
+    ...createReportActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

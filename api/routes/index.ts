@@ -7,12 +7,15 @@ import { registerAssetRoutes } from './assets.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
-import { registerNotificationChannelRoutes } from './notification-channels.js';
-import { registerPlaybookRoutes } from './playbook.js';
 import { registerMemberSettingsRoutes } from './member-settings.js';
 import { registerMultiAccountRoutes } from './multi-account.js';
+import { registerNotificationChannelRoutes } from './notification-channels.js';
+import { registerPlaybookRoutes } from './playbook.js';
 import { registerResourceDirectoryRoutes } from './resource-directory.js';
 import { registerContainerSignatureRoutes } from './signature/index.js';
+import { registerEmailRecipientRoutes } from './email-recipients.js';
+import { registerReportDeliveryRoutes } from './report-deliveries.js';
+import { registerReportRoutes } from './reports.js';
 
 /** Every resource module registers itself here; features add one line each. */
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -21,12 +24,15 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerAssetRoutes(app);
   registerFindingRoutes(app);
   registerNotificationChannelRoutes(app);
-  registerPlaybookRoutes(app);
   registerAgentEnrollmentTokenRoutes(app);
   registerAgentProtocolRoutes(app);
+  registerContainerSignatureRoutes(app);
+  registerPlaybookRoutes(app);
   registerResourceDirectoryRoutes(app);
   registerMultiAccountRoutes(app);
   registerMemberSettingsRoutes(app);
-  registerContainerSignatureRoutes(app);
+  registerReportRoutes(app);
+  registerReportDeliveryRoutes(app);
+  registerEmailRecipientRoutes(app);
   registerDocsRoutes(app);
 }

@@ -7,6 +7,7 @@ export * from './findings.js';
 export * from './key-check.js';
 export * from './notifications.js';
 export * from './agents.js';
-export * from './multi-account.js';
 export * from './playbook.js';
 export * from './signature.js';
+export * from './reports.js';
+export * from './multi-account.js';

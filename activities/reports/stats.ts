@@ -1,0 +1,277 @@
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../db/client.js';
+import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
+import { assets } from '../../db/schema/inventory.js';
+import { SEVERITIES, type Severity } from '../../domain/findings.js';
+import type { TReportPeriod } from '../../domain/reports/period.js';
+import type { TReportItem } from '../../domain/reports/rules.js';
+import type { TBySeverity, TCount, TListedFinding, TReportStats } from '../../domain/reports/stats.js';
+
+/** Rows listed per section (fixed vulnerabilities, open high-severity items, top assets). */
+export const LISTED_ROWS = 8;
+
+const OPEN_VULNERABILITY = ['open', 'fixing'] as const;
+const HIGH = ['critical', 'high'] as const;
+
+const count = (where: SQL) => sql<number>`count(*) filter (where ${where})`.mapWith(Number);
+const within = (col: AnyPgColumn, from: string, to: string) =>
+  sql`${col} >= ${from}::timestamptz and ${col} < ${to}::timestamptz`;
+const severityRank = (col: AnyPgColumn) =>
+  sql`case ${col} when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end`;
+
+function bySeverity<T>(initial: () => T): TBySeverity<T> {
+  return { critical: initial(), high: initial(), medium: initial(), low: initial() };
+}
+
+function sum(counts: TCount[]): TCount {
+  return counts.reduce((a, c) => ({ current: a.current + c.current, previous: a.previous + c.previous }), {
+    current: 0,
+    previous: 0,
+  });
+}
+
+/**
+ * The statistics of one report period, one grouped pass per finding table (a few queries, whatever the account's
+ * size): counts and deltas against the previous period, top affected assets, fixed and open high-severity items.
+ */
+export async function gatherReportStats(
+  db: Executor,
+  opts: { accountId: string; period: TReportPeriod; items: readonly TReportItem[] },
+): Promise<TReportStats> {
+  const { accountId, period: p } = opts;
+  const want = new Set(opts.items);
+  const stats: TReportStats = {
+    period: p,
+    items: [...opts.items],
+    openBySeverity: { critical: 0, high: 0, medium: 0, low: 0 },
+  };
+  const addOpen = (open: TBySeverity<number>) => {
+    for (const s of SEVERITIES) stats.openBySeverity[s] += open[s];
+  };
+
+  if (want.has('vulnerabilities') || want.has('issueResolved')) {
+    const v = vulnerabilities;
+    const rows = await db
+      .select({
+        severity: v.severity,
+        cur: count(within(v.firstSeenAt, p.start, p.end)),
+        prev: count(within(v.firstSeenAt, p.previousStart, p.previousEnd)),
+        open: count(inArray(v.status, OPEN_VULNERABILITY)),
+        fixedCur: count(within(v.fixedAt, p.start, p.end)),
+        fixedPrev: count(within(v.fixedAt, p.previousStart, p.previousEnd)),
+      })
+      .from(v)
+      .where(eq(v.accountId, accountId))
+      .groupBy(v.severity);
+    if (want.has('vulnerabilities')) {
+      const bySev = bySeverity(() => ({ current: 0, previous: 0 }));
+      const open = bySeverity(() => 0);
+      for (const r of rows) {
+        bySev[r.severity] = { current: r.cur, previous: r.prev };
+        open[r.severity] = r.open;
+      }
+      stats.vulnerabilities = {
+        added: sum(Object.values(bySev)),
+        bySeverity: bySev,
+        open,
+        openHigh: await openHighVulnerabilities(db, accountId),
+      };
+      addOpen(open);
+    }
+    if (want.has('issueResolved')) {
+      const fixed = rows.reduce(
+        (a, r) => ({ current: a.current + r.fixedCur, previous: a.previous + r.fixedPrev }),
+        {
+          current: 0,
+          previous: 0,
+        },
+      );
+      stats.issueResolved = {
+        vulnerabilitiesFixed: fixed,
+        alertsHandled: await alertsHandled(db, accountId, p),
+        fixed: await fixedVulnerabilities(db, accountId, p),
+      };
+    }
+  }
+
+  if (want.has('alerts')) {
+    const a = alerts;
+    const rows = await db
+      .select({
+        severity: a.severity,
+        cur: count(within(a.occurredAt, p.start, p.end)),
+        prev: count(within(a.occurredAt, p.previousStart, p.previousEnd)),
+        unhandled: count(sql`${a.status} = 'unhandled'`),
+      })
+      .from(a)
+      .where(eq(a.accountId, accountId))
+      .groupBy(a.severity);
+    const bySev = bySeverity(() => ({ current: 0, previous: 0 }));
+    const open = bySeverity(() => 0);
+    for (const r of rows) {
+      bySev[r.severity] = { current: r.cur, previous: r.prev };
+      open[r.severity] = r.unhandled;
+    }
+    addOpen(open);
+    const openHigh = await db
+      .select({
+        title: a.name,
+        asset: sql<string>`coalesce(${assets.name}, '')`,
+        severity: a.severity,
+        at: a.occurredAt,
+      })
+      .from(a)
+      .leftJoin(assets, eq(assets.id, a.assetId))
+      .where(and(eq(a.accountId, accountId), eq(a.status, 'unhandled'), inArray(a.severity, HIGH)))
+      .orderBy(severityRank(a.severity), desc(a.occurredAt))
+      .limit(LISTED_ROWS);
+    stats.alerts = {
+      added: sum(Object.values(bySev)),
+      bySeverity: bySev,
+      unhandled: Object.values(open).reduce((x, y) => x + y, 0),
+      openHigh: openHigh.map(listed),
+    };
+  }
+
+  if (want.has('baselineCheck')) {
+    const b = baselineRisks;
+    const rows = await db
+      .select({
+        severity: b.severity,
+        cur: count(within(b.firstSeenAt, p.start, p.end)),
+        prev: count(within(b.firstSeenAt, p.previousStart, p.previousEnd)),
+        unhandled: count(sql`${b.status} = 'unhandled'`),
+      })
+      .from(b)
+      .where(eq(b.accountId, accountId))
+      .groupBy(b.severity);
+    const bySev = bySeverity(() => ({ current: 0, previous: 0 }));
+    const open = bySeverity(() => 0);
+    for (const r of rows) {
+      bySev[r.severity] = { current: r.cur, previous: r.prev };
+      open[r.severity] = r.unhandled;
+    }
+    addOpen(open);
+    stats.baselineCheck = {
+      added: sum(Object.values(bySev)),
+      bySeverity: bySev,
+      unhandled: Object.values(open).reduce((x, y) => x + y, 0),
+    };
+  }
+
+  if (want.has('attack')) {
+    const e = attackEvents;
+    const [row] = await db
+      .select({
+        cur: count(within(e.occurredAt, p.start, p.end)),
+        prev: count(within(e.occurredAt, p.previousStart, p.previousEnd)),
+        blockedCur: count(sql`${e.blocked} and ${within(e.occurredAt, p.start, p.end)}`),
+        blockedPrev: count(sql`${e.blocked} and ${within(e.occurredAt, p.previousStart, p.previousEnd)}`),
+      })
+      .from(e)
+      .where(eq(e.accountId, accountId));
+    const topTypes = await db
+      .select({ type: e.attackType, count: sql<number>`count(*)`.mapWith(Number) })
+      .from(e)
+      .where(and(eq(e.accountId, accountId), within(e.occurredAt, p.start, p.end)))
+      .groupBy(e.attackType)
+      .orderBy(desc(sql`count(*)`), e.attackType)
+      .limit(5);
+    stats.attack = {
+      events: { current: row?.cur ?? 0, previous: row?.prev ?? 0 },
+      blocked: { current: row?.blockedCur ?? 0, previous: row?.blockedPrev ?? 0 },
+      topTypes,
+    };
+  }
+
+  if (want.has('assets')) stats.assets = await assetStats(db, accountId, p);
+  return stats;
+}
+
+function listed(r: { title: string; asset: string; severity: Severity; at: Date | null }): TListedFinding {
+  return { title: r.title, asset: r.asset, severity: r.severity, at: r.at?.toISOString() ?? '' };
+}
+
+async function openHighVulnerabilities(db: Executor, accountId: string): Promise<TListedFinding[]> {
+  const v = vulnerabilities;
+  const rows = await db
+    .select({ title: v.title, asset: assets.name, severity: v.severity, at: v.firstSeenAt })
+    .from(v)
+    .innerJoin(assets, eq(assets.id, v.assetId))
+    .where(and(eq(v.accountId, accountId), inArray(v.status, OPEN_VULNERABILITY), inArray(v.severity, HIGH)))
+    .orderBy(severityRank(v.severity), desc(v.firstSeenAt), v.id)
+    .limit(LISTED_ROWS);
+  return rows.map(listed);
+}
+
+async function fixedVulnerabilities(
+  db: Executor,
+  accountId: string,
+  p: TReportPeriod,
+): Promise<TListedFinding[]> {
+  const v = vulnerabilities;
+  const rows = await db
+    .select({ title: v.title, asset: assets.name, severity: v.severity, at: v.fixedAt })
+    .from(v)
+    .innerJoin(assets, eq(assets.id, v.assetId))
+    .where(and(eq(v.accountId, accountId), within(v.fixedAt, p.start, p.end)))
+    .orderBy(severityRank(v.severity), desc(v.fixedAt), v.id)
+    .limit(LISTED_ROWS);
+  return rows.map(listed);
+}
+
+async function alertsHandled(db: Executor, accountId: string, p: TReportPeriod): Promise<TCount> {
+  const a = alerts;
+  const [row] = await db
+    .select({
+      cur: count(within(a.handledAt, p.start, p.end)),
+      prev: count(within(a.handledAt, p.previousStart, p.previousEnd)),
+    })
+    .from(a)
+    .where(eq(a.accountId, accountId));
+  return { current: row?.cur ?? 0, previous: row?.prev ?? 0 };
+}
+
+async function assetStats(
+  db: Executor,
+  accountId: string,
+  p: TReportPeriod,
+): Promise<NonNullable<TReportStats['assets']>> {
+  const [row] = await db
+    .select({
+      total: count(sql`${assets.createdAt} < ${p.end}::timestamptz`),
+      cur: count(within(assets.createdAt, p.start, p.end)),
+      prev: count(within(assets.createdAt, p.previousStart, p.previousEnd)),
+      online: count(sql`${assets.agentStatus} = 'online'`),
+      offline: count(sql`${assets.agentStatus} = 'offline'`),
+      none: count(sql`${assets.agentStatus} = 'none'`),
+    })
+    .from(assets)
+    .where(eq(assets.accountId, accountId));
+  const v = vulnerabilities;
+  const critical = sql<number>`count(*) filter (where ${v.severity} = 'critical')`.mapWith(Number);
+  const high = sql<number>`count(*) filter (where ${v.severity} = 'high')`.mapWith(Number);
+  const topAffected = await db
+    .select({
+      name: assets.name,
+      hostname: assets.hostname,
+      critical,
+      high,
+      open: sql<number>`count(*)`.mapWith(Number),
+    })
+    .from(v)
+    .innerJoin(assets, eq(assets.id, v.assetId))
+    .where(and(eq(v.accountId, accountId), inArray(v.status, OPEN_VULNERABILITY)))
+    .groupBy(assets.id, assets.name, assets.hostname)
+    .orderBy(desc(critical), desc(high), desc(sql`count(*)`), assets.name)
+    .limit(LISTED_ROWS);
+  return {
+    total: row?.total ?? 0,
+    added: { current: row?.cur ?? 0, previous: row?.prev ?? 0 },
+    agentOnline: row?.online ?? 0,
+    agentOffline: row?.offline ?? 0,
+    noAgent: row?.none ?? 0,
+    topAffected,
+  };
+}

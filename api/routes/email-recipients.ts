@@ -1,0 +1,210 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq, gt, sql } from 'drizzle-orm';
+import { UNSUBSCRIBE_PATH, VERIFY_PATH } from '../../activities/reports/recipient-links.js';
+import { addRecipient, applyRecipientLink, type RecipientRow } from '../../activities/reports/recipients.js';
+import { recordAudit } from '../../db/audit.js';
+import { emailRecipients, reports } from '../../db/schema/reports.js';
+import { auditActor } from '../audit-context.js';
+import type { AppEnv } from '../context.js';
+import { notFound } from '../errors.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+
+const tags = ['reports'];
+
+const ZRecipientSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    status: z.enum(['pending', 'verified', 'unsubscribed']),
+    verificationSentAt: z.iso.datetime().nullable(),
+    verifiedAt: z.iso.datetime().nullable(),
+    unsubscribedAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .openapi('EmailRecipient');
+
+const toDto = (r: RecipientRow): z.infer<typeof ZRecipientSchema> => ({
+  id: r.id,
+  email: r.email,
+  status: r.status,
+  verificationSentAt: r.verificationSentAt?.toISOString() ?? null,
+  verifiedAt: r.verifiedAt?.toISOString() ?? null,
+  unsubscribedAt: r.unsubscribedAt?.toISOString() ?? null,
+  createdAt: r.createdAt.toISOString(),
+});
+
+const addRoute = defineRoute({
+  method: 'post',
+  path: '/v1/email-recipients',
+  tags,
+  summary:
+    'Add a report recipient: mails it a signed verification link (double opt-in); again re-sends the link',
+  request: { body: jsonBody(z.strictObject({ email: z.email().max(254) })) },
+  responses: { 201: json(ZRecipientSchema, 'Added'), 200: json(ZRecipientSchema, 'Already known') },
+});
+const listRoute = defineRoute({
+  method: 'get',
+  path: '/v1/email-recipients',
+  tags,
+  summary: 'List report recipients and their verification status',
+  request: { query: ZPageQuerySchema },
+  responses: { 200: json(pageOf(ZRecipientSchema)) },
+});
+const deleteRoute = defineRoute({
+  method: 'delete',
+  path: '/v1/email-recipients/{id}',
+  tags,
+  summary: 'Remove a recipient (and from every report of the account)',
+  request: { params: ZIdParamSchema },
+  responses: { 204: { description: 'Removed' } },
+});
+
+const ZTokenQuerySchema = z.object({ token: z.string().min(1).max(2000) });
+const html = {
+  description: 'A page for the person who clicked',
+  content: { 'text/html': { schema: z.string() } },
+};
+const verifyRoute = defineRoute({
+  method: 'get',
+  path: VERIFY_PATH,
+  auth: 'none',
+  tags,
+  summary: 'Verification link from the mail (no API key: the signed, expiring token is the credential)',
+  request: { query: ZTokenQuerySchema },
+  responses: { 200: html, 400: html },
+});
+const unsubscribePageRoute = defineRoute({
+  method: 'get',
+  path: UNSUBSCRIBE_PATH,
+  auth: 'none',
+  tags,
+  summary: 'Unsubscribe page: a button that posts the one-click unsubscribe (a GET changes nothing)',
+  request: { query: ZTokenQuerySchema },
+  responses: { 200: html },
+});
+const unsubscribeRoute = defineRoute({
+  method: 'post',
+  path: UNSUBSCRIBE_PATH,
+  auth: 'none',
+  tags,
+  summary: 'One-click unsubscribe (RFC 8058 List-Unsubscribe-Post), no login',
+  request: { query: ZTokenQuerySchema },
+  responses: { 200: html, 400: html },
+});
+
+const escape = (v: string) =>
+  v.replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch,
+  );
+const pageHtml = (title: string, body: string) =>
+  `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head>` +
+  `<body style="font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>${escape(title)}</h1>${body}</body></html>`;
+
+export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(addRoute, async (c) => {
+    const { recipient, created } = await addRecipient(
+      c.get('services'),
+      auditActor(c),
+      c.req.valid('json').email,
+    );
+    return c.json(toDto(recipient), created ? 201 : 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const after = decodeCursor(q.cursor);
+    const rows = await c
+      .get('services')
+      .db.select()
+      .from(emailRecipients)
+      .where(
+        and(
+          eq(emailRecipients.accountId, c.get('caller').accountId),
+          after ? gt(emailRecipients.id, after) : undefined,
+        ),
+      )
+      .orderBy(emailRecipients.id)
+      .limit(q.limit + 1);
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    const actor = auditActor(c);
+    const id = c.req.valid('param').id;
+    await c.get('services').db.transaction(async (tx) => {
+      const [before] = await tx
+        .delete(emailRecipients)
+        .where(and(eq(emailRecipients.id, id), eq(emailRecipients.accountId, actor.accountId)))
+        .returning();
+      if (!before) throw notFound('email recipient');
+      await tx
+        .update(reports)
+        .set({ recipients: sql`array_remove(${reports.recipients}, ${before.email})` })
+        .where(
+          and(eq(reports.accountId, actor.accountId), sql`${before.email} = any(${reports.recipients})`),
+        );
+      await recordAudit(tx, {
+        ...actor,
+        action: 'email_recipient.delete',
+        targetType: 'email_recipient',
+        targetId: id,
+        before,
+      });
+    });
+    return c.body(null, 204);
+  });
+
+  app.openapi(verifyRoute, async (c) => {
+    const result = await applyRecipientLink(
+      c.get('services'),
+      c.req.valid('query').token,
+      'verify',
+      c.get('requestId'),
+    );
+    if (!result.ok) {
+      return c.html(
+        pageHtml('Link not valid', `<p>${escape(result.reason)}. Ask for a new verification mail.</p>`),
+        400,
+      );
+    }
+    return c.html(
+      pageHtml(
+        'Address verified',
+        `<p>${escape(result.recipient.email)} will receive the security reports it is listed on.</p>`,
+      ),
+      200,
+    );
+  });
+
+  app.openapi(unsubscribePageRoute, (c) => {
+    const token = c.req.valid('query').token;
+    return c.html(
+      pageHtml(
+        'Unsubscribe from security reports',
+        `<form method="post" action="${escape(`${UNSUBSCRIBE_PATH}?token=${encodeURIComponent(token)}`)}">` +
+          `<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+      ),
+      200,
+    );
+  });
+
+  app.openapi(unsubscribeRoute, async (c) => {
+    const result = await applyRecipientLink(
+      c.get('services'),
+      c.req.valid('query').token,
+      'unsubscribe',
+      c.get('requestId'),
+    );
+    if (!result.ok) return c.html(pageHtml('Link not valid', `<p>${escape(result.reason)}.</p>`), 400);
+    return c.html(
+      pageHtml(
+        'Unsubscribed',
+        `<p>${escape(result.recipient.email)} no longer receives security reports from this account.</p>`,
+      ),
+      200,
+    );
+  });
+}
