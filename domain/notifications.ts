@@ -26,11 +26,11 @@ export const DINGTALK_MESSAGES_PER_MINUTE = 20;
 export const DINGTALK_RETRYABLE_ERRCODES: readonly number[] = [130101, 410100, -1];
 
 /**
- * startToCloseTimeout for the `sendNotification` activity: the longest wait for the robot's minute budget (60 s)
- * plus four 10 s attempts and the backoff between them, with room to spare. It heartbeats only while waiting, so
- * give it no heartbeat timeout shorter than 30 s.
+ * startToCloseTimeout for the `sendNotification` activity: waiting out another attempt's claim on the same
+ * delivery (at most its 150 s lease), then the robot's minute budget (60 s), four 10 s attempts and the backoff
+ * between them. It heartbeats while waiting, not during a 10 s request: no heartbeat timeout under 30 s.
  */
-export const SEND_NOTIFICATION_TIMEOUT_MS = 3 * 60_000;
+export const SEND_NOTIFICATION_TIMEOUT_MS = 5 * 60_000;
 
 /** DingTalk's markdown title and text limits (the robot truncates or rejects past them). */
 export const DINGTALK_MAX_TITLE_CHARS = 100;

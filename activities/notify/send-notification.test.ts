@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationDeliveries } from '../../db/schema/notifications.js';
 import type { NotificationMessage } from '../../domain/notifications.js';
@@ -165,13 +165,31 @@ describe('sendNotificationNow', () => {
     });
     const live = await sendNotificationNow(ctx.services, { ...input, dedupeKey: 'k:crashed' }, FAST);
     expect(live.results[0]).toMatchObject({ status: 'skipped', detail: 'another attempt is sending it now' });
+    // Microsecond timestamps, as the database writes them, must not defeat the take-over.
     await ctx.services.db
       .update(notificationDeliveries)
-      .set({ updatedAt: new Date(Date.now() - DELIVERY_CLAIM_LEASE_MS - 1000) })
+      .set({ updatedAt: sql`now() - make_interval(secs => ${DELIVERY_CLAIM_LEASE_MS / 1000 + 1})` })
       .where(eq(notificationDeliveries.dedupeKey, 'k:crashed'));
     const takenOver = await sendNotificationNow(ctx.services, { ...input, dedupeKey: 'k:crashed' }, FAST);
     expect(takenOver.results[0]?.status).toBe('sent');
     expect(fake.messages.length).toBe(before + 2);
+  });
+
+  it('as an activity, waits out another attempt’s live claim instead of dropping the message', async () => {
+    await ctx.services.db.insert(notificationDeliveries).values({
+      accountId,
+      channelId: robotId,
+      dedupeKey: 'k:live',
+      channelType: 'dingtalk',
+      status: 'sending',
+      title: 't',
+      updatedAt: new Date(Date.now() - DELIVERY_CLAIM_LEASE_MS + 1_500),
+    });
+    const before = fake.messages.length;
+    const input = { accountId, channelIds: [robotId], dedupeKey: 'k:live', message };
+    const { results } = await sendNotificationNow(ctx.services, input, { ...FAST, awaitLiveClaims: true });
+    expect(results[0]?.status).toBe('sent');
+    expect(fake.messages.length).toBe(before + 1);
   });
 
   it('waits while the robot has had 20 messages in the last minute', async () => {

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, desc, eq, gt, isNotNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNotNull, lt } from 'drizzle-orm';
 import type { Services } from '../../api/context.js';
 import {
   notificationDeliveries,
@@ -40,22 +40,35 @@ export interface SendNotificationOptions {
   maxRateWaitMs?: number;
   /** Send to explicitly named channels even when disabled (the test endpoint). */
   includeDisabled?: boolean;
+  /**
+   * When another attempt holds a live claim on the delivery, wait until it ends (sent, failed or lease expired)
+   * instead of skipping. The activity does: a retry after a heartbeat timeout must not drop the message.
+   */
+  awaitLiveClaims?: boolean;
   /** Called while waiting, so an activity keeps heartbeating. */
   heartbeat?: () => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
+type ResolvedOptions = Required<Omit<SendNotificationOptions, 'heartbeat' | 'includeDisabled'>> &
+  Pick<SendNotificationOptions, 'heartbeat'>;
+
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 4_000, 10_000];
 const DEFAULT_MAX_RATE_WAIT_MS = 60_000;
-/** A `sending` claim older than this is taken over: its sender crashed (longest send: 4 × 10 s + waits). */
-export const DELIVERY_CLAIM_LEASE_MS = 5 * 60_000;
+/**
+ * A `sending` claim older than this is taken over: its sender died. Longer than the longest send (60 s budget wait
+ * + four 10 s attempts + 15 s backoff); SEND_NOTIFICATION_TIMEOUT_MS covers this lease plus a send.
+ */
+export const DELIVERY_CLAIM_LEASE_MS = 150_000;
+const LIVE_CLAIM_POLL_MS = 1_000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 type Claim = { claimed: true; row: NotificationDeliveryRow } | { claimed: false; detail: string };
+const LIVE_CLAIM = 'another attempt is sending it now';
 
 /** Claims the (channel, dedupe key) ledger row; a sent row, or a live claim by another sender, means skip. */
-async function claimDelivery(
+async function tryClaim(
   services: NotifyServices,
   channel: NotificationChannelRow,
   input: TSendNotificationInput,
@@ -87,31 +100,48 @@ async function claimDelivery(
     };
   }
   if (existing.status === 'sending' && Date.now() - existing.updatedAt.getTime() < DELIVERY_CLAIM_LEASE_MS) {
-    return { claimed: false, detail: 'another attempt is sending it now' };
+    return { claimed: false, detail: LIVE_CLAIM };
   }
-  // A failed delivery was never delivered, and a stale claim's sender died: sending now is no duplicate.
+  // A failed delivery was never delivered, and a stale claim's sender died: sending now is no duplicate. The
+  // condition lets exactly one of several racing attempts take it over.
   const [taken] = await db
     .update(notificationDeliveries)
     .set({ status: 'sending', title: input.message.title })
     .where(
       and(
         where,
-        eq(notificationDeliveries.status, existing.status),
-        eq(notificationDeliveries.updatedAt, existing.updatedAt),
+        existing.status === 'failed'
+          ? eq(notificationDeliveries.status, 'failed')
+          : and(
+              eq(notificationDeliveries.status, 'sending'),
+              lt(notificationDeliveries.updatedAt, new Date(Date.now() - DELIVERY_CLAIM_LEASE_MS)),
+            ),
       ),
     )
     .returning();
-  return taken
-    ? { claimed: true, row: taken }
-    : { claimed: false, detail: 'another attempt is sending it now' };
+  return taken ? { claimed: true, row: taken } : { claimed: false, detail: LIVE_CLAIM };
+}
+
+async function claimDelivery(
+  services: NotifyServices,
+  channel: NotificationChannelRow,
+  input: TSendNotificationInput,
+  opts: ResolvedOptions,
+): Promise<Claim> {
+  for (;;) {
+    const claim = await tryClaim(services, channel, input);
+    if (claim.claimed || claim.detail !== LIVE_CLAIM || !opts.awaitLiveClaims) return claim;
+    // Ends within the lease: then the claim is taken over, or its holder has finished.
+    opts.heartbeat?.();
+    await opts.sleep(LIVE_CLAIM_POLL_MS);
+  }
 }
 
 /** Waits while the robot has had its minute's worth of messages (DingTalk throttles it for 10 minutes otherwise). */
 async function waitForDingTalkBudget(
   services: NotifyServices,
   channelId: string,
-  opts: Required<Pick<SendNotificationOptions, 'maxRateWaitMs' | 'sleep'>> &
-    Pick<SendNotificationOptions, 'heartbeat'>,
+  opts: ResolvedOptions,
 ): Promise<void> {
   const deadline = Date.now() + opts.maxRateWaitMs;
   for (;;) {
@@ -139,8 +169,7 @@ async function waitForDingTalkBudget(
 
 async function withRetries<R>(
   attempt: () => Promise<SendAttempt<R>>,
-  opts: Required<Pick<SendNotificationOptions, 'retryDelaysMs' | 'sleep'>> &
-    Pick<SendNotificationOptions, 'heartbeat'>,
+  opts: ResolvedOptions,
 ): Promise<SendAttempt<R> & { attempts: number }> {
   let attempts = 0;
   for (;;) {
@@ -168,8 +197,7 @@ async function deliver(
   channel: NotificationChannelRow,
   input: TSendNotificationInput,
   renderEmail: (language: NotificationLanguage) => Promise<RenderedEmail>,
-  opts: Required<Omit<SendNotificationOptions, 'heartbeat' | 'includeDisabled'>> &
-    Pick<SendNotificationOptions, 'heartbeat'>,
+  opts: ResolvedOptions,
 ): Promise<Outcome> {
   const failed = (detail: string): Outcome => ({
     ok: false,
@@ -212,11 +240,10 @@ async function deliverToChannel(
   channel: NotificationChannelRow,
   input: TSendNotificationInput,
   renderEmail: (language: NotificationLanguage) => Promise<RenderedEmail>,
-  opts: Required<Omit<SendNotificationOptions, 'heartbeat' | 'includeDisabled'>> &
-    Pick<SendNotificationOptions, 'heartbeat'>,
+  opts: ResolvedOptions,
 ): Promise<DetailedChannelResult> {
   const base = { channelId: channel.id, type: channel.type };
-  const claim = await claimDelivery(services, channel, input);
+  const claim = await claimDelivery(services, channel, input, opts);
   if (!claim.claimed)
     return { ...base, status: 'skipped', detail: claim.detail, attempts: 0, response: null };
   let outcome: Outcome;
@@ -263,8 +290,9 @@ export async function sendNotificationNow(
   input: TSendNotificationInput,
   options: SendNotificationOptions = {},
 ): Promise<{ results: DetailedChannelResult[] }> {
-  const opts = {
+  const opts: ResolvedOptions = {
     retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    awaitLiveClaims: options.awaitLiveClaims ?? false,
     maxRateWaitMs: options.maxRateWaitMs ?? DEFAULT_MAX_RATE_WAIT_MS,
     sleep: options.sleep ?? delay,
     heartbeat: options.heartbeat,
@@ -328,6 +356,7 @@ export function createNotifyActivities(deps: NotifyServices) {
       const { results } = await sendNotificationNow(deps, parsed.data, {
         heartbeat: () => ctx.heartbeat(),
         sleep: (ms) => ctx.sleep(ms),
+        awaitLiveClaims: true,
       });
       return {
         results: results.map(({ channelId, type, status, detail }) => ({ channelId, type, status, detail })),
