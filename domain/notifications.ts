@@ -48,23 +48,20 @@ export interface NotificationMessage {
   link?: { label: string; url: string };
 }
 
+/** Generous bounds: a sender cuts what a channel cannot carry (DingTalk's 5,000 characters); only nonsense fails. */
 export const ZNotificationMessageSchema = z.object({
-  title: z.string().trim().min(1).max(200),
-  markdown: z.string().max(20_000),
-  text: z.string().max(20_000),
+  title: z.string().trim().min(1).max(1000),
+  markdown: z.string().max(200_000),
+  text: z.string().max(200_000),
   facts: z
-    .array(z.object({ label: z.string().max(200), value: z.string().max(2000) }))
-    .max(100)
+    .array(z.object({ label: z.string().max(1000), value: z.string().max(10_000) }))
+    .max(1000)
     .optional(),
-  link: z.object({ label: z.string().max(200), url: z.url() }).optional(),
+  link: z.object({ label: z.string().max(1000), url: z.url() }).optional(),
 });
 
 /** A dedupe key names one logical message, e.g. `playbook-task:<id>:start`; one delivery per channel ever. */
-export const ZDedupeKeySchema = z
-  .string()
-  .min(1)
-  .max(300)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const ZDedupeKeySchema = z.string().min(1).max(500);
 
 export const ZSendNotificationInputSchema = z.object({
   accountId: z.uuid(),
