@@ -5,7 +5,6 @@ import {
   signatureClusters,
   signatureKeyVersions,
   signaturePolicies,
-  signatureState,
   signatureWitnesses,
   trustedImages,
 } from '../../db/schema/signature.js';
@@ -19,15 +18,25 @@ import {
 } from '../../domain/signature/admission-review.js';
 import { parseDigestReference } from '../../domain/signature/image-reference.js';
 import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL, type TPolicyMode } from '../../domain/signature/rules.js';
+import type { Logger } from '../../platform/logger.js';
 import { hashToken } from '../../platform/secrets.js';
 import { storedCandidates } from './signatures.js';
+import { localSignatureChanges, readSignatureGeneration } from './state.js';
 import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify.js';
 
 export interface AdmissionCluster {
   id: string;
   accountId: string;
-  generation: number;
 }
+
+/**
+ * Longest time a replica answers from its cache without re-reading the account's generation. Changes made through
+ * this process are seen at once (they note a local change); changes made through another replica within this.
+ */
+export const GENERATION_CHECK_MS = 1_000;
+/** Decisions are written in batches off the answer path: at most this many rows or this long after the first. */
+const DECISION_BATCH_ROWS = 200;
+const DECISION_BATCH_MS = 20;
 
 interface CachedPolicy {
   id: string;
@@ -44,6 +53,9 @@ interface CachedPolicy {
 
 interface AccountSnapshot {
   generation: number;
+  /** The process-local change counter seen at the last check. */
+  localSeen: number;
+  checkedAt: number;
   policies: CachedPolicy[];
   /** (policy, policy version, key versions, image@digest) → verdict. */
   verdicts: Map<string, ImageVerdict>;
@@ -68,25 +80,47 @@ export interface AdmissionOutcome extends AdmissionDecision {
  */
 export class AdmissionEngine {
   private readonly snapshots = new Map<string, AccountSnapshot>();
+  /** token hash → cluster, dropped with the account's snapshot on any change (token rotation included). */
+  private readonly tokens = new Map<string, AdmissionCluster>();
+  private pending: (typeof admissionDecisions.$inferInsert)[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
 
   async authenticate(token: string): Promise<AdmissionCluster | null> {
+    const hash = hashToken(token);
+    const hit = this.tokens.get(hash);
+    if (hit) {
+      await this.snapshot(hit.accountId);
+      if (this.tokens.has(hash)) return hit;
+    }
     const [row] = await this.db
-      .select({
-        id: signatureClusters.id,
-        accountId: signatureClusters.accountId,
-        generation: sql<number>`coalesce(${signatureState.generation}, 0)`.mapWith(Number),
-      })
+      .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
       .from(signatureClusters)
-      .leftJoin(signatureState, eq(signatureState.accountId, signatureClusters.accountId))
-      .where(eq(signatureClusters.tokenHash, hashToken(token)));
-    return row ?? null;
+      .where(eq(signatureClusters.tokenHash, hash));
+    if (!row) return null;
+    await this.snapshot(row.accountId);
+    if (this.tokens.size >= MAX_CACHED_VERDICTS) this.tokens.clear();
+    this.tokens.set(hash, row);
+    return row;
   }
 
-  private async snapshot(cluster: AdmissionCluster): Promise<AccountSnapshot> {
-    const cached = this.snapshots.get(cluster.accountId);
-    if (cached && cached.generation === cluster.generation) return cached;
+  private async snapshot(accountId: string): Promise<AccountSnapshot> {
+    const cached = this.snapshots.get(accountId);
+    const local = localSignatureChanges(accountId);
+    const now = Date.now();
+    if (cached && cached.localSeen === local && now - cached.checkedAt < GENERATION_CHECK_MS) return cached;
+    const generation = await readSignatureGeneration(this.db, accountId);
+    if (cached && cached.generation === generation) {
+      cached.checkedAt = now;
+      cached.localSeen = local;
+      return cached;
+    }
+    for (const [hash, c] of this.tokens) if (c.accountId === accountId) this.tokens.delete(hash);
     const rows = await this.db
       .select({
         policy: signaturePolicies,
@@ -95,7 +129,7 @@ export class AdmissionEngine {
       })
       .from(signaturePolicies)
       .innerJoin(signatureWitnesses, eq(signatureWitnesses.id, signaturePolicies.witnessId))
-      .where(and(eq(signaturePolicies.accountId, cluster.accountId), eq(signaturePolicies.enabled, true)));
+      .where(and(eq(signaturePolicies.accountId, accountId), eq(signaturePolicies.enabled, true)));
     const keyRows = rows.length
       ? await this.db
           .select({
@@ -105,7 +139,7 @@ export class AdmissionEngine {
             pem: signatureKeyVersions.publicKeyPem,
           })
           .from(signatureKeyVersions)
-          .where(eq(signatureKeyVersions.accountId, cluster.accountId))
+          .where(eq(signatureKeyVersions.accountId, accountId))
       : [];
     const keysByWitness = new Map<string, WitnessKeys>();
     const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
@@ -135,8 +169,14 @@ export class AdmissionEngine {
         keyVersionsKey: [...keys.enabled.keys()].sort((a, b) => a - b).join(','),
       };
     });
-    const snap: AccountSnapshot = { generation: cluster.generation, policies, verdicts: new Map() };
-    this.snapshots.set(cluster.accountId, snap);
+    const snap: AccountSnapshot = {
+      generation,
+      localSeen: local,
+      checkedAt: now,
+      policies,
+      verdicts: new Map(),
+    };
+    this.snapshots.set(accountId, snap);
     return snap;
   }
 
@@ -144,7 +184,7 @@ export class AdmissionEngine {
     const extracted = extractContainerImages(request);
     if (!extracted.ok) throw new MalformedAdmissionError(extracted.reason);
     const namespace = request.namespace ?? '';
-    const snap = await this.snapshot(cluster);
+    const snap = await this.snapshot(cluster.accountId);
     // A cluster token reaches only its own cluster's policies.
     const covering = snap.policies.filter(
       (p) => p.clusterId === cluster.id && (p.namespaces.has(namespace) || p.namespaces.has(ALL_NAMESPACES)),
@@ -164,28 +204,30 @@ export class AdmissionEngine {
       };
     } else {
       const decisions: AdmissionDecision[] = [];
-      const verified: { policy: CachedPolicy; name: string; digest: string; keyVersion: number }[] = [];
+      const verified: Verified[] = [];
       for (const policy of covering) {
-        const results: ImageResult[] = [];
-        for (const img of extracted.images) {
-          const { verdict, fresh, name, digest } = await this.verdictFor(snap, policy, img.image);
-          if (fresh && verdict.ok && name && digest)
-            verified.push({ policy, name, digest, keyVersion: verdict.keyVersion });
-          results.push({ ...img, verdict });
-        }
+        const verdicts = await this.verdictsFor(
+          snap,
+          policy,
+          extracted.images.map((i) => i.image),
+          verified,
+        );
         decisions.push(
           decideAdmission({
             policyName: policy.name,
             mode: policy.mode,
             witnessName: policy.keys.witnessName,
-            results,
+            results: extracted.images.map((img, i): ImageResult => ({
+              ...img,
+              verdict: verdicts[i] ?? NO_VERDICT,
+            })),
           }),
         );
       }
       outcome = { ...combine(decisions), policyIds: covering.map((p) => p.id) };
       if (verified.length > 0) await this.label(cluster, namespace, verified);
     }
-    await this.db.insert(admissionDecisions).values({
+    this.record({
       accountId: cluster.accountId,
       clusterId: cluster.id,
       policyId: outcome.policyIds[0] ?? null,
@@ -199,66 +241,131 @@ export class AdmissionEngine {
       allowed: outcome.allowed,
       outcome: outcome.outcome,
       message: outcome.message,
-      images: extracted.ok ? extracted.images : [],
+      images: extracted.images,
     });
     return outcome;
   }
 
-  private async verdictFor(snap: AccountSnapshot, policy: CachedPolicy, image: string) {
-    const parsed = parseDigestReference(image);
-    if (!parsed.ok)
-      return {
-        verdict: { ok: false, reason: parsed.reason } as ImageVerdict,
-        fresh: false,
-        name: null,
-        digest: null,
-      };
-    const { name, digest } = parsed.ref;
-    const key = `${policy.id}\u0000${policy.version}\u0000${policy.keyVersionsKey}\u0000${name}@${digest}`;
-    const hit = snap.verdicts.get(key);
-    if (hit) return { verdict: hit, fresh: false, name, digest };
-    const candidates =
-      (await storedCandidates(this.db, { witnessIds: [policy.witnessId], digest })).get(policy.witnessId) ??
-      [];
-    const verdict = verifyImageSignatures({ digest, keys: policy.keys, candidates });
-    if (snap.verdicts.size >= MAX_CACHED_VERDICTS) snap.verdicts.clear();
-    snap.verdicts.set(key, verdict);
-    return { verdict, fresh: true, name, digest };
+  /** Verdicts for each image (in order); cache misses are verified together with one signature query. */
+  private async verdictsFor(
+    snap: AccountSnapshot,
+    policy: CachedPolicy,
+    images: string[],
+    verified: Verified[],
+  ): Promise<ImageVerdict[]> {
+    const prefix = `${policy.id}\u0000${policy.version}\u0000${policy.keyVersionsKey}\u0000`;
+    const out: (ImageVerdict | null)[] = [];
+    const misses: { index: number; key: string; name: string; digest: string }[] = [];
+    images.forEach((image, index) => {
+      const parsed = parseDigestReference(image);
+      if (!parsed.ok) {
+        out.push({ ok: false, reason: parsed.reason });
+        return;
+      }
+      const key = `${prefix}${parsed.ref.name}@${parsed.ref.digest}`;
+      const hit = snap.verdicts.get(key);
+      out.push(hit ?? null);
+      if (!hit) misses.push({ index, key, name: parsed.ref.name, digest: parsed.ref.digest });
+    });
+    if (misses.length > 0) {
+      const candidates = await storedCandidates(this.db, {
+        witnessId: policy.witnessId,
+        digests: misses.map((m) => m.digest),
+      });
+      if (snap.verdicts.size + misses.length > MAX_CACHED_VERDICTS) snap.verdicts.clear();
+      for (const m of misses) {
+        const verdict = verifyImageSignatures({
+          digest: m.digest,
+          keys: policy.keys,
+          candidates: candidates.get(m.digest) ?? [],
+        });
+        snap.verdicts.set(m.key, verdict);
+        out[m.index] = verdict;
+        if (verdict.ok)
+          verified.push({ policy, name: m.name, digest: m.digest, keyVersion: verdict.keyVersion });
+      }
+    }
+    return out.map((v) => v ?? NO_VERDICT);
   }
 
   /** Verified images carry the Trusted Image label (and which key version earned it, for revocation). */
-  private async label(
-    cluster: AdmissionCluster,
-    namespace: string,
-    verified: { policy: CachedPolicy; name: string; digest: string; keyVersion: number }[],
-  ) {
-    for (const v of verified) {
-      const values = {
-        accountId: cluster.accountId,
-        witnessId: v.policy.witnessId,
-        repository: v.name,
-        digest: v.digest,
-        keyVersion: v.keyVersion,
-        label: TRUSTED_IMAGE_LABEL,
-        clusterId: cluster.id,
-        namespace,
-        policyId: v.policy.id,
-      };
-      await this.db
-        .insert(trustedImages)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [
-            trustedImages.accountId,
-            trustedImages.witnessId,
-            trustedImages.repository,
-            trustedImages.digest,
-          ],
-          set: { ...values, lastVerifiedAt: sql`now()`, revokedAt: null, revokedReason: null },
-        });
+  private async label(cluster: AdmissionCluster, namespace: string, verified: Verified[]) {
+    const rows = new Map(
+      verified.map((v) => [
+        `${v.policy.witnessId}\u0000${v.name}\u0000${v.digest}`,
+        {
+          accountId: cluster.accountId,
+          witnessId: v.policy.witnessId,
+          repository: v.name,
+          digest: v.digest,
+          keyVersion: v.keyVersion,
+          label: TRUSTED_IMAGE_LABEL,
+          clusterId: cluster.id,
+          namespace,
+          policyId: v.policy.id,
+        },
+      ]),
+    );
+    const excluded = (column: string) => sql.raw(`excluded.${column}`);
+    await this.db
+      .insert(trustedImages)
+      .values([...rows.values()])
+      .onConflictDoUpdate({
+        target: [
+          trustedImages.accountId,
+          trustedImages.witnessId,
+          trustedImages.repository,
+          trustedImages.digest,
+        ],
+        set: {
+          keyVersion: excluded('key_version'),
+          label: excluded('label'),
+          clusterId: excluded('cluster_id'),
+          namespace: excluded('namespace'),
+          policyId: excluded('policy_id'),
+          lastVerifiedAt: sql`now()`,
+          revokedAt: null,
+          revokedReason: null,
+        },
+      });
+  }
+
+  /** Queues a decision row; rows are written in batches shortly after the answer. */
+  private record(row: typeof admissionDecisions.$inferInsert): void {
+    this.pending.push(row);
+    if (this.pending.length >= DECISION_BATCH_ROWS) void this.flushDecisions();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flushDecisions(), DECISION_BATCH_MS);
+      this.flushTimer.unref();
     }
   }
+
+  /** Writes every queued decision; resolves when they are stored. */
+  flushDecisions(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.db.insert(admissionDecisions).values(batch);
+      } catch (err) {
+        this.onError(err);
+      }
+    });
+    return this.flushing;
+  }
 }
+
+interface Verified {
+  policy: CachedPolicy;
+  name: string;
+  digest: string;
+  keyVersion: number;
+}
+
+const NO_VERDICT: ImageVerdict = { ok: false, reason: 'not verified' };
 
 function readName(object: Record<string, unknown> | null | undefined): string | undefined {
   const meta = object?.metadata as { name?: unknown; generateName?: unknown } | undefined;
@@ -284,11 +391,13 @@ function combine(decisions: AdmissionDecision[]): AdmissionDecision {
 const engines = new WeakMap<Database, AdmissionEngine>();
 
 /** One engine (and cache) per database handle in this process. */
-export function admissionEngineFor(db: Database): AdmissionEngine {
-  let engine = engines.get(db);
+export function admissionEngineFor(services: { db: Database; logger: Logger }): AdmissionEngine {
+  let engine = engines.get(services.db);
   if (!engine) {
-    engine = new AdmissionEngine(db);
-    engines.set(db, engine);
+    engine = new AdmissionEngine(services.db, (err) =>
+      services.logger.error({ err }, 'admission decisions were not recorded'),
+    );
+    engines.set(services.db, engine);
   }
   return engine;
 }

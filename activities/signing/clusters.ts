@@ -4,6 +4,7 @@ import type { Database, Executor } from '../../db/client.js';
 import { signatureClusters } from '../../db/schema/signature.js';
 import type { TWebhookFailurePolicy } from '../../domain/signature/webhook-config.js';
 import { hashToken, randomToken } from '../../platform/secrets.js';
+import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 import { SigningRuleError, type Actor } from './witnesses.js';
 
 export type ClusterRow = typeof signatureClusters.$inferSelect;
@@ -59,22 +60,26 @@ export async function rotateClusterToken(
   opts: Actor & { clusterId: string },
 ): Promise<{ cluster: ClusterRow; token: string }> {
   const token = newClusterToken();
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(signatureClusters)
-      .set({ tokenHash: hashToken(token), tokenPrefix: token.slice(0, 10) })
-      .where(and(eq(signatureClusters.accountId, opts.accountId), eq(signatureClusters.id, opts.clusterId)))
-      .returning();
-    if (!row) throw new SigningRuleError('not_found', 'cluster not found');
-    await recordAudit(tx, {
-      ...opts,
-      action: 'cluster.rotate_token',
-      targetType: 'cluster',
-      targetId: row.id,
-      after: clusterSummary(row),
-    });
-    return { cluster: row, token };
-  });
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(signatureClusters)
+        .set({ tokenHash: hashToken(token), tokenPrefix: token.slice(0, 10) })
+        .where(and(eq(signatureClusters.accountId, opts.accountId), eq(signatureClusters.id, opts.clusterId)))
+        .returning();
+      if (!row) throw new SigningRuleError('not_found', 'cluster not found');
+      await bumpSignatureGeneration(tx, opts.accountId);
+      await recordAudit(tx, {
+        ...opts,
+        action: 'cluster.rotate_token',
+        targetType: 'cluster',
+        targetId: row.id,
+        after: clusterSummary(row),
+      });
+      return { cluster: row, token };
+    }),
+  );
 }
 
 export async function getCluster(

@@ -3,7 +3,7 @@ import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
 import { signatureClusters, signaturePolicies, signatureWitnesses } from '../../db/schema/signature.js';
 import { POLICY_ENABLED_BY_DEFAULT, type TPolicyMode } from '../../domain/signature/rules.js';
-import { bumpSignatureGeneration } from './state.js';
+import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 import { SigningRuleError, type Actor } from './witnesses.js';
 
 export type PolicyRow = typeof signaturePolicies.$inferSelect;
@@ -36,100 +36,109 @@ async function checkReferences(tx: Executor, accountId: string, witnessId: strin
 }
 
 export async function createPolicy(db: Database, opts: Actor & PolicyInput): Promise<PolicyRow> {
-  return db.transaction(async (tx) => {
-    await checkReferences(tx, opts.accountId, opts.witnessId, opts.clusterId);
-    const [row] = await tx
-      .insert(signaturePolicies)
-      .values({
-        accountId: opts.accountId,
-        name: opts.name,
-        witnessId: opts.witnessId,
-        clusterId: opts.clusterId,
-        namespaces: [...new Set(opts.namespaces)],
-        enabled: opts.enabled ?? POLICY_ENABLED_BY_DEFAULT,
-        mode: opts.mode,
-        description: opts.description,
-      })
-      .onConflictDoNothing()
-      .returning();
-    if (!row) throw new SigningRuleError('conflict', `a security policy named "${opts.name}" exists`);
-    await bumpSignatureGeneration(tx, opts.accountId);
-    await recordAudit(tx, {
-      ...opts,
-      action: 'signature.policy.create',
-      targetType: 'signature_policy',
-      targetId: row.id,
-      after: row,
-    });
-    return row;
-  });
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      await checkReferences(tx, opts.accountId, opts.witnessId, opts.clusterId);
+      const [row] = await tx
+        .insert(signaturePolicies)
+        .values({
+          accountId: opts.accountId,
+          name: opts.name,
+          witnessId: opts.witnessId,
+          clusterId: opts.clusterId,
+          namespaces: [...new Set(opts.namespaces)],
+          enabled: opts.enabled ?? POLICY_ENABLED_BY_DEFAULT,
+          mode: opts.mode,
+          description: opts.description,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw new SigningRuleError('conflict', `a security policy named "${opts.name}" exists`);
+      await bumpSignatureGeneration(tx, opts.accountId);
+      await recordAudit(tx, {
+        ...opts,
+        action: 'signature.policy.create',
+        targetType: 'signature_policy',
+        targetId: row.id,
+        after: row,
+      });
+      return row;
+    }),
+  );
 }
 
 export async function updatePolicy(
   db: Database,
   opts: Actor & { policyId: string; patch: Partial<PolicyInput> },
 ): Promise<PolicyRow> {
-  return db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(signaturePolicies)
-      .where(and(eq(signaturePolicies.accountId, opts.accountId), eq(signaturePolicies.id, opts.policyId)))
-      .for('update');
-    if (!before) throw new SigningRuleError('not_found', 'security policy not found');
-    const { patch } = opts;
-    if (patch.witnessId !== undefined || patch.clusterId !== undefined) {
-      await checkReferences(
-        tx,
-        opts.accountId,
-        patch.witnessId ?? before.witnessId,
-        patch.clusterId ?? before.clusterId,
-      );
-    }
-    const [row] = await tx
-      .update(signaturePolicies)
-      .set({
-        ...patch,
-        ...(patch.namespaces ? { namespaces: [...new Set(patch.namespaces)] } : {}),
-        version: sql`${signaturePolicies.version} + 1`,
-      })
-      .where(eq(signaturePolicies.id, before.id))
-      .returning()
-      .catch((err: unknown) => {
-        if (/signature_policies_name_uq/.test(String((err as { cause?: unknown }).cause ?? err))) {
-          throw new SigningRuleError('conflict', `a security policy named "${patch.name ?? ''}" exists`);
-        }
-        throw err;
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const [before] = await tx
+        .select()
+        .from(signaturePolicies)
+        .where(and(eq(signaturePolicies.accountId, opts.accountId), eq(signaturePolicies.id, opts.policyId)))
+        .for('update');
+      if (!before) throw new SigningRuleError('not_found', 'security policy not found');
+      const { patch } = opts;
+      if (patch.witnessId !== undefined || patch.clusterId !== undefined) {
+        await checkReferences(
+          tx,
+          opts.accountId,
+          patch.witnessId ?? before.witnessId,
+          patch.clusterId ?? before.clusterId,
+        );
+      }
+      const [row] = await tx
+        .update(signaturePolicies)
+        .set({
+          ...patch,
+          ...(patch.namespaces ? { namespaces: [...new Set(patch.namespaces)] } : {}),
+          version: sql`${signaturePolicies.version} + 1`,
+        })
+        .where(eq(signaturePolicies.id, before.id))
+        .returning()
+        .catch((err: unknown) => {
+          if (/signature_policies_name_uq/.test(String((err as { cause?: unknown }).cause ?? err))) {
+            throw new SigningRuleError('conflict', `a security policy named "${patch.name ?? ''}" exists`);
+          }
+          throw err;
+        });
+      if (!row) throw new SigningRuleError('not_found', 'security policy not found');
+      await bumpSignatureGeneration(tx, opts.accountId);
+      await recordAudit(tx, {
+        ...opts,
+        action: 'signature.policy.update',
+        targetType: 'signature_policy',
+        targetId: row.id,
+        before,
+        after: row,
       });
-    if (!row) throw new SigningRuleError('not_found', 'security policy not found');
-    await bumpSignatureGeneration(tx, opts.accountId);
-    await recordAudit(tx, {
-      ...opts,
-      action: 'signature.policy.update',
-      targetType: 'signature_policy',
-      targetId: row.id,
-      before,
-      after: row,
-    });
-    return row;
-  });
+      return row;
+    }),
+  );
 }
 
 export async function deletePolicy(db: Database, opts: Actor & { policyId: string }): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [row] = await tx
-      .delete(signaturePolicies)
-      .where(and(eq(signaturePolicies.accountId, opts.accountId), eq(signaturePolicies.id, opts.policyId)))
-      .returning();
-    if (!row) throw new SigningRuleError('not_found', 'security policy not found');
-    await bumpSignatureGeneration(tx, opts.accountId);
-    await recordAudit(tx, {
-      ...opts,
-      action: 'signature.policy.delete',
-      targetType: 'signature_policy',
-      targetId: row.id,
-      before: row,
-    });
-  });
+  await afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .delete(signaturePolicies)
+        .where(and(eq(signaturePolicies.accountId, opts.accountId), eq(signaturePolicies.id, opts.policyId)))
+        .returning();
+      if (!row) throw new SigningRuleError('not_found', 'security policy not found');
+      await bumpSignatureGeneration(tx, opts.accountId);
+      await recordAudit(tx, {
+        ...opts,
+        action: 'signature.policy.delete',
+        targetType: 'signature_policy',
+        targetId: row.id,
+        before: row,
+      });
+    }),
+  );
 }
 
 export async function getPolicy(

@@ -66,7 +66,7 @@ export async function reevaluateTrustedImages(
     .where(and(eq(trustedImages.accountId, opts.accountId), inArray(trustedImages.id, opts.ids)));
   for (const row of rows) {
     const candidates =
-      (await storedCandidates(db, { witnessIds: [witness.id], digest: row.digest })).get(witness.id) ?? [];
+      (await storedCandidates(db, { witnessId: witness.id, digests: [row.digest] })).get(row.digest) ?? [];
     const verdict = verifyImageSignatures({ digest: row.digest, keys, candidates });
     if (verdict.ok) {
       result.kept++;

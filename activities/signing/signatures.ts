@@ -7,7 +7,7 @@ import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
 import { parseDigestReference, type DigestReference } from '../../domain/signature/image-reference.js';
 import type { ImageVerdict } from '../../domain/signature/admission-review.js';
 import type { KeyProvider } from './key-provider.js';
-import { bumpSignatureGeneration } from './state.js';
+import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 import {
   publicKeyObject,
   verifyImageSignatures,
@@ -68,38 +68,41 @@ export async function signImage(
   const payload = buildCosignPayload({ image: ref });
   const digest = createHash('sha256').update(payload).digest();
   const sig = await provider.sign(db, { witnessId: witness.id, version, digest });
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(imageSignatures)
-      .values({
-        accountId: opts.accountId,
-        witnessId: witness.id,
-        keyVersion: version,
-        repository: ref.name,
-        digest: ref.digest,
-        payload,
-        signature: sig.toString('base64'),
-        createdBy: opts.actor,
-      })
-      .onConflictDoNothing()
-      .returning();
-    if (!row) {
-      const [raced] = await tx.select().from(imageSignatures).where(where);
-      if (!raced)
-        throw new SigningRuleError('conflict', 'the signature was created and removed concurrently; retry');
-      return { signature: raced, created: false };
-    }
-    // New signatures change what admission would decide for this digest.
-    await bumpSignatureGeneration(tx, opts.accountId);
-    await recordAudit(tx, {
-      ...opts,
-      action: 'signature.sign',
-      targetType: 'signature_image_signature',
-      targetId: row.id,
-      after: { witnessId: witness.id, keyVersion: version, image: `${ref.name}@${ref.digest}` },
-    });
-    return { signature: row, created: true };
-  });
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(imageSignatures)
+        .values({
+          accountId: opts.accountId,
+          witnessId: witness.id,
+          keyVersion: version,
+          repository: ref.name,
+          digest: ref.digest,
+          payload,
+          signature: sig.toString('base64'),
+          createdBy: opts.actor,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) {
+        const [raced] = await tx.select().from(imageSignatures).where(where);
+        if (!raced)
+          throw new SigningRuleError('conflict', 'the signature was created and removed concurrently; retry');
+        return { signature: raced, created: false };
+      }
+      // New signatures change what admission would decide for this digest.
+      await bumpSignatureGeneration(tx, opts.accountId);
+      await recordAudit(tx, {
+        ...opts,
+        action: 'signature.sign',
+        targetType: 'signature_image_signature',
+        targetId: row.id,
+        after: { witnessId: witness.id, keyVersion: version, image: `${ref.name}@${ref.digest}` },
+      });
+      return { signature: row, created: true };
+    }),
+  );
 }
 
 export async function getImageSignature(db: Executor, opts: { accountId: string; id: string }) {
@@ -132,28 +135,35 @@ export async function loadWitnessKeys(
   };
 }
 
+/** Vigil's stored signatures of a witness for some digests, by digest (one query). */
 export async function storedCandidates(
   db: Executor,
-  opts: { witnessIds: string[]; digest: string },
+  opts: { witnessId: string; digests: string[] },
 ): Promise<Map<string, CandidateSignature[]>> {
+  const out = new Map<string, CandidateSignature[]>();
+  if (opts.digests.length === 0) return out;
   const rows = await db
     .select({
-      witnessId: imageSignatures.witnessId,
+      digest: imageSignatures.digest,
       keyVersion: imageSignatures.keyVersion,
       payload: imageSignatures.payload,
       signature: imageSignatures.signature,
     })
     .from(imageSignatures)
-    .where(and(inArray(imageSignatures.witnessId, opts.witnessIds), eq(imageSignatures.digest, opts.digest)));
-  const out = new Map<string, CandidateSignature[]>();
+    .where(
+      and(
+        eq(imageSignatures.witnessId, opts.witnessId),
+        inArray(imageSignatures.digest, [...new Set(opts.digests)]),
+      ),
+    );
   for (const r of rows) {
-    const list = out.get(r.witnessId) ?? [];
+    const list = out.get(r.digest) ?? [];
     list.push({
       keyVersion: r.keyVersion,
       payload: Buffer.from(r.payload, 'utf8'),
       signature: Buffer.from(r.signature, 'base64'),
     });
-    out.set(r.witnessId, list);
+    out.set(r.digest, list);
   }
   return out;
 }
@@ -180,7 +190,7 @@ export async function verifyImage(
             signature: Buffer.from(opts.signature, 'base64'),
           },
         ]
-      : ((await storedCandidates(db, { witnessIds: [witness.id], digest: ref.digest })).get(witness.id) ??
+      : ((await storedCandidates(db, { witnessId: witness.id, digests: [ref.digest] })).get(ref.digest) ??
         []);
   const verdict = verifyImageSignatures({ digest: ref.digest, keys, candidates });
   return { ...verdict, image: `${ref.name}@${ref.digest}`, witnessId: witness.id };

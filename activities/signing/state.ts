@@ -20,3 +20,24 @@ export async function readSignatureGeneration(db: Executor, accountId: string): 
   const [row] = await db.select().from(signatureState).where(eq(signatureState.accountId, accountId));
   return row?.generation ?? 0;
 }
+
+const localChanges = new Map<string, number>();
+
+/**
+ * Tells this process's admission caches that the account changed; call it after the transaction that bumped the
+ * generation has committed (other replicas notice through the generation within GENERATION_CHECK_MS).
+ */
+export function noteSignatureChange(accountId: string): void {
+  localChanges.set(accountId, (localChanges.get(accountId) ?? 0) + 1);
+}
+
+export function localSignatureChanges(accountId: string): number {
+  return localChanges.get(accountId) ?? 0;
+}
+
+/** Runs a change in a transaction and notes it for this process's admission caches once committed. */
+export async function afterCommitNote<T>(accountId: string, work: Promise<T>): Promise<T> {
+  const result = await work;
+  noteSignatureChange(accountId);
+  return result;
+}

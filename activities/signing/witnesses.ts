@@ -4,7 +4,7 @@ import type { Database, Executor } from '../../db/client.js';
 import { signatureWitnesses } from '../../db/schema/signature.js';
 import type { TWitnessKeySpec, TWitnessPurpose } from '../../domain/signature/rules.js';
 import type { KeyProvider, KeyVersionInfo } from './key-provider.js';
-import { bumpSignatureGeneration } from './state.js';
+import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 
 export type WitnessRow = typeof signatureWitnesses.$inferSelect;
 export interface WitnessWithVersions extends WitnessRow {
@@ -120,34 +120,37 @@ export async function rotateWitnessKey(
   provider: KeyProvider,
   opts: Actor & { witnessId: string },
 ): Promise<WitnessWithVersions> {
-  return db.transaction(async (tx) => {
-    const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
-    if (witness.status !== 'active')
-      throw new SigningRuleError('unprocessable', 'the witness is disabled; it cannot rotate');
-    const versions = await provider.listVersions(tx, { witnessId: witness.id });
-    const next = Math.max(0, ...versions.map((v) => v.version)) + 1;
-    const key = await provider.createKey(tx, {
-      accountId: opts.accountId,
-      witnessId: witness.id,
-      version: next,
-      keySpec: witness.keySpec,
-    });
-    const [updated] = await tx
-      .update(signatureWitnesses)
-      .set({ currentVersion: next })
-      .where(eq(signatureWitnesses.id, witness.id))
-      .returning();
-    await bumpSignatureGeneration(tx, opts.accountId);
-    await recordAudit(tx, {
-      ...opts,
-      action: 'signature.witness.rotate',
-      targetType: 'signature_witness',
-      targetId: witness.id,
-      before: { currentVersion: witness.currentVersion },
-      after: { currentVersion: next, created: keyVersionSummary(key) },
-    });
-    return { ...(updated ?? witness), versions: [...versions, key] };
-  });
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
+      if (witness.status !== 'active')
+        throw new SigningRuleError('unprocessable', 'the witness is disabled; it cannot rotate');
+      const versions = await provider.listVersions(tx, { witnessId: witness.id });
+      const next = Math.max(0, ...versions.map((v) => v.version)) + 1;
+      const key = await provider.createKey(tx, {
+        accountId: opts.accountId,
+        witnessId: witness.id,
+        version: next,
+        keySpec: witness.keySpec,
+      });
+      const [updated] = await tx
+        .update(signatureWitnesses)
+        .set({ currentVersion: next })
+        .where(eq(signatureWitnesses.id, witness.id))
+        .returning();
+      await bumpSignatureGeneration(tx, opts.accountId);
+      await recordAudit(tx, {
+        ...opts,
+        action: 'signature.witness.rotate',
+        targetType: 'signature_witness',
+        targetId: witness.id,
+        before: { currentVersion: witness.currentVersion },
+        after: { currentVersion: next, created: keyVersionSummary(key) },
+      });
+      return { ...(updated ?? witness), versions: [...versions, key] };
+    }),
+  );
 }
 
 /** Disables one key version (idempotent); returns whether it was enabled before this call. */
@@ -156,29 +159,32 @@ export async function disableKeyVersion(
   provider: KeyProvider,
   opts: Actor & { witnessId: string; version: number },
 ): Promise<{ witness: WitnessWithVersions; changed: boolean }> {
-  return db.transaction(async (tx) => {
-    const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
-    const versions = await provider.listVersions(tx, { witnessId: witness.id });
-    const target = versions.find((v) => v.version === opts.version);
-    if (!target) throw new SigningRuleError('not_found', `key version ${opts.version} not found`);
-    const changed = target.status === 'enabled';
-    if (changed) {
-      await provider.disable(tx, { witnessId: witness.id, version: opts.version });
-      await bumpSignatureGeneration(tx, opts.accountId);
-      await recordAudit(tx, {
-        ...opts,
-        action: 'signature.key_version.disable',
-        targetType: 'signature_witness',
-        targetId: witness.id,
-        before: keyVersionSummary(target),
-        after: { ...keyVersionSummary(target), status: 'disabled' },
-      });
-    }
-    return {
-      witness: { ...witness, versions: await provider.listVersions(tx, { witnessId: witness.id }) },
-      changed,
-    };
-  });
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
+      const versions = await provider.listVersions(tx, { witnessId: witness.id });
+      const target = versions.find((v) => v.version === opts.version);
+      if (!target) throw new SigningRuleError('not_found', `key version ${opts.version} not found`);
+      const changed = target.status === 'enabled';
+      if (changed) {
+        await provider.disable(tx, { witnessId: witness.id, version: opts.version });
+        await bumpSignatureGeneration(tx, opts.accountId);
+        await recordAudit(tx, {
+          ...opts,
+          action: 'signature.key_version.disable',
+          targetType: 'signature_witness',
+          targetId: witness.id,
+          before: keyVersionSummary(target),
+          after: { ...keyVersionSummary(target), status: 'disabled' },
+        });
+      }
+      return {
+        witness: { ...witness, versions: await provider.listVersions(tx, { witnessId: witness.id }) },
+        changed,
+      };
+    }),
+  );
 }
 
 /** Disables the witness and every key version of it (idempotent). */
@@ -187,31 +193,38 @@ export async function disableWitness(
   provider: KeyProvider,
   opts: Actor & { witnessId: string },
 ): Promise<{ witness: WitnessWithVersions; changed: boolean }> {
-  return db.transaction(async (tx) => {
-    const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
-    const changed = witness.status === 'active';
-    if (changed) {
-      for (const v of await provider.listVersions(tx, { witnessId: witness.id })) {
-        if (v.status === 'enabled') await provider.disable(tx, { witnessId: witness.id, version: v.version });
+  return afterCommitNote(
+    opts.accountId,
+    db.transaction(async (tx) => {
+      const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
+      const changed = witness.status === 'active';
+      if (changed) {
+        for (const v of await provider.listVersions(tx, { witnessId: witness.id })) {
+          if (v.status === 'enabled')
+            await provider.disable(tx, { witnessId: witness.id, version: v.version });
+        }
+        await tx
+          .update(signatureWitnesses)
+          .set({ status: 'disabled', disabledAt: sql`now()` })
+          .where(eq(signatureWitnesses.id, witness.id));
+        await bumpSignatureGeneration(tx, opts.accountId);
+        await recordAudit(tx, {
+          ...opts,
+          action: 'signature.witness.disable',
+          targetType: 'signature_witness',
+          targetId: witness.id,
+          before: { status: witness.status },
+          after: { status: 'disabled' },
+        });
       }
-      await tx
-        .update(signatureWitnesses)
-        .set({ status: 'disabled', disabledAt: sql`now()` })
-        .where(eq(signatureWitnesses.id, witness.id));
-      await bumpSignatureGeneration(tx, opts.accountId);
-      await recordAudit(tx, {
-        ...opts,
-        action: 'signature.witness.disable',
-        targetType: 'signature_witness',
-        targetId: witness.id,
-        before: { status: witness.status },
-        after: { status: 'disabled' },
-      });
-    }
-    const [row] = await tx.select().from(signatureWitnesses).where(eq(signatureWitnesses.id, witness.id));
-    return {
-      witness: { ...(row ?? witness), versions: await provider.listVersions(tx, { witnessId: witness.id }) },
-      changed,
-    };
-  });
+      const [row] = await tx.select().from(signatureWitnesses).where(eq(signatureWitnesses.id, witness.id));
+      return {
+        witness: {
+          ...(row ?? witness),
+          versions: await provider.listVersions(tx, { witnessId: witness.id }),
+        },
+        changed,
+      };
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { admissionEngineFor } from '../../../activities/signing/admission.js';
 import { admissionDecisions } from '../../../db/schema/signature.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../../test/harness.js';
 
@@ -240,6 +241,7 @@ describe('admission', () => {
     const dry = await admit(unsigned);
     expect(dry.body.response).toMatchObject({ allowed: true, auditAnnotations: { decision: 'would-deny' } });
     expect(dry.body.response.warnings).toBeUndefined();
+    await admissionEngineFor(ctx.services).flushDecisions();
     const [row] = await ctx.services.db
       .select()
       .from(admissionDecisions)
@@ -290,6 +292,7 @@ describe('admission', () => {
     );
     expect(foreign.status).toBe(422);
     await call('DELETE', `/v1/signature/policies/${p.id}`);
+    await admissionEngineFor(ctx.services).flushDecisions();
     const decisions = await ctx.services.db
       .select()
       .from(admissionDecisions)

@@ -32,7 +32,7 @@ function clusterAuth(): MiddlewareHandler<AppEnv> {
         },
       );
     }
-    const cluster = await admissionEngineFor(c.get('services').db).authenticate(token);
+    const cluster = await admissionEngineFor(c.get('services')).authenticate(token);
     if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
     clusters.set(c.req.raw, cluster);
     c.set('logger', c.get('logger').child({ accountId: cluster.accountId, clusterId: cluster.id }));
@@ -77,7 +77,7 @@ export function registerAdmissionRoutes(app: OpenAPIHono<AppEnv>): void {
     const cluster = clusters.get(c.req.raw);
     if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
     try {
-      const decision = await admissionEngineFor(c.get('services').db).review(cluster, review.request);
+      const decision = await admissionEngineFor(c.get('services')).review(cluster, review.request);
       return admissionResponse(review.request.uid, decision);
     } catch (err) {
       if (err instanceof MalformedAdmissionError)
