@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { agents } from '../db/schema/agents.js';
 import { assets } from '../db/schema/inventory.js';
+import { settingsWithMode, type TMemberSettings } from '../domain/multi-account/member-settings.js';
 import { memberSettingsWorkflowId } from '../domain/multi-account/rollout.js';
 import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
 import type { MemberSettingsRolloutResult } from './member-settings.js';
@@ -51,12 +52,12 @@ describe('member settings rollout', () => {
       `/v1/multi-account/members/${member.accountId}/settings`,
       mgmt.apiKey,
     )) as unknown as State;
-  const save = async (protectionMode: string) =>
+  const save = async (protectionMode: TMemberSettings['clientManagement']['protectionMode']) =>
     (await call(
       'PUT',
       `/v1/multi-account/members/${member.accountId}/settings`,
       mgmt.apiKey,
-      settings(protectionMode),
+      settingsWithMode(protectionMode),
     )) as unknown as State;
   const until = async (what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -141,25 +142,3 @@ describe('member settings rollout', () => {
     await expect(handle(4).describe()).resolves.toMatchObject({ status: { name: 'RUNNING' } });
   });
 });
-
-function settings(protectionMode: string) {
-  return {
-    clientManagement: {
-      proactiveDefense: true,
-      webshellDetection: true,
-      k8sThreatDetection: false,
-      adaptiveThreatDetection: true,
-      alertAggregation: true,
-      protectionMode,
-      clientProtection: true,
-      clientEngine: false,
-    },
-    vulnerabilityManagement: {
-      autoScan: { linux: true, windows: true, webcms: false, app: true, emergency: true },
-      scanCycleDays: 7,
-      scannedAssets: { mode: 'all' },
-      deleteAfterDays: 30,
-    },
-    baselinePolicies: [],
-  };
-}

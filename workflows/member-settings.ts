@@ -86,7 +86,10 @@ export async function memberSettingsRollout(
           retryDelayMs: retryDelay,
         });
       }
-      const plan = await prepareMemberSettingsPass({ memberId, revision, limit: ROLLOUT_BATCH_SIZE });
+      const plan = await prepareMemberSettingsPass.executeWithOptions(
+        { summary: `plan pass ${pass + 1} of revision ${revision}` },
+        [{ memberId, revision, limit: ROLLOUT_BATCH_SIZE }],
+      );
       if (plan.superseded) return stop();
       pass++;
       showProgress(revision, pass, plan, 'configuring');
@@ -149,15 +152,18 @@ async function configureAgent(
 ): Promise<boolean> {
   const record = { memberId, agentId: target.agentId, assetId: target.assetId, attemptedRevision: revision };
   try {
-    const result = await runAgentJob({
-      accountId: memberId,
-      assetId: target.assetId,
-      kind: 'configure',
-      jobKey: `member-settings:${revision}:${target.agentId}:${pass}`,
-      payload: { config, revision },
-      group: memberSettingsJobGroup(memberId),
-      summary: `configure ${target.assetName} with settings revision ${revision}`,
-    });
+    const summary = `configure ${target.assetName} with settings revision ${revision}`;
+    const result = await runAgentJob.executeWithOptions({ summary }, [
+      {
+        accountId: memberId,
+        assetId: target.assetId,
+        kind: 'configure',
+        jobKey: `member-settings:${revision}:${target.agentId}:${pass}`,
+        payload: { config, revision },
+        group: memberSettingsJobGroup(memberId),
+        summary,
+      },
+    ]);
     const reported = result.details.appliedRevision;
     if (result.status !== 'succeeded') {
       await recordMemberAgentRevision({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../test/harness.js';
 import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
+import { settingsWithMode } from '../../domain/multi-account/member-settings.js';
 
 /** Resource directory, delegated administrators, managed members, tenancy and audit — without workers. */
 describe('multi-account control', () => {
@@ -32,6 +33,21 @@ describe('multi-account control', () => {
     mgmt = await ctx.createAccount('Management');
   });
   afterAll(() => ctx?.close());
+
+  it('documents every multi-account endpoint in the OpenAPI document', async () => {
+    const res = await ctx.request('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, unknown> };
+    for (const path of [
+      '/v1/resource-directory/accounts',
+      '/v1/resource-directory/invitations/{id}/accept',
+      '/v1/multi-account/delegated-admins',
+      '/v1/multi-account/members/{id}/settings',
+      '/v1/multi-account/overview',
+    ]) {
+      expect(doc.paths).toHaveProperty([path]);
+    }
+  });
 
   it('enables a directory; the caller becomes the management account, once', async () => {
     const r = await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
@@ -308,29 +324,14 @@ describe('multi-account control', () => {
 });
 
 const SETTINGS = {
-  clientManagement: {
-    proactiveDefense: true,
-    webshellDetection: true,
-    k8sThreatDetection: false,
-    adaptiveThreatDetection: true,
-    alertAggregation: true,
-    protectionMode: 'protectionFirst',
-    clientProtection: true,
-    clientEngine: false,
-  },
-  vulnerabilityManagement: {
-    autoScan: { linux: true, windows: true, webcms: false, app: true, emergency: true },
-    scanCycleDays: 7,
-    scannedAssets: { mode: 'all' },
-    deleteAfterDays: 30,
-  },
+  ...settingsWithMode('protectionFirst'),
   baselinePolicies: [
     {
       name: 'CIS Linux',
       checkItems: ['ssh-root-login', 'password-max-days'],
       cycleDays: 1,
       startHour: 2,
-      assets: { mode: 'all' },
+      assets: { mode: 'all' as const },
     },
   ],
 };

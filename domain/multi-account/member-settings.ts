@@ -79,3 +79,34 @@ export function settingsAssetIds(s: TMemberSettings): string[] {
   const scopes = [s.vulnerabilityManagement.scannedAssets, ...s.baselinePolicies.map((p) => p.assets)];
   return [...new Set(scopes.flatMap((scope) => (scope.mode === 'selected' ? scope.assetIds : [])))];
 }
+
+/** What a member runs before an administrator saves anything: every protection on, weekly scans, no policies. */
+export const DEFAULT_MEMBER_SETTINGS: TMemberSettings = {
+  clientManagement: {
+    proactiveDefense: true,
+    webshellDetection: true,
+    k8sThreatDetection: false,
+    adaptiveThreatDetection: true,
+    alertAggregation: true,
+    protectionMode: 'businessFirst',
+    clientProtection: true,
+    clientEngine: false,
+  },
+  vulnerabilityManagement: {
+    autoScan: { linux: true, windows: true, webcms: true, app: true, emergency: true },
+    scanCycleDays: 7,
+    scannedAssets: { mode: 'all' },
+    deleteAfterDays: 30,
+  },
+  baselinePolicies: [],
+};
+
+/** The defaults with another protection mode: the smallest meaningful change, for tests and benches. */
+export function settingsWithMode(
+  protectionMode: TMemberSettings['clientManagement']['protectionMode'],
+): TMemberSettings {
+  return {
+    ...DEFAULT_MEMBER_SETTINGS,
+    clientManagement: { ...DEFAULT_MEMBER_SETTINGS.clientManagement, protectionMode },
+  };
+}
