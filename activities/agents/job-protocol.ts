@@ -109,6 +109,8 @@ export async function failLostJobs(deps: DeliveryDeps, agent: AgentCaller): Prom
     eq(agentJobs.status, 'running'),
     eq(agentJobs.agentId, agent.agentId),
   );
+  const [held] = await deps.db.select({ id: agentJobs.id }).from(agentJobs).where(mine).limit(1);
+  if (!held) return 0; // the usual case: an idle agent holds nothing
   // Handed out but never started (the response was lost, or the agent died before its first heartbeat): safe to
   // hand out again.
   await deps.db
@@ -190,6 +192,8 @@ export async function appendOutput(
   return { ok: false, expectedOffset: length };
 }
 
+/** An agent's first heartbeat this soon after the claim (which heartbeated the activity) is not relayed again. */
+const CLAIM_RELAY_GRACE_MS = 1_000;
 const pendingKeepAlive = new Map<string, number>();
 const PENDING_KEEPALIVE_INTERVAL_MS = 1_000;
 
@@ -206,14 +210,20 @@ export async function recordHeartbeat(
   progress: Record<string, unknown> | undefined,
 ): Promise<{ cancel: boolean }> {
   if (job.status !== 'running') return { cancel: job.status === 'cancelled' };
+  const now = Date.now();
   await deps.db
     .update(agentJobs)
     .set({
-      heartbeatAt: new Date(),
+      heartbeatAt: new Date(now),
       startedAt: sql`coalesce(${agentJobs.startedAt}, now())`,
       ...(progress ? { progress } : {}),
     })
     .where(eq(agentJobs.id, job.id));
+  // The claim heartbeated the activity a moment ago (the agent's first heartbeat follows it at once): skip a
+  // second round trip to Temporal.
+  const firstAfterClaim =
+    job.startedAt === null && job.claimedAt !== null && now - job.claimedAt.getTime() < CLAIM_RELAY_GRACE_MS;
+  if (firstAfterClaim) return { cancel: job.cancelRequested };
   const state = await relayHeartbeat(deps, job, progress ?? {});
   await keepQueuedJobsAlive(deps, agent, job.id);
   return { cancel: job.cancelRequested || state === 'cancelRequested' };
