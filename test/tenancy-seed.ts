@@ -1,19 +1,21 @@
 import { expect } from 'vitest';
-import type { TestContext } from './harness.js';
+import { body, type Page, type TestContext } from './harness.js';
 
 /** Creates one object of every kind through the API, so the tenancy walk has something to try to reach. */
 export async function seedTenant(ctx: TestContext, key: string): Promise<void> {
-  const post = async (path: string, body: unknown) => {
-    const res = await ctx.request('POST', path, { key, body });
-    expect(res.status, `${path}: ${await res.clone().text()}`).toBeLessThan(300);
-    return res.json();
+  const send = async <T>(method: string, path: string, payload?: unknown): Promise<T> => {
+    const res = await ctx.request(method, path, { key, body: payload });
+    expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+    return body<T>(res);
   };
-  const { ids } = (await post('/v1/assets', {
+  const post = <T>(path: string, payload: unknown) => send<T>('POST', path, payload);
+
+  const { ids } = await post<{ ids: string[] }>('/v1/assets', {
     assets: [
       { name: 'a-web-1', hostname: 'a-web-1', ips: ['10.9.0.1'], osFamily: 'linux', groups: ['a-group'] },
       { name: 'a-win-1', hostname: 'a-win-1', ips: ['10.9.0.2'], osFamily: 'windows' },
     ],
-  })) as { ids: string[] };
+  });
   const [linux, windows] = ids;
   const now = new Date().toISOString();
   await post('/v1/vulnerabilities', {
@@ -50,4 +52,64 @@ export async function seedTenant(ctx: TestContext, key: string): Promise<void> {
     ],
   });
   await post('/v1/api-keys', { name: 'reader', role: 'viewer' });
+
+  // Notifications and agents.
+  const channel = await post<{ id: string }>('/v1/notification-channels', {
+    type: 'email',
+    name: 'ops mail',
+    recipients: ['ops@example.com'],
+  });
+  await post('/v1/agent-enrollment-tokens', { expiresInHours: 1, maxUses: 2 });
+
+  // Playbook: a policy cloned from the template and a windowed task (Waiting; no worker runs in this file).
+  const templates = await send<Page<{ id: string }> | { id: string }[]>('GET', '/v1/playbook/templates');
+  const template = (Array.isArray(templates) ? templates : templates.items)[0];
+  expect(template).toBeDefined();
+  const policy = await post<{ id: string }>(`/v1/playbook/templates/${template?.id ?? ''}/clone`, {
+    name: 'a policy',
+  });
+  const vulns = await send<Page<{ id: string; type: string }>>('GET', '/v1/vulnerabilities?type=linux');
+  const start = new Date(Date.now() + 24 * 3600_000);
+  await post(`/v1/playbook/policies/${policy.id}/tasks`, {
+    name: 'a task',
+    assets: { assetIds: [linux] },
+    vulnerabilityIds: vulns.items.map((v) => v.id),
+    channelIds: [channel.id],
+    execution: {
+      mode: 'window',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 2 * 3600_000).toISOString(),
+      timeZone: 'Asia/Shanghai',
+    },
+  });
+
+  // Reports and recipients.
+  await post('/v1/email-recipients', { email: 'reader@example.com' });
+  await post('/v1/reports', {
+    name: 'weekly',
+    type: 'weekly',
+    sendWindow: { start: '08:00', end: '11:00' },
+    language: 'en',
+    items: ['assets', 'alerts'],
+    recipients: ['reader@example.com'],
+    enabled: false,
+  });
+
+  // Container signature.
+  const witness = await post<{ id: string }>('/v1/signature/witnesses', { name: 'prod signer' });
+  const cluster = await post<{ id: string }>('/v1/clusters', { name: 'prod cluster' });
+  await post('/v1/signature/signatures', {
+    image: `registry.example.com/app@sha256:${'ab'.repeat(32)}`,
+    witnessId: witness.id,
+  });
+  await post('/v1/signature/policies', {
+    name: 'prod policy',
+    witnessId: witness.id,
+    clusterId: cluster.id,
+    namespaces: ['default'],
+  });
+
+  // Multi-account: a directory with one member account.
+  await post('/v1/resource-directory', { name: 'a directory' });
+  await post('/v1/resource-directory/accounts', { name: 'a member' });
 }
