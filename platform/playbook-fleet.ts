@@ -21,6 +21,8 @@ export interface FleetOptions {
     heartbeatIntervalMs?: number;
     pollWaitSeconds?: number;
   };
+  /** Names of assets whose agents fail every fix (exit code 1). */
+  failingAssets?: string[];
   /** Leave the agents off (start them later with `startAgents`). */
   withoutAgents?: boolean;
 }
@@ -145,7 +147,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
           executor: 'simulate',
           executorOptions: {
             latencyMs: opts.agent?.latencyMs ?? 20,
-            failureRate: opts.agent?.failureRate ?? 0,
+            failureRate: opts.failingAssets?.includes(a.name) ? 1 : (opts.agent?.failureRate ?? 0),
             seed: opts.agent?.seed ?? 1,
           },
           stateDir: null,

@@ -2,6 +2,7 @@ import type { Services } from '../api/context.js';
 import type { Config } from './config.js';
 import { memberSettingsRepairHook } from '../activities/multi-account/rollout-start.js';
 import { reportScheduleReconcileHook } from '../activities/reports/reconcile-start.js';
+import { playbookDemoHook, playbookRepairHook } from './playbook-demo.js';
 
 export interface StartHookContext {
   services: Services;
@@ -15,4 +16,9 @@ export interface StartHookContext {
 export type StartHook = (ctx: StartHookContext) => Promise<(() => Promise<void>) | void>;
 
 /** Features that act at start-up (the Playbook demo, the report schedule reconciler) add themselves here. */
-export const startHooks: readonly StartHook[] = [memberSettingsRepairHook, reportScheduleReconcileHook];
+export const startHooks: readonly StartHook[] = [
+  memberSettingsRepairHook,
+  reportScheduleReconcileHook,
+  playbookRepairHook,
+  playbookDemoHook,
+];

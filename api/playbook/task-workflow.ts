@@ -1,6 +1,7 @@
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
@@ -80,6 +81,7 @@ export async function startTaskWorkflow(
   services: Pick<Services, 'db' | 'temporal' | 'taskQueues' | 'publicUrl'>,
   task: TaskRow,
 ): Promise<void> {
+  if (task.execution > 1) await previousRunClosed(services.temporal, task.id);
   try {
     await services.temporal.workflow.start(playbookTaskWorkflow, {
       ...startOptions(services, task),
@@ -89,6 +91,30 @@ export async function startTaskWorkflow(
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
   await markStarted(services.db, task);
+}
+
+/** How long a rerun waits for the previous execution's run to finish its end notification. */
+const PREVIOUS_RUN_GRACE_MS = 60_000;
+
+/**
+ * A task's row turns final just before its run sends the end notification and closes; a rerun started in that gap
+ * would be taken for the closing run. Wait for that run to close first.
+ */
+async function previousRunClosed(temporal: Client, taskId: string): Promise<void> {
+  const handle = temporal.workflow.getHandle(taskWorkflowId(taskId));
+  const deadline = Date.now() + PREVIOUS_RUN_GRACE_MS;
+  for (;;) {
+    let running: boolean;
+    try {
+      running = (await handle.describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+    if (!running) return;
+    if (Date.now() > deadline) throw conflict('the previous execution is still closing; try again shortly');
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Start-up repair: every task whose current execution's workflow start was never acknowledged. */

@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import { createTestContext, type TestContext } from '../harness.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { VigilStatus } from '../../workflows/search-attributes.js';
 import { api, createTask, isFinal, playbookWorld, waitForTask, type PlaybookWorld } from './helpers.js';
+
+// A shared 2-core machine can be slow: host work, timers and polling get room (tests still poll, never sleep).
+vi.setConfig({ testTimeout: 400_000 });
 
 let ctx: TestContext;
 let w: PlaybookWorld;

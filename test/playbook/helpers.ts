@@ -90,7 +90,7 @@ export async function waitForTask(
   w: PlaybookWorld,
   id: string,
   done: (t: TaskDto) => boolean,
-  timeoutMs = 60_000,
+  timeoutMs = 180_000,
 ): Promise<TaskDto> {
   const deadline = Date.now() + timeoutMs;
   let last: TaskDto | null = null;

@@ -120,9 +120,10 @@ export async function playbookTaskWorkflow(input: PlaybookTaskInput): Promise<Ta
   const requestCancel = () => {
     if (cancelRequested || finished) return;
     cancelRequested = true;
+    if (status !== 'Waiting') status = 'Cancelling';
     // Running agent jobs hear the cancellation on their next heartbeat; pending ones end at once.
     cleanup = CancellationScope.nonCancellable(async () => {
-      if (status !== 'Waiting') await setStatus('Cancelling');
+      if (status === 'Cancelling') await setStatus('Cancelling');
       await cancelAgentJobs({ accountId, group });
     });
     work.cancel();

@@ -1,0 +1,61 @@
+import { eq } from 'drizzle-orm';
+import { createAccount, createApiKey } from '../activities/accounts/api-keys.js';
+import { accounts } from '../db/schema/accounts.js';
+import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';
+import { createFleet } from './playbook-fleet.js';
+import type { StartHook } from './start-hooks.js';
+
+/** The demo fleet (Playbook issue: "about 50 assets and their vulnerabilities"). */
+export const DEMO_ASSETS = 50;
+export const DEMO_VULNERABILITIES_PER_ASSET = 3;
+const DEMO_ACCOUNT = 'Demo';
+
+/**
+ * `npm start -- --demo`: a "Demo" account with 50 assets, their fixable vulnerabilities, a policy cloned from the
+ * template and one simulated agent per asset running in this process over the real HTTP protocol; prints a curl
+ * command that creates a task. Restarting re-opens the vulnerabilities (the scan ingest sees them again).
+ */
+export const playbookDemoHook: StartHook = async ({ services, args, say }) => {
+  if (!args.includes('--demo')) return;
+  const { db } = services;
+  const [existing] = await db.select().from(accounts).where(eq(accounts.name, DEMO_ACCOUNT)).limit(1);
+  const apiKey = existing
+    ? (await createApiKey(db, { accountId: existing.id, name: 'demo key', role: 'admin' })).key
+    : (await createAccount(db, { name: DEMO_ACCOUNT })).adminKey.key;
+  say('');
+  say(
+    `seeding the Playbook demo: ${DEMO_ASSETS} assets, ${DEMO_VULNERABILITIES_PER_ASSET} vulnerabilities each, simulated agents …`,
+  );
+  const fleet = await createFleet({
+    baseUrl: services.publicUrl,
+    apiKey,
+    prefix: 'demo',
+    assets: DEMO_ASSETS,
+    vulnerabilitiesPerAsset: DEMO_VULNERABILITIES_PER_ASSET,
+    policy: { maxConcurrency: 10, stages: [1, 5, '50%'], maxErrors: '10%', heartbeatTimeoutSeconds: 30 },
+    agent: { latencyMs: 1500, failureRate: 0.05, seed: 7, heartbeatIntervalMs: 2000, pollWaitSeconds: 25 },
+  });
+  const body = JSON.stringify({
+    name: 'Demo: fix the fleet',
+    assets: { search: 'demo' },
+    vulnerabilityIds: fleet.vulnerabilityIds,
+    execution: { mode: 'now' },
+  });
+  say(
+    `Playbook demo ready: account "${DEMO_ACCOUNT}", ${fleet.agents.size} agents online. Create a fix task with:`,
+  );
+  say('');
+  say(
+    `  curl -s -X POST ${services.publicUrl}/v1/playbook/policies/${fleet.policyId}/tasks ` +
+      `-H "Authorization: Bearer ${apiKey}" -H "Content-Type: application/json" -d '${body}'`,
+  );
+  say('');
+  say(`then follow it: curl -s -H "Authorization: Bearer ${apiKey}" ${services.publicUrl}/v1/playbook/tasks`);
+  return () => fleet.stop();
+};
+
+/** Start-up repair of the task outbox: a task whose workflow start was never acknowledged gets it now. */
+export const playbookRepairHook: StartHook = async ({ services, say }) => {
+  const started = await startPendingTaskWorkflows(services);
+  if (started > 0) say(`started the workflows of ${started} Playbook tasks that were waiting for them`);
+};
