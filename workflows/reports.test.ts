@@ -152,31 +152,27 @@ describe('report delivery on real Temporal schedules and real SMTP', () => {
         vuln(db.id, 'USN-3', 'medium', inPrevious),
         vuln(db.id, 'USN-4', 'high', inPrevious, inPeriod),
       ]);
-    await ctx.services.db
-      .insert(alerts)
-      .values([
-        {
-          accountId: acct.accountId,
-          assetId: web.id,
-          externalId: 'a1',
-          name: 'Reverse shell',
-          severity: 'critical',
-          occurredAt: inPeriod,
-        },
-      ]);
-    await ctx.services.db
-      .insert(attackEvents)
-      .values([
-        {
-          accountId: acct.accountId,
-          assetId: web.id,
-          externalId: 'e1',
-          attackType: 'ssh brute force',
-          severity: 'medium',
-          blocked: true,
-          occurredAt: inPeriod,
-        },
-      ]);
+    await ctx.services.db.insert(alerts).values([
+      {
+        accountId: acct.accountId,
+        assetId: web.id,
+        externalId: 'a1',
+        name: 'Reverse shell',
+        severity: 'critical',
+        occurredAt: inPeriod,
+      },
+    ]);
+    await ctx.services.db.insert(attackEvents).values([
+      {
+        accountId: acct.accountId,
+        assetId: web.id,
+        externalId: 'e1',
+        attackType: 'ssh brute force',
+        severity: 'medium',
+        blocked: true,
+        occurredAt: inPeriod,
+      },
+    ]);
 
     await verify('alice@example.com');
     await verify('carol@example.com');
@@ -292,7 +288,7 @@ describe('report delivery on real Temporal schedules and real SMTP', () => {
       const page = await browser.newPage({ viewport: { width: 700, height: 900 } });
       await page.setContent(file, { waitUntil: 'load' });
       const widths = await page.$$eval('img', (imgs) =>
-        imgs.map((i) => (i as HTMLImageElement).naturalWidth),
+        imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
       );
       expect(widths).toHaveLength(2);
       for (const w of widths) expect(w).toBeGreaterThan(0);
