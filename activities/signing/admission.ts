@@ -89,6 +89,7 @@ export class AdmissionEngine {
   constructor(
     private readonly db: Database,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly generationCheckMs: number = GENERATION_CHECK_MS,
   ) {}
 
   async authenticate(token: string): Promise<AdmissionCluster | null> {
@@ -113,7 +114,8 @@ export class AdmissionEngine {
     const cached = this.snapshots.get(accountId);
     const local = localSignatureChanges(accountId);
     const now = Date.now();
-    if (cached && cached.localSeen === local && now - cached.checkedAt < GENERATION_CHECK_MS) return cached;
+    if (cached && cached.localSeen === local && now - cached.checkedAt < this.generationCheckMs)
+      return cached;
     const generation = await readSignatureGeneration(this.db, accountId);
     if (cached && cached.generation === generation) {
       cached.checkedAt = now;
