@@ -81,11 +81,12 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
       await work(job, ctx, ms, []);
       return applyConfiguration(job, ctx);
     }
+    const dryRun = ctx.dryRun || job.payload.dryRun === true;
     const failed = job.kind === 'fix' && failureRate > 0 && random() < failureRate;
-    const lines = o.output !== undefined ? [o.output] : simulatedLines(job, target, ctx.dryRun, failed);
+    const lines = o.output !== undefined ? [o.output] : simulatedLines(job, target, dryRun, failed);
     await work(job, ctx, ms, lines);
     const exitCode = o.exitCode ?? (failed ? 1 : 0);
-    if (job.kind === 'fix' && exitCode === 0 && target && !ctx.dryRun) fixed.add(target);
+    if (job.kind === 'fix' && exitCode === 0 && target && !dryRun) fixed.add(target);
     const vulnerable = target ? !fixed.has(target) : null;
     const details: Record<string, unknown> = {
       simulated: true,

@@ -471,6 +471,38 @@ describe('agent protocol over raw HTTP', () => {
     });
   });
 
+  it('lets a retried activity attach to the running job: one job, the result completes the new attempt', async () => {
+    const handle = await startJob({
+      assetId,
+      kind: 'fix',
+      jobKey: 'raw:retry',
+      payload: {},
+      heartbeatTimeoutMs: 1_000,
+      maximumAttempts: 2,
+    });
+    const job = await poll();
+    expect(job).not.toBeNull();
+    // The agent stays silent past the heartbeat timeout; attempt 2 attaches to the same job.
+    const row = await until(async () => {
+      const r = await jobRow('raw:retry');
+      return r?.attempt === 2 && r;
+    });
+    expect(row.status).toBe('running');
+    const res = await agentFetch(token, 'POST', `/agent/v1/jobs/${job?.id ?? ''}/result`, {
+      status: 'succeeded',
+      exitCode: 0,
+      output: 'late but fine\n',
+    });
+    expect(await res.json()).toEqual({ status: 'succeeded', applied: true });
+    expect(await handle.result()).toMatchObject({
+      jobId: job?.id,
+      status: 'succeeded',
+      output: 'late but fine\n',
+    });
+    const rows = await ctx.services.db.select().from(agentJobs).where(eq(agentJobs.jobKey, 'raw:retry'));
+    expect(rows).toHaveLength(1);
+  });
+
   it('cancels a queued job at once, and an offline agent never receives it', async () => {
     const handle = await startJob({
       assetId,
