@@ -294,6 +294,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     done,
     stats: () => ({ ...stats }),
     async stop(opts = {}) {
+      rejectReady(new Error('the agent was stopped before it was ready'));
       stopSignal.abort();
       if (!opts.graceful) abandon.abort();
       await done.catch(() => undefined);

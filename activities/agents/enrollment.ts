@@ -8,7 +8,6 @@ import {
   AGENT_TOKEN_PREFIX,
   ENROLLMENT_TOKEN_PREFIX,
   TOKEN_SECRET_LENGTH,
-  type AgentExecutorName,
   type TRegisterRequest,
 } from '../../domain/agent-jobs.js';
 import { hashToken, randomToken } from '../../platform/secrets.js';
@@ -118,7 +117,7 @@ export async function registerAgent(db: Database, req: TRegisterRequest): Promis
       enrollmentTokenId: enrollment.id,
       version: req.agentVersion,
       hostname: req.hostname,
-      executor: req.executor as AgentExecutorName,
+      executor: req.executor,
       lastHeartbeatAt: now,
       registeredAt: now,
     };
@@ -200,8 +199,11 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
   return { ...rest, assetOnline: agentStatus === 'online' };
 }
 
-/** Writes are skipped when the agent was seen this recently and its asset already shows online. */
-const TOUCH_RESOLUTION_MS = 5_000;
+/**
+ * Writes are skipped when the agent was seen this recently and its asset already shows online: a third of the
+ * online window keeps the status exact while an idle fleet's long polls cost no writes most of the time.
+ */
+const TOUCH_RESOLUTION_MS = AGENT_ONLINE_WINDOW_MS / 3;
 
 /** Records that the agent was heard from: agent heartbeat time and the asset's online status. */
 export async function touchAgent(db: Database, agent: AgentCaller): Promise<void> {
