@@ -97,6 +97,23 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
+async function assertPortFree(port: number, option: string): Promise<void> {
+  await new Promise<void>((res, rej) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err) => {
+      if (isErrnoException(err) && err.code === 'EADDRINUSE') {
+        rej(
+          new Error(`Cannot start the Temporal dev server: ${option} ${port} on ${host} is already in use.`),
+        );
+      } else {
+        rej(err);
+      }
+    });
+    server.listen(port, host, () => server.close((err) => (err ? rej(err) : res())));
+  });
+}
+
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const log = opts.log ?? ((line: string) => console.error(line));
   // A port we picked can be taken by someone else before the server binds it: retry with new ones.
@@ -128,6 +145,10 @@ interface ExitInfo {
 async function startOnce(opts: DevServerOptions, log: (line: string) => void): Promise<DevServer> {
   const namespace = opts.namespace ?? 'default';
   const startupTimeoutMs = opts.startupTimeoutMs ?? defaultStartupTimeoutMs;
+  // Explicit ports are checked up front: a clear error instead of a server that dies on bind
+  // (and a readiness probe stuck talking to whatever else holds the port).
+  if (opts.port) await assertPortFree(opts.port, 'port');
+  if (!opts.headless && opts.uiPort) await assertPortFree(opts.uiPort, 'uiPort');
   const port = opts.port || (await findFreePort());
   let uiPort: number | undefined;
   if (!opts.headless) {
@@ -193,11 +214,12 @@ async function startOnce(opts: DevServerOptions, log: (line: string) => void): P
   const stderrTail: string[] = [];
   const stdoutTail: string[] = [];
   let stopping = false;
+  let ready = false;
   const forwarder = new LogForwarder(log);
   if (child.stderr) {
     createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
       pushBounded(stderrTail, line);
-      if (!stopping) forwarder.handle(line);
+      if (!stopping) forwarder.handle(line, ready);
     });
   }
   if (child.stdout) {
@@ -269,6 +291,7 @@ async function startOnce(opts: DevServerOptions, log: (line: string) => void): P
     );
   }
 
+  ready = true;
   const uiUrl = uiPort === undefined ? null : `http://${host}:${uiPort}`;
   log(
     `[temporal-server] ready at ${address} (namespace ${namespace}, pid ${pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s` +
@@ -336,23 +359,29 @@ interface ReadinessProbe {
 async function waitForReady(probe: ReadinessProbe): Promise<Record<string, number>> {
   const { address, namespace, deadline } = probe;
   const wanted = vigilSearchAttributes.map((key) => key.name);
-  let connection: Connection | undefined;
   let lastError: unknown = new Error('no attempt made');
+  // One lazy connection, always closed below: a failed Connection.connect() would leave its channel
+  // open. No retry interceptor: this loop retries, and closing a connection while the default
+  // interceptor has a retry scheduled throws "Channel has been shut down" from a timer (uncaught).
+  // Short reconnect backoff so the frontend is noticed soon after it binds.
+  const connection = Connection.lazy({
+    address,
+    interceptors: [],
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 500 },
+  });
   const earlyExit = probe.exited.then((info) => {
     throw new EarlyExitError(info);
   });
-  // Avoid an unhandled rejection when the server exits after we stopped waiting for it.
+  // Only ever awaited via Promise.race; this keeps a later exit from being an unhandled rejection.
   earlyExit.catch(() => undefined);
 
   const attempt = async (): Promise<Record<string, number> | undefined> => {
-    const callBudget = () => Math.max(250, Math.min(5_000, deadline - Date.now()));
-    connection ??= await Connection.connect({ address, connectTimeout: Math.min(3_000, callBudget()) });
-    const conn = connection;
-    await conn.withDeadline(Date.now() + callBudget(), () =>
-      conn.workflowService.describeNamespace({ namespace }),
+    const callDeadline = () => Date.now() + Math.max(250, Math.min(3_000, deadline - Date.now()));
+    await connection.withDeadline(callDeadline(), () =>
+      connection.workflowService.describeNamespace({ namespace }),
     );
-    const { customAttributes } = await conn.withDeadline(Date.now() + callBudget(), () =>
-      conn.operatorService.listSearchAttributes({ namespace }),
+    const { customAttributes } = await connection.withDeadline(callDeadline(), () =>
+      connection.operatorService.listSearchAttributes({ namespace }),
     );
     const missing = wanted.filter((name) => customAttributes[name] === undefined);
     if (missing.length === 0) return customAttributes;
@@ -370,11 +399,11 @@ async function waitForReady(probe: ReadinessProbe): Promise<Record<string, numbe
         if (err instanceof EarlyExitError) throw err;
         lastError = err;
       }
-      await Promise.race([sleep(200), earlyExit]);
+      await Promise.race([sleep(100), earlyExit]);
     }
     throw new Error(`last error: ${errorMessage(lastError)}`, { cause: lastError });
   } finally {
-    await connection?.close();
+    await connection.close();
   }
 }
 
@@ -384,7 +413,8 @@ class LogForwarder {
 
   constructor(private readonly log: (line: string) => void) {}
 
-  handle(line: string): void {
+  /** Before the server is ready, plain-text lines (e.g. CLI usage errors) only go into the failure report. */
+  handle(line: string, ready: boolean): void {
     const trimmed = line.trim();
     if (trimmed === '') return;
     let entry: Record<string, unknown> | undefined;
@@ -398,8 +428,8 @@ class LogForwarder {
       }
     }
     if (entry === undefined) {
-      // Plain text on stderr (CLI errors, Go panics) is always worth seeing.
-      this.log(`[temporal-server] ${trimmed}`);
+      // Plain text on stderr once running (e.g. a Go panic) is always worth seeing.
+      if (ready) this.log(`[temporal-server] ${trimmed}`);
       return;
     }
     const level = typeof entry.level === 'string' ? entry.level.toUpperCase() : 'INFO';
