@@ -13,6 +13,7 @@ import {
   VERIFY_PATH,
   type TLinkPurpose,
 } from './recipient-links.js';
+import { escapeHtml as esc } from '../../domain/reports/html.js';
 
 export type RecipientRow = typeof emailRecipients.$inferSelect;
 
@@ -23,12 +24,6 @@ interface Actor {
   actor: string;
   requestId?: string;
 }
-
-const esc = (v: string) =>
-  v.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /** Sends the double opt-in mail (both languages: the address has no language yet). */
 async function sendVerificationMail(deps: Deps, recipient: RecipientRow): Promise<void> {

@@ -20,6 +20,7 @@ import {
   severityBreakdownChart,
   trendChart,
 } from './charts.js';
+import { escapeHtml as esc } from '../../domain/reports/html.js';
 
 /** Stands for the recipient's own one-click unsubscribe link until the mail to that recipient is built. */
 export const UNSUBSCRIBE_PLACEHOLDER = '%%VIGIL_UNSUBSCRIBE_URL%%';
@@ -45,12 +46,6 @@ export interface RenderInput {
   stats: TReportStats;
   generatedAt: Date;
 }
-
-const esc = (v: string | number) =>
-  String(v).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /** The headline count of each item, for the summary table and the trend chart. */
 export function headlineCounts(stats: TReportStats): { key: TReportItem; count: TCount }[] {

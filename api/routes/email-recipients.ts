@@ -9,6 +9,7 @@ import type { AppEnv } from '../context.js';
 import { notFound } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { escapeHtml as escape } from '../../domain/reports/html.js';
 
 const tags = ['reports'];
 
@@ -93,11 +94,6 @@ const unsubscribeRoute = defineRoute({
   responses: { 200: html, 400: html },
 });
 
-const escape = (v: string) =>
-  v.replace(
-    /[&<>"']/g,
-    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch,
-  );
 const pageHtml = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head>` +
   `<body style="font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>${escape(title)}</h1>${body}</body></html>`;
