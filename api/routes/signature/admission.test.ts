@@ -21,6 +21,12 @@ const fixture = (name: 'pod' | 'deployment' | 'cronjob', namespace = 'prod'): Re
 const imagesOf = (r: Review): string[] =>
   JSON.stringify(r.request.object).match(/registry\.example\.com\/[a-z/]+@sha256:[0-9a-f]{64}/g) ?? [];
 
+interface PodSpecHolder {
+  containers?: { name: string; image: string }[];
+  template?: { spec: PodSpecHolder };
+  jobTemplate?: { spec: { template: { spec: PodSpecHolder } } };
+}
+
 let ctx: TestContext;
 let acct: TestAccount;
 let witnessId: string;
@@ -211,51 +217,60 @@ describe('admission', () => {
     await call('DELETE', `/v1/signature/policies/${p.id}`);
   });
 
-  it('warn admits with a warning per failing image; dryRun admits and records "would deny"', async () => {
+  it('warn admits with a warning per failing image; dryRun admits and records "would deny" (Pod, Deployment, CronJob)', async () => {
     const p = await policy({ mode: 'warn', enabled: true });
-    const unsigned = fixture('cronjob');
-    const jobSpec = (
-      unsigned.request.object as {
-        spec: {
-          jobTemplate: { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
-        };
-      }
-    ).spec.jobTemplate.spec.template.spec;
-    jobSpec.containers.push({
-      name: 'extra',
-      image: `registry.example.com/shop/extra@sha256:${'99'.repeat(32)}`,
-    });
-    const warned = await admit(unsigned);
-    expect(warned.body.response).toMatchObject({
-      allowed: true,
-      auditAnnotations: { decision: 'warned', mode: 'warn' },
-    });
-    expect(warned.body.response.warnings as unknown as string[]).toEqual([
-      expect.stringMatching(
-        /container "extra" image "registry.example.com\/shop\/extra@sha256:9+": no signature/,
-      ),
-    ]);
+    const extra = `registry.example.com/shop/extra@sha256:${'99'.repeat(32)}`;
+    /** Each fixture with one more, unsigned, container in its pod spec. */
+    const withUnsigned = (name: 'pod' | 'deployment' | 'cronjob') => {
+      const r = fixture(name);
+      const o = r.request.object as { spec: PodSpecHolder };
+      const podSpec =
+        name === 'pod'
+          ? o.spec
+          : name === 'deployment'
+            ? o.spec.template?.spec
+            : o.spec.jobTemplate?.spec.template.spec;
+      podSpec?.containers?.push({ name: 'extra', image: extra });
+      return r;
+    };
+    const kinds = ['pod', 'deployment', 'cronjob'] as const;
+    for (const name of kinds) {
+      const warned = await admit(withUnsigned(name));
+      expect(warned.body.response, name).toMatchObject({
+        uid: fixture(name).request.uid,
+        allowed: true,
+        auditAnnotations: { decision: 'warned', mode: 'warn' },
+      });
+      expect(warned.body.response.warnings as unknown as string[]).toEqual([
+        expect.stringMatching(
+          /container "extra" image "registry.example.com\/shop\/extra@sha256:9+": no signature/,
+        ),
+      ]);
+    }
 
     const upd = await call('PATCH', `/v1/signature/policies/${p.id}`, { mode: 'dryRun' });
     expect(upd.body).toMatchObject({ mode: 'dryRun', version: 2 });
-    const dry = await admit(unsigned);
-    expect(dry.body.response).toMatchObject({ allowed: true, auditAnnotations: { decision: 'would-deny' } });
-    expect(dry.body.response.warnings).toBeUndefined();
+    for (const name of kinds) {
+      const dry = await admit(withUnsigned(name));
+      expect(dry.body.response, name).toMatchObject({
+        allowed: true,
+        auditAnnotations: { decision: 'would-deny' },
+      });
+      expect(dry.body.response.warnings).toBeUndefined();
+    }
     await admissionEngineFor(ctx.services).flushDecisions();
-    const [row] = await ctx.services.db
+    const rows = await ctx.services.db
       .select()
       .from(admissionDecisions)
       .where(
         and(eq(admissionDecisions.accountId, acct.accountId), eq(admissionDecisions.outcome, 'wouldDeny')),
       );
-    expect(row).toMatchObject({
-      allowed: true,
-      mode: 'dryRun',
-      kind: 'CronJob',
-      policyId: p.id,
-      policyVersion: 2,
-    });
-    expect(row?.message).toMatch(/^dry run, would deny: .*extra/);
+    expect(rows.map((r) => r.kind).sort()).toEqual(['CronJob', 'Deployment', 'Pod']);
+    for (const row of rows) {
+      expect(row).toMatchObject({ allowed: true, mode: 'dryRun', policyId: p.id, policyVersion: 2 });
+      expect(row.message).toMatch(/^dry run, would deny: .*extra/);
+    }
+    const unsigned = withUnsigned('cronjob');
 
     // A policy change empties the cache: enforce now denies at once.
     await call('PATCH', `/v1/signature/policies/${p.id}`, { mode: 'enforce' });
