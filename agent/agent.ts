@@ -267,6 +267,10 @@ export function startAgent(options: AgentOptions): RunningAgent {
       startedAt,
       ...(output.length <= MAX_RESULT_OUTPUT_CHARS ? { output } : {}),
     };
+    // Counted when the host work ends, so a caller that sees the job's result also sees it counted.
+    if (status === 'succeeded') stats.done++;
+    else if (status === 'cancelled') stats.cancelled++;
+    else stats.failed++;
     // Output too large for the result: stream what is left first.
     while (body.output === undefined && sent < output.length && !abandon.signal.aborted) {
       await pump();
@@ -277,9 +281,6 @@ export function startAgent(options: AgentOptions): RunningAgent {
     } catch (err) {
       emit({ type: 'warning', message: `result of job ${job.id} refused: ${(err as Error).message}` });
     }
-    if (status === 'succeeded') stats.done++;
-    else if (status === 'cancelled') stats.cancelled++;
-    else stats.failed++;
     stats.current = null;
     emit({ type: 'job-finished', job, status, exitCode, ms: Date.now() - started });
   }
