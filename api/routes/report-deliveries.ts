@@ -12,7 +12,7 @@ import type { TReportDeliveryInput } from '../../workflows/reports.js';
 import { VigilAccountId, VigilReportId } from '../../workflows/search-attributes.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv, Services } from '../context.js';
-import { notFound, unprocessable } from '../errors.js';
+import { ApiError, notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, ZIdParamSchema } from '../router.js';
 import { loadReport } from './reports.js';
@@ -146,17 +146,22 @@ export function registerReportDeliveryRoutes(app: OpenAPIHono<AppEnv>): void {
       targetId: report.id,
       after: { workflowId },
     });
-    const handle = await services.temporal.workflow.start('reportDeliveryWorkflow', {
-      workflowId,
-      taskQueue: services.taskQueues.reports,
-      args: [input],
-      staticSummary: `Send Now: custom security report "${report.name}"`.slice(0, 200),
-      staticDetails: `Report \`${report.id}\`: GET /v1/reports/${report.id}/deliveries`,
-      typedSearchAttributes: [
-        { key: VigilAccountId, value: report.accountId },
-        { key: VigilReportId, value: report.id },
-      ],
-    });
+    const handle = await services.temporal.workflow
+      .start('reportDeliveryWorkflow', {
+        workflowId,
+        taskQueue: services.taskQueues.reports,
+        args: [input],
+        staticSummary: `Send Now: custom security report "${report.name}"`.slice(0, 200),
+        staticDetails: `Report \`${report.id}\`: GET /v1/reports/${report.id}/deliveries`,
+        typedSearchAttributes: [
+          { key: VigilAccountId, value: report.accountId },
+          { key: VigilReportId, value: report.id },
+        ],
+      })
+      .catch((err: unknown) => {
+        c.get('logger').error({ err, reportId: report.id }, 'could not start the report delivery');
+        throw new ApiError('unavailable', 'Temporal is not reachable; the report was not sent, try again');
+      });
     return c.json({ workflowId, runId: handle.firstExecutionRunId }, 202);
   });
 
