@@ -11,6 +11,7 @@ import {
   waitForTask,
   type PlaybookWorld,
 } from './helpers.js';
+import { recordHistories } from './histories.js';
 
 // A shared 2-core machine can be slow: host work, timers and polling get room (tests still poll, never sleep).
 vi.setConfig({ testTimeout: 400_000 });
@@ -79,6 +80,8 @@ describe('Playbook: windows, cancel, pause and resume', () => {
     expect(after.status).toBe('Cancelled');
     expect(after.assets[0]).toMatchObject({ status: 'Cancelled', reason: 'cancelled by operator' });
     await api(w, 'POST', `/v1/playbook/tasks/${t.id}/cancel`, undefined, 409);
+    await ctx.services.temporal.workflow.getHandle(`playbook-task:${t.id}`).result();
+    await recordHistories(ctx.services.temporal, 'playbook-cancel-waiting', [`playbook-task:${t.id}`]);
   });
 
   it('cancel while Progressing: Cancelling, running agent jobs see it, then Cancelled', async () => {

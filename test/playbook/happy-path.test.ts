@@ -4,6 +4,7 @@ import { createTestContext, type TestContext } from '../harness.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { VigilStatus } from '../../workflows/search-attributes.js';
+import { recordHistories } from './histories.js';
 import { api, createTask, isFinal, playbookWorld, waitForTask, type PlaybookWorld } from './helpers.js';
 
 // A shared 2-core machine can be slow: host work, timers and polling get room (tests still poll, never sleep).
@@ -102,5 +103,11 @@ describe('Playbook: a task run now', () => {
     const described = await handle.describe();
     expect(await described.staticSummary()).toMatch(/^Fix 2 vulnerabilities on 4 assets/);
     expect(described.typedSearchAttributes.get(VigilStatus)).toBe('Succeeded');
+    const firstAsset = done.assets[0]?.id ?? '';
+    await recordHistories(ctx.services.temporal, 'playbook-now', [
+      `playbook-task:${created.id}`,
+      `fix-batch:${created.id}:1:0`,
+      `fix-asset:${created.id}:1:${firstAsset}`,
+    ]);
   });
 });
