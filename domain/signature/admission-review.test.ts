@@ -33,6 +33,10 @@ describe('AdmissionReview images', () => {
   it('calls a workload without a pod spec malformed and a non-workload kind uncovered', () => {
     const r = review('deployment').request;
     expect(extractContainerImages({ ...r, object: { spec: {} } })).toMatchObject({ ok: false });
+    expect(extractContainerImages({ ...r, operation: 'DELETE', object: null })).toMatchObject({
+      ok: true,
+      workload: false,
+    });
     expect(extractContainerImages({ ...r, kind: { group: '', version: 'v1', kind: 'ConfigMap' } })).toEqual({
       ok: true,
       workload: false,

@@ -53,7 +53,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 export function extractContainerImages(request: TAdmissionRequest): ExtractResult {
   const kind = request.kind.kind;
   const path = POD_SPEC_PATHS[kind];
-  if (!path) return { ok: true, workload: false, images: [] };
+  // A deletion starts no container: nothing to verify (and it carries no object).
+  if (!path || request.operation === 'DELETE') return { ok: true, workload: false, images: [] };
   let node: unknown = request.object;
   for (const key of path) {
     if (!isRecord(node))
