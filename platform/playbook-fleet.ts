@@ -124,8 +124,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       params: opts.policy ?? {},
     },
   );
+  // No use limit: under load an agent may retry its registration, and each try counts as a use.
   const enrollment = await call<{ token: string }>(opts, 'POST', '/v1/agent-enrollment-tokens', {
-    maxUses: Math.max(1, opts.assets * 2),
     description: `${prefix} simulated fleet`,
   });
 
@@ -162,6 +162,11 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
           heartbeatIntervalMs: opts.agent?.heartbeatIntervalMs ?? 500,
           outputFlushMs: 200,
           backoff: { baseMs: 100, maxMs: 2000 },
+        });
+        agent.done.catch((err: unknown) => {
+          process.stderr.write(
+            `simulated agent of ${a.name} stopped: ${err instanceof Error ? err.message : String(err)}\n`,
+          );
         });
         agents.set(id, agent);
         started.push(agent);

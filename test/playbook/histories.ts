@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 export const historiesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/histories');
 
@@ -18,7 +18,7 @@ export async function recordHistories(client: Client, name: string, workflowIds:
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     writeFileSync(
       path.join(historiesDir, `${name}-${i}.pb`),
-      temporal.api.history.v1.History.encode(history).finish(),
+      proto.temporal.api.history.v1.History.encode(history).finish(),
     );
   }
 }

@@ -2,7 +2,7 @@
 // history and exits non-zero on any failure. The replay test runs it in a plain Node process.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../worker/bundle.js';
 import { historiesDir } from './histories.js';
@@ -10,7 +10,7 @@ import { historiesDir } from './histories.js';
 const files = readdirSync(historiesDir).filter((f) => f.startsWith('playbook-') && f.endsWith('.pb'));
 const histories = files.map((f) => ({
   workflowId: f.replace(/\.pb$/, ''),
-  history: temporal.api.history.v1.History.decode(readFileSync(path.join(historiesDir, f))),
+  history: proto.temporal.api.history.v1.History.decode(readFileSync(path.join(historiesDir, f))),
 }));
 let failed = 0;
 for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
