@@ -199,7 +199,7 @@ export async function unstartedRollouts(db: Executor): Promise<{ memberId: strin
   const latest = db
     .select({
       accountId: memberSettingsRevisions.accountId,
-      revision: sql<number>`max(${memberSettingsRevisions.revision})`.as('revision'),
+      maxRevision: sql<number>`max(${memberSettingsRevisions.revision})`.as('max_revision'),
     })
     .from(memberSettingsRevisions)
     .groupBy(memberSettingsRevisions.accountId)
@@ -211,7 +211,7 @@ export async function unstartedRollouts(db: Executor): Promise<{ memberId: strin
       latest,
       and(
         eq(latest.accountId, memberSettingsRevisions.accountId),
-        eq(latest.revision, memberSettingsRevisions.revision),
+        eq(latest.maxRevision, memberSettingsRevisions.revision),
       ),
     )
     .where(sql`${memberSettingsRevisions.rolloutStartedAt} is null`);
