@@ -80,5 +80,5 @@ describe('tenancy: another account is a 404, never a leak', () => {
         expect(res.status, `${method} ${r.path}`).toBeGreaterThanOrEqual(400);
       }
     }
-  });
+  }, 600_000);
 });
