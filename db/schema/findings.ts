@@ -90,6 +90,7 @@ export const baselineRisks = pgTable(
   (t) => [
     uniqueIndex('baseline_risks_natural_uq').on(t.accountId, t.assetId, t.checkName),
     index('baseline_risks_account_idx').on(t.accountId, t.id),
+    index('baseline_risks_account_status_idx').on(t.accountId, t.status, t.severity),
   ],
 );
 

@@ -49,7 +49,8 @@ const { cancelAgentJobs } = proxyActivities<AgentActivities>({
   summary: 'cancel the task’s agent jobs',
 });
 const { sendNotification } = proxyActivities<ReturnType<typeof createNotifyActivities>>({
-  startToCloseTimeout: '3m',
+  // SEND_NOTIFICATION_TIMEOUT_MS (domain/notifications.ts): claim wait + rate-limit wait + retried sends.
+  startToCloseTimeout: '5m',
   retry: { maximumAttempts: 3, initialInterval: '5s' },
 });
 

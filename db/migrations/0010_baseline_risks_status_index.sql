@@ -1,0 +1,1 @@
+CREATE INDEX "baseline_risks_account_status_idx" ON "baseline_risks" USING btree ("account_id","status","severity");
