@@ -52,7 +52,11 @@ export async function startEmbedded(
         uiPort: config.TEMPORAL_UI_PORT,
         dbFile: path.join(dir, 'temporal.sqlite'),
         namespace: config.TEMPORAL_NAMESPACE,
-        log: (l) => logger.warn({ component: 'temporal-dev-server' }, l),
+        // Lifecycle lines repeat what this command prints itself; the server's own warnings and errors stay visible.
+        log: (l) =>
+          /\] (ready at|stopping|stopped)/.test(l)
+            ? logger.debug({ component: 'temporal-dev-server' }, l)
+            : logger.warn({ component: 'temporal-dev-server' }, l),
       });
       stops.push(() => server.stop());
       address = server.address;

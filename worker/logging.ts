@@ -31,7 +31,9 @@ let installed = false;
 export function installRuntime(logger: Logger): void {
   if (installed) return;
   installed = true;
-  Runtime.install({ logger: pinoTemporalLogger(logger.child({ component: 'temporal' })) });
+  // The SDK's own info lines (worker state changes, Nexus polling) are noise on a terminal; warnings and errors stay.
+  const level = logger.isLevelEnabled('debug') ? logger.level : 'warn';
+  Runtime.install({ logger: pinoTemporalLogger(logger.child({ component: 'temporal' }, { level })) });
 }
 
 /** Logs each activity failure once, with its attempt and duration; completions at debug. */

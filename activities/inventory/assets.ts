@@ -118,14 +118,18 @@ export interface AssetFilter {
   ids?: string[];
 }
 
-/** The WHERE clause of an asset query: name/hostname/IP substring or fuzzy name match, group, OS, agent status. */
+/**
+ * The WHERE clause of an asset query: name/hostname/IP substring or fuzzy name match, group, OS, agent status.
+ * Every search branch is indexable by the trigram GIN indexes (`%` finds fuzzy candidates through the index;
+ * `similarity` then applies Vigil's stricter threshold).
+ */
 export function assetConditions(f: AssetFilter): SQL[] {
   const conds: SQL[] = [eq(assets.accountId, f.accountId)];
   const search = f.search?.trim();
   if (search) {
     const pattern = likePattern(search);
     conds.push(
-      sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern} OR similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY})`,
+      sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern} OR (${assets.name} % ${search} AND similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY}))`,
     );
   }
   if (f.groupId) {
