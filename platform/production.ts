@@ -2,7 +2,8 @@ import type { Services } from '../api/context.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { configOrExit, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { resolveMasterKey } from './master-key.js';
+import { MasterKeyError, resolveMasterKey } from './master-key.js';
+import { SecretBoxError, type SecretBox } from './secrets.js';
 import { buildServices, verifyMasterKey } from './services.js';
 import { connectTemporalClient, type TemporalClientHandle } from './temporal.js';
 
@@ -26,12 +27,19 @@ export async function bootProductionServices(process_: 'api' | 'worker'): Promis
     process.exit(2);
   }
   const logger = createLogger(config.LOG_LEVEL);
+  let secrets: SecretBox;
+  try {
+    secrets = resolveMasterKey({ value: config.VIGIL_MASTER_KEY });
+  } catch (err) {
+    if (!(err instanceof MasterKeyError || err instanceof SecretBoxError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   const database = await openDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
   const temporal = await connectTemporalClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
   });
-  const secrets = resolveMasterKey({ value: config.VIGIL_MASTER_KEY });
   const services = buildServices({ config, database, temporal: temporal.client, logger, secrets });
   await verifyMasterKey(services);
   return {
