@@ -24,6 +24,17 @@ function bySeverity<T>(initial: () => T): TBySeverity<T> {
   return { critical: initial(), high: initial(), medium: initial(), low: initial() };
 }
 
+/** Per-severity rows of a grouped count → new-in-period counts against the previous period, and open counts. */
+function splitBySeverity(rows: { severity: Severity; cur: number; prev: number; open: number }[]) {
+  const bySev = bySeverity<TCount>(() => ({ current: 0, previous: 0 }));
+  const open = bySeverity(() => 0);
+  for (const r of rows) {
+    bySev[r.severity] = { current: r.cur, previous: r.prev };
+    open[r.severity] = r.open;
+  }
+  return { bySev, open };
+}
+
 function sum(counts: TCount[]): TCount {
   return counts.reduce((a, c) => ({ current: a.current + c.current, previous: a.previous + c.previous }), {
     current: 0,
@@ -65,12 +76,7 @@ export async function gatherReportStats(
       .where(eq(v.accountId, accountId))
       .groupBy(v.severity);
     if (want.has('vulnerabilities')) {
-      const bySev = bySeverity(() => ({ current: 0, previous: 0 }));
-      const open = bySeverity(() => 0);
-      for (const r of rows) {
-        bySev[r.severity] = { current: r.cur, previous: r.prev };
-        open[r.severity] = r.open;
-      }
+      const { bySev, open } = splitBySeverity(rows);
       stats.vulnerabilities = {
         added: sum(Object.values(bySev)),
         bySeverity: bySev,
@@ -107,12 +113,7 @@ export async function gatherReportStats(
       .from(a)
       .where(eq(a.accountId, accountId))
       .groupBy(a.severity);
-    const bySev = bySeverity(() => ({ current: 0, previous: 0 }));
-    const open = bySeverity(() => 0);
-    for (const r of rows) {
-      bySev[r.severity] = { current: r.cur, previous: r.prev };
-      open[r.severity] = r.unhandled;
-    }
+    const { bySev, open } = splitBySeverity(rows.map((r) => ({ ...r, open: r.unhandled })));
     addOpen(open);
     const openHigh = await db
       .select({
@@ -146,12 +147,7 @@ export async function gatherReportStats(
       .from(b)
       .where(eq(b.accountId, accountId))
       .groupBy(b.severity);
-    const bySev = bySeverity(() => ({ current: 0, previous: 0 }));
-    const open = bySeverity(() => 0);
-    for (const r of rows) {
-      bySev[r.severity] = { current: r.cur, previous: r.prev };
-      open[r.severity] = r.unhandled;
-    }
+    const { bySev, open } = splitBySeverity(rows.map((r) => ({ ...r, open: r.unhandled })));
     addOpen(open);
     stats.baselineCheck = {
       added: sum(Object.values(bySev)),

@@ -1,37 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { createTestContext, type TestContext } from '../harness.js';
+import type { TestContext } from '../harness.js';
 import { agentJobs } from '../../db/schema/agents.js';
-import {
-  api,
-  createTask,
-  getTask,
-  isFinal,
-  playbookWorld,
-  waitForTask,
-  type PlaybookWorld,
-} from './helpers.js';
+import { api, createTask, getTask, isFinal, usePlaybookWorlds, waitForTask } from './helpers.js';
 import { recordHistories } from './histories.js';
 
 // A shared 2-core machine can be slow: host work, timers and polling get room (tests still poll, never sleep).
 vi.setConfig({ testTimeout: 400_000 });
 
+const playbook = usePlaybookWorlds();
+const world = playbook.world;
 let ctx: TestContext;
-const worlds: PlaybookWorld[] = [];
-
-beforeAll(async () => {
-  ctx = await createTestContext({ workers: true });
+beforeAll(() => {
+  ctx = playbook.ctx();
 });
-afterAll(async () => {
-  for (const w of worlds) await w.fleet.stop();
-  await ctx?.close();
-});
-
-async function world(opts: Parameters<typeof playbookWorld>[1]): Promise<PlaybookWorld> {
-  const w = await playbookWorld(ctx, opts);
-  worlds.push(w);
-  return w;
-}
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
-import type { TestContext } from '../harness.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { createTestContext, type TestContext } from '../harness.js';
 import { createFleet, type Fleet, type FleetOptions } from '../../platform/playbook-fleet.js';
 
 export interface PlaybookWorld {
@@ -106,3 +106,34 @@ export async function waitForTask(
 
 export const FINAL = ['Cancelled', 'Succeeded', 'PartiallyFailed', 'Failed', 'Expired'];
 export const isFinal = (t: TaskDto) => FINAL.includes(t.status);
+
+/**
+ * One test file's Playbook setup: a context with running workers, and `world()` that seeds a fleet which is
+ * stopped when the file ends.
+ */
+export function usePlaybookWorlds(): {
+  ctx: () => TestContext;
+  world: (opts: Parameters<typeof playbookWorld>[1]) => Promise<PlaybookWorld>;
+} {
+  let ctx: TestContext | undefined;
+  const worlds: PlaybookWorld[] = [];
+  beforeAll(async () => {
+    ctx = await createTestContext({ workers: true });
+  });
+  afterAll(async () => {
+    for (const w of worlds) await w.fleet.stop();
+    await ctx?.close();
+  });
+  const current = () => {
+    if (!ctx) throw new Error('the Playbook test context is not ready (used outside a test?)');
+    return ctx;
+  };
+  return {
+    ctx: current,
+    async world(opts) {
+      const w = await playbookWorld(current(), opts);
+      worlds.push(w);
+      return w;
+    },
+  };
+}
