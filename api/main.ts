@@ -1,9 +1,12 @@
 import { serve } from '@hono/node-server';
+import { subscribeToJobNotifications } from '../activities/agents/job-notifier.js';
 import { bootProductionServices } from '../platform/production.js';
 import { createApp } from './app.js';
 
 /** `npm run api`: the HTTP API alone, against DATABASE_URL and TEMPORAL_ADDRESS (production). */
 const { config, services, database, temporal } = await bootProductionServices('api');
+// The worker is another process: its new agent jobs wake this process's long polls through Postgres NOTIFY.
+const unsubscribe = await subscribeToJobNotifications(database.listen);
 const server = serve({ fetch: createApp(services).fetch, hostname: config.HOST, port: config.PORT }, (info) =>
   services.logger.info({ port: info.port }, 'API listening'),
 );
@@ -11,7 +14,9 @@ if ('keepAliveTimeout' in server) server.keepAliveTimeout = 65_000;
 
 const stop = () => {
   server.close(() => {
-    void Promise.all([database.close(), temporal.close()]).then(() => process.exit(0));
+    void unsubscribe()
+      .then(() => Promise.all([database.close(), temporal.close()]))
+      .then(() => process.exit(0));
   });
   setTimeout(() => process.exit(1), 10_000).unref();
 };

@@ -1,32 +1,46 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { count, eq } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import { createAccount } from '../activities/accounts/api-keys.js';
 import { createApp } from '../api/app.js';
-import { openDatabase } from '../db/client.js';
-import { playbookTaskSteps } from '../db/schema/playbook.js';
+import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import { playbookTaskAssets, playbookTaskSteps } from '../db/schema/playbook.js';
 import { MAX_ASSETS_PER_BATCH } from '../domain/playbook/stages.js';
+import { FINAL_ASSET_STATUSES } from '../domain/playbook/status.js';
 import { loadConfig } from '../platform/config.js';
-import { startDevServer } from '../platform/dev-server.js';
+import { findFreePort, startDevServer, type DevServer } from '../platform/dev-server.js';
 import { createLogger } from '../platform/logger.js';
-import { createFleet } from '../platform/playbook-fleet.js';
+import { createFleet, type FleetOptions } from '../platform/playbook-fleet.js';
 import { createSecretBox, randomToken } from '../platform/secrets.js';
 import { buildServices } from '../platform/services.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { connectTemporalClient } from '../platform/temporal.js';
+import { createScratchPostgres } from '../test/database.js';
+import { workflowBundle } from '../worker/bundle.js';
+import { installRuntime } from '../worker/logging.js';
 import { createWorkers } from '../worker/worker.js';
 import { VigilTaskId } from '../workflows/search-attributes.js';
+import type { FleetReady } from './playbook/fleet-process.js';
 import { baselineTaskWorkflow } from './playbook/baseline-workflows.js';
+import { progress } from './progress.js';
 
 /**
  * Playbook fan-out: one task over N assets × V vulnerabilities with zero-latency simulated agents (one per asset,
- * all in this process over real HTTP) — assets/s, steps/s, peak RSS, the largest history of any workflow — and,
- * in the same run, raw Temporal doing the same number of no-op activities in the same shape and concurrency.
- * `npx tsx bench/playbook.ts [--assets N] [--vulns V] [--concurrency C] [--postgres]`
- * RSS is this process's: API, workers and the simulated agents together (an upper bound for the worker alone).
+ * over real HTTP) — assets/s, steps/s, worker peak RSS, the largest history of any workflow — and, in the same run,
+ * raw Temporal doing the same number of no-op activities in the same shape and concurrency.
+ *
+ * `npx tsx bench/playbook.ts [--assets N] [--vulns V] [--concurrency C] [--postgres] [--no-baseline]`
+ *
+ * Embedded (default): PGlite, API, workers and agents in this one process, as `npm start` runs them; the RSS is
+ * the whole process's. `--postgres`: the production topology on a scratch database of TEST_DATABASE_URL's server —
+ * `npm run api`, `npm run worker` (prebuilt workflow bundle) and the agents each in their own process; the RSS is
+ * the worker process's alone (its kernel high-water mark).
  */
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -36,36 +50,59 @@ const arg = (name: string, dflt: number) => {
 const ASSETS = arg('assets', 1000);
 const VULNS = arg('vulns', 1);
 const CONCURRENCY = arg('concurrency', 100);
-const PG_URL = args.includes('--postgres')
+const BASELINE = !args.includes('--no-baseline');
+const PG_ADMIN_URL = args.includes('--postgres')
   ? (process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
   : undefined;
 const MASTER_KEY = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 200);
+/** What the bench drives, however it is laid out in processes. */
+interface System {
+  baseUrl: string;
+  apiKey: string;
+  database: DatabaseHandle;
+  fleet: { policyId: string; vulnerabilityIds: string[] };
+  /** Peak RSS in bytes of the process the workers run in. */
+  workerPeakRss(): number;
+  topology: string;
+  stopFleet(): Promise<void>;
+  stop(): Promise<void>;
+}
 
-async function main() {
-  const cliPath = await ensureTemporalCli({ log });
-  const server = await startDevServer({
-    cliPath,
-    headless: true,
-    log: () => undefined,
-    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=4096'],
-  });
-  const database = await openDatabase({ url: PG_URL, poolMax: 20 });
-  await database.migrate();
-  const prefix = `bench-${randomToken(6)}`;
-  const config = loadConfig({
+function fleetOptions(baseUrl: string, apiKey: string): FleetOptions {
+  return {
+    baseUrl,
+    apiKey,
+    prefix: 'bench',
+    assets: ASSETS,
+    vulnerabilitiesPerAsset: VULNS,
+    policy: { maxConcurrency: CONCURRENCY, heartbeatTimeoutSeconds: 120 },
+    agent: { latencyMs: 0, heartbeatIntervalMs: 5000, pollWaitSeconds: 30 },
+  };
+}
+
+function serviceConfig(server: DevServer, prefix: string) {
+  return {
     NODE_ENV: 'production',
     LOG_LEVEL: 'error',
     TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
     VIGIL_TASK_QUEUE_PREFIX: prefix,
     VIGIL_MASTER_KEY: MASTER_KEY,
     VIGIL_RATE_LIMIT_PER_MINUTE: '100000000',
-  });
+  };
+}
+
+async function embedded(server: DevServer, prefix: string): Promise<System> {
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 200);
+  const database = await openDatabase({});
+  await database.migrate();
+  const config = loadConfig(serviceConfig(server, prefix));
   const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
   const services = buildServices({
     config,
@@ -87,39 +124,166 @@ async function main() {
   });
   const baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const { adminKey } = await createAccount(database.db, { name: 'bench' });
-
-  log(`seeding ${ASSETS} assets × ${VULNS} vulnerabilities and starting ${ASSETS} agents …`);
-  const fleet = await createFleet({
+  const fleet = await createFleet(fleetOptions(baseUrl, adminKey.key));
+  return {
     baseUrl,
     apiKey: adminKey.key,
-    prefix: 'bench',
-    assets: ASSETS,
-    vulnerabilitiesPerAsset: VULNS,
-    policy: { maxConcurrency: CONCURRENCY, heartbeatTimeoutSeconds: 120 },
-    agent: { latencyMs: 0, heartbeatIntervalMs: 5000, pollWaitSeconds: 25 },
+    database,
+    fleet,
+    topology: 'one process: PGlite, API, workers and agents',
+    workerPeakRss: () => peak,
+    stopFleet: () => fleet.stop(),
+    async stop() {
+      clearInterval(sampler);
+      await workers.shutdown();
+      await new Promise<void>((r) => http.close(() => r()));
+      await temporal.close();
+      await database.close();
+    },
+  };
+}
+
+function start(script: string, env: Record<string, string>, name: string): ChildProcess {
+  const child = fork(path.join(here, script), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
-  const rssBefore = process.memoryUsage().rss;
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Kernel figures of a process in bytes: current and peak resident set. */
+function rssOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+async function separate(server: DevServer, prefix: string, adminUrl: string): Promise<System> {
+  const { handle: database, url } = await createScratchPostgres(adminUrl, 'vigil_bench', 10);
+  const { adminKey } = await createAccount(database.db, { name: 'bench' });
+  log('bundling the workflows for the worker (npm run build does this for production) …');
+  const bundlePath = path.join(os.tmpdir(), `${prefix}-workflow-bundle.js`);
+  writeFileSync(bundlePath, (await workflowBundle()).code);
+  const port = await findFreePort();
+  const env = { ...serviceConfig(server, prefix), DATABASE_URL: url, DATABASE_POOL_MAX: '20' };
+  const api = start('../api/main.ts', { ...env, HOST: '127.0.0.1', PORT: String(port) }, 'api');
+  const worker = start('../worker/main.ts', { ...env, VIGIL_WORKFLOW_BUNDLE: bundlePath }, 'worker');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${baseUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 600 || api.exitCode !== null) throw new Error('the API process did not come up');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const workerPid = worker.pid;
+  if (workerPid === undefined) throw new Error('the worker process did not start');
+  let peak = 0;
+  const sampler = setInterval(() => {
+    if (worker.exitCode === null) peak = Math.max(peak, rssOf(workerPid).peak);
+  }, 500);
+  const fleetProcess = start(
+    'playbook/fleet-process.ts',
+    { VIGIL_BENCH_FLEET: JSON.stringify(fleetOptions(baseUrl, adminKey.key)) },
+    'agents',
+  );
+  const ready = await new Promise<FleetReady>((resolve, reject) => {
+    fleetProcess.once('message', (m) => resolve(m as FleetReady));
+    fleetProcess.once('exit', (code) => reject(new Error(`the agents' process exited (${code})`)));
+  });
+  const stopFleet = async () => {
+    if (fleetProcess.exitCode === null) fleetProcess.send('stop');
+    await exited(fleetProcess);
+  };
+  return {
+    baseUrl,
+    apiKey: adminKey.key,
+    database,
+    fleet: ready,
+    topology: 'separate processes: Postgres, npm run api, npm run worker, agents',
+    workerPeakRss: () => (worker.exitCode === null ? Math.max(peak, rssOf(workerPid).peak) : peak),
+    stopFleet,
+    async stop() {
+      clearInterval(sampler);
+      await stopFleet();
+      worker.kill('SIGTERM');
+      api.kill('SIGTERM');
+      await Promise.all([exited(worker), exited(api)]);
+      await database.close();
+    },
+  };
+}
+
+async function main() {
+  const loadAtStart = Math.round((os.loadavg()[0] ?? 0) * 10) / 10;
+  installRuntime(createLogger('error'));
+  const cliPath = await ensureTemporalCli({ log });
+  const server = await startDevServer({
+    cliPath,
+    headless: true,
+    log: () => undefined,
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=4096'],
+  });
+  const prefix = `bench-${randomToken(6)}`;
+  log(`seeding ${ASSETS} assets × ${VULNS} vulnerabilities and starting ${ASSETS} agents …`);
+  const system = PG_ADMIN_URL ? await separate(server, prefix, PG_ADMIN_URL) : await embedded(server, prefix);
+  const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
+  const { db } = system.database;
+
   log('running the task …');
   const started = Date.now();
-  const created = await fetch(`${baseUrl}/v1/playbook/policies/${fleet.policyId}/tasks`, {
+  const created = await fetch(`${system.baseUrl}/v1/playbook/policies/${system.fleet.policyId}/tasks`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${adminKey.key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${system.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       name: 'bench',
       assets: { search: 'bench' },
-      vulnerabilityIds: fleet.vulnerabilityIds,
+      vulnerabilityIds: system.fleet.vulnerabilityIds,
       execution: { mode: 'now' },
     }),
   });
   const task = (await created.json()) as { id: string; assetCount: number };
   if (created.status !== 201) throw new Error(`task creation failed: ${JSON.stringify(task)}`);
   const handle = temporal.client.workflow.getHandle(`playbook-task:${task.id}`);
+  const bar = progress('assets', task.assetCount);
+  let shown = 0;
+  const watcher = setInterval(() => {
+    void db
+      .select({ n: count() })
+      .from(playbookTaskAssets)
+      .where(
+        and(
+          eq(playbookTaskAssets.taskId, task.id),
+          inArray(playbookTaskAssets.status, [...FINAL_ASSET_STATUSES]),
+        ),
+      )
+      .then(
+        ([r]) => {
+          const n = r?.n ?? 0;
+          if (n > shown) bar.tick(n - shown);
+          shown = Math.max(shown, n);
+        },
+        (err: unknown) => log(`progress read failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+  }, 2000);
   const result = await handle.result();
   const seconds = (Date.now() - started) / 1000;
-  const [steps] = await database.db
+  clearInterval(watcher);
+  bar.done();
+  const [steps] = await db
     .select({ n: count() })
     .from(playbookTaskSteps)
     .where(eq(playbookTaskSteps.taskId, task.id));
+  const workerPeakRss = system.workerPeakRss();
 
   log('measuring histories …');
   let largest = { workflowId: '', events: 0 };
@@ -131,34 +295,38 @@ async function main() {
   const parent = await handle.describe();
   if (parent.historyLength > largest.events)
     largest = { workflowId: parent.workflowId, events: parent.historyLength };
-  await fleet.stop();
-  await workers.shutdown();
+  await system.stop();
 
-  log('running the raw-Temporal baseline …');
+  let baseline: { activities: number; seconds: number } | null = null;
   const stepsPerAsset = 2 + VULNS; // precheck, each fix, verify
-  const baseline = await Worker.create({
-    connection: await NativeConnection.connect({ address: server.address }),
-    namespace: server.namespace,
-    taskQueue: `${prefix}-baseline`,
-    workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), 'playbook/baseline-workflows.ts'),
-    activities: { noop: async () => undefined },
-    maxConcurrentActivityTaskExecutions: 200,
-    maxConcurrentWorkflowTaskExecutions: 100,
-  });
-  const baselineSeconds = await baseline.runUntil(async () => {
-    const t0 = Date.now();
-    await temporal.client.workflow.execute(baselineTaskWorkflow, {
-      workflowId: `${prefix}-baseline`,
+  if (BASELINE) {
+    log('running the raw-Temporal baseline …');
+    const worker = await Worker.create({
+      connection: await NativeConnection.connect({ address: server.address }),
+      namespace: server.namespace,
       taskQueue: `${prefix}-baseline`,
-      args: [{ assets: ASSETS, stepsPerAsset, concurrency: CONCURRENCY, batchSize: MAX_ASSETS_PER_BATCH }],
+      workflowsPath: path.join(here, 'playbook/baseline-workflows.ts'),
+      activities: { noop: async () => undefined },
+      maxConcurrentActivityTaskExecutions: 200,
+      maxConcurrentWorkflowTaskExecutions: 100,
     });
-    return (Date.now() - t0) / 1000;
-  });
+    const baselineSeconds = await worker.runUntil(async () => {
+      const t0 = Date.now();
+      await temporal.client.workflow.execute(baselineTaskWorkflow, {
+        workflowId: `${prefix}-baseline`,
+        taskQueue: `${prefix}-baseline`,
+        args: [{ assets: ASSETS, stepsPerAsset, concurrency: CONCURRENCY, batchSize: MAX_ASSETS_PER_BATCH }],
+      });
+      return (Date.now() - t0) / 1000;
+    });
+    baseline = { activities: ASSETS * stepsPerAsset, seconds: Number(baselineSeconds.toFixed(2)) };
+  }
 
-  clearInterval(sampler);
   const out = {
     bench: 'playbook',
-    database: database.driver,
+    topology: system.topology,
+    database: system.database.driver,
+    loadAverageAtStart: loadAtStart,
     assets: task.assetCount,
     vulnerabilitiesPerAsset: VULNS,
     concurrency: CONCURRENCY,
@@ -169,15 +337,13 @@ async function main() {
     stepsPerSecond: Number(((steps?.n ?? 0) / seconds).toFixed(1)),
     workflows,
     largestHistory: largest,
-    peakRssMiB: Math.round(peakRss / 2 ** 20),
-    rssAfterSeedingMiB: Math.round(rssBefore / 2 ** 20),
-    baseline: { activities: ASSETS * stepsPerAsset, seconds: Number(baselineSeconds.toFixed(2)) },
-    ratioToBaseline: Number((seconds / baselineSeconds).toFixed(2)),
+    workerPeakRssMiB: Math.round(workerPeakRss / 2 ** 20),
+    baseline,
+    ratioToBaseline: baseline ? Number((seconds / baseline.seconds).toFixed(2)) : null,
+    loadAverageAtEnd: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  await new Promise<void>((r) => http.close(() => r()));
   await temporal.close();
-  await database.close();
   await server.stop();
 }
 

@@ -26,6 +26,11 @@ export interface DatabaseHandle {
   driver: 'pglite' | 'postgres';
   /** Applies every committed migration; safe to call on every start. */
   migrate(): Promise<void>;
+  /**
+   * Postgres LISTEN on a dedicated connection (reconnected by the driver); resolves once listening and returns the
+   * unlisten. Undefined on PGlite, which lives in one process and needs no cross-process wake-ups.
+   */
+  listen?: (channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -45,6 +50,10 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       db: db as unknown as Database,
       driver: 'postgres',
       migrate: () => migratePostgres(db, { migrationsFolder }),
+      listen: async (channel, onMessage) => {
+        const { unlisten } = await client.listen(channel, onMessage);
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }

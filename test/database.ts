@@ -20,19 +20,34 @@ export async function createTestDatabase(driver: TestDriver = testDriver()): Pro
   }
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('VIGIL_TEST_DB=postgres needs TEST_DATABASE_URL');
-  const name = `vigil_t_${randomToken(12).toLowerCase()}`;
+  return (await createScratchPostgres(adminUrl, 'vigil_t')).handle;
+}
+
+/**
+ * A fresh, migrated database on the Postgres server of `adminUrl`, dropped on close; its URL lets other processes
+ * (a separate API or worker) open it too.
+ */
+export async function createScratchPostgres(
+  adminUrl: string,
+  prefix: string,
+  poolMax = 10,
+): Promise<{ handle: DatabaseHandle; url: string }> {
+  const name = `${prefix}_${randomToken(12).toLowerCase()}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString(), poolMax: 10 });
+  const handle = await openDatabase({ url: url.toString(), poolMax });
   await handle.migrate();
   return {
-    ...handle,
-    async close() {
-      await handle.close();
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end({ timeout: 5 });
+    url: url.toString(),
+    handle: {
+      ...handle,
+      async close() {
+        await handle.close();
+        await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end({ timeout: 5 });
+      },
     },
   };
 }

@@ -18,9 +18,33 @@ interface Waiter {
 const waiters = new Map<string, Set<Waiter>>();
 let probeTimer: NodeJS.Timeout | null = null;
 let probing = false;
+let subscriptions = 0;
 
 /** How often waiting long polls re-check the database for jobs created elsewhere. */
 export const PENDING_PROBE_INTERVAL_MS = 1000;
+/** With Postgres notifications the probe is only a safety net (a notification lost while the listener reconnects). */
+export const PENDING_PROBE_INTERVAL_NOTIFIED_MS = 10_000;
+/** The Postgres channel a worker notifies when it records a job (payload: the asset id). */
+export const AGENT_JOB_CHANNEL = 'vigil_agent_jobs';
+
+/**
+ * Postgres only: wakes this process's long polls when another process (a separate worker) records a job, instead of
+ * waiting for the next probe. Returns the unsubscribe. On PGlite (one process) there is nothing to subscribe to.
+ */
+export async function subscribeToJobNotifications(
+  listen:
+    ((channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>) | undefined,
+): Promise<() => Promise<void>> {
+  if (!listen) return async () => undefined;
+  const unlisten = await listen(AGENT_JOB_CHANNEL, (assetId) => notifyJobCreated(assetId));
+  subscriptions++;
+  restartProbe();
+  return async () => {
+    subscriptions--;
+    restartProbe();
+    await unlisten();
+  };
+}
 
 /** Called after a job row for `assetId` is committed. */
 export function notifyJobCreated(assetId: string): void {
@@ -61,8 +85,15 @@ export function waitForJob(opts: {
 
 function startProbe(): void {
   if (probeTimer) return;
-  probeTimer = setInterval(() => void runProbes(), PENDING_PROBE_INTERVAL_MS);
+  const interval = subscriptions > 0 ? PENDING_PROBE_INTERVAL_NOTIFIED_MS : PENDING_PROBE_INTERVAL_MS;
+  probeTimer = setInterval(() => void runProbes(), interval);
   probeTimer.unref();
+}
+
+function restartProbe(): void {
+  if (!probeTimer) return;
+  stopProbe();
+  startProbe();
 }
 
 function stopProbe(): void {

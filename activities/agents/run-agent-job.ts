@@ -1,12 +1,12 @@
 import { activityInfo, ApplicationFailure, CompleteAsyncError } from '@temporalio/activity';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { agentJobs, agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
 import type { ActivityDeps } from '../index.js';
 import { AGENT_JOB_CANCELLED_FAILURE, deliverOutcome, toAgentJobResult } from './job-delivery.js';
-import { notifyJobCreated } from './job-notifier.js';
+import { AGENT_JOB_CHANNEL, notifyJobCreated } from './job-notifier.js';
 
 export type { AgentJobKind };
 
@@ -52,6 +52,13 @@ export const AGENT_JOB_FAILURES = {
  * token and returns; the agent pulls the job over HTTPS and the API completes the activity with the agent's result.
  */
 export function createAgentActivities(deps: ActivityDeps) {
+  /** Wakes the asset's long poll: in this process at once, in API processes elsewhere through Postgres NOTIFY. */
+  const announce = async (assetId: string) => {
+    notifyJobCreated(assetId);
+    if (deps.dbDriver === 'postgres') {
+      await deps.db.execute(sql`select pg_notify(${AGENT_JOB_CHANNEL}, ${assetId})`);
+    }
+  };
   return {
     /**
      * Records the job (once per job key) and completes asynchronously when the agent posts its result. A non-zero
@@ -104,7 +111,7 @@ export function createAgentActivities(deps: ActivityDeps) {
         .onConflictDoNothing()
         .returning({ id: agentJobs.id });
       if (created) {
-        notifyJobCreated(req.assetId);
+        await announce(req.assetId);
         throw new CompleteAsyncError();
       }
       // Same job key again: a retried activity. Attach to the unfinished job, or return the finished one's result.
@@ -121,7 +128,7 @@ export function createAgentActivities(deps: ActivityDeps) {
         )
         .returning({ id: agentJobs.id, status: agentJobs.status });
       if (attached) {
-        if (attached.status === 'pending') notifyJobCreated(req.assetId);
+        if (attached.status === 'pending') await announce(req.assetId);
         throw new CompleteAsyncError();
       }
       const [row] = await deps.db

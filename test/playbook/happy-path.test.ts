@@ -3,6 +3,7 @@ import { count, eq } from 'drizzle-orm';
 import { createTestContext, type TestContext } from '../harness.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
+import { fixAssetWorkflow } from '../../workflows/playbook/asset.js';
 import { VigilStatus } from '../../workflows/search-attributes.js';
 import { recordHistories } from './histories.js';
 import { api, createTask, isFinal, playbookWorld, waitForTask, type PlaybookWorld } from './helpers.js';
@@ -109,5 +110,82 @@ describe('Playbook: a task run now', () => {
       `fix-batch:${created.id}:1:0`,
       `fix-asset:${created.id}:1:${firstAsset}`,
     ]);
+  });
+});
+
+describe('Playbook: an asset whose history grows long', () => {
+  it('continues as new between vulnerabilities and fixes each one exactly once', async () => {
+    const big = await playbookWorld(ctx, {
+      prefix: 'long',
+      assets: 1,
+      vulnerabilitiesPerAsset: 3,
+      policy: { heartbeatTimeoutSeconds: 5 },
+    });
+    try {
+      const asset = big.fleet.assets[0];
+      if (!asset) throw new Error('no asset');
+      // A windowed task gives the asset its task rows; the asset run is then driven directly with a tiny budget.
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const task = await createTask(
+        big,
+        {
+          assets: { assetIds: [asset.id] },
+          execution: {
+            mode: 'window',
+            start: `${tomorrow}T01:00`,
+            end: `${tomorrow}T03:00`,
+            timeZone: 'UTC',
+          },
+        },
+        big.fleet.policyId,
+      );
+      expect(task.status).toBe('Waiting');
+      const workflowId = `fix-asset-long:${task.id}`;
+      const handle = await ctx.services.temporal.workflow.start(fixAssetWorkflow, {
+        workflowId,
+        taskQueue: ctx.services.taskQueues.playbook,
+        args: [
+          {
+            taskId: task.id,
+            accountId: big.accountId,
+            policyId: big.fleet.policyId,
+            execution: 1,
+            assetId: asset.id,
+            assetName: asset.name,
+            run: {
+              snapshot: { enabled: false, retentionDays: 1 },
+              reboot: 'never',
+              retriesPerFix: 0,
+              verifyAfterFix: true,
+              heartbeatTimeoutSeconds: 5,
+            },
+            historyBudget: 1,
+          },
+        ],
+      });
+      expect(await handle.result()).toEqual({ status: 'Succeeded', reason: null });
+
+      // Three runs: the first fixes one vulnerability, each later one the next; the last verifies.
+      const first = await ctx.services.temporal.workflow
+        .getHandle(workflowId, handle.firstExecutionRunId)
+        .describe();
+      expect(first.status.name).toBe('CONTINUED_AS_NEW');
+      const latest = await ctx.services.temporal.workflow.getHandle(workflowId).describe();
+      expect(latest.runId).not.toBe(handle.firstExecutionRunId);
+      const jobs = await ctx.database.db
+        .select({ kind: agentJobs.kind, n: count() })
+        .from(agentJobs)
+        .where(eq(agentJobs.accountId, big.accountId))
+        .groupBy(agentJobs.kind);
+      expect(Object.fromEntries(jobs.map((j) => [j.kind, j.n]))).toEqual({ precheck: 1, fix: 3, scan: 1 });
+      const open = await ctx.database.db
+        .select({ status: vulnerabilities.status })
+        .from(vulnerabilities)
+        .where(eq(vulnerabilities.accountId, big.accountId));
+      expect(open.map((v) => v.status)).toEqual(['fixed', 'fixed', 'fixed']);
+      await api(big, 'POST', `/v1/playbook/tasks/${task.id}/cancel`, undefined, 200);
+    } finally {
+      await big.fleet.stop();
+    }
   });
 });

@@ -3,11 +3,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  continueAsNew,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   TimeoutFailure,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { AgentActivities, AgentJobKind, AgentJobResult } from '../../activities/agents/run-agent-job.js';
 import type { PlaybookActivities, VulnerabilityToFix } from '../../activities/playbook/task-activities.js';
@@ -19,6 +21,12 @@ const db = proxyLocalActivities<PlaybookActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
 });
+
+/**
+ * Events after which an asset's run continues as new between two vulnerabilities (DESIGN §5: no history passes
+ * 4,096 events). A fix step costs about 7 events, so 200 vulnerabilities with retries would otherwise pass it.
+ */
+export const ASSET_HISTORY_BUDGET = 3_000;
 
 /** Longest a single host step may take (package downloads, Windows updates). */
 const STEP_START_TO_CLOSE = '2h';
@@ -55,7 +63,8 @@ function describeFailure(err: unknown): string {
  * requires it and the policy allows it. Every step is a `task_steps` row; cancellation ends the asset Cancelled.
  */
 export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetResult> {
-  const { taskId, accountId, execution, assetId, assetName, run } = input;
+  const { taskId, accountId, execution, assetId, assetName, run, resume } = input;
+  const historyBudget = input.historyBudget ?? ASSET_HISTORY_BUDGET;
   const lines: string[] = [];
   const show = (step: string, status: string) => {
     lines.push(`| ${step} | ${status} |`);
@@ -141,44 +150,35 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     return r;
   };
 
-  const fixed: string[] = [];
-  const failed: string[] = [];
-  try {
-    const pre = await db.playbookBeginAsset({ accountId, taskId, execution, assetId });
-    if (!pre.agentOnline) {
+  /** Server precheck, agent precheck and snapshot; a result when the asset ends here, null to go on fixing. */
+  async function precheckAndSnapshot(
+    agentIsOnline: boolean,
+    vulnerabilities: VulnerabilityToFix[],
+  ): Promise<FixAssetResult | null> {
+    const all = vulnerabilities.map((v) => v.vulnerabilityId);
+    if (!agentIsOnline) {
       show('precheck', 'agent offline');
-      return await finish(
-        { status: 'Failed', reason: 'precheck: the asset’s agent is offline' },
-        [],
-        pre.vulnerabilities.map((v) => v.vulnerabilityId),
-      );
+      return finish({ status: 'Failed', reason: 'precheck: the asset’s agent is offline' }, [], all);
     }
-    if (pre.vulnerabilities.length === 0) {
+    if (vulnerabilities.length === 0) {
       show('precheck', 'nothing left to fix');
-      return await finish(
-        { status: 'Succeeded', reason: 'no selected vulnerability is still present' },
-        [],
-        [],
-      );
+      return finish({ status: 'Succeeded', reason: 'no selected vulnerability is still present' }, [], []);
     }
-    const vulnPayload = pre.vulnerabilities.map((v) => ({
-      id: v.vulnerabilityId,
-      name: v.name,
-      type: v.type,
-      packageName: v.packageName,
-    }));
     const precheck = await step({
       kind: 'precheck',
       jobKind: 'precheck',
-      summary: `precheck ${pre.vulnerabilities.length} vulnerabilities on ${assetName}`,
-      payload: { vulnerabilities: vulnPayload },
+      summary: `precheck ${vulnerabilities.length} vulnerabilities on ${assetName}`,
+      payload: {
+        vulnerabilities: vulnerabilities.map((v) => ({
+          id: v.vulnerabilityId,
+          name: v.name,
+          type: v.type,
+          packageName: v.packageName,
+        })),
+      },
     });
     if (!precheck.ok) {
-      return await finish(
-        { status: 'Failed', reason: `precheck failed: ${precheck.error}` },
-        [],
-        pre.vulnerabilities.map((v) => v.vulnerabilityId),
-      );
+      return finish({ status: 'Failed', reason: `precheck failed: ${precheck.error}` }, [], all);
     }
     if (run.snapshot.enabled) {
       const snap = await step({
@@ -187,18 +187,30 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
         summary: `snapshot ${assetName} (kept ${run.snapshot.retentionDays} days)`,
         payload: { retentionDays: run.snapshot.retentionDays },
       });
-      if (!snap.ok) {
-        return await finish(
-          { status: 'Failed', reason: `snapshot failed: ${snap.error}` },
-          [],
-          pre.vulnerabilities.map((v) => v.vulnerabilityId),
-        );
-      }
+      if (!snap.ok) return finish({ status: 'Failed', reason: `snapshot failed: ${snap.error}` }, [], all);
+    }
+    return null;
+  }
+
+  const fixed: string[] = [...(resume?.fixed ?? [])];
+  const failed: string[] = [...(resume?.failed ?? [])];
+  try {
+    let toFix: VulnerabilityToFix[];
+    if (resume) {
+      toFix = resume.vulnerabilities;
+      show('continued', `${resume.next} of ${toFix.length} vulnerabilities done`);
+    } else {
+      const pre = await db.playbookBeginAsset({ accountId, taskId, execution, assetId });
+      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities);
+      if (early) return early;
+      toFix = pre.vulnerabilities;
     }
 
-    let rebootRequired = false;
-    const fixErrors: string[] = [];
-    for (const v of pre.vulnerabilities) {
+    let rebootRequired = resume?.rebootRequired ?? false;
+    const fixErrors: string[] = [...(resume?.fixErrors ?? [])];
+    for (let i = resume?.next ?? 0; i < toFix.length; i++) {
+      const v = toFix[i];
+      if (!v) continue;
       let outcome: StepOutcome | null = null;
       for (let attempt = 1; attempt <= 1 + run.retriesPerFix; attempt++) {
         outcome = await step({
@@ -226,11 +238,18 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
         failed.push(v.vulnerabilityId);
         fixErrors.push(`${v.name}: ${outcome?.error ?? 'failed'}`);
       }
+      if (i + 1 < toFix.length && workflowInfo().historyLength >= historyBudget) {
+        // The rest of the vulnerabilities in a fresh history; the batch's child handle follows the new run.
+        return await continueAsNew<typeof fixAssetWorkflow>({
+          ...input,
+          resume: { vulnerabilities: toFix, next: i + 1, fixed, failed, fixErrors, rebootRequired },
+        });
+      }
     }
 
     let verifyError: string | null = null;
     if (run.verifyAfterFix && fixed.length > 0) {
-      const names = pre.vulnerabilities.filter((v) => fixed.includes(v.vulnerabilityId));
+      const names = toFix.filter((v) => fixed.includes(v.vulnerabilityId));
       const verify = await step({
         kind: 'verify',
         jobKind: 'scan',

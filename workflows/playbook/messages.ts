@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AssetCounts, AssetStatus, TaskStatus } from '../../domain/playbook/status.js';
 import type { TAmount } from '../../domain/playbook/amounts.js';
+import type { VulnerabilityToFix } from '../../activities/playbook/task-activities.js';
 
 /** What the API passes when it starts a task's workflow; everything else is loaded from Postgres by id. */
 export interface PlaybookTaskInput {
@@ -79,6 +80,20 @@ export interface FixAssetInput {
   assetId: string;
   assetName: string;
   run: AssetRunParams;
+  /** Set when a run continues as new: the precheck's vulnerabilities and what the earlier runs did. */
+  resume?: FixAssetResume;
+  /** Events after which the run continues as new (default ASSET_HISTORY_BUDGET; tests lower it). */
+  historyBudget?: number;
+}
+
+export interface FixAssetResume {
+  vulnerabilities: VulnerabilityToFix[];
+  /** Index in `vulnerabilities` of the next one to fix. */
+  next: number;
+  fixed: string[];
+  failed: string[];
+  fixErrors: string[];
+  rebootRequired: boolean;
 }
 
 export interface FixAssetResult {
