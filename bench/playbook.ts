@@ -35,7 +35,8 @@ import { progress } from './progress.js';
  * over real HTTP) — assets/s, steps/s, worker peak RSS, the largest history of any workflow — and, in the same run,
  * raw Temporal doing the same number of no-op activities in the same shape and concurrency.
  *
- * `npx tsx bench/playbook.ts [--assets N] [--vulns V] [--concurrency C] [--postgres] [--no-baseline]`
+ * `npx tsx bench/playbook.ts [--assets N] [--vulns V] [--concurrency C] [--postgres [--worker-heap MiB]]
+ *  [--no-baseline] [--cpu-prof DIR]`
  *
  * Embedded (default): PGlite, API, workers and agents in this one process, as `npm start` runs them; the RSS is
  * the whole process's. `--postgres`: the production topology on a scratch database of TEST_DATABASE_URL's server —
@@ -51,6 +52,12 @@ const ASSETS = arg('assets', 1000);
 const VULNS = arg('vulns', 1);
 const CONCURRENCY = arg('concurrency', 100);
 const BASELINE = !args.includes('--no-baseline');
+/** Old-space cap of the worker process in MiB (what docker-compose sets for the worker service); 0 = Node's default. */
+const WORKER_HEAP_MIB = arg('worker-heap', 0);
+/** Writes CPU profiles of the api, worker and agents processes into this folder (`--cpu-prof DIR`). */
+const PROFILE_DIR = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1] : undefined;
+const profiling = (name: string) =>
+  PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${name}`] : [];
 const PG_ADMIN_URL = args.includes('--postgres')
   ? (process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
   : undefined;
@@ -143,9 +150,14 @@ async function embedded(server: DevServer, prefix: string): Promise<System> {
   };
 }
 
-function start(script: string, env: Record<string, string>, name: string): ChildProcess {
+function start(
+  script: string,
+  env: Record<string, string>,
+  name: string,
+  nodeOptions: string[] = [],
+): ChildProcess {
   const child = fork(path.join(here, script), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeOptions],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -173,8 +185,16 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
   writeFileSync(bundlePath, (await workflowBundle()).code);
   const port = await findFreePort();
   const env = { ...serviceConfig(server, prefix), DATABASE_URL: url, DATABASE_POOL_MAX: '20' };
-  const api = start('../api/main.ts', { ...env, HOST: '127.0.0.1', PORT: String(port) }, 'api');
-  const worker = start('../worker/main.ts', { ...env, VIGIL_WORKFLOW_BUNDLE: bundlePath }, 'worker');
+  const api = start(
+    '../api/main.ts',
+    { ...env, HOST: '127.0.0.1', PORT: String(port) },
+    'api',
+    profiling('api'),
+  );
+  const worker = start('../worker/main.ts', { ...env, VIGIL_WORKFLOW_BUNDLE: bundlePath }, 'worker', [
+    ...(WORKER_HEAP_MIB > 0 ? [`--max-old-space-size=${WORKER_HEAP_MIB}`] : []),
+    ...profiling('worker'),
+  ]);
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const ok = await fetch(`${baseUrl}/healthz`).then(
@@ -195,6 +215,7 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
     'playbook/fleet-process.ts',
     { VIGIL_BENCH_FLEET: JSON.stringify(fleetOptions(baseUrl, adminKey.key)) },
     'agents',
+    profiling('agents'),
   );
   const ready = await new Promise<FleetReady>((resolve, reject) => {
     fleetProcess.once('message', (m) => resolve(m as FleetReady));
@@ -338,6 +359,7 @@ async function main() {
     workflows,
     largestHistory: largest,
     workerPeakRssMiB: Math.round(workerPeakRss / 2 ** 20),
+    workerHeapCapMiB: WORKER_HEAP_MIB || null,
     baseline,
     ratioToBaseline: baseline ? Number((seconds / baseline.seconds).toFixed(2)) : null,
     loadAverageAtEnd: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,

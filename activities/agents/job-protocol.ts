@@ -52,20 +52,21 @@ export function pendingProbe(deps: DeliveryDeps): PendingProbe {
  */
 export async function claimNextJob(deps: DeliveryDeps, agent: AgentCaller): Promise<AgentJobRow | null> {
   for (;;) {
-    const [next] = await deps.db
+    const claimedAt = new Date();
+    // One statement: the oldest claimable job, skipping one a concurrent poll of the same agent is taking.
+    const oldest = deps.db
       .select({ id: agentJobs.id })
       .from(agentJobs)
       .where(claimable(agent.assetId))
       .orderBy(asc(agentJobs.id))
-      .limit(1);
-    if (!next) return null;
-    const claimedAt = new Date();
+      .limit(1)
+      .for('update', { skipLocked: true });
     const [job] = await deps.db
       .update(agentJobs)
       .set({ status: 'running', agentId: agent.agentId, claimedAt, heartbeatAt: claimedAt })
-      .where(and(eq(agentJobs.id, next.id), claimable(agent.assetId)))
+      .where(and(sql`${agentJobs.id} = (${oldest})`, claimable(agent.assetId)))
       .returning();
-    if (!job) continue; // another poll of the same agent took it first
+    if (!job) return null;
     const state = await relayHeartbeat(deps, job, { phase: 'claimed' });
     if (state === 'cancelRequested') {
       await finishCancelled(deps, job.id, 'cancelled before the agent started it');
