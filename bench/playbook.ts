@@ -162,8 +162,17 @@ function start(
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    // A process of the system died mid-run: the figures would be meaningless, so the bench fails at once.
+    process.stderr.write(`bench failed: the ${name} process exited (${signal ?? code})\n`);
+    process.exit(1);
+  });
   return child;
 }
+
+/** Set once the bench stops its processes on purpose. */
+let stopping = false;
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -222,6 +231,7 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
     fleetProcess.once('exit', (code) => reject(new Error(`the agents' process exited (${code})`)));
   });
   const stopFleet = async () => {
+    stopping = true;
     if (fleetProcess.exitCode === null) fleetProcess.send('stop');
     await exited(fleetProcess);
   };
@@ -234,6 +244,7 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
     workerPeakRss: () => (worker.exitCode === null ? Math.max(peak, rssOf(workerPid).peak) : peak),
     stopFleet,
     async stop() {
+      stopping = true;
       clearInterval(sampler);
       await stopFleet();
       worker.kill('SIGTERM');
