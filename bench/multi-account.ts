@@ -2,12 +2,16 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client } from '@temporalio/client';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { createAccount } from '../activities/accounts/api-keys.js';
+import { ingestVulnerabilities } from '../activities/inventory/findings.js';
 import { enableDirectory } from '../activities/multi-account/directory.js';
+import { directoryOverview } from '../activities/multi-account/member-risks.js';
 import { createApp } from '../api/app.js';
+import { assets } from '../db/schema/inventory.js';
+import { SEVERITIES } from '../domain/findings.js';
 import { settingsWithMode } from '../domain/multi-account/member-settings.js';
 import type { Services } from '../api/context.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
@@ -24,9 +28,13 @@ import { percentile, progress } from './progress.js';
 /**
  * Multi-account figures. (1) `GET /v1/multi-account/overview` for 500 managed members holding 50,000 assets and
  * 500,000 findings (300k vulnerabilities, 100k alerts, 100k baseline risks; seeded with bulk SQL), p50/p99 over
- * loopback HTTP, on Postgres (a fresh database) and on PGlite. (2) A settings rollout to 1,000 in-process simulated
- * agents over real HTTP and Temporal: time until every agent reports the revision.
- * Prints one JSON object. `npx tsx bench/multi-account.ts [--requests N] [--agents N] [--skip-pglite] [--skip-rollout]`
+ * loopback HTTP, on Postgres (a fresh database) and on PGlite; plus the query alone against the baseline of
+ * counting the findings directly (what the overview did before the `risk_counts` table), alternating in one run.
+ * (2) A settings rollout to 1,000 in-process simulated agents over real HTTP and Temporal: time until every agent
+ * reports the revision. (3) What the `risk_counts` triggers (migration 0012) cost ingestion on Postgres: 10 × 1,000
+ * vulnerabilities inserted, re-sent unchanged and re-sent as fixed, with the triggers and without them (the
+ * baseline, disabled in the same database). Prints one JSON object.
+ * `npx tsx bench/multi-account.ts [--requests N] [--agents N] [--skip-pglite] [--skip-rollout] [--skip-ingest]`
  */
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -154,6 +162,44 @@ async function seed(handle: DatabaseHandle, directoryId: string): Promise<Record
   return { ...counts, seedMs: Math.round(seedMs) } as Record<string, number>;
 }
 
+/**
+ * The baseline: what the overview cost before `risk_counts` — counting each member's open findings with GROUP BY
+ * over the findings tables (the pre-0012 query) — against `directoryOverview` now, in-process, alternating.
+ */
+async function queryBaseline(db: DatabaseHandle['db'], directoryId: string) {
+  const members = sql`(select account_id from managed_members where directory_id = ${directoryId})`;
+  const direct = () =>
+    Promise.all([
+      db.execute(sql`select account_id, severity, count(*) from alerts
+        where account_id in ${members} and status = 'unhandled' group by 1, 2`),
+      db.execute(sql`select account_id, severity, count(*) from vulnerabilities
+        where account_id in ${members} and status in ('open', 'fixing') group by 1, 2`),
+      db.execute(sql`select account_id, severity, count(*) from baseline_risks
+        where account_id in ${members} and status = 'unhandled' group by 1, 2`),
+    ]);
+  const counts: number[] = [];
+  const directMs: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    let t = performance.now();
+    await directoryOverview(db, directoryId);
+    counts.push(performance.now() - t);
+    t = performance.now();
+    await direct();
+    directMs.push(performance.now() - t);
+  }
+  const p50 = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
+  return {
+    iterations: 40,
+    riskCountsP50Ms: p50(counts),
+    directCountBaselineP50Ms: p50(directMs),
+    speedup: Math.round((p50(directMs) / p50(counts)) * 10) / 10,
+  };
+}
+
 async function overviewBench(driver: 'pglite' | 'postgres') {
   const { handle, drop } = await openBenchDatabase(driver);
   try {
@@ -165,6 +211,7 @@ async function overviewBench(driver: 'pglite' | 'postgres') {
       name: 'bench',
     });
     const seeded = await seed(handle, directory.id);
+    const queries = await queryBaseline(handle.db, directory.id);
     const server = await listen(createApp(services));
     const headers = { authorization: `Bearer ${adminKey.key}` };
     const get = async (path: string) => {
@@ -209,6 +256,66 @@ async function overviewBench(driver: 'pglite' | 'postgres') {
         requestsPerSecond: Math.round(REQUESTS / (wallMs / 1000)),
         lowestScores: scores.slice(0, 5),
       },
+      queries,
+    };
+  } finally {
+    await drop();
+  }
+}
+
+/** Ingestion through `ingestVulnerabilities` (1,000 per request) with and without the risk-count triggers. */
+async function ingestBench() {
+  const { handle, drop } = await openBenchDatabase('postgres');
+  const BATCHES = 10;
+  const PER_BATCH = 1000;
+  try {
+    const { db } = handle;
+    const phases = async (label: string) => {
+      const { account } = await createAccount(db, { name: `ingest ${label}` });
+      await db.execute(sql`insert into assets (id, account_id, instance_id, name, hostname, os_family)
+        select gen_random_uuid(), ${account.id}, 'i-' || g, 'host-' || g, 'host-' || g, 'linux' from generate_series(1, 100) g`);
+      const assetIds = (
+        await db.select({ id: assets.id }).from(assets).where(eq(assets.accountId, account.id))
+      ).map((r) => r.id);
+      const batch = (b: number, status: 'open' | 'fixed') =>
+        Array.from({ length: PER_BATCH }, (_, i) => ({
+          assetId: assetIds[i % assetIds.length] ?? '',
+          type: 'linux' as const,
+          name: `USN-${b}-${i}`,
+          title: 'bench',
+          cveIds: [],
+          severity: SEVERITIES[i % SEVERITIES.length] ?? 'low',
+          fixable: false,
+          status,
+        }));
+      const timed = async (status: 'open' | 'fixed') => {
+        const ms: number[] = [];
+        for (let b = 0; b < BATCHES; b++) {
+          const t = performance.now();
+          await ingestVulnerabilities(db, account.id, batch(b, status));
+          ms.push(performance.now() - t);
+        }
+        ms.sort((x, y) => x - y);
+        return percentile(ms, 50);
+      };
+      return {
+        insertP50Ms: await timed('open'),
+        unchangedP50Ms: await timed('open'),
+        fixedP50Ms: await timed('fixed'),
+      };
+    };
+    await db.execute(sql`alter table vulnerabilities disable trigger user`);
+    await phases('warm-up'); // discarded: the first account pays for cold caches and plans
+    const baseline = await phases('baseline');
+    await db.execute(sql`alter table vulnerabilities enable trigger user`);
+    const withTriggers = await phases('triggers');
+    const ratio = (k: keyof typeof baseline) => Math.round((withTriggers[k] / baseline[k]) * 100) / 100;
+    return {
+      batches: BATCHES,
+      perBatch: PER_BATCH,
+      baselineNoTriggers: baseline,
+      withTriggers,
+      ratio: { insert: ratio('insertP50Ms'), unchanged: ratio('unchangedP50Ms'), fixed: ratio('fixedP50Ms') },
     };
   } finally {
     await drop();
@@ -343,6 +450,7 @@ if (!args.includes('--skip-overview')) {
     };
   }
 }
+if (!args.includes('--skip-ingest')) result.ingest = await ingestBench();
 if (!args.includes('--skip-pglite')) result.pglite = await overviewBench('pglite');
 if (!args.includes('--skip-rollout')) result.rollout = await rolloutBench();
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,18 +1,55 @@
-import { and, count, eq, inArray } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { and, eq, getTableName, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { accounts } from '../../db/schema/accounts.js';
 import { alerts, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
-import { managedMembers } from '../../db/schema/multi-account.js';
-import { VULNERABILITY_TYPES, type Severity, type VulnerabilityType } from '../../domain/findings.js';
+import { managedMembers, riskCounts } from '../../db/schema/multi-account.js';
 import {
+  SEVERITIES,
+  VULNERABILITY_TYPES,
+  type Severity,
+  type VulnerabilityType,
+} from '../../domain/findings.js';
+import {
+  SCORE_CATEGORIES,
   securityScore,
   ZERO_COUNTS,
+  type ScoreCategory,
   type SeverityCounts,
 } from '../../domain/multi-account/security-score.js';
 
 /** Vulnerabilities still present on the host count as open (a fix in progress has not removed them yet). */
 export const OPEN_VULNERABILITY_STATUSES = ['open', 'fixing'] as const;
+
+/**
+ * What each score category counts: the findings table (the `kind` of its `risk_counts` rows) and the statuses
+ * still to be handled. The one place that decides which findings weigh on a member's score.
+ */
+const COUNTED: Readonly<Record<ScoreCategory, { kind: string; statuses: readonly string[] }>> = {
+  alerts: { kind: getTableName(alerts), statuses: ['unhandled'] },
+  vulnerabilities: { kind: getTableName(vulnerabilities), statuses: OPEN_VULNERABILITY_STATUSES },
+  baselineRisks: { kind: getTableName(baselineRisks), statuses: ['unhandled'] },
+};
+
+const counted = (c: ScoreCategory) =>
+  and(eq(riskCounts.kind, COUNTED[c].kind), inArray(riskCounts.status, [...COUNTED[c].statuses]));
+
+const countedRows = or(...SCORE_CATEGORIES.map(counted));
+
+const cellKey = (c: ScoreCategory, s: Severity) => `${c}:${s}`;
+
+/**
+ * One column per (category, severity), summed over the account's `risk_counts` rows (kept by triggers, see
+ * migration 0012): a summary is one row per account however many findings it has. Only for queries whose rows
+ * are already restricted to `countedRows`.
+ */
+const summaryColumns = Object.fromEntries(
+  SCORE_CATEGORIES.flatMap((c) =>
+    SEVERITIES.map((s) => [
+      cellKey(c, s),
+      sql<number>`coalesce(sum(${riskCounts.n}) filter (where ${riskCounts.kind} = ${COUNTED[c].kind} and ${riskCounts.severity} = ${s}), 0)::int`,
+    ]),
+  ),
+) as Record<string, SQL<number>>;
 
 export interface MemberRiskSummary {
   accountId: string;
@@ -25,51 +62,36 @@ export interface MemberRiskSummary {
 type Counts = Record<Severity, number>;
 const zero = (): Counts => ({ ...ZERO_COUNTS });
 
-/** Scores and severity counts of a set of accounts, from three GROUP BY queries over the account indexes. */
+function summary(accountId: string, row: Record<string, unknown> | undefined): MemberRiskSummary {
+  const counts = (c: ScoreCategory): Counts => {
+    const out = zero();
+    for (const s of SEVERITIES) out[s] = Number(row?.[cellKey(c, s)] ?? 0);
+    return out;
+  };
+  const input = {
+    alerts: counts('alerts'),
+    vulnerabilities: counts('vulnerabilities'),
+    baselineRisks: counts('baselineRisks'),
+  };
+  return {
+    accountId,
+    unhandledAlerts: input.alerts,
+    openVulnerabilities: input.vulnerabilities,
+    baselineRisks: input.baselineRisks,
+    score: securityScore(input),
+  };
+}
+
+/** Scores and severity counts of a set of accounts. */
 export async function riskSummaries(db: Executor, accountIds: string[]): Promise<MemberRiskSummary[]> {
   if (accountIds.length === 0) return [];
-  const inSet = (col: PgColumn) => inArray(col, accountIds);
-  const [alertRows, vulnRows, baselineRows] = await Promise.all([
-    db
-      .select({ accountId: alerts.accountId, severity: alerts.severity, n: count() })
-      .from(alerts)
-      .where(and(inSet(alerts.accountId), eq(alerts.status, 'unhandled')))
-      .groupBy(alerts.accountId, alerts.severity),
-    db
-      .select({ accountId: vulnerabilities.accountId, severity: vulnerabilities.severity, n: count() })
-      .from(vulnerabilities)
-      .where(
-        and(
-          inSet(vulnerabilities.accountId),
-          inArray(vulnerabilities.status, [...OPEN_VULNERABILITY_STATUSES]),
-        ),
-      )
-      .groupBy(vulnerabilities.accountId, vulnerabilities.severity),
-    db
-      .select({ accountId: baselineRisks.accountId, severity: baselineRisks.severity, n: count() })
-      .from(baselineRisks)
-      .where(and(inSet(baselineRisks.accountId), eq(baselineRisks.status, 'unhandled')))
-      .groupBy(baselineRisks.accountId, baselineRisks.severity),
-  ]);
-  const byAccount = new Map<string, { alerts: Counts; vulns: Counts; baseline: Counts }>();
-  const slot = (id: string) => {
-    let s = byAccount.get(id);
-    if (!s) byAccount.set(id, (s = { alerts: zero(), vulns: zero(), baseline: zero() }));
-    return s;
-  };
-  for (const r of alertRows) slot(r.accountId).alerts[r.severity] += r.n;
-  for (const r of vulnRows) slot(r.accountId).vulns[r.severity] += r.n;
-  for (const r of baselineRows) slot(r.accountId).baseline[r.severity] += r.n;
-  return accountIds.map((accountId) => {
-    const s = byAccount.get(accountId) ?? { alerts: zero(), vulns: zero(), baseline: zero() };
-    return {
-      accountId,
-      unhandledAlerts: s.alerts,
-      openVulnerabilities: s.vulns,
-      baselineRisks: s.baseline,
-      score: securityScore({ alerts: s.alerts, vulnerabilities: s.vulns, baselineRisks: s.baseline }),
-    };
-  });
+  const rows = await db
+    .select({ accountId: riskCounts.accountId, ...summaryColumns })
+    .from(riskCounts)
+    .where(and(inArray(riskCounts.accountId, accountIds), countedRows))
+    .groupBy(riskCounts.accountId);
+  const byAccount = new Map(rows.map((r) => [r.accountId, r]));
+  return accountIds.map((id) => summary(id, byAccount.get(id)));
 }
 
 export interface MemberRisks extends MemberRiskSummary {
@@ -78,45 +100,48 @@ export interface MemberRisks extends MemberRiskSummary {
 
 /** One member's risk view: the summary plus open vulnerabilities by type and severity. */
 export async function memberRisks(db: Executor, memberId: string): Promise<MemberRisks> {
-  const [[summary], typeRows] = await Promise.all([
+  const [[memberSummary], typeRows] = await Promise.all([
     riskSummaries(db, [memberId]),
     db
-      .select({ type: vulnerabilities.type, severity: vulnerabilities.severity, n: count() })
-      .from(vulnerabilities)
-      .where(
-        and(
-          eq(vulnerabilities.accountId, memberId),
-          inArray(vulnerabilities.status, [...OPEN_VULNERABILITY_STATUSES]),
-        ),
-      )
-      .groupBy(vulnerabilities.type, vulnerabilities.severity),
+      .select({
+        type: riskCounts.type,
+        severity: riskCounts.severity,
+        n: sql<number>`sum(${riskCounts.n})::int`,
+      })
+      .from(riskCounts)
+      .where(and(eq(riskCounts.accountId, memberId), counted('vulnerabilities')))
+      .groupBy(riskCounts.type, riskCounts.severity),
   ]);
-  if (!summary) throw new Error('risk summary missing for the member');
-  const byType = Object.fromEntries(VULNERABILITY_TYPES.map((t) => [t, zero()])) as Record<
-    VulnerabilityType,
-    Counts
-  >;
-  for (const r of typeRows) byType[r.type][r.severity] += r.n;
-  return { ...summary, vulnerabilitiesByType: byType };
+  if (!memberSummary) throw new Error('risk summary missing for the member');
+  const byType = new Map(VULNERABILITY_TYPES.map((t) => [t as string, zero()]));
+  for (const r of typeRows) {
+    const counts = byType.get(r.type);
+    if (counts) counts[r.severity] += r.n;
+  }
+  return {
+    ...memberSummary,
+    vulnerabilitiesByType: Object.fromEntries(byType) as Record<VulnerabilityType, Counts>,
+  };
 }
 
 export interface OverviewRow extends MemberRiskSummary {
   name: string;
 }
 
-/** Every managed member of a directory with its score, riskiest (lowest score) first, then by account id. */
+/**
+ * Every managed member of a directory with its score, riskiest (lowest score) first, then by account id: one
+ * query returning one row per member.
+ */
 export async function directoryOverview(db: Executor, directoryId: string): Promise<OverviewRow[]> {
-  const members = await db
-    .select({ id: managedMembers.accountId, name: accounts.name })
+  const rows = await db
+    .select({ accountId: managedMembers.accountId, name: accounts.name, ...summaryColumns })
     .from(managedMembers)
     .innerJoin(accounts, eq(accounts.id, managedMembers.accountId))
-    .where(eq(managedMembers.directoryId, directoryId));
-  const summaries = await riskSummaries(
-    db,
-    members.map((m) => m.id),
-  );
-  const rows = summaries.map((s, i) => ({ ...s, name: members[i]?.name ?? '' }));
-  return rows.sort(
+    .leftJoin(riskCounts, and(eq(riskCounts.accountId, managedMembers.accountId), countedRows))
+    .where(eq(managedMembers.directoryId, directoryId))
+    .groupBy(managedMembers.accountId, accounts.name);
+  const out = rows.map((r) => ({ ...summary(r.accountId, r), name: r.name }));
+  return out.sort(
     (a, b) => a.score - b.score || (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0),
   );
 }

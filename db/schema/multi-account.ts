@@ -12,6 +12,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts.js';
 import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
+import { SEVERITIES } from '../../domain/findings.js';
 import { DIRECTORY_JOIN_KINDS, INVITATION_STATUSES } from '../../domain/multi-account/directory.js';
 
 /** A resource directory; `account_id` is its management account (one directory per management account). */
@@ -122,4 +123,24 @@ export const memberSettingsAgents = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.agentId] })],
+);
+
+/**
+ * How many findings an account has, per findings table (`kind` = `alerts`, `vulnerabilities` or `baseline_risks`),
+ * vulnerability type ('' for the others), severity and status: the risk view and the overview read these few rows
+ * instead of counting findings. Maintained only by the statement triggers of migration 0012 on the three findings
+ * tables (every insert, upsert, update, delete, cascade and truncate, whoever issues it); never written by the
+ * application. Which statuses count as open is decided where they are read (`activities/multi-account/member-risks.ts`).
+ */
+export const riskCounts = pgTable(
+  'risk_counts',
+  {
+    accountId: accountIdColumn(),
+    kind: text('kind').notNull(),
+    type: text('type').notNull().default(''),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    status: text('status').notNull(),
+    n: integer('n').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.kind, t.type, t.severity, t.status] })],
 );
