@@ -37,6 +37,9 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+/** Agents that register at the same time. */
+const ENROLL_WAVE = 100;
+
 const PACKAGES = [
   'openssh-server',
   'openssl',
@@ -170,9 +173,11 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         });
         agents.set(id, agent);
         started.push(agent);
+        // Enrolled in waves, as a fleet rollout does: thousands of registrations at once only queue and time out.
+        if (started.length % ENROLL_WAVE === 0)
+          await Promise.all(started.slice(-ENROLL_WAVE).map((x) => x.ready));
       }
-      for (let i = 0; i < started.length; i += 50)
-        await Promise.all(started.slice(i, i + 50).map((a) => a.ready));
+      await Promise.all(started.map((x) => x.ready));
     },
     async stop() {
       await Promise.all([...agents.values()].map((a) => a.stop()));

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or, sql, TransactionRollbackError } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { recordAudit } from '../../db/audit.js';
 import { agentEnrollmentTokens, agents } from '../../db/schema/agents.js';
@@ -90,53 +90,59 @@ export type RegisterOutcome =
 export async function registerAgent(db: Database, req: TRegisterRequest): Promise<RegisterOutcome> {
   const enrollmentHash = hashToken(req.enrollmentToken);
   const agentToken = `${AGENT_TOKEN_PREFIX}${randomToken(TOKEN_SECRET_LENGTH)}`;
-  return db.transaction(async (tx) => {
-    const [enrollment] = await tx
-      .update(agentEnrollmentTokens)
-      .set({ uses: sql`${agentEnrollmentTokens.uses} + 1`, lastUsedAt: new Date() })
-      .where(
-        and(
-          eq(agentEnrollmentTokens.tokenHash, enrollmentHash),
-          gt(agentEnrollmentTokens.expiresAt, new Date()),
-          or(
-            isNull(agentEnrollmentTokens.maxUses),
-            lt(agentEnrollmentTokens.uses, agentEnrollmentTokens.maxUses),
-          ),
-        ),
-      )
-      .returning();
-    if (!enrollment) return { ok: false, reason: await whyRefused(tx, enrollmentHash) };
-    const now = new Date();
-    const assetId = enrollment.assetId ?? (await upsertAgentAsset(tx, enrollment.accountId, req));
-    await tx
-      .update(assets)
-      .set({ agentStatus: 'online', lastSeenAt: now })
-      .where(and(eq(assets.accountId, enrollment.accountId), eq(assets.id, assetId)));
-    const agentFields = {
-      tokenHash: hashToken(agentToken),
-      enrollmentTokenId: enrollment.id,
-      version: req.agentVersion,
-      hostname: req.hostname,
-      executor: req.executor,
-      lastHeartbeatAt: now,
-      registeredAt: now,
-    };
-    const [agent] = await tx
-      .insert(agents)
-      .values({ accountId: enrollment.accountId, assetId, ...agentFields })
-      .onConflictDoUpdate({ target: agents.assetId, set: agentFields })
-      .returning({ id: agents.id });
-    if (!agent) throw new Error('agent upsert returned no row');
-    await recordAudit(tx, {
-      accountId: enrollment.accountId,
-      actor: `enrollment-token:${enrollment.id}`,
-      action: 'agent.register',
-      targetType: 'agent',
-      targetId: agent.id,
-      after: { assetId, hostname: req.hostname, executor: req.executor, version: req.agentVersion },
+  const usable = and(
+    eq(agentEnrollmentTokens.tokenHash, enrollmentHash),
+    gt(agentEnrollmentTokens.expiresAt, new Date()),
+    or(isNull(agentEnrollmentTokens.maxUses), lt(agentEnrollmentTokens.uses, agentEnrollmentTokens.maxUses)),
+  );
+  return db
+    .transaction(async (tx): Promise<RegisterOutcome> => {
+      // Read first, spend the use last: the token row is a hot row when a whole fleet enrolls at once, so its lock is
+      // held only from the spending update to the commit instead of for the whole registration.
+      const [enrollment] = await tx.select().from(agentEnrollmentTokens).where(usable);
+      if (!enrollment) return { ok: false, reason: await whyRefused(tx, enrollmentHash) };
+      const now = new Date();
+      const assetId = enrollment.assetId ?? (await upsertAgentAsset(tx, enrollment.accountId, req));
+      await tx
+        .update(assets)
+        .set({ agentStatus: 'online', lastSeenAt: now })
+        .where(and(eq(assets.accountId, enrollment.accountId), eq(assets.id, assetId)));
+      const agentFields = {
+        tokenHash: hashToken(agentToken),
+        enrollmentTokenId: enrollment.id,
+        version: req.agentVersion,
+        hostname: req.hostname,
+        executor: req.executor,
+        lastHeartbeatAt: now,
+        registeredAt: now,
+      };
+      const [agent] = await tx
+        .insert(agents)
+        .values({ accountId: enrollment.accountId, assetId, ...agentFields })
+        .onConflictDoUpdate({ target: agents.assetId, set: agentFields })
+        .returning({ id: agents.id });
+      if (!agent) throw new Error('agent upsert returned no row');
+      await recordAudit(tx, {
+        accountId: enrollment.accountId,
+        actor: `enrollment-token:${enrollment.id}`,
+        action: 'agent.register',
+        targetType: 'agent',
+        targetId: agent.id,
+        after: { assetId, hostname: req.hostname, executor: req.executor, version: req.agentVersion },
+      });
+      const [spent] = await tx
+        .update(agentEnrollmentTokens)
+        .set({ uses: sql`${agentEnrollmentTokens.uses} + 1`, lastUsedAt: now })
+        .where(and(eq(agentEnrollmentTokens.id, enrollment.id), usable))
+        .returning({ id: agentEnrollmentTokens.id });
+      // Another registration took the last use (or the token expired) since the read: undo this one.
+      if (!spent) tx.rollback();
+      return { ok: true, agentId: agent.id, assetId, agentToken };
+    })
+    .catch(async (err: unknown): Promise<RegisterOutcome> => {
+      if (!(err instanceof TransactionRollbackError)) throw err;
+      return { ok: false, reason: await whyRefused(db, enrollmentHash) };
     });
-    return { ok: true, agentId: agent.id, assetId, agentToken };
-  });
 }
 
 async function whyRefused(tx: Executor, tokenHash: string): Promise<'unknown' | 'expired' | 'exhausted'> {

@@ -315,6 +315,20 @@ describe('enrollment tokens', () => {
       body: JSON.stringify({ enrollmentToken, hostname, osFamily: 'linux', executor: 'simulate' }),
     });
 
+  it('spends a limited token exactly maxUses times when a fleet registers at once', async () => {
+    const limited = await enrollmentToken({ maxUses: 3 });
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => register(limited.token, `h-race-${i}`).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 201)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    const [row] = await ctx.services.db
+      .select({ uses: agentEnrollmentTokens.uses })
+      .from(agentEnrollmentTokens)
+      .where(eq(agentEnrollmentTokens.id, limited.id));
+    expect(row?.uses).toBe(3);
+  });
+
   it('refuses unknown, expired, used-up and deleted tokens with 401', async () => {
     expect((await register('vge_unknown')).status).toBe(401);
 
