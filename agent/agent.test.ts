@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type AgentEvent, type RunningAgent } from './agent.js';
 import { backoffDelay } from './backoff.js';
@@ -71,5 +74,106 @@ describe('reconnecting', () => {
   it('stops with a clear error when it has neither a stored token nor an enrollment token', async () => {
     agent = startAgent({ server: 'http://127.0.0.1:9', executor: 'simulate' });
     await expect(agent.done).rejects.toThrow(/--enroll/);
+  });
+});
+
+describe('configure jobs', () => {
+  const readBody = async (req: IncomingMessage) => {
+    let text = '';
+    for await (const chunk of req) text += String(chunk);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+
+  /** A fake server that hands out one configure job per revision, in order, and records each result. */
+  async function serveRevisions(revisions: number[]) {
+    const results: { revision: number; status: unknown; details: Record<string, unknown> }[] = [];
+    let next = 0;
+    server = createServer((req, res) => {
+      void (async () => {
+        const body = await readBody(req);
+        const reply = (status: number, json?: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(json === undefined ? undefined : JSON.stringify(json));
+        };
+        const url = req.url?.split('?')[0] ?? '';
+        if (url === '/agent/v1/register')
+          return reply(201, { agentId: 'a-1', assetId: 's-1', agentToken: 'vga_x' });
+        if (url === '/agent/v1/jobs') {
+          const revision = revisions[next];
+          if (revision === undefined) return reply(204);
+          next++;
+          return reply(200, {
+            id: `job-${next}-r${revision}`,
+            kind: 'configure',
+            payload: { revision, config: { protectionMode: `mode-${revision}` } },
+            summary: null,
+            attempt: 1,
+            createdAt: new Date().toISOString(),
+          });
+        }
+        const result = /^\/agent\/v1\/jobs\/job-\d+-r(\d+)\/result$/.exec(url);
+        if (result) {
+          results.push({
+            revision: Number(result[1]),
+            status: body.status,
+            details: body.details as Record<string, unknown>,
+          });
+          return reply(200, { status: 'succeeded', applied: true });
+        }
+        if (url.endsWith('/heartbeat')) return reply(200, { cancel: false, outputLength: 0 });
+        return reply(200, { outputLength: 0 });
+      })().catch((err: unknown) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, results };
+  }
+
+  it('applies only a revision newer than the applied one; older and repeated ones are acknowledged as no-ops', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'vigil-agent-configure-'));
+    try {
+      const start = (base: string) =>
+        startAgent({
+          server: base,
+          enrollToken: 'vge_test',
+          executor: 'simulate',
+          executorOptions: { latencyMs: 0 },
+          stateDir,
+          identity: { hostname: 'conf-01', osFamily: 'linux', ips: [] },
+          pollWaitSeconds: 1,
+          heartbeatIntervalMs: 50,
+          outputFlushMs: 20,
+        });
+      const first = await serveRevisions([2, 2, 1, 3]);
+      agent = start(first.base);
+      await expect.poll(() => first.results.length, { timeout: 10_000 }).toBe(4);
+      expect(first.results).toEqual([
+        { revision: 2, status: 'succeeded', details: { appliedRevision: 2 } },
+        { revision: 2, status: 'succeeded', details: { appliedRevision: 2, outcome: 'unchanged' } },
+        { revision: 1, status: 'succeeded', details: { appliedRevision: 2, outcome: 'superseded' } },
+        { revision: 3, status: 'succeeded', details: { appliedRevision: 3 } },
+      ]);
+      const file = JSON.parse(await readFile(path.join(stateDir, 'config.json'), 'utf8')) as {
+        revision: number;
+        config: unknown;
+      };
+      expect(file).toMatchObject({ revision: 3, config: { protectionMode: 'mode-3' } });
+
+      // After a restart the state folder still says 3: a late revision 2 changes nothing.
+      await agent.stop();
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      const second = await serveRevisions([2, 4]);
+      agent = start(second.base);
+      await expect.poll(() => second.results.length, { timeout: 10_000 }).toBe(2);
+      expect(second.results.map((r) => r.details)).toEqual([
+        { appliedRevision: 3, outcome: 'superseded' },
+        { appliedRevision: 4 },
+      ]);
+    } finally {
+      await agent?.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,15 +13,20 @@ export type TAgentState = z.infer<typeof ZAgentStateSchema>;
 
 const FILE = 'agent.json';
 
-export async function loadState(dir: string | null): Promise<TAgentState | null> {
-  if (!dir) return null;
-  let text: string;
+/** A state-folder file's text, or null when it does not exist (yet). */
+export async function readIfExists(file: string): Promise<string | null> {
   try {
-    text = await readFile(path.join(dir, FILE), 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+}
+
+export async function loadState(dir: string | null): Promise<TAgentState | null> {
+  if (!dir) return null;
+  const text = await readIfExists(path.join(dir, FILE));
+  if (text === null) return null;
   const parsed = ZAgentStateSchema.safeParse(JSON.parse(text));
   if (!parsed.success)
     throw new Error(`${path.join(dir, FILE)} is not a valid agent state file; delete it to enroll again`);

@@ -41,6 +41,23 @@ describe('member settings rollout', () => {
     return agent.ready;
   };
 
+  /** Stops a host's agent and makes it look silent for ten minutes (offline). */
+  const takeOffline = async (hostname: string) => {
+    const started = await running.get(hostname)?.ready;
+    await running.get(hostname)?.stop();
+    if (!started) throw new Error(`${hostname} did not start`);
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await ctx.services.db
+      .update(assets)
+      .set({ agentStatus: 'offline', lastSeenAt: longAgo })
+      .where(eq(assets.id, started.assetId));
+    await ctx.services.db
+      .update(agents)
+      .set({ lastHeartbeatAt: longAgo })
+      .where(eq(agents.assetId, started.assetId));
+    return started;
+  };
+
   interface State {
     revision: number;
     rollout: { status: string; agents: number; applied: number; driftCount: number };
@@ -98,19 +115,7 @@ describe('member settings rollout', () => {
   });
 
   it('shows an offline agent as drift, and converges once it is back', async () => {
-    const db1 = await running.get('db-1')?.ready;
-    await running.get('db-1')?.stop();
-    if (!db1) throw new Error('db-1 did not start');
-    // The agent has been silent for ten minutes.
-    const longAgo = new Date(Date.now() - 10 * 60_000);
-    await ctx.services.db
-      .update(assets)
-      .set({ agentStatus: 'offline', lastSeenAt: longAgo })
-      .where(eq(assets.id, db1.assetId));
-    await ctx.services.db
-      .update(agents)
-      .set({ lastHeartbeatAt: longAgo })
-      .where(eq(agents.assetId, db1.assetId));
+    const db1 = await takeOffline('db-1');
 
     await save('protectionFirst');
     await until('revision 2 on the online agents', async () => (await state()).rollout.applied === 2);
@@ -141,4 +146,21 @@ describe('member settings rollout', () => {
     expect(s).toMatchObject({ revision: 4, rollout: { agents: 3, applied: 3, driftCount: 0 } });
     await expect(handle(4).describe()).resolves.toMatchObject({ status: { name: 'RUNNING' } });
   });
+
+  it('stops the rollout of a member that leaves the managed list at its next pass', async () => {
+    // One agent offline keeps revision 5's rollout retrying, so that it plans another pass soon.
+    await takeOffline('web-2');
+    const saved = await save('protectionFirst');
+    expect(saved.revision).toBe(5);
+    await until('revision 5 on the online agents', async () => (await state()).rollout.applied === 2);
+
+    const removed = await ctx.request('DELETE', `/v1/multi-account/members/${member.accountId}`, {
+      key: mgmt.apiKey,
+    });
+    expect(removed.status).toBe(204);
+    const rollout = ctx.services.temporal.workflow.getHandle<() => Promise<MemberSettingsRolloutResult>>(
+      memberSettingsWorkflowId(member.accountId, 5),
+    );
+    await expect(rollout.result()).resolves.toMatchObject({ outcome: 'unmanaged', revision: 5 });
+  }, 120_000);
 });

@@ -33,7 +33,8 @@ export interface MemberSettingsRolloutInput {
 }
 
 export interface MemberSettingsRolloutResult {
-  outcome: 'superseded';
+  /** superseded: a newer revision exists; unmanaged: the member left the directory or the managed list. */
+  outcome: 'superseded' | 'unmanaged';
   revision: number;
   passes: number;
 }
@@ -60,7 +61,8 @@ const { runAgentJob } = proxyActivities<AgentActivities>({
  * Pushes one revision of a member's protection settings to every agent of the member's assets as `configure`
  * jobs and records the revision each agent reports. Offline and failed agents are retried with backoff; once all
  * agents are on the revision it keeps watching for new or returning agents. It stops when a newer revision exists
- * (it checks before every pass) or when it is cancelled by the API on the next save.
+ * or the member is no longer managed (it checks before every pass), or when it is cancelled by the API on the next
+ * save.
  */
 export async function memberSettingsRollout(
   input: MemberSettingsRolloutInput,
@@ -68,9 +70,15 @@ export async function memberSettingsRollout(
   const { memberId, revision } = input;
   let pass = input.pass ?? 0;
   let retryDelay = input.retryDelayMs ?? null;
-  const stop = (): MemberSettingsRolloutResult => {
-    setCurrentDetails(`**Superseded** — revision ${revision} is no longer the member's latest settings.`);
-    return { outcome: 'superseded', revision, passes: pass };
+  const stop = (
+    outcome: MemberSettingsRolloutResult['outcome'] = 'superseded',
+  ): MemberSettingsRolloutResult => {
+    setCurrentDetails(
+      outcome === 'unmanaged'
+        ? `**Stopped** — the member is no longer managed; revision ${revision} is not pushed any more.`
+        : `**Superseded** — revision ${revision} is no longer the member's latest settings.`,
+    );
+    return { outcome, revision, passes: pass };
   };
   try {
     for (;;) {
@@ -90,6 +98,7 @@ export async function memberSettingsRollout(
         { summary: `plan pass ${pass + 1} of revision ${revision}` },
         [{ memberId, revision, limit: ROLLOUT_BATCH_SIZE }],
       );
+      if (plan.unmanaged) return stop('unmanaged');
       if (plan.superseded) return stop();
       pass++;
       showProgress(revision, pass, plan, 'configuring');

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, count, eq, gt, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { accounts } from '../../db/schema/accounts.js';
 import { directoryAccounts, managedMembers, resourceDirectories } from '../../db/schema/multi-account.js';
@@ -205,4 +205,132 @@ export async function directoryAccount(tx: Executor, directory: DirectoryRow, ac
 /** Either the directory's management account or one of its delegated administrators. */
 export function administers(standing: DirectoryStanding | null): standing is DirectoryStanding {
   return standing !== null && (standing.role === 'management' || standing.role === 'delegated-admin');
+}
+
+/**
+ * Takes an account out of its directory: its membership row goes, and with it its delegated administration (a
+ * column of that row, so the next request of that account is refused) and its place on the managed list. The
+ * account keeps its own data — findings, agents and its settings revisions (so revision numbers never restart
+ * and agents never see an older number again); a settings rollout still running stops at its next pass. Audited
+ * in the logs of the acting account and of the other party.
+ */
+async function detachFromDirectory(
+  tx: Executor,
+  opts: {
+    by: MultiAccountActor;
+    directory: DirectoryRow;
+    accountId: string;
+    otherParty: string;
+    action: string;
+  },
+): Promise<void> {
+  // Deleting first takes the row lock: of two concurrent removals, the second finds nothing (404).
+  const [member] = await tx
+    .delete(directoryAccounts)
+    .where(
+      and(
+        eq(directoryAccounts.accountId, opts.accountId),
+        eq(directoryAccounts.directoryId, opts.directory.id),
+      ),
+    )
+    .returning();
+  if (!member) throw new MultiAccountRuleError('not_found', 'no such account in this resource directory');
+  const [managed] = await tx
+    .delete(managedMembers)
+    .where(
+      and(eq(managedMembers.accountId, opts.accountId), eq(managedMembers.directoryId, opts.directory.id)),
+    )
+    .returning({ addedBy: managedMembers.addedBy });
+  await recordCrossAccountAudit(tx, opts.by, opts.otherParty, {
+    action: opts.action,
+    targetType: 'account',
+    targetId: opts.accountId,
+    before: {
+      directoryId: opts.directory.id,
+      joinedVia: member.joinedVia,
+      delegatedAdminSince: member.delegatedAdminSince,
+      managed: managed !== undefined,
+    },
+    after: null,
+  });
+}
+
+/**
+ * The caller leaves its directory. A member or delegated administrator simply leaves (see `detachFromDirectory`).
+ * The management account may leave only once no other account is in the directory (409 otherwise); the directory
+ * then closes, and its pending invitations go with it.
+ */
+export async function leaveDirectory(
+  db: Database,
+  opts: { by: MultiAccountActor },
+): Promise<{ directoryId: string; directoryClosed: boolean }> {
+  return db.transaction(async (tx) => {
+    const standing = await directoryStanding(tx, opts.by.accountId);
+    if (!standing) throw new MultiAccountRuleError('not_found', 'resource directory not found');
+    const { directory } = standing;
+    if (standing.role !== 'management') {
+      await detachFromDirectory(tx, {
+        by: opts.by,
+        directory,
+        accountId: opts.by.accountId,
+        otherParty: directory.accountId,
+        action: 'resource_directory.leave',
+      });
+      return { directoryId: directory.id, directoryClosed: false };
+    }
+    // The directory row lock waits for joins in flight (their foreign key holds it), so the count is final.
+    await tx
+      .select({ id: resourceDirectories.id })
+      .from(resourceDirectories)
+      .where(eq(resourceDirectories.id, directory.id))
+      .for('update');
+    const [others] = await tx
+      .select({ n: count() })
+      .from(directoryAccounts)
+      .where(
+        and(
+          eq(directoryAccounts.directoryId, directory.id),
+          ne(directoryAccounts.accountId, directory.accountId),
+        ),
+      );
+    const n = others?.n ?? 0;
+    if (n > 0) {
+      throw new MultiAccountRuleError(
+        'conflict',
+        `the management account cannot leave while ${n} other account(s) are in the directory; remove them first`,
+        { accounts: n },
+      );
+    }
+    await tx.delete(resourceDirectories).where(eq(resourceDirectories.id, directory.id));
+    await recordCrossAccountAudit(tx, opts.by, opts.by.accountId, {
+      action: 'resource_directory.leave',
+      targetType: 'resource_directory',
+      targetId: directory.id,
+      before: directory,
+      after: { directoryClosed: true },
+    });
+    return { directoryId: directory.id, directoryClosed: true };
+  });
+}
+
+/** The management account removes another account from the directory (same effects as that account leaving). */
+export async function removeDirectoryAccount(
+  db: Database,
+  opts: { by: MultiAccountActor; directory: DirectoryRow; accountId: string },
+): Promise<void> {
+  if (opts.accountId === opts.directory.accountId) {
+    throw new MultiAccountRuleError(
+      'unprocessable',
+      'the management account cannot be removed from its directory; it leaves once no other account is in it',
+    );
+  }
+  await db.transaction((tx) =>
+    detachFromDirectory(tx, {
+      by: opts.by,
+      directory: opts.directory,
+      accountId: opts.accountId,
+      otherParty: opts.accountId,
+      action: 'resource_directory.account.remove',
+    }),
+  );
 }

@@ -112,3 +112,43 @@ export async function respondToInvitation(
     return { ...after, managed, directoryName: inv.directory.name };
   });
 }
+
+/**
+ * The management account withdraws a pending invitation of its directory; the invitee can no longer accept it
+ * (409). Another directory's invitation is a 404. `respondedAt` records when it was cancelled.
+ */
+export async function cancelInvitation(
+  db: Database,
+  opts: { by: MultiAccountActor; directory: DirectoryRow; invitationId: string },
+): Promise<InvitationRow & { directoryName: string }> {
+  return db.transaction(async (tx) => {
+    const [inv] = await tx
+      .select()
+      .from(directoryInvitations)
+      .where(
+        and(
+          eq(directoryInvitations.id, opts.invitationId),
+          eq(directoryInvitations.directoryId, opts.directory.id),
+        ),
+      )
+      .for('update');
+    if (!inv) throw new MultiAccountRuleError('not_found', 'invitation not found');
+    if (inv.status !== 'pending') {
+      throw new MultiAccountRuleError('conflict', `the invitation is already ${inv.status}`);
+    }
+    const [after] = await tx
+      .update(directoryInvitations)
+      .set({ status: 'cancelled', respondedAt: new Date() })
+      .where(eq(directoryInvitations.id, inv.id))
+      .returning();
+    if (!after) throw new Error('update returned no row');
+    await recordCrossAccountAudit(tx, opts.by, inv.inviteeAccountId, {
+      action: 'resource_directory.invitation.cancel',
+      targetType: 'directory_invitation',
+      targetId: inv.id,
+      before: { status: inv.status },
+      after: { status: after.status },
+    });
+    return { ...after, directoryName: opts.directory.name };
+  });
+}

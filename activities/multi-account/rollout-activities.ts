@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { accounts } from '../../db/schema/accounts.js';
-import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
+import { managedMembers, memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import { memberSettingsJobGroup } from '../../domain/multi-account/rollout.js';
 import { createAgentActivities } from '../agents/run-agent-job.js';
 import type { ActivityDeps } from '../index.js';
@@ -15,6 +15,8 @@ export interface RolloutTarget {
 export interface RolloutPass {
   /** A newer revision exists: this rollout stops. */
   superseded: boolean;
+  /** The member left its directory or the managed list: this rollout stops (absent in older histories). */
+  unmanaged?: boolean;
   memberName: string;
   agents: number;
   applied: number;
@@ -30,8 +32,9 @@ export function createMemberSettingsActivities(deps: ActivityDeps) {
   const agentActivities = createAgentActivities(deps);
   return {
     /**
-     * Plans one pass: stops when superseded, otherwise lists online agents not yet on the revision and cancels
-     * the member's leftover configure jobs (older revisions, timed-out attempts) so that none lands after this one.
+     * Plans one pass: stops when superseded or when the member is no longer managed (withdrawing its queued
+     * configure jobs), otherwise lists online agents not yet on the revision and cancels the member's leftover
+     * configure jobs (older revisions, timed-out attempts) so that none lands after this one.
      */
     async prepareMemberSettingsPass(req: {
       memberId: string;
@@ -45,9 +48,22 @@ export function createMemberSettingsActivities(deps: ActivityDeps) {
         .from(accounts)
         .where(eq(accounts.id, req.memberId));
       const memberName = member?.name ?? req.memberId;
-      if (!latest || latest.revision !== req.revision) {
+      const [managed] = await db
+        .select({ id: managedMembers.accountId })
+        .from(managedMembers)
+        .where(eq(managedMembers.accountId, req.memberId));
+      const superseded = !latest || latest.revision !== req.revision;
+      if (superseded || !managed) {
+        // No administrator controls these settings any more: withdraw the configure jobs still queued.
+        if (!managed) {
+          await agentActivities.cancelAgentJobs({
+            accountId: req.memberId,
+            group: memberSettingsJobGroup(req.memberId),
+          });
+        }
         return {
-          superseded: true,
+          superseded,
+          unmanaged: !managed,
           memberName,
           agents: 0,
           applied: 0,

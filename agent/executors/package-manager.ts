@@ -1,7 +1,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TAgentJob } from '../../domain/agent-jobs.js';
-import { applyConfiguration } from './configure.js';
+import { createConfigurationApplier } from './configure.js';
 import { runProcess, type ProcessResult } from './process.js';
 import { compareRpmVersions } from './rpm-version.js';
 import {
@@ -235,7 +235,7 @@ export function createPackageManagerExecutor(
       );
       return { exitCode: 0, details: { rebootRequired, rebooting } };
     },
-    configure: applyConfiguration,
+    configure: createConfigurationApplier(),
   };
 
   return { name: spec.name, run: (job, ctx) => kinds[job.kind](job, ctx) };

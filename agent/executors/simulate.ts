@@ -1,5 +1,5 @@
 import type { TAgentJob } from '../../domain/agent-jobs.js';
-import { applyConfiguration } from './configure.js';
+import { createConfigurationApplier } from './configure.js';
 import {
   cancellableDelay,
   payloadString,
@@ -62,6 +62,7 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
   const random = seededRandom(opts.seed ?? Date.now());
   /** Packages this simulated host has "upgraded", so a verification scan after a fix comes back clean. */
   const fixed = new Set<string>();
+  const applyConfiguration = createConfigurationApplier();
 
   async function work(job: TAgentJob, ctx: JobContext, ms: number, lines: string[]): Promise<void> {
     const step = lines.length > 0 ? ms / lines.length : ms;

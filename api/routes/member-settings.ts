@@ -10,7 +10,11 @@ import {
 import { startMemberSettingsRollout } from '../../activities/multi-account/rollout-start.js';
 import { accounts } from '../../db/schema/accounts.js';
 import { SEVERITIES, VULNERABILITY_TYPES } from '../../domain/findings.js';
-import { settingsAssetIds, ZMemberSettingsSchema } from '../../domain/multi-account/member-settings.js';
+import {
+  readStoredSettings,
+  settingsAssetIds,
+  ZMemberSettingsSchema,
+} from '../../domain/multi-account/member-settings.js';
 import { memberSettingsWorkflowId, rolloutStatus } from '../../domain/multi-account/rollout.js';
 import { severityTotal } from '../../domain/multi-account/security-score.js';
 import { auditActor } from '../audit-context.js';
@@ -150,7 +154,8 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
     return {
       memberId,
       revision: latest?.revision ?? null,
-      settings: latest ? ZMemberSettingsSchema.parse(latest.settings) : null,
+      // Revisions saved under an older schema read with today's defaults for the fields they predate.
+      settings: latest ? readStoredSettings(latest.settings) : null,
       savedAt: latest?.createdAt.toISOString() ?? null,
       savedBy: latest ? { actor: latest.actor, accountId: latest.actorAccountId } : null,
       rollout: {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import { createTestContext, type TestContext } from '../../test/harness.js';
 import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
-import { settingsWithMode } from '../../domain/multi-account/member-settings.js';
+import { DEFAULT_MEMBER_SETTINGS, settingsWithMode } from '../../domain/multi-account/member-settings.js';
 
 /** Resource directory, delegated administrators, managed members, tenancy and audit — without workers. */
 describe('multi-account control', () => {
@@ -40,7 +41,10 @@ describe('multi-account control', () => {
     const doc = (await res.json()) as { paths: Record<string, unknown> };
     for (const path of [
       '/v1/resource-directory/accounts',
+      '/v1/resource-directory/accounts/{id}',
+      '/v1/resource-directory/leave',
       '/v1/resource-directory/invitations/{id}/accept',
+      '/v1/resource-directory/invitations/{id}/cancel',
       '/v1/multi-account/delegated-admins',
       '/v1/multi-account/members/{id}/settings',
       '/v1/multi-account/overview',
@@ -320,6 +324,194 @@ describe('multi-account control', () => {
     expect(all.map((r) => r.accountId).sort()).toEqual((managed.body.items ?? []).map((m) => m.id).sort());
     const scores = all.map((r) => r.score as number);
     expect(scores).toEqual([...scores].sort((a, b) => a - b));
+  });
+
+  const auditOf = async (key: string, action: string) =>
+    ((await call('GET', `/v1/audit-log?action=${action}`, key)).body.items ?? []) as Record<
+      string,
+      unknown
+    >[];
+
+  it('lets a member leave: its delegated administration and managed-list place go, audited in both logs', async () => {
+    const leaver = await createMember('Leaver');
+    await call('POST', '/v1/multi-account/members', mgmt.apiKey, { accountId: leaver.accountId });
+    expect(
+      (await call('POST', '/v1/multi-account/delegated-admins', mgmt.apiKey, { accountId: leaver.accountId }))
+        .status,
+    ).toBe(201);
+    expect((await call('GET', '/v1/multi-account/members', leaver.apiKey)).status).toBe(200);
+
+    expect((await call('POST', '/v1/resource-directory/leave', leaver.apiKey)).status).toBe(204);
+    expect((await call('GET', '/v1/resource-directory', leaver.apiKey)).status).toBe(404);
+    expect((await call('GET', '/v1/multi-account/members', leaver.apiKey)).status).toBe(404);
+    const admins = await call('GET', '/v1/multi-account/delegated-admins', mgmt.apiKey);
+    expect((admins.body.items ?? []).map((a) => a.accountId)).not.toContain(leaver.accountId);
+    const managed = await call('GET', '/v1/multi-account/members?limit=500', mgmt.apiKey);
+    expect((managed.body.items ?? []).map((m) => m.id)).not.toContain(leaver.accountId);
+    const accounts = await call('GET', '/v1/resource-directory/accounts?limit=500', mgmt.apiKey);
+    expect((accounts.body.items ?? []).map((a) => a.id)).not.toContain(leaver.accountId);
+    expect(
+      (await call('GET', `/v1/multi-account/members/${leaver.accountId}/risks`, mgmt.apiKey)).status,
+    ).toBe(404);
+    // Leaving twice: no longer in a directory.
+    expect((await call('POST', '/v1/resource-directory/leave', leaver.apiKey)).status).toBe(404);
+
+    const [own] = await auditOf(leaver.apiKey, 'resource_directory.leave');
+    expect(own).toMatchObject({ targetId: leaver.accountId, actorAccountId: null });
+    expect(own?.before).toMatchObject({ managed: true, joinedVia: 'created' });
+    expect(own?.before).toHaveProperty('delegatedAdminSince', expect.any(String));
+    const [theirs] = await auditOf(mgmt.apiKey, 'resource_directory.leave');
+    expect(theirs).toMatchObject({ targetId: leaver.accountId, actorAccountId: leaver.accountId });
+
+    // Free again: it can enable a directory of its own.
+    expect((await call('POST', '/v1/resource-directory', leaver.apiKey, { name: 'Own' })).status).toBe(201);
+  });
+
+  it('lets the management account remove an account, not itself; others get 404s', async () => {
+    const removed = await createMember('Removed');
+    const admin = await createMember('Remover admin');
+    await call('POST', '/v1/multi-account/members', mgmt.apiKey, { accountId: removed.accountId });
+    await call('POST', '/v1/multi-account/delegated-admins', mgmt.apiKey, { accountId: admin.accountId });
+    const viewer = await call('POST', '/v1/api-keys', mgmt.apiKey, { name: 'viewer', role: 'viewer' });
+
+    const remove = (key: string, id: string) => call('DELETE', `/v1/resource-directory/accounts/${id}`, key);
+    expect((await remove(mgmt.apiKey, 'not-a-uuid')).status).toBe(400);
+    expect((await remove(viewer.body.key as string, removed.accountId)).status).toBe(403);
+    // A delegated administrator does not remove accounts; the member itself neither.
+    expect((await remove(admin.apiKey, removed.accountId)).status).toBe(404);
+    expect((await remove(removed.apiKey, removed.accountId)).status).toBe(404);
+    const self = await remove(mgmt.apiKey, mgmt.accountId);
+    expect(self.status).toBe(422);
+    expect(JSON.stringify(self.body)).toContain('management account cannot be removed');
+
+    expect((await remove(mgmt.apiKey, removed.accountId)).status).toBe(204);
+    expect((await remove(mgmt.apiKey, removed.accountId)).status).toBe(404);
+    expect((await call('GET', '/v1/resource-directory', removed.apiKey)).status).toBe(404);
+    expect(
+      (await call('GET', `/v1/multi-account/members/${removed.accountId}/settings`, mgmt.apiKey)).status,
+    ).toBe(404);
+    const [mine] = await auditOf(mgmt.apiKey, 'resource_directory.account.remove');
+    expect(mine).toMatchObject({ targetId: removed.accountId, actorAccountId: null });
+    const [theirs] = await auditOf(removed.apiKey, 'resource_directory.account.remove');
+    expect(theirs).toMatchObject({ targetId: removed.accountId, actorAccountId: mgmt.accountId });
+    expect(theirs?.actor).toBe(mine?.actor);
+  });
+
+  it('keeps the management account in its directory while other accounts are in it (409), then closes it', async () => {
+    const owner = await ctx.createAccount('Small directory');
+    await call('POST', '/v1/resource-directory', owner.apiKey, { name: 'Small' });
+    const created = await call('POST', '/v1/resource-directory/accounts', owner.apiKey, {
+      name: 'Only member',
+    });
+    const invitee = await ctx.createAccount('Pending invitee');
+    const inv = await call('POST', '/v1/resource-directory/invitations', owner.apiKey, {
+      accountId: invitee.accountId,
+    });
+    const blocked = await call('POST', '/v1/resource-directory/leave', owner.apiKey);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body).toMatchObject({ error: { code: 'conflict', details: { accounts: 1 } } });
+    expect(
+      (await call('DELETE', `/v1/resource-directory/accounts/${String(created.body.id)}`, owner.apiKey))
+        .status,
+    ).toBe(204);
+    expect((await call('POST', '/v1/resource-directory/leave', owner.apiKey)).status).toBe(204);
+    expect((await call('GET', '/v1/resource-directory', owner.apiKey)).status).toBe(404);
+    // The closed directory's pending invitation is gone with it.
+    expect(
+      (await call('POST', `/v1/resource-directory/invitations/${String(inv.body.id)}/accept`, invitee.apiKey))
+        .status,
+    ).toBe(404);
+    const [audit] = await auditOf(owner.apiKey, 'resource_directory.leave');
+    expect(audit?.after).toEqual({ directoryClosed: true });
+  });
+
+  it('cancels a pending invitation (management account only); accepting it afterwards is refused', async () => {
+    const invitee = await ctx.createAccount('Cancelled invitee');
+    const inv = await call('POST', '/v1/resource-directory/invitations', mgmt.apiKey, {
+      accountId: invitee.accountId,
+    });
+    const id = String(inv.body.id);
+    const cancel = (key: string, invitationId = id) =>
+      call('POST', `/v1/resource-directory/invitations/${invitationId}/cancel`, key);
+    // Only the inviting directory's management account: the invitee and another directory get 404s.
+    expect((await cancel(invitee.apiKey)).status).toBe(404);
+    const other = await ctx.createAccount('Other directory');
+    await call('POST', '/v1/resource-directory', other.apiKey, { name: 'Other one' });
+    expect((await cancel(other.apiKey)).status).toBe(404);
+    expect((await cancel(mgmt.apiKey, 'nope')).status).toBe(400);
+
+    const cancelled = await cancel(mgmt.apiKey);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ id, status: 'cancelled', direction: 'sent' });
+    expect(cancelled.body.respondedAt).toEqual(expect.any(String));
+    expect((await cancel(mgmt.apiKey)).status).toBe(409);
+    const accept = await call('POST', `/v1/resource-directory/invitations/${id}/accept`, invitee.apiKey);
+    expect(accept.status).toBe(409);
+    expect(JSON.stringify(accept.body)).toContain('already cancelled');
+    expect((await call('GET', '/v1/resource-directory', invitee.apiKey)).status).toBe(404);
+    const seen = await call('GET', '/v1/resource-directory/invitations', invitee.apiKey);
+    expect(seen.body.items?.[0]).toMatchObject({ id, status: 'cancelled', direction: 'received' });
+    const [mine] = await auditOf(mgmt.apiKey, 'resource_directory.invitation.cancel');
+    expect(mine).toMatchObject({
+      targetId: id,
+      before: { status: 'pending' },
+      after: { status: 'cancelled' },
+    });
+    const [theirs] = await auditOf(invitee.apiKey, 'resource_directory.invitation.cancel');
+    expect(theirs).toMatchObject({ targetId: id, actorAccountId: mgmt.accountId });
+    // A new invitation can follow the cancelled one.
+    expect(
+      (
+        await call('POST', '/v1/resource-directory/invitations', mgmt.apiKey, {
+          accountId: invitee.accountId,
+        })
+      ).status,
+    ).toBe(201);
+  });
+
+  it('reads settings revisions saved under an older schema, filling the fields they predate', async () => {
+    const member = await createMember('Old settings');
+    await call('POST', '/v1/multi-account/members', mgmt.apiKey, { accountId: member.accountId });
+    const { clientEngine: _absent, ...olderClient } = SETTINGS.clientManagement;
+    await ctx.services.db.insert(memberSettingsRevisions).values({
+      accountId: member.accountId,
+      revision: 1,
+      settings: {
+        clientManagement: { ...olderClient, removedSwitch: true },
+        vulnerabilityManagement: {
+          autoScan: { linux: false, windows: true, webcms: true, app: true },
+          scanCycleDays: 30,
+          scannedAssets: { mode: 'all' },
+        },
+        baselinePolicies: [{ name: 'old', checkItems: ['x'], cycleDays: 3 }],
+      },
+      actor: 'key:old',
+      actorAccountId: mgmt.accountId,
+      rolloutStartedAt: new Date(),
+    });
+    const read = await call('GET', `/v1/multi-account/members/${member.accountId}/settings`, mgmt.apiKey);
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(read.body).toMatchObject({
+      revision: 1,
+      settings: {
+        clientManagement: {
+          ...olderClient,
+          clientEngine: DEFAULT_MEMBER_SETTINGS.clientManagement.clientEngine,
+        },
+        vulnerabilityManagement: {
+          autoScan: {
+            linux: false,
+            emergency: DEFAULT_MEMBER_SETTINGS.vulnerabilityManagement.autoScan.emergency,
+          },
+          scanCycleDays: 30,
+          deleteAfterDays: DEFAULT_MEMBER_SETTINGS.vulnerabilityManagement.deleteAfterDays,
+        },
+        baselinePolicies: [
+          { name: 'old', checkItems: ['x'], cycleDays: 3, startHour: 0, assets: { mode: 'all' } },
+        ],
+      },
+    });
+    expect(JSON.stringify(read.body)).not.toContain('removedSwitch');
   });
 });
 

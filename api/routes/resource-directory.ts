@@ -3,9 +3,12 @@ import {
   createDirectoryAccount,
   directoryStanding,
   enableDirectory,
+  leaveDirectory,
   listDirectoryAccounts,
+  removeDirectoryAccount,
 } from '../../activities/multi-account/directory.js';
 import {
+  cancelInvitation,
   inviteAccount,
   listInvitations,
   respondToInvitation,
@@ -60,6 +63,7 @@ const ZInvitationSchema = z
     direction: z.enum(['received', 'sent']),
     status: z.enum(INVITATION_STATUSES),
     createdAt: z.iso.datetime(),
+    /** When it stopped being pending: accepted or declined by the invitee, or cancelled by the directory. */
     respondedAt: z.iso.datetime().nullable(),
   })
   .openapi('DirectoryInvitation');
@@ -147,6 +151,42 @@ const respondRoute = (verb: 'accept' | 'decline') =>
     request: { params: ZIdParamSchema },
     responses: { 200: json(ZInvitationSchema) },
   });
+
+const cancelRoute = defineRoute({
+  method: 'post',
+  path: '/v1/resource-directory/invitations/{id}/cancel',
+  role: 'admin',
+  tags,
+  summary:
+    'Cancel a pending invitation of the directory (management account only); it can no longer be accepted',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZInvitationSchema) },
+});
+
+const LEAVING =
+  'The account leaves the directory and the managed list, and loses delegated administration from its next ' +
+  'request; it keeps its own data and settings revisions, and a settings rollout to it stops at its next pass.';
+
+const leaveRoute = defineRoute({
+  method: 'post',
+  path: '/v1/resource-directory/leave',
+  role: 'admin',
+  tags,
+  summary: 'Leave the resource directory',
+  description: `${LEAVING} The management account can leave only when no other account is in the directory (409 otherwise); the directory then closes and its pending invitations are withdrawn.`,
+  responses: { 204: { description: 'Left' } },
+});
+
+const removeAccountRoute = defineRoute({
+  method: 'delete',
+  path: '/v1/resource-directory/accounts/{id}',
+  role: 'admin',
+  tags,
+  summary: 'Remove an account from the directory (management account only)',
+  description: `${LEAVING} The management account itself cannot be removed (422).`,
+  request: { params: ZIdParamSchema },
+  responses: { 204: { description: 'Removed' } },
+});
 
 function invitationDto(r: InvitationRow & { directoryName: string }, callerAccountId: string) {
   return {
@@ -263,6 +303,35 @@ export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void 
     });
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map((r) => invitationDto(r, accountId)), nextCursor: p.nextCursor }, 200);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const { directory } = await callerDirectory(c, { managementOnly: true });
+    const row = await withRuleErrors(
+      cancelInvitation(c.get('services').db, {
+        by: auditActor(c),
+        directory,
+        invitationId: c.req.valid('param').id,
+      }),
+    );
+    return c.json(invitationDto(row, c.get('caller').accountId), 200);
+  });
+
+  app.openapi(leaveRoute, async (c) => {
+    await withRuleErrors(leaveDirectory(c.get('services').db, { by: auditActor(c) }));
+    return c.body(null, 204);
+  });
+
+  app.openapi(removeAccountRoute, async (c) => {
+    const { directory } = await callerDirectory(c, { managementOnly: true });
+    await withRuleErrors(
+      removeDirectoryAccount(c.get('services').db, {
+        by: auditActor(c),
+        directory,
+        accountId: c.req.valid('param').id,
+      }),
+    );
+    return c.body(null, 204);
   });
 
   for (const verb of ['accept', 'decline'] as const) {

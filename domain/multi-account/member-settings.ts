@@ -110,3 +110,55 @@ export function settingsWithMode(
     clientManagement: { ...DEFAULT_MEMBER_SETTINGS.clientManagement, protectionMode },
   };
 }
+
+/** What a baseline policy saved before a field existed is read with (name and check items have no default). */
+export const BASELINE_POLICY_DEFAULTS = { cycleDays: 7, startHour: 0, assets: { mode: 'all' } } as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `schema` made tolerant of documents written under an older schema: a missing field takes its value from
+ * `fallback` (recursively for objects; array elements that are objects use `elementFallback`), and fields the
+ * schema no longer has are dropped. Values are not otherwise relaxed.
+ */
+function fillingDefaults(schema: z.ZodType, fallback: unknown, elementFallback?: unknown): z.ZodType {
+  if (schema instanceof z.ZodObject) {
+    const given = isRecord(fallback) ? fallback : {};
+    const shape = Object.fromEntries(
+      Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, field]) => [
+        key,
+        fillingDefaults(field, given[key]),
+      ]),
+    );
+    const lenient = z.object(shape);
+    return fallback === undefined ? lenient : lenient.default(fallback as Record<string, unknown>);
+  }
+  if (schema instanceof z.ZodArray && elementFallback !== undefined) {
+    const lenient = z.array(fillingDefaults(schema.element as z.ZodType, elementFallback));
+    return fallback === undefined ? lenient : lenient.default(fallback as unknown[]);
+  }
+  return fallback === undefined ? schema : schema.default(fallback);
+}
+
+const ZStoredMemberSettingsSchema = z.object({
+  clientManagement: fillingDefaults(ZClientManagementSchema, DEFAULT_MEMBER_SETTINGS.clientManagement),
+  vulnerabilityManagement: fillingDefaults(
+    ZVulnerabilityManagementSchema,
+    DEFAULT_MEMBER_SETTINGS.vulnerabilityManagement,
+  ),
+  baselinePolicies: fillingDefaults(
+    ZMemberSettingsSchema.shape.baselinePolicies,
+    DEFAULT_MEMBER_SETTINGS.baselinePolicies,
+    BASELINE_POLICY_DEFAULTS,
+  ),
+});
+
+/**
+ * A saved settings revision as the current schema reads it: fields the revision predates are filled with
+ * `DEFAULT_MEMBER_SETTINGS` (and `BASELINE_POLICY_DEFAULTS`), fields since removed are dropped. A value the current
+ * schema refuses (not merely missing) is still an error: narrowing a value needs a data migration.
+ */
+export function readStoredSettings(stored: unknown): TMemberSettings {
+  return ZMemberSettingsSchema.parse(ZStoredMemberSettingsSchema.parse(stored));
+}
