@@ -13,6 +13,9 @@ import { loadState, saveState } from './state.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/** Statuses worth retrying with backoff: the server is busy (408 request timeout, 429) or failing (5xx). */
+const transient = (status: number) => status === 408 || status === 429 || status >= 500;
+
 /** Above this many characters the result leaves the output out and relies on the streamed chunks. */
 const MAX_RESULT_OUTPUT_CHARS = 4_000_000;
 
@@ -112,7 +115,10 @@ export function startAgent(options: AgentOptions): RunningAgent {
         return v;
       } catch (err) {
         if (abandon.signal.aborted) return null;
-        if (!(err instanceof ServerUnreachableError) && !(err instanceof AgentHttpError && err.status >= 500))
+        if (
+          !(err instanceof ServerUnreachableError) &&
+          !(err instanceof AgentHttpError && transient(err.status))
+        )
           throw err;
         failures++;
         stats.connected = false;

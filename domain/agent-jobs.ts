@@ -21,8 +21,11 @@ export type AgentExecutorName = (typeof AGENT_EXECUTORS)[number];
 
 /** Longest long poll an agent may ask for (Playbook issue: "long poll up to 30 s"). */
 export const MAX_LONG_POLL_SECONDS = 30;
-/** An agent counts as online when it was heard from within twice the longest long poll. */
-export const AGENT_ONLINE_WINDOW_MS = 2 * MAX_LONG_POLL_SECONDS * 1000;
+/**
+ * An agent counts as online when it was heard from within three longest long polls: an idle agent is heard every
+ * ≤ 30 s, and the server records it at most every half window (so an idle fleet writes every other poll).
+ */
+export const AGENT_ONLINE_WINDOW_MS = 3 * MAX_LONG_POLL_SECONDS * 1000;
 
 /** Default lifetime and use count of an enrollment token when the operator does not say. */
 export const DEFAULT_ENROLLMENT_TOKEN_HOURS = 24;

@@ -46,18 +46,32 @@ export async function subscribeToJobNotifications(
   };
 }
 
+/** Counts the wake-ups per asset, so that a poll that looked at the database sees one that came meanwhile. */
+const generations = new Map<string, number>();
+
+/** Read before looking for claimable jobs; pass to `waitForJob` as `since`. */
+export function jobGeneration(assetId: string): number {
+  return generations.get(assetId) ?? 0;
+}
+
 /** Called after a job row for `assetId` is committed. */
 export function notifyJobCreated(assetId: string): void {
+  generations.set(assetId, jobGeneration(assetId) + 1);
   for (const w of waiters.get(assetId) ?? []) w.wake();
 }
 
-/** Resolves `true` when a job for the asset may be available, `false` when the wait is over or aborted. */
+/**
+ * Resolves `true` when a job for the asset may be available, `false` when the wait is over or aborted. With `since`
+ * (a `jobGeneration` read before the caller's last database look) a wake-up that came in between returns at once.
+ */
 export function waitForJob(opts: {
   assetId: string;
   waitMs: number;
   probe: PendingProbe;
   signal?: AbortSignal;
+  since?: number;
 }): Promise<boolean> {
+  if (opts.since !== undefined && jobGeneration(opts.assetId) !== opts.since) return Promise.resolve(true);
   return new Promise((resolve) => {
     let done = false;
     const finish = (woken: boolean) => {

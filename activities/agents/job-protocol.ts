@@ -45,6 +45,34 @@ export function pendingProbe(deps: DeliveryDeps): PendingProbe {
   };
 }
 
+/** In one query: whether the agent holds running jobs (lost, when it asks for work) and whether any is claimable. */
+export async function inspectAgentJobs(
+  deps: DeliveryDeps,
+  agent: AgentCaller,
+): Promise<{ held: boolean; claimable: boolean }> {
+  const held = deps.db
+    .select({ one: sql`1` })
+    .from(agentJobs)
+    .where(
+      and(
+        eq(agentJobs.assetId, agent.assetId),
+        eq(agentJobs.status, 'running'),
+        eq(agentJobs.agentId, agent.agentId),
+      ),
+    );
+  const ready = deps.db
+    .select({ one: sql`1` })
+    .from(agentJobs)
+    .where(claimable(agent.assetId));
+  const [row] = await deps.db
+    .select({
+      held: sql<boolean>`exists (${held})`.mapWith(Boolean),
+      claimable: sql<boolean>`exists (${ready})`.mapWith(Boolean),
+    })
+    .from(sql`(select 1) as probe`);
+  return { held: row?.held ?? false, claimable: row?.claimable ?? false };
+}
+
 /**
  * Takes the asset's oldest claimable job and marks it running. Before handing it out the waiting activity is
  * heartbeated: a cancelled one ends the job cancelled, a gone one (attempt timed out) puts the job back without a

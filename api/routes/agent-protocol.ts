@@ -2,12 +2,13 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { registerAgent } from '../../activities/agents/enrollment.js';
 import type { AgentJobRow, DeliveryDeps } from '../../activities/agents/job-delivery.js';
-import { waitForJob, type PendingProbe } from '../../activities/agents/job-notifier.js';
+import { jobGeneration, waitForJob, type PendingProbe } from '../../activities/agents/job-notifier.js';
 import {
   appendOutput,
   claimNextJob,
   failLostJobs,
   findAgentJob,
+  inspectAgentJobs,
   pendingProbe,
   recordHeartbeat,
   recordResult,
@@ -139,13 +140,21 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     const agent = c.get('agent');
     const deadline = Date.now() + c.req.valid('query').waitSeconds * 1000;
     const signal = c.req.raw.signal;
-    await failLostJobs(deps, agent);
+    let since = jobGeneration(agent.assetId);
+    // The usual idle poll costs one query: nothing held, nothing claimable.
+    const found = await inspectAgentJobs(deps, agent);
+    if (found.held) await failLostJobs(deps, agent);
+    let look = found.held || found.claimable;
     for (;;) {
-      const job = await claimNextJob(deps, agent);
-      if (job) return c.json(toAgentJob(job), 200);
+      if (look) {
+        const job = await claimNextJob(deps, agent);
+        if (job) return c.json(toAgentJob(job), 200);
+      }
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return c.body(null, 204);
-      await waitForJob({ assetId: agent.assetId, waitMs: left, probe: probeFor(deps), signal });
+      await waitForJob({ assetId: agent.assetId, waitMs: left, probe: probeFor(deps), signal, since });
+      since = jobGeneration(agent.assetId);
+      look = true;
     }
   });
 
