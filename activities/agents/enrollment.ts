@@ -95,7 +95,7 @@ export async function registerAgent(db: Database, req: TRegisterRequest): Promis
     gt(agentEnrollmentTokens.expiresAt, new Date()),
     or(isNull(agentEnrollmentTokens.maxUses), lt(agentEnrollmentTokens.uses, agentEnrollmentTokens.maxUses)),
   );
-  return db
+  const outcome = await db
     .transaction(async (tx): Promise<RegisterOutcome> => {
       // Read first, spend the use last: the token row is a hot row when a whole fleet enrolls at once, so its lock is
       // held only from the spending update to the commit instead of for the whole registration.
@@ -143,6 +143,8 @@ export async function registerAgent(db: Database, req: TRegisterRequest): Promis
       if (!(err instanceof TransactionRollbackError)) throw err;
       return { ok: false, reason: await whyRefused(db, enrollmentHash) };
     });
+  if (outcome.ok) forgetAssetTokens(db, [outcome.assetId]);
+  return outcome;
 }
 
 async function whyRefused(tx: Executor, tokenHash: string): Promise<'unknown' | 'expired' | 'exhausted'> {
@@ -186,9 +188,39 @@ export interface AgentCaller {
   assetOnline: boolean;
 }
 
+/**
+ * How long this process trusts an agent token it has looked up. An idle fleet's long polls are most of the API's
+ * traffic, and each would otherwise read the agents table first. A token replaced by a registration in this process
+ * is dropped at once; one replaced through another API process stops working within this time.
+ */
+export const AGENT_AUTH_CACHE_MS = 10_000;
+const AGENT_AUTH_CACHE_MAX = 200_000;
+const authCaches = new WeakMap<Database, Map<string, { caller: AgentCaller; expires: number }>>();
+
+function authCache(db: Database) {
+  let cache = authCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    authCaches.set(db, cache);
+  }
+  return cache;
+}
+
+/** Drops the cached tokens of assets whose agent token was replaced or that were just marked offline. */
+function forgetAssetTokens(db: Database, assetIds: Iterable<string>): void {
+  const ids = new Set(assetIds);
+  if (ids.size === 0) return;
+  const cache = authCache(db);
+  for (const [hash, entry] of cache) if (ids.has(entry.caller.assetId)) cache.delete(hash);
+}
+
 /** The agent a bearer token belongs to, or null. */
 export async function authenticateAgent(db: Database, token: string): Promise<AgentCaller | null> {
   if (!token.startsWith(AGENT_TOKEN_PREFIX)) return null;
+  const tokenHash = hashToken(token);
+  const cache = authCache(db);
+  const hit = cache.get(tokenHash);
+  if (hit && hit.expires > Date.now()) return hit.caller;
   const [row] = await db
     .select({
       agentId: agents.id,
@@ -199,10 +231,16 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
     })
     .from(agents)
     .innerJoin(assets, eq(assets.id, agents.assetId))
-    .where(eq(agents.tokenHash, hashToken(token)));
-  if (!row) return null;
+    .where(eq(agents.tokenHash, tokenHash));
+  if (!row) {
+    cache.delete(tokenHash);
+    return null;
+  }
   const { agentStatus, ...rest } = row;
-  return { ...rest, assetOnline: agentStatus === 'online' };
+  const caller: AgentCaller = { ...rest, assetOnline: agentStatus === 'online' };
+  if (cache.size >= AGENT_AUTH_CACHE_MAX) cache.clear();
+  cache.set(tokenHash, { caller, expires: Date.now() + AGENT_AUTH_CACHE_MS });
+  return caller;
 }
 
 /**
@@ -237,6 +275,9 @@ export async function touchAgent(db: Database, agent: AgentCaller): Promise<void
     .update(assets)
     .set({ agentStatus: 'online', lastSeenAt: now })
     .where(eq(assets.id, agent.assetId));
+  // The cached caller (the same object) now knows it was heard from, so the next polls skip the write.
+  agent.lastHeartbeatAt = now;
+  agent.assetOnline = true;
 }
 
 /** Assets whose agent has been silent past the online window show offline. Returns how many changed. */
@@ -251,5 +292,9 @@ export async function markSilentAgentsOffline(db: Database, now = new Date()): P
       ),
     )
     .returning({ id: assets.id });
+  forgetAssetTokens(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.length;
 }
