@@ -195,12 +195,17 @@ export interface AgentCaller {
  */
 export const AGENT_AUTH_CACHE_MS = 10_000;
 const AGENT_AUTH_CACHE_MAX = 200_000;
-const authCaches = new WeakMap<Database, Map<string, { caller: AgentCaller; expires: number }>>();
+interface AuthCache {
+  byToken: Map<string, { caller: AgentCaller; expires: number }>;
+  /** Token hashes cached per asset, so that dropping an asset's tokens does not walk the whole cache. */
+  byAsset: Map<string, Set<string>>;
+}
+const authCaches = new WeakMap<Database, AuthCache>();
 
-function authCache(db: Database) {
+function authCache(db: Database): AuthCache {
   let cache = authCaches.get(db);
   if (!cache) {
-    cache = new Map();
+    cache = { byToken: new Map(), byAsset: new Map() };
     authCaches.set(db, cache);
   }
   return cache;
@@ -208,10 +213,11 @@ function authCache(db: Database) {
 
 /** Drops the cached tokens of assets whose agent token was replaced or that were just marked offline. */
 function forgetAssetTokens(db: Database, assetIds: Iterable<string>): void {
-  const ids = new Set(assetIds);
-  if (ids.size === 0) return;
   const cache = authCache(db);
-  for (const [hash, entry] of cache) if (ids.has(entry.caller.assetId)) cache.delete(hash);
+  for (const assetId of assetIds) {
+    for (const hash of cache.byAsset.get(assetId) ?? []) cache.byToken.delete(hash);
+    cache.byAsset.delete(assetId);
+  }
 }
 
 /** The agent a bearer token belongs to, or null. */
@@ -219,7 +225,7 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
   if (!token.startsWith(AGENT_TOKEN_PREFIX)) return null;
   const tokenHash = hashToken(token);
   const cache = authCache(db);
-  const hit = cache.get(tokenHash);
+  const hit = cache.byToken.get(tokenHash);
   if (hit && hit.expires > Date.now()) return hit.caller;
   const [row] = await db
     .select({
@@ -233,13 +239,19 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
     .innerJoin(assets, eq(assets.id, agents.assetId))
     .where(eq(agents.tokenHash, tokenHash));
   if (!row) {
-    cache.delete(tokenHash);
+    cache.byToken.delete(tokenHash);
     return null;
   }
   const { agentStatus, ...rest } = row;
   const caller: AgentCaller = { ...rest, assetOnline: agentStatus === 'online' };
-  if (cache.size >= AGENT_AUTH_CACHE_MAX) cache.clear();
-  cache.set(tokenHash, { caller, expires: Date.now() + AGENT_AUTH_CACHE_MS });
+  if (cache.byToken.size >= AGENT_AUTH_CACHE_MAX) {
+    cache.byToken.clear();
+    cache.byAsset.clear();
+  }
+  cache.byToken.set(tokenHash, { caller, expires: Date.now() + AGENT_AUTH_CACHE_MS });
+  const hashes = cache.byAsset.get(caller.assetId) ?? new Set<string>();
+  hashes.add(tokenHash);
+  cache.byAsset.set(caller.assetId, hashes);
   return caller;
 }
 
