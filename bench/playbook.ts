@@ -6,10 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, count, eq, gt, inArray } from 'drizzle-orm';
 import { createAccount } from '../activities/accounts/api-keys.js';
 import { createApp } from '../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import { assets } from '../db/schema/inventory.js';
 import { playbookTaskAssets, playbookTaskSteps } from '../db/schema/playbook.js';
 import { MAX_ASSETS_PER_BATCH } from '../domain/playbook/stages.js';
 import { FINAL_ASSET_STATUSES } from '../domain/playbook/status.js';
@@ -271,6 +272,18 @@ async function main() {
   const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
   const { db } = system.database;
 
+  // Let the fleet settle: every agent heard from recently (a fleet that just enrolled can still be catching up).
+  for (let i = 0; ; i++) {
+    const [online] = await db
+      .select({ n: count() })
+      .from(assets)
+      .where(and(eq(assets.agentStatus, 'online'), gt(assets.lastSeenAt, new Date(Date.now() - 60_000))));
+    if ((online?.n ?? 0) >= ASSETS) break;
+    if (i === 0) log(`waiting for every agent to be heard from (${online?.n ?? 0}/${ASSETS}) …`);
+    if (i >= 180)
+      throw new Error(`only ${online?.n ?? 0} of ${ASSETS} agents were heard from within 3 minutes`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   log('running the task …');
   const started = Date.now();
   const created = await fetch(`${system.baseUrl}/v1/playbook/policies/${system.fleet.policyId}/tasks`, {
