@@ -12,6 +12,7 @@ import { createApp } from '../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { assets } from '../db/schema/inventory.js';
 import { playbookTaskAssets, playbookTaskSteps } from '../db/schema/playbook.js';
+import { AGENT_ONLINE_WINDOW_MS } from '../domain/agent-jobs.js';
 import { MAX_ASSETS_PER_BATCH } from '../domain/playbook/stages.js';
 import { FINAL_ASSET_STATUSES } from '../domain/playbook/status.js';
 import { loadConfig } from '../platform/config.js';
@@ -272,12 +273,17 @@ async function main() {
   const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
   const { db } = system.database;
 
-  // Let the fleet settle: every agent heard from recently (a fleet that just enrolled can still be catching up).
+  // Let the fleet settle: every agent online as the precheck judges it (a fleet that just enrolled may lag behind).
   for (let i = 0; ; i++) {
     const [online] = await db
       .select({ n: count() })
       .from(assets)
-      .where(and(eq(assets.agentStatus, 'online'), gt(assets.lastSeenAt, new Date(Date.now() - 60_000))));
+      .where(
+        and(
+          eq(assets.agentStatus, 'online'),
+          gt(assets.lastSeenAt, new Date(Date.now() - AGENT_ONLINE_WINDOW_MS)),
+        ),
+      );
     if ((online?.n ?? 0) >= ASSETS) break;
     if (i === 0) log(`waiting for every agent to be heard from (${online?.n ?? 0}/${ASSETS}) …`);
     if (i >= 180)
