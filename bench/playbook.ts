@@ -163,6 +163,7 @@ function start(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  children.push(child);
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
   child.on('exit', (code, signal) => {
     if (stopping) return;
@@ -175,6 +176,11 @@ function start(
 
 /** Set once the bench stops its processes on purpose. */
 let stopping = false;
+/** Every child process, killed when the bench exits for any reason (a failed run leaves nothing behind). */
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
