@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, Services } from './context.js';
@@ -14,22 +15,32 @@ const STATUS_CODE: Record<number, ErrorCode> = Object.fromEntries(
   Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
 );
 
+/**
+ * Hono's bodyLimit, but a request whose Content-Length settles its size (or a GET/HEAD) is checked without
+ * touching `c.req.raw.body`: that getter turns the Node request into a web stream and costs @hono/node-server's
+ * fast body read on every JSON request. Chunked bodies, and bodies without a length, still go through bodyLimit.
+ */
+function requestBodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
+  const tooLarge = () => {
+    throw new ApiError('payload_too_large', `the request body is larger than ${maxSize} bytes`);
+  };
+  const streamed = bodyLimit({ maxSize, onError: tooLarge });
+  return async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length === undefined || c.req.header('transfer-encoding') !== undefined) {
+      // A GET or HEAD carries no body; anything else without a length (chunked, or built in-process) is counted.
+      return c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : streamed(c, next);
+    }
+    if (Number.parseInt(length, 10) > maxSize) tooLarge();
+    return next();
+  };
+}
+
 /** The whole HTTP API: `/v1/*` behind API keys, plus the agent, admission, health and docs surfaces. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use('*', requestContext(services));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: services.config.VIGIL_MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          'payload_too_large',
-          `the request body is larger than ${services.config.VIGIL_MAX_BODY_BYTES} bytes`,
-        );
-      },
-    }),
-  );
+  app.use('*', requestBodyLimit(services.config.VIGIL_MAX_BODY_BYTES));
   app.use('/v1/*', authenticate(), rateLimit(services.config.VIGIL_RATE_LIMIT_PER_MINUTE), idempotency());
 
   app.onError((err, c) => {

@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import { subscribeToJobNotifications } from '../activities/agents/job-notifier.js';
+import { flushAdmissionDecisions } from '../activities/signing/admission.js';
 import { bootProductionServices } from '../platform/production.js';
 import { createApp } from './app.js';
 
@@ -14,7 +15,8 @@ if ('keepAliveTimeout' in server) server.keepAliveTimeout = 65_000;
 
 const stop = () => {
   server.close(() => {
-    void unsubscribe()
+    // Queued admission decisions are written before the database closes.
+    void Promise.all([unsubscribe(), flushAdmissionDecisions(services.db)])
       .then(() => Promise.all([database.close(), temporal.close()]))
       .then(() => process.exit(0));
   });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
+import { flushAdmissionDecisions } from '../activities/signing/admission.js';
 import { createApp } from '../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { createWorkers, type VigilWorkers } from '../worker/worker.js';
@@ -80,6 +81,8 @@ export async function startEmbedded(
 
     const secrets = resolveMasterKey({ value: config.VIGIL_MASTER_KEY, dataDir: dir, log: say });
     const services = buildServices({ config, database, temporal: temporal.client, logger, secrets });
+    // Runs after the HTTP server stops (stops run in reverse): queued admission decisions reach the database.
+    stops.push(() => flushAdmissionDecisions(services.db));
     await verifyMasterKey(services);
 
     const workers: VigilWorkers = await createWorkers({

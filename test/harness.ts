@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { inject } from 'vitest';
 import { createAccount } from '../activities/accounts/api-keys.js';
+import { flushAdmissionDecisions } from '../activities/signing/admission.js';
 import { createApp } from '../api/app.js';
 import type { Services } from '../api/context.js';
 import type { DatabaseHandle } from '../db/client.js';
@@ -142,6 +143,7 @@ export async function createTestContext(opts: TestContextOptions = {}): Promise<
         });
       }
       if (workers) await workers.shutdown();
+      await flushAdmissionDecisions(services.db);
       services.mailer.close();
       await temporal.close();
       await database.close();

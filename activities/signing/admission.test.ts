@@ -1,9 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signaturePolicies } from '../../db/schema/signature.js';
+import { signatureClusters, signaturePolicies } from '../../db/schema/signature.js';
 import type { TAdmissionRequest } from '../../domain/signature/admission-review.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
+import { hashToken } from '../../platform/secrets.js';
 import { AdmissionEngine } from './admission.js';
+import { newClusterToken, rotateClusterToken } from './clusters.js';
 import { bumpSignatureGeneration } from './state.js';
 
 let ctx: TestContext;
@@ -41,7 +43,8 @@ describe('admission cache across replicas', () => {
       enabled: true,
     });
     // A second "replica": its own cache, a short re-check interval, no local notes from the other one's writes.
-    const replica = new AdmissionEngine(ctx.services.db, undefined, 200);
+    const lost: unknown[] = [];
+    const replica = new AdmissionEngine(ctx.services.db, (err) => lost.push(err), 200);
     const who = await replica.authenticate(cluster.token);
     expect(who).toMatchObject({ id: cluster.id, accountId: acct.accountId });
     if (!who) return;
@@ -61,6 +64,29 @@ describe('admission cache across replicas', () => {
     }
     expect(decision).toMatchObject({ allowed: true, outcome: 'notCovered' });
 
+    // A token replaced through another replica (row updated, generation bumped, nothing noted here) stops
+    // working on this one within the check interval, though it is cached here; the new token works.
+    expect(await replica.authenticate(cluster.token)).toMatchObject({ id: cluster.id });
+    const elsewhere = newClusterToken();
+    await ctx.services.db.transaction(async (tx) => {
+      await tx
+        .update(signatureClusters)
+        .set({ tokenHash: hashToken(elsewhere) })
+        .where(eq(signatureClusters.id, cluster.id));
+      await bumpSignatureGeneration(tx, acct.accountId);
+    });
+    const rotatedAt = Date.now();
+    while ((await replica.authenticate(cluster.token)) !== null && Date.now() - rotatedAt < 5_000) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(await replica.authenticate(cluster.token)).toBeNull();
+    expect(Date.now() - rotatedAt).toBeLessThan(200 + 2_000);
+    expect(await replica.authenticate(elsewhere)).toMatchObject({ id: cluster.id });
+    await ctx.services.db
+      .update(signatureClusters)
+      .set({ tokenHash: hashToken(cluster.token) })
+      .where(eq(signatureClusters.id, cluster.id));
+
     // A rotated cluster token stops working at once on the replica that rotated it, cached or not.
     const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: request(unsigned) };
     const before = await ctx.request('POST', `/admission/v1/validate/${cluster.token}`, { body: review });
@@ -69,5 +95,49 @@ describe('admission cache across replicas', () => {
     const after = await ctx.request('POST', `/admission/v1/validate/${cluster.token}`, { body: review });
     expect(after.status).toBe(401);
     await replica.flushDecisions();
+    expect(lost).toEqual([]);
+  });
+
+  it('does not keep a token that was replaced while it was being looked up', async () => {
+    const first = await call<{ id: string; token: string }>('POST', '/v1/clusters', { name: 'raced' });
+    const second = await call<{ id: string; token: string }>('POST', '/v1/clusters', { name: 'other' });
+    let rotateDuringLookup = false;
+    let newToken = '';
+    // The engine's database, except that the next cluster-token lookup is followed, before the engine sees its
+    // row, by this process rotating that token (committed and noted, as the API does).
+    const db = new Proxy(ctx.services.db, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'select') return typeof value === 'function' ? value.bind(target) : value;
+        return (fields?: Record<string, unknown>) => {
+          const builder = target.select(fields as never);
+          if (!rotateDuringLookup || !fields || !('accountId' in fields) || !('id' in fields)) return builder;
+          rotateDuringLookup = false;
+          return {
+            from: (table: typeof signatureClusters) => ({
+              where: async (where: Parameters<ReturnType<typeof builder.from>['where']>[0]) => {
+                const rows = await builder.from(table).where(where);
+                newToken = (
+                  await rotateClusterToken(ctx.services.db, {
+                    accountId: acct.accountId,
+                    actor: 'test',
+                    clusterId: first.id,
+                  })
+                ).token;
+                return rows;
+              },
+            }),
+          };
+        };
+      },
+    });
+    const engine = new AdmissionEngine(db, (err) => expect.fail(String(err)), 60_000);
+    // The account's snapshot is current here; the raced token is not cached yet.
+    expect(await engine.authenticate(second.token)).toMatchObject({ id: second.id });
+    rotateDuringLookup = true;
+    await engine.authenticate(first.token); // concurrent with the rotation: either answer is fair
+    expect(newToken).not.toBe('');
+    expect(await engine.authenticate(first.token)).toBeNull();
+    expect(await engine.authenticate(newToken)).toMatchObject({ id: first.id });
   });
 });

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import type { Services } from '../../api/context.js';
 import {
-  admissionDecisions,
   signatureClusters,
   signatureKeyVersions,
   signaturePolicies,
@@ -18,8 +18,13 @@ import {
 } from '../../domain/signature/admission-review.js';
 import { parseDigestReference } from '../../domain/signature/image-reference.js';
 import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL, type TPolicyMode } from '../../domain/signature/rules.js';
-import type { Logger } from '../../platform/logger.js';
 import { hashToken } from '../../platform/secrets.js';
+import {
+  DECISION_QUEUE_PGLITE,
+  DECISION_QUEUE_POSTGRES,
+  DecisionQueue,
+  type DecisionQueueOptions,
+} from './admission-decisions.js';
 import { storedCandidates } from './signatures.js';
 import { localSignatureChanges, readSignatureGeneration } from './state.js';
 import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify.js';
@@ -34,9 +39,6 @@ export interface AdmissionCluster {
  * this process are seen at once (they note a local change); changes made through another replica within this.
  */
 export const GENERATION_CHECK_MS = 1_000;
-/** Decisions are written in batches off the answer path: at most this many rows or this long after the first. */
-const DECISION_BATCH_ROWS = 200;
-const DECISION_BATCH_MS = 20;
 
 interface CachedPolicy {
   id: string;
@@ -47,8 +49,11 @@ interface CachedPolicy {
   namespaces: Set<string>;
   witnessId: string;
   keys: WitnessKeys;
-  /** Enabled key versions, e.g. "1,2": part of the verdict cache key. */
-  keyVersionsKey: string;
+  /**
+   * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
+   * the account's policies, key versions, witnesses or signatures change, so the reference alone is the key.
+   */
+  verdicts: Map<string, ImageVerdict>;
 }
 
 interface AccountSnapshot {
@@ -57,8 +62,10 @@ interface AccountSnapshot {
   localSeen: number;
   checkedAt: number;
   policies: CachedPolicy[];
-  /** (policy, policy version, key versions, image@digest) → verdict. */
-  verdicts: Map<string, ImageVerdict>;
+  /** Verdicts held by all its policies together. */
+  verdictCount: number;
+  /** Its place in the order snapshots were stored in (this process). */
+  storedAt: number;
 }
 
 /** Bounds the verdicts one account keeps in memory; past it the account's cache starts over. */
@@ -73,41 +80,57 @@ export interface AdmissionOutcome extends AdmissionDecision {
 }
 
 /**
- * Answers AdmissionReviews for one process. Policies and public keys are held per account with the account's
- * generation; each request reads the generation together with the cluster (one query), so a change made through
- * any replica empties this cache on the next request. Verdicts are cached by (policy, policy version, enabled key
- * versions, image digest).
+ * Answers AdmissionReviews for one process without a database round trip while nothing changed. Cluster tokens,
+ * policies and public keys are held per account with the account's generation. A change made through this process
+ * (policy, key version, witness, signature, cluster token) notes itself after its commit and empties the account's
+ * cache before the next request; a change made through another replica bumps the generation, which this process
+ * re-reads at most every `generationCheckMs` (so another replica's change takes effect here within that). Each
+ * cached policy keeps the verdict per image reference. Decisions are queued and written in batches
+ * (admission-decisions.ts).
  */
 export class AdmissionEngine {
   private readonly snapshots = new Map<string, AccountSnapshot>();
-  /** token hash → cluster, dropped with the account's snapshot on any change (token rotation included). */
-  private readonly tokens = new Map<string, AdmissionCluster>();
-  private pending: (typeof admissionDecisions.$inferInsert)[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  /** token hash → cluster, valid while the account's snapshot it was cached under is current. */
+  private readonly tokens = new Map<string, { cluster: AdmissionCluster; snapshot: AccountSnapshot }>();
+  /** Counts snapshots stored, to tell whether one was stored while a token was being looked up. */
+  private snapshotsStored = 0;
+  private readonly decisions: DecisionQueue;
 
   constructor(
     private readonly db: Database,
-    private readonly onError: (err: unknown) => void = () => undefined,
+    /** Told about every batch of decisions the database refused (it is not retried). */
+    onDecisionsLost: (err: unknown, rows: number) => void,
     private readonly generationCheckMs: number = GENERATION_CHECK_MS,
-  ) {}
+    decisionQueue: DecisionQueueOptions = DECISION_QUEUE_POSTGRES,
+  ) {
+    this.decisions = new DecisionQueue(db, onDecisionsLost, decisionQueue);
+  }
 
   async authenticate(token: string): Promise<AdmissionCluster | null> {
     const hash = hashToken(token);
     const hit = this.tokens.get(hash);
     if (hit) {
-      await this.snapshot(hit.accountId);
-      if (this.tokens.has(hash)) return hit;
+      if ((await this.snapshot(hit.cluster.accountId)) === hit.snapshot) return hit.cluster;
+      this.tokens.delete(hash);
     }
-    const [row] = await this.db
-      .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
-      .from(signatureClusters)
-      .where(eq(signatureClusters.tokenHash, hash));
-    if (!row) return null;
-    await this.snapshot(row.accountId);
-    if (this.tokens.size >= MAX_CACHED_VERDICTS) this.tokens.clear();
-    this.tokens.set(hash, row);
-    return row;
+    for (let attempt = 1; ; attempt++) {
+      const storedBefore = this.snapshotsStored;
+      const [row] = await this.db
+        .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
+        .from(signatureClusters)
+        .where(eq(signatureClusters.tokenHash, hash));
+      if (!row) return null;
+      const snap = await this.snapshot(row.accountId);
+      // Cached only under a snapshot stored before the row was read: one stored since may stand for a change the
+      // row predates (this very token replaced), and the row must not outlive that change here.
+      if (snap.storedAt <= storedBefore && this.snapshots.get(row.accountId) === snap) {
+        if (this.tokens.size >= MAX_CACHED_VERDICTS) this.tokens.clear();
+        this.tokens.set(hash, { cluster: row, snapshot: snap });
+        return row;
+      }
+      // Still a truthful answer for this request, only not one to keep.
+      if (attempt === 3) return row;
+    }
   }
 
   private async snapshot(accountId: string): Promise<AccountSnapshot> {
@@ -122,7 +145,6 @@ export class AdmissionEngine {
       cached.localSeen = local;
       return cached;
     }
-    for (const [hash, c] of this.tokens) if (c.accountId === accountId) this.tokens.delete(hash);
     const rows = await this.db
       .select({
         policy: signaturePolicies,
@@ -168,7 +190,7 @@ export class AdmissionEngine {
         namespaces: new Set(policy.namespaces),
         witnessId: policy.witnessId,
         keys,
-        keyVersionsKey: [...keys.enabled.keys()].sort((a, b) => a - b).join(','),
+        verdicts: new Map(),
       };
     });
     const snap: AccountSnapshot = {
@@ -176,7 +198,8 @@ export class AdmissionEngine {
       localSeen: local,
       checkedAt: now,
       policies,
-      verdicts: new Map(),
+      verdictCount: 0,
+      storedAt: ++this.snapshotsStored,
     };
     this.snapshots.set(accountId, snap);
     return snap;
@@ -229,7 +252,7 @@ export class AdmissionEngine {
       outcome = { ...combine(decisions), policyIds: covering.map((p) => p.id) };
       if (verified.length > 0) await this.label(cluster, namespace, verified);
     }
-    this.record({
+    const full = this.decisions.record({
       accountId: cluster.accountId,
       clusterId: cluster.id,
       policyId: outcome.policyIds[0] ?? null,
@@ -245,6 +268,8 @@ export class AdmissionEngine {
       message: outcome.message,
       images: extracted.images,
     });
+    // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
+    if (full) await full;
     return outcome;
   }
 
@@ -255,39 +280,47 @@ export class AdmissionEngine {
     images: string[],
     verified: Verified[],
   ): Promise<ImageVerdict[]> {
-    const prefix = `${policy.id}\u0000${policy.version}\u0000${policy.keyVersionsKey}\u0000`;
-    const out: (ImageVerdict | null)[] = [];
-    const misses: { index: number; key: string; name: string; digest: string }[] = [];
+    const out: ImageVerdict[] = [];
+    const misses: { index: number; image: string; name: string; digest: string }[] = [];
     images.forEach((image, index) => {
-      const parsed = parseDigestReference(image);
-      if (!parsed.ok) {
-        out.push({ ok: false, reason: parsed.reason });
+      const hit = policy.verdicts.get(image);
+      if (hit) {
+        out.push(hit);
         return;
       }
-      const key = `${prefix}${parsed.ref.name}@${parsed.ref.digest}`;
-      const hit = snap.verdicts.get(key);
-      out.push(hit ?? null);
-      if (!hit) misses.push({ index, key, name: parsed.ref.name, digest: parsed.ref.digest });
+      const parsed = parseDigestReference(image);
+      const verdict: ImageVerdict = parsed.ok ? NO_VERDICT : { ok: false, reason: parsed.reason };
+      out.push(verdict);
+      if (parsed.ok) misses.push({ index, image, name: parsed.ref.name, digest: parsed.ref.digest });
+      else this.remember(snap, policy, image, verdict);
     });
     if (misses.length > 0) {
       const candidates = await storedCandidates(this.db, {
         witnessId: policy.witnessId,
         digests: misses.map((m) => m.digest),
       });
-      if (snap.verdicts.size + misses.length > MAX_CACHED_VERDICTS) snap.verdicts.clear();
       for (const m of misses) {
         const verdict = verifyImageSignatures({
           digest: m.digest,
           keys: policy.keys,
           candidates: candidates.get(m.digest) ?? [],
         });
-        snap.verdicts.set(m.key, verdict);
+        this.remember(snap, policy, m.image, verdict);
         out[m.index] = verdict;
         if (verdict.ok)
           verified.push({ policy, name: m.name, digest: m.digest, keyVersion: verdict.keyVersion });
       }
     }
-    return out.map((v) => v ?? NO_VERDICT);
+    return out;
+  }
+
+  private remember(snap: AccountSnapshot, policy: CachedPolicy, image: string, verdict: ImageVerdict) {
+    if (snap.verdictCount >= MAX_CACHED_VERDICTS) {
+      for (const p of snap.policies) p.verdicts.clear();
+      snap.verdictCount = 0;
+    }
+    policy.verdicts.set(image, verdict);
+    snap.verdictCount++;
   }
 
   /** Verified images carry the Trusted Image label (and which key version earned it, for revocation). */
@@ -332,31 +365,9 @@ export class AdmissionEngine {
       });
   }
 
-  /** Queues a decision row; rows are written in batches shortly after the answer. */
-  private record(row: typeof admissionDecisions.$inferInsert): void {
-    this.pending.push(row);
-    if (this.pending.length >= DECISION_BATCH_ROWS) void this.flushDecisions();
-    else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => void this.flushDecisions(), DECISION_BATCH_MS);
-      this.flushTimer.unref();
-    }
-  }
-
-  /** Writes every queued decision; resolves when they are stored. */
+  /** Writes every queued decision; resolves when they are stored (or their failure was reported). */
   flushDecisions(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const batch = this.pending;
-    this.pending = [];
-    this.flushing = this.flushing.then(async () => {
-      if (batch.length === 0) return;
-      try {
-        await this.db.insert(admissionDecisions).values(batch);
-      } catch (err) {
-        this.onError(err);
-      }
-    });
-    return this.flushing;
+    return this.decisions.flush();
   }
 }
 
@@ -393,13 +404,21 @@ function combine(decisions: AdmissionDecision[]): AdmissionDecision {
 const engines = new WeakMap<Database, AdmissionEngine>();
 
 /** One engine (and cache) per database handle in this process. */
-export function admissionEngineFor(services: { db: Database; logger: Logger }): AdmissionEngine {
+export function admissionEngineFor(services: Pick<Services, 'db' | 'dbDriver' | 'logger'>): AdmissionEngine {
   let engine = engines.get(services.db);
   if (!engine) {
-    engine = new AdmissionEngine(services.db, (err) =>
-      services.logger.error({ err }, 'admission decisions were not recorded'),
+    engine = new AdmissionEngine(
+      services.db,
+      (err, rows) => services.logger.error({ err, rows }, 'admission decisions were not recorded'),
+      GENERATION_CHECK_MS,
+      services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
     );
     engines.set(services.db, engine);
   }
   return engine;
+}
+
+/** On shutdown, before the database closes: writes the decisions this process still holds. */
+export async function flushAdmissionDecisions(db: Database): Promise<void> {
+  await engines.get(db)?.flushDecisions();
 }

@@ -5,6 +5,7 @@ import { roleAllows, type Role } from '../../domain/roles.js';
 import { authenticateApiKey } from '../../activities/accounts/api-keys.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
+import { lazyChildLogger } from './request-context.js';
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -31,7 +32,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       role: key.role,
       actor: `key:${key.apiKeyId}`,
     });
-    c.set('logger', c.get('logger').child({ accountId: key.accountId, apiKeyId: key.apiKeyId }));
+    c.set('logger', lazyChildLogger(c.get('logger'), { accountId: key.accountId, apiKeyId: key.apiKeyId }));
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, key.apiKeyId));
     }

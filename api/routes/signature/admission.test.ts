@@ -150,6 +150,26 @@ describe('clusters and webhook configuration', () => {
     noSpec.request.object = { metadata: { name: 'x' } };
     expect((await admit(noSpec)).status).toBe(400);
   });
+
+  it('over real HTTP, sizes the body by its Content-Length: too large is a 413, within the limit is answered', async () => {
+    const base = await ctx.listen();
+    const post = (review: unknown) =>
+      fetch(`${base}/admission/v1/validate/${cluster.token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(review),
+      });
+    const huge = fixture('pod');
+    huge.request.object.padding = 'x'.repeat(ctx.config.VIGIL_MAX_BODY_BYTES);
+    const refused = await post(huge);
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    const answered = await post(fixture('pod'));
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { response: { uid: string } }).response.uid).toBe(
+      fixture('pod').request.uid,
+    );
+  });
 });
 
 describe('admission', () => {

@@ -9,6 +9,7 @@ import { admissionResponse, ZAdmissionReviewSchema } from '../../../domain/signa
 import { ADMISSION_PATH } from '../../../domain/signature/webhook-config.js';
 import type { AppEnv } from '../../context.js';
 import { ApiError, badRequest } from '../../errors.js';
+import { lazyChildLogger } from '../../middleware/request-context.js';
 import { defineRoute, json, jsonBody } from '../../router.js';
 
 const clusters = new WeakMap<Request, AdmissionCluster>();
@@ -35,7 +36,10 @@ function clusterAuth(): MiddlewareHandler<AppEnv> {
     const cluster = await admissionEngineFor(c.get('services')).authenticate(token);
     if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
     clusters.set(c.req.raw, cluster);
-    c.set('logger', c.get('logger').child({ accountId: cluster.accountId, clusterId: cluster.id }));
+    c.set(
+      'logger',
+      lazyChildLogger(c.get('logger'), { accountId: cluster.accountId, clusterId: cluster.id }),
+    );
     await next();
   };
 }
