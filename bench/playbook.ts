@@ -76,7 +76,6 @@ interface System {
   /** Peak RSS in bytes of the process the workers run in. */
   workerPeakRss(): number;
   topology: string;
-  stopFleet(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,9 +140,9 @@ async function embedded(server: DevServer, prefix: string): Promise<System> {
     fleet,
     topology: 'one process: PGlite, API, workers and agents',
     workerPeakRss: () => peak,
-    stopFleet: () => fleet.stop(),
     async stop() {
       clearInterval(sampler);
+      await fleet.stop();
       await workers.shutdown();
       await new Promise<void>((r) => http.close(() => r()));
       await temporal.close();
@@ -238,11 +237,6 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
     fleetProcess.once('message', (m) => resolve(m as FleetReady));
     fleetProcess.once('exit', (code) => reject(new Error(`the agents' process exited (${code})`)));
   });
-  const stopFleet = async () => {
-    stopping = true;
-    if (fleetProcess.exitCode === null) fleetProcess.send('stop');
-    await exited(fleetProcess);
-  };
   return {
     baseUrl,
     apiKey: adminKey.key,
@@ -250,11 +244,11 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
     fleet: ready,
     topology: 'separate processes: Postgres, npm run api, npm run worker, agents',
     workerPeakRss: () => (worker.exitCode === null ? Math.max(peak, rssOf(workerPid).peak) : peak),
-    stopFleet,
     async stop() {
       stopping = true;
       clearInterval(sampler);
-      await stopFleet();
+      if (fleetProcess.exitCode === null) fleetProcess.send('stop');
+      await exited(fleetProcess);
       worker.kill('SIGTERM');
       api.kill('SIGTERM');
       await Promise.all([exited(worker), exited(api)]);

@@ -1,3 +1,5 @@
+import type { DatabaseHandle } from '../../db/client.js';
+
 /**
  * Wakes long polls waiting for work on an asset. Jobs created in this process (embedded mode, tests) wake their
  * agent at once; jobs created by another process (separate worker, other API replicas) are found by one shared
@@ -32,8 +34,7 @@ export const AGENT_JOB_CHANNEL = 'vigil_agent_jobs';
  * waiting for the next probe. Returns the unsubscribe. On PGlite (one process) there is nothing to subscribe to.
  */
 export async function subscribeToJobNotifications(
-  listen:
-    ((channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>) | undefined,
+  listen: DatabaseHandle['listen'],
 ): Promise<() => Promise<void>> {
   if (!listen) return async () => undefined;
   const unlisten = await listen(AGENT_JOB_CHANNEL, (assetId) => notifyJobCreated(assetId));

@@ -18,6 +18,14 @@ const claimable = (assetId: string) =>
     eq(agentJobs.cancelRequested, false),
   );
 
+/** Jobs the agent holds as running (lost ones, when it asks for new work). */
+const heldBy = (agent: AgentCaller) =>
+  and(
+    eq(agentJobs.assetId, agent.assetId),
+    eq(agentJobs.status, 'running'),
+    eq(agentJobs.agentId, agent.agentId),
+  );
+
 /** Asset ids per probe query (keeps every statement well under the drivers' parameter limits). */
 const PROBE_CHUNK = 5_000;
 
@@ -53,13 +61,7 @@ export async function inspectAgentJobs(
   const held = deps.db
     .select({ one: sql`1` })
     .from(agentJobs)
-    .where(
-      and(
-        eq(agentJobs.assetId, agent.assetId),
-        eq(agentJobs.status, 'running'),
-        eq(agentJobs.agentId, agent.agentId),
-      ),
-    );
+    .where(heldBy(agent));
   const ready = deps.db
     .select({ one: sql`1` })
     .from(agentJobs)
@@ -133,11 +135,7 @@ async function finishCancelled(deps: DeliveryDeps, jobId: string, reason: string
  * heartbeat timeout; whether the host work happened is unknown, which the output says.
  */
 export async function failLostJobs(deps: DeliveryDeps, agent: AgentCaller): Promise<number> {
-  const mine = and(
-    eq(agentJobs.assetId, agent.assetId),
-    eq(agentJobs.status, 'running'),
-    eq(agentJobs.agentId, agent.agentId),
-  );
+  const mine = heldBy(agent);
   const [held] = await deps.db.select({ id: agentJobs.id }).from(agentJobs).where(mine).limit(1);
   if (!held) return 0; // the usual case: an idle agent holds nothing
   // Handed out but never started (the response was lost, or the agent died before its first heartbeat): safe to
