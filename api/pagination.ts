@@ -9,34 +9,45 @@ export const ZPageQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-/** Cursors are opaque: base64url of the last id seen. Ids are UUIDv7, so id order is creation order. */
-export function encodeCursor(lastId: string): string {
-  return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
+/**
+ * Cursors are opaque: base64url of the last id seen and, for lists ordered by a relevance rank first, that row's
+ * rank. Ids are UUIDv7, so id order is creation order.
+ */
+export function encodeCursor(lastId: string, rank?: number): string {
+  return Buffer.from(
+    JSON.stringify(rank === undefined ? { after: lastId } : { after: lastId, rank }),
+  ).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
+const INVALID_CURSOR = 'cursor is not valid; pass back the nextCursor of a previous page';
+
+/** The id and (for ranked lists) the rank a cursor continues after. */
+export function decodeRankedCursor(cursor: string | undefined): { after?: string; afterRank?: number } {
+  if (cursor === undefined || cursor === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw badRequest('cursor is not valid; pass back the nextCursor of a previous page');
+    throw badRequest(INVALID_CURSOR);
   }
-  const after = (parsed as { after?: unknown } | null)?.after;
-  if (typeof after !== 'string' || !isUuid(after)) {
-    throw badRequest('cursor is not valid; pass back the nextCursor of a previous page');
-  }
-  return after;
+  const { after, rank } = (parsed ?? {}) as { after?: unknown; rank?: unknown };
+  if (typeof after !== 'string' || !isUuid(after)) throw badRequest(INVALID_CURSOR);
+  if (rank !== undefined && !Number.isSafeInteger(rank)) throw badRequest(INVALID_CURSOR);
+  return { after, afterRank: rank as number | undefined };
 }
 
-/** Rows fetched with `limit + 1` become a page and the cursor of the next one. */
-export function page<T extends { id: string }>(
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  return decodeRankedCursor(cursor).after;
+}
+
+/** Rows fetched with `limit + 1` become a page and the cursor of the next one (carrying the rank of ranked rows). */
+export function page<T extends { id: string; rank?: number }>(
   rows: T[],
   limit: number,
 ): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id, last.rank) : null };
 }
 
 export const pageOf = <T extends z.ZodType>(item: T) =>

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
 import { FUZZY_SIMILARITY, likePattern, type TAssetInput } from '../../domain/inventory.js';
@@ -143,22 +143,63 @@ export function assetConditions(f: AssetFilter): SQL[] {
   return conds;
 }
 
-export type AssetRow = typeof assets.$inferSelect & { groups: { id: string; name: string }[] };
+export type AssetRow = typeof assets.$inferSelect & { groups: { id: string; name: string }[]; rank?: number };
 
+/**
+ * Relevance of an asset to a search string, as an integer so that it can sit in a cursor: an exact name, hostname or
+ * IP match first (3000), then substring matches (2000), then fuzzy name matches; within each class by trigram
+ * similarity of the name (0–1000).
+ */
+export function searchRank(search: string): SQL<number> {
+  const pattern = likePattern(search);
+  const lowered = search.toLowerCase();
+  return sql<number>`(case
+    when lower(${assets.name}) = ${lowered} or lower(${assets.hostname}) = ${lowered} or ${assets.ipText} = ${search} then 3000
+    when ${assets.name} ILIKE ${pattern} or ${assets.hostname} ILIKE ${pattern} or ${assets.ipText} ILIKE ${pattern} then 2000
+    else 0 end + round(similarity(${assets.name}, ${search}) * 1000))::int`;
+}
+
+/**
+ * One page of assets. Without a search, in id (creation) order; with one, most relevant first (`searchRank`), ties in
+ * id order, so that the asset a user typed the name of is on the first page however many others resemble it.
+ */
 export async function listAssets(
   db: Database,
   filter: AssetFilter,
-  pageOpts: { limit: number; after?: string },
+  pageOpts: { limit: number; after?: string; afterRank?: number },
 ): Promise<AssetRow[]> {
   const conds = assetConditions(filter);
-  if (pageOpts.after) conds.push(gt(assets.id, pageOpts.after));
+  const search = filter.search?.trim();
+  if (!search) {
+    if (pageOpts.after) conds.push(gt(assets.id, pageOpts.after));
+    const rows = await db
+      .select()
+      .from(assets)
+      .where(and(...conds))
+      .orderBy(assets.id)
+      .limit(pageOpts.limit + 1);
+    return withGroups(db, rows);
+  }
+  const rank = searchRank(search);
+  if (pageOpts.after) {
+    const afterRank = pageOpts.afterRank ?? Number.MAX_SAFE_INTEGER;
+    const next = or(
+      sql`${rank} < ${afterRank}`,
+      and(sql`${rank} = ${afterRank}`, gt(assets.id, pageOpts.after)),
+    );
+    if (next) conds.push(next);
+  }
   const rows = await db
-    .select()
+    .select({ asset: assets, rank })
     .from(assets)
     .where(and(...conds))
-    .orderBy(assets.id)
+    .orderBy(sql`${rank} desc`, assets.id)
     .limit(pageOpts.limit + 1);
-  return withGroups(db, rows);
+  const ranked = await withGroups(
+    db,
+    rows.map((r) => r.asset),
+  );
+  return ranked.map((r, i) => ({ ...r, rank: rows[i]?.rank }));
 }
 
 export async function getAsset(db: Database, accountId: string, id: string): Promise<AssetRow | null> {

@@ -45,11 +45,23 @@ describe('assets', () => {
     const byName = await body<AssetPage>(
       await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey }),
     );
-    expect(byName.items.map((a) => a.name)).toContain('web-007');
+    expect(byName.items[0]?.name).toBe('web-007');
+    // Most names resemble web-007: paging through them by relevance sees each exactly once.
+    const matched: string[] = [];
+    let searchCursor: string | null = null;
+    do {
+      const q: string = `/v1/assets?search=web-007&limit=7${searchCursor ? `&cursor=${searchCursor}` : ''}`;
+      const p = await body<AssetPage>(await ctx.request('GET', q, { key: acct.apiKey }));
+      matched.push(...p.items.map((a) => a.name));
+      searchCursor = p.nextCursor;
+    } while (searchCursor);
+    expect(matched[0]).toBe('web-007');
+    expect(new Set(matched).size).toBe(matched.length);
+    expect(matched.length).toBeGreaterThan(50);
     const typo = await body<AssetPage>(
       await ctx.request('GET', '/v1/assets?search=wbe-007', { key: acct.apiKey }),
     );
-    expect(typo.items.map((a) => a.name)).toContain('web-007');
+    expect(typo.items[0]?.name).toBe('web-007');
     const byIp = await body<AssetPage>(
       await ctx.request('GET', '/v1/assets?search=10.0.0.42', { key: acct.apiKey }),
     );

@@ -8,7 +8,7 @@ import { MAX_ASSETS_PER_UPSERT, ZAssetInputSchema } from '../../domain/inventory
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { conflict, notFound } from '../errors.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { decodeCursor, decodeRankedCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 export const ZAssetSchema = z
@@ -63,7 +63,10 @@ const upsertRoute = defineRoute({
 });
 
 const ZAssetQuerySchema = ZPageQuerySchema.extend({
-  search: z.string().max(200).optional().openapi({ description: 'Fuzzy match on name, hostname or IP' }),
+  search: z.string().max(200).optional().openapi({
+    description:
+      'Fuzzy match on name, hostname or IP; results come most relevant first (exact, then substring, then similar names)',
+  }),
   groupId: z.uuid().optional(),
   os: z.enum(OS_FAMILIES).optional(),
   agentStatus: z.enum(['online', 'offline', 'none']).optional(),
@@ -143,7 +146,7 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
         os: q.os,
         agentStatus: q.agentStatus,
       },
-      { limit: q.limit, after: decodeCursor(q.cursor) },
+      { limit: q.limit, ...decodeRankedCursor(q.cursor) },
     );
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map(toAssetDto), nextCursor: p.nextCursor }, 200);
