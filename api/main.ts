@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { subscribeToAgentTokenChanges } from '../activities/agents/enrollment.js';
 import { subscribeToJobNotifications } from '../activities/agents/job-notifier.js';
 import { flushAdmissionDecisions } from '../activities/signing/admission.js';
 import { bootProductionServices } from '../platform/production.js';
@@ -7,7 +8,12 @@ import { createApp } from './app.js';
 /** `npm run api`: the HTTP API alone, against DATABASE_URL and TEMPORAL_ADDRESS (production). */
 const { config, services, database, temporal } = await bootProductionServices('api');
 // The worker is another process: its new agent jobs wake this process's long polls through Postgres NOTIFY.
-const unsubscribe = await subscribeToJobNotifications(database.listen);
+// Token changes made through other processes reach this one's token cache the same way.
+const unsubscribers = await Promise.all([
+  subscribeToJobNotifications(database.listen),
+  subscribeToAgentTokenChanges(database),
+]);
+const unsubscribe = () => Promise.all(unsubscribers.map((u) => u()));
 const server = serve({ fetch: createApp(services).fetch, hostname: config.HOST, port: config.PORT }, (info) =>
   services.logger.info({ port: info.port }, 'API listening'),
 );

@@ -1,5 +1,5 @@
-import { and, eq, gt, isNull, lt, or, sql, TransactionRollbackError } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client.js';
+import { and, eq, gt, inArray, isNull, lt, or, sql, TransactionRollbackError } from 'drizzle-orm';
+import type { Database, DatabaseHandle, Executor } from '../../db/client.js';
 import { recordAudit } from '../../db/audit.js';
 import { agentEnrollmentTokens, agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
@@ -194,26 +194,58 @@ export interface AgentCaller {
  * is dropped at once; one replaced through another API process stops working within this time.
  */
 export const AGENT_AUTH_CACHE_MS = 10_000;
+/**
+ * The same while this process hears token changes (`subscribeToAgentTokenChanges`: a trigger on the agents table
+ * notifies every process when a token is replaced or deleted). The limit only bounds a notification lost while the
+ * listener reconnects.
+ */
+export const AGENT_AUTH_CACHE_NOTIFIED_MS = 5 * 60_000;
+/** The Postgres channel the `agents_token_changed` trigger notifies (payload: the asset id). */
+export const AGENT_TOKEN_CHANNEL = 'vigil_agent_tokens';
 const AGENT_AUTH_CACHE_MAX = 200_000;
 interface AuthCache {
   byToken: Map<string, { caller: AgentCaller; expires: number }>;
   /** Token hashes cached per asset, so that dropping an asset's tokens does not walk the whole cache. */
   byAsset: Map<string, Set<string>>;
+  /** Live subscriptions to token changes. */
+  subscriptions: number;
+  /** Counts forgets: a lookup that a forget overtook (the token may have changed meanwhile) is kept only briefly. */
+  epoch: number;
 }
 const authCaches = new WeakMap<Database, AuthCache>();
 
 function authCache(db: Database): AuthCache {
   let cache = authCaches.get(db);
   if (!cache) {
-    cache = { byToken: new Map(), byAsset: new Map() };
+    cache = { byToken: new Map(), byAsset: new Map(), subscriptions: 0, epoch: 0 };
     authCaches.set(db, cache);
   }
   return cache;
 }
 
+/**
+ * Postgres only: drops cached tokens as soon as any process replaces or deletes them, and lets this process keep
+ * token lookups for `AGENT_AUTH_CACHE_NOTIFIED_MS`. Returns the unsubscribe.
+ */
+export async function subscribeToAgentTokenChanges(
+  handle: Pick<DatabaseHandle, 'db' | 'listen'>,
+): Promise<() => Promise<void>> {
+  if (!handle.listen) return async () => undefined;
+  const cache = authCache(handle.db);
+  const unlisten = await handle.listen(AGENT_TOKEN_CHANNEL, (assetId) =>
+    forgetAssetTokens(handle.db, [assetId]),
+  );
+  cache.subscriptions++;
+  return async () => {
+    cache.subscriptions--;
+    await unlisten();
+  };
+}
+
 /** Drops the cached tokens of assets whose agent token was replaced or that were just marked offline. */
 function forgetAssetTokens(db: Database, assetIds: Iterable<string>): void {
   const cache = authCache(db);
+  cache.epoch++;
   for (const assetId of assetIds) {
     for (const hash of cache.byAsset.get(assetId) ?? []) cache.byToken.delete(hash);
     cache.byAsset.delete(assetId);
@@ -227,6 +259,7 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
   const cache = authCache(db);
   const hit = cache.byToken.get(tokenHash);
   if (hit && hit.expires > Date.now()) return hit.caller;
+  const epoch = cache.epoch;
   const [row] = await db
     .select({
       agentId: agents.id,
@@ -248,7 +281,9 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
     cache.byToken.clear();
     cache.byAsset.clear();
   }
-  cache.byToken.set(tokenHash, { caller, expires: Date.now() + AGENT_AUTH_CACHE_MS });
+  const notified = cache.subscriptions > 0 && cache.epoch === epoch;
+  const ttl = notified ? AGENT_AUTH_CACHE_NOTIFIED_MS : AGENT_AUTH_CACHE_MS;
+  cache.byToken.set(tokenHash, { caller, expires: Date.now() + ttl });
   const hashes = cache.byAsset.get(caller.assetId) ?? new Set<string>();
   hashes.add(tokenHash);
   cache.byAsset.set(caller.assetId, hashes);
@@ -262,8 +297,29 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
  */
 const TOUCH_RESOLUTION_MS = AGENT_ONLINE_WINDOW_MS / 2;
 
-/** Records that the agent was heard from: agent heartbeat time and the asset's online status. */
-export async function touchAgent(db: Database, agent: AgentCaller): Promise<void> {
+/** How long keep-alive touches of agents already online gather before one statement writes them all. */
+export const TOUCH_FLUSH_MS = 1_000;
+/** Agents per flush statement (well under the drivers' parameter limits). */
+const TOUCH_FLUSH_CHUNK = 5_000;
+
+interface TouchBatch {
+  /** agent id → the (cached) caller */
+  due: Map<string, AgentCaller>;
+  timer: NodeJS.Timeout | null;
+}
+const touchBatches = new WeakMap<Database, TouchBatch>();
+
+/**
+ * Records that the agent was heard from: agent heartbeat time and the asset's online status. An agent coming online
+ * is written at once; an online agent's keep-alive joins a batch written within `TOUCH_FLUSH_MS` (an idle fleet's
+ * long polls would otherwise make this the most frequent write of all). A batch that fails is logged through
+ * `onError`; its agents are written again on their next poll.
+ */
+export async function touchAgent(
+  db: Database,
+  agent: AgentCaller,
+  onError: (err: unknown) => void,
+): Promise<void> {
   const now = new Date();
   if (
     agent.assetOnline &&
@@ -272,24 +328,53 @@ export async function touchAgent(db: Database, agent: AgentCaller): Promise<void
   ) {
     return;
   }
-  // One round trip for both rows: an idle fleet's long polls make this the most frequent write of all.
-  const touched = db
-    .$with('touched')
-    .as(
-      db
-        .update(agents)
-        .set({ lastHeartbeatAt: now })
-        .where(eq(agents.id, agent.agentId))
-        .returning({ id: agents.id }),
-    );
-  await db
-    .with(touched)
-    .update(assets)
-    .set({ agentStatus: 'online', lastSeenAt: now })
-    .where(eq(assets.id, agent.assetId));
+  if (agent.assetOnline) {
+    let batch = touchBatches.get(db);
+    if (!batch) {
+      batch = { due: new Map(), timer: null };
+      touchBatches.set(db, batch);
+    }
+    batch.due.set(agent.agentId, agent);
+    batch.timer ??= setTimeout(() => {
+      const due = [...batch.due.values()];
+      batch.due = new Map();
+      batch.timer = null;
+      writeTouches(
+        db,
+        due.map((a) => a.agentId),
+        due.map((a) => a.assetId),
+        new Date(),
+      ).catch((err: unknown) => {
+        // Written again on the agents' next polls: their cached callers forget the write that failed.
+        for (const a of due) a.lastHeartbeatAt = null;
+        onError(err);
+      });
+    }, TOUCH_FLUSH_MS);
+    batch.timer.unref();
+  } else {
+    await writeTouches(db, [agent.agentId], [agent.assetId], now);
+  }
   // The cached caller (the same object) now knows it was heard from, so the next polls skip the write.
   agent.lastHeartbeatAt = now;
   agent.assetOnline = true;
+}
+
+/** One round trip for both tables per chunk. */
+async function writeTouches(db: Database, agentIds: string[], assetIds: string[], now: Date): Promise<void> {
+  for (let i = 0; i < agentIds.length; i += TOUCH_FLUSH_CHUNK) {
+    const touched = db.$with('touched').as(
+      db
+        .update(agents)
+        .set({ lastHeartbeatAt: now })
+        .where(inArray(agents.id, agentIds.slice(i, i + TOUCH_FLUSH_CHUNK)))
+        .returning({ id: agents.id }),
+    );
+    await db
+      .with(touched)
+      .update(assets)
+      .set({ agentStatus: 'online', lastSeenAt: now })
+      .where(inArray(assets.id, assetIds.slice(i, i + TOUCH_FLUSH_CHUNK)));
+  }
 }
 
 /** Assets whose agent has been silent past the online window show offline. Returns how many changed. */

@@ -61,6 +61,43 @@ export function notifyJobCreated(assetId: string): void {
   for (const w of waiters.get(assetId) ?? []) w.wake();
 }
 
+/** How long a poll's finding "nothing held, nothing claimable" stands in for the next polls' database look. */
+export const EMPTY_LOOK_TRUST_MS = 60_000;
+const emptyLooks = new Map<string, { generation: number; at: number }>();
+
+/**
+ * Whether every job recorded for an asset reaches `notifyJobCreated` in this process: always on PGlite (the worker
+ * runs in this process), on Postgres while subscribed to the workers' notifications.
+ */
+export function jobWakeupsComplete(driver: 'pglite' | 'postgres'): boolean {
+  return driver === 'pglite' || subscriptions > 0;
+}
+
+/** A look at the database that began at `generation` found nothing held by the agent and nothing claimable. */
+export function rememberEmptyLook(assetId: string, generation: number): void {
+  emptyLooks.set(assetId, { generation, at: Date.now() });
+}
+
+/** The agent took a job (or may hold one): its next poll looks at the database. */
+export function forgetEmptyLook(assetId: string): void {
+  emptyLooks.delete(assetId);
+}
+
+/**
+ * True when a poll may skip its database look: wake-ups are complete, an earlier look found nothing, no job came
+ * for the asset since (same generation) and that look is recent (a bound for a notification lost while the listener
+ * reconnected). An idle fleet's polls then cost no query at all.
+ */
+export function knownEmpty(assetId: string, driver: 'pglite' | 'postgres'): boolean {
+  const look = emptyLooks.get(assetId);
+  if (!look || !jobWakeupsComplete(driver)) return false;
+  if (look.generation !== jobGeneration(assetId) || Date.now() - look.at > EMPTY_LOOK_TRUST_MS) {
+    emptyLooks.delete(assetId);
+    return false;
+  }
+  return true;
+}
+
 /**
  * Resolves `true` when a job for the asset may be available, `false` when the wait is over or aborted. With `since`
  * (a `jobGeneration` read before the caller's last database look) a wake-up that came in between returns at once.

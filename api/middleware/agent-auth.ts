@@ -39,7 +39,7 @@ export function agentAuth(): MiddlewareHandler<AppEnv> {
       );
     }
     c.set('agent', agent);
-    await touchAgent(db, agent);
+    await touchAgent(db, agent, (err) => logger.warn({ err }, 'agent keep-alives could not be written'));
     if (Date.now() - lastSweep > OFFLINE_SWEEP_INTERVAL_MS) {
       lastSweep = Date.now();
       const marked = await markSilentAgentsOffline(db);

@@ -2,7 +2,14 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { registerAgent } from '../../activities/agents/enrollment.js';
 import type { AgentJobRow, DeliveryDeps } from '../../activities/agents/job-delivery.js';
-import { jobGeneration, waitForJob, type PendingProbe } from '../../activities/agents/job-notifier.js';
+import {
+  forgetEmptyLook,
+  jobGeneration,
+  knownEmpty,
+  rememberEmptyLook,
+  waitForJob,
+  type PendingProbe,
+} from '../../activities/agents/job-notifier.js';
 import {
   appendOutput,
   claimNextJob,
@@ -140,15 +147,25 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     const agent = c.get('agent');
     const deadline = Date.now() + c.req.valid('query').waitSeconds * 1000;
     const signal = c.req.raw.signal;
+    const { dbDriver } = c.get('services');
     let since = jobGeneration(agent.assetId);
-    // The usual idle poll costs one query: nothing held, nothing claimable.
-    const found = await inspectAgentJobs(deps, agent);
-    if (found.held) await failLostJobs(deps, agent);
-    let look = found.held || found.claimable;
+    let look = false;
+    // The usual idle poll costs no query (an earlier poll found nothing and no job came since) or one.
+    if (!knownEmpty(agent.assetId, dbDriver)) {
+      const found = await inspectAgentJobs(deps, agent);
+      if (found.held) await failLostJobs(deps, agent);
+      look = found.held || found.claimable;
+      if (!look) rememberEmptyLook(agent.assetId, since);
+    }
     for (;;) {
       if (look) {
+        const lookedAt = since;
         const job = await claimNextJob(deps, agent);
-        if (job) return c.json(toAgentJob(job), 200);
+        if (job) {
+          forgetEmptyLook(agent.assetId);
+          return c.json(toAgentJob(job), 200);
+        }
+        rememberEmptyLook(agent.assetId, lookedAt);
       }
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return c.body(null, 204);

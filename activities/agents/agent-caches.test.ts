@@ -1,0 +1,123 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../../db/client.js';
+import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
+import { testDriver } from '../../test/database.js';
+import {
+  authenticateAgent,
+  createEnrollmentToken,
+  registerAgent,
+  subscribeToAgentTokenChanges,
+} from './enrollment.js';
+import {
+  forgetEmptyLook,
+  jobGeneration,
+  knownEmpty,
+  notifyJobCreated,
+  rememberEmptyLook,
+  subscribeToJobNotifications,
+} from './job-notifier.js';
+
+let ctx: TestContext;
+let acct: TestAccount;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  acct = await ctx.createAccount();
+});
+afterAll(() => ctx.close());
+
+async function enrollHost(db: DatabaseHandle['db'], hostname: string): Promise<string> {
+  const { token } = await createEnrollmentToken(db, {
+    accountId: acct.accountId,
+    actor: 'test',
+    expiresInHours: 1,
+  });
+  const outcome = await registerAgent(db, {
+    enrollmentToken: token,
+    hostname,
+    osFamily: 'linux',
+    osVersion: 'Ubuntu 22.04',
+    agentVersion: 'test',
+    executor: 'simulate',
+    ips: [],
+  });
+  if (!outcome.ok) throw new Error(`registration refused: ${outcome.reason}`);
+  return outcome.agentToken;
+}
+
+async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+describe('agent token cache', () => {
+  it.runIf(testDriver() === 'postgres')(
+    'drops a token replaced through another process at once, though lookups are kept for minutes',
+    async () => {
+      const unsubscribe = await subscribeToAgentTokenChanges(ctx.database);
+      // "Another API process": its own connection pool and its own token cache.
+      const other = await openDatabase({ url: await scratchUrlOf(ctx.database), poolMax: 2 });
+      try {
+        const first = await enrollHost(ctx.database.db, 'cache-host-1');
+        expect(await authenticateAgent(ctx.database.db, first)).not.toBeNull(); // now cached here
+        const second = await enrollHost(other.db, 'cache-host-1'); // same host enrolls again elsewhere
+        expect(second).not.toBe(first);
+        // Without the notification the cached lookup would admit the old token for minutes.
+        expect(
+          await eventually(async () => (await authenticateAgent(ctx.database.db, first)) === null, 3000),
+        ).toBe(true);
+        expect((await authenticateAgent(ctx.database.db, second))?.assetId).toBeDefined();
+      } finally {
+        await other.close();
+        await unsubscribe();
+      }
+    },
+  );
+});
+
+describe('idle polls skip the database look', () => {
+  it('trusts an empty look only until a job comes for the asset', () => {
+    const asset = `asset-${Date.now()}`;
+    expect(knownEmpty(asset, 'pglite')).toBe(false); // never looked
+    rememberEmptyLook(asset, jobGeneration(asset));
+    expect(knownEmpty(asset, 'pglite')).toBe(true);
+    notifyJobCreated(asset);
+    expect(knownEmpty(asset, 'pglite')).toBe(false);
+    // A look that began before a wake-up is not trusted either.
+    const before = jobGeneration(asset);
+    notifyJobCreated(asset);
+    rememberEmptyLook(asset, before);
+    expect(knownEmpty(asset, 'pglite')).toBe(false);
+    rememberEmptyLook(asset, jobGeneration(asset));
+    forgetEmptyLook(asset);
+    expect(knownEmpty(asset, 'pglite')).toBe(false);
+  });
+
+  it('on Postgres only while the workers’ notifications are heard', async () => {
+    const asset = `asset-pg-${Date.now()}`;
+    rememberEmptyLook(asset, jobGeneration(asset));
+    expect(knownEmpty(asset, 'postgres')).toBe(false);
+    const unsubscribe = await subscribeToJobNotifications(ctx.database.listen);
+    try {
+      rememberEmptyLook(asset, jobGeneration(asset));
+      expect(knownEmpty(asset, 'postgres')).toBe(testDriver() === 'postgres');
+    } finally {
+      await unsubscribe();
+    }
+  });
+});
+
+/** The URL of this file's scratch database (same server as TEST_DATABASE_URL, this file's database name). */
+async function scratchUrlOf(handle: DatabaseHandle): Promise<string> {
+  const [row] = await handle.db
+    .select({ name: sql<string>`current_database()` })
+    .from(sql`(select 1) as one`);
+  const url = new URL(process.env.TEST_DATABASE_URL ?? '');
+  url.pathname = `/${row?.name ?? ''}`;
+  return url.toString();
+}
