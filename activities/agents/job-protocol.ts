@@ -26,28 +26,20 @@ const heldBy = (agent: AgentCaller) =>
     eq(agentJobs.agentId, agent.agentId),
   );
 
-/** Asset ids per probe query (keeps every statement well under the drivers' parameter limits). */
-const PROBE_CHUNK = 5_000;
-
-/** The database probe long polls share: which of these assets have claimable jobs. */
+/**
+ * The database probe long polls share: which of these assets have claimable jobs. It reads the assets of all pending
+ * jobs (a partial index holds just those) rather than sending the waiting assets: with ten thousand idle agents a
+ * list of their ids was the API's most expensive statement to build and send.
+ */
 export function pendingProbe(deps: DeliveryDeps): PendingProbe {
   return {
     async find(assetIds) {
-      const ready: string[] = [];
-      for (let i = 0; i < assetIds.length; i += PROBE_CHUNK) {
-        const rows = await deps.db
-          .selectDistinct({ assetId: agentJobs.assetId })
-          .from(agentJobs)
-          .where(
-            and(
-              inArray(agentJobs.assetId, assetIds.slice(i, i + PROBE_CHUNK)),
-              eq(agentJobs.status, 'pending'),
-              isNotNull(agentJobs.taskToken),
-            ),
-          );
-        ready.push(...rows.map((r) => r.assetId));
-      }
-      return ready;
+      const rows = await deps.db
+        .selectDistinct({ assetId: agentJobs.assetId })
+        .from(agentJobs)
+        .where(and(eq(agentJobs.status, 'pending'), isNotNull(agentJobs.taskToken)));
+      const waiting = new Set(assetIds);
+      return rows.map((r) => r.assetId).filter((a) => waiting.has(a));
     },
     onError: (err) => deps.logger.warn({ err }, 'agent job probe failed'),
   };

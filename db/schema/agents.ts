@@ -121,6 +121,10 @@ export const agentJobs = pgTable(
   (t) => [
     uniqueIndex('agent_jobs_key_uq').on(t.accountId, t.jobKey),
     index('agent_jobs_asset_status_idx').on(t.assetId, t.status, t.id),
+    // The long polls' shared probe reads every pending job's asset: a small index however long the job history.
+    index('agent_jobs_pending_idx')
+      .on(t.assetId)
+      .where(sql`${t.status} = 'pending'`),
     index('agent_jobs_group_idx').on(t.accountId, t.group),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "agent_jobs_pending_idx" ON "agent_jobs" USING btree ("asset_id") WHERE "agent_jobs"."status" = 'pending';
