@@ -339,6 +339,20 @@ async function main() {
     .from(playbookTaskSteps)
     .where(eq(playbookTaskSteps.taskId, task.id));
   const workerPeakRss = system.workerPeakRss();
+  // Assets by outcome, and why the failed ones failed (the most frequent reasons), so a run that did not succeed
+  // says what went wrong.
+  const outcomes = await db
+    .select({ status: playbookTaskAssets.status, reason: playbookTaskAssets.reason, n: count() })
+    .from(playbookTaskAssets)
+    .where(eq(playbookTaskAssets.taskId, task.id))
+    .groupBy(playbookTaskAssets.status, playbookTaskAssets.reason);
+  const assetsByStatus: Record<string, number> = {};
+  for (const o of outcomes) assetsByStatus[o.status] = (assetsByStatus[o.status] ?? 0) + o.n;
+  const failureReasons = outcomes
+    .filter((o) => o.status === 'Failed')
+    .sort((a, b) => b.n - a.n)
+    .slice(0, 5)
+    .map((o) => ({ reason: o.reason, assets: o.n }));
 
   log('measuring histories …');
   let largest = { workflowId: '', events: 0 };
@@ -386,6 +400,8 @@ async function main() {
     vulnerabilitiesPerAsset: VULNS,
     concurrency: CONCURRENCY,
     status: result.status,
+    assetsByStatus,
+    ...(failureReasons.length > 0 ? { failureReasons } : {}),
     seconds: Number(seconds.toFixed(2)),
     assetsPerSecond: Number((task.assetCount / seconds).toFixed(1)),
     steps: steps?.n ?? 0,

@@ -1,4 +1,4 @@
-/** A one-line progress bar on stderr for long bench and CLI steps (plain lines when stderr is not a TTY). */
+/** A one-line progress bar on stderr for long bench and CLI steps (a plain line every 5 % when stderr is not a TTY). */
 export function progress(label: string, total: number): { tick(n?: number): void; done(): void } {
   let count = 0;
   let lastPrinted = -1;
@@ -6,7 +6,7 @@ export function progress(label: string, total: number): { tick(n?: number): void
   const draw = () => {
     const pct = total === 0 ? 100 : Math.floor((count / total) * 100);
     if (!tty && pct === lastPrinted) return;
-    if (!tty && pct % 25 !== 0 && count !== total) return;
+    if (!tty && pct % 5 !== 0 && count !== total) return;
     lastPrinted = pct;
     const width = 30;
     const filled = Math.round((pct / 100) * width);

@@ -169,9 +169,9 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
       }
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return c.body(null, 204);
-      await waitForJob({ assetId: agent.assetId, waitMs: left, probe: probeFor(deps), signal, since });
+      // Woken: a job may be there. Not woken: the wait is over (the deadline check above answers 204).
+      look = await waitForJob({ assetId: agent.assetId, waitMs: left, probe: probeFor(deps), signal, since });
       since = jobGeneration(agent.assetId);
-      look = true;
     }
   });
 
