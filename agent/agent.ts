@@ -291,10 +291,12 @@ export function startAgent(options: AgentOptions): RunningAgent {
     emit({ type: 'job-finished', job, status, exitCode, ms: Date.now() - started });
   }
 
-  const done = loop().catch((err: unknown) => {
-    rejectReady(err);
-    throw err;
-  });
+  const done = loop()
+    .catch((err: unknown) => {
+      rejectReady(err);
+      throw err;
+    })
+    .finally(() => client.close());
 
   return {
     ready,

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { z } from 'zod';
 import {
   ZAgentJobSchema,
@@ -35,50 +37,110 @@ const ZErrorSchema = z.object({ error: z.object({ message: z.string(), details: 
 /** Default time limit of a request other than the long poll. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** HTTP client of the agent protocol (`/agent/v1/*`). */
+/**
+ * HTTP client of the agent protocol (`/agent/v1/*`). Each client keeps its own keep-alive connections (node:http or
+ * node:https by the server URL), as one agent per host does; `close` releases them.
+ */
 export class AgentClient {
+  private readonly base: URL;
+  private readonly transport: typeof http | typeof https;
+  private readonly connections: http.Agent;
+
   constructor(
-    private readonly server: string,
+    server: string,
     private token: string | null = null,
-  ) {}
+  ) {
+    this.base = new URL(server.replace(/\/$/, ''));
+    this.transport = this.base.protocol === 'https:' ? https : http;
+    this.connections = new this.transport.Agent({ keepAlive: true, maxSockets: 4 });
+  }
 
   setToken(token: string): void {
     this.token = token;
   }
 
-  private async request(
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.connections.destroy();
+  }
+
+  private request(
     method: string,
     path: string,
     opts: { body?: unknown; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<{ status: number; json: unknown }> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? REQUEST_TIMEOUT_MS);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    let res: Response;
-    try {
-      res = await fetch(`${this.server.replace(/\/$/, '')}${path}`, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal,
-      });
-    } catch (err) {
-      if (opts.signal?.aborted) throw err;
-      throw new ServerUnreachableError(`${method} ${path}: ${(err as Error).message}`, { cause: err });
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const text = await res.text();
-    const json: unknown = text === '' ? null : JSON.parse(text);
-    if (!res.ok) {
-      const parsed = ZErrorSchema.safeParse(json);
-      throw new AgentHttpError(
-        res.status,
-        parsed.success ? parsed.data.error.message : `HTTP ${res.status}`,
-        parsed.success ? parsed.data.error.details : undefined,
+    const what = `${method} ${path}`;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | null, value?: { status: number; json: unknown }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else if (value) resolve(value);
+      };
+      const req = this.transport.request(
+        new URL(`${this.base.pathname.replace(/\/$/, '')}${path}`, this.base),
+        { method, headers, agent: this.connections },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) =>
+            finish(new ServerUnreachableError(`${what}: ${err.message}`, { cause: err })),
+          );
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown = null;
+            try {
+              json = text === '' ? null : JSON.parse(text);
+            } catch (err) {
+              // A proxy's HTML error page, or a truncated body: the server is not answering as Vigil.
+              finish(
+                new ServerUnreachableError(`${what}: HTTP ${status} with a body that is not JSON`, {
+                  cause: err,
+                }),
+              );
+              return;
+            }
+            if (status >= 200 && status < 300) return finish(null, { status, json });
+            const parsed = ZErrorSchema.safeParse(json);
+            finish(
+              new AgentHttpError(
+                status,
+                parsed.success ? parsed.data.error.message : `HTTP ${status}`,
+                parsed.success ? parsed.data.error.details : undefined,
+              ),
+            );
+          });
+        },
       );
-    }
-    return { status: res.status, json };
+      const onAbort = () => {
+        const reason: unknown = opts.signal?.reason;
+        const err = reason instanceof Error ? reason : new Error('aborted');
+        finish(err);
+        req.destroy(err);
+      };
+      const timer = setTimeout(() => {
+        const err = new ServerUnreachableError(
+          `${what}: no answer within ${opts.timeoutMs ?? REQUEST_TIMEOUT_MS} ms`,
+        );
+        finish(err);
+        req.destroy(err);
+      }, opts.timeoutMs ?? REQUEST_TIMEOUT_MS);
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err) => finish(new ServerUnreachableError(`${what}: ${err.message}`, { cause: err })));
+      req.end(payload);
+    });
   }
 
   async register(body: TRegisterRequest): Promise<TRegisterResponse> {

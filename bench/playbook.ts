@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,6 +75,8 @@ interface System {
   fleet: { policyId: string; vulnerabilityIds: string[] };
   /** Peak RSS in bytes of the process the workers run in. */
   workerPeakRss(): number;
+  /** The system's own processes by name (pids), for CPU accounting. */
+  processes: Record<string, number>;
   topology: string;
   stop(): Promise<void>;
 }
@@ -140,6 +142,7 @@ async function embedded(server: DevServer, prefix: string): Promise<System> {
     fleet,
     topology: 'one process: PGlite, API, workers and agents',
     workerPeakRss: () => peak,
+    processes: { 'bench (api, worker, agents)': process.pid },
     async stop() {
       clearInterval(sampler);
       await fleet.stop();
@@ -188,6 +191,52 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuSecondsOf(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0; // exited (a Postgres backend that closed)
+  }
+  // Fields after "pid (comm) ": state is field 3, utime 14 and stime 15, in clock ticks of 1/100 s.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Pids of every Postgres server process (the server on TEST_DATABASE_URL runs nothing else during a bench). */
+function postgresPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** CPU seconds used so far per part of the system (Temporal server, Postgres, and the system's own processes). */
+function cpuSnapshot(system: System, temporalPid: number, withPostgres: boolean): Map<string, number> {
+  const snap = new Map<string, number>();
+  for (const [name, pid] of Object.entries(system.processes)) snap.set(name, cpuSecondsOf(pid));
+  snap.set('temporal', cpuSecondsOf(temporalPid));
+  if (withPostgres)
+    snap.set(
+      'postgres',
+      postgresPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
+    );
+  return snap;
+}
+
+function cpuSpent(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, end] of after) out[name] = Number((end - (before.get(name) ?? 0)).toFixed(1));
+  return out;
 }
 
 /** Kernel figures of a process in bytes: current and peak resident set. */
@@ -248,6 +297,7 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
     fleet: ready,
     topology: 'separate processes: Postgres, npm run api, npm run worker, agents',
     workerPeakRss: () => (worker.exitCode === null ? Math.max(peak, rssOf(workerPid).peak) : peak),
+    processes: { api: api.pid ?? 0, worker: workerPid, agents: fleetProcess.pid ?? 0 },
     async stop() {
       stopping = true;
       clearInterval(sampler);
@@ -295,6 +345,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1000));
   }
   log('running the task …');
+  const cpuBefore = cpuSnapshot(system, server.pid, PG_ADMIN_URL !== undefined);
   const started = Date.now();
   const created = await fetch(`${system.baseUrl}/v1/playbook/policies/${system.fleet.policyId}/tasks`, {
     method: 'POST',
@@ -332,6 +383,10 @@ async function main() {
   }, 2000);
   const result = await handle.result();
   const seconds = (Date.now() - started) / 1000;
+  const cpuSecondsDuringTask = cpuSpent(
+    cpuBefore,
+    cpuSnapshot(system, server.pid, PG_ADMIN_URL !== undefined),
+  );
   clearInterval(watcher);
   bar.done();
   const [steps] = await db
@@ -366,7 +421,7 @@ async function main() {
     largest = { workflowId: parent.workflowId, events: parent.historyLength };
   await system.stop();
 
-  let baseline: { activities: number; seconds: number } | null = null;
+  let baseline: { activities: number; seconds: number; cpuSeconds: Record<string, number> } | null = null;
   const stepsPerAsset = 2 + VULNS; // precheck, each fix, verify
   if (BASELINE) {
     log('running the raw-Temporal baseline …');
@@ -379,6 +434,7 @@ async function main() {
       maxConcurrentActivityTaskExecutions: 200,
       maxConcurrentWorkflowTaskExecutions: 100,
     });
+    const baselineCpuBefore = { bench: cpuSecondsOf(process.pid), temporal: cpuSecondsOf(server.pid) };
     const baselineSeconds = await worker.runUntil(async () => {
       const t0 = Date.now();
       await temporal.client.workflow.execute(baselineTaskWorkflow, {
@@ -388,7 +444,14 @@ async function main() {
       });
       return (Date.now() - t0) / 1000;
     });
-    baseline = { activities: ASSETS * stepsPerAsset, seconds: Number(baselineSeconds.toFixed(2)) };
+    baseline = {
+      activities: ASSETS * stepsPerAsset,
+      seconds: Number(baselineSeconds.toFixed(2)),
+      cpuSeconds: {
+        'bench (worker)': Number((cpuSecondsOf(process.pid) - baselineCpuBefore.bench).toFixed(1)),
+        temporal: Number((cpuSecondsOf(server.pid) - baselineCpuBefore.temporal).toFixed(1)),
+      },
+    };
   }
 
   const out = {
@@ -409,6 +472,7 @@ async function main() {
     workflows,
     largestHistory: largest,
     workerPeakRssMiB: Math.round(workerPeakRss / 2 ** 20),
+    cpuSecondsDuringTask,
     workerHeapCapMiB: WORKER_HEAP_MIB || null,
     baseline,
     ratioToBaseline: baseline ? Number((seconds / baseline.seconds).toFixed(2)) : null,
