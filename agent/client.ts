@@ -99,7 +99,7 @@ export class AgentClient {
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown = null;
+            let json: unknown;
             try {
               json = text === '' ? null : JSON.parse(text);
             } catch (err) {
