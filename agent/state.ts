@@ -33,12 +33,21 @@ export async function loadState(dir: string | null): Promise<TAgentState | null>
   return parsed.data;
 }
 
+/**
+ * Writes a state-folder file atomically (a reader sees the old text or the new, never half), readable only by the
+ * agent's user.
+ */
+export async function writeStateFile(dir: string, name: string, text: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, file);
+  return file;
+}
+
 /** Written atomically and readable only by the agent's user: it holds the agent token. */
 export async function saveState(dir: string | null, state: TAgentState): Promise<void> {
   if (!dir) return;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
-  await rename(tmp, file);
+  await writeStateFile(dir, FILE, JSON.stringify(state, null, 2));
 }

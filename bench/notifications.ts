@@ -12,7 +12,7 @@ import { createSecretBox } from '../platform/secrets.js';
 import { buildServices } from '../platform/services.js';
 import { startDingTalkFake } from '../test/dingtalk-fake.js';
 import { startTestSmtpServer } from '../test/smtp.js';
-import { percentile } from './progress.js';
+import { percentile, round } from './progress.js';
 
 /**
  * Notification figures: MJML render time, DingTalk signing rate, and sendNotificationNow end to end on PGlite to a
@@ -41,7 +41,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - t];
 }
 
-const round = (ms: number) => Math.round(ms * 100) / 100;
 const pct = (samples: number[], p: number) =>
   percentile(
     [...samples].sort((a, b) => a - b),

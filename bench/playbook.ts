@@ -220,11 +220,14 @@ function postgresPids(): number[] {
     .map(Number);
 }
 
+/** CPU seconds used so far by each named process. */
+function cpuOf(pids: Record<string, number>): Map<string, number> {
+  return new Map(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+}
+
 /** CPU seconds used so far per part of the system (Temporal server, Postgres, and the system's own processes). */
 function cpuSnapshot(system: System, temporalPid: number, withPostgres: boolean): Map<string, number> {
-  const snap = new Map<string, number>();
-  for (const [name, pid] of Object.entries(system.processes)) snap.set(name, cpuSecondsOf(pid));
-  snap.set('temporal', cpuSecondsOf(temporalPid));
+  const snap = cpuOf({ ...system.processes, temporal: temporalPid });
   if (withPostgres)
     snap.set(
       'postgres',
@@ -434,7 +437,8 @@ async function main() {
       maxConcurrentActivityTaskExecutions: 200,
       maxConcurrentWorkflowTaskExecutions: 100,
     });
-    const baselineCpuBefore = { bench: cpuSecondsOf(process.pid), temporal: cpuSecondsOf(server.pid) };
+    const baselinePids = { 'bench (worker)': process.pid, temporal: server.pid };
+    const baselineCpuBefore = cpuOf(baselinePids);
     const baselineSeconds = await worker.runUntil(async () => {
       const t0 = Date.now();
       await temporal.client.workflow.execute(baselineTaskWorkflow, {
@@ -447,10 +451,7 @@ async function main() {
     baseline = {
       activities: ASSETS * stepsPerAsset,
       seconds: Number(baselineSeconds.toFixed(2)),
-      cpuSeconds: {
-        'bench (worker)': Number((cpuSecondsOf(process.pid) - baselineCpuBefore.bench).toFixed(1)),
-        temporal: Number((cpuSecondsOf(server.pid) - baselineCpuBefore.temporal).toFixed(1)),
-      },
+      cpuSeconds: cpuSpent(baselineCpuBefore, cpuOf(baselinePids)),
     };
   }
 

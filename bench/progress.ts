@@ -31,3 +31,6 @@ export function percentile(sortedMs: number[], p: number): number {
   const idx = Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1);
   return Math.round((sortedMs[Math.max(0, idx)] ?? 0) * 100) / 100;
 }
+
+/** A figure rounded to two decimals for the JSON a bench prints. */
+export const round = (n: number): number => Math.round(n * 100) / 100;

@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile, progress } from './progress.js';
+import { percentile, progress, round } from './progress.js';
 import {
   startSignatureServer,
   type ServerCall,
@@ -45,7 +45,6 @@ const CPU_PROF_DIR = strArg('cpu-prof');
 const CONTAINERS = 10;
 
 const digestOf = (i: number) => `sha256:${i.toString(16).padStart(2, '0').repeat(32)}`;
-const round = (n: number) => Math.round(n * 100) / 100;
 const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
 function stats(samples: number[], wallMs: number) {

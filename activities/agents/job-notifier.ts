@@ -69,7 +69,7 @@ const emptyLooks = new Map<string, { generation: number; at: number }>();
  * Whether every job recorded for an asset reaches `notifyJobCreated` in this process: always on PGlite (the worker
  * runs in this process), on Postgres while subscribed to the workers' notifications.
  */
-export function jobWakeupsComplete(driver: 'pglite' | 'postgres'): boolean {
+function jobWakeupsComplete(driver: 'pglite' | 'postgres'): boolean {
   return driver === 'pglite' || subscriptions > 0;
 }
 

@@ -124,12 +124,11 @@ async function finishCancelled(deps: DeliveryDeps, jobId: string, reason: string
 /**
  * Jobs this agent holds as running when it asks for new work were lost (the agent restarts or crashed mid-job and
  * polls only when idle). They end failed with exit code -1 so the waiting step fails now instead of at its
- * heartbeat timeout; whether the host work happened is unknown, which the output says.
+ * heartbeat timeout; whether the host work happened is unknown, which the output says. Called when
+ * `inspectAgentJobs` found the agent holding jobs (an idle agent holds none, so the usual poll never gets here).
  */
 export async function failLostJobs(deps: DeliveryDeps, agent: AgentCaller): Promise<number> {
   const mine = heldBy(agent);
-  const [held] = await deps.db.select({ id: agentJobs.id }).from(agentJobs).where(mine).limit(1);
-  if (!held) return 0; // the usual case: an idle agent holds nothing
   // Handed out but never started (the response was lost, or the agent died before its first heartbeat): safe to
   // hand out again.
   await deps.db

@@ -118,6 +118,12 @@ export interface AssetFilter {
   ids?: string[];
 }
 
+/** Name, hostname or IP contains the search string (taken literally). */
+function containsSearch(search: string): SQL {
+  const pattern = likePattern(search);
+  return sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern})`;
+}
+
 /**
  * The WHERE clause of an asset query: name/hostname/IP substring or fuzzy name match, group, OS, agent status.
  * Every search branch is indexable by the trigram GIN indexes (`%` finds fuzzy candidates through the index;
@@ -127,9 +133,8 @@ export function assetConditions(f: AssetFilter): SQL[] {
   const conds: SQL[] = [eq(assets.accountId, f.accountId)];
   const search = f.search?.trim();
   if (search) {
-    const pattern = likePattern(search);
     conds.push(
-      sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern} OR (${assets.name} % ${search} AND similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY}))`,
+      sql`(${containsSearch(search)} OR (${assets.name} % ${search} AND similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY}))`,
     );
   }
   if (f.groupId) {
@@ -151,11 +156,10 @@ export type AssetRow = typeof assets.$inferSelect & { groups: { id: string; name
  * similarity of the name (0–1000).
  */
 export function searchRank(search: string): SQL<number> {
-  const pattern = likePattern(search);
   const lowered = search.toLowerCase();
   return sql<number>`(case
     when lower(${assets.name}) = ${lowered} or lower(${assets.hostname}) = ${lowered} or ${assets.ipText} = ${search} then 3000
-    when ${assets.name} ILIKE ${pattern} or ${assets.hostname} ILIKE ${pattern} or ${assets.ipText} ILIKE ${pattern} then 2000
+    when ${containsSearch(search)} then 2000
     else 0 end + round(similarity(${assets.name}, ${search}) * 1000))::int`;
 }
 

@@ -66,6 +66,13 @@ export async function listInvitations(
   return rows.map((r) => ({ ...r.invitation, directoryName: r.directoryName }));
 }
 
+/** Only a pending invitation can be answered or cancelled: anything else is a 409 naming its state. */
+function refuseUnlessPending(invitation: { status: string }): void {
+  if (invitation.status !== 'pending') {
+    throw new MultiAccountRuleError('conflict', `the invitation is already ${invitation.status}`);
+  }
+}
+
 /** The invitee accepts (joins the directory) or declines; only the invitee sees the invitation. */
 export async function respondToInvitation(
   db: Database,
@@ -84,9 +91,7 @@ export async function respondToInvitation(
       )
       .for('update');
     if (!inv) throw new MultiAccountRuleError('not_found', 'invitation not found');
-    if (inv.invitation.status !== 'pending') {
-      throw new MultiAccountRuleError('conflict', `the invitation is already ${inv.invitation.status}`);
-    }
+    refuseUnlessPending(inv.invitation);
     let managed = false;
     if (opts.accept) {
       ({ managed } = await joinDirectory(tx, {
@@ -133,9 +138,7 @@ export async function cancelInvitation(
       )
       .for('update');
     if (!inv) throw new MultiAccountRuleError('not_found', 'invitation not found');
-    if (inv.status !== 'pending') {
-      throw new MultiAccountRuleError('conflict', `the invitation is already ${inv.status}`);
-    }
+    refuseUnlessPending(inv);
     const [after] = await tx
       .update(directoryInvitations)
       .set({ status: 'cancelled', respondedAt: new Date() })

@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { accounts } from '../../db/schema/accounts.js';
 import { managedMembers, memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import { memberSettingsJobGroup } from '../../domain/multi-account/rollout.js';
+import { readStoredSettings } from '../../domain/multi-account/member-settings.js';
 import { createAgentActivities } from '../agents/run-agent-job.js';
 import type { ActivityDeps } from '../index.js';
 import { driftedAgents, latestRevision, recordAgentRevision, rolloutProgress } from './member-settings.js';
@@ -111,7 +112,8 @@ export function createMemberSettingsActivities(deps: ActivityDeps) {
         driftCount: progress.driftCount,
         offline: drift.length - online.length,
         targets,
-        config: rev?.settings ?? null,
+        // Filled like the API's read: a revision saved under an older schema reaches agents complete.
+        config: rev ? readStoredSettings(rev.settings) : null,
       };
     },
 

@@ -60,7 +60,10 @@ describe('admission decision queue', () => {
       ).toBeNull();
     }
     // Two batches of three went out on their own; the seventh waits for its batch or a flush.
-    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    while ((await stored(accountId)).length < 6 && Date.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect((await stored(accountId)).length).toBe(6);
     expect(queue.unwrittenCount).toBe(1);
     await queue.flush();

@@ -90,6 +90,8 @@ export class DecisionQueue {
   private unwritten = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** The one flush callers wait on while the queue is full (shared, so a full queue does not start one per row). */
+  private catchUp: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -102,7 +104,14 @@ export class DecisionQueue {
     const now = Date.now();
     this.pending.push(encodeDecision({ ...row, id: uuidv7(now), createdAt: new Date(now) }));
     this.unwritten++;
-    if (this.unwritten >= this.options.maxQueued) return this.flush();
+    if (this.unwritten >= this.options.maxQueued) {
+      // Behind: everything queued by the time the writes in flight finish goes out in one statement.
+      this.catchUp ??= this.writing.then(() => {
+        this.catchUp = null;
+        return this.flush();
+      });
+      return this.catchUp;
+    }
     if (this.pending.length >= this.options.batchRows) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.options.batchMs);

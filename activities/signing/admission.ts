@@ -90,8 +90,11 @@ export interface AdmissionOutcome extends AdmissionDecision {
  */
 export class AdmissionEngine {
   private readonly snapshots = new Map<string, AccountSnapshot>();
-  /** token hash → cluster, valid while the account's snapshot it was cached under is current. */
-  private readonly tokens = new Map<string, { cluster: AdmissionCluster; snapshot: AccountSnapshot }>();
+  /**
+   * token hash → cluster, valid while the account's snapshot it was cached under (its `storedAt`) is current. The
+   * number, not the snapshot: an entry must not keep a replaced snapshot and its verdicts alive.
+   */
+  private readonly tokens = new Map<string, { cluster: AdmissionCluster; storedAt: number }>();
   /** Counts snapshots stored, to tell whether one was stored while a token was being looked up. */
   private snapshotsStored = 0;
   private readonly decisions: DecisionQueue;
@@ -110,27 +113,24 @@ export class AdmissionEngine {
     const hash = hashToken(token);
     const hit = this.tokens.get(hash);
     if (hit) {
-      if ((await this.snapshot(hit.cluster.accountId)) === hit.snapshot) return hit.cluster;
+      if ((await this.snapshot(hit.cluster.accountId)).storedAt === hit.storedAt) return hit.cluster;
       this.tokens.delete(hash);
     }
-    for (let attempt = 1; ; attempt++) {
-      const storedBefore = this.snapshotsStored;
-      const [row] = await this.db
-        .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
-        .from(signatureClusters)
-        .where(eq(signatureClusters.tokenHash, hash));
-      if (!row) return null;
-      const snap = await this.snapshot(row.accountId);
-      // Cached only under a snapshot stored before the row was read: one stored since may stand for a change the
-      // row predates (this very token replaced), and the row must not outlive that change here.
-      if (snap.storedAt <= storedBefore && this.snapshots.get(row.accountId) === snap) {
-        if (this.tokens.size >= MAX_CACHED_VERDICTS) this.tokens.clear();
-        this.tokens.set(hash, { cluster: row, snapshot: snap });
-        return row;
-      }
-      // Still a truthful answer for this request, only not one to keep.
-      if (attempt === 3) return row;
+    const storedBefore = this.snapshotsStored;
+    const [row] = await this.db
+      .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
+      .from(signatureClusters)
+      .where(eq(signatureClusters.tokenHash, hash));
+    if (!row) return null;
+    const snap = await this.snapshot(row.accountId);
+    // Cached only under a snapshot stored before the row was read: one stored since may stand for a change the row
+    // predates (this very token replaced), and the row must not outlive that change here. Either way the row is a
+    // truthful answer for this request.
+    if (snap.storedAt <= storedBefore && this.snapshots.get(row.accountId) === snap) {
+      if (this.tokens.size >= MAX_CACHED_VERDICTS) this.tokens.clear();
+      this.tokens.set(hash, { cluster: row, storedAt: snap.storedAt });
     }
+    return row;
   }
 
   private async snapshot(accountId: string): Promise<AccountSnapshot> {

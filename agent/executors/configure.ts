@@ -1,7 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TAgentJob } from '../../domain/agent-jobs.js';
-import { readIfExists } from '../state.js';
+import { readIfExists, writeStateFile } from '../state.js';
 import type { ExecutorOutcome, JobContext } from './types.js';
 
 const CONFIG_FILE = 'config.json';
@@ -46,17 +45,11 @@ export function createConfigurationApplier(): (job: TAgentJob, ctx: JobContext) 
       return { exitCode: 0, details: { appliedRevision: current, outcome } };
     }
     if (ctx.stateDir) {
-      const file = path.join(ctx.stateDir, CONFIG_FILE);
-      await mkdir(ctx.stateDir, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(
-        tmp,
+      const file = await writeStateFile(
+        ctx.stateDir,
+        CONFIG_FILE,
         JSON.stringify({ revision, config, appliedAt: new Date().toISOString() }, null, 2),
-        {
-          mode: 0o600,
-        },
       );
-      await rename(tmp, file);
       ctx.output(`applied configuration revision ${revision} to ${file}\n`);
     } else {
       ctx.output(`applied configuration revision ${revision} (kept in memory)\n`);

@@ -5,15 +5,16 @@ import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import postgres from 'postgres';
 import { createAccount } from '../../activities/accounts/api-keys.js';
-import { admissionEngineFor } from '../../activities/signing/admission.js';
+import { flushAdmissionDecisions } from '../../activities/signing/admission.js';
 import { createApp } from '../../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
+import { createScratchPostgres } from '../../test/database.js';
 import { loadConfig } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
-import { createSecretBox, generateMasterKey, randomToken } from '../../platform/secrets.js';
+import { createSecretBox, generateMasterKey } from '../../platform/secrets.js';
 import { buildServices } from '../../platform/services.js';
+import { round } from '../progress.js';
 
 /**
  * The server side of bench/signature.ts: the API on loopback HTTP (PGlite, or a fresh Postgres database), plus
@@ -46,8 +47,6 @@ export interface SignatureServer {
   inProcess(path: string, body: string, n: number): Promise<{ samples: number[]; wallMs: number }>;
   close(): Promise<void>;
 }
-
-const round = (n: number) => Math.round(n * 100) / 100;
 
 interface QueryCounts {
   /** SELECT statements (on the warm path: only the generation re-check). */
@@ -107,22 +106,13 @@ export async function startSignatureServer(opts: {
 }): Promise<SignatureServer> {
   const profiler = phaseProfiler(opts.cpuProfileDir);
   let database: DatabaseHandle;
-  let drop: (() => Promise<void>) | undefined;
   if (opts.postgresUrl) {
-    const name = `vigil_bench_${randomToken(8).toLowerCase()}`;
-    const admin = postgres(opts.postgresUrl, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    const url = new URL(opts.postgresUrl);
-    url.pathname = `/${name}`;
-    database = await openDatabase({ url: url.toString(), poolMax: 10 });
-    drop = async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    };
+    // A scratch database of its own, dropped when the handle closes.
+    database = (await createScratchPostgres(opts.postgresUrl, 'vigil_bench')).handle;
   } else {
     database = await openDatabase({});
+    await database.migrate();
   }
-  await database.migrate();
   const queries = countQueries(database);
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', VIGIL_RATE_LIMIT_PER_MINUTE: '1000000' });
   const services = buildServices({
@@ -218,10 +208,9 @@ export async function startSignatureServer(opts: {
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await admissionEngineFor(services).flushDecisions();
+      await flushAdmissionDecisions(services.db);
       services.mailer.close();
       await database.close();
-      await drop?.();
     },
   };
 }
