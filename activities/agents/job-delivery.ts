@@ -71,9 +71,14 @@ export async function relayHeartbeat(
  * Hands a finished job's outcome to the activity waiting for it: `complete` for succeeded/failed,
  * `reportCancellation` for cancelled. An activity that is gone (timed out, workflow ended) is not an error: the
  * outcome stays stored, and a later attempt with the same job key returns it. Throws only when Temporal could not
- * be reached, so that the agent resends and delivery is tried again.
+ * be reached, so that the agent resends and delivery is tried again. Marks the job delivered afterwards, or — with
+ * `markedDelivered`, when the statement that finished the job marked it already — takes the mark back on failure.
  */
-export async function deliverOutcome(deps: DeliveryDeps, row: AgentJobRow): Promise<'delivered' | 'gone'> {
+export async function deliverOutcome(
+  deps: DeliveryDeps,
+  row: AgentJobRow,
+  opts: { markedDelivered?: boolean } = {},
+): Promise<'delivered' | 'gone'> {
   let outcome: 'delivered' | 'gone' = 'delivered';
   if (!row.taskToken) {
     outcome = 'gone';
@@ -85,12 +90,20 @@ export async function deliverOutcome(deps: DeliveryDeps, row: AgentJobRow): Prom
         await deps.temporal.activity.complete(row.taskToken, toAgentJobResult(row));
       }
     } catch (err) {
-      if (!(err instanceof ActivityNotFoundError)) throw err;
+      if (!(err instanceof ActivityNotFoundError)) {
+        // Still to deliver: the agent resends its result, and that delivers it.
+        if (opts.markedDelivered) {
+          await deps.db.update(agentJobs).set({ deliveredAt: null }).where(eq(agentJobs.id, row.id));
+        }
+        throw err;
+      }
       deps.logger.info({ jobId: row.id, status: row.status }, 'agent job result kept; its activity is gone');
       outcome = 'gone';
     }
   }
-  await deps.db.update(agentJobs).set({ deliveredAt: new Date() }).where(eq(agentJobs.id, row.id));
+  if (!opts.markedDelivered) {
+    await deps.db.update(agentJobs).set({ deliveredAt: new Date() }).where(eq(agentJobs.id, row.id));
+  }
   return outcome;
 }
 

@@ -210,41 +210,56 @@ export async function appendOutput(
   return { ok: false, expectedOffset: length };
 }
 
-/** An agent's first heartbeat this soon after the claim (which heartbeated the activity) is not relayed again. */
+/** A heartbeat this soon after the claim (which heartbeated the activity) is not relayed again: the agent's first. */
 const CLAIM_RELAY_GRACE_MS = 1_000;
 const pendingKeepAlive = new Map<string, number>();
 const PENDING_KEEPALIVE_INTERVAL_MS = 1_000;
+
+/** The agent's own job by id (an update or read scoped to its asset and account). */
+const ownJob = (agent: AgentCaller, jobId: string) =>
+  and(
+    eq(agentJobs.id, jobId),
+    eq(agentJobs.assetId, agent.assetId),
+    eq(agentJobs.accountId, agent.accountId),
+  );
 
 /**
  * A heartbeat from the agent about its running job. Relays it to the waiting activity, records progress, and
  * answers whether the agent must cancel (the workflow cancelled the activity, or `cancelAgentJobs` flagged it).
  * The same heartbeat keeps the asset's queued jobs alive: they wait for a live agent that is busy, and a dead
- * agent's queued jobs time out like its running one.
+ * agent's queued jobs time out like its running one. Null when the job is not this agent's. The usual heartbeat of
+ * a running job is one statement (the update returns the row).
  */
 export async function recordHeartbeat(
   deps: DeliveryDeps,
   agent: AgentCaller,
-  job: AgentJobRow,
+  jobId: string,
   progress: Record<string, unknown> | undefined,
-): Promise<{ cancel: boolean }> {
-  if (job.status !== 'running') return { cancel: job.status === 'cancelled' };
+): Promise<{ cancel: boolean; outputLength: number } | null> {
   const now = Date.now();
-  await deps.db
+  const [job] = await deps.db
     .update(agentJobs)
     .set({
       heartbeatAt: new Date(now),
       startedAt: sql`coalesce(${agentJobs.startedAt}, now())`,
       ...(progress ? { progress } : {}),
     })
-    .where(eq(agentJobs.id, job.id));
+    .where(and(ownJob(agent, jobId), eq(agentJobs.status, 'running')))
+    .returning();
+  if (!job) {
+    const current = await findAgentJob(deps, agent, jobId);
+    return current ? { cancel: current.status === 'cancelled', outputLength: current.outputLength } : null;
+  }
   // The claim heartbeated the activity a moment ago (the agent's first heartbeat follows it at once): skip a
   // second round trip to Temporal.
-  const firstAfterClaim =
-    job.startedAt === null && job.claimedAt !== null && now - job.claimedAt.getTime() < CLAIM_RELAY_GRACE_MS;
-  if (firstAfterClaim) return { cancel: job.cancelRequested };
+  const justClaimed = job.claimedAt !== null && now - job.claimedAt.getTime() < CLAIM_RELAY_GRACE_MS;
+  if (justClaimed) return { cancel: job.cancelRequested, outputLength: job.outputLength };
   const state = await relayHeartbeat(deps, job, progress ?? {});
   await keepQueuedJobsAlive(deps, agent, job.id);
-  return { cancel: job.cancelRequested || state === 'cancelRequested' };
+  return {
+    cancel: job.cancelRequested || state === 'cancelRequested',
+    outputLength: job.outputLength,
+  };
 }
 
 async function keepQueuedJobsAlive(
@@ -267,31 +282,37 @@ async function keepQueuedJobsAlive(
 
 /**
  * Stores the agent's result once and hands it to the waiting activity. A resent result for a finished job is
- * acknowledged (and its delivery retried if Temporal was unreachable the first time), never applied twice.
+ * acknowledged (and its delivery retried if Temporal was unreachable the first time), never applied twice. Null
+ * when the job is not this agent's. The usual result is one statement and one call to Temporal: the update marks
+ * the outcome delivered, and a delivery that fails takes the mark back.
  */
 export async function recordResult(
   deps: DeliveryDeps,
-  job: AgentJobRow,
+  agent: AgentCaller,
+  jobId: string,
   result: TJobResultRequest,
-): Promise<{ status: AgentJobRow['status']; applied: boolean } | { conflict: string }> {
+): Promise<{ status: AgentJobRow['status']; applied: boolean } | { conflict: string } | null> {
+  const now = new Date();
   const [row] = await deps.db
     .update(agentJobs)
     .set({
       status: result.status,
       exitCode: result.exitCode,
       details: result.details,
-      finishedAt: new Date(),
+      finishedAt: now,
+      deliveredAt: now,
       startedAt: sql`coalesce(${agentJobs.startedAt}, ${result.startedAt ?? null}::timestamptz, ${agentJobs.claimedAt})`,
       ...(result.output === undefined ? {} : { output: result.output, outputLength: result.output.length }),
     })
-    .where(and(eq(agentJobs.id, job.id), eq(agentJobs.status, 'running')))
+    .where(and(ownJob(agent, jobId), eq(agentJobs.status, 'running')))
     .returning();
   if (row) {
-    await deliverOutcome(deps, row);
+    await deliverOutcome(deps, row, { markedDelivered: true });
     return { status: row.status, applied: true };
   }
-  const [current] = await deps.db.select().from(agentJobs).where(eq(agentJobs.id, job.id));
-  if (!current || current.status === 'pending') return { conflict: 'the job is not running; fetch it first' };
+  const current = await findAgentJob(deps, agent, jobId);
+  if (!current) return null;
+  if (current.status === 'pending') return { conflict: 'the job is not running; fetch it first' };
   if (current.status !== 'running' && current.deliveredAt === null) await deliverOutcome(deps, current);
   return { status: current.status, applied: false };
 }

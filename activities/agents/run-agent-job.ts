@@ -1,9 +1,10 @@
 import { activityInfo, ApplicationFailure, CompleteAsyncError } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import { queryRows, type Database } from '../../db/client.js';
 import { agentJobs, agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
+import { uuidv7 } from '../../domain/ids.js';
 import type { ActivityDeps } from '../index.js';
 import { AGENT_JOB_CANCELLED_FAILURE, deliverOutcome, toAgentJobResult } from './job-delivery.js';
 import { AGENT_JOB_CHANNEL, notifyJobCreated } from './job-notifier.js';
@@ -79,39 +80,44 @@ export function createAgentActivities(deps: ActivityDeps) {
         workflowId: info.workflowExecution?.workflowId ?? null,
         activityId: info.activityId,
       };
-      const [asset] = await deps.db
-        .select({ id: assets.id, agentId: agents.id })
-        .from(assets)
-        .leftJoin(agents, eq(agents.assetId, assets.id))
-        .where(and(eq(assets.accountId, req.accountId), eq(assets.id, req.assetId)));
-      if (!asset) {
+      // One statement: the asset (this account's, with an agent), the job row once per key, and the wake-up of
+      // API processes elsewhere (NOTIFY is sent when the statement commits, only for a job it created).
+      const notify =
+        deps.dbDriver === 'postgres'
+          ? sql`, (select pg_notify(${AGENT_JOB_CHANNEL}, ${req.assetId}) from created) as notified`
+          : sql``;
+      const [target] = await queryRows<{ agent_id: string | null; created_id: string | null }>(
+        deps.db,
+        sql`with target as (
+          select a.id as asset_id, g.id as agent_id
+          from ${assets} a left join ${agents} g on g.asset_id = a.id
+          where a.account_id = ${req.accountId} and a.id = ${req.assetId}
+        ), created as (
+          insert into ${agentJobs} (id, account_id, asset_id, job_key, kind, payload, "group", summary,
+            task_token, attempt, workflow_id, activity_id)
+          select ${uuidv7()}::uuid, ${req.accountId}::uuid, asset_id, ${req.jobKey}::text, ${req.kind}::text,
+            ${JSON.stringify(req.payload)}::jsonb, ${req.group ?? null}::text, ${req.summary ?? null}::text,
+            ${attach.taskToken}::bytea, ${attach.attempt}::int, ${attach.workflowId}::text, ${attach.activityId}::text
+          from target where agent_id is not null
+          on conflict do nothing
+          returning id
+        )
+        select t.agent_id, c.id as created_id ${notify} from target t left join created c on true`,
+      );
+      if (!target) {
         throw ApplicationFailure.nonRetryable(
           `asset ${req.assetId} not found`,
           AGENT_JOB_FAILURES.assetNotFound,
         );
       }
-      if (!asset.agentId) {
+      if (!target.agent_id) {
         throw ApplicationFailure.nonRetryable(
           `asset ${req.assetId} has no agent; enroll one with an enrollment token`,
           AGENT_JOB_FAILURES.noAgent,
         );
       }
-      const [created] = await deps.db
-        .insert(agentJobs)
-        .values({
-          accountId: req.accountId,
-          assetId: req.assetId,
-          jobKey: req.jobKey,
-          kind: req.kind,
-          payload: req.payload,
-          group: req.group ?? null,
-          summary: req.summary ?? null,
-          ...attach,
-        })
-        .onConflictDoNothing()
-        .returning({ id: agentJobs.id });
-      if (created) {
-        await announce(req.assetId);
+      if (target.created_id) {
+        notifyJobCreated(req.assetId);
         throw new CompleteAsyncError();
       }
       // Same job key again: a retried activity. Attach to the unfinished job, or return the finished one's result.

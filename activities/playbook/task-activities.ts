@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
@@ -14,6 +14,7 @@ import {
   ASSET_REASONS,
   assetStatusesBefore,
   emptyAssetCounts,
+  precheckSummary,
   taskOutcome,
   taskStatusesBefore,
   type AssetCounts,
@@ -23,6 +24,7 @@ import {
   type TaskStatus,
 } from '../../domain/playbook/status.js';
 import type { VulnerabilityType } from '../../domain/findings.js';
+import { uuidv7 } from '../../domain/ids.js';
 import type { AgentJobResult } from '../agents/run-agent-job.js';
 import { agentIsOnline } from '../agents/run-agent-job.js';
 import type { ActivityDeps } from '../index.js';
@@ -75,6 +77,194 @@ async function taskRow(db: Executor, taskId: string) {
   const [task] = await db.select().from(playbookTasks).where(eq(playbookTasks.id, taskId));
   if (!task) throw new Error(`playbook task ${taskId} does not exist`);
   return task;
+}
+
+/** Which asset of which execution a step belongs to. */
+export interface StepKeys {
+  accountId: string;
+  taskId: string;
+  execution: number;
+  assetId: string;
+}
+
+export interface StepBegin {
+  kind: StepKind;
+  vulnerabilityId: string;
+  attempt: number;
+  summary: string;
+}
+
+export interface StepEnd {
+  stepId: string;
+  kind: StepKind;
+  status: StepStatus;
+  result: AgentJobResult | null;
+  error: string | null;
+}
+
+export interface AssetEnd {
+  status: AssetStatus;
+  reason: string | null;
+  fixedVulnerabilityIds: string[];
+  failedVulnerabilityIds: string[];
+}
+
+/** A `task_steps` row (once per task, execution, asset, kind, vulnerability and attempt); a fix marks its vulnerability fixing. */
+async function beginStep(tx: Executor, k: StepKeys, b: StepBegin): Promise<string> {
+  const [row] = await tx
+    .insert(playbookTaskSteps)
+    .values({
+      accountId: k.accountId,
+      taskId: k.taskId,
+      execution: k.execution,
+      assetId: k.assetId,
+      kind: b.kind,
+      vulnerabilityId: b.vulnerabilityId,
+      attempt: b.attempt,
+      summary: b.summary,
+      status: 'running',
+    })
+    .onConflictDoUpdate({
+      target: [
+        playbookTaskSteps.taskId,
+        playbookTaskSteps.execution,
+        playbookTaskSteps.assetId,
+        playbookTaskSteps.kind,
+        playbookTaskSteps.vulnerabilityId,
+        playbookTaskSteps.attempt,
+      ],
+      set: { summary: sql`excluded.summary` },
+    })
+    .returning({ id: playbookTaskSteps.id });
+  if (!row) throw new Error('step row was not written');
+  if (b.kind === 'fix' && b.vulnerabilityId !== '') {
+    await tx
+      .update(vulnerabilities)
+      .set({ status: 'fixing' })
+      .where(and(eq(vulnerabilities.id, b.vulnerabilityId), eq(vulnerabilities.status, 'open')));
+    await tx
+      .update(playbookTaskVulnerabilities)
+      .set({ status: 'fixing', execution: k.execution })
+      .where(
+        and(
+          eq(playbookTaskVulnerabilities.taskId, k.taskId),
+          eq(playbookTaskVulnerabilities.vulnerabilityId, b.vulnerabilityId),
+        ),
+      );
+  }
+  return row.id;
+}
+
+/**
+ * A running step's outcome and its log line, in one statement (the log line is written only by the update that
+ * ended the step); a step that already ended is left as it is.
+ */
+async function endStep(db: Executor, k: StepKeys, e: StepEnd): Promise<void> {
+  const exit = e.result ? ` (exit code ${e.result.exitCode})` : '';
+  const why = e.error && e.status !== 'succeeded' ? ` — ${e.error}` : '';
+  await db.execute(sql`with ended as (
+      update ${playbookTaskSteps}
+      set status = ${e.status}, job_id = ${e.result?.jobId ?? null}::uuid, exit_code = ${e.result?.exitCode ?? null}::int,
+        output = ${e.result?.output ?? ''}::text, details = ${e.result ? JSON.stringify(e.result.details) : null}::jsonb,
+        error = ${e.error}::text, ended_at = now()
+      where id = ${e.stepId}::uuid and status = 'running'
+      returning summary
+    )
+    insert into ${playbookTaskLogs} (id, account_id, task_id, execution, dedupe_key, level, event, message, asset_id, step_id)
+    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int, ${`step:${e.stepId}:end`}::text,
+      ${e.status === 'failed' ? 'error' : 'info'}::text, ${`step.${e.status}`}::text, summary || ${`: ${e.status}${exit}${why}`}::text,
+      ${k.assetId}::uuid, ${e.stepId}::uuid
+    from ended
+    on conflict do nothing`);
+}
+
+/**
+ * The asset's final status (guarded by the status machine), its vulnerabilities' outcomes and its log line. A step
+ * still running when the asset ends cancelled (its end was lost to the cancellation) ends cancelled with it.
+ */
+async function endAsset(tx: Executor, k: StepKeys, a: AssetEnd): Promise<void> {
+  const [updated] = await tx
+    .update(playbookTaskAssets)
+    .set({ status: a.status, reason: a.reason, endedAt: new Date() })
+    .where(
+      and(
+        taskWhere(k.taskId, k.execution),
+        eq(playbookTaskAssets.assetId, k.assetId),
+        inArray(playbookTaskAssets.status, assetStatusesBefore(a.status)),
+      ),
+    )
+    .returning({ status: playbookTaskAssets.status });
+  if (!updated) return;
+  const now = new Date();
+  const fixed = a.fixedVulnerabilityIds;
+  const taskVulnerabilities = and(
+    eq(playbookTaskVulnerabilities.taskId, k.taskId),
+    eq(playbookTaskVulnerabilities.assetId, k.assetId),
+  );
+  // The fixed vulnerabilities are fixed; whatever else of this asset is still marked fixing was not: open again for
+  // the next task.
+  const isFixed = inArray(vulnerabilities.id, fixed);
+  await tx
+    .update(vulnerabilities)
+    .set({
+      status: sql`case when ${isFixed} then 'fixed' else 'open' end`,
+      fixedAt: sql`case when ${isFixed} then ${now.toISOString()}::timestamptz else ${vulnerabilities.fixedAt} end`,
+      latestScanAt: sql`case when ${isFixed} then ${now.toISOString()}::timestamptz else ${vulnerabilities.latestScanAt} end`,
+    })
+    .where(
+      and(
+        inArray(
+          vulnerabilities.id,
+          tx
+            .select({ id: playbookTaskVulnerabilities.vulnerabilityId })
+            .from(playbookTaskVulnerabilities)
+            .where(taskVulnerabilities),
+        ),
+        or(
+          and(isFixed, inArray(vulnerabilities.status, ['open', 'fixing'])),
+          eq(vulnerabilities.status, 'fixing'),
+        ),
+      ),
+    );
+  const taskVulnerabilityFixed = inArray(playbookTaskVulnerabilities.vulnerabilityId, fixed);
+  await tx
+    .update(playbookTaskVulnerabilities)
+    .set({
+      status: sql`case when ${taskVulnerabilityFixed} then 'fixed' else ${a.status === 'Cancelled' ? 'cancelled' : 'failed'} end`,
+      execution: k.execution,
+    })
+    .where(
+      and(
+        taskVulnerabilities,
+        or(
+          taskVulnerabilityFixed,
+          inArray(playbookTaskVulnerabilities.status, ['pending', 'fixing', 'failed', 'cancelled']),
+        ),
+      ),
+    );
+  await writeLog(tx, {
+    accountId: k.accountId,
+    taskId: k.taskId,
+    execution: k.execution,
+    dedupeKey: `asset:${k.assetId}:end`,
+    level: a.status === 'Failed' ? 'error' : 'info',
+    event: `asset.${a.status}`,
+    message: `asset ${a.status}${a.reason ? `: ${a.reason}` : ''}`,
+    assetId: k.assetId,
+  });
+  if (a.status === 'Cancelled') {
+    await tx
+      .update(playbookTaskSteps)
+      .set({ status: 'cancelled', error: 'cancelled', endedAt: now })
+      .where(
+        and(
+          eq(playbookTaskSteps.taskId, k.taskId),
+          eq(playbookTaskSteps.execution, k.execution),
+          eq(playbookTaskSteps.assetId, k.assetId),
+          eq(playbookTaskSteps.status, 'running'),
+        ),
+      );
+  }
 }
 
 /**
@@ -159,8 +349,11 @@ export function createPlaybookActivities(deps: ActivityDeps) {
         .orderBy(asc(playbookTaskAssets.position));
     },
 
-    /** Precheck on the server side: the agent is online and which selected vulnerabilities are still present. */
-    async playbookBeginAsset(req: { accountId: string; taskId: string; execution: number; assetId: string }) {
+    /**
+     * Precheck on the server side: the agent is online and which selected vulnerabilities are still present. With
+     * `precheck`, also begins the agent precheck step when there is one to run (online, something left to fix).
+     */
+    async playbookBeginAsset(req: StepKeys & { precheck?: { assetName: string } }) {
       await db
         .update(playbookTaskAssets)
         .set({ status: 'Running', startedAt: sql`coalesce(${playbookTaskAssets.startedAt}, now())` })
@@ -211,179 +404,47 @@ export function createPlaybookActivities(deps: ActivityDeps) {
       const present: VulnerabilityToFix[] = rows
         .filter((r) => r.status === 'open' || r.status === 'fixing')
         .map(({ status: _s, ...v }) => v);
-      return { agentOnline: await agentIsOnline(db, req.accountId, req.assetId), vulnerabilities: present };
+      const agentOnline = await agentIsOnline(db, req.accountId, req.assetId);
+      if (!req.precheck || !agentOnline || present.length === 0)
+        return { agentOnline, vulnerabilities: present };
+      const precheckStepId = await beginStep(db, req, {
+        kind: 'precheck',
+        vulnerabilityId: '',
+        attempt: 1,
+        summary: precheckSummary(present.length, req.precheck.assetName),
+      });
+      return { agentOnline, vulnerabilities: present, precheckStepId };
     },
 
-    async playbookBeginStep(req: {
-      accountId: string;
-      taskId: string;
-      execution: number;
-      assetId: string;
-      kind: StepKind;
-      vulnerabilityId: string;
-      attempt: number;
-      summary: string;
-    }): Promise<{ stepId: string }> {
-      return db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(playbookTaskSteps)
-          .values({ ...req, status: 'running' })
-          .onConflictDoUpdate({
-            target: [
-              playbookTaskSteps.taskId,
-              playbookTaskSteps.execution,
-              playbookTaskSteps.assetId,
-              playbookTaskSteps.kind,
-              playbookTaskSteps.vulnerabilityId,
-              playbookTaskSteps.attempt,
-            ],
-            set: { summary: sql`excluded.summary` },
-          })
-          .returning({ id: playbookTaskSteps.id });
-        if (!row) throw new Error('step row was not written');
-        if (req.kind === 'fix' && req.vulnerabilityId !== '') {
-          await tx
-            .update(vulnerabilities)
-            .set({ status: 'fixing' })
-            .where(and(eq(vulnerabilities.id, req.vulnerabilityId), eq(vulnerabilities.status, 'open')));
-          await tx
-            .update(playbookTaskVulnerabilities)
-            .set({ status: 'fixing', execution: req.execution })
-            .where(
-              and(
-                eq(playbookTaskVulnerabilities.taskId, req.taskId),
-                eq(playbookTaskVulnerabilities.vulnerabilityId, req.vulnerabilityId),
-              ),
-            );
-        }
-        return { stepId: row.id };
-      });
+    async playbookBeginStep(req: StepKeys & StepBegin): Promise<{ stepId: string }> {
+      return { stepId: await db.transaction((tx) => beginStep(tx, req, req)) };
     },
 
-    async playbookEndStep(req: {
-      accountId: string;
-      taskId: string;
-      execution: number;
-      assetId: string;
-      stepId: string;
-      kind: StepKind;
-      status: StepStatus;
-      result: AgentJobResult | null;
-      error: string | null;
-    }): Promise<void> {
-      const [step] = await db
-        .update(playbookTaskSteps)
-        .set({
-          status: req.status,
-          jobId: req.result?.jobId ?? null,
-          exitCode: req.result?.exitCode ?? null,
-          output: req.result?.output ?? '',
-          details: req.result?.details ?? null,
-          error: req.error,
-          endedAt: new Date(),
-        })
-        .where(and(eq(playbookTaskSteps.id, req.stepId), eq(playbookTaskSteps.status, 'running')))
-        .returning({ summary: playbookTaskSteps.summary });
-      if (!step) return;
-      await writeLog(db, {
-        accountId: req.accountId,
-        taskId: req.taskId,
-        execution: req.execution,
-        dedupeKey: `step:${req.stepId}:end`,
-        level: req.status === 'failed' ? 'error' : 'info',
-        event: `step.${req.status}`,
-        message: `${step.summary}: ${req.status}${req.result ? ` (exit code ${req.result.exitCode})` : ''}${req.error && req.status !== 'succeeded' ? ` — ${req.error}` : ''}`,
-        assetId: req.assetId,
-        stepId: req.stepId,
-      });
+    async playbookEndStep(req: StepKeys & StepEnd): Promise<void> {
+      await endStep(db, req, req);
     },
 
-    async playbookEndAsset(req: {
-      accountId: string;
-      taskId: string;
-      execution: number;
-      assetId: string;
-      status: AssetStatus;
-      reason: string | null;
-      fixedVulnerabilityIds: string[];
-      failedVulnerabilityIds: string[];
-    }): Promise<void> {
-      await db.transaction(async (tx) => {
-        const [updated] = await tx
-          .update(playbookTaskAssets)
-          .set({ status: req.status, reason: req.reason, endedAt: new Date() })
-          .where(
-            and(
-              taskWhere(req.taskId, req.execution),
-              eq(playbookTaskAssets.assetId, req.assetId),
-              inArray(playbookTaskAssets.status, assetStatusesBefore(req.status)),
-            ),
-          )
-          .returning({ status: playbookTaskAssets.status });
-        if (!updated) return;
-        const now = new Date();
-        if (req.fixedVulnerabilityIds.length > 0) {
-          await tx
-            .update(vulnerabilities)
-            .set({ status: 'fixed', fixedAt: now, latestScanAt: now })
-            .where(
-              and(
-                inArray(vulnerabilities.id, req.fixedVulnerabilityIds),
-                inArray(vulnerabilities.status, ['open', 'fixing']),
-              ),
-            );
-          await tx
-            .update(playbookTaskVulnerabilities)
-            .set({ status: 'fixed', execution: req.execution })
-            .where(
-              and(
-                eq(playbookTaskVulnerabilities.taskId, req.taskId),
-                inArray(playbookTaskVulnerabilities.vulnerabilityId, req.fixedVulnerabilityIds),
-              ),
-            );
-        }
-        // Whatever is still marked fixing on this asset was not fixed: open again for the next task.
-        await tx
-          .update(vulnerabilities)
-          .set({ status: 'open' })
-          .where(
-            and(
-              eq(vulnerabilities.status, 'fixing'),
-              inArray(
-                vulnerabilities.id,
-                tx
-                  .select({ id: playbookTaskVulnerabilities.vulnerabilityId })
-                  .from(playbookTaskVulnerabilities)
-                  .where(
-                    and(
-                      eq(playbookTaskVulnerabilities.taskId, req.taskId),
-                      eq(playbookTaskVulnerabilities.assetId, req.assetId),
-                    ),
-                  ),
-              ),
-            ),
-          );
-        await tx
-          .update(playbookTaskVulnerabilities)
-          .set({ status: req.status === 'Cancelled' ? 'cancelled' : 'failed', execution: req.execution })
-          .where(
-            and(
-              eq(playbookTaskVulnerabilities.taskId, req.taskId),
-              eq(playbookTaskVulnerabilities.assetId, req.assetId),
-              inArray(playbookTaskVulnerabilities.status, ['pending', 'fixing', 'failed', 'cancelled']),
-            ),
-          );
-        await writeLog(tx, {
-          accountId: req.accountId,
-          taskId: req.taskId,
-          execution: req.execution,
-          dedupeKey: `asset:${req.assetId}:end`,
-          level: req.status === 'Failed' ? 'error' : 'info',
-          event: `asset.${req.status}`,
-          message: `asset ${req.status}${req.reason ? `: ${req.reason}` : ''}`,
-          assetId: req.assetId,
-        });
-      });
+    async playbookEndAsset(req: StepKeys & AssetEnd): Promise<void> {
+      await db.transaction((tx) => endAsset(tx, req, req));
+    },
+
+    /**
+     * What happens between two host steps, in one local activity: the step that just ended, the next one's start,
+     * and — after the last step — the asset's end. Each part is optional and as idempotent as the
+     * single-purpose activities above (which committed histories from before this existed still call).
+     */
+    async playbookAdvanceAsset(
+      req: StepKeys & { end?: StepEnd; begin?: StepBegin; finish?: AssetEnd },
+    ): Promise<{ stepId: string | null }> {
+      const apply = async (ex: Executor) => {
+        if (req.end) await endStep(ex, req, req.end);
+        const stepId = req.begin ? await beginStep(ex, req, req.begin) : null;
+        if (req.finish) await endAsset(ex, req, req.finish);
+        return { stepId };
+      };
+      // A step's end and the next one's start are idempotent statement by statement: a retry after a crash between
+      // them completes the rest. The asset's end skips everything once its status is set, so it needs the transaction.
+      return req.finish ? db.transaction(apply) : apply(db);
     },
 
     /** Ends an execution: assets never started get their reason, and the task its final status from the counts. */

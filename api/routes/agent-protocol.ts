@@ -178,14 +178,15 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(heartbeatRouteDef, async (c) => {
     const deps = deliveryDeps(c);
     const body = c.req.valid('json');
-    const job = await ownJob(c, deps, c.req.valid('param').id);
-    let outputLength = job.outputLength;
+    const id = c.req.valid('param').id;
+    let outputLength: number | null = null;
     if (body.output) {
-      const appended = await appendOutput(deps, job, body.output);
+      const appended = await appendOutput(deps, await ownJob(c, deps, id), body.output);
       outputLength = appended.ok ? appended.length : appended.expectedOffset;
     }
-    const { cancel } = await recordHeartbeat(deps, c.get('agent'), job, body.progress);
-    return c.json({ cancel, outputLength }, 200);
+    const answer = await recordHeartbeat(deps, c.get('agent'), id, body.progress);
+    if (!answer) throw notFound('job');
+    return c.json({ cancel: answer.cancel, outputLength: outputLength ?? answer.outputLength }, 200);
   });
 
   app.openapi(outputRouteDef, async (c) => {
@@ -202,17 +203,18 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(resultRouteDef, async (c) => {
     const deps = deliveryDeps(c);
-    const job = await ownJob(c, deps, c.req.valid('param').id);
+    const id = c.req.valid('param').id;
     let outcome: Awaited<ReturnType<typeof recordResult>>;
     try {
-      outcome = await recordResult(deps, job, c.req.valid('json'));
+      outcome = await recordResult(deps, c.get('agent'), id, c.req.valid('json'));
     } catch (err) {
-      deps.logger.warn({ err, jobId: job.id }, 'agent job result not fully recorded or delivered');
+      deps.logger.warn({ err, jobId: id }, 'agent job result not fully recorded or delivered');
       throw new ApiError(
         'unavailable',
         'the result could not be recorded and delivered yet; resend it later',
       );
     }
+    if (!outcome) throw notFound('job');
     if ('conflict' in outcome) throw conflict(outcome.conflict);
     return c.json(outcome, 200);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amountSchema, type TAmount } from './amounts.js';
+import { PERCENT, percentOf, type TAmount } from './amounts.js';
 
 /** Seed: "You can select up to 200 vulnerabilities to fix" (per task, across the three tabs). */
 export const MAX_TASK_VULNERABILITIES = 200;
@@ -9,6 +9,23 @@ export const FIXABLE_VULNERABILITY_TYPES = ['linux', 'windows', 'webcms'] as con
 
 export const REBOOT_OPTIONS = ['never', 'ifRequired'] as const;
 export const WINDOW_END_BEHAVIOURS = ['continue', 'cancel'] as const;
+
+/** Schema of an amount: a whole number from `min`, or a percentage from 0% (or 1% when `min` ≥ 1) to 100%. */
+export function amountSchema(min: number) {
+  return z.union([
+    z.number().int().min(min).max(1_000_000),
+    z
+      .string()
+      .regex(PERCENT, 'a whole percentage such as "20%"')
+      .refine(
+        (v) => {
+          const p = percentOf(v);
+          return p <= 100 && p >= Math.min(min, 1);
+        },
+        `a percentage from ${Math.min(min, 1)}% to 100%`,
+      ),
+  ]) as z.ZodType<TAmount>;
+}
 
 /** The parameters of a policy (DESIGN §5); every field has the documented default. */
 export const ZPolicyParamsSchema = z.strictObject({

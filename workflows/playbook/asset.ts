@@ -5,6 +5,7 @@ import {
   CancellationScope,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -12,8 +13,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AgentActivities, AgentJobKind, AgentJobResult } from '../../activities/agents/run-agent-job.js';
-import type { PlaybookActivities, VulnerabilityToFix } from '../../activities/playbook/task-activities.js';
-import type { StepKind, StepStatus } from '../../domain/playbook/status.js';
+import type {
+  AssetEnd,
+  PlaybookActivities,
+  StepBegin,
+  StepEnd,
+  VulnerabilityToFix,
+} from '../../activities/playbook/task-activities.js';
+import { precheckSummary, type StepKind } from '../../domain/playbook/status.js';
 import type { FixAssetInput, FixAssetResult } from './messages.js';
 
 /** DB bookkeeping runs as local activities: one marker event each instead of three history events. */
@@ -21,6 +28,13 @@ const db = proxyLocalActivities<PlaybookActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
 });
+
+/**
+ * Since this patch a step's end is written together with whatever comes next (the next step's start, or the asset's
+ * end): 4 bookkeeping local activities per one-vulnerability asset instead of 8. Histories from before it replay the
+ * old sequence.
+ */
+export const FOLD_STEP_BOOKKEEPING_PATCH = 'playbook-fold-step-bookkeeping';
 
 /**
  * Events after which an asset's run continues as new between two vulnerabilities (DESIGN §5: no history passes
@@ -71,6 +85,27 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     setCurrentDetails(`**${assetName}**\n\n| step | status |\n|---|---|\n${lines.join('\n')}`);
   };
 
+  const keys = { accountId, taskId, execution, assetId };
+  const folded = patched(FOLD_STEP_BOOKKEEPING_PATCH);
+  /** A step's end not written yet: it goes with the next write (folded histories only). */
+  let endToWrite: StepEnd | null = null;
+  const beginStep = async (begin: StepBegin): Promise<string> => {
+    if (!folded) return (await db.playbookBeginStep({ ...keys, ...begin })).stepId;
+    const { stepId } = await db.playbookAdvanceAsset({ ...keys, end: endToWrite ?? undefined, begin });
+    endToWrite = null;
+    if (stepId === null) throw ApplicationFailure.nonRetryable('no step row was begun');
+    return stepId;
+  };
+  const endStep = async (end: StepEnd): Promise<void> => {
+    if (folded) endToWrite = end;
+    else await db.playbookEndStep({ ...keys, ...end });
+  };
+  /** Writes a step end that is still waiting for the next write (before continuing as new). */
+  const flushEnd = async (): Promise<void> => {
+    if (endToWrite) await db.playbookAdvanceAsset({ ...keys, end: endToWrite });
+    endToWrite = null;
+  };
+
   async function step(o: {
     kind: StepKind;
     jobKind: AgentJobKind;
@@ -78,19 +113,13 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     attempt?: number;
     summary: string;
     payload: Record<string, unknown>;
+    /** Already begun (the precheck begins with the asset). */
+    stepId?: string;
   }): Promise<StepOutcome> {
     const attempt = o.attempt ?? 1;
     const vulnerabilityId = o.vulnerability?.vulnerabilityId ?? '';
-    const { stepId } = await db.playbookBeginStep({
-      accountId,
-      taskId,
-      execution,
-      assetId,
-      kind: o.kind,
-      vulnerabilityId,
-      attempt,
-      summary: o.summary,
-    });
+    const stepId =
+      o.stepId ?? (await beginStep({ kind: o.kind, vulnerabilityId, attempt, summary: o.summary }));
     const { runAgentJob } = proxyActivities<AgentActivities>({
       startToCloseTimeout: STEP_START_TO_CLOSE,
       heartbeatTimeout: run.heartbeatTimeoutSeconds * 1000,
@@ -98,18 +127,8 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       retry: { maximumAttempts: AGENT_JOB_ATTEMPTS, initialInterval: '1s' },
       summary: o.summary,
     });
-    const end = (status: StepStatus, result: AgentJobResult | null, error: string | null) =>
-      db.playbookEndStep({
-        accountId,
-        taskId,
-        execution,
-        assetId,
-        stepId,
-        kind: o.kind,
-        status,
-        result,
-        error,
-      });
+    const end = (status: StepEnd['status'], result: AgentJobResult | null, error: string | null) =>
+      endStep({ stepId, kind: o.kind, status, result, error });
     try {
       const result = await runAgentJob({
         accountId,
@@ -138,15 +157,12 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   }
 
   const finish = async (r: FixAssetResult, fixed: string[], failed: string[]): Promise<FixAssetResult> => {
-    await db.playbookEndAsset({
-      accountId,
-      taskId,
-      execution,
-      assetId,
-      ...r,
-      fixedVulnerabilityIds: fixed,
-      failedVulnerabilityIds: failed,
-    });
+    const assetEnd: AssetEnd = { ...r, fixedVulnerabilityIds: fixed, failedVulnerabilityIds: failed };
+    if (!folded) await db.playbookEndAsset({ ...keys, ...assetEnd });
+    else {
+      await db.playbookAdvanceAsset({ ...keys, end: endToWrite ?? undefined, finish: assetEnd });
+      endToWrite = null;
+    }
     return r;
   };
 
@@ -154,6 +170,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   async function precheckAndSnapshot(
     agentIsOnline: boolean,
     vulnerabilities: VulnerabilityToFix[],
+    precheckStepId: string | undefined,
   ): Promise<FixAssetResult | null> {
     const all = vulnerabilities.map((v) => v.vulnerabilityId);
     if (!agentIsOnline) {
@@ -167,7 +184,8 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     const precheck = await step({
       kind: 'precheck',
       jobKind: 'precheck',
-      summary: `precheck ${vulnerabilities.length} vulnerabilities on ${assetName}`,
+      summary: precheckSummary(vulnerabilities.length, assetName),
+      stepId: precheckStepId,
       payload: {
         vulnerabilities: vulnerabilities.map((v) => ({
           id: v.vulnerabilityId,
@@ -200,8 +218,8 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       toFix = resume.vulnerabilities;
       show('continued', `${resume.next} of ${toFix.length} vulnerabilities done`);
     } else {
-      const pre = await db.playbookBeginAsset({ accountId, taskId, execution, assetId });
-      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities);
+      const pre = await db.playbookBeginAsset({ ...keys, ...(folded ? { precheck: { assetName } } : {}) });
+      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities, pre.precheckStepId);
       if (early) return early;
       toFix = pre.vulnerabilities;
     }
@@ -240,6 +258,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       }
       if (i + 1 < toFix.length && workflowInfo().historyLength >= historyBudget) {
         // The rest of the vulnerabilities in a fresh history; the batch's child handle follows the new run.
+        await flushEnd();
         return await continueAsNew<typeof fixAssetWorkflow>({
           ...input,
           resume: { vulnerabilities: toFix, next: i + 1, fixed, failed, fixErrors, rebootRequired },
