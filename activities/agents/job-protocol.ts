@@ -1,9 +1,9 @@
-import { and, asc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { agentJobs } from '../../db/schema/agents.js';
 import type { TJobResultRequest, TOutputChunk } from '../../domain/agent-jobs.js';
 import type { AgentCaller } from './enrollment.js';
 import { deliverOutcome, relayHeartbeat, type AgentJobRow, type DeliveryDeps } from './job-delivery.js';
-import type { PendingProbe } from './job-notifier.js';
+import { jobGeneration, rememberEmptyLook, type PendingProbe } from './job-notifier.js';
 
 /**
  * The server side of the agent protocol: claim, heartbeat, output and result for the jobs of one agent's asset.
@@ -69,8 +69,9 @@ export async function inspectAgentJobs(
 
 /**
  * Takes the asset's oldest claimable job and marks it running. Before handing it out the waiting activity is
- * heartbeated: a cancelled one ends the job cancelled, a gone one (attempt timed out) puts the job back without a
- * token until a new attempt attaches. Returns null when nothing is claimable now.
+ * heartbeated (unless its caller pushes cancellation into the job rows itself): a cancelled one ends the job
+ * cancelled, a gone one (attempt timed out) puts the job back without a token until a new attempt attaches. Returns
+ * null when nothing is claimable now.
  */
 export async function claimNextJob(deps: DeliveryDeps, agent: AgentCaller): Promise<AgentJobRow | null> {
   for (;;) {
@@ -89,6 +90,7 @@ export async function claimNextJob(deps: DeliveryDeps, agent: AgentCaller): Prom
       .where(and(sql`${agentJobs.id} = (${oldest})`, claimable(agent.assetId)))
       .returning();
     if (!job) return null;
+    if (!job.checkCancelOnClaim) return job;
     const state = await relayHeartbeat(deps, job, { phase: 'claimed' });
     if (state === 'cancelRequested') {
       await finishCancelled(deps, job.id, 'cancelled before the agent started it');
@@ -210,7 +212,7 @@ export async function appendOutput(
   return { ok: false, expectedOffset: length };
 }
 
-/** A heartbeat this soon after the claim (which heartbeated the activity) is not relayed again: the agent's first. */
+/** The agent's first heartbeat this soon after a claim that heartbeated the activity is not relayed again. */
 const CLAIM_RELAY_GRACE_MS = 1_000;
 const pendingKeepAlive = new Map<string, number>();
 const PENDING_KEEPALIVE_INTERVAL_MS = 1_000;
@@ -237,7 +239,12 @@ export async function recordHeartbeat(
   progress: Record<string, unknown> | undefined,
 ): Promise<{ cancel: boolean; outputLength: number } | null> {
   const now = Date.now();
-  const [job] = await deps.db
+  // The subquery sees the row as it was before this update: whether the agent heartbeated since the claim.
+  const previous = deps.db
+    .select({ at: agentJobs.heartbeatAt })
+    .from(agentJobs)
+    .where(eq(agentJobs.id, jobId));
+  const [updated] = await deps.db
     .update(agentJobs)
     .set({
       heartbeatAt: new Date(now),
@@ -245,15 +252,24 @@ export async function recordHeartbeat(
       ...(progress ? { progress } : {}),
     })
     .where(and(ownJob(agent, jobId), eq(agentJobs.status, 'running')))
-    .returning();
-  if (!job) {
+    .returning({
+      ...getTableColumns(agentJobs),
+      previousHeartbeatAt: sql<Date | null>`(${previous})`.mapWith(agentJobs.heartbeatAt),
+    });
+  if (!updated) {
     const current = await findAgentJob(deps, agent, jobId);
     return current ? { cancel: current.status === 'cancelled', outputLength: current.outputLength } : null;
   }
-  // The claim heartbeated the activity a moment ago (the agent's first heartbeat follows it at once): skip a
-  // second round trip to Temporal.
+  const { previousHeartbeatAt, ...job } = updated;
+  // No round trip to Temporal for the agent's first heartbeat when the claim asked a moment ago, or when the job's
+  // caller pushes its cancellation into the row (the answer reads it): the activity started moments ago, and the
+  // agent's later heartbeats keep it alive.
+  const firstSinceClaim =
+    job.claimedAt !== null && previousHeartbeatAt?.getTime() === job.claimedAt.getTime();
   const justClaimed = job.claimedAt !== null && now - job.claimedAt.getTime() < CLAIM_RELAY_GRACE_MS;
-  if (justClaimed) return { cancel: job.cancelRequested, outputLength: job.outputLength };
+  if (firstSinceClaim && (justClaimed || !job.checkCancelOnClaim)) {
+    return { cancel: job.cancelRequested, outputLength: job.outputLength };
+  }
   const state = await relayHeartbeat(deps, job, progress ?? {});
   await keepQueuedJobsAlive(deps, agent, job.id);
   return {
@@ -293,7 +309,14 @@ export async function recordResult(
   result: TJobResultRequest,
 ): Promise<{ status: AgentJobRow['status']; applied: boolean } | { conflict: string } | null> {
   const now = new Date();
-  const [row] = await deps.db
+  const since = jobGeneration(agent.assetId);
+  // Whether the agent's next poll has anything to look at: a claimable job, or another job it holds (lost). The
+  // subquery sees the table as it was before this update, where this job is still running.
+  const more = deps.db
+    .select({ one: sql`1` })
+    .from(agentJobs)
+    .where(or(claimable(agent.assetId), and(heldBy(agent), ne(agentJobs.id, jobId))));
+  const [updated] = await deps.db
     .update(agentJobs)
     .set({
       status: result.status,
@@ -305,8 +328,12 @@ export async function recordResult(
       ...(result.output === undefined ? {} : { output: result.output, outputLength: result.output.length }),
     })
     .where(and(ownJob(agent, jobId), eq(agentJobs.status, 'running')))
-    .returning();
-  if (row) {
+    .returning({ ...getTableColumns(agentJobs), more: sql<boolean>`exists (${more})`.mapWith(Boolean) });
+  if (updated) {
+    const { more: pollHasWork, ...row } = updated;
+    // The usual case: nothing else for this agent, so its next poll need not look (a job created since bumps the
+    // generation and ends that trust).
+    if (!pollHasWork) rememberEmptyLook(agent.assetId, since);
     await deliverOutcome(deps, row, { markedDelivered: true });
     return { status: row.status, applied: true };
   }

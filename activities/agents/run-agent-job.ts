@@ -28,6 +28,11 @@ export interface AgentJobRequest {
   group?: string;
   /** Human text shown to the agent/operator, e.g. "fix CVE-2024-6387 (openssh-server) on web-01". */
   summary?: string;
+  /**
+   * The caller cancels its jobs in the database (`cancelAgentJobs`) as soon as its activity's cancellation is
+   * requested, so claims need not ask Temporal about each job first.
+   */
+  cancelPushed?: boolean;
 }
 
 export interface AgentJobResult {
@@ -94,10 +99,11 @@ export function createAgentActivities(deps: ActivityDeps) {
           where a.account_id = ${req.accountId} and a.id = ${req.assetId}
         ), created as (
           insert into ${agentJobs} (id, account_id, asset_id, job_key, kind, payload, "group", summary,
-            task_token, attempt, workflow_id, activity_id)
+            task_token, attempt, workflow_id, activity_id, check_cancel_on_claim)
           select ${uuidv7()}::uuid, ${req.accountId}::uuid, asset_id, ${req.jobKey}::text, ${req.kind}::text,
             ${JSON.stringify(req.payload)}::jsonb, ${req.group ?? null}::text, ${req.summary ?? null}::text,
-            ${attach.taskToken}::bytea, ${attach.attempt}::int, ${attach.workflowId}::text, ${attach.activityId}::text
+            ${attach.taskToken}::bytea, ${attach.attempt}::int, ${attach.workflowId}::text, ${attach.activityId}::text,
+            ${req.cancelPushed !== true}::boolean
           from target where agent_id is not null
           on conflict do nothing
           returning id
@@ -161,29 +167,27 @@ export function createAgentActivities(deps: ActivityDeps) {
      * Cancels a group's jobs: pending ones end cancelled at once (no agent will start them, and their waiting
      * activities are told), running ones are flagged so that the agent's next heartbeat answers `cancel`.
      */
-    async cancelAgentJobs(req: { accountId: string; group: string }): Promise<{ cancelled: number }> {
+    async cancelAgentJobs(req: {
+      accountId: string;
+      group: string;
+      /** Only this asset's jobs of the group. */
+      assetId?: string;
+    }): Promise<{ cancelled: number }> {
+      const ofGroup = and(
+        eq(agentJobs.accountId, req.accountId),
+        eq(agentJobs.group, req.group),
+        req.assetId === undefined ? undefined : eq(agentJobs.assetId, req.assetId),
+      );
       const now = new Date();
       const pending = await deps.db
         .update(agentJobs)
         .set({ status: 'cancelled', cancelRequested: true, finishedAt: now })
-        .where(
-          and(
-            eq(agentJobs.accountId, req.accountId),
-            eq(agentJobs.group, req.group),
-            eq(agentJobs.status, 'pending'),
-          ),
-        )
+        .where(and(ofGroup, eq(agentJobs.status, 'pending')))
         .returning();
       const running = await deps.db
         .update(agentJobs)
         .set({ cancelRequested: true })
-        .where(
-          and(
-            eq(agentJobs.accountId, req.accountId),
-            eq(agentJobs.group, req.group),
-            eq(agentJobs.status, 'running'),
-          ),
-        )
+        .where(and(ofGroup, eq(agentJobs.status, 'running')))
         .returning({ id: agentJobs.id });
       for (const row of pending) await deliverOutcome(deps, row);
       return { cancelled: pending.length + running.length };

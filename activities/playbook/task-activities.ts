@@ -1,6 +1,7 @@
-import { and, asc, count, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import { and, asc, count, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { queryRows, type Executor } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
+import { agentJobs } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import {
   playbookTaskAssets,
@@ -14,7 +15,6 @@ import {
   ASSET_REASONS,
   assetStatusesBefore,
   emptyAssetCounts,
-  precheckSummary,
   taskOutcome,
   taskStatusesBefore,
   type AssetCounts,
@@ -26,7 +26,7 @@ import {
 import type { VulnerabilityType } from '../../domain/findings.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { AgentJobResult } from '../agents/run-agent-job.js';
-import { agentIsOnline } from '../agents/run-agent-job.js';
+import { agentIsOnline, createAgentActivities, type AgentJobRequest } from '../agents/run-agent-job.js';
 import type { ActivityDeps } from '../index.js';
 import { buildTaskNotification, type TaskNotificationEvent } from './task-notification.js';
 
@@ -87,18 +87,22 @@ export interface StepKeys {
   assetId: string;
 }
 
-export interface StepBegin {
+/** A step by its natural key (one row per task, execution, asset, kind, vulnerability and attempt). */
+export interface StepKey {
   kind: StepKind;
   vulnerabilityId: string;
   attempt: number;
+}
+
+export interface StepBegin extends StepKey {
   summary: string;
 }
 
-export interface StepEnd {
-  stepId: string;
-  kind: StepKind;
+/** How a step ended; its output and details are copied from the agent job `jobId`. */
+export interface StepEnd extends StepKey {
   status: StepStatus;
-  result: AgentJobResult | null;
+  jobId: string | null;
+  exitCode: number | null;
   error: string | null;
 }
 
@@ -109,162 +113,113 @@ export interface AssetEnd {
   failedVulnerabilityIds: string[];
 }
 
-/** A `task_steps` row (once per task, execution, asset, kind, vulnerability and attempt); a fix marks its vulnerability fixing. */
-async function beginStep(tx: Executor, k: StepKeys, b: StepBegin): Promise<string> {
-  const [row] = await tx
-    .insert(playbookTaskSteps)
-    .values({
-      accountId: k.accountId,
-      taskId: k.taskId,
-      execution: k.execution,
-      assetId: k.assetId,
-      kind: b.kind,
-      vulnerabilityId: b.vulnerabilityId,
-      attempt: b.attempt,
-      summary: b.summary,
-      status: 'running',
-    })
-    .onConflictDoUpdate({
-      target: [
-        playbookTaskSteps.taskId,
-        playbookTaskSteps.execution,
-        playbookTaskSteps.assetId,
-        playbookTaskSteps.kind,
-        playbookTaskSteps.vulnerabilityId,
-        playbookTaskSteps.attempt,
-      ],
-      set: { summary: sql`excluded.summary` },
-    })
-    .returning({ id: playbookTaskSteps.id });
+/**
+ * A `task_steps` row (once per task, execution, asset, kind, vulnerability and attempt), in one statement; a fix also
+ * marks its vulnerability fixing.
+ */
+async function beginStep(db: Executor, k: StepKeys, b: StepBegin): Promise<string> {
+  const fix = b.kind === 'fix' && b.vulnerabilityId !== '';
+  const [row] = await queryRows<{ id: string }>(
+    db,
+    sql`with step as (
+      insert into ${playbookTaskSteps} (id, account_id, task_id, execution, asset_id, kind, vulnerability_id, attempt,
+        status, summary)
+      values (${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int, ${k.assetId}::uuid,
+        ${b.kind}::text, ${b.vulnerabilityId}::text, ${b.attempt}::int, 'running', ${b.summary}::text)
+      on conflict (task_id, execution, asset_id, kind, vulnerability_id, attempt) do update set summary = excluded.summary
+      returning id
+    ), fixing as (
+      update ${vulnerabilities} set status = 'fixing', updated_at = now()
+      where ${fix}::boolean and id = ${b.vulnerabilityId || null}::uuid and status = 'open'
+      returning id
+    ), task_fixing as (
+      update ${playbookTaskVulnerabilities} set status = 'fixing', execution = ${k.execution}::int, updated_at = now()
+      where ${fix}::boolean and task_id = ${k.taskId}::uuid and vulnerability_id = ${b.vulnerabilityId || null}::uuid
+      returning vulnerability_id
+    )
+    select id from step`,
+  );
   if (!row) throw new Error('step row was not written');
-  if (b.kind === 'fix' && b.vulnerabilityId !== '') {
-    await tx
-      .update(vulnerabilities)
-      .set({ status: 'fixing' })
-      .where(and(eq(vulnerabilities.id, b.vulnerabilityId), eq(vulnerabilities.status, 'open')));
-    await tx
-      .update(playbookTaskVulnerabilities)
-      .set({ status: 'fixing', execution: k.execution })
-      .where(
-        and(
-          eq(playbookTaskVulnerabilities.taskId, k.taskId),
-          eq(playbookTaskVulnerabilities.vulnerabilityId, b.vulnerabilityId),
-        ),
-      );
-  }
   return row.id;
 }
 
 /**
  * A running step's outcome and its log line, in one statement (the log line is written only by the update that
- * ended the step); a step that already ended is left as it is.
+ * ended the step); a step that already ended is left as it is. The step is found by its id when the caller has it,
+ * else by its natural key; its output and details come from the agent job, which stores them once.
  */
-async function endStep(db: Executor, k: StepKeys, e: StepEnd): Promise<void> {
-  const exit = e.result ? ` (exit code ${e.result.exitCode})` : '';
+async function endStep(db: Executor, k: StepKeys, e: StepEnd & { stepId?: string }): Promise<void> {
+  const exit = e.exitCode === null ? '' : ` (exit code ${e.exitCode})`;
   const why = e.error && e.status !== 'succeeded' ? ` — ${e.error}` : '';
+  const step =
+    e.stepId === undefined
+      ? sql`task_id = ${k.taskId}::uuid and execution = ${k.execution}::int and asset_id = ${k.assetId}::uuid
+          and kind = ${e.kind}::text and vulnerability_id = ${e.vulnerabilityId}::text and attempt = ${e.attempt}::int`
+      : sql`id = ${e.stepId}::uuid`;
+  const job = sql`from ${agentJobs} j where j.id = ${e.jobId}::uuid`;
   await db.execute(sql`with ended as (
       update ${playbookTaskSteps}
-      set status = ${e.status}, job_id = ${e.result?.jobId ?? null}::uuid, exit_code = ${e.result?.exitCode ?? null}::int,
-        output = ${e.result?.output ?? ''}::text, details = ${e.result ? JSON.stringify(e.result.details) : null}::jsonb,
+      set status = ${e.status}, job_id = ${e.jobId}::uuid, exit_code = ${e.exitCode}::int,
+        output = coalesce((select j.output ${job}), ''), details = (select j.details ${job}),
         error = ${e.error}::text, ended_at = now()
-      where id = ${e.stepId}::uuid and status = 'running'
-      returning summary
+      where ${step} and status = 'running'
+      returning id, summary
     )
     insert into ${playbookTaskLogs} (id, account_id, task_id, execution, dedupe_key, level, event, message, asset_id, step_id)
-    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int, ${`step:${e.stepId}:end`}::text,
+    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int, 'step:' || id || ':end',
       ${e.status === 'failed' ? 'error' : 'info'}::text, ${`step.${e.status}`}::text, summary || ${`: ${e.status}${exit}${why}`}::text,
-      ${k.assetId}::uuid, ${e.stepId}::uuid
+      ${k.assetId}::uuid, id
     from ended
     on conflict do nothing`);
 }
 
 /**
- * The asset's final status (guarded by the status machine), its vulnerabilities' outcomes and its log line. A step
- * still running when the asset ends cancelled (its end was lost to the cancellation) ends cancelled with it.
+ * The asset's final status (guarded by the status machine), its vulnerabilities' outcomes and its log line, in one
+ * statement: once the status is set, a repeated call changes nothing. The fixed vulnerabilities are fixed; whatever
+ * else of this asset is still marked fixing was not, and opens again for the next task. A step still running when
+ * the asset ends cancelled (its end was lost to the cancellation) ends cancelled with it.
  */
-async function endAsset(tx: Executor, k: StepKeys, a: AssetEnd): Promise<void> {
-  const [updated] = await tx
-    .update(playbookTaskAssets)
-    .set({ status: a.status, reason: a.reason, endedAt: new Date() })
-    .where(
-      and(
-        taskWhere(k.taskId, k.execution),
-        eq(playbookTaskAssets.assetId, k.assetId),
-        inArray(playbookTaskAssets.status, assetStatusesBefore(a.status)),
-      ),
-    )
-    .returning({ status: playbookTaskAssets.status });
-  if (!updated) return;
-  const now = new Date();
+async function endAsset(db: Executor, k: StepKeys, a: AssetEnd): Promise<void> {
   const fixed = a.fixedVulnerabilityIds;
-  const taskVulnerabilities = and(
-    eq(playbookTaskVulnerabilities.taskId, k.taskId),
-    eq(playbookTaskVulnerabilities.assetId, k.assetId),
-  );
-  // The fixed vulnerabilities are fixed; whatever else of this asset is still marked fixing was not: open again for
-  // the next task.
   const isFixed = inArray(vulnerabilities.id, fixed);
-  await tx
-    .update(vulnerabilities)
-    .set({
-      status: sql`case when ${isFixed} then 'fixed' else 'open' end`,
-      fixedAt: sql`case when ${isFixed} then ${now.toISOString()}::timestamptz else ${vulnerabilities.fixedAt} end`,
-      latestScanAt: sql`case when ${isFixed} then ${now.toISOString()}::timestamptz else ${vulnerabilities.latestScanAt} end`,
-    })
-    .where(
-      and(
-        inArray(
-          vulnerabilities.id,
-          tx
-            .select({ id: playbookTaskVulnerabilities.vulnerabilityId })
-            .from(playbookTaskVulnerabilities)
-            .where(taskVulnerabilities),
-        ),
-        or(
-          and(isFixed, inArray(vulnerabilities.status, ['open', 'fixing'])),
-          eq(vulnerabilities.status, 'fixing'),
-        ),
-      ),
-    );
   const taskVulnerabilityFixed = inArray(playbookTaskVulnerabilities.vulnerabilityId, fixed);
-  await tx
-    .update(playbookTaskVulnerabilities)
-    .set({
-      status: sql`case when ${taskVulnerabilityFixed} then 'fixed' else ${a.status === 'Cancelled' ? 'cancelled' : 'failed'} end`,
-      execution: k.execution,
-    })
-    .where(
-      and(
-        taskVulnerabilities,
-        or(
-          taskVulnerabilityFixed,
-          inArray(playbookTaskVulnerabilities.status, ['pending', 'fixing', 'failed', 'cancelled']),
-        ),
-      ),
-    );
-  await writeLog(tx, {
-    accountId: k.accountId,
-    taskId: k.taskId,
-    execution: k.execution,
-    dedupeKey: `asset:${k.assetId}:end`,
-    level: a.status === 'Failed' ? 'error' : 'info',
-    event: `asset.${a.status}`,
-    message: `asset ${a.status}${a.reason ? `: ${a.reason}` : ''}`,
-    assetId: k.assetId,
-  });
-  if (a.status === 'Cancelled') {
-    await tx
-      .update(playbookTaskSteps)
-      .set({ status: 'cancelled', error: 'cancelled', endedAt: now })
-      .where(
-        and(
-          eq(playbookTaskSteps.taskId, k.taskId),
-          eq(playbookTaskSteps.execution, k.execution),
-          eq(playbookTaskSteps.assetId, k.assetId),
-          eq(playbookTaskSteps.status, 'running'),
-        ),
-      );
-  }
+  const ended = sql`exists (select 1 from ended)`;
+  const before = assetStatusesBefore(a.status);
+  await db.execute(sql`with ended as (
+      update ${playbookTaskAssets} set status = ${a.status}, reason = ${a.reason}::text, ended_at = now(), updated_at = now()
+      where task_id = ${k.taskId}::uuid and execution = ${k.execution}::int and asset_id = ${k.assetId}::uuid
+        and ${inArray(playbookTaskAssets.status, before)}
+      returning asset_id
+    ), task_vulnerabilities as (
+      update ${playbookTaskVulnerabilities}
+      set status = case when ${taskVulnerabilityFixed} then 'fixed' else ${a.status === 'Cancelled' ? 'cancelled' : 'failed'}::text end,
+        execution = ${k.execution}::int, updated_at = now()
+      where ${ended} and task_id = ${k.taskId}::uuid and asset_id = ${k.assetId}::uuid
+        and (${taskVulnerabilityFixed} or status in ('pending', 'fixing', 'failed', 'cancelled'))
+      returning vulnerability_id
+    ), fixes as (
+      update ${vulnerabilities}
+      set status = case when ${isFixed} then 'fixed' else 'open' end,
+        fixed_at = case when ${isFixed} then now() else fixed_at end,
+        latest_scan_at = case when ${isFixed} then now() else latest_scan_at end,
+        updated_at = now()
+      where ${ended}
+        and id in (select vulnerability_id from ${playbookTaskVulnerabilities}
+          where task_id = ${k.taskId}::uuid and asset_id = ${k.assetId}::uuid)
+        and ((${isFixed} and status in ('open', 'fixing')) or status = 'fixing')
+      returning id
+    ), lost_steps as (
+      update ${playbookTaskSteps} set status = 'cancelled', error = 'cancelled', ended_at = now()
+      where ${a.status === 'Cancelled'}::boolean and ${ended} and task_id = ${k.taskId}::uuid
+        and execution = ${k.execution}::int and asset_id = ${k.assetId}::uuid and status = 'running'
+      returning id
+    )
+    insert into ${playbookTaskLogs} (id, account_id, task_id, execution, dedupe_key, level, event, message, asset_id)
+    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int,
+      ${`asset:${k.assetId}:end`}::text, ${a.status === 'Failed' ? 'error' : 'info'}::text, ${`asset.${a.status}`}::text,
+      ${`asset ${a.status}${a.reason ? `: ${a.reason}` : ''}`}::text, asset_id
+    from ended
+    on conflict do nothing`);
 }
 
 /**
@@ -273,6 +228,7 @@ async function endAsset(tx: Executor, k: StepKeys, a: AssetEnd): Promise<void> {
  */
 export function createPlaybookActivities(deps: ActivityDeps) {
   const { db } = deps;
+  const agentActivities = createAgentActivities(deps);
   return {
     async playbookLoadTaskPlan(req: { taskId: string; execution: number }): Promise<TaskPlan> {
       const task = await taskRow(db, req.taskId);
@@ -349,11 +305,8 @@ export function createPlaybookActivities(deps: ActivityDeps) {
         .orderBy(asc(playbookTaskAssets.position));
     },
 
-    /**
-     * Precheck on the server side: the agent is online and which selected vulnerabilities are still present. With
-     * `precheck`, also begins the agent precheck step when there is one to run (online, something left to fix).
-     */
-    async playbookBeginAsset(req: StepKeys & { precheck?: { assetName: string } }) {
+    /** Precheck on the server side: the agent is online and which selected vulnerabilities are still present. */
+    async playbookBeginAsset(req: StepKeys) {
       await db
         .update(playbookTaskAssets)
         .set({ status: 'Running', startedAt: sql`coalesce(${playbookTaskAssets.startedAt}, now())` })
@@ -404,47 +357,63 @@ export function createPlaybookActivities(deps: ActivityDeps) {
       const present: VulnerabilityToFix[] = rows
         .filter((r) => r.status === 'open' || r.status === 'fixing')
         .map(({ status: _s, ...v }) => v);
-      const agentOnline = await agentIsOnline(db, req.accountId, req.assetId);
-      if (!req.precheck || !agentOnline || present.length === 0)
-        return { agentOnline, vulnerabilities: present };
-      const precheckStepId = await beginStep(db, req, {
-        kind: 'precheck',
-        vulnerabilityId: '',
-        attempt: 1,
-        summary: precheckSummary(present.length, req.precheck.assetName),
-      });
-      return { agentOnline, vulnerabilities: present, precheckStepId };
+      return { agentOnline: await agentIsOnline(db, req.accountId, req.assetId), vulnerabilities: present };
     },
 
     async playbookBeginStep(req: StepKeys & StepBegin): Promise<{ stepId: string }> {
       return { stepId: await db.transaction((tx) => beginStep(tx, req, req)) };
     },
 
-    async playbookEndStep(req: StepKeys & StepEnd): Promise<void> {
-      await endStep(db, req, req);
+    /** A step's end by its id, with the job's result (histories from before `playbookRunStep` call this). */
+    async playbookEndStep(
+      req: StepKeys & {
+        stepId: string;
+        kind: StepKind;
+        status: StepStatus;
+        result: AgentJobResult | null;
+        error: string | null;
+      },
+    ): Promise<void> {
+      await endStep(db, req, {
+        stepId: req.stepId,
+        kind: req.kind,
+        vulnerabilityId: '',
+        attempt: 0,
+        status: req.status,
+        jobId: req.result?.jobId ?? null,
+        exitCode: req.result?.exitCode ?? null,
+        error: req.error,
+      });
     },
 
     async playbookEndAsset(req: StepKeys & AssetEnd): Promise<void> {
-      await db.transaction((tx) => endAsset(tx, req, req));
+      await endAsset(db, req, req);
     },
 
     /**
-     * What happens between two host steps, in one local activity: the step that just ended, the next one's start,
-     * and — after the last step — the asset's end. Each part is optional and as idempotent as the
-     * single-purpose activities above (which committed histories from before this existed still call).
+     * One host step as one activity: writes the ends of the steps before it that are not known to be written yet,
+     * begins this step and hands its job to the agent, completing asynchronously with the agent's result like
+     * `runAgentJob`. Every part is idempotent, so a retried attempt re-attaches to the same step and job.
      */
-    async playbookAdvanceAsset(
-      req: StepKeys & { end?: StepEnd; begin?: StepBegin; finish?: AssetEnd },
-    ): Promise<{ stepId: string | null }> {
-      const apply = async (ex: Executor) => {
-        if (req.end) await endStep(ex, req, req.end);
-        const stepId = req.begin ? await beginStep(ex, req, req.begin) : null;
-        if (req.finish) await endAsset(ex, req, req.finish);
-        return { stepId };
-      };
-      // A step's end and the next one's start are idempotent statement by statement: a retry after a crash between
-      // them completes the rest. The asset's end skips everything once its status is set, so it needs the transaction.
-      return req.finish ? db.transaction(apply) : apply(db);
+    async playbookRunStep(
+      req: StepKeys & {
+        ends: StepEnd[];
+        begin: StepBegin;
+        job: Omit<AgentJobRequest, 'accountId' | 'assetId'>;
+      },
+    ): Promise<AgentJobResult> {
+      for (const end of req.ends) await endStep(db, req, end);
+      await beginStep(db, req, req.begin);
+      return agentActivities.runAgentJob({ ...req.job, accountId: req.accountId, assetId: req.assetId });
+    },
+
+    /**
+     * The ends of an asset's last steps and, with `asset`, the asset's own end. Each is one idempotent statement, so
+     * a retry after a crash between them completes the rest.
+     */
+    async playbookEndSteps(req: StepKeys & { ends: StepEnd[]; asset?: AssetEnd }): Promise<void> {
+      for (const end of req.ends) await endStep(db, req, end);
+      if (req.asset) await endAsset(db, req, req.asset);
     },
 
     /** Ends an execution: assets never started get their reason, and the task its final status from the counts. */

@@ -99,6 +99,11 @@ export const agentJobs = pgTable(
     /** Activity attempt that last attached to the job. */
     attempt: integer('attempt').notNull().default(1),
     cancelRequested: boolean('cancel_requested').notNull().default(false),
+    /**
+     * Whether a claim asks Temporal first if the waiting activity was cancelled. False for callers that write their
+     * cancellation into the job rows as soon as it is requested (`cancelAgentJobs`), which saves a heartbeat per job.
+     */
+    checkCancelOnClaim: boolean('check_cancel_on_claim').notNull().default(true),
     exitCode: integer('exit_code'),
     output: text('output').notNull().default(''),
     /** Length of `output` in UTF-16 code units (what agents count when they send chunks with offsets). */

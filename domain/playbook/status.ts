@@ -117,11 +117,6 @@ export function taskOutcome(opts: {
 export const STEP_KINDS = ['precheck', 'snapshot', 'fix', 'verify', 'reboot'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-/** The precheck step's summary (written by the workflow, or by the activity that begins the asset and its precheck). */
-export function precheckSummary(vulnerabilityCount: number, assetName: string): string {
-  return `precheck ${vulnerabilityCount} vulnerabilities on ${assetName}`;
-}
-
 export const STEP_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 

@@ -105,6 +105,28 @@ describe('Playbook: cutoff, window end and dead agents', () => {
     expect(jobs.filter((j) => j.status === 'running' || j.status === 'pending')).toHaveLength(0);
   });
 
+  it('windowEnd cancel ends a job no agent took: cancelled at once, never handed out later', async () => {
+    const w = await world({
+      prefix: 'wpend',
+      assets: 1,
+      vulnerabilitiesPerAsset: 1,
+      policy: { windowEnd: 'cancel', heartbeatTimeoutSeconds: 600 },
+    });
+    // The host stays online (seen a moment ago) but stops polling: its precheck job waits, pending.
+    await w.fleet.stop();
+    const t = await createTask(w, {
+      execution: { mode: 'window', start: inSeconds(1), end: inSeconds(5), timeZone: 'UTC' },
+    });
+    const done = await waitForTask(w, t.id, isFinal);
+    expect(byStatus(done)).toEqual({ Cancelled: 1 });
+    // Ended at the window's end, not at the activity's 10-minute heartbeat timeout, and the job row says so: an agent
+    // polling later cannot claim it.
+    const jobs = await ctx.database.db.select().from(agentJobs).where(eq(agentJobs.accountId, w.accountId));
+    expect(jobs.map((j) => ({ kind: j.kind, status: j.status, claimedAt: j.claimedAt }))).toEqual([
+      { kind: 'precheck', status: 'cancelled', claimedAt: null },
+    ]);
+  });
+
   it('a dead agent fails its step by heartbeat timeout', async () => {
     const w = await world({
       prefix: 'dead',

@@ -105,7 +105,8 @@ describe('Playbook: a task run now', () => {
     expect(await described.staticSummary()).toMatch(/^Fix 2 vulnerabilities on 4 assets/);
     expect(described.typedSearchAttributes.get(VigilStatus)).toBe('Succeeded');
     const firstAsset = done.assets[0]?.id ?? '';
-    await recordHistories(ctx.services.temporal, 'playbook-now', [
+    // `playbook-now-*` are histories from before the step-activity patch; this run records the current sequence.
+    await recordHistories(ctx.services.temporal, 'playbook-now-step-activity', [
       `playbook-task:${created.id}`,
       `fix-batch:${created.id}:1:0`,
       `fix-asset:${created.id}:1:${firstAsset}`,

@@ -16,11 +16,10 @@ import type { AgentActivities, AgentJobKind, AgentJobResult } from '../../activi
 import type {
   AssetEnd,
   PlaybookActivities,
-  StepBegin,
   StepEnd,
   VulnerabilityToFix,
 } from '../../activities/playbook/task-activities.js';
-import { precheckSummary, type StepKind } from '../../domain/playbook/status.js';
+import type { StepKind } from '../../domain/playbook/status.js';
 import type { FixAssetInput, FixAssetResult } from './messages.js';
 
 /** DB bookkeeping runs as local activities: one marker event each instead of three history events. */
@@ -30,17 +29,23 @@ const db = proxyLocalActivities<PlaybookActivities>({
 });
 
 /**
- * Since this patch a step's end is written together with whatever comes next (the next step's start, or the asset's
- * end): 4 bookkeeping local activities per one-vulnerability asset instead of 8. Histories from before it replay the
- * old sequence.
+ * Since this patch a host step is one activity (`playbookRunStep`: the ends of the steps before it, its own start and
+ * its agent job) and the last steps' ends go with the asset's end: 2 bookkeeping local activities per asset instead
+ * of 2 + 2 per step. Histories from before it replay the old sequence.
  */
-export const FOLD_STEP_BOOKKEEPING_PATCH = 'playbook-fold-step-bookkeeping';
+export const STEP_ACTIVITY_PATCH = 'playbook-step-activity';
 
 /**
  * Events after which an asset's run continues as new between two vulnerabilities (DESIGN §5: no history passes
  * 4,096 events). A fix step costs about 7 events, so 200 vulnerabilities with retries would otherwise pass it.
  */
 export const ASSET_HISTORY_BUDGET = 3_000;
+
+const { cancelAgentJobs } = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '60s',
+  retry: { maximumAttempts: 10 },
+  summary: 'cancel the asset’s agent jobs',
+});
 
 /** Longest a single host step may take (package downloads, Windows updates). */
 const STEP_START_TO_CLOSE = '2h';
@@ -86,24 +91,28 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   };
 
   const keys = { accountId, taskId, execution, assetId };
-  const folded = patched(FOLD_STEP_BOOKKEEPING_PATCH);
-  /** A step's end not written yet: it goes with the next write (folded histories only). */
-  let endToWrite: StepEnd | null = null;
-  const beginStep = async (begin: StepBegin): Promise<string> => {
-    if (!folded) return (await db.playbookBeginStep({ ...keys, ...begin })).stepId;
-    const { stepId } = await db.playbookAdvanceAsset({ ...keys, end: endToWrite ?? undefined, begin });
-    endToWrite = null;
-    if (stepId === null) throw ApplicationFailure.nonRetryable('no step row was begun');
-    return stepId;
-  };
-  const endStep = async (end: StepEnd): Promise<void> => {
-    if (folded) endToWrite = end;
-    else await db.playbookEndStep({ ...keys, ...end });
-  };
-  /** Writes a step end that is still waiting for the next write (before continuing as new). */
-  const flushEnd = async (): Promise<void> => {
-    if (endToWrite) await db.playbookAdvanceAsset({ ...keys, end: endToWrite });
-    endToWrite = null;
+  const group = `playbook-task:${taskId}`;
+  const folded = patched(STEP_ACTIVITY_PATCH);
+  /**
+   * Folded histories cancel their own agent jobs when their cancellation is requested (window end, the task's cancel,
+   * the Temporal UI): pending ones end at once and running ones hear it on their next heartbeat, so claims need not
+   * ask Temporal. A regular activity, scheduled after the activity cancellations the same workflow task requests.
+   */
+  const jobsCancelled = folded
+    ? CancellationScope.current().cancelRequested.catch(() =>
+        CancellationScope.nonCancellable(() => cancelAgentJobs({ accountId, group, assetId })),
+      )
+    : undefined;
+  /**
+   * Step ends not known to be written yet (folded histories): they go with the next step's activity, which writes
+   * them before it begins its own step, or with the asset's end. An activity that failed or was cancelled may not have
+   * written them, so they are sent again (writing an end twice changes nothing).
+   */
+  let endsToWrite: StepEnd[] = [];
+  /** Writes the step ends still waiting (before continuing as new). */
+  const flushEnds = async (): Promise<void> => {
+    if (endsToWrite.length > 0) await db.playbookEndSteps({ ...keys, ends: endsToWrite });
+    endsToWrite = [];
   };
 
   async function step(o: {
@@ -113,32 +122,63 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     attempt?: number;
     summary: string;
     payload: Record<string, unknown>;
-    /** Already begun (the precheck begins with the asset). */
-    stepId?: string;
   }): Promise<StepOutcome> {
     const attempt = o.attempt ?? 1;
     const vulnerabilityId = o.vulnerability?.vulnerabilityId ?? '';
-    const stepId =
-      o.stepId ?? (await beginStep({ kind: o.kind, vulnerabilityId, attempt, summary: o.summary }));
-    const { runAgentJob } = proxyActivities<AgentActivities>({
+    const key = { kind: o.kind, vulnerabilityId, attempt };
+    const job = {
+      kind: o.jobKind,
+      jobKey: `${taskId}:${execution}:${assetId}:${vulnerabilityId || '-'}:${o.kind}:${attempt}`,
+      payload: o.payload,
+      group,
+      summary: o.summary,
+      ...(folded ? { cancelPushed: true } : {}),
+    };
+    const hostStep = {
       startToCloseTimeout: STEP_START_TO_CLOSE,
       heartbeatTimeout: run.heartbeatTimeoutSeconds * 1000,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { maximumAttempts: AGENT_JOB_ATTEMPTS, initialInterval: '1s' },
       summary: o.summary,
-    });
-    const end = (status: StepEnd['status'], result: AgentJobResult | null, error: string | null) =>
-      endStep({ stepId, kind: o.kind, status, result, error });
+    };
+    let runJob: () => Promise<AgentJobResult>;
+    let end: (
+      status: StepEnd['status'],
+      result: AgentJobResult | null,
+      error: string | null,
+    ) => Promise<void>;
+    if (folded) {
+      const earlier = endsToWrite;
+      let earlierWritten = false;
+      runJob = async () => {
+        const result = await proxyActivities<PlaybookActivities>(hostStep).playbookRunStep({
+          ...keys,
+          ends: earlier,
+          begin: { ...key, summary: o.summary },
+          job,
+        });
+        earlierWritten = true;
+        return result;
+      };
+      end = (status, result, error) => {
+        const mine = {
+          ...key,
+          status,
+          jobId: result?.jobId ?? null,
+          exitCode: result?.exitCode ?? null,
+          error,
+        };
+        endsToWrite = earlierWritten ? [mine] : [...earlier, mine];
+        return Promise.resolve();
+      };
+    } else {
+      const { stepId } = await db.playbookBeginStep({ ...keys, ...key, summary: o.summary });
+      runJob = () => proxyActivities<AgentActivities>(hostStep).runAgentJob({ accountId, assetId, ...job });
+      end = (status, result, error) =>
+        db.playbookEndStep({ ...keys, stepId, kind: o.kind, status, result, error });
+    }
     try {
-      const result = await runAgentJob({
-        accountId,
-        assetId,
-        kind: o.jobKind,
-        jobKey: `${taskId}:${execution}:${assetId}:${vulnerabilityId || '-'}:${o.kind}:${attempt}`,
-        payload: o.payload,
-        group: `playbook-task:${taskId}`,
-        summary: o.summary,
-      });
+      const result = await runJob();
       const ok = result.status === 'succeeded';
       const error = ok ? null : `exit code ${result.exitCode}`;
       await end(ok ? 'succeeded' : 'failed', result, error);
@@ -157,12 +197,10 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   }
 
   const finish = async (r: FixAssetResult, fixed: string[], failed: string[]): Promise<FixAssetResult> => {
-    const assetEnd: AssetEnd = { ...r, fixedVulnerabilityIds: fixed, failedVulnerabilityIds: failed };
-    if (!folded) await db.playbookEndAsset({ ...keys, ...assetEnd });
-    else {
-      await db.playbookAdvanceAsset({ ...keys, end: endToWrite ?? undefined, finish: assetEnd });
-      endToWrite = null;
-    }
+    const asset: AssetEnd = { ...r, fixedVulnerabilityIds: fixed, failedVulnerabilityIds: failed };
+    if (folded) await db.playbookEndSteps({ ...keys, ends: endsToWrite, asset });
+    else await db.playbookEndAsset({ ...keys, ...asset });
+    endsToWrite = [];
     return r;
   };
 
@@ -170,7 +208,6 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   async function precheckAndSnapshot(
     agentIsOnline: boolean,
     vulnerabilities: VulnerabilityToFix[],
-    precheckStepId: string | undefined,
   ): Promise<FixAssetResult | null> {
     const all = vulnerabilities.map((v) => v.vulnerabilityId);
     if (!agentIsOnline) {
@@ -184,8 +221,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     const precheck = await step({
       kind: 'precheck',
       jobKind: 'precheck',
-      summary: precheckSummary(vulnerabilities.length, assetName),
-      stepId: precheckStepId,
+      summary: `precheck ${vulnerabilities.length} vulnerabilities on ${assetName}`,
       payload: {
         vulnerabilities: vulnerabilities.map((v) => ({
           id: v.vulnerabilityId,
@@ -218,8 +254,8 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       toFix = resume.vulnerabilities;
       show('continued', `${resume.next} of ${toFix.length} vulnerabilities done`);
     } else {
-      const pre = await db.playbookBeginAsset({ ...keys, ...(folded ? { precheck: { assetName } } : {}) });
-      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities, pre.precheckStepId);
+      const pre = await db.playbookBeginAsset(keys);
+      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities);
       if (early) return early;
       toFix = pre.vulnerabilities;
     }
@@ -258,7 +294,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       }
       if (i + 1 < toFix.length && workflowInfo().historyLength >= historyBudget) {
         // The rest of the vulnerabilities in a fresh history; the batch's child handle follows the new run.
-        await flushEnd();
+        await flushEnds();
         return await continueAsNew<typeof fixAssetWorkflow>({
           ...input,
           resume: { vulnerabilities: toFix, next: i + 1, fixed, failed, fixErrors, rebootRequired },
@@ -326,6 +362,9 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     );
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    return CancellationScope.nonCancellable(() => finish({ status: 'Cancelled', reason: null }, fixed, []));
+    return CancellationScope.nonCancellable(async () => {
+      await jobsCancelled;
+      return finish({ status: 'Cancelled', reason: null }, fixed, []);
+    });
   }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "agent_jobs" ADD COLUMN "check_cancel_on_claim" boolean DEFAULT true NOT NULL;
