@@ -26,7 +26,13 @@ import {
 import type { VulnerabilityType } from '../../domain/findings.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { AgentJobResult } from '../agents/run-agent-job.js';
-import { agentIsOnline, createAgentActivities, type AgentJobRequest } from '../agents/run-agent-job.js';
+import {
+  agentIsOnline,
+  agentLastSeen,
+  createAgentActivities,
+  type AgentJobRequest,
+} from '../agents/run-agent-job.js';
+import { agentOnline as agentOnlineAt } from '../../domain/agent-jobs.js';
 import type { ActivityDeps } from '../index.js';
 import { buildTaskNotification, type TaskNotificationEvent } from './task-notification.js';
 
@@ -307,17 +313,23 @@ export function createPlaybookActivities(deps: ActivityDeps) {
 
     /** Precheck on the server side: the agent is online and which selected vulnerabilities are still present. */
     async playbookBeginAsset(req: StepKeys) {
-      await db
-        .update(playbookTaskAssets)
-        .set({ status: 'Running', startedAt: sql`coalesce(${playbookTaskAssets.startedAt}, now())` })
-        .where(
-          and(
-            taskWhere(req.taskId, req.execution),
-            eq(playbookTaskAssets.assetId, req.assetId),
-            eq(playbookTaskAssets.status, 'Pending'),
-          ),
-        );
+      // One statement: the asset starts running, its selected vulnerabilities as they are now, and when its agent
+      // was last heard from.
+      const started = db.$with('started').as(
+        db
+          .update(playbookTaskAssets)
+          .set({ status: 'Running', startedAt: sql`coalesce(${playbookTaskAssets.startedAt}, now())` })
+          .where(
+            and(
+              taskWhere(req.taskId, req.execution),
+              eq(playbookTaskAssets.assetId, req.assetId),
+              eq(playbookTaskAssets.status, 'Pending'),
+            ),
+          )
+          .returning({ assetId: playbookTaskAssets.assetId }),
+      );
       const rows = await db
+        .with(started)
         .select({
           vulnerabilityId: vulnerabilities.id,
           name: vulnerabilities.name,
@@ -327,6 +339,9 @@ export function createPlaybookActivities(deps: ActivityDeps) {
           fixedVersion: vulnerabilities.fixedVersion,
           kbId: vulnerabilities.kbId,
           cmsComponent: vulnerabilities.cmsComponent,
+          agentLastSeenAt: sql<Date | null>`(${agentLastSeen(db, req.accountId, req.assetId)})`.mapWith(
+            assets.lastSeenAt,
+          ),
         })
         .from(playbookTaskVulnerabilities)
         .innerJoin(vulnerabilities, eq(vulnerabilities.id, playbookTaskVulnerabilities.vulnerabilityId))
@@ -356,8 +371,12 @@ export function createPlaybookActivities(deps: ActivityDeps) {
       }
       const present: VulnerabilityToFix[] = rows
         .filter((r) => r.status === 'open' || r.status === 'fixing')
-        .map(({ status: _s, ...v }) => v);
-      return { agentOnline: await agentIsOnline(db, req.accountId, req.assetId), vulnerabilities: present };
+        .map(({ status: _s, agentLastSeenAt: _a, ...v }) => v);
+      const [first] = rows;
+      const agentOnline = first
+        ? agentOnlineAt(first.agentLastSeenAt, new Date())
+        : await agentIsOnline(db, req.accountId, req.assetId);
+      return { agentOnline, vulnerabilities: present };
     },
 
     async playbookBeginStep(req: StepKeys & StepBegin): Promise<{ stepId: string }> {

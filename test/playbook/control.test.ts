@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { TestContext } from '../harness.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { api, createTask, getTask, isFinal, usePlaybookWorlds, waitForTask } from './helpers.js';
+import { playbookTaskWorkflow } from '../../workflows/playbook/task.js';
 import { recordHistories } from './histories.js';
 
 // A shared 2-core machine can be slow: host work, timers and polling get room (tests still poll, never sleep).
@@ -158,6 +159,28 @@ describe('Playbook: windows, cancel, pause and resume', () => {
       expect(done.assets[0]).toMatchObject({ status: 'Cancelled', reason: 'cancelled by operator' });
       expect(await handle.result()).toEqual({ status: 'Cancelled' });
     }
+  });
+
+  it('Temporal’s cancellation delivered with the start still ends the task Cancelled in the database', async () => {
+    const w = await world({ prefix: 'cearly', assets: 1, vulnerabilitiesPerAsset: 1, withoutAgents: true });
+    const t = await createTask(w, {
+      execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
+    });
+    // Replace the run the API started with one whose first workflow task comes only after the cancel request, so
+    // both arrive in its first activation (a cancel from the Temporal UI right after creation, on a slow worker).
+    const workflowId = `playbook-task:${t.id}`;
+    const first = ctx.services.temporal.workflow.getHandle(workflowId);
+    await first.terminate('test: replaced by a delayed start');
+    const handle = await ctx.services.temporal.workflow.start(playbookTaskWorkflow, {
+      workflowId,
+      taskQueue: ctx.services.taskQueues.playbook,
+      args: [{ taskId: t.id, accountId: w.accountId, policyId: w.fleet.policyId, execution: 1 }],
+      startDelay: '2s',
+    });
+    await handle.cancel();
+    const done = await waitForTask(w, t.id, isFinal);
+    expect(done.status).toBe('Cancelled');
+    expect(await handle.result()).toEqual({ status: 'Cancelled' });
   });
 
   it('another account sees 404 on every playbook route', async () => {

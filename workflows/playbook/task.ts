@@ -189,7 +189,9 @@ export async function playbookTaskWorkflow(input: PlaybookTaskInput): Promise<Ta
     },
   );
 
-  const plan = await db.playbookLoadTaskPlan({ taskId, execution });
+  // Not cancellable: Temporal's own cancellation arriving this early must still end in the clean-up below (it used to
+  // fail the read and end the workflow with the task left Waiting in the database).
+  const plan = await CancellationScope.nonCancellable(() => db.playbookLoadTaskPlan({ taskId, execution }));
   status = plan.status;
   const batches = batchPlan({ stages: plan.params.stages, assetCount: plan.assetCount });
   batchesTotal = batches.length;
