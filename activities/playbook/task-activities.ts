@@ -105,12 +105,14 @@ export interface StepBegin extends StepKey {
 }
 
 /** How a step ended; its output and details are copied from the agent job `jobId`. */
-export interface StepEnd extends StepKey {
+export interface StepResult {
   status: StepStatus;
   jobId: string | null;
   exitCode: number | null;
   error: string | null;
 }
+
+export type StepEnd = StepKey & StepResult;
 
 export interface AssetEnd {
   status: AssetStatus;
@@ -154,14 +156,18 @@ async function beginStep(db: Executor, k: StepKeys, b: StepBegin): Promise<strin
  * ended the step); a step that already ended is left as it is. The step is found by its id when the caller has it,
  * else by its natural key; its output and details come from the agent job, which stores them once.
  */
-async function endStep(db: Executor, k: StepKeys, e: StepEnd & { stepId?: string }): Promise<void> {
+async function endStep(
+  db: Executor,
+  k: StepKeys,
+  e: StepResult & (StepKey | { stepId: string }),
+): Promise<void> {
   const exit = e.exitCode === null ? '' : ` (exit code ${e.exitCode})`;
   const why = e.error && e.status !== 'succeeded' ? ` — ${e.error}` : '';
   const step =
-    e.stepId === undefined
-      ? sql`task_id = ${k.taskId}::uuid and execution = ${k.execution}::int and asset_id = ${k.assetId}::uuid
-          and kind = ${e.kind}::text and vulnerability_id = ${e.vulnerabilityId}::text and attempt = ${e.attempt}::int`
-      : sql`id = ${e.stepId}::uuid`;
+    'stepId' in e
+      ? sql`id = ${e.stepId}::uuid`
+      : sql`task_id = ${k.taskId}::uuid and execution = ${k.execution}::int and asset_id = ${k.assetId}::uuid
+          and kind = ${e.kind}::text and vulnerability_id = ${e.vulnerabilityId}::text and attempt = ${e.attempt}::int`;
   const job = sql`from ${agentJobs} j where j.id = ${e.jobId}::uuid`;
   await db.execute(sql`with ended as (
       update ${playbookTaskSteps}
@@ -395,9 +401,6 @@ export function createPlaybookActivities(deps: ActivityDeps) {
     ): Promise<void> {
       await endStep(db, req, {
         stepId: req.stepId,
-        kind: req.kind,
-        vulnerabilityId: '',
-        attempt: 0,
         status: req.status,
         jobId: req.result?.jobId ?? null,
         exitCode: req.result?.exitCode ?? null,
