@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { createTestContext, type TestContext } from '../harness.js';
+import { toAgentJobResult } from '../../activities/agents/job-delivery.js';
+import { createPlaybookActivities } from '../../activities/playbook/task-activities.js';
 import { agentJobs } from '../../db/schema/agents.js';
+import { playbookTaskLogs, playbookTasks, playbookTaskSteps } from '../../db/schema/playbook.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { fixAssetWorkflow } from '../../workflows/playbook/asset.js';
 import { VigilStatus } from '../../workflows/search-attributes.js';
@@ -110,6 +113,77 @@ describe('Playbook: a task run now', () => {
       `playbook-task:${created.id}`,
       `fix-batch:${created.id}:1:0`,
       `fix-asset:${created.id}:1:${firstAsset}`,
+    ]);
+  });
+});
+
+describe('Playbook: step ends of both workflow versions', () => {
+  it('ends a step by id (histories before the step activity) or by key, with its job output, exactly once', async () => {
+    // The task the first test ran (its vulnerabilities are fixed now, so another task could not select them).
+    const [task] = await ctx.database.db
+      .select({ id: playbookTasks.id })
+      .from(playbookTasks)
+      .where(eq(playbookTasks.accountId, w.accountId))
+      .limit(1);
+    if (!task) throw new Error('no task');
+    const created = { id: task.id };
+    const assetId = w.fleet.assets[0]?.id ?? '';
+    const keys = { accountId: w.accountId, taskId: created.id, execution: 1, assetId };
+    const [job] = await ctx.database.db
+      .select()
+      .from(agentJobs)
+      .where(and(eq(agentJobs.assetId, assetId), eq(agentJobs.kind, 'fix')))
+      .limit(1);
+    if (!job) throw new Error('no fix job');
+    const activities = createPlaybookActivities(ctx.services);
+    const begin = (attempt: number) =>
+      activities.playbookBeginStep({
+        ...keys,
+        kind: 'reboot',
+        vulnerabilityId: '',
+        attempt,
+        summary: `reboot ${attempt}`,
+      });
+
+    const { stepId } = await begin(1);
+    const byId = {
+      ...keys,
+      stepId,
+      kind: 'reboot' as const,
+      status: 'succeeded' as const,
+      result: toAgentJobResult(job),
+      error: null,
+    };
+    await activities.playbookEndStep(byId);
+    await activities.playbookEndStep({ ...byId, status: 'failed', error: 'too late' }); // already ended: no change
+    await begin(2);
+    const byKey = { kind: 'reboot' as const, vulnerabilityId: '', attempt: 2, jobId: null, exitCode: null };
+    await activities.playbookEndSteps({ ...keys, ends: [{ ...byKey, status: 'failed', error: 'boom' }] });
+    await activities.playbookEndSteps({ ...keys, ends: [{ ...byKey, status: 'succeeded', error: null }] });
+
+    const steps = await ctx.database.db
+      .select()
+      .from(playbookTaskSteps)
+      .where(and(eq(playbookTaskSteps.taskId, created.id), eq(playbookTaskSteps.kind, 'reboot')))
+      .orderBy(asc(playbookTaskSteps.attempt));
+    expect(steps.map((st) => [st.attempt, st.status, st.jobId, st.exitCode, st.output, st.error])).toEqual([
+      [1, 'succeeded', job.id, job.exitCode, job.output, null],
+      [2, 'failed', null, null, '', 'boom'],
+    ]);
+    expect(job.output.length).toBeGreaterThan(0);
+    const logs = await ctx.database.db
+      .select({ message: playbookTaskLogs.message })
+      .from(playbookTaskLogs)
+      .where(
+        inArray(
+          playbookTaskLogs.stepId,
+          steps.map((st) => st.id),
+        ),
+      )
+      .orderBy(asc(playbookTaskLogs.message));
+    expect(logs.map((l) => l.message)).toEqual([
+      `reboot 1: succeeded (exit code ${job.exitCode})`,
+      'reboot 2: failed — boom',
     ]);
   });
 });
