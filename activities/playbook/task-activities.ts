@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { agentJobs } from '../../db/schema/agents.js';
@@ -122,6 +122,22 @@ export interface AssetEnd {
 }
 
 /**
+ * The log line of a statement whose data-modifying CTE `ended` returned a row (none when it changed nothing), like
+ * `writeLog` but inside that statement; `dedupeKey`, `message` and `stepId` may read the CTE's columns.
+ */
+function logLineOfEnded(
+  k: StepKeys,
+  line: { dedupeKey: SQL; level: 'info' | 'error'; event: string; message: SQL; stepId: SQL },
+): SQL {
+  return sql`insert into ${playbookTaskLogs}
+      (id, account_id, task_id, execution, dedupe_key, level, event, message, asset_id, step_id)
+    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int, ${line.dedupeKey},
+      ${line.level}::text, ${line.event}::text, ${line.message}, ${k.assetId}::uuid, ${line.stepId}
+    from ended
+    on conflict do nothing`;
+}
+
+/**
  * A `task_steps` row (once per task, execution, asset, kind, vulnerability and attempt), in one statement; a fix also
  * marks its vulnerability fixing.
  */
@@ -177,12 +193,13 @@ async function endStep(
       where ${step} and status = 'running'
       returning id, summary
     )
-    insert into ${playbookTaskLogs} (id, account_id, task_id, execution, dedupe_key, level, event, message, asset_id, step_id)
-    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int, 'step:' || id || ':end',
-      ${e.status === 'failed' ? 'error' : 'info'}::text, ${`step.${e.status}`}::text, summary || ${`: ${e.status}${exit}${why}`}::text,
-      ${k.assetId}::uuid, id
-    from ended
-    on conflict do nothing`);
+    ${logLineOfEnded(k, {
+      dedupeKey: sql`'step:' || id || ':end'`,
+      level: e.status === 'failed' ? 'error' : 'info',
+      event: `step.${e.status}`,
+      message: sql`summary || ${`: ${e.status}${exit}${why}`}::text`,
+      stepId: sql`id`,
+    })}`);
 }
 
 /**
@@ -226,12 +243,13 @@ async function endAsset(db: Executor, k: StepKeys, a: AssetEnd): Promise<void> {
         and execution = ${k.execution}::int and asset_id = ${k.assetId}::uuid and status = 'running'
       returning id
     )
-    insert into ${playbookTaskLogs} (id, account_id, task_id, execution, dedupe_key, level, event, message, asset_id)
-    select ${uuidv7()}::uuid, ${k.accountId}::uuid, ${k.taskId}::uuid, ${k.execution}::int,
-      ${`asset:${k.assetId}:end`}::text, ${a.status === 'Failed' ? 'error' : 'info'}::text, ${`asset.${a.status}`}::text,
-      ${`asset ${a.status}${a.reason ? `: ${a.reason}` : ''}`}::text, asset_id
-    from ended
-    on conflict do nothing`);
+    ${logLineOfEnded(k, {
+      dedupeKey: sql`${`asset:${k.assetId}:end`}::text`,
+      level: a.status === 'Failed' ? 'error' : 'info',
+      event: `asset.${a.status}`,
+      message: sql`${`asset ${a.status}${a.reason ? `: ${a.reason}` : ''}`}::text`,
+      stepId: sql`null::uuid`,
+    })}`);
 }
 
 /**
@@ -386,7 +404,7 @@ export function createPlaybookActivities(deps: ActivityDeps) {
     },
 
     async playbookBeginStep(req: StepKeys & StepBegin): Promise<{ stepId: string }> {
-      return { stepId: await db.transaction((tx) => beginStep(tx, req, req)) };
+      return { stepId: await beginStep(db, req, req) };
     },
 
     /** A step's end by its id, with the job's result (histories from before `playbookRunStep` call this). */
