@@ -5,7 +5,6 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, Services } from './context.js';
 import { ApiError, errorBody, ERROR_STATUS, type ErrorCode } from './errors.js';
 import { authenticate } from './middleware/auth.js';
-import { idempotency } from './middleware/idempotency.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
 import { createRouter } from './router.js';
@@ -41,7 +40,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use('*', requestContext(services));
   app.use('*', requestBodyLimit(services.config.VIGIL_MAX_BODY_BYTES));
-  app.use('/v1/*', authenticate(), rateLimit(services.config.VIGIL_RATE_LIMIT_PER_MINUTE), idempotency());
+  app.use('/v1/*', authenticate(), rateLimit(services.config.VIGIL_RATE_LIMIT_PER_MINUTE));
 
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? 'unknown';

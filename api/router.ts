@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './context.js';
 import { ApiError, ZErrorEnvelopeSchema } from './errors.js';
 import { requireRole } from './middleware/auth.js';
+import { idempotency } from './middleware/idempotency.js';
 import type { Role } from '../domain/roles.js';
 
 /** Every router shares one validation hook: a schema failure is a 400 with the issues in `details`. */
@@ -46,11 +47,22 @@ type VigilRouteConfig = RouteConfig & {
   auth?: 'apiKey' | 'none';
 };
 
-/** `createRoute` plus the role check, the bearer security scheme and the shared error responses. */
+/** One replay store for every API-key route (its clean-up counter is shared). */
+const idempotent = idempotency();
+
+/**
+ * `createRoute` plus the role check, the bearer security scheme and the shared error responses. An API-key POST
+ * honours `Idempotency-Key` only after the role check, so a replay is authorised like the first call.
+ */
 export function defineRoute<R extends VigilRouteConfig>(config: R) {
   const { role, auth = 'apiKey', ...rest } = config;
   const needed: Role = role ?? (rest.method === 'get' ? 'viewer' : 'operator');
-  const extra: MiddlewareHandler<AppEnv>[] = auth === 'apiKey' ? [requireRole(needed)] : [];
+  const extra: MiddlewareHandler<AppEnv>[] =
+    auth !== 'apiKey'
+      ? []
+      : rest.method === 'post'
+        ? [requireRole(needed), idempotent]
+        : [requireRole(needed)];
   const own =
     rest.middleware === undefined ? [] : Array.isArray(rest.middleware) ? rest.middleware : [rest.middleware];
   return createRoute({

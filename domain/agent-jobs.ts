@@ -19,6 +19,30 @@ export type AgentResultStatus = (typeof AGENT_RESULT_STATUSES)[number];
 export const AGENT_EXECUTORS = ['apt', 'dnf', 'simulate'] as const;
 export type AgentExecutorName = (typeof AGENT_EXECUTORS)[number];
 
+/** Vulnerability types an agent's executor can fix (DESIGN §5: Linux software, Windows KB, Web-CMS patch). */
+export const AGENT_FIX_TYPES = ['linux', 'windows', 'webcms'] as const;
+export type AgentFixType = (typeof AGENT_FIX_TYPES)[number];
+
+/**
+ * What an agent says it can do, stored on its row (`agents.capabilities`) at registration. A type missing from
+ * `fixes` is never attempted on that host: the asset is Skipped "unsupported on this host" (Playbook truth rule).
+ */
+export const ZAgentCapabilitiesSchema = z.strictObject({
+  fixes: z.array(z.enum(AGENT_FIX_TYPES)).max(AGENT_FIX_TYPES.length).default([]),
+  /** The agent can inventory what its host is missing (apt/dnf metadata). */
+  scan: z.boolean().default(false),
+  /** The agent runs with --dry-run: it reports what it would do and changes nothing. */
+  dryRun: z.boolean().default(false),
+});
+export type TAgentCapabilities = z.infer<typeof ZAgentCapabilitiesSchema>;
+
+/** Capabilities of an agent that did not report any (older agents): what its executor can do on Linux. */
+export function defaultCapabilities(executor: AgentExecutorName): TAgentCapabilities {
+  return executor === 'simulate'
+    ? { fixes: ['linux'], scan: false, dryRun: false }
+    : { fixes: ['linux'], scan: true, dryRun: false };
+}
+
 /** Longest long poll an agent may ask for (Playbook issue: "long poll up to 30 s"). */
 export const MAX_LONG_POLL_SECONDS = 30;
 /**

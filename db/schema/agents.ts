@@ -10,7 +10,12 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { AGENT_EXECUTORS, AGENT_JOB_KINDS, AGENT_JOB_STATUSES } from '../../domain/agent-jobs.js';
+import {
+  AGENT_EXECUTORS,
+  AGENT_JOB_KINDS,
+  AGENT_JOB_STATUSES,
+  type TAgentCapabilities,
+} from '../../domain/agent-jobs.js';
 import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
 import { assets } from './inventory.js';
 
@@ -62,6 +67,8 @@ export const agents = pgTable(
     version: text('version').notNull().default(''),
     hostname: text('hostname').notNull(),
     executor: text('executor', { enum: AGENT_EXECUTORS }).notNull(),
+    /** What the agent reported it can fix and scan; empty until it registers with a version that reports it. */
+    capabilities: jsonb('capabilities').$type<Partial<TAgentCapabilities>>().notNull().default({}),
     lastHeartbeatAt: tstz('last_heartbeat_at'),
     registeredAt: tstz('registered_at').notNull().defaultNow(),
     createdAt: createdAt(),
