@@ -55,6 +55,7 @@ export const ZConfigSchema = z.object({
       .regex(/^vgl_[A-Za-z0-9]{8}_[A-Za-z0-9]{32,}$/, 'an API key of the form vgl_<8>_<32+>')
       .optional(),
   ),
+  VIGIL_MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   VIGIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   VIGIL_MAX_BODY_BYTES: z.coerce
     .number()

@@ -1,9 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { createAccount, createApiKey } from '../activities/accounts/api-keys.js';
 import { accounts } from '../db/schema/accounts.js';
-import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';
 import { createFleet } from './playbook-fleet.js';
-import type { StartHook } from './start-hooks.js';
+import type { Services } from './services.js';
 
 /** The demo fleet (Playbook issue: "about 50 assets and their vulnerabilities"). */
 export const DEMO_ASSETS = 50;
@@ -15,8 +14,10 @@ const DEMO_ACCOUNT = 'Demo';
  * template and one simulated agent per asset running in this process over the real HTTP protocol; prints a curl
  * command that creates a task. Restarting re-opens the vulnerabilities (the scan ingest sees them again).
  */
-export const playbookDemoHook: StartHook = async ({ services, args, say }) => {
-  if (!args.includes('--demo')) return;
+export async function startPlaybookDemo(
+  services: Services,
+  say: (line: string) => void,
+): Promise<{ stop(): Promise<void> }> {
   const { db } = services;
   const [existing] = await db.select().from(accounts).where(eq(accounts.name, DEMO_ACCOUNT)).limit(1);
   const apiKey = existing
@@ -51,11 +52,5 @@ export const playbookDemoHook: StartHook = async ({ services, args, say }) => {
   );
   say('');
   say(`then follow it: curl -s -H "Authorization: Bearer ${apiKey}" ${services.publicUrl}/v1/playbook/tasks`);
-  return () => fleet.stop();
-};
-
-/** Start-up repair of the task outbox: a task whose workflow start was never acknowledged gets it now. */
-export const playbookRepairHook: StartHook = async ({ services, say }) => {
-  const started = await startPendingTaskWorkflows(services);
-  if (started > 0) say(`started the workflows of ${started} Playbook tasks that were waiting for them`);
-};
+  return { stop: () => fleet.stop() };
+}

@@ -1,14 +1,28 @@
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import type { Services } from '../api/context.js';
-import type { DatabaseHandle } from '../db/client.js';
-import { taskQueues } from '../worker/task-queues.js';
+import type { Database, DatabaseHandle } from '../db/client.js';
+import { taskQueues, type TaskQueues } from '../worker/task-queues.js';
 import path from 'node:path';
 import { dataDir, publicUrl, type Config } from './config.js';
 import { createMailer, type Mailer } from './mailer.js';
 import type { Logger } from './logger.js';
 import type { SecretBox } from './secrets.js';
 import { keyCheck } from '../db/schema/key-check.js';
+
+/** What handlers reach through `c.get('services')`; a test builds the app with its own. */
+export interface Services {
+  config: Config;
+  db: Database;
+  dbDriver: 'pglite' | 'postgres';
+  temporal: Client;
+  logger: Logger;
+  taskQueues: TaskQueues;
+  secrets: SecretBox;
+  /** SMTP (SMTP_URL) or the data folder's outbox. */
+  mailer: Mailer;
+  /** Base URL of this API, for links in e-mails and in the Temporal UI. */
+  publicUrl: string;
+}
 
 export function buildServices(opts: {
   config: Config;

@@ -1,18 +1,13 @@
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { inject } from 'vitest';
 import { createAccount } from '../activities/accounts/api-keys.js';
-import { flushAdmissionDecisions } from '../activities/signing/admission.js';
 import { createApp } from '../api/app.js';
-import type { Services } from '../api/context.js';
+import type { Services } from '../platform/services.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { loadConfig, type Config } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
-import { createSecretBox } from '../platform/secrets.js';
-import { buildServices } from '../platform/services.js';
-import { randomToken } from '../platform/secrets.js';
-import { connectTemporalClient, type TemporalClientHandle } from '../platform/temporal.js';
-import { createWorkers, type VigilWorkers, type CreateWorkersOptions } from '../worker/worker.js';
+import { createSecretBox, randomToken } from '../platform/secrets.js';
+import type { TemporalClientHandle } from '../platform/temporal.js';
+import { startVigil } from '../platform/vigil.js';
+import type { VigilWorkers, CreateWorkersOptions } from '../worker/worker.js';
 import { createTestDatabase } from './database.js';
 
 export interface Page<T> {
@@ -81,29 +76,17 @@ export async function createTestContext(opts: TestContextOptions = {}): Promise<
     VIGIL_RATE_LIMIT_PER_MINUTE: '100000',
     ...opts.env,
   });
-  const logger = createLogger(config.LOG_LEVEL);
-  const database = await createTestDatabase();
-  const temporal = await connectTemporalClient({ address, namespace });
-  const services = buildServices({
+  const vigil = await startVigil({
+    roles: opts.workers ? ['api', 'worker'] : ['api'],
     config,
-    database,
-    temporal: temporal.client,
-    logger,
+    database: await createTestDatabase(),
     secrets: createSecretBox(Buffer.from(TEST_MASTER_KEY, 'hex')),
+    // Each file's own database and task queues; the listener starts when a test asks for it.
+    listen: false,
+    crossProcessNotifications: false,
+    worker: { shutdownGraceTime: '1s', extraActivities: opts.extraActivities },
   });
-  let workers: VigilWorkers | null = null;
-  if (opts.workers) {
-    workers = await createWorkers({
-      deps: services,
-      address,
-      namespace,
-      shutdownGraceTime: '1s',
-      extraActivities: opts.extraActivities,
-    });
-    void workers.run().catch((err: unknown) => logger.error({ err }, 'test worker failed'));
-  }
-  const app = createApp(services);
-  let server: ServerType | undefined;
+  const { services, database, temporal, app, workers } = vigil;
   const ctx: TestContext = {
     services,
     database,
@@ -125,29 +108,8 @@ export async function createTestContext(opts: TestContextOptions = {}): Promise<
       }
       return app.request(path, { method, headers, body });
     },
-    async listen() {
-      if (!server) {
-        server = await new Promise<ServerType>((resolve) => {
-          const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-        });
-      }
-      const addr = server.address() as AddressInfo;
-      return `http://127.0.0.1:${addr.port}`;
-    },
-    async close() {
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          if ('closeAllConnections' in s) s.closeAllConnections();
-        });
-      }
-      if (workers) await workers.shutdown();
-      await flushAdmissionDecisions(services.db);
-      services.mailer.close();
-      await temporal.close();
-      await database.close();
-    },
+    listen: () => vigil.listen({ host: '127.0.0.1', port: 0 }),
+    close: () => vigil.stop(),
   };
   return ctx;
 }

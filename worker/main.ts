@@ -1,21 +1,12 @@
-import { bootProductionServices } from '../platform/production.js';
-import { createWorkers } from './worker.js';
+import { runVigil } from '../platform/run.js';
 
-/** `npm run worker`: the Temporal workers alone, against DATABASE_URL and TEMPORAL_ADDRESS (production). */
-const { config, services, database, temporal } = await bootProductionServices('worker');
-const workers = await createWorkers({
-  deps: services,
-  address: config.TEMPORAL_ADDRESS,
-  namespace: config.TEMPORAL_NAMESPACE,
-  shutdownGraceTime: '30s',
+/**
+ * `npm run worker`: the Temporal workers alone, against DATABASE_URL and TEMPORAL_ADDRESS (production). Every
+ * replica also makes sure the maintenance Schedule exists; its runs are singletons however many replicas there are.
+ */
+await runVigil({
+  roles: ['worker', 'maintenance'],
+  worker: { shutdownGraceTime: '30s' },
+  // The grace time for running activities, plus closing the clients.
+  shutdownBudgetMs: 40_000,
 });
-const stop = () => {
-  void workers
-    .shutdown()
-    .then(() => Promise.all([database.close(), temporal.close()]))
-    .then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-services.logger.info({ taskQueues: services.taskQueues }, 'worker running');
-await workers.run();

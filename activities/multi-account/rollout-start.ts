@@ -50,7 +50,7 @@ export async function startMemberSettingsRollout(
   return { workflowId };
 }
 
-/** Start-up repair: latest revisions saved but never started (a crash between the commit and the start). */
+/** Maintenance duty (platform/maintenance.ts): latest revisions saved but never started (a crash between the commit and the start). */
 export async function repairUnstartedRollouts(services: RolloutServices): Promise<number> {
   const pending = await unstartedRollouts(services.db);
   for (const p of pending) {
@@ -62,13 +62,4 @@ export async function repairUnstartedRollouts(services: RolloutServices): Promis
     });
   }
   return pending.length;
-}
-
-/** Start hook (platform/start-hooks.ts): repairs rollouts that were saved but never started. */
-export async function memberSettingsRepairHook(ctx: {
-  services: RolloutServices;
-  say: (line: string) => void;
-}): Promise<void> {
-  const repaired = await repairUnstartedRollouts(ctx.services);
-  if (repaired > 0) ctx.say(`started ${repaired} member settings rollout(s) that a crash had left unstarted`);
 }
