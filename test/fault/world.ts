@@ -1,0 +1,97 @@
+import { Client, Connection } from '@temporalio/client';
+import { and, count, eq, sql } from 'drizzle-orm';
+import { createAccount } from '../../activities/accounts/api-keys.js';
+import type { Database } from '../../db/client.js';
+import { agentJobs } from '../../db/schema/agents.js';
+import { playbookTasks } from '../../db/schema/playbook.js';
+import { createFleet, type Fleet, type FleetOptions } from '../../platform/playbook-fleet.js';
+import { until } from './processes.js';
+
+/** A tenant with a fleet of simulated reference agents (agent/, simulate executor) talking to the API over HTTP. */
+export interface PlaybookWorld {
+  accountId: string;
+  apiKey: string;
+  fleet: Fleet;
+}
+
+export async function playbookWorld(
+  db: Database,
+  opts: { baseUrl: string; assets: number; vulnerabilitiesPerAsset: number } & Pick<
+    FleetOptions,
+    'agent' | 'policy' | 'prefix'
+  >,
+): Promise<PlaybookWorld> {
+  const { account, adminKey } = await createAccount(db, { name: `fault ${opts.prefix ?? 'web'}` });
+  const fleet = await createFleet({ ...opts, apiKey: adminKey.key });
+  return { accountId: account.id, apiKey: adminKey.key, fleet };
+}
+
+/** Creates a fix task for the whole fleet through the API (row and workflow start, as an operator does). */
+export async function createTaskOverHttp(baseUrl: string, w: PlaybookWorld): Promise<string> {
+  const res = await fetch(`${baseUrl}/v1/playbook/policies/${w.fleet.policyId}/tasks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${w.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'fault test',
+      assets: { assetIds: w.fleet.assets.map((a) => a.id) },
+      vulnerabilityIds: w.fleet.vulnerabilityIds,
+      execution: { mode: 'now' },
+    }),
+  });
+  const body = (await res.json()) as { id?: string };
+  if (res.status !== 201 || !body.id)
+    throw new Error(`task creation → ${res.status}: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+export async function taskStatus(db: Database, taskId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ status: playbookTasks.status })
+    .from(playbookTasks)
+    .where(eq(playbookTasks.id, taskId));
+  return row?.status;
+}
+
+const FINAL = ['Succeeded', 'PartiallyFailed', 'Failed', 'Cancelled', 'Expired'];
+
+export async function waitForFinalTask(db: Database, taskId: string, timeoutMs: number): Promise<string> {
+  let status: string | undefined;
+  await until(
+    async () => FINAL.includes((status = await taskStatus(db, taskId)) ?? ''),
+    timeoutMs,
+    () => `task ${taskId} is still ${status ?? 'missing'}`,
+  );
+  return status ?? '';
+}
+
+/** Agent jobs of one kind that finished, for "some host work is done" before a fault is injected. */
+export async function finishedJobs(db: Database, accountId: string, kind: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(agentJobs)
+    .where(
+      and(
+        eq(agentJobs.accountId, accountId),
+        eq(agentJobs.kind, kind),
+        sql`${agentJobs.status} = 'succeeded'`,
+      ),
+    );
+  return row?.n ?? 0;
+}
+
+/** How many jobs the fleet's agents executed (each agent counts what it ran, succeeded or failed). */
+export function agentExecutions(w: PlaybookWorld): number {
+  return [...w.fleet.agents.values()].reduce((n, a) => n + a.stats().done + a.stats().failed, 0);
+}
+
+/** Executions of one workflow id in Temporal (a second run would be a duplicate start). */
+export async function workflowRuns(client: Client, workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n++;
+  return n;
+}
+
+export async function temporalClient(address: string): Promise<{ client: Client; close(): Promise<void> }> {
+  const connection = await Connection.connect({ address });
+  return { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
+}
