@@ -60,8 +60,12 @@ export function prebuiltWorkflowBundle(): Promise<string> {
 
 const running = new Set<VigilProcess>();
 
-export function startVigilProcess(role: 'api' | 'worker', env: Record<string, string>): VigilProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, ENTRY[role])], {
+export function startVigilProcess(
+  role: 'api' | 'worker',
+  env: Record<string, string>,
+  script = path.join(projectRoot, ENTRY[role]),
+): VigilProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createAccount } from '../../activities/accounts/api-keys.js';
 import { saveMemberSettings } from '../../activities/multi-account/member-settings.js';
 import { createFixTask } from '../../api/playbook/create-task.js';
 import { taskWorkflowId } from '../../api/playbook/task-workflow.js';
@@ -13,6 +14,7 @@ import { ZMemberSettingsSchema } from '../../domain/multi-account/member-setting
 import { isPeriodicType } from '../../domain/reports/rules.js';
 import type { DevServer } from '../../platform/dev-server.js';
 import { maintenanceScheduleId } from '../../platform/maintenance.js';
+import { createFleet } from '../../platform/playbook-fleet.js';
 import type { MaintenanceResult } from '../../workflows/maintenance.js';
 import { createScratchPostgres } from '../database.js';
 import {
@@ -25,7 +27,7 @@ import {
   until,
   type VigilProcess,
 } from './processes.js';
-import { agentExecutions, playbookWorld, temporalClient, waitForFinalTask, workflowRuns } from './world.js';
+import { agentExecutions, temporalClient, waitForFinalTask, workflowRuns } from './world.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -70,23 +72,26 @@ describe.runIf(enabled)('production topology: npm run api + two npm run worker r
 
     // What a crash left behind while no worker ran: …
     // … a Playbook task whose row is committed but whose workflow start never happened,
-    const w = await playbookWorld(db, {
+    const { account, adminKey } = await createAccount(db, { name: 'topology' });
+    const w = { accountId: account.id, apiKey: adminKey.key };
+    const fleet = await createFleet({
       baseUrl: api.url,
+      apiKey: w.apiKey,
       prefix: 'topo',
       assets: 3,
       vulnerabilitiesPerAsset: 1,
       agent: { latencyMs: 50, heartbeatIntervalMs: 1000, pollWaitSeconds: 5 },
     });
-    stops.push(() => w.fleet.stop());
+    stops.push(() => fleet.stop());
     const task = await createFixTask(db, {
       accountId: w.accountId,
       actor: 'test',
       requestId: 'topology',
-      policyId: w.fleet.policyId,
+      policyId: fleet.policyId,
       body: {
         name: 'left by a crash',
-        assets: { assetIds: w.fleet.assets.map((a) => a.id), groupIds: [] },
-        vulnerabilityIds: w.fleet.vulnerabilityIds,
+        assets: { assetIds: fleet.assets.map((a) => a.id), groupIds: [] },
+        vulnerabilityIds: fleet.vulnerabilityIds,
         channelIds: [],
         execution: { mode: 'now' },
       },
@@ -201,10 +206,10 @@ describe.runIf(enabled)('production topology: npm run api + two npm run worker r
     const jobs = await db.select().from(agentJobs).where(eq(agentJobs.accountId, w.accountId));
     expect(jobs).toHaveLength(9); // 3 assets × (precheck, fix, verification scan)
     expect(jobs.every((j) => j.status === 'succeeded')).toBe(true);
-    expect(agentExecutions(w)).toBe(9);
+    expect(agentExecutions(fleet)).toBe(9);
 
     // An orderly stop of every process (SIGTERM, what an orchestrator sends) exits 0.
-    await w.fleet.stop();
+    await fleet.stop();
     expect(await Promise.all([...workers, api].map((p) => stopProcess(p)))).toEqual([0, 0, 0]);
     process.stdout.write(
       `production topology: ready ${((ready - t0) / 1000).toFixed(1)} s, duties done and checked ` +

@@ -1,40 +1,20 @@
 import { Client, Connection } from '@temporalio/client';
 import { and, count, eq, sql } from 'drizzle-orm';
-import { createAccount } from '../../activities/accounts/api-keys.js';
 import type { Database } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
-import { createFleet, type Fleet, type FleetOptions } from '../../platform/playbook-fleet.js';
+import type { Fleet } from '../../platform/playbook-fleet.js';
 import { until } from './processes.js';
 
-/** A tenant with a fleet of simulated reference agents (agent/, simulate executor) talking to the API over HTTP. */
-export interface PlaybookWorld {
-  accountId: string;
-  apiKey: string;
-  fleet: Fleet;
-}
-
-export async function playbookWorld(
-  db: Database,
-  opts: { baseUrl: string; assets: number; vulnerabilitiesPerAsset: number } & Pick<
-    FleetOptions,
-    'agent' | 'policy' | 'prefix'
-  >,
-): Promise<PlaybookWorld> {
-  const { account, adminKey } = await createAccount(db, { name: `fault ${opts.prefix ?? 'web'}` });
-  const fleet = await createFleet({ ...opts, apiKey: adminKey.key });
-  return { accountId: account.id, apiKey: adminKey.key, fleet };
-}
-
 /** Creates a fix task for the whole fleet through the API (row and workflow start, as an operator does). */
-export async function createTaskOverHttp(baseUrl: string, w: PlaybookWorld): Promise<string> {
-  const res = await fetch(`${baseUrl}/v1/playbook/policies/${w.fleet.policyId}/tasks`, {
+export async function createTaskOverHttp(baseUrl: string, apiKey: string, fleet: Fleet): Promise<string> {
+  const res = await fetch(`${baseUrl}/v1/playbook/policies/${fleet.policyId}/tasks`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${w.apiKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       name: 'fault test',
-      assets: { assetIds: w.fleet.assets.map((a) => a.id) },
-      vulnerabilityIds: w.fleet.vulnerabilityIds,
+      assets: { assetIds: fleet.assets.map((a) => a.id) },
+      vulnerabilityIds: fleet.vulnerabilityIds,
       execution: { mode: 'now' },
     }),
   });
@@ -42,6 +22,30 @@ export async function createTaskOverHttp(baseUrl: string, w: PlaybookWorld): Pro
   if (res.status !== 201 || !body.id)
     throw new Error(`task creation → ${res.status}: ${JSON.stringify(body)}`);
   return body.id;
+}
+
+/** The task's status as the API reports it (works whatever the database, PGlite in another process included). */
+export async function taskStatusOverHttp(baseUrl: string, apiKey: string, taskId: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/v1/playbook/tasks/${taskId}`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  }).catch(() => null);
+  if (!res?.ok) return `unreachable (${res?.status ?? 'no answer'})`;
+  return ((await res.json()) as { status: string }).status;
+}
+
+export async function waitForFinalTaskOverHttp(
+  baseUrl: string,
+  apiKey: string,
+  taskId: string,
+  timeoutMs: number,
+): Promise<string> {
+  let status = '';
+  await until(
+    async () => FINAL.includes((status = await taskStatusOverHttp(baseUrl, apiKey, taskId))),
+    timeoutMs,
+    () => `task ${taskId} is still ${status}`,
+  );
+  return status;
 }
 
 export async function taskStatus(db: Database, taskId: string): Promise<string | undefined> {
@@ -80,8 +84,8 @@ export async function finishedJobs(db: Database, accountId: string, kind: string
 }
 
 /** How many jobs the fleet's agents executed (each agent counts what it ran, succeeded or failed). */
-export function agentExecutions(w: PlaybookWorld): number {
-  return [...w.fleet.agents.values()].reduce((n, a) => n + a.stats().done + a.stats().failed, 0);
+export function agentExecutions(fleet: Fleet): number {
+  return [...fleet.agents.values()].reduce((n, a) => n + a.stats().done + a.stats().failed, 0);
 }
 
 /** Executions of one workflow id in Temporal (a second run would be a duplicate start). */
