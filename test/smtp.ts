@@ -15,8 +15,8 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-/** A real SMTP server on loopback that parses what it receives (DESIGN §10). */
-export async function startTestSmtpServer(): Promise<TestSmtpServer> {
+/** A real SMTP server on loopback that parses what it receives (DESIGN §10); `port` lets a test restart it in place. */
+export async function startTestSmtpServer(opts: { port?: number } = {}): Promise<TestSmtpServer> {
   const mails: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
   const server = new SMTPServer({
@@ -33,7 +33,7 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
         .catch((err: unknown) => callback(err instanceof Error ? err : new Error(String(err))));
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
