@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { and, count, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { agentJobs } from '../../db/schema/agents.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
 import type { Fleet } from '../../platform/playbook-fleet.js';
 import { until } from './processes.js';
@@ -66,21 +65,6 @@ export async function waitForFinalTask(db: Database, taskId: string, timeoutMs: 
     () => `task ${taskId} is still ${status ?? 'missing'}`,
   );
   return status ?? '';
-}
-
-/** Agent jobs of one kind that finished, for "some host work is done" before a fault is injected. */
-export async function finishedJobs(db: Database, accountId: string, kind: string): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(agentJobs)
-    .where(
-      and(
-        eq(agentJobs.accountId, accountId),
-        eq(agentJobs.kind, kind),
-        sql`${agentJobs.status} = 'succeeded'`,
-      ),
-    );
-  return row?.n ?? 0;
 }
 
 /** How many jobs the fleet's agents executed (each agent counts what it ran, succeeded or failed). */
