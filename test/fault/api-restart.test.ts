@@ -1,13 +1,11 @@
 import { and, count, eq, gt, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
-import type { DatabaseHandle } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
-import { createFleet, type Fleet } from '../../platform/playbook-fleet.js';
 import { createScratchPostgres } from '../database.js';
-import { startDeployment, type Deployment } from './deployment.js';
-import { killAll, until } from './processes.js';
-import { agentExecutions, createTaskOverHttp, waitForFinalTaskOverHttp } from './world.js';
+import { startDeployment } from './deployment.js';
+import { cleanUp, cleanUpLater, until } from './processes.js';
+import { agentExecutions, fleetWithTask, untilAgentsRan, waitForFinalTaskOverHttp } from './world.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -16,27 +14,17 @@ const AGENTS = 100;
 const adminUrl = process.env.TEST_DATABASE_URL;
 const enabled = adminUrl !== undefined && process.env.VIGIL_TEST_DB === 'postgres';
 
-let database: DatabaseHandle | undefined;
-let deployment: Deployment | undefined;
-let fleet: Fleet | undefined;
-afterAll(async () => {
-  await fleet?.stop();
-  await deployment?.stop();
-  killAll();
-  await database?.close();
-});
+afterAll(cleanUp);
 
 describe.runIf(enabled)(`fault: the API restarts while ${AGENTS} agents long-poll`, () => {
   it('every agent reconnects and no job is lost or run twice', async () => {
     const t0 = Date.now();
     const postgres = await createScratchPostgres(adminUrl ?? '', 'vigil_af');
-    database = postgres.handle;
-    const { db } = database;
-    deployment = await startDeployment({ temporalAddress: inject('temporalAddress'), postgres });
-    const d = deployment;
-    fleet = await createFleet({
-      baseUrl: d.url,
-      apiKey: d.apiKey,
+    cleanUpLater(() => postgres.handle.close());
+    const { db } = postgres.handle;
+    const d = await startDeployment({ temporalAddress: inject('temporalAddress'), postgres });
+    cleanUpLater(() => d.stop());
+    const started = await fleetWithTask(d, {
       prefix: 'af',
       assets: AGENTS,
       vulnerabilitiesPerAsset: 1,
@@ -44,15 +32,11 @@ describe.runIf(enabled)(`fault: the API restarts while ${AGENTS} agents long-pol
       // Long polls of 30 s, as agents hold them in production: most agents are waiting inside one at the restart.
       agent: { latencyMs: 300, heartbeatIntervalMs: 2000, pollWaitSeconds: 30 },
     });
-    const f = fleet;
-    const taskId = await createTaskOverHttp(d.url, d.apiKey, f);
+    const { fleet: f, taskId } = started;
+    cleanUpLater(() => f.stop());
     const ready = Date.now();
 
-    await until(
-      () => agentExecutions(f) >= 40,
-      120_000,
-      () => 'too little host work before the restart',
-    );
+    await untilAgentsRan(f, 40);
     const restartAt = new Date();
     await d.restartApi();
     const back = Date.now();

@@ -1,67 +1,46 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
-import type { DatabaseHandle } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { playbookTaskAssets } from '../../db/schema/playbook.js';
-import { createFleet, type Fleet } from '../../platform/playbook-fleet.js';
 import { createScratchPostgres } from '../database.js';
-import { startDeployment, type Deployment } from './deployment.js';
-import { postgresBinDir, startOwnPostgres, type OwnPostgres } from './own-postgres.js';
-import { killAll, until } from './processes.js';
-import { agentExecutions, createTaskOverHttp, waitForFinalTaskOverHttp } from './world.js';
+import { startDeployment } from './deployment.js';
+import { postgresBinDir, startOwnPostgres } from './own-postgres.js';
+import { cleanUp, cleanUpLater } from './processes.js';
+import {
+  agentExecutions,
+  fleetWithTask,
+  untilAgentsRan,
+  untilApiNotReady,
+  waitForFinalTaskOverHttp,
+} from './world.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
 // A cluster of the test's own (never the shared server other tests use), in the postgres project only.
 const enabled = process.env.VIGIL_TEST_DB === 'postgres' && postgresBinDir() !== null;
 
-let cluster: OwnPostgres | undefined;
-let database: DatabaseHandle | undefined;
-let deployment: Deployment | undefined;
-let fleet: Fleet | undefined;
-afterAll(async () => {
-  await fleet?.stop();
-  await deployment?.stop();
-  killAll();
-  await database?.close().catch(() => undefined);
-  cluster?.remove();
-});
+afterAll(cleanUp);
 
 describe.runIf(enabled)('fault: Postgres crashes and restarts mid-task (npm run api + worker)', () => {
   it('completes the task with nothing lost or duplicated', async () => {
     const t0 = Date.now();
-    cluster = await startOwnPostgres();
+    const cluster = await startOwnPostgres();
+    cleanUpLater(() => cluster.remove());
     const postgres = await createScratchPostgres(cluster.adminUrl, 'vigil_pgf');
-    database = postgres.handle;
-    const { db } = database;
-    deployment = await startDeployment({ temporalAddress: inject('temporalAddress'), postgres });
-    const d = deployment;
-    fleet = await createFleet({
-      baseUrl: d.url,
-      apiKey: d.apiKey,
-      prefix: 'pgf',
-      assets: 4,
-      vulnerabilitiesPerAsset: 2,
-      policy: { maxConcurrency: 2, heartbeatTimeoutSeconds: 60 },
-      agent: { latencyMs: 800, heartbeatIntervalMs: 1000, pollWaitSeconds: 5 },
-    });
-    const f = fleet;
-    const taskId = await createTaskOverHttp(d.url, d.apiKey, f);
+    cleanUpLater(() => postgres.handle.close());
+    const { db } = postgres.handle;
+    const d = await startDeployment({ temporalAddress: inject('temporalAddress'), postgres });
+    cleanUpLater(() => d.stop());
+    const started = await fleetWithTask(d, { prefix: 'pgf' });
+    const { fleet: f, taskId } = started;
+    cleanUpLater(() => f.stop());
     const ready = Date.now();
 
-    await until(
-      () => agentExecutions(f) >= 4,
-      90_000,
-      () => 'no agent job finished before the crash',
-    );
+    await untilAgentsRan(f, 4);
     const crashAt = Date.now();
     // A crash: no checkpoint, every connection cut.
     await cluster.stop('immediate');
-    await until(
-      async () => (await fetch(`${d.url}/readyz`)).status === 503,
-      60_000,
-      () => 'the API never noticed that Postgres was down',
-    );
+    await untilApiNotReady(d.url, 'Postgres');
     await cluster.start();
     const back = Date.now();
 

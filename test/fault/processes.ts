@@ -157,3 +157,22 @@ export async function until(
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+const cleanups: (() => unknown)[] = [];
+
+/** Registers what the test file must undo however it ends; the latest registered runs first. */
+export function cleanUpLater(undo: () => unknown): void {
+  cleanups.unshift(undo);
+}
+
+/** For `afterAll`: kills the processes still running, then undoes what was registered (agents, databases, …). */
+export async function cleanUp(): Promise<void> {
+  killAll();
+  for (const undo of cleanups.splice(0)) {
+    try {
+      await undo();
+    } catch (err) {
+      process.stderr.write(`fault test clean-up: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+}

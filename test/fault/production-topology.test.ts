@@ -4,7 +4,6 @@ import { createAccount } from '../../activities/accounts/api-keys.js';
 import { saveMemberSettings } from '../../activities/multi-account/member-settings.js';
 import { createFixTask } from '../../api/playbook/create-task.js';
 import { taskWorkflowId } from '../../api/playbook/task-workflow.js';
-import type { DatabaseHandle } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
@@ -12,14 +11,14 @@ import { reports } from '../../db/schema/reports.js';
 import { memberSettingsWorkflowId } from '../../domain/multi-account/rollout.js';
 import { ZMemberSettingsSchema } from '../../domain/multi-account/member-settings.js';
 import { isPeriodicType } from '../../domain/reports/rules.js';
-import type { DevServer } from '../../platform/dev-server.js';
 import { maintenanceScheduleId } from '../../platform/maintenance.js';
 import { createFleet } from '../../platform/playbook-fleet.js';
 import type { MaintenanceResult } from '../../workflows/maintenance.js';
 import { createScratchPostgres } from '../database.js';
 import {
   deploymentEnv,
-  killAll,
+  cleanUp,
+  cleanUpLater,
   startApi,
   startTemporal,
   startWorker,
@@ -35,15 +34,7 @@ vi.setConfig({ testTimeout: 240_000 });
 const adminUrl = process.env.TEST_DATABASE_URL;
 const enabled = adminUrl !== undefined && process.env.VIGIL_TEST_DB === 'postgres';
 
-let temporal: DevServer | undefined;
-let database: DatabaseHandle | undefined;
-const stops: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  killAll();
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await database?.close();
-  await temporal?.stop();
-});
+afterAll(cleanUp);
 
 async function call(url: string, key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
@@ -59,10 +50,11 @@ async function call(url: string, key: string, method: string, path: string, body
 describe.runIf(enabled)('production topology: npm run api + two npm run worker replicas', () => {
   it('runs every background duty, and each exactly once', async () => {
     const t0 = Date.now();
-    temporal = await startTemporal();
+    const temporal = await startTemporal();
+    cleanUpLater(() => temporal.stop());
     const scratch = await createScratchPostgres(adminUrl ?? '', 'vigil_topo');
-    database = scratch.handle;
-    const { db } = database;
+    cleanUpLater(() => scratch.handle.close());
+    const { db } = scratch.handle;
     const env = {
       ...deploymentEnv({ databaseUrl: scratch.url, temporalAddress: temporal.address }),
       // Short, so that several runs happen during the test and a repeated run is seen to change nothing.
@@ -82,7 +74,7 @@ describe.runIf(enabled)('production topology: npm run api + two npm run worker r
       vulnerabilitiesPerAsset: 1,
       agent: { latencyMs: 50, heartbeatIntervalMs: 1000, pollWaitSeconds: 5 },
     });
-    stops.push(() => fleet.stop());
+    cleanUpLater(() => fleet.stop());
     const task = await createFixTask(db, {
       accountId: w.accountId,
       actor: 'test',
@@ -136,7 +128,7 @@ describe.runIf(enabled)('production topology: npm run api + two npm run worker r
     const periodic = (await db.select().from(reports)).filter((r) => r.enabled && isPeriodicType(r.type));
     expect(periodic.map((r) => r.accountId).sort()).toEqual([w.accountId, memberId].sort());
     const { client, close } = await temporalClient(temporal.address);
-    stops.push(close);
+    cleanUpLater(close);
     const scheduleIds = async () => {
       const ids: string[] = [];
       for await (const s of client.schedule.list()) ids.push(s.scheduleId);

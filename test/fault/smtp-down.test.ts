@@ -1,11 +1,10 @@
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
-import type { DatabaseHandle } from '../../db/client.js';
 import { findFreePort } from '../../platform/dev-server.js';
 import type { TReportDeliveryResult } from '../../workflows/reports.js';
 import { createScratchPostgres, testDriver } from '../database.js';
-import { startTestSmtpServer, type TestSmtpServer } from '../smtp.js';
-import { startDeployment, type Deployment } from './deployment.js';
-import { killAll, until } from './processes.js';
+import { startTestSmtpServer } from '../smtp.js';
+import { startDeployment } from './deployment.js';
+import { cleanUp, cleanUpLater, until } from './processes.js';
 import { temporalClient } from './world.js';
 
 vi.setConfig({ testTimeout: 240_000 });
@@ -14,15 +13,7 @@ const driver = testDriver();
 const adminUrl = process.env.TEST_DATABASE_URL;
 const RECIPIENT = 'soc@example.com';
 
-let smtp: TestSmtpServer | undefined;
-let database: DatabaseHandle | undefined;
-let deployment: Deployment | undefined;
-afterAll(async () => {
-  await deployment?.stop();
-  killAll();
-  await smtp?.close();
-  await database?.close();
-});
+afterAll(cleanUp);
 
 describe.runIf(driver === 'pglite' || adminUrl !== undefined)(
   `fault: the SMTP server is down during a report delivery (${driver === 'pglite' ? 'npm start on PGlite' : 'npm run api + worker on Postgres'})`,
@@ -30,13 +21,14 @@ describe.runIf(driver === 'pglite' || adminUrl !== undefined)(
     it('delivers the report exactly once when the server returns', async () => {
       const t0 = Date.now();
       const smtpPort = await findFreePort();
-      smtp = await startTestSmtpServer({ port: smtpPort });
+      let smtp = await startTestSmtpServer({ port: smtpPort });
+      cleanUpLater(() => smtp.close());
       const postgres =
         driver === 'postgres' ? await createScratchPostgres(adminUrl ?? '', 'vigil_sf') : undefined;
-      database = postgres?.handle;
+      if (postgres) cleanUpLater(() => postgres.handle.close());
       const temporalAddress = inject('temporalAddress');
-      deployment = await startDeployment({ temporalAddress, postgres, env: { SMTP_URL: smtp.url } });
-      const d = deployment;
+      const d = await startDeployment({ temporalAddress, postgres, env: { SMTP_URL: smtp.url } });
+      cleanUpLater(() => d.stop());
       const call = async (method: string, path: string, body?: unknown) => {
         const res = await fetch(`${d.url}${path}`, {
           method,

@@ -2,8 +2,46 @@ import { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
-import type { Fleet } from '../../platform/playbook-fleet.js';
+import { createFleet, type Fleet, type FleetOptions } from '../../platform/playbook-fleet.js';
 import { until } from './processes.js';
+
+/**
+ * A fleet of reference agents (simulate executor) enrolled over the API, and a fix task for all of it. By default the
+ * fault tests' small task: 4 assets × 2 vulnerabilities, 2 assets at a time, 0.8 s a job — 16 agent jobs.
+ */
+export async function fleetWithTask(
+  d: { url: string; apiKey: string },
+  opts: Pick<FleetOptions, 'prefix'> & Partial<FleetOptions>,
+): Promise<{ fleet: Fleet; taskId: string }> {
+  const fleet = await createFleet({
+    assets: 4,
+    vulnerabilitiesPerAsset: 2,
+    policy: { maxConcurrency: 2, heartbeatTimeoutSeconds: 60 },
+    agent: { latencyMs: 800, heartbeatIntervalMs: 1000, pollWaitSeconds: 5 },
+    ...opts,
+    baseUrl: d.url,
+    apiKey: d.apiKey,
+  });
+  return { fleet, taskId: await createTaskOverHttp(d.url, d.apiKey, fleet) };
+}
+
+/** Waits until the fleet's agents have run `n` jobs: host work has finished and more is under way. */
+export function untilAgentsRan(fleet: Fleet, n: number): Promise<void> {
+  return until(
+    () => agentExecutions(fleet) >= n,
+    120_000,
+    () => `the agents ran fewer than ${n} jobs`,
+  );
+}
+
+/** Waits until the API reports a dependency down (readyz 503), as an operator's monitoring would see it. */
+export function untilApiNotReady(baseUrl: string, what: string): Promise<void> {
+  return until(
+    async () => (await fetch(`${baseUrl}/readyz`)).status === 503,
+    60_000,
+    () => `the API never noticed that ${what} was down`,
+  );
+}
 
 /** Creates a fix task for the whole fleet through the API (row and workflow start, as an operator does). */
 export async function createTaskOverHttp(baseUrl: string, apiKey: string, fleet: Fleet): Promise<string> {
