@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../platform/config.js';
@@ -53,6 +53,7 @@ export function prebuiltWorkflowBundle(): Promise<string> {
   bundlePath ??= workflowBundle().then((b) => {
     const file = path.join(os.tmpdir(), `vigil-fault-bundle-${process.pid}.js`);
     writeFileSync(file, b.code);
+    cleanUpLater(() => rmSync(file, { force: true }));
     return file;
   });
   return bundlePath;
