@@ -81,9 +81,17 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
     let temporalUiUrl = config.TEMPORAL_UI_URL ?? null;
     if (!opts.embedded && (!config.DATABASE_URL || !address) && !opts.database) {
       throw new VigilStartError(
-        `npm run ${opts.roles.join('+')} needs DATABASE_URL and TEMPORAL_ADDRESS; use npm start for the embedded system`,
+        `npm run ${roles.has('api') ? 'api' : 'worker'} needs DATABASE_URL and TEMPORAL_ADDRESS; use npm start for the embedded system`,
       );
     }
+    // Before any connection: a missing or malformed key is a configuration error, not a failure to retry.
+    const secrets =
+      opts.secrets ??
+      resolveMasterKey({
+        value: config.VIGIL_MASTER_KEY,
+        dataDir: opts.embedded ? dir : undefined,
+        log: say,
+      });
     if (!address) {
       const server = await startEmbeddedTemporal(config, dir, logger, say);
       stops.add('last', () => server.stop());
@@ -105,13 +113,6 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
     const temporal = await connectTemporalClient({ address, namespace: config.TEMPORAL_NAMESPACE });
     stops.add('temporal', () => temporal.close());
 
-    const secrets =
-      opts.secrets ??
-      resolveMasterKey({
-        value: config.VIGIL_MASTER_KEY,
-        dataDir: opts.embedded ? dir : undefined,
-        log: say,
-      });
     const services = buildServices({ config, database, temporal: temporal.client, logger, secrets });
     stops.add('last', async () => services.mailer.close());
     await verifyMasterKey(services);
