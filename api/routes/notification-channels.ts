@@ -26,6 +26,7 @@ import type { AppEnv } from '../context.js';
 import { ApiError, conflict, notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { displayName } from '../../domain/input-rules.js';
 
 const TAG = 'notification';
 
@@ -51,7 +52,7 @@ export const ZNotificationChannelSchema = z
   })
   .openapi('NotificationChannel');
 
-const name = z.string().trim().min(1).max(100);
+const name = displayName(100);
 const language = z.enum(NOTIFICATION_LANGUAGES);
 const webhook = z.url({ message: 'must be a URL' }).max(2000).openapi({
   description:

@@ -14,6 +14,7 @@ import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { translate } from './shared.js';
+import { displayName } from '../../../domain/input-rules.js';
 
 /** A Kubernetes namespace name (RFC 1123 label) or `*` for every namespace of the cluster. */
 const ZNamespaceSchema = z
@@ -54,7 +55,7 @@ const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
 });
 
 const fields = {
-  name: z.string().trim().min(1).max(100),
+  name: displayName(100),
   witnessId: z.uuid(),
   clusterId: z.uuid(),
   namespaces: z.array(ZNamespaceSchema).min(1).max(200),

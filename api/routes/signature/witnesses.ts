@@ -22,6 +22,7 @@ import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso, provider, translate } from './shared.js';
+import { coercedInt32, displayName } from '../../../domain/input-rules.js';
 
 const ZKeyVersionSchema = z
   .object({
@@ -78,7 +79,7 @@ function toWitnessDto(w: WitnessWithVersions): z.infer<typeof ZWitnessSchema> {
 }
 
 const tags = ['signature'];
-const ZVersionParamSchema = ZIdParamSchema.extend({ version: z.coerce.number().int().min(1) });
+const ZVersionParamSchema = ZIdParamSchema.extend({ version: coercedInt32().min(1) });
 const ZDisableResultSchema = ZWitnessSchema.extend({
   revocationWorkflowId: z
     .string()
@@ -94,7 +95,7 @@ const createRoute = defineRoute({
   request: {
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(100),
+        name: displayName(100),
         description: z.string().max(1000).default(''),
         keySpec: z.enum(WITNESS_KEY_SPECS).default('RSA_2048'),
         purpose: z.enum(WITNESS_PURPOSES).default('SIGN/VERIFY'),
@@ -129,7 +130,7 @@ const publicKeyRoute = defineRoute({
   summary: 'Public key as PEM (cosign verify --key); ?version= for an older key version',
   request: {
     params: ZIdParamSchema,
-    query: z.object({ version: z.coerce.number().int().min(1).optional() }),
+    query: z.object({ version: coercedInt32().min(1).optional() }),
   },
   responses: {
     200: {
