@@ -69,6 +69,8 @@ const tags = ['signature'];
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/policies',
+  // Admin: a policy decides what a cluster admits.
+  role: 'admin',
   tags,
   summary:
     'Create a security policy (witness + cluster + namespaces); off until enabled, as the product ships it',
@@ -106,6 +108,8 @@ const getRoute = defineRoute({
 const patchRoute = defineRoute({
   method: 'patch',
   path: '/v1/signature/policies/{id}',
+  // Admin: a policy decides what a cluster admits.
+  role: 'admin',
   tags,
   summary: 'Change a security policy (each change bumps its version)',
   request: {
@@ -130,6 +134,8 @@ const patchRoute = defineRoute({
 const deleteRoute = defineRoute({
   method: 'delete',
   path: '/v1/signature/policies/{id}',
+  // Admin: a policy decides what a cluster admits.
+  role: 'admin',
   tags,
   summary: 'Delete a security policy',
   request: { params: ZIdParamSchema },

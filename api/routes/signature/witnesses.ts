@@ -90,6 +90,8 @@ const ZDisableResultSchema = ZWitnessSchema.extend({
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Create a witness with a new RSA-2048 sign/verify key (version 1)',
   request: {
@@ -143,6 +145,8 @@ const publicKeyRoute = defineRoute({
 const rotateRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses/{id}/rotate',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Rotate to a new key version; older versions keep verifying until disabled',
   request: { params: ZIdParamSchema },
@@ -152,6 +156,8 @@ const rotateRoute = defineRoute({
 const disableVersionRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses/{id}/versions/{version}/disable',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Disable a key version for good and revoke the Trusted Image labels it earned',
   request: { params: ZVersionParamSchema },
@@ -161,6 +167,8 @@ const disableVersionRoute = defineRoute({
 const disableWitnessRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses/{id}/disable',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Disable the witness and every key version; revoke the Trusted Image labels it earned',
   request: { params: ZIdParamSchema },
