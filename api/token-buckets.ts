@@ -17,7 +17,18 @@ export class TokenBuckets {
   }
 
   /** Takes one token for `key`: the tokens left, or how many seconds until one is back. */
-  take(key: string): { ok: true; remaining: number } | { ok: false; retryAfterSeconds: number } {
+  take(key: string): TokenAnswer {
+    const answer = this.peek(key);
+    if (answer.ok) {
+      const bucket = this.buckets.get(key);
+      if (bucket) bucket.tokens -= 1;
+      return { ok: true, remaining: answer.remaining - 1 };
+    }
+    return answer;
+  }
+
+  /** Whether `key` has a token, without taking it: the tokens there, or how many seconds until one is back. */
+  peek(key: string): TokenAnswer {
     const t = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.capacity, updatedAt: t };
     bucket.tokens = Math.min(this.capacity, bucket.tokens + (t - bucket.updatedAt) * this.refillPerMs);
@@ -27,19 +38,11 @@ export class TokenBuckets {
       for (const [k, b] of this.buckets) if (t - b.updatedAt > this.periodMs) this.buckets.delete(k);
     }
     if (bucket.tokens < 1) {
-      return {
-        ok: false,
-        retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000)),
-      };
+      const seconds = Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000);
+      return { ok: false, retryAfterSeconds: Math.max(1, seconds) };
     }
-    bucket.tokens -= 1;
     return { ok: true, remaining: Math.floor(bucket.tokens) };
   }
-
-  /** Whether `key` has a token left, without taking it. */
-  peek(key: string): boolean {
-    const bucket = this.buckets.get(key);
-    if (!bucket) return this.capacity >= 1;
-    return bucket.tokens + (this.now() - bucket.updatedAt) * this.refillPerMs >= 1;
-  }
 }
+
+export type TokenAnswer = { ok: true; remaining: number } | { ok: false; retryAfterSeconds: number };
