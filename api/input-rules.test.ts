@@ -263,3 +263,40 @@ describe('the agent result route answers 4xx for what can never be stored', () =
     });
   });
 });
+
+describe('every API-key route follows the input rule (walks the OpenAPI registry)', () => {
+  const routes = () =>
+    ctx.app.openAPIRegistry.definitions
+      .filter((d): d is Extract<typeof d, { type: 'route' }> => d.type === 'route')
+      .map((d) => ({ method: d.route.method.toUpperCase(), path: d.route.path, security: d.route.security }))
+      .filter((r) => (r.security ?? []).length > 0);
+
+  it('answers a NUL in the path, the query or the body with 400 naming it, never a 500', async () => {
+    const all = routes();
+    expect(all.length).toBeGreaterThan(50);
+    const audits = await auditRows();
+    for (const r of all) {
+      const where = `${r.method} ${r.path}`;
+      const filled = r.path.replace(/\{[^}]+\}/g, uuidv7());
+      const inQuery = await ctx.request(r.method, `${filled}?search=a%00b`, { key: acct.apiKey });
+      expect({ where, status: inQuery.status }).toEqual({ where, status: 400 });
+      expect((await body<ErrorEnvelope>(inQuery)).error.details).toEqual([
+        expect.objectContaining({ in: 'query', path: 'search' }),
+      ]);
+      if (r.path.includes('{')) {
+        const inPath = await ctx.request(r.method, r.path.replace(/\{[^}]+\}/g, 'a%00b'), {
+          key: acct.apiKey,
+        });
+        expect({ where, status: inPath.status }).toEqual({ where, status: 400 });
+      }
+      if (r.method !== 'GET') {
+        const inBody = await ctx.request(r.method, filled, { key: acct.apiKey, body: { name: 'a\u0000b' } });
+        expect({ where, status: inBody.status }).toEqual({ where, status: 400 });
+        expect((await body<ErrorEnvelope>(inBody)).error.details).toEqual([
+          expect.objectContaining({ in: 'body', path: 'name' }),
+        ]);
+      }
+    }
+    expect(await auditRows()).toBe(audits);
+  });
+});
