@@ -1,4 +1,7 @@
+import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../db/schema/audit.js';
+import { emailRecipients } from '../db/schema/reports.js';
 import { MAIL_REQUESTS_PER_ACCOUNT_PER_HOUR, MAILS_PER_RECIPIENT_PER_HOUR } from '../domain/mail-limits.js';
 import {
   body,
@@ -76,6 +79,49 @@ describe('mail-sending routes are rate limited', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     await expectMailsTo('ops@example.com', MAILS_PER_RECIPIENT_PER_HOUR);
+  });
+});
+
+describe('Send Now is rate limited per recipient', () => {
+  it('starts N deliveries to a verified address in an hour, then 429 with nothing started or audited', async () => {
+    const owner = await ctx.createAccount('reports');
+    const address = 'board@example.com';
+    await ctx.services.db
+      .insert(emailRecipients)
+      .values({ accountId: owner.accountId, email: address, status: 'verified', verifiedAt: new Date() });
+    const created = await ctx.request('POST', '/v1/reports', {
+      key: owner.apiKey,
+      body: {
+        name: 'board',
+        type: 'custom',
+        timeZone: 'Asia/Shanghai',
+        sendWindow: { start: '08:00', end: '10:00' },
+        language: 'en',
+        items: ['alerts'],
+        period: { start: new Date(Date.now() - 7 * 86_400_000).toISOString(), end: new Date().toISOString() },
+        recipients: [address],
+      },
+    });
+    expect(created.status).toBe(201);
+    const { id } = await body<{ id: string }>(created);
+    const send = () => ctx.request('POST', `/v1/reports/${id}/send`, { key: owner.apiKey });
+    const started: string[] = [];
+    for (let i = 0; i < MAILS_PER_RECIPIENT_PER_HOUR; i++) {
+      const res = await send();
+      expect(res.status).toBe(202);
+      started.push((await body<{ workflowId: string }>(res)).workflowId);
+    }
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    const sends = await ctx.services.db
+      .select({ n: count() })
+      .from(auditLog)
+      .where(and(eq(auditLog.accountId, owner.accountId), eq(auditLog.action, 'report.send')));
+    expect(sends[0]?.n).toBe(MAILS_PER_RECIPIENT_PER_HOUR);
+    // No worker runs in this file: end the deliveries it started.
+    for (const workflowId of started)
+      await ctx.services.temporal.workflow.getHandle(workflowId).terminate('test over');
   });
 });
 
