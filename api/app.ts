@@ -3,7 +3,14 @@ import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, Services } from './context.js';
-import { ApiError, errorBody, ERROR_STATUS, type ErrorCode } from './errors.js';
+import {
+  ApiError,
+  CANNOT_STORE,
+  errorBody,
+  ERROR_STATUS,
+  isDataException,
+  type ErrorCode,
+} from './errors.js';
 import { authenticate } from './middleware/auth.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
@@ -51,6 +58,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
       const code = STATUS_CODE[err.status] ?? 'bad_request';
       const message = /json/i.test(err.message) ? 'the request body is not valid JSON' : err.message || code;
       return c.json(errorBody(code, message, requestId), ERROR_STATUS[code]);
+    }
+    if (isDataException(err)) {
+      (c.get('logger') ?? services.logger).warn({ err, path: c.req.path }, 'input the database refused');
+      return c.json(errorBody('bad_request', CANNOT_STORE, requestId), 400);
     }
     (c.get('logger') ?? services.logger).error({ err, path: c.req.path }, 'unhandled error');
     return c.json(errorBody('internal', 'something went wrong; quote the request id', requestId), 500);

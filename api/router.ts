@@ -4,6 +4,7 @@ import type { AppEnv } from './context.js';
 import { ApiError, ZErrorEnvelopeSchema } from './errors.js';
 import { requireRole } from './middleware/auth.js';
 import { idempotency } from './middleware/idempotency.js';
+import { inputRules } from './middleware/input-rules.js';
 import type { Role } from '../domain/roles.js';
 
 /** Every router shares one validation hook: a schema failure is a 400 with the issues in `details`. */
@@ -49,25 +50,27 @@ type VigilRouteConfig = RouteConfig & {
 
 /** One replay store for every API-key route (its clean-up counter is shared). */
 const idempotent = idempotency();
+const checkInput = inputRules();
 
 /**
  * `createRoute` plus the role check, the bearer security scheme and the shared error responses. An API-key POST
- * honours `Idempotency-Key` only after the role check, so a replay is authorised like the first call.
+ * honours `Idempotency-Key` only after the role check, so a replay is authorised like the first call. Every route
+ * applies the shared input rule after its caller is known (its own authentication middleware first).
  */
 export function defineRoute<R extends VigilRouteConfig>(config: R) {
   const { role, auth = 'apiKey', ...rest } = config;
   const needed: Role = role ?? (rest.method === 'get' ? 'viewer' : 'operator');
-  const extra: MiddlewareHandler<AppEnv>[] =
-    auth !== 'apiKey'
-      ? []
-      : rest.method === 'post'
-        ? [requireRole(needed), idempotent]
-        : [requireRole(needed)];
   const own =
     rest.middleware === undefined ? [] : Array.isArray(rest.middleware) ? rest.middleware : [rest.middleware];
+  const chain: MiddlewareHandler<AppEnv>[] =
+    auth !== 'apiKey'
+      ? [...own, checkInput]
+      : rest.method === 'post'
+        ? [requireRole(needed), checkInput, idempotent, ...own]
+        : [requireRole(needed), checkInput, ...own];
   return createRoute({
     ...rest,
-    middleware: [...extra, ...own] as MiddlewareHandler[],
+    middleware: chain as MiddlewareHandler[],
     security: auth === 'apiKey' ? [{ bearer: [] }] : [],
     responses: { ...errorResponses, ...rest.responses },
   } as unknown as Omit<R, 'role' | 'auth'>);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName, int32 } from './input-rules.js';
 
 /**
  * Work an agent does on its host (DESIGN §5 "Agent jobs": precheck, snapshot, fix, scan, reboot; DESIGN §9 adds
@@ -64,7 +65,7 @@ export const TOKEN_SECRET_LENGTH = 40;
 /** One output chunk posted by an agent; `offset` (UTF-16 units already sent) makes a resent chunk harmless. */
 export const MAX_OUTPUT_CHUNK_CHARS = 1_000_000;
 export const ZOutputChunkSchema = z.strictObject({
-  offset: z.number().int().min(0),
+  offset: int32().min(0),
   data: z.string().max(MAX_OUTPUT_CHUNK_CHARS),
 });
 export type TOutputChunk = z.infer<typeof ZOutputChunkSchema>;
@@ -72,8 +73,8 @@ export type TOutputChunk = z.infer<typeof ZOutputChunkSchema>;
 export const ZAgentIdentitySchema = z.strictObject({
   /** The cloud instance id; without it the hostname identifies the asset. */
   instanceId: z.string().trim().min(1).max(200).optional(),
-  hostname: z.string().trim().min(1).max(253),
-  name: z.string().trim().min(1).max(200).optional(),
+  hostname: displayName(253),
+  name: displayName(200).optional(),
   osFamily: z.enum(['linux', 'windows']),
   osVersion: z.string().trim().max(200).default(''),
   ips: z.array(z.string().max(64)).max(64).default([]),
@@ -116,7 +117,7 @@ export const ZHeartbeatResponseSchema = z.object({ cancel: z.boolean() });
 
 export const ZJobResultRequestSchema = z.strictObject({
   status: z.enum(AGENT_RESULT_STATUSES),
-  exitCode: z.number().int(),
+  exitCode: int32(),
   /** The whole output; when given it replaces what was streamed, when omitted the streamed output stands. */
   output: z.string().optional(),
   details: z.record(z.string(), z.unknown()).default({}),

@@ -5,3 +5,6 @@ export function apiKeyPrefix(key: string): string | null {
   const m = API_KEY_PATTERN.exec(key);
   return m?.[1] ?? null;
 }
+
+/** An account keeps at least this many active admin keys: revoking the last one would lock it out for good. */
+export const MIN_ACTIVE_ADMIN_KEYS = 1;

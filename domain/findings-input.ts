@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_STATUSES, SEVERITIES, VULNERABILITY_TYPES } from './findings.js';
+import { displayName } from './input-rules.js';
 
 /** One ingestion request carries at most this many findings. */
 export const MAX_FINDINGS_PER_INGEST = 10_000;
@@ -10,7 +11,7 @@ const cve = z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must look like CVE-2024-6387
 export const ZVulnerabilityInputSchema = z.strictObject({
   assetId: z.uuid(),
   type: z.enum(VULNERABILITY_TYPES),
-  name: z.string().trim().min(1).max(200),
+  name: displayName(200),
   title: z.string().trim().min(1).max(500),
   cveIds: z.array(cve).max(100).default([]),
   severity: z.enum(SEVERITIES),
@@ -32,7 +33,7 @@ export type TVulnerabilityInput = z.infer<typeof ZVulnerabilityInputSchema>;
 export const ZAlertInputSchema = z.strictObject({
   externalId: z.string().trim().min(1).max(200),
   assetId: z.uuid().optional(),
-  name: z.string().trim().min(1).max(500),
+  name: displayName(500),
   type: z.string().trim().min(1).max(100).default('generic'),
   severity: z.enum(SEVERITIES),
   status: z.enum(ALERT_STATUSES).default('unhandled'),
@@ -42,7 +43,7 @@ export type TAlertInput = z.infer<typeof ZAlertInputSchema>;
 
 export const ZBaselineRiskInputSchema = z.strictObject({
   assetId: z.uuid(),
-  checkName: z.string().trim().min(1).max(300),
+  checkName: displayName(300),
   category: z.string().trim().min(1).max(100).default('general'),
   severity: z.enum(SEVERITIES),
   status: z.enum(ALERT_STATUSES).default('unhandled'),

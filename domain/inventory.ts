@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OS_FAMILIES } from './findings.js';
+import { displayName } from './input-rules.js';
 
 /** One bulk upsert carries at most this many assets (platform issue: "up to 10,000 assets per request"). */
 export const MAX_ASSETS_PER_UPSERT = 10_000;
@@ -9,8 +10,8 @@ const ipv6 = z.ipv6();
 
 export const ZAssetInputSchema = z.strictObject({
   instanceId: z.string().trim().min(1).max(200).optional(),
-  name: z.string().trim().min(1).max(200),
-  hostname: z.string().trim().min(1).max(253),
+  name: displayName(200),
+  hostname: displayName(253),
   ips: z
     .array(
       z
@@ -21,7 +22,7 @@ export const ZAssetInputSchema = z.strictObject({
     .default([]),
   osFamily: z.enum(OS_FAMILIES),
   osVersion: z.string().trim().max(200).default(''),
-  groups: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
+  groups: z.array(displayName(100)).max(50).optional(),
   tags: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
 });
 export type TAssetInput = z.infer<typeof ZAssetInputSchema>;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ADMISSION_REVIEWS_PER_CLUSTER_PER_SECOND } from '../domain/signature/rules.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,6 +58,11 @@ export const ZConfigSchema = z.object({
   ),
   VIGIL_MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   VIGIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  VIGIL_ADMISSION_REVIEWS_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(ADMISSION_REVIEWS_PER_CLUSTER_PER_SECOND),
   VIGIL_MAX_BODY_BYTES: z.coerce
     .number()
     .int()

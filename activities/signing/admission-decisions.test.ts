@@ -106,21 +106,47 @@ describe('admission decision queue', () => {
     expect((await stored(accountId)).length).toBe(3);
   });
 
-  it('reports a batch the database refuses, with its size, and goes on with the next', async () => {
+  it("isolates a row the database refuses: the batch's other rows, other accounts' included, are stored", async () => {
     const lost: { err: unknown; rows: number }[] = [];
     const queue = new DecisionQueue(database.db, (err, rows) => lost.push({ err, rows }), {
-      batchRows: 2,
+      batchRows: 4,
       batchMs: 60_000,
       maxQueued: 1000,
     });
-    const accountId = uuidv7();
-    queue.record(decision(accountId, 'bad-1', { clusterId: 'not-a-uuid' }));
-    queue.record(decision(accountId, 'bad-2'));
-    queue.record(decision(accountId, 'good'));
+    const mine = uuidv7();
+    const theirs = uuidv7();
+    queue.record(decision(theirs, 'theirs-1'));
+    queue.record(decision(mine, 'bad', { policyVersion: 2 ** 31 }));
+    queue.record(decision(theirs, 'theirs-2'));
+    queue.record(decision(mine, 'good'));
+    queue.record(decision(theirs, 'next-batch'));
     await queue.flush();
-    expect(lost.map((l) => l.rows)).toEqual([2]);
-    expect(String(lost[0]?.err)).toMatch(/uuid/i);
-    expect((await stored(accountId)).map((r) => r.requestUid)).toEqual(['good']);
+    expect(lost.map((l) => l.rows)).toEqual([1]);
+    const refused = lost[0]?.err as { cause?: unknown } | undefined;
+    expect(String(refused?.cause)).toMatch(/out of range/i);
+    expect((await stored(mine)).map((r) => r.requestUid)).toEqual(['good']);
+    expect((await stored(theirs)).map((r) => r.requestUid)).toEqual(['next-batch', 'theirs-1', 'theirs-2']);
     expect(queue.unwrittenCount).toBe(0);
+  });
+
+  it('stores a NUL or a lone surrogate from a review as U+FFFD instead of refusing the batch', async () => {
+    const queue = strictQueue({ batchRows: 10, batchMs: 60_000, maxQueued: 1000 });
+    const accountId = uuidv7();
+    queue.record(
+      decision(accountId, 'odd', {
+        name: 'web\u0000x',
+        message: 'lone \ud800 surrogate',
+        images: [{ field: 'containers', container: 'c\u0000', image: 'r/x@sha256:\udc00' }],
+      }),
+    );
+    queue.record(decision(accountId, 'plain'));
+    await queue.flush();
+    const rows = await stored(accountId);
+    expect(rows.map((r) => r.requestUid)).toEqual(['odd', 'plain']);
+    expect(rows[0]).toMatchObject({
+      name: 'web\ufffdx',
+      message: 'lone \ufffd surrogate',
+      images: [{ field: 'containers', container: 'c\ufffd', image: 'r/x@sha256:\ufffd' }],
+    });
   });
 });

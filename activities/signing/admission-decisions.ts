@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { admissionDecisions } from '../../db/schema/signature.js';
 import { uuidv7 } from '../../domain/ids.js';
@@ -65,8 +65,18 @@ const RECORD_SHAPE = sql.raw(FIELDS.map((f) => `"${f.column}" ${RECORD_TYPES[f.f
 function encodeDecision(row: StoredDecision): string {
   const record: Record<string, unknown> = {};
   for (const { field, column } of FIELDS) record[column] = row[field] ?? null;
-  return JSON.stringify(record);
+  return JSON.stringify(record, storableString);
 }
+
+/**
+ * jsonb refuses `\u0000` and lone surrogates, and one refused row would fail its whole batch: such characters
+ * (which a review from any cluster may carry) are stored as U+FFFD instead.
+ */
+function storableString(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(UNSTORABLE, '\uFFFD') : value;
+}
+// eslint-disable-next-line no-control-regex -- the NUL is what this matches
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Every batch is one statement with one JSON parameter: far less work per row (for Drizzle and for the database)
@@ -81,8 +91,8 @@ async function insertDecisions(db: Database, encoded: string[]): Promise<void> {
 /**
  * Every admission decision is recorded, off the answer path: rows are queued with the time of the decision and
  * written in batches. The queue is bounded by back-pressure, not by dropping rows; a batch the database refuses is
- * reported through `onError` with its size (and not retried). `flush` writes everything queued so far — call it
- * on shutdown, and before reading decisions that must be there.
+ * written again row by row, and each row it still refuses is reported through `onError` (and not retried).
+ * `flush` writes everything queued so far — call it on shutdown, and before reading decisions that must be there.
  */
 export class DecisionQueue {
   private pending: string[] = [];
@@ -137,9 +147,7 @@ export class DecisionQueue {
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));
         const rows = batch.slice(i, i + this.options.batchRows);
         try {
-          await insertDecisions(this.db, rows);
-        } catch (err) {
-          this.onError(err, rows.length);
+          await this.insertIsolated(rows);
         } finally {
           this.unwritten -= rows.length;
         }
@@ -147,4 +155,71 @@ export class DecisionQueue {
     });
     return this.writing;
   }
+
+  /**
+   * One statement for the batch; if the database refuses it, each row on its own, so a row it can never store
+   * (from any account) costs only itself and every other account's decisions of the batch are kept.
+   */
+  private async insertIsolated(rows: string[]): Promise<void> {
+    try {
+      await insertDecisions(this.db, rows);
+      return;
+    } catch (err) {
+      if (rows.length === 1) {
+        this.onError(err, 1);
+        return;
+      }
+    }
+    for (const row of rows) {
+      try {
+        await insertDecisions(this.db, [row]);
+      } catch (err) {
+        this.onError(err, 1);
+      }
+    }
+  }
+}
+
+export interface DecisionFilter {
+  accountId: string;
+  clusterId?: string;
+  namespace?: string;
+  allowed?: boolean;
+  outcome?: (typeof admissionDecisions.$inferSelect)['outcome'];
+  /** An image reference exactly as the pod spec wrote it. */
+  image?: string;
+  /** `sha256:…`: decisions on any image pinned to this digest. */
+  digest?: string;
+  since?: Date;
+  until?: Date;
+  /** Newest first: the page continues with ids below this one. */
+  before?: string;
+  limit: number;
+}
+
+/** One account's decisions, newest first, `limit + 1` rows (the extra one tells there is a next page). */
+export async function listDecisions(db: Database, f: DecisionFilter) {
+  const d = admissionDecisions;
+  return db
+    .select()
+    .from(d)
+    .where(
+      and(
+        eq(d.accountId, f.accountId),
+        f.before ? lt(d.id, f.before) : undefined,
+        f.clusterId ? eq(d.clusterId, f.clusterId) : undefined,
+        f.namespace !== undefined ? eq(d.namespace, f.namespace) : undefined,
+        f.allowed !== undefined ? eq(d.allowed, f.allowed) : undefined,
+        f.outcome ? eq(d.outcome, f.outcome) : undefined,
+        f.image ? sql`${d.images} @> ${JSON.stringify([{ image: f.image }])}::jsonb` : undefined,
+        // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard.
+        f.digest
+          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`})`
+          : undefined,
+        f.since ? gte(d.createdAt, f.since) : undefined,
+        f.until ? lt(d.createdAt, f.until) : undefined,
+      ),
+    )
+    .orderBy(desc(d.id))
+    .limit(f.limit + 1);
 }

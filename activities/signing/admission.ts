@@ -10,6 +10,7 @@ import {
 } from '../../db/schema/signature.js';
 import {
   decideAdmission,
+  decideOversizedReview,
   extractContainerImages,
   type AdmissionDecision,
   type ImageResult,
@@ -215,7 +216,15 @@ export class AdmissionEngine {
       (p) => p.clusterId === cluster.id && (p.namespaces.has(namespace) || p.namespaces.has(ALL_NAMESPACES)),
     );
     let outcome: AdmissionOutcome;
-    if (covering.length === 0 || !extracted.workload || extracted.images.length === 0) {
+    const overCap = extracted.overCap;
+    if (covering.length > 0 && overCap !== undefined) {
+      outcome = {
+        ...combine(
+          covering.map((p) => decideOversizedReview({ policyName: p.name, mode: p.mode, images: overCap })),
+        ),
+        policyIds: covering.map((p) => p.id),
+      };
+    } else if (covering.length === 0 || !extracted.workload || extracted.images.length === 0) {
       outcome = {
         allowed: true,
         outcome: 'notCovered',
@@ -236,6 +245,7 @@ export class AdmissionEngine {
           policy,
           extracted.images.map((i) => i.image),
           verified,
+          request.dryRun === true,
         );
         decisions.push(
           decideAdmission({
@@ -250,8 +260,11 @@ export class AdmissionEngine {
         );
       }
       outcome = { ...combine(decisions), policyIds: covering.map((p) => p.id) };
-      if (verified.length > 0) await this.label(cluster, namespace, verified);
+      if (verified.length > 0 && !request.dryRun) await this.label(cluster, namespace, verified);
     }
+    // The webhook declares `sideEffects: None`: a dry-run review (kubectl --dry-run=server) is answered like any
+    // other but leaves nothing behind — no label, no recorded decision (the API server's audit log has it).
+    if (request.dryRun) return outcome;
     const full = this.decisions.record({
       accountId: cluster.accountId,
       clusterId: cluster.id,
@@ -273,12 +286,16 @@ export class AdmissionEngine {
     return outcome;
   }
 
-  /** Verdicts for each image (in order); cache misses are verified together with one signature query. */
+  /**
+   * Verdicts for each image (in order); cache misses are verified together with one signature query. A dry run
+   * caches no pass: an image is labelled when first verified, and a dry run labels nothing.
+   */
   private async verdictsFor(
     snap: AccountSnapshot,
     policy: CachedPolicy,
     images: string[],
     verified: Verified[],
+    dryRun: boolean,
   ): Promise<ImageVerdict[]> {
     const out: ImageVerdict[] = [];
     const misses: { index: number; image: string; name: string; digest: string }[] = [];
@@ -305,7 +322,7 @@ export class AdmissionEngine {
           keys: policy.keys,
           candidates: candidates.get(m.digest) ?? [],
         });
-        this.remember(snap, policy, m.image, verdict);
+        if (!(dryRun && verdict.ok)) this.remember(snap, policy, m.image, verdict);
         out[m.index] = verdict;
         if (verdict.ok)
           verified.push({ policy, name: m.name, digest: m.digest, keyVersion: verdict.keyVersion });

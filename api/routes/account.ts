@@ -1,16 +1,18 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt } from 'drizzle-orm';
 import { createApiKey } from '../../activities/accounts/api-keys.js';
 import { recordAudit } from '../../db/audit.js';
 import { accounts, apiKeys } from '../../db/schema/accounts.js';
 import { auditLog } from '../../db/schema/audit.js';
+import { MIN_ACTIVE_ADMIN_KEYS } from '../../domain/api-keys.js';
 import { ROLES } from '../../domain/roles.js';
 import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { displayName } from '../../domain/input-rules.js';
 
 const ZAccountSchema = z
   .object({ id: z.uuid(), name: z.string(), timeZone: z.string(), createdAt: z.iso.datetime() })
@@ -47,7 +49,7 @@ const patchAccount = defineRoute({
   request: {
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(200).optional(),
+        name: displayName(200).optional(),
         timeZone: z
           .string()
           .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
@@ -65,7 +67,7 @@ const createKey = defineRoute({
   tags: ['account'],
   summary: 'Create an API key; the key is shown in this response only',
   request: {
-    body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) })),
+    body: jsonBody(z.strictObject({ name: displayName(100), role: z.enum(ROLES) })),
   },
   responses: { 201: json(ZApiKeySchema.extend({ key: z.string() }), 'Created') },
 });
@@ -149,6 +151,8 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
     const row = await db.transaction(async (tx) => {
       const [before] = await tx.select().from(accounts).where(eq(accounts.id, actor.accountId));
       if (!before) throw notFound('account');
+      // A patch that names no field changes nothing: the account as it is, and no audit row.
+      if (body.name === undefined && body.timeZone === undefined) return before;
       const [after] = await tx.update(accounts).set(body).where(eq(accounts.id, actor.accountId)).returning();
       if (!after) throw notFound('account');
       await recordAudit(tx, {
@@ -222,6 +226,21 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
       const [before] = await tx.select().from(apiKeys).where(where);
       if (!before) throw notFound('API key');
       if (before.revokedAt) return before;
+      if (before.role === 'admin') {
+        // Locks the account's active admin keys, so two admins revoking each other cannot both succeed.
+        const admins = await tx
+          .select({ id: apiKeys.id })
+          .from(apiKeys)
+          .where(
+            and(eq(apiKeys.accountId, actor.accountId), eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt)),
+          )
+          .for('update');
+        if (admins.length <= MIN_ACTIVE_ADMIN_KEYS) {
+          throw conflict(
+            'this is the last active admin key of the account; create another admin key before revoking it',
+          );
+        }
+      }
       const [after] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(where).returning();
       if (!after) throw notFound('API key');
       await recordAudit(tx, {

@@ -34,7 +34,7 @@ import {
 } from '../../domain/agent-jobs.js';
 import type { AppEnv } from '../context.js';
 import { agentAuth } from '../middleware/agent-auth.js';
-import { ApiError, conflict, notFound } from '../errors.js';
+import { ApiError, badRequest, CANNOT_STORE, conflict, isDataException, notFound } from '../errors.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 /**
@@ -208,6 +208,8 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     try {
       outcome = await recordResult(deps, c.get('agent'), id, c.req.valid('json'));
     } catch (err) {
+      // A value the database can never store is the agent's 400: resending it would fail the same way.
+      if (isDataException(err)) throw badRequest(CANNOT_STORE);
       deps.logger.warn({ err, jobId: id }, 'agent job result not fully recorded or delivered');
       throw new ApiError(
         'unavailable',

@@ -10,6 +10,7 @@ import type { AppEnv } from '../context.js';
 import { conflict, notFound } from '../errors.js';
 import { decodeCursor, decodeRankedCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { displayName } from '../../domain/input-rules.js';
 
 export const ZAssetSchema = z
   .object({
@@ -102,7 +103,7 @@ const createGroupRoute = defineRoute({
   request: {
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(100),
+        name: displayName(100),
         description: z.string().max(1000).default(''),
       }),
     ),

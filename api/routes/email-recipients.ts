@@ -10,6 +10,7 @@ import { notFound } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { escapeHtml as escape } from '../../domain/reports/html.js';
+import { mailThrottleFor } from '../mail-throttle.js';
 
 const tags = ['reports'];
 
@@ -100,11 +101,11 @@ const pageHtml = (title: string, body: string) =>
 
 export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(addRoute, async (c) => {
-    const { recipient, created } = await addRecipient(
-      c.get('services'),
-      auditActor(c),
-      c.req.valid('json').email,
-    );
+    const services = c.get('services');
+    const { email } = c.req.valid('json');
+    // Counted whether or not this call mails (a verified address is not mailed again): it is the route that can.
+    mailThrottleFor(services).take(c.get('caller').accountId, [email]);
+    const { recipient, created } = await addRecipient(services, auditActor(c), email);
     return c.json(toDto(recipient), created ? 201 : 200);
   });
 

@@ -85,6 +85,8 @@ const ZMemberRisksSchema = ZRiskSummarySchema.extend({
 const putSettingsRoute = defineRoute({
   method: 'put',
   path: '/v1/multi-account/members/{id}/settings',
+  // Admin: it changes another account's protection.
+  role: 'admin',
   tags,
   summary: "Save a member's protection settings as a new revision and roll it out to the member's agents",
   request: { params: ZIdParamSchema, body: jsonBody(ZMemberSettingsSchema) },

@@ -26,6 +26,8 @@ import type { AppEnv } from '../context.js';
 import { ApiError, conflict, notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { displayName } from '../../domain/input-rules.js';
+import { mailThrottleFor } from '../mail-throttle.js';
 
 const TAG = 'notification';
 
@@ -51,7 +53,7 @@ export const ZNotificationChannelSchema = z
   })
   .openapi('NotificationChannel');
 
-const name = z.string().trim().min(1).max(100);
+const name = displayName(100);
 const language = z.enum(NOTIFICATION_LANGUAGES);
 const webhook = z.url({ message: 'must be a URL' }).max(2000).openapi({
   description:
@@ -324,6 +326,11 @@ export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): voi
     const { id } = c.req.valid('param');
     const channel = await getChannel(services.db, { accountId: actor.accountId, id });
     if (!channel) throw notFound('notification channel');
+    // A DingTalk robot is one recipient; an e-mail channel's test reaches each of its addresses.
+    mailThrottleFor(services).take(
+      actor.accountId,
+      channel.type === 'email' ? channel.recipients : [`dingtalk:${channel.id}`],
+    );
     const message = sampleMessage({
       language: channel.language,
       channelName: channel.name,

@@ -21,6 +21,7 @@ import {
   toTaskDto,
 } from '../playbook/task-views.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { coercedInt32 } from '../../domain/input-rules.js';
 
 const tags = ['playbook'];
 
@@ -146,7 +147,7 @@ const getRoute = defineRoute({
   responses: { 200: json(ZTaskDetailSchema) },
 });
 
-const ZExecutionQuery = z.object({ execution: z.coerce.number().int().min(1).optional() });
+const ZExecutionQuery = z.object({ execution: coercedInt32().min(1).optional() });
 
 const assetsRoute = defineRoute({
   method: 'get',

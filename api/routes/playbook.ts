@@ -16,6 +16,7 @@ import { conflict, notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { registerPlaybookTaskRoutes } from './playbook-tasks.js';
+import { displayName } from '../../domain/input-rules.js';
 
 const tags = ['playbook'];
 
@@ -78,7 +79,7 @@ const cloneRoute = defineRoute({
       content: {
         'application/json': {
           schema: z.strictObject({
-            name: z.string().trim().min(1).max(200).optional(),
+            name: displayName(200).optional(),
             description: z.string().max(2000).optional(),
             params: ZPolicyParamsPatchSchema.optional(),
           }),
@@ -117,7 +118,7 @@ const patchRoute = defineRoute({
     params: ZIdParamSchema,
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(200).optional(),
+        name: displayName(200).optional(),
         description: z.string().max(2000).optional(),
         params: ZPolicyParamsPatchSchema.optional(),
       }),

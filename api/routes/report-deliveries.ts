@@ -17,6 +17,7 @@ import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, ZIdParamSchema } from '../router.js';
 import { loadReport } from './reports.js';
 import type { ReportRow } from '../../activities/reports/schedules.js';
+import { mailThrottleFor } from '../mail-throttle.js';
 
 const tags = ['reports'];
 
@@ -127,9 +128,14 @@ export function registerReportDeliveryRoutes(app: OpenAPIHono<AppEnv>): void {
         'Send Now works only for Custom reports; Daily, Weekly and Monthly reports follow their schedule',
       );
     }
-    if ((await verifiedRecipients(services, report.accountId, report.recipients)).length === 0) {
+    const verified = await verifiedRecipients(services, report.accountId, report.recipients);
+    if (verified.length === 0) {
       throw unprocessable('the report has no verified recipient; nothing would be sent');
     }
+    mailThrottleFor(services).take(
+      report.accountId,
+      verified.map((r) => r.email),
+    );
     const sendId = uuidv7();
     const workflowId = `report:${report.id}:now-${sendId}`;
     const input: TReportDeliveryInput = {

@@ -26,6 +26,7 @@ import type { AppEnv, Services } from '../context.js';
 import { notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { displayName } from '../../domain/input-rules.js';
 
 const tags = ['reports'];
 
@@ -64,7 +65,7 @@ export const ZReportSchema = z
 type TReportDto = z.infer<typeof ZReportSchema>;
 
 const ZReportFieldsSchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: displayName(100),
   type: z.string().openapi({ enum: [...REPORT_TYPES] }),
   timeZone: z.string().max(64).optional().openapi({ description: "IANA zone; defaults to the account's" }),
   sendWindow: ZWindowSchema,

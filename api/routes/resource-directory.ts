@@ -26,6 +26,7 @@ import { notFound } from '../errors.js';
 import { callerDirectory, withRuleErrors } from '../multi-account-access.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { displayName } from '../../domain/input-rules.js';
 
 const tags = ['resource directory'];
 
@@ -74,7 +75,7 @@ const enableRoute = defineRoute({
   role: 'admin',
   tags,
   summary: 'Enable a resource directory; the calling account becomes its management account',
-  request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(200) })) },
+  request: { body: jsonBody(z.strictObject({ name: displayName(200) })) },
   responses: { 201: json(ZDirectorySchema, 'Created') },
 });
 
@@ -109,7 +110,7 @@ const createAccountRoute = defineRoute({
   request: {
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(200),
+        name: displayName(200),
         timeZone: z
           .string()
           .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai')

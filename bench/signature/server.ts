@@ -114,7 +114,12 @@ export async function startSignatureServer(opts: {
     await database.migrate();
   }
   const queries = countQueries(database);
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', VIGIL_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    VIGIL_RATE_LIMIT_PER_MINUTE: '1000000',
+    VIGIL_ADMISSION_REVIEWS_PER_SECOND: '1000000',
+  });
   const services = buildServices({
     config,
     database,

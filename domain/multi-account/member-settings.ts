@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VULNERABILITY_TYPES } from '../findings.js';
+import { displayName } from '../input-rules.js';
 
 /** Manual, "Manage protection modes": the agent runs business-first, protection-first or for major activities. */
 export const PROTECTION_MODES = ['businessFirst', 'protectionFirst', 'majorActivities'] as const;
@@ -48,7 +49,7 @@ export const ZVulnerabilityManagementSchema = z.strictObject({
 });
 
 export const ZBaselinePolicySchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: displayName(100),
   checkItems: z
     .array(z.string().trim().min(1).max(200))
     .min(1)

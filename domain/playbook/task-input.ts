@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../input-rules.js';
 
 /** How a task picks its assets (seed: asset groups, individual assets, fuzzy search); resolved at creation. */
 export const ZTaskAssetSelectionSchema = z
@@ -22,7 +23,7 @@ export const ZTaskExecutionSchema = z.discriminatedUnion('mode', [
 ]);
 
 export const ZCreateTaskBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: displayName(200),
   assets: ZTaskAssetSelectionSchema,
   /**
    * Each id names a vulnerability (its type and name); the task fixes it on every chosen asset where it is present.

@@ -9,7 +9,7 @@ import {
   ZAdmissionReviewSchema,
   type ImageResult,
 } from './admission-review.js';
-import { buildWebhookConfiguration, toYaml } from './webhook-config.js';
+import { buildWebhookConfiguration, webhookConfigYaml } from './webhook-config.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/admission');
 const review = (name: string) =>
@@ -81,6 +81,6 @@ describe('webhook configuration', () => {
       token: 'vgc_abc',
       failurePolicy: 'Fail',
     });
-    expect(parse(toYaml(config))).toEqual(config);
+    expect(parse(webhookConfigYaml(config, ['a comment']))).toEqual(config);
   });
 });

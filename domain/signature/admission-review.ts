@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TAdmissionOutcome, TPolicyMode } from './rules.js';
+import { MAX_IMAGES_PER_REVIEW, type TAdmissionOutcome, type TPolicyMode } from './rules.js';
 
 /** Kubernetes AdmissionReview `admission.k8s.io/v1` as a validating webhook receives it (fields Vigil reads). */
 export const ZAdmissionReviewSchema = z.object({
@@ -44,7 +44,14 @@ export interface ContainerImage {
 }
 
 export type ExtractResult =
-  { ok: true; workload: boolean; images: ContainerImage[] } | { ok: false; reason: string };
+  | {
+      ok: true;
+      workload: boolean;
+      images: ContainerImage[];
+      /** Set (and `images` left empty) when the object lists more than MAX_IMAGES_PER_REVIEW images. */
+      overCap?: number;
+    }
+  | { ok: false; reason: string };
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,6 +70,13 @@ export function extractContainerImages(request: TAdmissionRequest): ExtractResul
   }
   if (!isRecord(node))
     return { ok: false, reason: `request.object of kind ${kind} has no ${path.join('.')}` };
+  // Counted before anything is built: an oversized list costs no per-container work.
+  let listed = 0;
+  for (const field of CONTAINER_FIELDS) {
+    const list = node[field];
+    if (Array.isArray(list)) listed += list.length;
+  }
+  if (listed > MAX_IMAGES_PER_REVIEW) return { ok: true, workload: true, images: [], overCap: listed };
   const images: ContainerImage[] = [];
   for (const field of CONTAINER_FIELDS) {
     const list = node[field];
@@ -129,8 +143,31 @@ export function decideAdmission(opts: {
       `${FIELD_NOUN[r.field]} "${r.container}" image "${r.image}": ${r.verdict.ok ? '' : r.verdict.reason}`,
   );
   const head = `${failed.length} of ${opts.results.length} image(s) failed the signature check of policy "${opts.policyName}" (witness "${opts.witnessName}")`;
-  const message = `${head}: ${lines.join('; ')}`;
-  if (opts.mode === 'enforce') {
+  return failedCheck(opts.mode, `${head}: ${lines.join('; ')}`, lines, annotations);
+}
+
+/** A covered review listing more images than MAX_IMAGES_PER_REVIEW fails the check without checking any. */
+export function decideOversizedReview(opts: {
+  policyName: string;
+  mode: TPolicyMode;
+  images: number;
+}): AdmissionDecision {
+  const message = `the object lists ${opts.images} container images; policy "${opts.policyName}" checks at most ${MAX_IMAGES_PER_REVIEW} per review`;
+  return failedCheck(opts.mode, message, [message], {
+    policy: opts.policyName,
+    mode: opts.mode,
+    images: String(opts.images),
+  });
+}
+
+/** What a policy's mode makes of a failed check: enforce denies, warn warns, dryRun records "would deny". */
+function failedCheck(
+  mode: TPolicyMode,
+  message: string,
+  lines: string[],
+  annotations: Record<string, string>,
+): AdmissionDecision {
+  if (mode === 'enforce') {
     return {
       allowed: false,
       outcome: 'denied',
@@ -139,7 +176,7 @@ export function decideAdmission(opts: {
       auditAnnotations: { ...annotations, decision: 'denied' },
     };
   }
-  if (opts.mode === 'warn') {
+  if (mode === 'warn') {
     return {
       allowed: true,
       outcome: 'warned',
@@ -154,6 +191,24 @@ export function decideAdmission(opts: {
     message: `dry run, would deny: ${message}`,
     warnings: [],
     auditAnnotations: { ...annotations, decision: 'would-deny' },
+  };
+}
+
+/** The answer to a cluster over its review rate: denied with 429, nothing checked and nothing recorded. */
+export function rateLimitedResponse(uid: string, perSecond: number) {
+  return {
+    apiVersion: 'admission.k8s.io/v1' as const,
+    kind: 'AdmissionReview' as const,
+    response: {
+      uid,
+      allowed: false,
+      status: {
+        code: 429,
+        reason: 'TooManyRequests',
+        message: `vigil: this cluster sent more than ${perSecond} admission reviews a second; retry shortly`,
+      },
+      auditAnnotations: { decision: 'rate-limited' },
+    },
   };
 }
 

@@ -37,3 +37,15 @@ export type TAdmissionOutcome = (typeof ADMISSION_OUTCOMES)[number];
 export function revocationWorkflowId(witnessId: string, version: number | 'all'): string {
   return `signature-revocation:${witnessId}:${version}`;
 }
+
+/**
+ * Most container images one review may list. Real pods run a handful; checking costs a signature lookup per
+ * image, and one review listing 100,000 held the event loop for seconds. Past it a covered review fails the check.
+ */
+export const MAX_IMAGES_PER_REVIEW = 256;
+
+/**
+ * AdmissionReviews one cluster may send a second (per API replica, with the same burst). A cluster's API servers
+ * send one per pod change; past this a flood from one cluster (or its leaked token) would starve the others.
+ */
+export const ADMISSION_REVIEWS_PER_CLUSTER_PER_SECOND = 500;

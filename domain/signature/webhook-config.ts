@@ -1,3 +1,4 @@
+import { Document } from 'yaml';
 import { WEBHOOK_EXCLUDED_NAMESPACES, WEBHOOK_TIMEOUT_SECONDS } from './rules.js';
 
 /** Written where the cluster token belongs when the token itself is no longer known (it is stored hashed). */
@@ -29,7 +30,8 @@ export function buildWebhookConfiguration(opts: {
     metadata: {
       name: `vigil-image-signature-${opts.clusterId.slice(-12)}`,
       labels: { 'app.kubernetes.io/managed-by': 'vigil', 'vigil.dev/cluster-id': opts.clusterId },
-      annotations: { 'vigil.dev/cluster-name': opts.clusterName },
+      // Names are validated, but one stored before that rule may hold control characters.
+      annotations: { 'vigil.dev/cluster-name': printableText(opts.clusterName) },
     },
     webhooks: [
       {
@@ -87,44 +89,24 @@ export function buildWebhookConfiguration(opts: {
   };
 }
 
-const PLAIN_SCALAR = /^[A-Za-z0-9_./-]+$/;
-const YAML_WORDS = /^(?:true|false|null|yes|no|on|off|y|n|~|[-+]?[0-9][0-9._]*)$/i;
+/**
+ * YAML (and the kube-apiserver's parser) allows no C0/C1 control character but tab and line breaks, not even
+ * quoted, and a line break ends a comment.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]/g;
 
-function yamlScalar(v: unknown): string {
-  if (typeof v === 'string') return PLAIN_SCALAR.test(v) && !YAML_WORDS.test(v) ? v : JSON.stringify(v);
-  return JSON.stringify(v);
+/** Text safe as one comment line or any YAML value: every control character (line breaks too) spelled `\uXXXX`. */
+export function printableText(text: string): string {
+  return text.replace(UNPRINTABLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Block YAML of plain JSON data (strings double-quoted when plain would be ambiguous; JSON quoting is YAML). */
-export function toYaml(value: unknown, indent = ''): string {
-  if (Array.isArray(value)) {
-    if (value.length === 0) return `${indent}[]\n`;
-    return value
-      .map((item) => {
-        if (typeof item === 'object' && item !== null) {
-          const body = toYaml(item, `${indent}  `);
-          return `${indent}- ${body.slice(indent.length + 2)}`;
-        }
-        return `${indent}- ${yamlScalar(item)}\n`;
-      })
-      .join('');
-  }
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value);
-    if (entries.length === 0) return `${indent}{}\n`;
-    return entries
-      .map(([k, v]) => {
-        const key = yamlScalar(k);
-        if (
-          typeof v === 'object' &&
-          v !== null &&
-          (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0)
-        ) {
-          return `${indent}${key}:\n${toYaml(v, Array.isArray(v) ? indent : `${indent}  `)}`;
-        }
-        return `${indent}${key}: ${typeof v === 'object' && v !== null ? (Array.isArray(v) ? '[]' : '{}') : yamlScalar(v)}\n`;
-      })
-      .join('');
-  }
-  return `${indent}${yamlScalar(value)}\n`;
+/**
+ * The configuration as one YAML document, made by the `yaml` library from the data structure (never by
+ * concatenating text, so no name can add a line, a key or another document). `header` lines become comments.
+ */
+export function webhookConfigYaml(config: object, header: string[]): string {
+  const doc = new Document(config);
+  doc.commentBefore = header.map((line) => ` ${printableText(line)}`).join('\n');
+  return doc.toString({ lineWidth: 0 });
 }

@@ -5,14 +5,30 @@ import {
   MalformedAdmissionError,
   type AdmissionCluster,
 } from '../../../activities/signing/admission.js';
-import { admissionResponse, ZAdmissionReviewSchema } from '../../../domain/signature/admission-review.js';
+import {
+  admissionResponse,
+  rateLimitedResponse,
+  ZAdmissionReviewSchema,
+} from '../../../domain/signature/admission-review.js';
 import { ADMISSION_PATH } from '../../../domain/signature/webhook-config.js';
-import type { AppEnv } from '../../context.js';
+import type { AppEnv, Services } from '../../context.js';
+import { TokenBuckets } from '../../token-buckets.js';
 import { ApiError, badRequest } from '../../errors.js';
 import { lazyChildLogger } from '../../middleware/request-context.js';
 import { defineRoute, json, jsonBody } from '../../router.js';
 
 const clusters = new WeakMap<Request, AdmissionCluster>();
+
+/** Reviews per cluster, per second (VIGIL_ADMISSION_REVIEWS_PER_SECOND), one set of buckets per app. */
+const reviewBuckets = new WeakMap<Services, TokenBuckets>();
+function reviewBucketsFor(services: Services): TokenBuckets {
+  let buckets = reviewBuckets.get(services);
+  if (!buckets) {
+    buckets = new TokenBuckets(services.config.VIGIL_ADMISSION_REVIEWS_PER_SECOND, 1000);
+    reviewBuckets.set(services, buckets);
+  }
+  return buckets;
+}
 
 /**
  * Cluster-token authentication (never API keys): the token as the last path segment (what a webhook URL can
@@ -80,8 +96,12 @@ export function registerAdmissionRoutes(app: OpenAPIHono<AppEnv>): void {
   ) => {
     const cluster = clusters.get(c.req.raw);
     if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
+    const services = c.get('services');
+    if (!reviewBucketsFor(services).take(cluster.id).ok) {
+      return rateLimitedResponse(review.request.uid, services.config.VIGIL_ADMISSION_REVIEWS_PER_SECOND);
+    }
     try {
-      const decision = await admissionEngineFor(c.get('services')).review(cluster, review.request);
+      const decision = await admissionEngineFor(services).review(cluster, review.request);
       return admissionResponse(review.request.uid, decision);
     } catch (err) {
       if (err instanceof MalformedAdmissionError)

@@ -9,7 +9,7 @@ import {
 import {
   buildWebhookConfiguration,
   CLUSTER_TOKEN_PLACEHOLDER,
-  toYaml,
+  webhookConfigYaml,
   WEBHOOK_FAILURE_POLICIES,
 } from '../../../domain/signature/webhook-config.js';
 import { auditActor } from '../../audit-context.js';
@@ -18,6 +18,7 @@ import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso, translate } from './shared.js';
+import { displayName } from '../../../domain/input-rules.js';
 
 const ZClusterSchema = z
   .object({
@@ -69,7 +70,7 @@ const createRoute = defineRoute({
   request: {
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(100),
+        name: displayName(100),
         description: z.string().max(1000).default(''),
         failurePolicy: z.enum(WEBHOOK_FAILURE_POLICIES).default('Fail'),
       }),
@@ -175,10 +176,13 @@ export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
     if (!row) throw notFound('cluster');
     const config = webhookFor(services, row, CLUSTER_TOKEN_PLACEHOLDER);
     if (c.req.valid('query').format === 'json') return c.json(config, 200);
-    const note =
-      `# Vigil image-signature webhook for cluster "${row.name}" (${row.id}).\n` +
-      `# Replace ${CLUSTER_TOKEN_PLACEHOLDER} in the URL with the cluster token (POST /v1/clusters/${row.id}/token issues a new one).\n` +
-      '# Kubernetes requires an https URL; add clientConfig.caBundle if the certificate is not publicly trusted.\n';
-    return c.body(note + toYaml(config), 200, { 'content-type': 'application/yaml; charset=utf-8' });
+    const header = [
+      `Vigil image-signature webhook for cluster "${row.name}" (${row.id}).`,
+      `Replace ${CLUSTER_TOKEN_PLACEHOLDER} in the URL with the cluster token (POST /v1/clusters/${row.id}/token issues a new one).`,
+      'Kubernetes requires an https URL; add clientConfig.caBundle if the certificate is not publicly trusted.',
+    ];
+    return c.body(webhookConfigYaml(config, header), 200, {
+      'content-type': 'application/yaml; charset=utf-8',
+    });
   });
 }

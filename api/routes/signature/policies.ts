@@ -14,6 +14,7 @@ import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { translate } from './shared.js';
+import { displayName } from '../../../domain/input-rules.js';
 
 /** A Kubernetes namespace name (RFC 1123 label) or `*` for every namespace of the cluster. */
 const ZNamespaceSchema = z
@@ -54,7 +55,7 @@ const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
 });
 
 const fields = {
-  name: z.string().trim().min(1).max(100),
+  name: displayName(100),
   witnessId: z.uuid(),
   clusterId: z.uuid(),
   namespaces: z.array(ZNamespaceSchema).min(1).max(200),
@@ -68,6 +69,8 @@ const tags = ['signature'];
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/policies',
+  // Admin: a policy decides what a cluster admits.
+  role: 'admin',
   tags,
   summary:
     'Create a security policy (witness + cluster + namespaces); off until enabled, as the product ships it',
@@ -105,6 +108,8 @@ const getRoute = defineRoute({
 const patchRoute = defineRoute({
   method: 'patch',
   path: '/v1/signature/policies/{id}',
+  // Admin: a policy decides what a cluster admits.
+  role: 'admin',
   tags,
   summary: 'Change a security policy (each change bumps its version)',
   request: {
@@ -129,6 +134,8 @@ const patchRoute = defineRoute({
 const deleteRoute = defineRoute({
   method: 'delete',
   path: '/v1/signature/policies/{id}',
+  // Admin: a policy decides what a cluster admits.
+  role: 'admin',
   tags,
   summary: 'Delete a security policy',
   request: { params: ZIdParamSchema },

@@ -60,6 +60,8 @@ const tags = ['signature'];
 const signRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/signatures',
+  // Operator: signing applies the trust an admin set up (a witness) to one digest.
+  role: 'operator',
   tags,
   summary: "Sign an image digest with a witness's current key (cosign simple signing); idempotent",
   request: { body: jsonBody(z.strictObject({ image: ZImageRefSchema, witnessId: z.uuid() })) },

@@ -22,6 +22,7 @@ import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso, provider, translate } from './shared.js';
+import { coercedInt32, displayName } from '../../../domain/input-rules.js';
 
 const ZKeyVersionSchema = z
   .object({
@@ -78,7 +79,7 @@ function toWitnessDto(w: WitnessWithVersions): z.infer<typeof ZWitnessSchema> {
 }
 
 const tags = ['signature'];
-const ZVersionParamSchema = ZIdParamSchema.extend({ version: z.coerce.number().int().min(1) });
+const ZVersionParamSchema = ZIdParamSchema.extend({ version: coercedInt32().min(1) });
 const ZDisableResultSchema = ZWitnessSchema.extend({
   revocationWorkflowId: z
     .string()
@@ -89,12 +90,14 @@ const ZDisableResultSchema = ZWitnessSchema.extend({
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Create a witness with a new RSA-2048 sign/verify key (version 1)',
   request: {
     body: jsonBody(
       z.strictObject({
-        name: z.string().trim().min(1).max(100),
+        name: displayName(100),
         description: z.string().max(1000).default(''),
         keySpec: z.enum(WITNESS_KEY_SPECS).default('RSA_2048'),
         purpose: z.enum(WITNESS_PURPOSES).default('SIGN/VERIFY'),
@@ -129,7 +132,7 @@ const publicKeyRoute = defineRoute({
   summary: 'Public key as PEM (cosign verify --key); ?version= for an older key version',
   request: {
     params: ZIdParamSchema,
-    query: z.object({ version: z.coerce.number().int().min(1).optional() }),
+    query: z.object({ version: coercedInt32().min(1).optional() }),
   },
   responses: {
     200: {
@@ -142,6 +145,8 @@ const publicKeyRoute = defineRoute({
 const rotateRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses/{id}/rotate',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Rotate to a new key version; older versions keep verifying until disabled',
   request: { params: ZIdParamSchema },
@@ -151,6 +156,8 @@ const rotateRoute = defineRoute({
 const disableVersionRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses/{id}/versions/{version}/disable',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Disable a key version for good and revoke the Trusted Image labels it earned',
   request: { params: ZVersionParamSchema },
@@ -160,6 +167,8 @@ const disableVersionRoute = defineRoute({
 const disableWitnessRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses/{id}/disable',
+  // Admin: a witness's keys decide which images every cluster trusts.
+  role: 'admin',
   tags,
   summary: 'Disable the witness and every key version; revoke the Trusted Image labels it earned',
   request: { params: ZIdParamSchema },

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { displayName, findNul, MAX_JSON_DEPTH, scanJsonText } from './input-rules.js';
+
+describe('scanJsonText', () => {
+  it('counts nesting outside strings only', () => {
+    expect(scanJsonText(`{"a":"${'['.repeat(MAX_JSON_DEPTH * 2)}"}`).tooDeep).toBe(false);
+    expect(scanJsonText('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH)).tooDeep).toBe(false);
+    expect(scanJsonText('['.repeat(MAX_JSON_DEPTH + 1)).tooDeep).toBe(true);
+    // An escaped quote does not end the string, so the brackets after it are still text.
+    expect(scanJsonText(`["\\"${'{'.repeat(MAX_JSON_DEPTH * 2)}"]`).tooDeep).toBe(false);
+  });
+
+  it('finds an escaped NUL but not an escaped backslash followed by u0000', () => {
+    expect(scanJsonText('{"a":"x\\u0000"}').hasNul).toBe(true);
+    expect(scanJsonText('{"a\\u0000":1}').hasNul).toBe(true);
+    expect(scanJsonText('{"a":"x\\\\u0000"}').hasNul).toBe(false);
+    expect(scanJsonText('{"a":"\\\\\\u0000"}').hasNul).toBe(true);
+  });
+});
+
+describe('findNul', () => {
+  it('names the first string or key holding a NUL, however deep', () => {
+    expect(findNul({ a: [{ b: 'ok' }, { c: 'x\u0000' }] })).toBe('a.1.c');
+    expect(findNul({ a: { 'k\u0000': 1 } })).toBe('a.k\\u0000');
+    expect(findNul({ a: ['fine', 1, null, true] })).toBeNull();
+  });
+});
+
+describe('displayName', () => {
+  it('refuses control characters and accepts the rest of Unicode', () => {
+    const name = displayName(100);
+    expect(name.safeParse('生产集群 prod-01 ✓').success).toBe(true);
+    expect(name.safeParse('  padded  ').data).toBe('padded');
+    for (const bad of ['a\nb', 'a\tb', 'a\u0000b', 'a\u007fb', 'a\u001bb'])
+      expect(name.safeParse(bad).success).toBe(false);
+  });
+});
