@@ -5,11 +5,12 @@ import { playbookTaskAssets, playbookTasks, playbookTaskVulnerabilities } from '
 import { flowToMermaid, flowToSvg } from '../../domain/playbook/flow.js';
 import { ASSET_STATUSES, isFinalTaskStatus, TASK_STATUSES } from '../../domain/playbook/status.js';
 import { ZCreateTaskBodySchema } from '../../domain/playbook/task-input.js';
+import { ZSelectionPreviewSchema } from '../../domain/playbook/task-selection.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { conflict } from '../errors.js';
 import { decodeCursor, encodeCursor, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { createFixTask } from '../playbook/create-task.js';
+import { createFixTask, planFixTask } from '../playbook/create-task.js';
 import { controlTask, startTaskWorkflow, type TaskControl } from '../playbook/task-workflow.js';
 import {
   findTask,
@@ -119,13 +120,30 @@ const ZLogEntrySchema = z
   })
   .openapi('PlaybookTaskLogEntry');
 
+const ZSelectionSchema = ZSelectionPreviewSchema.openapi('PlaybookTaskSelection');
+
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/playbook/policies/{id}/tasks',
   tags,
   summary: 'Create a fix task from a policy: assets, up to 200 vulnerabilities, channels, now or a window',
   request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },
-  responses: { 201: json(ZTaskSchema, 'Created') },
+  responses: {
+    201: json(
+      ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated'),
+      'Created, with exactly what the preview showed',
+    ),
+  },
+});
+
+const previewRoute = defineRoute({
+  method: 'post',
+  path: '/v1/playbook/policies/{id}/tasks/preview',
+  tags,
+  summary:
+    'Preview a task (same body as create): the assets and distinct vulnerabilities it would touch per tab, and what each asset’s agent can fix; nothing is written',
+  request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },
+  responses: { 200: json(ZSelectionSchema) },
 });
 
 const listRoute = defineRoute({
@@ -211,7 +229,7 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
     const services = c.get('services');
     const actor = auditActor(c);
-    const task = await createFixTask(services.db, {
+    const { task, preview } = await createFixTask(services.db, {
       ...actor,
       policyId: c.req.valid('param').id,
       body: c.req.valid('json'),
@@ -222,7 +240,16 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       // The row is committed; its workflow is started by the next control call or the start-up repair.
       c.get('logger').error({ err, taskId: task.id }, 'could not start the task workflow yet');
     }
-    return c.json(toTaskDto(task), 201);
+    return c.json({ ...toTaskDto(task), selection: preview }, 201);
+  });
+
+  app.openapi(previewRoute, async (c) => {
+    const plan = await planFixTask(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      policyId: c.req.valid('param').id,
+      body: c.req.valid('json'),
+    });
+    return c.json(plan.preview, 200);
   });
 
   app.openapi(listRoute, async (c) => {
