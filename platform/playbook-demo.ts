@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { createAccount, createApiKey } from '../activities/accounts/api-keys.js';
 import { accounts } from '../db/schema/accounts.js';
+import { reconcileTaskWorkflows } from '../api/playbook/reconcile-task.js';
 import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';
 import { createFleet } from './playbook-fleet.js';
 import type { StartHook } from './start-hooks.js';
@@ -54,8 +55,13 @@ export const playbookDemoHook: StartHook = async ({ services, args, say }) => {
   return () => fleet.stop();
 };
 
-/** Start-up repair of the task outbox: a task whose workflow start was never acknowledged gets it now. */
+/**
+ * Start-up repair of the task outbox: a task whose workflow start was never acknowledged gets it now; a task whose
+ * workflow was terminated in Temporal while Vigil was down is found and ended Failed.
+ */
 export const playbookRepairHook: StartHook = async ({ services, say }) => {
   const started = await startPendingTaskWorkflows(services);
   if (started > 0) say(`started the workflows of ${started} Playbook tasks that were waiting for them`);
+  const ended = await reconcileTaskWorkflows(services);
+  if (ended > 0) say(`${ended} Playbook tasks had their workflows ended outside Vigil; marked Failed`);
 };

@@ -11,6 +11,7 @@ import type { AppEnv } from '../context.js';
 import { conflict } from '../errors.js';
 import { decodeCursor, encodeCursor, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { createFixTask, planFixTask } from '../playbook/create-task.js';
+import { taskWithWorkflowChecked } from '../playbook/reconcile-task.js';
 import { controlTask, startTaskWorkflow, type TaskControl } from '../playbook/task-workflow.js';
 import {
   findTask,
@@ -81,7 +82,14 @@ const ZLogSummarySchema = z.object({
   skipped: z.number().int(),
   assets: z.record(z.string(), z.number().int()),
   steps: z.array(
-    z.object({ kind: z.string(), status: z.string(), counts: z.record(z.string(), z.number().int()) }),
+    z.object({
+      kind: z.string(),
+      status: z.string(),
+      counts: z
+        .record(z.string(), z.number().int())
+        .openapi({ description: 'Outcomes: each asset’s (and vulnerability’s) last attempt, by status' }),
+      attempts: z.number().int().openapi({ description: 'Every attempt, retries included' }),
+    }),
   ),
 });
 
@@ -280,8 +288,13 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(getRoute, async (c) => {
-    const { db } = c.get('services');
-    const task = await findTask(db, c.get('caller').accountId, c.req.valid('param').id);
+    const services = c.get('services');
+    const { db } = services;
+    const task = await taskWithWorkflowChecked(
+      services,
+      await findTask(db, c.get('caller').accountId, c.req.valid('param').id),
+      c.get('requestId'),
+    );
     const [assets, channels, log] = await Promise.all([
       taskAssets(db, task, { execution: task.execution, limit: 100 }),
       taskChannels(db, task),
@@ -320,8 +333,13 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(flowRoute, async (c) => {
-    const { db } = c.get('services');
-    const task = await findTask(db, c.get('caller').accountId, c.req.valid('param').id);
+    const services = c.get('services');
+    const { db } = services;
+    const task = await taskWithWorkflowChecked(
+      services,
+      await findTask(db, c.get('caller').accountId, c.req.valid('param').id),
+      c.get('requestId'),
+    );
     const flow = await taskFlow(db, task);
     const format = c.req.valid('query').format;
     if (format === 'mermaid')
