@@ -73,6 +73,13 @@ describe('the flow tells the truth', () => {
     );
     expect(mermaid).toContain('Fix<br/>succeeded 6 (12 attempts)');
     expect(mermaid).not.toMatch(/:::failed|:::pending|^\s+end\[/m);
+    // The Temporal UI's "Current details": Markdown it renders (a list), not a table it shows as run-together words.
+    const meta = await ctx.services.temporal.workflow
+      .getHandle(`playbook-task:${t.id}`)
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toContain('**Succeeded**');
+    expect(meta.currentDetails).toContain('- **succeeded**: 3');
+    expect(meta.currentDetails).not.toContain('|');
   });
 
   it('a task cancelled in its wait shows Cancelled nodes', async () => {
