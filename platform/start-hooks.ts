@@ -10,6 +10,8 @@ export interface StartHookContext {
   /** Command-line arguments of `npm start -- …` (e.g. `--demo`). */
   args: string[];
   say: (line: string) => void;
+  /** The default account when this start created it, with its admin key (shown once); null on later starts. */
+  defaultAccount?: { accountId: string; apiKey: string } | null;
 }
 
 /** Runs once the system is up; may return its own stop function. */

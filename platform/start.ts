@@ -109,7 +109,7 @@ export async function startEmbedded(
 
     const created = await ensureDefaultAccount(services.db, config.VIGIL_BOOTSTRAP_API_KEY);
     for (const hook of startHooks) {
-      const hookStop = await hook({ services, config, args, say });
+      const hookStop = await hook({ services, config, args, say, defaultAccount: created });
       if (hookStop) stops.push(hookStop);
     }
 
