@@ -13,6 +13,7 @@ import { ACTIVE_TASK_STATUSES } from '../../domain/playbook/status.js';
 import { ENDED_OUTSIDE_VIGIL, RECONCILER_ACTOR, RECONCILE_BATCH } from '../../domain/playbook/reconcile.js';
 import type { Services } from '../context.js';
 import { taskWorkflowId } from './task-workflow.js';
+import { findTask } from './task-views.js';
 
 type TaskRow = typeof playbookTasks.$inferSelect;
 type Deps = Pick<Services, 'db' | 'temporal' | 'logger'>;
@@ -129,14 +130,16 @@ export async function reconcileTaskWorkflow(
 }
 
 /**
- * Reads a task for display, first finding out whether its workflow ended outside Vigil. Temporal being unreachable
- * must not stop the API from answering from Postgres, so that failure is logged and the row shown as it is.
+ * The caller's task for display, first finding out whether its workflow ended outside Vigil. Temporal being
+ * unreachable must not stop the API from answering from Postgres, so that failure is logged and the row shown as is.
  */
-export async function taskWithWorkflowChecked(
+export async function findCheckedTask(
   deps: Deps,
-  task: TaskRow,
+  accountId: string,
+  taskId: string,
   requestId: string,
 ): Promise<TaskRow> {
+  const task = await findTask(deps.db, accountId, taskId);
   try {
     return await reconcileTaskWorkflow(deps, task, { requestId });
   } catch (err) {

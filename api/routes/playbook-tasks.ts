@@ -11,7 +11,7 @@ import type { AppEnv } from '../context.js';
 import { conflict } from '../errors.js';
 import { decodeCursor, encodeCursor, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { createFixTask, planFixTask } from '../playbook/create-task.js';
-import { taskWithWorkflowChecked } from '../playbook/reconcile-task.js';
+import { findCheckedTask } from '../playbook/reconcile-task.js';
 import { controlTask, startTaskWorkflow, type TaskControl } from '../playbook/task-workflow.js';
 import {
   findTask,
@@ -290,9 +290,10 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getRoute, async (c) => {
     const services = c.get('services');
     const { db } = services;
-    const task = await taskWithWorkflowChecked(
+    const task = await findCheckedTask(
       services,
-      await findTask(db, c.get('caller').accountId, c.req.valid('param').id),
+      c.get('caller').accountId,
+      c.req.valid('param').id,
       c.get('requestId'),
     );
     const [assets, channels, log] = await Promise.all([
@@ -335,9 +336,10 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(flowRoute, async (c) => {
     const services = c.get('services');
     const { db } = services;
-    const task = await taskWithWorkflowChecked(
+    const task = await findCheckedTask(
       services,
-      await findTask(db, c.get('caller').accountId, c.req.valid('param').id),
+      c.get('caller').accountId,
+      c.req.valid('param').id,
       c.get('requestId'),
     );
     const flow = await taskFlow(db, task);
@@ -362,7 +364,13 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
     app.openapi(controlRoute(control, summaries[control]), async (c) => {
       const services = c.get('services');
       const actor = auditActor(c);
-      const task = await findTask(services.db, actor.accountId, c.req.valid('param').id);
+      // A task whose workflow ended outside Vigil is marked first, so that it is not restarted by the control call.
+      const task = await findCheckedTask(
+        services,
+        actor.accountId,
+        c.req.valid('param').id,
+        c.get('requestId'),
+      );
       if (isFinalTaskStatus(task.status)) throw conflict(`the task already ended (${task.status})`);
       const r = await controlTask(services, task, control);
       await recordAudit(services.db, {
@@ -383,7 +391,7 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       const services = c.get('services');
       const actor = auditActor(c);
       const id = c.req.valid('param').id;
-      await findTask(services.db, actor.accountId, id);
+      await findCheckedTask(services, actor.accountId, id, c.get('requestId'));
       const task = await services.db.transaction(async (tx) => {
         const [t] = await tx.select().from(playbookTasks).where(eq(playbookTasks.id, id)).for('update');
         if (!t) throw conflict('the task disappeared');

@@ -181,4 +181,28 @@ describe('a task whose workflow ended outside Vigil', () => {
     expect((await getTask(w, running.id)).status).toBe('Waiting');
     await api(w, 'POST', `/v1/playbook/tasks/${running.id}/cancel`, undefined, 200);
   });
+
+  it('is found by a control call too, which then refuses it instead of starting the workflow again', async () => {
+    const w = await playbook.world({
+      prefix: 'ctl',
+      assets: 1,
+      vulnerabilitiesPerAsset: 1,
+      withoutAgents: true,
+    });
+    const t = await createTask(w, {
+      execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
+    });
+    await expect
+      .poll(async () => {
+        const [row] = await ctx.services.db.select().from(playbookTasks).where(eq(playbookTasks.id, t.id));
+        return row?.startedExecution;
+      })
+      .toBe(1);
+    await terminate(t.id);
+    const res = await ctx.request('POST', `/v1/playbook/tasks/${t.id}/cancel`, { key: w.apiKey });
+    expect(res.status).toBe(409);
+    const described = await ctx.services.temporal.workflow.getHandle(`playbook-task:${t.id}`).describe();
+    expect(described.status.name).toBe('TERMINATED');
+    expect((await getTask(w, t.id)).status).toBe('Failed');
+  });
 });
