@@ -257,18 +257,14 @@ export async function createFixTask(
         );
     }
     for (let i = 0; i < units.length; i += CHUNK) {
-      await tx
-        .insert(playbookTaskVulnerabilities)
-        .values(
-          units
-            .slice(i, i + CHUNK)
-            .map((u) => ({
-              accountId,
-              taskId: task.id,
-              vulnerabilityId: u.vulnerabilityId,
-              assetId: u.assetId,
-            })),
-        );
+      await tx.insert(playbookTaskVulnerabilities).values(
+        units.slice(i, i + CHUNK).map((u) => ({
+          accountId,
+          taskId: task.id,
+          vulnerabilityId: u.vulnerabilityId,
+          assetId: u.assetId,
+        })),
+      );
     }
     await recordAudit(tx, {
       accountId,
