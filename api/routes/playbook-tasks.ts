@@ -290,12 +290,8 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getRoute, async (c) => {
     const services = c.get('services');
     const { db } = services;
-    const task = await findCheckedTask(
-      services,
-      c.get('caller').accountId,
-      c.req.valid('param').id,
-      c.get('requestId'),
-    );
+    const { id } = c.req.valid('param');
+    const task = await findCheckedTask(services, c.get('caller').accountId, id, c.get('requestId'));
     const [assets, channels, log] = await Promise.all([
       taskAssets(db, task, { execution: task.execution, limit: 100 }),
       taskChannels(db, task),
@@ -336,12 +332,8 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(flowRoute, async (c) => {
     const services = c.get('services');
     const { db } = services;
-    const task = await findCheckedTask(
-      services,
-      c.get('caller').accountId,
-      c.req.valid('param').id,
-      c.get('requestId'),
-    );
+    const { id } = c.req.valid('param');
+    const task = await findCheckedTask(services, c.get('caller').accountId, id, c.get('requestId'));
     const flow = await taskFlow(db, task);
     const format = c.req.valid('query').format;
     if (format === 'mermaid')

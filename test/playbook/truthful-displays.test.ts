@@ -111,6 +111,22 @@ describe('a task whose workflow ended outside Vigil', () => {
       .getHandle(`playbook-task:${taskId}`)
       .terminate('terminated by an operator in the UI');
 
+  /** A Waiting task whose workflow start was acknowledged (outbox), then terminated in Temporal while it waits. */
+  async function waitingTaskTerminated(prefix: string) {
+    const w = await playbook.world({ prefix, assets: 1, vulnerabilitiesPerAsset: 1, withoutAgents: true });
+    const t = await createTask(w, {
+      execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
+    });
+    await expect
+      .poll(async () => {
+        const [row] = await ctx.services.db.select().from(playbookTasks).where(eq(playbookTasks.id, t.id));
+        return row?.startedExecution;
+      })
+      .toBe(1);
+    await terminate(t.id);
+    return { w, t };
+  }
+
   it('is found on read and ends Failed ("terminated in Temporal") with an audit row', async () => {
     // Slow hosts: the task is mid-run, with agent jobs running, when its workflow is terminated.
     const w = await playbook.world({
@@ -153,23 +169,7 @@ describe('a task whose workflow ended outside Vigil', () => {
   });
 
   it('is found by the sweep without anyone reading it', async () => {
-    const w = await playbook.world({
-      prefix: 'sweep',
-      assets: 1,
-      vulnerabilitiesPerAsset: 1,
-      withoutAgents: true,
-    });
-    const t = await createTask(w, {
-      execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
-    });
-    // The task's workflow start is acknowledged (outbox), then the workflow is terminated while it waits.
-    await expect
-      .poll(async () => {
-        const [row] = await ctx.services.db.select().from(playbookTasks).where(eq(playbookTasks.id, t.id));
-        return row?.startedExecution;
-      })
-      .toBe(1);
-    await terminate(t.id);
+    const { w, t } = await waitingTaskTerminated('sweep');
     expect(await reconcileTaskWorkflows(ctx.services)).toBeGreaterThanOrEqual(1);
     const [row] = await ctx.services.db.select().from(playbookTasks).where(eq(playbookTasks.id, t.id));
     expect(row?.status).toBe('Failed');
@@ -183,22 +183,7 @@ describe('a task whose workflow ended outside Vigil', () => {
   });
 
   it('is found by a control call too, which then refuses it instead of starting the workflow again', async () => {
-    const w = await playbook.world({
-      prefix: 'ctl',
-      assets: 1,
-      vulnerabilitiesPerAsset: 1,
-      withoutAgents: true,
-    });
-    const t = await createTask(w, {
-      execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
-    });
-    await expect
-      .poll(async () => {
-        const [row] = await ctx.services.db.select().from(playbookTasks).where(eq(playbookTasks.id, t.id));
-        return row?.startedExecution;
-      })
-      .toBe(1);
-    await terminate(t.id);
+    const { w, t } = await waitingTaskTerminated('ctl');
     const res = await ctx.request('POST', `/v1/playbook/tasks/${t.id}/cancel`, { key: w.apiKey });
     expect(res.status).toBe(409);
     const described = await ctx.services.temporal.workflow.getHandle(`playbook-task:${t.id}`).describe();
