@@ -44,7 +44,7 @@ export async function welcomeEmbedded(
   const { config, services, database } = vigil;
   const { say } = opts;
   const created = await ensureDefaultAccount(services.db, config.VIGIL_BOOTSTRAP_API_KEY);
-  const demo = opts.args.includes('--demo') ? await startPlaybookDemo(services, say) : null;
+  const demo = opts.args.includes('--demo') ? await startPlaybookDemo(services, say, created) : null;
   const url = publicUrl(config);
   say('');
   say(

@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { repairUnstartedRollouts } from '../activities/multi-account/rollout-start.js';
 import { reconcileReportSchedules } from '../activities/reports/reconcile-schedules.js';
+import { reconcileTaskWorkflows } from '../api/playbook/reconcile-task.js';
 import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';
 import type { MaintenanceActivities } from '../workflows/maintenance.js';
 import type { Services } from './services.js';
@@ -20,6 +21,7 @@ export const maintenanceScheduleId = (taskQueuePrefix: string) => `maintenance:$
 export function maintenanceActivities(services: Services): MaintenanceActivities {
   return {
     maintenanceStartPendingTasks: () => startPendingTaskWorkflows(services),
+    maintenanceReconcileTaskWorkflows: () => reconcileTaskWorkflows(services),
     async maintenanceReconcileReportSchedules() {
       const r = await reconcileReportSchedules(services);
       for (const f of r.failed) services.logger.warn({ failure: f }, 'report schedule out of step');
@@ -49,7 +51,7 @@ function scheduleOptions(services: Pick<Services, 'config' | 'taskQueues'>): Sch
       workflowId: maintenanceScheduleId(prefix),
       args: [],
       staticSummary:
-        'Vigil maintenance: start unstarted task workflows, reconcile report schedules, repair rollouts',
+        'Vigil maintenance: start unstarted task workflows, end tasks whose workflow ended outside Vigil, reconcile report schedules, repair rollouts',
       workflowExecutionTimeout: '30 minutes',
     },
     policies: {

@@ -1,4 +1,5 @@
 import { startAgent, type RunningAgent } from '../agent/agent.js';
+import type { Executor } from '../agent/executors/index.js';
 import { SYSTEM_TEMPLATE, type TPolicyParams } from '../domain/playbook/policy.js';
 
 /**
@@ -21,6 +22,8 @@ export interface FleetOptions {
     heartbeatIntervalMs?: number;
     pollWaitSeconds?: number;
   };
+  /** Replaces the simulate executor of each agent (tests that need a host to behave in a given way). */
+  executor?: (asset: { id: string; name: string }) => Executor;
   /** Names of assets whose agents fail every fix (exit code 1). */
   failingAssets?: string[];
   /** Leave the agents off (start them later with `startAgents`). */
@@ -35,6 +38,14 @@ export interface Fleet {
   agents: Map<string, RunningAgent>;
   startAgents(assetIds?: string[]): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The failure-draw seed of the simulated agent at `position` in the fleet: each agent draws its own failures (one
+ * shared seed made every agent fail the same attempts together, so a 5 % rate failed all hosts or none).
+ */
+export function agentSeed(fleetSeed: number, position: number): number {
+  return (fleetSeed + Math.imul(position + 1, 0x9e3779b1)) >>> 0;
 }
 
 /** Agents that register at the same time. */
@@ -134,6 +145,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
 
   const agents = new Map<string, RunningAgent>();
   const byId = new Map(assets.map((a) => [a.id, a]));
+  const positionOf = new Map(assets.map((a, i) => [a.id, i]));
   const fleet: Fleet = {
     assets,
     vulnerabilityIds,
@@ -147,11 +159,11 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         const agent = startAgent({
           server: opts.baseUrl,
           enrollToken: enrollment.token,
-          executor: 'simulate',
+          executor: opts.executor?.(a) ?? 'simulate',
           executorOptions: {
             latencyMs: opts.agent?.latencyMs ?? 20,
             failureRate: opts.failingAssets?.includes(a.name) ? 1 : (opts.agent?.failureRate ?? 0),
-            seed: opts.agent?.seed ?? 1,
+            seed: agentSeed(opts.agent?.seed ?? 1, positionOf.get(id) ?? 0),
           },
           stateDir: null,
           identity: {

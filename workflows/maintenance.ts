@@ -7,6 +7,8 @@ import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 export interface MaintenanceActivities {
   /** Playbook task outbox: tasks whose workflow start was never acknowledged get it now. Returns how many. */
   maintenanceStartPendingTasks(): Promise<number>;
+  /** Playbook tasks whose workflow was terminated, timed out or reset outside Vigil end Failed. Returns how many. */
+  maintenanceReconcileTaskWorkflows(): Promise<number>;
   /** Report schedules follow the reports table (new accounts' default reports included). */
   maintenanceReconcileReportSchedules(): Promise<ReportScheduleCounts>;
   /** Member-settings revisions saved but never rolled out get their rollout. Returns how many. */
@@ -24,6 +26,7 @@ export interface ReportScheduleCounts {
 /** What one maintenance run did; each run's result stays in its history, so duties can be counted from Temporal. */
 export interface MaintenanceResult {
   playbookTasksStarted: number | null;
+  playbookTasksEndedOutsideVigil: number | null;
   reportSchedules: ReportScheduleCounts | null;
   memberSettingsRolloutsStarted: number | null;
   /** Duties that failed after their retries (the others still ran). */
@@ -41,8 +44,9 @@ const duties = proxyActivities<MaintenanceActivities>({
  * a time however many workers there are). Duties run side by side and fail independently.
  */
 export async function vigilMaintenanceWorkflow(): Promise<MaintenanceResult> {
-  const [tasks, schedules, rollouts] = await Promise.allSettled([
+  const [tasks, endedOutside, schedules, rollouts] = await Promise.allSettled([
     duties.maintenanceStartPendingTasks(),
+    duties.maintenanceReconcileTaskWorkflows(),
     duties.maintenanceReconcileReportSchedules(),
     duties.maintenanceRepairMemberSettingsRollouts(),
   ]);
@@ -54,6 +58,7 @@ export async function vigilMaintenanceWorkflow(): Promise<MaintenanceResult> {
   };
   const result: MaintenanceResult = {
     playbookTasksStarted: value('playbook task starts', tasks),
+    playbookTasksEndedOutsideVigil: value('playbook workflows ended outside Vigil', endedOutside),
     reportSchedules: value('report schedules', schedules),
     memberSettingsRolloutsStarted: value('member settings rollouts', rollouts),
     failed,

@@ -119,7 +119,7 @@ export interface AssetFilter {
 }
 
 /** Name, hostname or IP contains the search string (taken literally). */
-function containsSearch(search: string): SQL {
+export function containsSearch(search: string): SQL {
   const pattern = likePattern(search);
   return sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern})`;
 }

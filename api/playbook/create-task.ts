@@ -1,5 +1,5 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
-import { assetConditions } from '../../activities/inventory/assets.js';
+import { containsSearch } from '../../activities/inventory/assets.js';
 import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
@@ -15,6 +15,7 @@ import { FIXABLE_VULNERABILITY_TYPES, MAX_TASK_VULNERABILITIES } from '../../dom
 import type { TCreateTaskBody } from '../../domain/playbook/task-input.js';
 import { resolveWindow, type TMaintenanceWindow } from '../../domain/playbook/window.js';
 import { notFound, unprocessable } from '../errors.js';
+import { selectionPreview, type TSelectionPreview } from './selection-preview.js';
 
 const CHUNK = 1000;
 
@@ -55,19 +56,25 @@ async function resolveAssetIds(
     for (const a of found) ids.add(a);
   }
   if (sel.search !== undefined) {
+    // Contains, never merely similar: a fix task touches hosts, so "demo-17" must not pull in demo-11 (the asset
+    // list's fuzzy search is for finding, not for choosing what gets patched).
     const rows = await db
       .select({ id: assets.id })
       .from(assets)
-      .where(and(...assetConditions({ accountId, search: sel.search })));
+      .where(and(eq(assets.accountId, accountId), containsSearch(sel.search)));
     for (const r of rows) ids.add(r.id);
   }
+  for (const excluded of sel.excludeAssetIds) ids.delete(excluded);
   return [...ids];
 }
 
-interface Unit {
+export interface PlannedUnit {
   vulnerabilityId: string;
   assetId: string;
+  type: string;
+  name: string;
 }
+type SelectedVulnerability = typeof vulnerabilities.$inferSelect;
 
 /**
  * The (asset, vulnerability) units of a task: every open, fixable row on a chosen asset whose type and name match a
@@ -79,7 +86,7 @@ async function resolveUnits(
   accountId: string,
   vulnIds: string[],
   assetIds: string[],
-): Promise<{ units: Unit[]; distinct: number }> {
+): Promise<{ units: PlannedUnit[]; distinct: number; selected: SelectedVulnerability[] }> {
   const wanted = [...new Set(vulnIds)];
   const selected = await db
     .select()
@@ -106,7 +113,7 @@ async function resolveUnits(
       },
     );
   }
-  const units: Unit[] = [];
+  const units: PlannedUnit[] = [];
   const present = new Set<string>();
   for (let i = 0; i < assetIds.length && keys.length > 0; i += CHUNK) {
     const rows = await db
@@ -127,7 +134,7 @@ async function resolveUnits(
         ),
       );
     for (const r of rows) {
-      units.push({ vulnerabilityId: r.id, assetId: r.assetId });
+      units.push({ vulnerabilityId: r.id, assetId: r.assetId, type: r.type, name: r.name });
       present.add(`${r.type}\u0000${r.name}`);
     }
   }
@@ -138,18 +145,30 @@ async function resolveUnits(
   }
   if (offending.length > 0)
     throw unprocessable('some vulnerabilities cannot be fixed by this task', { vulnerabilities: offending });
-  return { units, distinct: keys.length };
+  return { units, distinct: keys.length, selected };
+}
+
+/** Everything a task would be, resolved and validated but not written: what the preview shows and create stores. */
+export interface FixTaskPlan {
+  policy: typeof playbookPolicies.$inferSelect;
+  window: TMaintenanceWindow | null;
+  status: 'Waiting' | 'Progressing';
+  /** In dispatch order (by id); only assets with something to fix. */
+  assetIds: string[];
+  units: PlannedUnit[];
+  distinct: number;
+  preview: TSelectionPreview;
 }
 
 /**
- * Creates a fix task from a policy (seed "Create a task"): assets and vulnerabilities resolved now and stored, the
- * window validated, the row, its assets (execution 1, Pending) and units written with the audit row in one
- * transaction. The caller then starts its workflow (`startTaskWorkflow`).
+ * Resolves a task body (seed "Create a task"): policy, window, channels, assets and (asset, vulnerability) units,
+ * and the per-tab preview of them. The one computation behind both preview and create, so that what the preview
+ * shows is what create stores.
  */
-export async function createFixTask(
+export async function planFixTask(
   db: Database,
-  opts: Actor & { policyId: string; body: TCreateTaskBody; now?: Date },
-): Promise<typeof playbookTasks.$inferSelect> {
+  opts: { accountId: string; policyId: string; body: TCreateTaskBody; now?: Date },
+): Promise<FixTaskPlan> {
   const { accountId, body } = opts;
   const [policy] = await db
     .select()
@@ -179,15 +198,29 @@ export async function createFixTask(
   }
   const chosen = await resolveAssetIds(db, accountId, body.assets);
   if (chosen.length === 0) throw unprocessable('the asset selection matches no asset');
-  const { units, distinct } = await resolveUnits(db, accountId, body.vulnerabilityIds, chosen);
+  const { units, distinct, selected } = await resolveUnits(db, accountId, body.vulnerabilityIds, chosen);
   // Only assets with something to fix take part; the order of dispatch is the order of their ids.
   const assetIds = [...new Set(units.map((u) => u.assetId))].sort();
   const startAt = window?.startAt ?? null;
   const status =
     startAt && startAt.getTime() > (opts.now ?? new Date()).getTime() ? 'Waiting' : 'Progressing';
+  const preview = await selectionPreview(db, { accountId, assetIds, units, selected });
+  return { policy, window, status, assetIds, units, distinct, preview };
+}
 
-  return db.transaction(async (tx) => {
-    const [task] = await tx
+/**
+ * Creates a fix task from a policy: the plan (`planFixTask`) written — the row, its assets (execution 1, Pending)
+ * and units with the audit row in one transaction. The caller then starts its workflow (`startTaskWorkflow`).
+ */
+export async function createFixTask(
+  db: Database,
+  opts: Actor & { policyId: string; body: TCreateTaskBody; now?: Date },
+): Promise<{ task: typeof playbookTasks.$inferSelect; preview: TSelectionPreview }> {
+  const { accountId, body } = opts;
+  const { policy, window, status, assetIds, units, distinct, preview } = await planFixTask(db, opts);
+
+  const task = await db.transaction(async (tx) => {
+    const [row] = await tx
       .insert(playbookTasks)
       .values({
         accountId,
@@ -203,6 +236,7 @@ export async function createFixTask(
           groupIds: body.assets.groupIds,
           assetIds: body.assets.assetIds,
           search: body.assets.search ?? null,
+          excludeAssetIds: body.assets.excludeAssetIds,
         },
         channelIds: body.channelIds,
         assetCount: assetIds.length,
@@ -211,7 +245,8 @@ export async function createFixTask(
         startedAt: status === 'Progressing' ? sql`now()` : null,
       })
       .returning();
-    if (!task) throw new Error('task row was not written');
+    if (!row) throw new Error('task row was not written');
+    const task = row;
     for (let i = 0; i < assetIds.length; i += CHUNK) {
       await tx
         .insert(playbookTaskAssets)
@@ -222,9 +257,14 @@ export async function createFixTask(
         );
     }
     for (let i = 0; i < units.length; i += CHUNK) {
-      await tx
-        .insert(playbookTaskVulnerabilities)
-        .values(units.slice(i, i + CHUNK).map((u) => ({ accountId, taskId: task.id, ...u })));
+      await tx.insert(playbookTaskVulnerabilities).values(
+        units.slice(i, i + CHUNK).map((u) => ({
+          accountId,
+          taskId: task.id,
+          vulnerabilityId: u.vulnerabilityId,
+          assetId: u.assetId,
+        })),
+      );
     }
     await recordAudit(tx, {
       accountId,
@@ -237,4 +277,5 @@ export async function createFixTask(
     });
     return task;
   });
+  return { task, preview };
 }

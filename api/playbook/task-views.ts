@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
@@ -10,13 +10,8 @@ import {
   playbookTaskSteps,
   playbookTaskVulnerabilities,
 } from '../../db/schema/playbook.js';
-import { buildFlow, type StepCounts, type TFlowGraph } from '../../domain/playbook/flow.js';
-import {
-  STEP_KINDS,
-  type AssetStatus,
-  type StepKind,
-  type StepStatus,
-} from '../../domain/playbook/status.js';
+import { buildFlow, type StepTally, type TFlowGraph } from '../../domain/playbook/flow.js';
+import { STEP_KINDS, type AssetStatus, type StepKind } from '../../domain/playbook/status.js';
 import { notFound } from '../errors.js';
 
 export type TaskRow = typeof playbookTasks.$inferSelect;
@@ -58,21 +53,35 @@ export function toTaskDto(t: TaskRow) {
   };
 }
 
-/** Step rows of an execution counted by kind and status. */
-export async function stepCounts(
+/**
+ * Steps of an execution by kind: outcomes (each asset's — and for fixes each vulnerability's — last attempt, by
+ * status) and all attempts. A fix that failed once and succeeded on its retry is one success and two attempts.
+ */
+export async function stepTallies(
   db: Database,
   task: TaskRow,
   execution: number,
-): Promise<Partial<Record<StepKind, StepCounts>>> {
-  const rows = await db
-    .select({ kind: playbookTaskSteps.kind, status: playbookTaskSteps.status, n: count() })
-    .from(playbookTaskSteps)
-    .where(and(eq(playbookTaskSteps.taskId, task.id), eq(playbookTaskSteps.execution, execution)))
-    .groupBy(playbookTaskSteps.kind, playbookTaskSteps.status);
-  const out: Partial<Record<StepKind, StepCounts>> = {};
-  for (const r of rows) {
-    const c = (out[r.kind] ??= {});
-    c[r.status as StepStatus] = r.n;
+): Promise<Partial<Record<StepKind, StepTally>>> {
+  const s = playbookTaskSteps;
+  const mine = and(eq(s.taskId, task.id), eq(s.execution, execution));
+  const latest = db
+    .selectDistinctOn([s.assetId, s.kind, s.vulnerabilityId], { kind: s.kind, status: s.status })
+    .from(s)
+    .where(mine)
+    .orderBy(s.assetId, s.kind, s.vulnerabilityId, desc(s.attempt))
+    .as('latest');
+  const [outcomes, attempts] = await Promise.all([
+    db
+      .select({ kind: latest.kind, status: latest.status, n: count() })
+      .from(latest)
+      .groupBy(latest.kind, latest.status),
+    db.select({ kind: s.kind, n: count() }).from(s).where(mine).groupBy(s.kind),
+  ]);
+  const out: Partial<Record<StepKind, StepTally>> = {};
+  for (const r of attempts) out[r.kind] = { outcomes: {}, attempts: r.n };
+  for (const r of outcomes) {
+    const t = (out[r.kind] ??= { outcomes: {}, attempts: 0 });
+    t.outcomes[r.status] = r.n;
   }
   return out;
 }
@@ -85,7 +94,7 @@ export async function logSummary(db: Database, task: TaskRow) {
     .where(eq(playbookTaskVulnerabilities.taskId, task.id))
     .groupBy(playbookTaskVulnerabilities.status);
   const n = (s: string) => units.find((u) => u.status === s)?.n ?? 0;
-  const steps = await stepCounts(db, task, task.execution);
+  const steps = await stepTallies(db, task, task.execution);
   const assetsByStatus = await db
     .select({ status: playbookTaskAssets.status, n: count() })
     .from(playbookTaskAssets)
@@ -103,7 +112,7 @@ export async function logSummary(db: Database, task: TaskRow) {
       Record<AssetStatus, number>
     >,
     steps: STEP_KINDS.filter((k) => steps[k] !== undefined).map((kind) => {
-      const c = steps[kind] ?? {};
+      const c = steps[kind]?.outcomes ?? {};
       const status =
         (c.running ?? 0) > 0
           ? 'running'
@@ -112,7 +121,7 @@ export async function logSummary(db: Database, task: TaskRow) {
             : (c.succeeded ?? 0) > 0
               ? 'succeeded'
               : 'skipped';
-      return { kind, status, counts: c };
+      return { kind, status, counts: c, attempts: steps[kind]?.attempts ?? 0 };
     }),
   };
 }
@@ -263,10 +272,13 @@ export async function taskFlow(db: Database, task: TaskRow): Promise<TFlowGraph>
   return buildFlow({
     taskStatus: task.status,
     windowed: task.mode === 'window' && task.execution === 1,
+    // startedAt is set when the task turns Progressing: a task cancelled or expired in its wait has none.
+    windowReached: task.startedAt !== null,
     snapshot: task.params.snapshot.enabled,
     verify: task.params.verifyAfterFix,
     reboot: task.params.reboot !== 'never',
-    steps: await stepCounts(db, task, task.execution),
+    steps: await stepTallies(db, task, task.execution),
     notificationsSent: notified?.n ?? 0,
+    channels: task.channelIds.length,
   });
 }

@@ -5,11 +5,13 @@ import { playbookTaskAssets, playbookTasks, playbookTaskVulnerabilities } from '
 import { flowToMermaid, flowToSvg } from '../../domain/playbook/flow.js';
 import { ASSET_STATUSES, isFinalTaskStatus, TASK_STATUSES } from '../../domain/playbook/status.js';
 import { ZCreateTaskBodySchema } from '../../domain/playbook/task-input.js';
+import { ZSelectionPreviewSchema } from '../../domain/playbook/task-selection.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { conflict } from '../errors.js';
 import { decodeCursor, encodeCursor, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { createFixTask } from '../playbook/create-task.js';
+import { createFixTask, planFixTask } from '../playbook/create-task.js';
+import { findCheckedTask } from '../playbook/reconcile-task.js';
 import { controlTask, startTaskWorkflow, type TaskControl } from '../playbook/task-workflow.js';
 import {
   findTask,
@@ -81,7 +83,14 @@ const ZLogSummarySchema = z.object({
   skipped: z.number().int(),
   assets: z.record(z.string(), z.number().int()),
   steps: z.array(
-    z.object({ kind: z.string(), status: z.string(), counts: z.record(z.string(), z.number().int()) }),
+    z.object({
+      kind: z.string(),
+      status: z.string(),
+      counts: z
+        .record(z.string(), z.number().int())
+        .openapi({ description: 'Outcomes: each asset’s (and vulnerability’s) last attempt, by status' }),
+      attempts: z.number().int().openapi({ description: 'Every attempt, retries included' }),
+    }),
   ),
 });
 
@@ -120,13 +129,30 @@ const ZLogEntrySchema = z
   })
   .openapi('PlaybookTaskLogEntry');
 
+const ZSelectionSchema = ZSelectionPreviewSchema.openapi('PlaybookTaskSelection');
+
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/playbook/policies/{id}/tasks',
   tags,
   summary: 'Create a fix task from a policy: assets, up to 200 vulnerabilities, channels, now or a window',
   request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },
-  responses: { 201: json(ZTaskSchema, 'Created') },
+  responses: {
+    201: json(
+      ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated'),
+      'Created, with exactly what the preview showed',
+    ),
+  },
+});
+
+const previewRoute = defineRoute({
+  method: 'post',
+  path: '/v1/playbook/policies/{id}/tasks/preview',
+  tags,
+  summary:
+    'Preview a task (same body as create): the assets and distinct vulnerabilities it would touch per tab, and what each asset’s agent can fix; nothing is written',
+  request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },
+  responses: { 200: json(ZSelectionSchema) },
 });
 
 const listRoute = defineRoute({
@@ -212,7 +238,7 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
     const services = c.get('services');
     const actor = auditActor(c);
-    const task = await createFixTask(services.db, {
+    const { task, preview } = await createFixTask(services.db, {
       ...actor,
       policyId: c.req.valid('param').id,
       body: c.req.valid('json'),
@@ -223,7 +249,16 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       // The row is committed; its workflow is started by the next control call or the start-up repair.
       c.get('logger').error({ err, taskId: task.id }, 'could not start the task workflow yet');
     }
-    return c.json(toTaskDto(task), 201);
+    return c.json({ ...toTaskDto(task), selection: preview }, 201);
+  });
+
+  app.openapi(previewRoute, async (c) => {
+    const plan = await planFixTask(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      policyId: c.req.valid('param').id,
+      body: c.req.valid('json'),
+    });
+    return c.json(plan.preview, 200);
   });
 
   app.openapi(listRoute, async (c) => {
@@ -254,8 +289,10 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(getRoute, async (c) => {
-    const { db } = c.get('services');
-    const task = await findTask(db, c.get('caller').accountId, c.req.valid('param').id);
+    const services = c.get('services');
+    const { db } = services;
+    const { id } = c.req.valid('param');
+    const task = await findCheckedTask(services, c.get('caller').accountId, id, c.get('requestId'));
     const [assets, channels, log] = await Promise.all([
       taskAssets(db, task, { execution: task.execution, limit: 100 }),
       taskChannels(db, task),
@@ -294,8 +331,10 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(flowRoute, async (c) => {
-    const { db } = c.get('services');
-    const task = await findTask(db, c.get('caller').accountId, c.req.valid('param').id);
+    const services = c.get('services');
+    const { db } = services;
+    const { id } = c.req.valid('param');
+    const task = await findCheckedTask(services, c.get('caller').accountId, id, c.get('requestId'));
     const flow = await taskFlow(db, task);
     const format = c.req.valid('query').format;
     if (format === 'mermaid')
@@ -318,7 +357,13 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
     app.openapi(controlRoute(control, summaries[control]), async (c) => {
       const services = c.get('services');
       const actor = auditActor(c);
-      const task = await findTask(services.db, actor.accountId, c.req.valid('param').id);
+      // A task whose workflow ended outside Vigil is marked first, so that it is not restarted by the control call.
+      const task = await findCheckedTask(
+        services,
+        actor.accountId,
+        c.req.valid('param').id,
+        c.get('requestId'),
+      );
       if (isFinalTaskStatus(task.status)) throw conflict(`the task already ended (${task.status})`);
       const r = await controlTask(services, task, control);
       await recordAudit(services.db, {
@@ -339,7 +384,7 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       const services = c.get('services');
       const actor = auditActor(c);
       const id = c.req.valid('param').id;
-      await findTask(services.db, actor.accountId, id);
+      await findCheckedTask(services, actor.accountId, id, c.get('requestId'));
       const task = await services.db.transaction(async (tx) => {
         const [t] = await tx.select().from(playbookTasks).where(eq(playbookTasks.id, id)).for('update');
         if (!t) throw conflict('the task disappeared');

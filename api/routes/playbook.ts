@@ -8,7 +8,9 @@ import {
   ZPolicyParamsPatchSchema,
   ZPolicyParamsSchema,
   type TPolicyParams,
+  type TPolicyParamsPatch,
 } from '../../domain/playbook/policy.js';
+import { applyMergePatch } from '../../domain/json-merge-patch.js';
 import { ACTIVE_TASK_STATUSES } from '../../domain/playbook/status.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
@@ -136,9 +138,12 @@ const deleteRoute = defineRoute({
   responses: { 204: { description: 'Deleted' } },
 });
 
-/** Parameters merged over a base and validated as a whole (cross-field rules live in the schema). */
-function mergeParams(base: TPolicyParams, patch: Partial<TPolicyParams> | undefined): TPolicyParams {
-  const merged = ZPolicyParamsSchema.safeParse({ ...base, ...patch });
+/**
+ * A JSON Merge Patch (RFC 7396) applied to the parameters, the result validated as a whole: members removed by
+ * `null` take their defaults again, and cross-field rules live in the schema.
+ */
+function mergeParams(base: TPolicyParams, patch: TPolicyParamsPatch | undefined): TPolicyParams {
+  const merged = ZPolicyParamsSchema.safeParse(applyMergePatch(base, patch ?? {}));
   if (!merged.success) {
     throw unprocessable(
       'invalid policy parameters',

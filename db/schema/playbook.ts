@@ -32,6 +32,8 @@ export interface TaskAssetSelection {
   groupIds: string[];
   assetIds: string[];
   search: string | null;
+  /** Absent on tasks created before exclusions existed. */
+  excludeAssetIds?: string[];
 }
 
 /**

@@ -25,43 +25,84 @@ const LABELS: Record<FlowNodeId, string> = {
   end: 'End',
 };
 
-export type FlowNodeStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+/**
+ * A node's state. `notRequired`: the step had nothing to do (no fix asked for a reboot, no channel to notify);
+ * `skipped`: it did not run on any asset of a task that ended; `cancelled`: the task was cancelled before it ran.
+ */
+export type FlowNodeStatus =
+  'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'notRequired' | 'cancelled';
+/** Outcomes by status: one per asset (and vulnerability, for fixes) — its last attempt, never each retry. */
 export type StepCounts = Partial<Record<StepStatus, number>>;
 
 export interface TFlowNode {
   id: FlowNodeId;
   label: string;
   status: FlowNodeStatus;
-  /** Step rows of this kind by status (for Start/Wait/End: 1 when reached). */
+  /** Outcomes of this step by status (Playbook truth rule: counts are outcomes; retries are in `attempts`). */
   counts: StepCounts;
+  /** Every attempt of this step, retries included (shown apart from the outcomes). */
+  attempts: number;
 }
 export interface TFlowGraph {
   nodes: TFlowNode[];
   edges: { from: FlowNodeId; to: FlowNodeId }[];
 }
 
+export interface StepTally {
+  outcomes: StepCounts;
+  attempts: number;
+}
+
 export interface FlowInput {
   taskStatus: TaskStatus;
   windowed: boolean;
+  /** The window opened (or the task ran at once): false for a task cancelled or expired while it waited. */
+  windowReached: boolean;
   snapshot: boolean;
   verify: boolean;
   reboot: boolean;
-  steps: Partial<Record<StepKind, StepCounts>>;
+  steps: Partial<Record<StepKind, StepTally>>;
   notificationsSent: number;
+  /** Channels the task notifies; none → Notify is not required. */
+  channels: number;
 }
 
-function statusOf(c: StepCounts, reached: boolean): FlowNodeStatus {
+const FINAL: readonly TaskStatus[] = ['Cancelled', 'Succeeded', 'PartiallyFailed', 'Failed', 'Expired'];
+const CANCELLED: readonly TaskStatus[] = ['Cancelling', 'Cancelled'];
+
+/** A step node: from its outcomes while they come in; once the task ended, why a step without outcomes did not run. */
+function stepStatus(id: StepKind, c: StepCounts, task: TaskStatus): FlowNodeStatus {
   if ((c.running ?? 0) > 0) return 'running';
   if ((c.failed ?? 0) > 0) return 'failed';
   if ((c.succeeded ?? 0) > 0) return 'done';
-  if ((c.skipped ?? 0) > 0 || (c.cancelled ?? 0) > 0) return 'skipped';
-  return reached ? 'done' : 'pending';
+  if ((c.cancelled ?? 0) > 0) return 'cancelled';
+  if ((c.skipped ?? 0) > 0) return 'skipped';
+  if (CANCELLED.includes(task)) return 'cancelled';
+  if (!FINAL.includes(task)) return 'pending';
+  // Reboot runs only when a fix asked for it: none did.
+  return id === 'reboot' ? 'notRequired' : 'skipped';
 }
 
-/** The policy flow (seed: "flowchart of the task") with per-node counts; disabled steps are left out. */
+function endStatus(task: TaskStatus): FlowNodeStatus {
+  switch (task) {
+    case 'Succeeded':
+      return 'done';
+    case 'PartiallyFailed':
+    case 'Failed':
+      return 'failed';
+    case 'Cancelled':
+      return 'cancelled';
+    case 'Expired':
+      return 'skipped';
+    default:
+      return 'pending';
+  }
+}
+
+/** The policy flow (seed: "flowchart of the task") with per-node outcomes; disabled steps are left out. */
 export function buildFlow(input: FlowInput): TFlowGraph {
-  const final = ['Cancelled', 'Succeeded', 'PartiallyFailed', 'Failed', 'Expired'].includes(input.taskStatus);
-  const started = input.taskStatus !== 'Waiting';
+  const final = FINAL.includes(input.taskStatus);
+  const cancelled = CANCELLED.includes(input.taskStatus);
   const ids: FlowNodeId[] = ['start'];
   if (input.windowed) ids.push('wait');
   ids.push('precheck');
@@ -70,34 +111,37 @@ export function buildFlow(input: FlowInput): TFlowGraph {
   if (input.verify) ids.push('verify');
   if (input.reboot) ids.push('reboot');
   ids.push('notify', 'end');
+  const node = (
+    id: FlowNodeId,
+    status: FlowNodeStatus,
+    counts: StepCounts = {},
+    attempts = 0,
+  ): TFlowNode => ({
+    id,
+    label: LABELS[id],
+    status,
+    counts,
+    attempts,
+  });
   const nodes = ids.map((id): TFlowNode => {
     switch (id) {
       case 'start':
-        return { id, label: LABELS[id], status: 'done', counts: { succeeded: 1 } };
+        return node(id, 'done');
       case 'wait':
-        return {
-          id,
-          label: LABELS[id],
-          status: started ? 'done' : 'running',
-          counts: started ? { succeeded: 1 } : { running: 1 },
-        };
-      case 'notify':
-        return {
-          id,
-          label: LABELS[id],
-          status: input.notificationsSent > 0 ? 'done' : final ? 'skipped' : 'pending',
-          counts: { succeeded: input.notificationsSent },
-        };
+        if (input.windowReached) return node(id, 'done');
+        if (cancelled) return node(id, 'cancelled');
+        return node(id, final ? 'skipped' : 'running');
+      case 'notify': {
+        const sent = input.notificationsSent;
+        if (sent > 0) return node(id, 'done', { succeeded: sent }, sent);
+        if (input.channels === 0) return node(id, final ? 'notRequired' : 'pending');
+        return node(id, cancelled ? 'cancelled' : final ? 'skipped' : 'pending');
+      }
       case 'end':
-        return {
-          id,
-          label: LABELS[id],
-          status: final ? (input.taskStatus === 'Succeeded' ? 'done' : 'failed') : 'pending',
-          counts: final ? { succeeded: 1 } : {},
-        };
+        return node(id, endStatus(input.taskStatus));
       default: {
-        const counts = input.steps[id] ?? {};
-        return { id, label: LABELS[id], status: statusOf(counts, false), counts };
+        const tally = input.steps[id] ?? { outcomes: {}, attempts: 0 };
+        return node(id, stepStatus(id, tally.outcomes, input.taskStatus), tally.outcomes, tally.attempts);
       }
     }
   });
@@ -112,32 +156,53 @@ function countText(c: StepCounts): string {
     .join(', ');
 }
 
-/** Mermaid `flowchart LR`, one class per node status. */
-export function flowToMermaid(g: TFlowGraph): string {
-  const lines = ['flowchart LR'];
-  for (const n of g.nodes) {
-    const counts = countText(n.counts);
-    const label = counts && !['start', 'end', 'wait'].includes(n.id) ? `${n.label}<br/>${counts}` : n.label;
-    lines.push(`  ${n.id}["${label.replace(/"/g, '#quot;')}"]:::${n.status}`);
-  }
-  for (const e of g.edges) lines.push(`  ${e.from} --> ${e.to}`);
-  lines.push(
-    '  classDef pending fill:#f4f4f5,stroke:#a1a1aa',
-    '  classDef running fill:#dbeafe,stroke:#2563eb',
-    '  classDef done fill:#dcfce7,stroke:#16a34a',
-    '  classDef failed fill:#fee2e2,stroke:#dc2626',
-    '  classDef skipped fill:#fef9c3,stroke:#ca8a04',
-  );
-  return `${lines.join('\n')}\n`;
-}
-
 const FILL: Record<FlowNodeStatus, [string, string]> = {
   pending: ['#f4f4f5', '#a1a1aa'],
   running: ['#dbeafe', '#2563eb'],
   done: ['#dcfce7', '#16a34a'],
   failed: ['#fee2e2', '#dc2626'],
   skipped: ['#fef9c3', '#ca8a04'],
+  notRequired: ['#f4f4f5', '#d4d4d8'],
+  cancelled: ['#e4e4e7', '#52525b'],
 };
+
+/** Mermaid node ids: the flow's own ids prefixed, because Mermaid reserves some of them as keywords (`end`). */
+const mermaidId = (id: FlowNodeId) => `step_${id}`;
+
+const STATUS_TEXT: Record<FlowNodeStatus, string> = {
+  pending: 'pending',
+  running: 'running',
+  done: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
+  notRequired: 'not required',
+  cancelled: 'cancelled',
+};
+
+/** What a node shows under its label: its outcomes, the attempts when retries made more, or why it did not run. */
+function nodeText(n: TFlowNode): string {
+  const outcomes = Object.values(n.counts).reduce((a, b) => a + (b ?? 0), 0);
+  const counts = countText(n.counts);
+  if (!counts) return STATUS_TEXT[n.status];
+  return n.attempts > outcomes ? `${counts} (${n.attempts} attempts)` : counts;
+}
+
+/** Mermaid `flowchart LR`, one class per node status. */
+export function flowToMermaid(g: TFlowGraph): string {
+  const lines = ['flowchart LR'];
+  for (const n of g.nodes) {
+    const label =
+      ['start', 'end'].includes(n.id) && n.status === 'done' ? n.label : `${n.label}<br/>${nodeText(n)}`;
+    lines.push(`  ${mermaidId(n.id)}["${label.replace(/"/g, '#quot;')}"]:::${n.status}`);
+  }
+  for (const e of g.edges) lines.push(`  ${mermaidId(e.from)} --> ${mermaidId(e.to)}`);
+  lines.push(
+    ...Object.entries(FILL).map(
+      ([status, [fill, stroke]]) => `  classDef ${status} fill:${fill},stroke:${stroke}`,
+    ),
+  );
+  return `${lines.join('\n')}\n`;
+}
 
 const escapeXml = (s: string) =>
   s.replace(
@@ -158,12 +223,12 @@ export function flowToSvg(g: TFlowGraph): string {
   ];
   g.nodes.forEach((n, i) => {
     const [fill, stroke] = FILL[n.status];
-    const counts = countText(n.counts);
+    const text = nodeText(n);
     parts.push(
-      `<g><title>${escapeXml(`${n.label}: ${n.status}${counts ? ` (${counts})` : ''}`)}</title>`,
+      `<g><title>${escapeXml(`${n.label}: ${STATUS_TEXT[n.status]}${text !== STATUS_TEXT[n.status] ? ` (${text})` : ''}`)}</title>`,
       `<rect x="${x(i)}" y="10" width="${w}" height="${h}" rx="8" fill="${fill}" stroke="${stroke}"/>`,
       `<text x="${x(i) + w / 2}" y="36" text-anchor="middle" font-weight="bold">${escapeXml(n.label)}</text>`,
-      `<text x="${x(i) + w / 2}" y="56" text-anchor="middle" fill="#3f3f46">${escapeXml(counts || n.status)}</text></g>`,
+      `<text x="${x(i) + w / 2}" y="56" text-anchor="middle" fill="#3f3f46">${escapeXml(text)}</text></g>`,
     );
     if (i < g.nodes.length - 1) {
       parts.push(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mergePatchSchema, type TMergePatch } from '../json-merge-patch.js';
 import { PERCENT, percentOf, type TAmount } from './amounts.js';
 
 /** Seed: "You can select up to 200 vulnerabilities to fix" (per task, across the three tabs). */
@@ -86,8 +87,12 @@ export const ZPolicyParamsSchema = z.strictObject({
     .describe('An agent silent for this long fails its step (dead agent); the retries then apply.'),
 });
 export type TPolicyParams = z.infer<typeof ZPolicyParamsSchema>;
-/** What PATCH accepts: any subset of the parameters. */
-export const ZPolicyParamsPatchSchema = ZPolicyParamsSchema.partial();
+/**
+ * What PATCH (and clone) accepts: a JSON Merge Patch (RFC 7396) of the parameters — members left out keep their
+ * value, `null` puts a member back to its default, `snapshot` merges member by member, `stages` is replaced whole.
+ */
+export const ZPolicyParamsPatchSchema = mergePatchSchema(ZPolicyParamsSchema);
+export type TPolicyParamsPatch = TMergePatch<TPolicyParams>;
 
 export const DEFAULT_POLICY_PARAMS: TPolicyParams = ZPolicyParamsSchema.parse({});
 

@@ -1,12 +1,25 @@
 import { z } from 'zod';
 import { displayName } from '../input-rules.js';
 
-/** How a task picks its assets (seed: asset groups, individual assets, fuzzy search); resolved at creation. */
+/** How a task picks its assets (seed: asset groups, individual assets, search), minus exclusions; resolved at creation. */
 export const ZTaskAssetSelectionSchema = z
   .strictObject({
     groupIds: z.array(z.uuid()).max(1000).default([]),
     assetIds: z.array(z.uuid()).max(10_000).default([]),
-    search: z.string().trim().min(1).max(200).optional(),
+    search: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe(
+        'Assets whose name, hostname or IP contains this text (case-insensitive; never merely similar).',
+      ),
+    excludeAssetIds: z
+      .array(z.uuid())
+      .max(10_000)
+      .default([])
+      .describe('Assets left out of whatever the groups, ids and search select.'),
   })
   .refine((s) => s.groupIds.length > 0 || s.assetIds.length > 0 || s.search !== undefined, {
     message: 'give groupIds, assetIds or search',

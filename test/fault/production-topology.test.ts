@@ -75,14 +75,14 @@ describe.runIf(enabled)('production topology: npm run api + two npm run worker r
       agent: { latencyMs: 50, heartbeatIntervalMs: 1000, pollWaitSeconds: 5 },
     });
     cleanUpLater(() => fleet.stop());
-    const task = await createFixTask(db, {
+    const { task } = await createFixTask(db, {
       accountId: w.accountId,
       actor: 'test',
       requestId: 'topology',
       policyId: fleet.policyId,
       body: {
         name: 'left by a crash',
-        assets: { assetIds: fleet.assets.map((a) => a.id), groupIds: [] },
+        assets: { assetIds: fleet.assets.map((a) => a.id), groupIds: [], excludeAssetIds: [] },
         vulnerabilityIds: fleet.vulnerabilityIds,
         channelIds: [],
         execution: { mode: 'now' },

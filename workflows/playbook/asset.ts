@@ -1,3 +1,4 @@
+import { assetDetails } from '../../domain/playbook/temporal-details.js';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -84,10 +85,10 @@ function describeFailure(err: unknown): string {
 export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetResult> {
   const { taskId, accountId, execution, assetId, assetName, run, resume } = input;
   const historyBudget = input.historyBudget ?? ASSET_HISTORY_BUDGET;
-  const lines: string[] = [];
+  const lines: [string, string][] = [];
   const show = (step: string, status: string) => {
-    lines.push(`| ${step} | ${status} |`);
-    setCurrentDetails(`**${assetName}**\n\n| step | status |\n|---|---|\n${lines.join('\n')}`);
+    lines.push([step, status]);
+    setCurrentDetails(assetDetails(assetName, lines));
   };
 
   const keys = { accountId, taskId, execution, assetId };

@@ -1,3 +1,4 @@
+import { batchDetails } from '../../domain/playbook/temporal-details.js';
 import {
   CancellationScope,
   condition,
@@ -42,12 +43,7 @@ export async function playbookBatchWorkflow(input: PlaybookBatchInput): Promise<
   setHandler(batchPauseSignal, (p) => {
     paused = p;
   });
-  const report = () =>
-    setCurrentDetails(
-      `Batch ${input.batchIndex + 1}: assets ${input.offset + 1}–${input.offset + input.limit}${paused ? ' (paused)' : ''}\n\n` +
-        '| running | succeeded | failed | cancelled |\n|---|---|---|---|\n' +
-        `| ${running} | ${counts.Succeeded} | ${counts.Failed} | ${counts.Cancelled} |`,
-    );
+  const report = () => setCurrentDetails(batchDetails({ ...input, paused, running, counts }));
 
   const children = new CancellationScope();
   const windowEndTimer = new CancellationScope();

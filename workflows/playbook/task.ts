@@ -19,6 +19,7 @@ import type { PlaybookActivities, TaskNotificationEvent } from '../../activities
 import type { createNotifyActivities } from '../../activities/notify/send-notification.js';
 import { errorBudget, errorBudgetExhausted } from '../../domain/playbook/error-budget.js';
 import { batchPlan, concurrencyLimit } from '../../domain/playbook/stages.js';
+import { taskDetails } from '../../domain/playbook/temporal-details.js';
 import {
   emptyAssetCounts,
   isFinalTaskStatus,
@@ -74,11 +75,7 @@ export async function playbookTaskWorkflow(input: PlaybookTaskInput): Promise<Ta
   const work = new CancellationScope();
 
   const show = () =>
-    setCurrentDetails(
-      `**${status}**${paused ? ' (paused)' : ''} — execution ${execution}, batch ${Math.min(batchesDone + 1, batchesTotal)} of ${batchesTotal}\n\n` +
-        '| succeeded | failed | skipped | cancelled |\n|---|---|---|---|\n' +
-        `| ${counts.Succeeded} | ${counts.Failed} | ${counts.Skipped} | ${counts.Cancelled} |`,
-    );
+    setCurrentDetails(taskDetails({ status, paused, execution, batchesDone, batchesTotal, counts }));
   const setStatus = async (next: TaskStatus) => {
     const r = await db.playbookSetTaskStatus({ taskId, execution, status: next });
     status = r.status;
