@@ -69,7 +69,8 @@ const html = {
 const verifyRoute = defineRoute({
   method: 'get',
   path: VERIFY_PATH,
-  auth: 'none',
+  operationId: 'verifyEmailRecipient',
+  auth: 'signedLink',
   tags,
   summary: 'Verification link from the mail (no API key: the signed, expiring token is the credential)',
   request: { query: ZTokenQuerySchema },
@@ -78,7 +79,7 @@ const verifyRoute = defineRoute({
 const unsubscribePageRoute = defineRoute({
   method: 'get',
   path: UNSUBSCRIBE_PATH,
-  auth: 'none',
+  auth: 'signedLink',
   tags,
   summary: 'Unsubscribe page: a button that posts the one-click unsubscribe (a GET changes nothing)',
   request: { query: ZTokenQuerySchema },
@@ -87,7 +88,7 @@ const unsubscribePageRoute = defineRoute({
 const unsubscribeRoute = defineRoute({
   method: 'post',
   path: UNSUBSCRIBE_PATH,
-  auth: 'none',
+  auth: 'signedLink',
   tags,
   summary: 'One-click unsubscribe (RFC 8058 List-Unsubscribe-Post), no login',
   request: { query: ZTokenQuerySchema },

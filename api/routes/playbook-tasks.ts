@@ -122,6 +122,7 @@ const ZLogEntrySchema = z
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/playbook/policies/{id}/tasks',
+  operationId: 'createFixTask',
   tags,
   summary: 'Create a fix task from a policy: assets, up to 200 vulnerabilities, channels, now or a window',
   request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },
