@@ -2,15 +2,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import ts from 'typescript';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../domain/roles.js';
 import { SCAN_CYCLE_DAYS } from '../domain/multi-account/member-settings.js';
 import { AUTH_EXTENSION, AUTH_SCHEMES, ROLE_EXTENSION } from '../api/router.js';
-import { createTestContext, type TestAccount, type TestContext } from './harness.js';
+import { body, createTestContext, type TestAccount, type TestContext } from './harness.js';
 
 /** The parts of an OpenAPI 3.1 document this test reads. */
+interface ResponseObject {
+  content?: Record<string, { schema: unknown }>;
+}
 interface Operation {
   operationId?: string;
   description?: string;
@@ -18,7 +24,7 @@ interface Operation {
   [extension: `x-${string}`]: unknown;
 }
 interface Document {
-  paths: Record<string, Record<string, Operation>>;
+  paths: Record<string, Record<string, Operation & { responses: Record<string, ResponseObject> }>>;
   components: { securitySchemes: Record<string, unknown> };
 }
 
@@ -167,6 +173,59 @@ describe('the OpenAPI document', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+/** Inlines `#/components/...` references, so Ajv sees one self-contained schema. */
+function deref(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(deref);
+  if (typeof node !== 'object' || node === null) return node;
+  const ref = (node as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string') {
+    let target: unknown = doc;
+    for (const part of ref.replace(/^#\//, '').split('/')) target = (target as Record<string, unknown>)[part];
+    return deref(target);
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, deref(v)]));
+}
+
+/** The problems of a response against what the document says for its path, method, status and media type. */
+async function conformance(path: string, method: string, res: Response): Promise<string[]> {
+  const media = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  const declared = doc.paths[path]?.[method]?.responses[String(res.status)]?.content?.[media];
+  if (!declared) return [`${method.toUpperCase()} ${path} ${res.status} ${media}: not documented`];
+  const text = await res.text();
+  const value: unknown =
+    media === 'application/json' ? JSON.parse(text) : media.endsWith('yaml') ? parseYaml(text) : text;
+  const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  const validate = ajv.compile(deref(declared.schema) as object);
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+}
+
+describe('responses match their documented schemas', () => {
+  it('both webhook-config responses (YAML and JSON) are the documented object', async () => {
+    const res = await ctx.request('POST', '/v1/clusters', { key: admin.apiKey, body: { name: 'docs' } });
+    const { id } = await body<{ id: string }>(res);
+    const path = '/v1/clusters/{id}/webhook-config';
+    const yaml = await ctx.request('GET', `/v1/clusters/${id}/webhook-config`, { key: admin.apiKey });
+    expect(yaml.headers.get('content-type')).toMatch(/^application\/yaml/);
+    expect(await conformance(path, 'get', yaml)).toEqual([]);
+    const asJson = await ctx.request('GET', `/v1/clusters/${id}/webhook-config?format=json`, {
+      key: admin.apiKey,
+    });
+    expect(await conformance(path, 'get', asJson)).toEqual([]);
+  });
+
+  it('a public link without a token answers 400 in the documented error envelope', async () => {
+    for (const [method, path] of [
+      ['get', '/public/v1/email-recipients/verify'],
+      ['post', '/public/v1/unsubscribe'],
+    ] as const) {
+      const res = await ctx.request(method.toUpperCase(), path);
+      expect(res.status).toBe(400);
+      expect(await conformance(path, method, res)).toEqual([]);
+    }
+  });
 });
 
 describe('a wrong method on a known path', () => {
