@@ -82,7 +82,15 @@ describe('roles: every route refuses a key below its least role', () => {
     }
     // Operator- and admin-only routes exist, so the sweep did try lower keys.
     expect(tried).toBeGreaterThan(40);
-    expect(await fingerprint()).toEqual(before);
+    const after = await fingerprint();
+    expect(after).toEqual(before);
+    // The fingerprint does see a change: one write as admin moves it.
+    const write = await ctx.request('POST', '/v1/asset-groups', {
+      key: admin.apiKey,
+      body: { name: 'moved' },
+    });
+    expect(write.status).toBe(201);
+    expect(await fingerprint()).not.toEqual(after);
   }, 600_000);
 
   it('a key at the least role gets past the role check on every route', async () => {
