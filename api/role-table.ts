@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { ROLES, type Role } from '../domain/roles.js';
-import { AUTH_EXTENSION, ROLE_EXTENSION, type AuthScheme } from './router.js';
+import { AUTH_DESCRIPTION, AUTH_EXTENSION, ROLE_EXTENSION, type AuthScheme } from './router.js';
 
 /** One row of the README's role table: what `defineRoute` wrote into the OpenAPI registry. */
 export interface RouteRole {
@@ -31,15 +31,6 @@ export function routeRoles(registry: OpenAPIHono['openAPIRegistry']): RouteRole[
   );
 }
 
-const AUTH_TEXT: Record<AuthScheme, string> = {
-  apiKey: 'API key',
-  agentToken: 'agent token',
-  clusterToken: 'cluster token',
-  enrollmentToken: 'enrollment token in the body',
-  signedLink: 'signed token in the link',
-  none: 'none',
-};
-
 /** The table as Markdown, padded the way Prettier formats it so `npm run format:check` stays clean. */
 export function roleTableMarkdown(rows: readonly RouteRole[]): string {
   const header = ['method', 'path', 'least role', 'authentication'];
@@ -47,7 +38,7 @@ export function roleTableMarkdown(rows: readonly RouteRole[]): string {
     r.method.toUpperCase(),
     `\`${r.path}\``,
     r.role === null ? '—' : `\`${r.role}\``,
-    AUTH_TEXT[r.auth],
+    AUTH_DESCRIPTION[r.auth],
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;

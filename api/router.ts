@@ -66,6 +66,16 @@ const SECURITY_SCHEME: Record<AuthScheme, string | undefined> = {
   none: undefined,
 };
 
+/** How each way of authenticating reads in the operation's description and the README role table. */
+export const AUTH_DESCRIPTION: Record<AuthScheme, string> = {
+  apiKey: 'API key',
+  agentToken: 'agent token',
+  clusterToken: 'cluster token',
+  enrollmentToken: 'enrollment token in the body',
+  signedLink: 'signed token in the link',
+  none: 'none',
+};
+
 /** OpenAPI extensions on every operation: the least role (API-key routes) and the auth scheme. */
 export const ROLE_EXTENSION = 'x-vigil-role';
 export const AUTH_EXTENSION = 'x-vigil-auth';
@@ -89,7 +99,7 @@ export function defineRoute<R extends VigilRouteConfig>(config: R) {
   const { role, auth = 'apiKey', ...rest } = config;
   const needed: Role = role ?? (rest.method === 'get' ? 'viewer' : 'operator');
   const scheme = SECURITY_SCHEME[auth];
-  const who = auth === 'apiKey' ? `Least role: \`${needed}\`.` : `Authentication: ${auth}.`;
+  const who = auth === 'apiKey' ? `Least role: \`${needed}\`.` : `Authentication: ${AUTH_DESCRIPTION[auth]}.`;
   const extra: MiddlewareHandler<AppEnv>[] =
     auth !== 'apiKey'
       ? []
