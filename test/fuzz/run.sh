@@ -42,19 +42,25 @@ ADMIN_KEY="vgl_fuzzfuzz_$("$PY" -c 'import secrets,string; print("".join(secrets
 BASE="http://127.0.0.1:$PORT"
 
 echo "== starting Vigil on $BASE (data in $WORK/data)"
+# Its own process group (job control on for this one job), so the stop below reaches npm, tsx, node and the
+# Temporal dev server alike; killing npm alone leaves the server running.
+set -m
 env -u DATABASE_URL -u TEMPORAL_ADDRESS \
   NODE_ENV=development LOG_LEVEL="${FUZZ_LOG_LEVEL:-warn}" HOST=127.0.0.1 PORT="$PORT" \
   VIGIL_DATA_DIR="$WORK/data" VIGIL_BOOTSTRAP_API_KEY="$ADMIN_KEY" \
   VIGIL_RATE_LIMIT_PER_MINUTE=10000000 VIGIL_TASK_QUEUE_PREFIX="fuzz-$PORT" \
   TEMPORAL_DEV_PORT="$(free_port)" TEMPORAL_UI_PORT="$(free_port)" \
-  npx tsx platform/start.ts >"$WORK/vigil.log" 2>&1 &
+  npm start --silent >"$WORK/vigil.log" 2>&1 &
 VIGIL_PID=$!
+set +m
 stop_vigil() {
-  if kill -0 "$VIGIL_PID" 2>/dev/null; then
-    kill -TERM "$VIGIL_PID" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$VIGIL_PID" 2>/dev/null || break; sleep 1; done
-    kill -KILL "$VIGIL_PID" 2>/dev/null || true
+  if kill -0 -- "-$VIGIL_PID" 2>/dev/null; then
+    kill -TERM -- "-$VIGIL_PID" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 -- "-$VIGIL_PID" 2>/dev/null || break; sleep 1; done
+    kill -KILL -- "-$VIGIL_PID" 2>/dev/null || true
   fi
+  # The scratch database goes; the server log and the reports stay for a look after a failure.
+  rm -rf "$WORK/data"
 }
 trap stop_vigil EXIT
 
