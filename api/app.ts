@@ -61,7 +61,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     const requestId = c.get('requestId') ?? 'unknown';
     // The path exists with other methods: 405 and the methods it has (RFC 9110 §15.5.6), not a misleading 404.
     const allow = allowedMethods(c.req.path);
-    if (allow.length > 0) {
+    if (allow.length > 0 && !allow.includes(c.req.method)) {
       const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(', ')}`;
       return c.json(errorBody('method_not_allowed', message, requestId), 405, { Allow: allow.join(', ') });
     }

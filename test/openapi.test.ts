@@ -255,6 +255,8 @@ describe('a wrong method on a known path', () => {
     const res = await ctx.request('GET', '/v1/no-such-thing', { key: admin.apiKey });
     expect(res.status).toBe(404);
     expect(res.headers.get('allow')).toBeNull();
+    // A trailing slash is another path (routes are strict), not a wrong method.
+    expect((await ctx.request('GET', '/v1/assets/', { key: admin.apiKey })).status).toBe(404);
     expect((await ctx.request('DELETE', '/v1/assets')).status).toBe(401);
   });
 });

@@ -8,7 +8,7 @@
 # Fails on any 5xx (not_a_server_error) or response that violates its documented schema
 # (response_schema_conformance), and checks 405 + Allow for wrong methods. Prints requests sent and 5xx seen.
 #
-# Environment: FUZZ_SECONDS (budget of the admin pass, default 210; the token passes get a quarter each),
+# Environment: FUZZ_SECONDS (budget of the admin pass, default 180; the token passes get a quarter each),
 # FUZZ_MAX_EXAMPLES (per operation, default 40), FUZZ_ALLOW_X00 (default true: NUL bytes in strings),
 # FUZZ_WORKERS (default 1), FUZZ_OUT (reports folder, default a temporary one).
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 ST="$VENV/bin/schemathesis"
 PY="$VENV/bin/python"
 
-FUZZ_SECONDS="${FUZZ_SECONDS:-210}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-180}"
 FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-40}"
 FUZZ_ALLOW_X00="${FUZZ_ALLOW_X00:-true}"
 # One worker: CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch" inside
