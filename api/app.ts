@@ -11,6 +11,7 @@ import {
   isDataException,
   type ErrorCode,
 } from './errors.js';
+import { lazyAllowedMethods } from './method-not-allowed.js';
 import { authenticate } from './middleware/auth.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
@@ -66,12 +67,17 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     (c.get('logger') ?? services.logger).error({ err, path: c.req.path }, 'unhandled error');
     return c.json(errorBody('internal', 'something went wrong; quote the request id', requestId), 500);
   });
-  app.notFound((c) =>
-    c.json(
-      errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId') ?? 'unknown'),
-      404,
-    ),
-  );
+  const allowedMethods = lazyAllowedMethods(app);
+  app.notFound((c) => {
+    const requestId = c.get('requestId') ?? 'unknown';
+    // The path exists with other methods: 405 and the methods it has (RFC 9110 §15.5.6), not a misleading 404.
+    const allow = allowedMethods(c.req.path);
+    if (allow.length > 0 && !allow.includes(c.req.method)) {
+      const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(', ')}`;
+      return c.json(errorBody('method_not_allowed', message, requestId), 405, { Allow: allow.join(', ') });
+    }
+    return c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`, requestId), 404);
+  });
 
   registerRoutes(app);
   return app;

@@ -5,6 +5,7 @@ import { ApiError, ZErrorEnvelopeSchema } from './errors.js';
 import { requireRole } from './middleware/auth.js';
 import { idempotency } from './middleware/idempotency.js';
 import { inputRules } from './middleware/input-rules.js';
+import { deriveOperationId } from './operation-id.js';
 import type { Role } from '../domain/roles.js';
 
 /** Every router shares one validation hook: a schema failure is a 400 with the issues in `details`. */
@@ -41,11 +42,50 @@ const errorResponses = {
   429: { description: 'Rate limited', content: { 'application/json': { schema: ZErrorEnvelopeSchema } } },
 } as const;
 
+/**
+ * How a route authenticates: an API key (with a role), an agent token, a cluster token, an enrollment token in the
+ * body (agent registration), the signed token of a link in a mail, or nothing (health checks).
+ */
+export const AUTH_SCHEMES = [
+  'apiKey',
+  'agentToken',
+  'clusterToken',
+  'enrollmentToken',
+  'signedLink',
+  'none',
+] as const;
+export type AuthScheme = (typeof AUTH_SCHEMES)[number];
+
+/** The OpenAPI security scheme each way of authenticating is declared as (see `api/routes/docs.ts`). */
+const SECURITY_SCHEME: Record<AuthScheme, string | undefined> = {
+  apiKey: 'bearer',
+  agentToken: 'agentToken',
+  clusterToken: 'clusterToken',
+  // Credentials in the body or the query string are not an HTTP security scheme.
+  enrollmentToken: undefined,
+  signedLink: undefined,
+  none: undefined,
+};
+
+/** How each way of authenticating reads in the operation's description and the README role table. */
+export const AUTH_DESCRIPTION: Record<AuthScheme, string> = {
+  apiKey: 'API key',
+  agentToken: 'agent token',
+  clusterToken: 'cluster token',
+  enrollmentToken: 'enrollment token in the body',
+  signedLink: 'signed token in the link',
+  none: 'none',
+};
+
+/** OpenAPI extensions on every operation: the least role (API-key routes) and the auth scheme. */
+export const ROLE_EXTENSION = 'x-vigil-role';
+export const AUTH_EXTENSION = 'x-vigil-auth';
+
 type VigilRouteConfig = RouteConfig & {
   /** Least role that may call the route; GET defaults to viewer, anything else to operator. */
   role?: Role;
-  /** Routes that authenticate differently (agents, clusters, public links) set this to 'none'. */
-  auth?: 'apiKey' | 'none';
+  /** Routes that authenticate without an API key (agents, clusters, public links) say how. */
+  auth?: AuthScheme;
 };
 
 /** One replay store for every API-key route (its clean-up counter is shared). */
@@ -53,13 +93,16 @@ const idempotent = idempotency();
 const checkInput = inputRules();
 
 /**
- * `createRoute` plus the role check, the bearer security scheme and the shared error responses. An API-key POST
- * honours `Idempotency-Key` only after the role check, so a replay is authorised like the first call. Every route
- * applies the shared input rule after its caller is known (its own authentication middleware first).
+ * `createRoute` plus the role check, the security scheme, the operationId and the shared error responses. An
+ * API-key POST honours `Idempotency-Key` only after the role check, so a replay is authorised like the first call.
+ * Every route applies the shared input rule after its caller is known (its own authentication middleware first).
+ * The least role is written into the document once, here: `x-vigil-role` and a line of the description.
  */
 export function defineRoute<R extends VigilRouteConfig>(config: R) {
   const { role, auth = 'apiKey', ...rest } = config;
   const needed: Role = role ?? (rest.method === 'get' ? 'viewer' : 'operator');
+  const scheme = SECURITY_SCHEME[auth];
+  const who = auth === 'apiKey' ? `Least role: \`${needed}\`.` : `Authentication: ${AUTH_DESCRIPTION[auth]}.`;
   const own =
     rest.middleware === undefined ? [] : Array.isArray(rest.middleware) ? rest.middleware : [rest.middleware];
   const chain: MiddlewareHandler<AppEnv>[] =
@@ -71,7 +114,11 @@ export function defineRoute<R extends VigilRouteConfig>(config: R) {
   return createRoute({
     ...rest,
     middleware: chain as MiddlewareHandler[],
-    security: auth === 'apiKey' ? [{ bearer: [] }] : [],
+    operationId: rest.operationId ?? deriveOperationId(rest.method, rest.path),
+    description: rest.description === undefined ? who : `${rest.description}\n\n${who}`,
+    [AUTH_EXTENSION]: auth,
+    ...(auth === 'apiKey' ? { [ROLE_EXTENSION]: needed } : {}),
+    security: rest.security ?? (scheme === undefined ? [] : [{ [scheme]: [] }]),
     responses: { ...errorResponses, ...rest.responses },
   } as unknown as Omit<R, 'role' | 'auth'>);
 }

@@ -19,7 +19,7 @@ function routes(): RouteDef[] {
   return ctx.app.openAPIRegistry.definitions
     .filter((d): d is Extract<typeof d, { type: 'route' }> => d.type === 'route')
     .map((d) => ({ method: d.route.method, path: d.route.path, security: d.route.security }))
-    .filter((r) => (r.security ?? []).length > 0);
+    .filter((r) => (r.security ?? []).some((s) => typeof s === 'object' && s !== null && 'bearer' in s));
 }
 
 const fill = (path: string, id: string) => path.replace(/\{[^}]+\}/g, id);

@@ -110,6 +110,7 @@ const ZAuditSchema = z
 const listAudit = defineRoute({
   method: 'get',
   path: '/v1/audit-log',
+  operationId: 'listAuditLog',
   tags: ['account'],
   summary: 'Audit log, newest first',
   request: {

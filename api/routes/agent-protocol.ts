@@ -51,14 +51,14 @@ const REFUSALS = {
 const registerRouteDef = defineRoute({
   method: 'post',
   path: '/agent/v1/register',
-  auth: 'none',
+  auth: 'enrollmentToken',
   tags: ['agent protocol'],
   summary: 'Exchange an enrollment token for an agent token bound to one asset (the token is returned once)',
   request: { body: jsonBody(ZRegisterRequestSchema) },
   responses: { 201: json(ZRegisterResponseSchema, 'Registered') },
 });
 
-const agentRoute = { auth: 'none' as const, tags: ['agent protocol'], middleware: [agentAuth()] };
+const agentRoute = { auth: 'agentToken' as const, tags: ['agent protocol'], middleware: [agentAuth()] };
 
 const jobsRouteDef = defineRoute({
   ...agentRoute,

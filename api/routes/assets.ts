@@ -55,6 +55,7 @@ const ZUpsertBodySchema = z.strictObject({
 const upsertRoute = defineRoute({
   method: 'post',
   path: '/v1/assets',
+  operationId: 'upsertAssets',
   tags: ['inventory'],
   summary: `Bulk upsert up to ${MAX_ASSETS_PER_UPSERT} assets (idempotent by instanceId, default hostname)`,
   request: { body: jsonBody(ZUpsertBodySchema) },

@@ -41,6 +41,16 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     description: 'An API key: `vgl_<prefix>_<secret>`',
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'agentToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An agent token from `POST /agent/v1/register`',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'clusterToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A cluster token from `POST /v1/clusters` (or as the last path segment of the webhook URL)',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

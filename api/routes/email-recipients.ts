@@ -6,7 +6,7 @@ import { recordAudit } from '../../db/audit.js';
 import { emailRecipients, reports } from '../../db/schema/reports.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { notFound } from '../errors.js';
+import { notFound, ZErrorEnvelopeSchema } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { escapeHtml as escape } from '../../domain/reports/html.js';
@@ -67,19 +67,25 @@ const html = {
   description: 'A page for the person who clicked',
   content: { 'text/html': { schema: z.string() } },
 };
+// A bad or expired token gets a page; a request without a token fails validation and gets the error envelope.
+const refused = {
+  description: 'A page saying the link is not valid, or the error envelope when the token is missing',
+  content: { ...html.content, 'application/json': { schema: ZErrorEnvelopeSchema } },
+};
 const verifyRoute = defineRoute({
   method: 'get',
   path: VERIFY_PATH,
-  auth: 'none',
+  operationId: 'verifyEmailRecipient',
+  auth: 'signedLink',
   tags,
   summary: 'Verification link from the mail (no API key: the signed, expiring token is the credential)',
   request: { query: ZTokenQuerySchema },
-  responses: { 200: html, 400: html },
+  responses: { 200: html, 400: refused },
 });
 const unsubscribePageRoute = defineRoute({
   method: 'get',
   path: UNSUBSCRIBE_PATH,
-  auth: 'none',
+  auth: 'signedLink',
   tags,
   summary: 'Unsubscribe page: a button that posts the one-click unsubscribe (a GET changes nothing)',
   request: { query: ZTokenQuerySchema },
@@ -88,11 +94,11 @@ const unsubscribePageRoute = defineRoute({
 const unsubscribeRoute = defineRoute({
   method: 'post',
   path: UNSUBSCRIBE_PATH,
-  auth: 'none',
+  auth: 'signedLink',
   tags,
   summary: 'One-click unsubscribe (RFC 8058 List-Unsubscribe-Post), no login',
   request: { query: ZTokenQuerySchema },
-  responses: { 200: html, 400: html },
+  responses: { 200: html, 400: refused },
 });
 
 const pageHtml = (title: string, body: string) =>

@@ -29,6 +29,7 @@ import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { deriveOperationId } from '../operation-id.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 const ZIngestResultSchema = z.object({ created: z.number().int(), updated: z.number().int() });
@@ -65,6 +66,8 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
     defineRoute({
       method: 'post',
       path: r.path,
+      // A batch of findings from a scanner: `ingestVulnerabilities`, not `createVulnerability`.
+      operationId: deriveOperationId('get', r.path).replace(/^list/, 'ingest'),
       tags: [tag],
       summary: `Ingest up to ${MAX_FINDINGS_PER_INGEST} ${r.noun} (idempotent by natural key)`,
       request: {

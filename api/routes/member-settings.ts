@@ -96,6 +96,7 @@ const putSettingsRoute = defineRoute({
 const getSettingsRoute = defineRoute({
   method: 'get',
   path: '/v1/multi-account/members/{id}/settings',
+  operationId: 'getMultiAccountMemberSettings',
   tags,
   summary: "A member's latest settings, rollout progress and drift list",
   request: { params: ZIdParamSchema },

@@ -134,6 +134,7 @@ const ZSelectionSchema = ZSelectionPreviewSchema.openapi('PlaybookTaskSelection'
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/playbook/policies/{id}/tasks',
+  operationId: 'createFixTask',
   tags,
   summary: 'Create a fix task from a policy: assets, up to 200 vulnerabilities, channels, now or a window',
   request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },

@@ -14,7 +14,11 @@ export const MAX_VULNERABILITY_RETENTION_DAYS = 365;
 /** A member carries at most this many baseline check policies. */
 export const MAX_BASELINE_POLICIES = 50;
 
-const cycleDays = z.literal(SCAN_CYCLE_DAYS, { error: `must be one of ${SCAN_CYCLE_DAYS.join(', ')} days` });
+// zod-to-openapi documents a many-valued literal by its first value only (`enum: [1]`); the explicit enum keeps
+// the document truthful. `test/openapi.test.ts` fails on any many-valued literal without one.
+const cycleDays = z
+  .literal(SCAN_CYCLE_DAYS, { error: `must be one of ${SCAN_CYCLE_DAYS.join(', ')} days` })
+  .meta({ enum: [...SCAN_CYCLE_DAYS] });
 
 /** Which of the member's assets a setting applies to. */
 export const ZAssetScopeSchema = z.discriminatedUnion('mode', [

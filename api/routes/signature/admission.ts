@@ -74,11 +74,16 @@ const ZAdmissionResponseSchema = z
   })
   .openapi('AdmissionReviewResponse');
 
+// With the token in the path, the Authorization header is optional (`{}` in security).
+const PATH_TOKEN_SECURITY: Record<string, string[]>[] = [{ clusterToken: [] }, {}];
+
 const route = (path: string, params?: z.ZodObject) =>
   defineRoute({
     method: 'post',
     path,
-    auth: 'none',
+    auth: 'clusterToken',
+    operationId: params ? 'validateAdmissionWithPathToken' : 'validateAdmission',
+    ...(params ? { security: PATH_TOKEN_SECURITY } : {}),
     tags: ['admission'],
     summary: 'Kubernetes validating admission webhook (AdmissionReview admission.k8s.io/v1), cluster token',
     middleware: [clusterAuth()],

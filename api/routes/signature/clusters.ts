@@ -32,11 +32,15 @@ const ZClusterSchema = z
   })
   .openapi('Cluster');
 
+const ZWebhookConfigSchema = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: 'admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration' });
+
 const ZClusterWithTokenSchema = ZClusterSchema.extend({
   token: z.string().openapi({ description: 'Shown once; stored hashed' }),
-  webhookConfig: z
-    .record(z.string(), z.unknown())
-    .openapi({ description: 'ValidatingWebhookConfiguration with the token in its URL' }),
+  webhookConfig: ZWebhookConfigSchema.openapi({
+    description: 'ValidatingWebhookConfiguration with the token in its URL',
+  }),
 });
 
 const toClusterDto = (c: ClusterRow): z.infer<typeof ZClusterSchema> => ({
@@ -82,6 +86,7 @@ const createRoute = defineRoute({
 const rotateRoute = defineRoute({
   method: 'post',
   path: '/v1/clusters/{id}/token',
+  operationId: 'rotateClusterToken',
   role: 'admin',
   tags,
   summary: 'Issue a new admission token (the old one stops working); shown once',
@@ -116,9 +121,10 @@ const webhookRoute = defineRoute({
   responses: {
     200: {
       description: 'admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration',
+      // Both media types carry the same object; the YAML one is not "a string" to a client that parses it.
       content: {
-        'application/yaml': { schema: z.string() },
-        'application/json': { schema: z.record(z.string(), z.unknown()) },
+        'application/yaml': { schema: ZWebhookConfigSchema },
+        'application/json': { schema: ZWebhookConfigSchema },
       },
     },
   },
