@@ -14,6 +14,7 @@ import { registerPlaybookPages } from './pages/playbook.js';
 import { registerTaskPages } from './pages/tasks.js';
 import { registerTaskWizard } from './pages/task-wizard.js';
 import { registerReportPages } from './pages/reports.js';
+import { registerSignaturePages } from './pages/signature.js';
 import { registerAdminPages } from './pages/admin.js';
 import { csrfToken, csrfTokenMatches, findSession, signIn, signOut } from './session.js';
 import { STATIC_BY_PATH } from './static/assets.js';
@@ -178,6 +179,7 @@ export function mountConsole(app: OpenAPIHono<AppEnv>, services: Services): void
   registerTaskWizard(web);
   registerTaskPages(web);
   registerReportPages(web);
+  registerSignaturePages(web);
   registerAdminPages(web);
 
   web.onError((err, c) => {

@@ -10,6 +10,7 @@ const NAV: { href: string; key: MessageKey; id: string }[] = [
   { href: '/console/assets', key: 'navAssets', id: 'assets' },
   { href: '/console/playbook/policies', key: 'navPlaybook', id: 'playbook' },
   { href: '/console/reports', key: 'navReports', id: 'reports' },
+  { href: '/console/signature/witnesses', key: 'navSignature', id: 'signature' },
   { href: '/console/audit-log', key: 'navAudit', id: 'audit' },
   { href: '/console/api-keys', key: 'navKeys', id: 'keys' },
 ];

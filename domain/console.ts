@@ -13,3 +13,7 @@ export function consoleLanguage(
   if (remembered === 'zh-CN' || remembered === 'en') return remembered;
   return /^\s*zh/i.test(acceptLanguage ?? '') ? 'zh-CN' : 'en';
 }
+
+/** The console page of a Playbook task: what mails, DingTalk messages and the Temporal UI link to. */
+export const consoleTaskUrl = (publicUrl: string, taskId: string) =>
+  `${publicUrl}/console/playbook/tasks/${taskId}`;

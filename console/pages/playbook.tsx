@@ -263,7 +263,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
         {can(c, 'operator') ? (
           <PolicyForm c={c} policy={policy} values={policy.params} name={policy.name} errors={[]} />
         ) : (
-          <pre>{JSON.stringify(policy.params, null, 2)}</pre>
+          <pre tabindex={0}>{JSON.stringify(policy.params, null, 2)}</pre>
         )}
       </Page>,
     );

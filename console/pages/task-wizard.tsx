@@ -493,7 +493,11 @@ export function registerTaskWizard(web: Hono<ConsoleEnv>): void {
               <li>{p.name}</li>
             ))}
           </ul>
-          {preview.ok && <pre id="preview-detail">{JSON.stringify(preview.data, null, 2)}</pre>}
+          {preview.ok && (
+            <pre tabindex={0} id="preview-detail">
+              {JSON.stringify(preview.data, null, 2)}
+            </pre>
+          )}
         </section>
         <form method="post" action={`/console/playbook/policies/${policy.id}/tasks`} class="row">
           <Csrf c={c} />

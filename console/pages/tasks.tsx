@@ -109,7 +109,7 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
           </table>
         </div>
         <p>
-          <a href={`/console/playbook/tasks/${id}/log`}>{t('log')} →</a>
+          <a href={`/console/playbook/tasks/${id}/logs`}>{t('log')} →</a>
         </p>
         <h2 id="h-flow">{t('policyFlow')}</h2>
         <div class="flow scroll" role="img" aria-labelledby="h-flow">
@@ -301,7 +301,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
     });
   });
 
-  web.get('/playbook/tasks/:id/log', async (c) => {
+  web.get('/playbook/tasks/:id/logs', async (c) => {
     const t = c.get('t');
     const id = encodeURIComponent(c.req.param('id'));
     const cursor = c.req.query('cursor');
@@ -326,7 +326,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
                     {t('step')} {e.step.kind}: {e.step.status} · {t('attempt')} {e.step.attempt} ·{' '}
                     {t('exitCode')} {e.step.exitCode ?? '—'}
                   </summary>
-                  <pre>{e.step.output || '—'}</pre>
+                  <pre tabindex={0}>{e.step.output || '—'}</pre>
                 </details>
               )}
             </li>
@@ -334,9 +334,31 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
         </ol>
         {logs.nextCursor && (
           <p>
-            <a href={`/console/playbook/tasks/${id}/log${query({ cursor: logs.nextCursor })}`}>{t('next')}</a>
+            <a href={`/console/playbook/tasks/${id}/logs${query({ cursor: logs.nextCursor })}`}>
+              {t('next')}
+            </a>
           </p>
         )}
+      </Page>,
+    );
+  });
+
+  // The policy flow on its own page (the Temporal UI links here); the task page draws it too, live.
+  web.get('/playbook/tasks/:id/flow', async (c) => {
+    const t = c.get('t');
+    const id = encodeURIComponent(c.req.param('id'));
+    const [task, flow] = await Promise.all([
+      readApi<TaskDto>(c, `/v1/playbook/tasks/${id}`),
+      readApi<string>(c, `/v1/playbook/tasks/${id}/flow?format=svg`),
+    ]);
+    return c.html(
+      <Page c={c} title={`${t('policyFlow')} — ${task.name}`} nav="playbook">
+        <p>
+          <a href={`/console/playbook/tasks/${id}`}>← {task.name}</a>
+        </p>
+        <div class="flow scroll card" role="img" aria-label={t('policyFlow')}>
+          {raw(flow)}
+        </div>
       </Page>,
     );
   });
