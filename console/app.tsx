@@ -15,6 +15,7 @@ import { registerTaskPages } from './pages/tasks.js';
 import { registerTaskWizard } from './pages/task-wizard.js';
 import { registerReportPages } from './pages/reports.js';
 import { registerSignaturePages } from './pages/signature.js';
+import { registerAccountPages } from './pages/accounts.js';
 import { registerAdminPages } from './pages/admin.js';
 import { csrfToken, csrfTokenMatches, findSession, signIn, signOut } from './session.js';
 import { STATIC_BY_PATH } from './static/assets.js';
@@ -180,6 +181,7 @@ export function mountConsole(app: OpenAPIHono<AppEnv>, services: Services): void
   registerTaskPages(web);
   registerReportPages(web);
   registerSignaturePages(web);
+  registerAccountPages(web);
   registerAdminPages(web);
 
   web.onError((err, c) => {

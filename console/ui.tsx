@@ -11,6 +11,7 @@ const NAV: { href: string; key: MessageKey; id: string }[] = [
   { href: '/console/playbook/policies', key: 'navPlaybook', id: 'playbook' },
   { href: '/console/reports', key: 'navReports', id: 'reports' },
   { href: '/console/signature/witnesses', key: 'navSignature', id: 'signature' },
+  { href: '/console/accounts', key: 'navAccounts', id: 'accounts' },
   { href: '/console/audit-log', key: 'navAudit', id: 'audit' },
   { href: '/console/api-keys', key: 'navKeys', id: 'keys' },
 ];

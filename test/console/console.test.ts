@@ -341,4 +341,30 @@ describe('the console in a real browser', () => {
     await check(page, 'signature-trusted');
     await page.context().close();
   });
+
+  it('creates a member account, manages it, pushes its settings and shows the rollout', async () => {
+    const page = await signIn(w.apiKey);
+    await page.goto('/console/accounts');
+    await page.fill('#f-name', 'Group directory');
+    await page.click('main button:has-text("Enable the resource directory")');
+    await page.waitForURL(/ok=/);
+    expect(await page.textContent('#admin-limit')).toContain('0 of 5');
+    await page.fill('#f-name', 'Shop team');
+    await page.click('main button:has-text("Create a member account")');
+    await page.waitForSelector('#member-key');
+    const row = page.locator('main tr', { hasText: 'Shop team' });
+    await row.locator('button:has-text("Add to managed members")').click();
+    await page.waitForURL(/ok=/);
+    await check(page, 'accounts-directory');
+    await page.goto('/console/accounts/overview');
+    await check(page, 'accounts-overview');
+    await page.click('main a:has-text("Shop team")');
+    await page.selectOption('#f-protectionMode', 'protectionFirst');
+    await page.click('main button:has-text("Save and push")');
+    await page.waitForURL(/ok=/);
+    await expect.poll(() => page.textContent('#rollout-status')).toContain('r1');
+    expect(await page.inputValue('#f-protectionMode')).toBe('protectionFirst');
+    await check(page, 'accounts-member');
+    await page.context().close();
+  });
 });
