@@ -11,7 +11,7 @@ const en = {
   apiKey: 'API key',
   signInFailed: 'The API key is unknown or revoked.',
   signOut: 'Sign out',
-  signedInAs: 'Signed in with a {role} key',
+  signedInAs: 'Signed in ({role} key)',
   language: 'Language',
   switchTo: '中文',
   navOverview: 'Overview',

@@ -33,7 +33,7 @@ button.link{background:none;border:none;padding:0;text-decoration:underline;colo
 .tabs{display:flex;gap:4px;border-bottom:1px solid var(--line);margin-bottom:12px;flex-wrap:wrap}.tabs a{padding:6px 12px;text-decoration:none;border:1px solid transparent;border-bottom:none}.tabs a[aria-current=page]{border-color:var(--line);background:#fff;font-weight:600}
 pre{white-space:pre-wrap;word-break:break-word;background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;max-height:320px;overflow:auto;font-size:.85rem}
 code.cmd{display:block;background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;word-break:break-all}
-.flow svg{max-width:100%;height:auto}
+.flow svg{min-width:600px;max-width:100%;height:auto}
 ul.plain{list-style:none;padding:0;margin:0}ul.plain li{padding:2px 0}
 .muted{color:var(--muted)}
 @media (max-width:700px){.shell{display:block}nav.side{width:auto;display:flex;flex-wrap:wrap;border-right:none;border-bottom:1px solid var(--line);padding:4px}nav.side a{padding:6px 10px}main{padding:12px}}
