@@ -185,3 +185,36 @@ export function time(iso: string | null | undefined): string {
 }
 
 export const Status = ({ value }: { value: string }) => <span class={`badge s-${value}`}>{value}</span>;
+
+/** A scrollable table with a header row; cells of a falsy header are left out (columns a role cannot use). */
+export function DataTable(props: { head: (string | false)[]; caption?: string; children?: Child }) {
+  return (
+    <div class="scroll">
+      <table>
+        {props.caption && <caption class="muted">{props.caption}</caption>}
+        <thead>
+          <tr>
+            {props.head
+              .filter((h): h is string => h !== false)
+              .map((h) => (
+                <th scope="col">{h}</th>
+              ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Back to a console page after an action, with the API's verdict as the page's flash message. */
+export function redirectWithFlash(
+  c: ConsoleContext,
+  path: string,
+  res: { ok: true } | { ok: false; message: string },
+) {
+  const flash = res.ok
+    ? `ok=${encodeURIComponent(c.get('t')('done'))}`
+    : `error=${encodeURIComponent(res.message)}`;
+  return c.redirect(`${path}${path.includes('?') ? '&' : '?'}${flash}`, 303);
+}

@@ -8,7 +8,7 @@ import {
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, redirectWithFlash } from '../ui.js';
 import type { Paged } from './types.js';
 
 interface DirectoryDto {
@@ -44,9 +44,6 @@ interface SettingsStateDto {
   rollout: { status: string; agents: number; applied: number; driftCount: number };
   drift: { assetName: string; appliedRevision: number; online: boolean; lastError: string | null }[];
 }
-
-const flash = (c: ConsoleContext, ok: boolean, message: string) =>
-  ok ? `ok=${encodeURIComponent(c.get('t')('done'))}` : `error=${encodeURIComponent(message)}`;
 
 async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; errors?: FieldError[] }) {
   const { c } = props;
@@ -338,13 +335,13 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
         }),
         422,
       );
-    return c.redirect(`/console/accounts?${flash(c, true, '')}`, 303);
+    return redirectWithFlash(c, `/console/accounts`, { ok: true });
   });
   web.post('/accounts/auto-add', async (c) => {
     const res = await callApi(c, 'PUT', '/v1/multi-account/auto-add', {
       enabled: first(await readForm(c), 'enabled') === 'true',
     });
-    return c.redirect(`/console/accounts?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+    return redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/members/new', async (c) => {
     const res = await callApi<{ adminKey: string }>(c, 'POST', '/v1/resource-directory/accounts', {
@@ -362,7 +359,7 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
   });
   web.post('/accounts/members/:id/add', async (c) => {
     const res = await callApi(c, 'POST', '/v1/multi-account/members', { accountId: c.req.param('id') });
-    return c.redirect(`/console/accounts?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+    return redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/members/:id/remove', async (c) => {
     const res = await callApi(
@@ -370,13 +367,13 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       'DELETE',
       `/v1/multi-account/members/${encodeURIComponent(c.req.param('id'))}`,
     );
-    return c.redirect(`/console/accounts?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+    return redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/admins/:id/add', async (c) => {
     const res = await callApi(c, 'POST', '/v1/multi-account/delegated-admins', {
       accountId: c.req.param('id'),
     });
-    return c.redirect(`/console/accounts?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+    return redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/admins/:id/remove', async (c) => {
     const res = await callApi(
@@ -384,7 +381,7 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       'DELETE',
       `/v1/multi-account/delegated-admins/${encodeURIComponent(c.req.param('id'))}`,
     );
-    return c.redirect(`/console/accounts?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+    return redirectWithFlash(c, `/console/accounts`, res);
   });
 
   web.get('/accounts/overview', async (c) => {
@@ -445,6 +442,6 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       const errors = res.fields.length ? res.fields : [{ path: '', message: res.message }];
       return c.html(await MemberPage({ c, id, errors }), 422);
     }
-    return c.redirect(`/console/accounts/members/${id}?${flash(c, true, '')}`, 303);
+    return redirectWithFlash(c, `/console/accounts/members/${id}`, { ok: true });
   });
 }

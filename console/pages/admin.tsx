@@ -3,7 +3,7 @@ import { ROLES } from '../../domain/roles.js';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import type { ConsoleContext, ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
 import type { Paged } from './types.js';
 
 interface AuditDto {
@@ -55,45 +55,26 @@ function KeysPage(props: { c: ConsoleContext; keys: KeyDto[]; created?: KeyDto; 
         </Field>
         <button type="submit">{t('createKey')}</button>
       </form>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('name')}</th>
-              <th scope="col">{t('role')}</th>
-              <th scope="col">{t('prefix')}</th>
-              <th scope="col">{t('created')}</th>
-              <th scope="col">{t('lastUsed')}</th>
-              <th scope="col">{t('actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.keys.map((k) => (
-              <tr>
-                <td>{k.name}</td>
-                <td>{k.role}</td>
-                <td>
-                  <code>{k.prefix}</code>
-                </td>
-                <td>{time(k.createdAt)}</td>
-                <td>{time(k.lastUsedAt)}</td>
-                <td>
-                  {k.revokedAt ? (
-                    time(k.revokedAt)
-                  ) : (
-                    <ActionButton
-                      c={c}
-                      action={`/console/api-keys/${k.id}/revoke`}
-                      label={t('revoke')}
-                      danger
-                    />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable head={[t('name'), t('role'), t('prefix'), t('created'), t('lastUsed'), t('actions')]}>
+        {props.keys.map((k) => (
+          <tr>
+            <td>{k.name}</td>
+            <td>{k.role}</td>
+            <td>
+              <code>{k.prefix}</code>
+            </td>
+            <td>{time(k.createdAt)}</td>
+            <td>{time(k.lastUsedAt)}</td>
+            <td>
+              {k.revokedAt ? (
+                time(k.revokedAt)
+              ) : (
+                <ActionButton c={c} action={`/console/api-keys/${k.id}/revoke`} label={t('revoke')} danger />
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </Page>
   );
 }
@@ -110,30 +91,18 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
           <Field label={t('action')} name="action" value={action} />
           <button type="submit">{t('filter')}</button>
         </form>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('at')}</th>
-                <th scope="col">{t('actor')}</th>
-                <th scope="col">{t('action')}</th>
-                <th scope="col">{t('target')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.items.map((e) => (
-                <tr>
-                  <td>{time(e.at)}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.action}</td>
-                  <td>
-                    {e.targetType} {e.targetId ?? ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('at'), t('actor'), t('action'), t('target')]}>
+          {log.items.map((e) => (
+            <tr>
+              <td>{time(e.at)}</td>
+              <td>{e.actor}</td>
+              <td>{e.action}</td>
+              <td>
+                {e.targetType} {e.targetId ?? ''}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
         {log.nextCursor && (
           <p>
             <a href={`/console/audit-log${query({ action, cursor: log.nextCursor })}`}>{t('next')}</a>
@@ -168,9 +137,6 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
   });
   web.post('/api-keys/:id/revoke', async (c) => {
     const res = await callApi(c, 'DELETE', `/v1/api-keys/${encodeURIComponent(c.req.param('id'))}`);
-    const flash = res.ok
-      ? `ok=${encodeURIComponent(c.get('t')('done'))}`
-      : `error=${encodeURIComponent(res.message)}`;
-    return c.redirect(`/console/api-keys?${flash}`, 303);
+    return redirectWithFlash(c, `/console/api-keys`, res);
   });
 }

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, Status, time } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, Status, time, DataTable } from '../ui.js';
 import type { AssetDto, GroupDto, Paged, VulnerabilityDto } from './types.js';
 
 interface TokenDto {
@@ -206,40 +206,35 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
           </div>
         </section>
         <h2>{t('vulnerabilities')}</h2>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('name')}</th>
-                <th scope="col">{t('type')}</th>
-                <th scope="col">{t('severity')}</th>
-                <th scope="col">{t('package')}</th>
-                <th scope="col">{t('installed')}</th>
-                <th scope="col">{t('fixedIn')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('latestScan')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {vulns.items.map((v) => (
-                <tr>
-                  <td>
-                    {v.name}
-                    <br />
-                    <span class="muted">{v.title}</span>
-                  </td>
-                  <td>{v.type}</td>
-                  <td>{v.severity}</td>
-                  <td>{v.packageName ?? '—'}</td>
-                  <td>{v.installedVersion ?? '—'}</td>
-                  <td>{v.fixedVersion ?? '—'}</td>
-                  <td>{v.status}</td>
-                  <td>{time(v.latestScanAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          head={[
+            t('name'),
+            t('type'),
+            t('severity'),
+            t('package'),
+            t('installed'),
+            t('fixedIn'),
+            t('status'),
+            t('latestScan'),
+          ]}
+        >
+          {vulns.items.map((v) => (
+            <tr>
+              <td>
+                {v.name}
+                <br />
+                <span class="muted">{v.title}</span>
+              </td>
+              <td>{v.type}</td>
+              <td>{v.severity}</td>
+              <td>{v.packageName ?? '—'}</td>
+              <td>{v.installedVersion ?? '—'}</td>
+              <td>{v.fixedVersion ?? '—'}</td>
+              <td>{v.status}</td>
+              <td>{time(v.latestScanAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });
@@ -286,42 +281,31 @@ function TokensPage(props: {
           <button type="submit">{t('createToken')}</button>
         </form>
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('created')}</th>
-              <th scope="col">{t('expires')}</th>
-              <th scope="col">{t('uses')}</th>
-              <th scope="col">{t('lastUsed')}</th>
-              {can(c, 'operator') && <th scope="col">{t('actions')}</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {props.tokens.map((tok) => (
-              <tr>
-                <td>{tok.description || tok.id.slice(0, 8)}</td>
-                <td>{time(tok.expiresAt)}</td>
-                <td>
-                  {tok.uses}
-                  {tok.maxUses !== null ? ` / ${tok.maxUses}` : ''}
-                </td>
-                <td>{time(tok.lastUsedAt)}</td>
-                {can(c, 'operator') && (
-                  <td>
-                    <ActionButton
-                      c={c}
-                      action={`/console/assets/enrollment-tokens/${tok.id}/delete`}
-                      label={t('revoke')}
-                      danger
-                    />
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        head={[t('created'), t('expires'), t('uses'), t('lastUsed'), can(c, 'operator') && t('actions')]}
+      >
+        {props.tokens.map((tok) => (
+          <tr>
+            <td>{tok.description || tok.id.slice(0, 8)}</td>
+            <td>{time(tok.expiresAt)}</td>
+            <td>
+              {tok.uses}
+              {tok.maxUses !== null ? ` / ${tok.maxUses}` : ''}
+            </td>
+            <td>{time(tok.lastUsedAt)}</td>
+            {can(c, 'operator') && (
+              <td>
+                <ActionButton
+                  c={c}
+                  action={`/console/assets/enrollment-tokens/${tok.id}/delete`}
+                  label={t('revoke')}
+                  danger
+                />
+              </td>
+            )}
+          </tr>
+        ))}
+      </DataTable>
     </Page>
   );
 }

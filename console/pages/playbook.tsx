@@ -3,7 +3,7 @@ import { REBOOT_OPTIONS, WINDOW_END_BEHAVIOURS } from '../../domain/playbook/pol
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable } from '../ui.js';
 import type { Paged, PolicyDto } from './types.js';
 
 interface TemplateDto {
@@ -156,38 +156,27 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
     return c.html(
       <Page c={c} title={t('playbook')} nav="playbook">
         <PlaybookTabs c={c} current="center" />
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('name')}</th>
-                <th scope="col">{t('type')}</th>
-                {can(c, 'operator') && <th scope="col">{t('actions')}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {templates.items.map((tpl) => (
-                <tr>
-                  <td>
-                    {tpl.name}
-                    <br />
-                    <span class="muted">{tpl.description}</span>
-                  </td>
-                  <td>{tpl.type}</td>
-                  {can(c, 'operator') && (
-                    <td>
-                      <ActionButton
-                        c={c}
-                        action={`/console/playbook/templates/${tpl.id}/clone`}
-                        label={t('clone')}
-                      />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('name'), t('type'), can(c, 'operator') && t('actions')]}>
+          {templates.items.map((tpl) => (
+            <tr>
+              <td>
+                {tpl.name}
+                <br />
+                <span class="muted">{tpl.description}</span>
+              </td>
+              <td>{tpl.type}</td>
+              {can(c, 'operator') && (
+                <td>
+                  <ActionButton
+                    c={c}
+                    action={`/console/playbook/templates/${tpl.id}/clone`}
+                    label={t('clone')}
+                  />
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });
@@ -211,42 +200,28 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
       <Page c={c} title={t('playbook')} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
         <Flash c={c} />
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('name')}</th>
-                <th scope="col">{t('type')}</th>
-                <th scope="col">{t('mode')}</th>
-                <th scope="col">{t('created')}</th>
-                <th scope="col">{t('updated')}</th>
-                <th scope="col">{t('actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {policies.items.map((p) => (
-                <tr>
-                  <td>{p.name}</td>
-                  <td>{p.type}</td>
-                  <td>{String(p.params.reboot ?? '')}</td>
-                  <td>{time(p.createdAt)}</td>
-                  <td>{time(p.updatedAt)}</td>
-                  <td>
-                    <a href={`/console/playbook/policies/${p.id}`}>
-                      {can(c, 'operator') ? t('edit') : t('details')}
-                    </a>
-                    {can(c, 'operator') && (
-                      <>
-                        {' · '}
-                        <a href={`/console/playbook/policies/${p.id}/tasks/new`}>{t('createTask')}</a>
-                      </>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('name'), t('type'), t('mode'), t('created'), t('updated'), t('actions')]}>
+          {policies.items.map((p) => (
+            <tr>
+              <td>{p.name}</td>
+              <td>{p.type}</td>
+              <td>{String(p.params.reboot ?? '')}</td>
+              <td>{time(p.createdAt)}</td>
+              <td>{time(p.updatedAt)}</td>
+              <td>
+                <a href={`/console/playbook/policies/${p.id}`}>
+                  {can(c, 'operator') ? t('edit') : t('details')}
+                </a>
+                {can(c, 'operator') && (
+                  <>
+                    {' · '}
+                    <a href={`/console/playbook/policies/${p.id}/tasks/new`}>{t('createTask')}</a>
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });

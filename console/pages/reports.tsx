@@ -1,10 +1,11 @@
 import type { Hono } from 'hono';
+import { REPORT_MESSAGES } from '../../domain/reports/messages.js';
 import { MAX_CUSTOM_REPORTS_PER_ACCOUNT, REPORT_ITEMS, REPORT_TYPES } from '../../domain/reports/rules.js';
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import type { MessageKey } from '../i18n.js';
-import { ActionButton, Csrf, Field, Flash, Page, time } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
 import type { Paged } from './types.js';
 
 interface ReportDto {
@@ -62,15 +63,6 @@ const STEP1_FIELDS = [
   'language',
   'recipients',
 ] as const;
-
-const ITEM_LABELS: Record<(typeof REPORT_ITEMS)[number], string> = {
-  issueResolved: 'Issue Resolved',
-  assets: 'Assets',
-  alerts: 'Alerts',
-  vulnerabilities: 'Vulnerabilities',
-  baselineCheck: 'Baseline check',
-  attack: 'Attack',
-};
 
 const TYPE_KEYS: Record<string, MessageKey> = {
   daily: 'daily',
@@ -257,7 +249,8 @@ function Step2(props: { c: ConsoleContext; action: string; f: ReportForm; errors
         <legend>{t('items')}</legend>
         {REPORT_ITEMS.map((i) => (
           <label class="inline">
-            <input type="checkbox" name="items" value={i} checked={f.items.includes(i)} /> {ITEM_LABELS[i]}
+            <input type="checkbox" name="items" value={i} checked={f.items.includes(i)} />{' '}
+            {REPORT_MESSAGES[c.get('lang')].item[i]}
           </label>
         ))}
         {itemErrors.length > 0 && (
@@ -432,67 +425,50 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
             <button type="submit">{t('addRecipient')}</button>
           </form>
         )}
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('email')}</th>
-                <th scope="col">{t('status')}</th>
-                {can(c, 'operator') && <th scope="col">{t('actions')}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((r) => (
-                <tr>
-                  <td>{r.email}</td>
-                  <td class={`s-${r.status}`}>
-                    {r.status === 'verified'
-                      ? t('verified')
-                      : r.status === 'pending'
-                        ? t('unverified')
-                        : r.status}
-                  </td>
-                  {can(c, 'operator') && (
-                    <td class="row">
-                      {r.status === 'pending' && (
-                        <form method="post" action="/console/reports/recipients" class="inline-form">
-                          <Csrf c={c} />
-                          <input type="hidden" name="email" value={r.email} />
-                          <button type="submit" class="secondary">
-                            {t('resendVerification')}
-                          </button>
-                        </form>
-                      )}
-                      <ActionButton
-                        c={c}
-                        action={`/console/reports/recipients/${r.id}/delete`}
-                        label={t('delete')}
-                        danger
-                      />
-                    </td>
+        <DataTable head={[t('email'), t('status'), can(c, 'operator') && t('actions')]}>
+          {list.items.map((r) => (
+            <tr>
+              <td>{r.email}</td>
+              <td class={`s-${r.status}`}>
+                {r.status === 'verified'
+                  ? t('verified')
+                  : r.status === 'pending'
+                    ? t('unverified')
+                    : r.status}
+              </td>
+              {can(c, 'operator') && (
+                <td class="row">
+                  {r.status === 'pending' && (
+                    <form method="post" action="/console/reports/recipients" class="inline-form">
+                      <Csrf c={c} />
+                      <input type="hidden" name="email" value={r.email} />
+                      <button type="submit" class="secondary">
+                        {t('resendVerification')}
+                      </button>
+                    </form>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                  <ActionButton
+                    c={c}
+                    action={`/console/reports/recipients/${r.id}/delete`}
+                    label={t('delete')}
+                    danger
+                  />
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });
   web.post('/reports/recipients', async (c) => {
     const body = await readForm(c);
     const res = await callApi(c, 'POST', '/v1/email-recipients', { email: first(body, 'email') });
-    const flash = res.ok
-      ? `ok=${encodeURIComponent(c.get('t')('done'))}`
-      : `error=${encodeURIComponent(res.message)}`;
-    return c.redirect(`/console/reports/recipients?${flash}`, 303);
+    return redirectWithFlash(c, `/console/reports/recipients`, res);
   });
   web.post('/reports/recipients/:id/delete', async (c) => {
     const res = await callApi(c, 'DELETE', `/v1/email-recipients/${encodeURIComponent(c.req.param('id'))}`);
-    const flash = res.ok
-      ? `ok=${encodeURIComponent(c.get('t')('done'))}`
-      : `error=${encodeURIComponent(res.message)}`;
-    return c.redirect(`/console/reports/recipients?${flash}`, 303);
+    return redirectWithFlash(c, `/console/reports/recipients`, res);
   });
 
   web.get('/reports/:id/edit', editor('edit'));
@@ -508,10 +484,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
     web.post(`/reports/:id/${verb}`, async (c) => {
       const id = encodeURIComponent(c.req.param('id'));
       const res = await callApi(c, method, `/v1/reports/${id}${path ? `/${path}` : ''}`);
-      const flash = res.ok
-        ? `ok=${encodeURIComponent(c.get('t')('done'))}`
-        : `error=${encodeURIComponent(res.message)}`;
-      return c.redirect(`/console/reports?${flash}`, 303);
+      return redirectWithFlash(c, `/console/reports`, res);
     });
   }
 

@@ -3,7 +3,7 @@ import { POLICY_MODES } from '../../domain/signature/rules.js';
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
 import type { Paged } from './types.js';
 
 interface WitnessDto {
@@ -69,9 +69,6 @@ function Tabs({ c, current }: { c: ConsoleContext; current: Tab }) {
   );
 }
 
-const flash = (c: ConsoleContext, ok: boolean, message: string) =>
-  ok ? `ok=${encodeURIComponent(c.get('t')('done'))}` : `error=${encodeURIComponent(message)}`;
-
 async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }) {
   const { c } = props;
   const t = c.get('t');
@@ -87,70 +84,58 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
           <button type="submit">{t('createWitness')}</button>
         </form>
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('name')}</th>
-              <th scope="col">{t('status')}</th>
-              <th scope="col">{t('keyVersions')}</th>
-              <th scope="col">{t('actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((w) => (
-              <tr>
-                <td>
-                  {w.name} <span class="muted">{w.keySpec}</span>
-                </td>
-                <td>{w.status}</td>
-                <td>
-                  <ul class="plain">
-                    {w.versions.map((v) => (
-                      <li>
-                        v{v.version} {v.status} {v.current ? '★' : ''}{' '}
-                        <code class="muted">{v.fingerprint.slice(0, 16)}…</code>{' '}
-                        <a href={`/console/signature/witnesses/${w.id}/public-key?version=${v.version}`}>
-                          {t('publicKey')}
-                        </a>
-                        {can(c, 'operator') && v.status === 'enabled' && !v.current && (
-                          <>
-                            {' '}
-                            <ActionButton
-                              c={c}
-                              action={`/console/signature/witnesses/${w.id}/versions/${v.version}/disable`}
-                              label={t('disable')}
-                              secondary
-                            />
-                          </>
-                        )}
-                      </li>
-                    ))}
-                  </ul>
-                </td>
-                <td class="row">
-                  {can(c, 'operator') && w.status !== 'disabled' && (
-                    <>
-                      <ActionButton
-                        c={c}
-                        action={`/console/signature/witnesses/${w.id}/rotate`}
-                        label={t('rotate')}
-                        secondary
-                      />
-                      <ActionButton
-                        c={c}
-                        action={`/console/signature/witnesses/${w.id}/disable`}
-                        label={t('disable')}
-                        danger
-                      />
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable head={[t('name'), t('status'), t('keyVersions'), t('actions')]}>
+        {list.items.map((w) => (
+          <tr>
+            <td>
+              {w.name} <span class="muted">{w.keySpec}</span>
+            </td>
+            <td>{w.status}</td>
+            <td>
+              <ul class="plain">
+                {w.versions.map((v) => (
+                  <li>
+                    v{v.version} {v.status} {v.current ? '★' : ''}{' '}
+                    <code class="muted">{v.fingerprint.slice(0, 16)}…</code>{' '}
+                    <a href={`/console/signature/witnesses/${w.id}/public-key?version=${v.version}`}>
+                      {t('publicKey')}
+                    </a>
+                    {can(c, 'operator') && v.status === 'enabled' && !v.current && (
+                      <>
+                        {' '}
+                        <ActionButton
+                          c={c}
+                          action={`/console/signature/witnesses/${w.id}/versions/${v.version}/disable`}
+                          label={t('disable')}
+                          secondary
+                        />
+                      </>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </td>
+            <td class="row">
+              {can(c, 'operator') && w.status !== 'disabled' && (
+                <>
+                  <ActionButton
+                    c={c}
+                    action={`/console/signature/witnesses/${w.id}/rotate`}
+                    label={t('rotate')}
+                    secondary
+                  />
+                  <ActionButton
+                    c={c}
+                    action={`/console/signature/witnesses/${w.id}/disable`}
+                    label={t('disable')}
+                    danger
+                  />
+                </>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </Page>
   );
 }
@@ -188,34 +173,22 @@ async function ClustersPage(props: { c: ConsoleContext; created?: ClusterDto; er
           <button type="submit">{t('createCluster')}</button>
         </form>
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('name')}</th>
-              <th scope="col">{t('failurePolicy')}</th>
-              <th scope="col">{t('lastSeen')}</th>
-              <th scope="col">{t('webhookConfig')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((cl) => (
-              <tr>
-                <td>
-                  {cl.name} <code class="muted">{cl.tokenPrefix}…</code>
-                </td>
-                <td>{cl.failurePolicy}</td>
-                <td>{time(cl.lastSeenAt)}</td>
-                <td>
-                  <a href={`/console/signature/clusters/${cl.id}/webhook-config`} id={`config-${cl.id}`}>
-                    {t('download')} (YAML)
-                  </a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable head={[t('name'), t('failurePolicy'), t('lastSeen'), t('webhookConfig')]}>
+        {list.items.map((cl) => (
+          <tr>
+            <td>
+              {cl.name} <code class="muted">{cl.tokenPrefix}…</code>
+            </td>
+            <td>{cl.failurePolicy}</td>
+            <td>{time(cl.lastSeenAt)}</td>
+            <td>
+              <a href={`/console/signature/clusters/${cl.id}/webhook-config`} id={`config-${cl.id}`}>
+                {t('download')} (YAML)
+              </a>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </Page>
   );
 }
@@ -228,7 +201,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     const res = await callApi(c, 'POST', '/v1/signature/witnesses', { name: first(form, 'name') });
     if (!res.ok)
       return c.html(await WitnessesPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
-    return c.redirect(`/console/signature/witnesses?${flash(c, true, '')}`, 303);
+    return redirectWithFlash(c, `/console/signature/witnesses`, { ok: true });
   });
   web.get('/signature/witnesses/:id/public-key', async (c) => {
     const version = Number(c.req.query('version') ?? '') || undefined;
@@ -249,14 +222,14 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
   ] as const) {
     web.post(path, async (c) => {
       const res = await callApi(c, 'POST', api(encodeURIComponent(c.req.param('id'))));
-      return c.redirect(`/console/signature/witnesses?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+      return redirectWithFlash(c, `/console/signature/witnesses`, res);
     });
   }
   web.post('/signature/witnesses/:id/versions/:version/disable', async (c) => {
     const id = encodeURIComponent(c.req.param('id'));
     const version = encodeURIComponent(c.req.param('version'));
     const res = await callApi(c, 'POST', `/v1/signature/witnesses/${id}/versions/${version}/disable`);
-    return c.redirect(`/console/signature/witnesses?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+    return redirectWithFlash(c, `/console/signature/witnesses`, res);
   });
 
   const signaturesPage = async (c: ConsoleContext, signed?: SignatureDto, errors?: FieldError[]) => {
@@ -381,42 +354,28 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
             </p>
           </form>
         )}
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('name')}</th>
-                <th scope="col">{t('witness')}</th>
-                <th scope="col">{t('clusters')}</th>
-                <th scope="col">{t('namespaces')}</th>
-                <th scope="col">{t('mode')}</th>
-                <th scope="col">{t('status')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((p) => (
-                <tr>
-                  <td>{p.name}</td>
-                  <td>{nameOf(witnesses.items, p.witnessId)}</td>
-                  <td>{nameOf(clusters.items, p.clusterId)}</td>
-                  <td>{p.namespaces.join(', ')}</td>
-                  <td>{p.mode}</td>
-                  <td>
-                    <strong>{p.enabled ? t('enabled') : t('disabled')}</strong>{' '}
-                    {can(c, 'operator') && (
-                      <ActionButton
-                        c={c}
-                        action={`/console/signature/policies/${p.id}/${p.enabled ? 'disable' : 'enable'}`}
-                        label={p.enabled ? t('disable') : t('enable')}
-                        secondary
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('name'), t('witness'), t('clusters'), t('namespaces'), t('mode'), t('status')]}>
+          {list.items.map((p) => (
+            <tr>
+              <td>{p.name}</td>
+              <td>{nameOf(witnesses.items, p.witnessId)}</td>
+              <td>{nameOf(clusters.items, p.clusterId)}</td>
+              <td>{p.namespaces.join(', ')}</td>
+              <td>{p.mode}</td>
+              <td>
+                <strong>{p.enabled ? t('enabled') : t('disabled')}</strong>{' '}
+                {can(c, 'operator') && (
+                  <ActionButton
+                    c={c}
+                    action={`/console/signature/policies/${p.id}/${p.enabled ? 'disable' : 'enable'}`}
+                    label={p.enabled ? t('disable') : t('enable')}
+                    secondary
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>
     );
   };
@@ -437,13 +396,13 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
       description: '',
     });
     if (!res.ok) return c.html(await policiesPage(c, errorsAt(res.fields, res.message, 'name')), 422);
-    return c.redirect(`/console/signature/policies?${flash(c, true, '')}`, 303);
+    return redirectWithFlash(c, `/console/signature/policies`, { ok: true });
   });
   for (const state of ['enable', 'disable'] as const) {
     web.post(`/signature/policies/:id/${state}`, async (c) => {
       const id = encodeURIComponent(c.req.param('id'));
       const res = await callApi(c, 'PATCH', `/v1/signature/policies/${id}`, { enabled: state === 'enable' });
-      return c.redirect(`/console/signature/policies?${flash(c, res.ok, res.ok ? '' : res.message)}`, 303);
+      return redirectWithFlash(c, `/console/signature/policies`, res);
     });
   }
 
@@ -453,28 +412,16 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     return c.html(
       <Page c={c} title={t('navSignature')} nav="signature">
         <Tabs c={c} current="trusted" />
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('image')}</th>
-                <th scope="col">{t('namespaces')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('latestScan')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((i) => (
-                <tr>
-                  <td>{i.image}</td>
-                  <td>{i.namespace}</td>
-                  <td>{i.revokedAt ? `revoked ${time(i.revokedAt)}` : (i.label ?? '—')}</td>
-                  <td>{time(i.lastVerifiedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('image'), t('namespaces'), t('status'), t('latestScan')]}>
+          {list.items.map((i) => (
+            <tr>
+              <td>{i.image}</td>
+              <td>{i.namespace}</td>
+              <td>{i.revokedAt ? `revoked ${time(i.revokedAt)}` : (i.label ?? '—')}</td>
+              <td>{time(i.lastVerifiedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });

@@ -5,7 +5,7 @@ import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus } from '../../domai
 import { taskWorkflowId } from '../../api/playbook/task-workflow.js';
 import { callApi, query, readApi } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
-import { ActionButton, Flash, Page, Status, time } from '../ui.js';
+import { ActionButton, Flash, Page, Status, time, DataTable } from '../ui.js';
 import { PlaybookTabs } from './playbook.js';
 import type { LogEntryDto, Paged, TaskDetailDto, TaskDto } from './types.js';
 
@@ -82,32 +82,21 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
           <strong>{log.succeeded}</strong> · {t('failed')}: <strong>{log.failed}</strong> · {t('pending')}:{' '}
           <strong>{log.pending}</strong> · {t('skipped')}: <strong>{log.skipped}</strong>
         </p>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('step')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('details')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.steps.map((s) => (
-                <tr>
-                  <td>{s.kind}</td>
-                  <td>
-                    <Status value={s.status} />
-                  </td>
-                  <td>
-                    {Object.entries(s.counts)
-                      .map(([k, n]) => `${k} ${n}`)
-                      .join(' · ')}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('step'), t('status'), t('details')]}>
+          {log.steps.map((s) => (
+            <tr>
+              <td>{s.kind}</td>
+              <td>
+                <Status value={s.status} />
+              </td>
+              <td>
+                {Object.entries(s.counts)
+                  .map(([k, n]) => `${k} ${n}`)
+                  .join(' · ')}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
         <p>
           <a href={`/console/playbook/tasks/${id}/logs`}>{t('log')} →</a>
         </p>
@@ -118,32 +107,20 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
       </section>
       <section class="card" id="assets" aria-labelledby="h-assets">
         <h2 id="h-assets">{t('assetList')}</h2>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('assets')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('vulnerabilities')}</th>
-                <th scope="col">{t('latestScan')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {task.assets.map((a) => (
-                <tr>
-                  <td>
-                    <a href={`/console/assets/${a.id}`}>{a.name}</a>
-                  </td>
-                  <td>
-                    <Status value={a.status} /> {a.reason && <span class="muted">{a.reason}</span>}
-                  </td>
-                  <td>{a.vulnerabilities.map((v) => `${v.name} (${v.status})`).join(', ')}</td>
-                  <td>{time(a.latestScanAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('assets'), t('status'), t('vulnerabilities'), t('latestScan')]}>
+          {task.assets.map((a) => (
+            <tr>
+              <td>
+                <a href={`/console/assets/${a.id}`}>{a.name}</a>
+              </td>
+              <td>
+                <Status value={a.status} /> {a.reason && <span class="muted">{a.reason}</span>}
+              </td>
+              <td>{a.vulnerabilities.map((v) => `${v.name} (${v.status})`).join(', ')}</td>
+              <td>{time(a.latestScanAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
       <section class="card" id="notification" aria-labelledby="h-notification">
         <h2 id="h-notification">{t('notification')}</h2>
