@@ -7,6 +7,7 @@ const integration = [
   'db/**/*.test.ts',
   'test/**/*.test.ts',
   'worker/**/*.test.ts',
+  'console/**/*.test.ts',
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
+import { mountConsole } from '../console/app.js';
 import type { AppEnv, Services } from './context.js';
 import {
   ApiError,
@@ -80,5 +81,6 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   });
 
   registerRoutes(app);
+  mountConsole(app, services);
   return app;
 }

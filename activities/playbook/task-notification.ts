@@ -1,3 +1,4 @@
+import { consoleTaskUrl } from '../../domain/console.js';
 import { and, asc, eq } from 'drizzle-orm';
 import { assets } from '../../db/schema/inventory.js';
 import { playbookTaskAssets, playbookTasks } from '../../db/schema/playbook.js';
@@ -27,7 +28,7 @@ export async function buildTaskNotification(
     .orderBy(asc(playbookTaskAssets.position));
   const by = (s: string) => rows.filter((r) => r.status === s).length;
   const failed = rows.filter((r) => r.status === 'Failed');
-  const link = { label: 'Task details', url: `${deps.publicUrl}/v1/playbook/tasks/${task.id}` };
+  const link = { label: 'Task details', url: consoleTaskUrl(deps.publicUrl, task.id) };
   const headline =
     req.event === 'start'
       ? `Task "${task.name}" started: fixing ${task.vulnerabilityCount} vulnerabilities on ${rows.length} assets (execution ${req.execution}).`

@@ -1,3 +1,4 @@
+import { consoleTaskUrl } from '../../domain/console.js';
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -43,7 +44,7 @@ function startOptions(services: Pick<Services, 'taskQueues' | 'publicUrl'>, task
       : task.execution > 1
         ? ` — rerun ${task.execution}`
         : ' — now';
-  const url = `${services.publicUrl}/v1/playbook/tasks/${task.id}`;
+  const url = consoleTaskUrl(services.publicUrl, task.id);
   return {
     workflowId: taskWorkflowId(task.id),
     taskQueue: services.taskQueues.playbook,

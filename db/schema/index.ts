@@ -11,3 +11,4 @@ export * from './playbook.js';
 export * from './signature.js';
 export * from './reports.js';
 export * from './multi-account.js';
+export * from './console.js';

@@ -1,0 +1,447 @@
+import type { Hono } from 'hono';
+import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
+import {
+  DEFAULT_MEMBER_SETTINGS,
+  PROTECTION_MODES,
+  type TMemberSettings,
+} from '../../domain/multi-account/member-settings.js';
+import { callApi, readApi, type FieldError } from '../api-call.js';
+import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
+import { first, readForm, type FormBody } from '../form.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, redirectWithFlash } from '../ui.js';
+import type { Paged } from './types.js';
+
+interface DirectoryDto {
+  id: string;
+  name: string;
+  autoAddNewAccounts: boolean;
+  role: string;
+}
+interface DirectoryAccountDto {
+  id: string;
+  name: string;
+  role: string;
+  joinedAt: string;
+  managed: boolean;
+}
+interface AdminDto {
+  accountId: string;
+  name: string;
+  since: string;
+}
+interface OverviewRowDto {
+  accountId: string;
+  name: string;
+  score: number;
+  unhandledAlerts: number;
+  openVulnerabilities: number;
+  baselineRisks: number;
+}
+interface SettingsStateDto {
+  revision: number | null;
+  settings: TMemberSettings | null;
+  savedAt: string | null;
+  rollout: { status: string; agents: number; applied: number; driftCount: number };
+  drift: { assetName: string; appliedRevision: number; online: boolean; lastError: string | null }[];
+}
+
+async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; errors?: FieldError[] }) {
+  const { c } = props;
+  const t = c.get('t');
+  const directory = await callApi<DirectoryDto>(c, 'GET', '/v1/resource-directory');
+  if (!directory.ok) {
+    return (
+      <Page c={c} title={t('navAccounts')} nav="accounts">
+        <Flash c={c} />
+        <p>{directory.message}</p>
+        {can(c, 'admin') && (
+          <form method="post" action="/console/accounts/directory" class="card row">
+            <Csrf c={c} />
+            <Field label={t('name')} name="name" errors={props.errors} required />
+            <button type="submit">{t('enableDirectory')}</button>
+          </form>
+        )}
+      </Page>
+    );
+  }
+  const management = directory.data.role === 'management';
+  const [accounts, admins] = await Promise.all([
+    readApi<Paged<DirectoryAccountDto>>(c, '/v1/resource-directory/accounts?limit=200'),
+    management
+      ? readApi<{ items: AdminDto[]; limit: number }>(c, '/v1/multi-account/delegated-admins')
+      : Promise.resolve({ items: [], limit: MAX_DELEGATED_ADMINS }),
+  ]);
+  return (
+    <Page c={c} title={t('navAccounts')} nav="accounts">
+      <nav class="tabs" aria-label={t('navAccounts')}>
+        <a href="/console/accounts" aria-current="page">
+          {t('resourceDirectory')}
+        </a>
+        <a href="/console/accounts/overview">{t('riskOverview')}</a>
+      </nav>
+      <Flash c={c} />
+      {props.adminKey && (
+        <section class="card" role="status">
+          <p>{t('keyShownOnce')}</p>
+          <code class="cmd" id="member-key">
+            {props.adminKey}
+          </code>
+        </section>
+      )}
+      <p>
+        <strong>{directory.data.name}</strong> · {directory.data.role}
+      </p>
+      {can(c, 'operator') && (
+        <form method="post" action="/console/accounts/auto-add" class="card row">
+          <Csrf c={c} />
+          <input type="hidden" name="enabled" value={directory.data.autoAddNewAccounts ? 'false' : 'true'} />
+          <span>
+            {t('autoAdd')}:{' '}
+            <strong>{directory.data.autoAddNewAccounts ? t('enabled') : t('disabled')}</strong>
+          </span>
+          <button type="submit" class="secondary">
+            {directory.data.autoAddNewAccounts ? t('disable') : t('enable')}
+          </button>
+        </form>
+      )}
+      {management && can(c, 'admin') && (
+        <form method="post" action="/console/accounts/members/new" class="card row">
+          <Csrf c={c} />
+          <Field label={t('name')} name="name" errors={props.errors} required />
+          <button type="submit">{t('createMember')}</button>
+        </form>
+      )}
+      {management && (
+        <section class="card" aria-labelledby="h-admins">
+          <h2 id="h-admins">{t('delegatedAdmins')}</h2>
+          <p id="admin-limit">{t('adminLimit', { n: admins.items.length, max: admins.limit })}</p>
+          <ul class="plain">
+            {admins.items.map((a) => (
+              <li>
+                {a.name} <span class="muted">{time(a.since)}</span>{' '}
+                {can(c, 'admin') && (
+                  <ActionButton
+                    c={c}
+                    action={`/console/accounts/admins/${a.accountId}/remove`}
+                    label={t('removeManaged')}
+                    danger
+                  />
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <div class="scroll">
+        <table>
+          <caption class="muted">{t('resourceDirectory')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('name')}</th>
+              <th scope="col">{t('role')}</th>
+              <th scope="col">{t('managed')}</th>
+              <th scope="col">{t('actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.items.map((a) => (
+              <tr>
+                <td>{a.managed ? <a href={`/console/accounts/members/${a.id}`}>{a.name}</a> : a.name}</td>
+                <td>{a.role}</td>
+                <td>{a.managed ? t('yes') : t('no')}</td>
+                <td class="row">
+                  {a.role !== 'management' && can(c, 'operator') && (
+                    <ActionButton
+                      c={c}
+                      action={`/console/accounts/members/${a.id}/${a.managed ? 'remove' : 'add'}`}
+                      label={a.managed ? t('removeManaged') : t('addManaged')}
+                      secondary
+                    />
+                  )}
+                  {management && a.role === 'member' && can(c, 'admin') && (
+                    <ActionButton
+                      c={c}
+                      action={`/console/accounts/admins/${a.id}/add`}
+                      label={t('makeAdmin')}
+                      secondary
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Page>
+  );
+}
+
+/** The settings form's values as the API's settings document, starting from the saved one. */
+function settingsFromForm(base: TMemberSettings, form: FormBody): unknown {
+  const on = (k: string) => first(form, k) === 'on';
+  const cm = base.clientManagement;
+  const vm = base.vulnerabilityManagement;
+  const days = first(form, 'scanCycleDays');
+  return {
+    ...base,
+    clientManagement: Object.fromEntries(
+      Object.entries(cm).map(([k, v]) => [
+        k,
+        typeof v === 'boolean' ? on(k) : k === 'protectionMode' ? first(form, k) : v,
+      ]),
+    ),
+    vulnerabilityManagement: {
+      ...vm,
+      autoScan: Object.fromEntries(Object.keys(vm.autoScan).map((k) => [k, on(`autoScan.${k}`)])),
+      scanCycleDays: /^\d+$/.test(days) ? Number(days) : days,
+    },
+  };
+}
+
+async function MemberPage(props: { c: ConsoleContext; id: string; errors?: FieldError[] }) {
+  const { c, id } = props;
+  const t = c.get('t');
+  const [risks, state] = await Promise.all([
+    readApi<OverviewRowDto>(c, `/v1/multi-account/members/${id}/risks`),
+    readApi<SettingsStateDto>(c, `/v1/multi-account/members/${id}/settings`),
+  ]);
+  // Before anyone saved settings the member runs the defaults; the form starts from them.
+  const settings = state.settings ?? DEFAULT_MEMBER_SETTINGS;
+  const errors = props.errors ?? [];
+  return (
+    <Page c={c} title={t('navAccounts')} nav="accounts">
+      <p>
+        <a href="/console/accounts/overview">← {t('riskOverview')}</a>
+      </p>
+      <Flash c={c} />
+      <section class="card grid" aria-label={t('riskOverview')}>
+        <div>
+          {t('securityScore')}: <strong class="stat">{risks.score}</strong>
+        </div>
+        <div>
+          {t('unhandledAlerts')}: <strong>{risks.unhandledAlerts}</strong>
+        </div>
+        <div>
+          {t('openVulns')}: <strong>{risks.openVulnerabilities}</strong>
+        </div>
+        <div>
+          Baseline: <strong>{risks.baselineRisks}</strong>
+        </div>
+      </section>
+      <section
+        class="card"
+        id="rollout"
+        aria-labelledby="h-rollout"
+        hx-get={`/console/accounts/members/${id}`}
+        hx-select="#rollout"
+        hx-target="#rollout"
+        hx-swap="outerHTML"
+        hx-trigger={state.rollout.status === 'in-progress' ? 'every 2s' : undefined}
+      >
+        <h2 id="h-rollout">{t('rollout')}</h2>
+        <p id="rollout-status">
+          {state.revision === null ? '—' : `r${state.revision}`} · {state.rollout.status} · {t('applied')}{' '}
+          {state.rollout.applied} / {state.rollout.agents}
+        </p>
+        <progress
+          max={Math.max(state.rollout.agents, 1)}
+          value={state.rollout.applied}
+          aria-label={t('rollout')}
+        ></progress>
+        {state.drift.length > 0 && (
+          <>
+            <h3>{t('drift')}</h3>
+            <ul class="plain">
+              {state.drift.map((d) => (
+                <li>
+                  {d.assetName} r{d.appliedRevision} {d.online ? t('online') : t('offline')}{' '}
+                  {d.lastError && <span class="error">{d.lastError}</span>}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
+      {
+        <form method="post" action={`/console/accounts/members/${id}/settings`} class="card">
+          <Csrf c={c} />
+          <h2>{t('protectionSettings')}</h2>
+          {errors.length > 0 && (
+            <p class="flash bad" role="alert">
+              {errors.map((e) => `${e.path}: ${e.message}`).join('; ')}
+            </p>
+          )}
+          <fieldset>
+            <legend>clientManagement</legend>
+            {Object.entries(settings.clientManagement)
+              .filter(([, v]) => typeof v === 'boolean')
+              .map(([k, v]) => (
+                <label class="inline">
+                  <input type="checkbox" name={k} checked={v === true} /> {k}
+                </label>
+              ))}
+            <Field
+              label="protectionMode"
+              name="protectionMode"
+              errors={errors}
+              path="clientManagement.protectionMode"
+            >
+              <select id="f-protectionMode" name="protectionMode">
+                {PROTECTION_MODES.map((m) => (
+                  <option value={m} selected={settings.clientManagement.protectionMode === m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </fieldset>
+          <fieldset>
+            <legend>vulnerabilityManagement</legend>
+            {Object.entries(settings.vulnerabilityManagement.autoScan).map(([k, v]) => (
+              <label class="inline">
+                <input type="checkbox" name={`autoScan.${k}`} checked={v} /> {k}
+              </label>
+            ))}
+            <Field
+              label="scanCycleDays"
+              name="scanCycleDays"
+              value={settings.vulnerabilityManagement.scanCycleDays}
+              errors={errors}
+              path="vulnerabilityManagement.scanCycleDays"
+            />
+          </fieldset>
+          {can(c, 'operator') && (
+            <p>
+              <button type="submit">{t('pushSettings')}</button>
+            </p>
+          )}
+        </form>
+      }
+    </Page>
+  );
+}
+
+export function registerAccountPages(web: Hono<ConsoleEnv>): void {
+  web.get('/accounts', async (c) => c.html(await DirectoryPage({ c })));
+  web.post('/accounts/directory', async (c) => {
+    const res = await callApi(c, 'POST', '/v1/resource-directory', {
+      name: first(await readForm(c), 'name'),
+    });
+    if (!res.ok)
+      return c.html(
+        await DirectoryPage({
+          c,
+          errors: res.fields.length ? res.fields : [{ path: 'name', message: res.message }],
+        }),
+        422,
+      );
+    return redirectWithFlash(c, `/console/accounts`, { ok: true });
+  });
+  web.post('/accounts/auto-add', async (c) => {
+    const res = await callApi(c, 'PUT', '/v1/multi-account/auto-add', {
+      enabled: first(await readForm(c), 'enabled') === 'true',
+    });
+    return redirectWithFlash(c, `/console/accounts`, res);
+  });
+  web.post('/accounts/members/new', async (c) => {
+    const res = await callApi<{ adminKey: string }>(c, 'POST', '/v1/resource-directory/accounts', {
+      name: first(await readForm(c), 'name'),
+    });
+    if (!res.ok)
+      return c.html(
+        await DirectoryPage({
+          c,
+          errors: res.fields.length ? res.fields : [{ path: 'name', message: res.message }],
+        }),
+        422,
+      );
+    return c.html(await DirectoryPage({ c, adminKey: res.data.adminKey }), 201);
+  });
+  web.post('/accounts/members/:id/add', async (c) => {
+    const res = await callApi(c, 'POST', '/v1/multi-account/members', { accountId: c.req.param('id') });
+    return redirectWithFlash(c, `/console/accounts`, res);
+  });
+  web.post('/accounts/members/:id/remove', async (c) => {
+    const res = await callApi(
+      c,
+      'DELETE',
+      `/v1/multi-account/members/${encodeURIComponent(c.req.param('id'))}`,
+    );
+    return redirectWithFlash(c, `/console/accounts`, res);
+  });
+  web.post('/accounts/admins/:id/add', async (c) => {
+    const res = await callApi(c, 'POST', '/v1/multi-account/delegated-admins', {
+      accountId: c.req.param('id'),
+    });
+    return redirectWithFlash(c, `/console/accounts`, res);
+  });
+  web.post('/accounts/admins/:id/remove', async (c) => {
+    const res = await callApi(
+      c,
+      'DELETE',
+      `/v1/multi-account/delegated-admins/${encodeURIComponent(c.req.param('id'))}`,
+    );
+    return redirectWithFlash(c, `/console/accounts`, res);
+  });
+
+  web.get('/accounts/overview', async (c) => {
+    const t = c.get('t');
+    const overview = await readApi<{ items: OverviewRowDto[] }>(c, '/v1/multi-account/overview?limit=200');
+    return c.html(
+      <Page c={c} title={t('navAccounts')} nav="accounts">
+        <nav class="tabs" aria-label={t('navAccounts')}>
+          <a href="/console/accounts">{t('resourceDirectory')}</a>
+          <a href="/console/accounts/overview" aria-current="page">
+            {t('riskOverview')}
+          </a>
+        </nav>
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('name')}</th>
+                <th scope="col">{t('securityScore')}</th>
+                <th scope="col">{t('unhandledAlerts')}</th>
+                <th scope="col">{t('openVulns')}</th>
+                <th scope="col">Baseline</th>
+              </tr>
+            </thead>
+            <tbody>
+              {overview.items.map((m) => (
+                <tr>
+                  <td>
+                    <a href={`/console/accounts/members/${m.accountId}`}>{m.name}</a>
+                  </td>
+                  <td>{m.score}</td>
+                  <td>{m.unhandledAlerts}</td>
+                  <td>{m.openVulnerabilities}</td>
+                  <td>{m.baselineRisks}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Page>,
+    );
+  });
+
+  web.get('/accounts/members/:id', async (c) =>
+    c.html(await MemberPage({ c, id: encodeURIComponent(c.req.param('id')) })),
+  );
+  web.post('/accounts/members/:id/settings', async (c) => {
+    const id = encodeURIComponent(c.req.param('id'));
+    const state = await readApi<SettingsStateDto>(c, `/v1/multi-account/members/${id}/settings`);
+    const base = state.settings ?? DEFAULT_MEMBER_SETTINGS;
+    const res = await callApi(
+      c,
+      'PUT',
+      `/v1/multi-account/members/${id}/settings`,
+      settingsFromForm(base, await readForm(c)),
+    );
+    if (!res.ok) {
+      const errors = res.fields.length ? res.fields : [{ path: '', message: res.message }];
+      return c.html(await MemberPage({ c, id, errors }), 422);
+    }
+    return redirectWithFlash(c, `/console/accounts/members/${id}`, { ok: true });
+  });
+}

@@ -1,0 +1,142 @@
+import type { Hono } from 'hono';
+import { ROLES } from '../../domain/roles.js';
+import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import type { ConsoleContext, ConsoleEnv } from '../context.js';
+import { first, readForm } from '../form.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
+import type { Paged } from './types.js';
+
+interface AuditDto {
+  id: string;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  at: string;
+}
+
+interface KeyDto {
+  id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  key?: string;
+}
+
+function KeysPage(props: { c: ConsoleContext; keys: KeyDto[]; created?: KeyDto; errors?: FieldError[] }) {
+  const { c } = props;
+  const t = c.get('t');
+  return (
+    <Page c={c} title={t('apiKeys')} nav="keys">
+      <Flash c={c} />
+      {props.created?.key && (
+        <section class="card" role="status">
+          <p>{t('keyShownOnce')}</p>
+          <code class="cmd" id="new-key">
+            {props.created.key}
+          </code>
+          <button type="button" class="secondary" data-copy="new-key">
+            {t('copy')}
+          </button>
+        </section>
+      )}
+      <form method="post" action="/console/api-keys" class="card row">
+        <Csrf c={c} />
+        <Field label={t('name')} name="name" errors={props.errors} required />
+        <Field label={t('role')} name="role" errors={props.errors}>
+          <select id="f-role" name="role">
+            {ROLES.map((r) => (
+              <option value={r}>{r}</option>
+            ))}
+          </select>
+        </Field>
+        <button type="submit">{t('createKey')}</button>
+      </form>
+      <DataTable head={[t('name'), t('role'), t('prefix'), t('created'), t('lastUsed'), t('actions')]}>
+        {props.keys.map((k) => (
+          <tr>
+            <td>{k.name}</td>
+            <td>{k.role}</td>
+            <td>
+              <code>{k.prefix}</code>
+            </td>
+            <td>{time(k.createdAt)}</td>
+            <td>{time(k.lastUsedAt)}</td>
+            <td>
+              {k.revokedAt ? (
+                time(k.revokedAt)
+              ) : (
+                <ActionButton c={c} action={`/console/api-keys/${k.id}/revoke`} label={t('revoke')} danger />
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
+    </Page>
+  );
+}
+
+export function registerAdminPages(web: Hono<ConsoleEnv>): void {
+  web.get('/audit-log', async (c) => {
+    const t = c.get('t');
+    const action = c.req.query('action');
+    const cursor = c.req.query('cursor');
+    const log = await readApi<Paged<AuditDto>>(c, `/v1/audit-log${query({ action, cursor, limit: 100 })}`);
+    return c.html(
+      <Page c={c} title={t('auditLog')} nav="audit">
+        <form method="get" action="/console/audit-log" class="row card" role="search">
+          <Field label={t('action')} name="action" value={action} />
+          <button type="submit">{t('filter')}</button>
+        </form>
+        <DataTable head={[t('at'), t('actor'), t('action'), t('target')]}>
+          {log.items.map((e) => (
+            <tr>
+              <td>{time(e.at)}</td>
+              <td>{e.actor}</td>
+              <td>{e.action}</td>
+              <td>
+                {e.targetType} {e.targetId ?? ''}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+        {log.nextCursor && (
+          <p>
+            <a href={`/console/audit-log${query({ action, cursor: log.nextCursor })}`}>{t('next')}</a>
+          </p>
+        )}
+      </Page>,
+    );
+  });
+
+  // API keys are an admin's business (the API's routes say so; the console only hides what the role cannot use).
+  web.get('/api-keys', async (c) => {
+    const keys = await readApi<Paged<KeyDto>>(c, '/v1/api-keys?limit=100');
+    return c.html(<KeysPage c={c} keys={keys.items} />);
+  });
+  web.post('/api-keys', async (c) => {
+    const body = await readForm(c);
+    const res = await callApi<KeyDto>(c, 'POST', '/v1/api-keys', {
+      name: first(body, 'name'),
+      role: first(body, 'role'),
+    });
+    const keys = await readApi<Paged<KeyDto>>(c, '/v1/api-keys?limit=100');
+    if (!res.ok)
+      return c.html(
+        <KeysPage
+          c={c}
+          keys={keys.items}
+          errors={res.fields.length ? res.fields : [{ path: 'name', message: res.message }]}
+        />,
+        422,
+      );
+    return c.html(<KeysPage c={c} keys={keys.items} created={res.data} />, 201);
+  });
+  web.post('/api-keys/:id/revoke', async (c) => {
+    const res = await callApi(c, 'DELETE', `/v1/api-keys/${encodeURIComponent(c.req.param('id'))}`);
+    return redirectWithFlash(c, `/console/api-keys`, res);
+  });
+}

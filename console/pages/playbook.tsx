@@ -1,0 +1,268 @@
+import type { Hono } from 'hono';
+import { REBOOT_OPTIONS, WINDOW_END_BEHAVIOURS } from '../../domain/playbook/policy.js';
+import { callApi, readApi, type FieldError } from '../api-call.js';
+import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
+import { first, readForm, type FormBody } from '../form.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable } from '../ui.js';
+import type { Paged, PolicyDto } from './types.js';
+
+interface TemplateDto {
+  id: string;
+  name: string;
+  type: string;
+  description: string;
+}
+
+/** The three tabs of the manual's Playbook page. */
+export const PlaybookTabs = ({
+  c,
+  current,
+}: {
+  c: ConsoleContext;
+  current: 'center' | 'policies' | 'tasks';
+}) => {
+  const t = c.get('t');
+  const tab = (id: typeof current, href: string, label: string) => (
+    <a href={href} aria-current={current === id ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <nav class="tabs" aria-label={t('playbook')}>
+      {tab('center', '/console/playbook/templates', t('policyCenter'))}
+      {tab('policies', '/console/playbook/policies', t('myPolicy'))}
+      {tab('tasks', '/console/playbook/tasks', t('taskManagement'))}
+    </nav>
+  );
+};
+
+/** A form value as the API expects it: whole numbers as numbers, anything else as typed (the API judges it). */
+function numberOrText(v: string): number | string {
+  const s = v.trim();
+  return /^-?\d+$/.test(s) ? Number(s) : s;
+}
+
+function paramsFromForm(form: FormBody): Record<string, unknown> {
+  const f = (k: string) => first(form, k);
+  const stages = f('stages')
+    .split(',')
+    .map((s) => s.trim());
+  return {
+    maxConcurrency: numberOrText(f('maxConcurrency')),
+    maxErrors: numberOrText(f('maxErrors')),
+    stages: stages.filter((s) => s !== '').map(numberOrText),
+    snapshot: {
+      enabled: f('snapshot.enabled') === 'on',
+      retentionDays: numberOrText(f('snapshot.retentionDays')),
+    },
+    reboot: f('reboot'),
+    retriesPerFix: numberOrText(f('retriesPerFix')),
+    windowEnd: f('windowEnd'),
+    cutoffMinutes: numberOrText(f('cutoffMinutes')),
+    verifyAfterFix: f('verifyAfterFix') === 'on',
+    heartbeatTimeoutSeconds: numberOrText(f('heartbeatTimeoutSeconds')),
+  };
+}
+
+const str = (v: unknown) =>
+  v === undefined || v === null ? '' : Array.isArray(v) ? v.join(', ') : String(v);
+
+function PolicyForm(props: {
+  c: ConsoleContext;
+  policy: PolicyDto;
+  values: Record<string, unknown>;
+  name: string;
+  errors: FieldError[];
+}) {
+  const { c, values, errors } = props;
+  const t = c.get('t');
+  const snapshot = (values.snapshot ?? {}) as { enabled?: boolean; retentionDays?: unknown };
+  const select = (name: string, options: readonly string[]) => (
+    <Field label={name} name={name} errors={errors}>
+      <select id={`f-${name}`} name={name}>
+        {options.map((o) => (
+          <option value={o} selected={values[name] === o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+  return (
+    <form method="post" action={`/console/playbook/policies/${props.policy.id}`} class="card" novalidate>
+      <Csrf c={c} />
+      {errors.length > 0 && (
+        <p class="flash bad" role="alert">
+          {t('fixErrors')}
+        </p>
+      )}
+      <Field label={t('name')} name="name" value={props.name} errors={errors} />
+      <div class="grid">
+        <Field
+          label="maxConcurrency"
+          name="maxConcurrency"
+          value={str(values.maxConcurrency)}
+          errors={errors}
+          help="10 / 20%"
+        />
+        <Field
+          label="maxErrors"
+          name="maxErrors"
+          value={str(values.maxErrors)}
+          errors={errors}
+          help="0 / 5%"
+        />
+        <Field label="stages" name="stages" value={str(values.stages)} errors={errors} help="1, 5, 20%" />
+        <Field label="retriesPerFix" name="retriesPerFix" value={str(values.retriesPerFix)} errors={errors} />
+        {select('reboot', REBOOT_OPTIONS)}
+        {select('windowEnd', WINDOW_END_BEHAVIOURS)}
+        <Field label="cutoffMinutes" name="cutoffMinutes" value={str(values.cutoffMinutes)} errors={errors} />
+        <Field
+          label="heartbeatTimeoutSeconds"
+          name="heartbeatTimeoutSeconds"
+          value={str(values.heartbeatTimeoutSeconds)}
+          errors={errors}
+        />
+        <Field
+          label="snapshot.retentionDays"
+          name="snapshot.retentionDays"
+          value={str(snapshot.retentionDays)}
+          errors={errors}
+        />
+        <div>
+          <label class="inline">
+            <input type="checkbox" name="snapshot.enabled" checked={snapshot.enabled === true} />{' '}
+            snapshot.enabled
+          </label>
+          <label class="inline">
+            <input type="checkbox" name="verifyAfterFix" checked={values.verifyAfterFix === true} />{' '}
+            verifyAfterFix
+          </label>
+        </div>
+      </div>
+      <p>
+        <button type="submit">{t('save')}</button>
+      </p>
+    </form>
+  );
+}
+
+export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
+  web.get('/playbook', (c) => c.redirect('/console/playbook/policies', 302));
+
+  web.get('/playbook/templates', async (c) => {
+    const t = c.get('t');
+    const templates = await readApi<{ items: TemplateDto[] }>(c, '/v1/playbook/templates');
+    return c.html(
+      <Page c={c} title={t('playbook')} nav="playbook">
+        <PlaybookTabs c={c} current="center" />
+        <DataTable head={[t('name'), t('type'), can(c, 'operator') && t('actions')]}>
+          {templates.items.map((tpl) => (
+            <tr>
+              <td>
+                {tpl.name}
+                <br />
+                <span class="muted">{tpl.description}</span>
+              </td>
+              <td>{tpl.type}</td>
+              {can(c, 'operator') && (
+                <td>
+                  <ActionButton
+                    c={c}
+                    action={`/console/playbook/templates/${tpl.id}/clone`}
+                    label={t('clone')}
+                  />
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
+      </Page>,
+    );
+  });
+
+  web.post('/playbook/templates/:id/clone', async (c) => {
+    const res = await callApi<PolicyDto>(
+      c,
+      'POST',
+      `/v1/playbook/templates/${encodeURIComponent(c.req.param('id'))}/clone`,
+      {},
+    );
+    if (!res.ok)
+      return c.redirect(`/console/playbook/templates?error=${encodeURIComponent(res.message)}`, 303);
+    return c.redirect(`/console/playbook/policies?ok=${encodeURIComponent(c.get('t')('done'))}`, 303);
+  });
+
+  web.get('/playbook/policies', async (c) => {
+    const t = c.get('t');
+    const policies = await readApi<Paged<PolicyDto>>(c, '/v1/playbook/policies?limit=100');
+    return c.html(
+      <Page c={c} title={t('playbook')} nav="playbook">
+        <PlaybookTabs c={c} current="policies" />
+        <Flash c={c} />
+        <DataTable head={[t('name'), t('type'), t('mode'), t('created'), t('updated'), t('actions')]}>
+          {policies.items.map((p) => (
+            <tr>
+              <td>{p.name}</td>
+              <td>{p.type}</td>
+              <td>{String(p.params.reboot ?? '')}</td>
+              <td>{time(p.createdAt)}</td>
+              <td>{time(p.updatedAt)}</td>
+              <td>
+                <a href={`/console/playbook/policies/${p.id}`}>
+                  {can(c, 'operator') ? t('edit') : t('details')}
+                </a>
+                {can(c, 'operator') && (
+                  <>
+                    {' · '}
+                    <a href={`/console/playbook/policies/${p.id}/tasks/new`}>{t('createTask')}</a>
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      </Page>,
+    );
+  });
+
+  web.get('/playbook/policies/:id', async (c) => {
+    const policy = await readApi<PolicyDto>(
+      c,
+      `/v1/playbook/policies/${encodeURIComponent(c.req.param('id'))}`,
+    );
+    return c.html(
+      <Page c={c} title={policy.name} nav="playbook">
+        <PlaybookTabs c={c} current="policies" />
+        <Flash c={c} />
+        {can(c, 'operator') ? (
+          <PolicyForm c={c} policy={policy} values={policy.params} name={policy.name} errors={[]} />
+        ) : (
+          <pre tabindex={0}>{JSON.stringify(policy.params, null, 2)}</pre>
+        )}
+      </Page>,
+    );
+  });
+
+  web.post('/playbook/policies/:id', async (c) => {
+    const t = c.get('t');
+    const id = encodeURIComponent(c.req.param('id'));
+    const form = await readForm(c);
+    const params = paramsFromForm(form);
+    const name = first(form, 'name');
+    const res = await callApi<PolicyDto>(c, 'PATCH', `/v1/playbook/policies/${id}`, { name, params });
+    if (res.ok)
+      return c.redirect(`/console/playbook/policies/${id}?ok=${encodeURIComponent(t('saved'))}`, 303);
+    const policy = await readApi<PolicyDto>(c, `/v1/playbook/policies/${id}`);
+    // The schema hook names `params.x`, the merged-parameter rule names `x`: both land at field x.
+    const errors = res.fields.map((f) => ({ ...f, path: f.path.replace(/^params\./, '') }));
+    if (errors.length === 0) errors.push({ path: 'name', message: res.message });
+    return c.html(
+      <Page c={c} title={policy.name} nav="playbook">
+        <PlaybookTabs c={c} current="policies" />
+        <PolicyForm c={c} policy={policy} values={params} name={name} errors={errors} />
+      </Page>,
+      422,
+    );
+  });
+}

@@ -1,0 +1,220 @@
+import type { Child } from 'hono/jsx';
+import type { ConsoleContext } from './context.js';
+import { can } from './context.js';
+import type { FieldError } from './api-call.js';
+import type { MessageKey } from './i18n.js';
+import { STATIC_ASSETS } from './static/assets.js';
+
+const NAV: { href: string; key: MessageKey; id: string }[] = [
+  { href: '/console', key: 'navOverview', id: 'overview' },
+  { href: '/console/assets', key: 'navAssets', id: 'assets' },
+  { href: '/console/playbook/policies', key: 'navPlaybook', id: 'playbook' },
+  { href: '/console/reports', key: 'navReports', id: 'reports' },
+  { href: '/console/signature/witnesses', key: 'navSignature', id: 'signature' },
+  { href: '/console/accounts', key: 'navAccounts', id: 'accounts' },
+  { href: '/console/audit-log', key: 'navAudit', id: 'audit' },
+  { href: '/console/api-keys', key: 'navKeys', id: 'keys' },
+];
+
+/** The hidden CSRF field every console form carries. */
+export const Csrf = ({ c }: { c: ConsoleContext }) => (
+  <input type="hidden" name="_csrf" value={c.get('csrf')} />
+);
+
+function languageSwitch(c: ConsoleContext) {
+  const other = c.get('lang') === 'en' ? 'zh-CN' : 'en';
+  const back = new URL(c.req.url).pathname + new URL(c.req.url).search;
+  return `/console/lang?to=${encodeURIComponent(other)}&back=${encodeURIComponent(back)}`;
+}
+
+/** The page shell: header with language switch and sign-out, side navigation, the page's content. */
+export function Page(props: { c: ConsoleContext; title: string; nav?: string; children?: Child }) {
+  const { c } = props;
+  const t = c.get('t');
+  const session = c.get('session');
+  return (
+    <html lang={c.get('lang')}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false}' />
+        <title>{`${props.title} · ${t('appName')}`}</title>
+        <link rel="stylesheet" href={STATIC_ASSETS.css.path} />
+        <script src={STATIC_ASSETS.htmx.path} defer></script>
+        <script src={STATIC_ASSETS.js.path} defer></script>
+      </head>
+      <body hx-headers={JSON.stringify({ 'X-CSRF-Token': c.get('csrf') })}>
+        <a class="skip" href="#main">
+          {t('skip')}
+        </a>
+        <header class="top">
+          <a class="brand" href="/console">
+            {t('appName')}
+          </a>
+          <a
+            href={languageSwitch(c)}
+            lang={c.get('lang') === 'en' ? 'zh-CN' : 'en'}
+            hreflang={c.get('lang') === 'en' ? 'zh-CN' : 'en'}
+          >
+            {t('switchTo')}
+          </a>
+          {session && (
+            <>
+              <span>{t('signedInAs', { role: session.role })}</span>
+              <form method="post" action="/console/sign-out">
+                <Csrf c={c} />
+                <button class="link" type="submit">
+                  {t('signOut')}
+                </button>
+              </form>
+            </>
+          )}
+        </header>
+        <div class="shell">
+          {session && (
+            <nav class="side" aria-label="Vigil">
+              {NAV.filter((n) => n.id !== 'keys' || can(c, 'admin')).map((n) => (
+                <a href={n.href} aria-current={props.nav === n.id ? 'page' : undefined}>
+                  {t(n.key)}
+                </a>
+              ))}
+            </nav>
+          )}
+          <main id="main">
+            <h1>{props.title}</h1>
+            {props.children}
+          </main>
+        </div>
+      </body>
+    </html>
+  );
+}
+
+/** A labelled form field with the API's error for it, if any, shown at the field. */
+export function Field(props: {
+  label: string;
+  name: string;
+  errors?: FieldError[];
+  /** The API's error path for this field when it differs from the form name. */
+  path?: string;
+  children?: Child;
+  value?: string | number | null;
+  type?: string;
+  required?: boolean;
+  min?: number;
+  max?: number;
+  help?: string;
+}) {
+  const path = props.path ?? props.name;
+  const errs = (props.errors ?? []).filter((e) => e.path === path || e.path.startsWith(`${path}.`));
+  const id = `f-${props.name}`;
+  const described = [errs.length ? `${id}-err` : '', props.help ? `${id}-help` : '']
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <div>
+      <label for={id}>{props.label}</label>
+      {props.children ?? (
+        <input
+          id={id}
+          name={props.name}
+          type={props.type ?? 'text'}
+          value={props.value ?? ''}
+          required={props.required}
+          min={props.min}
+          max={props.max}
+          aria-invalid={errs.length ? 'true' : undefined}
+          aria-describedby={described || undefined}
+        />
+      )}
+      {props.help && (
+        <p class="muted" id={`${id}-help`}>
+          {props.help}
+        </p>
+      )}
+      {errs.length > 0 && (
+        <p class="field-error" id={`${id}-err`}>
+          {errs.map((e) => e.message).join('; ')}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A one-button form posting to a console action (with its CSRF token). */
+export function ActionButton(props: {
+  c: ConsoleContext;
+  action: string;
+  label: string;
+  danger?: boolean;
+  secondary?: boolean;
+}) {
+  return (
+    <form method="post" action={props.action} class="inline-form">
+      <Csrf c={props.c} />
+      <button type="submit" class={props.danger ? 'danger' : props.secondary ? 'secondary' : undefined}>
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
+export function Flash(props: { c: ConsoleContext }) {
+  const ok = props.c.req.query('ok');
+  const bad = props.c.req.query('error');
+  return (
+    <>
+      {ok && (
+        <p class="flash" role="status">
+          {ok}
+        </p>
+      )}
+      {bad && (
+        <p class="flash bad" role="alert">
+          {bad}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Times in UTC with the zone written out, the same in both languages. */
+export function time(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export const Status = ({ value }: { value: string }) => <span class={`badge s-${value}`}>{value}</span>;
+
+/** A scrollable table with a header row; cells of a falsy header are left out (columns a role cannot use). */
+export function DataTable(props: { head: (string | false)[]; caption?: string; children?: Child }) {
+  return (
+    <div class="scroll">
+      <table>
+        {props.caption && <caption class="muted">{props.caption}</caption>}
+        <thead>
+          <tr>
+            {props.head
+              .filter((h): h is string => h !== false)
+              .map((h) => (
+                <th scope="col">{h}</th>
+              ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Back to a console page after an action, with the API's verdict as the page's flash message. */
+export function redirectWithFlash(
+  c: ConsoleContext,
+  path: string,
+  res: { ok: true } | { ok: false; message: string },
+) {
+  const flash = res.ok
+    ? `ok=${encodeURIComponent(c.get('t')('done'))}`
+    : `error=${encodeURIComponent(res.message)}`;
+  return c.redirect(`${path}${path.includes('?') ? '&' : '?'}${flash}`, 303);
+}
