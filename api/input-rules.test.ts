@@ -191,6 +191,23 @@ describe('integers fit their columns', () => {
   });
 });
 
+describe('instants fit their columns', () => {
+  it('refuses a finding dated 1 BC in Postgres (found by fuzzing: the list then failed with 500)', async () => {
+    const finding = (occurredAt: string) => ({
+      items: [{ externalId: 'odd-clock', name: 'odd clock', severity: 'low', occurredAt }],
+    });
+    const refused = await ctx.request('POST', '/v1/alerts', {
+      key: acct.apiKey,
+      body: finding('0001-01-01T00:00:00+14:00'),
+    });
+    expect(refused.status).toBe(400);
+    expect((await body<ErrorEnvelope>(refused)).error.details).toEqual([
+      expect.objectContaining({ path: 'items.0.occurredAt' }),
+    ]);
+    expect((await ctx.request('GET', '/v1/alerts', { key: acct.apiKey })).status).toBe(200);
+  });
+});
+
 describe('PATCH /v1/account', () => {
   it('answers {} and an empty body without a 500, changing nothing and auditing nothing', async () => {
     const audits = await auditRows();

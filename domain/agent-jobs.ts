@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { displayName, int32 } from './input-rules.js';
+import { displayName, instant, int32 } from './input-rules.js';
 
 /**
  * Work an agent does on its host (DESIGN §5 "Agent jobs": precheck, snapshot, fix, scan, reboot; DESIGN §9 adds
@@ -121,7 +121,7 @@ export const ZJobResultRequestSchema = z.strictObject({
   /** The whole output; when given it replaces what was streamed, when omitted the streamed output stands. */
   output: z.string().optional(),
   details: z.record(z.string(), z.unknown()).default({}),
-  startedAt: z.iso.datetime().optional(),
+  startedAt: instant().optional(),
 });
 export type TJobResultRequest = z.infer<typeof ZJobResultRequestSchema>;
 

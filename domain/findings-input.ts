@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { ALERT_STATUSES, SEVERITIES, VULNERABILITY_TYPES } from './findings.js';
-import { displayName } from './input-rules.js';
+import { displayName, instant } from './input-rules.js';
 
 /** One ingestion request carries at most this many findings. */
 export const MAX_FINDINGS_PER_INGEST = 10_000;
 
-const isoDate = z.iso.datetime({ offset: true });
+const isoDate = instant();
 const cve = z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must look like CVE-2024-6387');
 
 export const ZVulnerabilityInputSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayName, findNul, MAX_JSON_DEPTH, scanJsonText } from './input-rules.js';
+import { displayName, findNul, instant, MAX_JSON_DEPTH, scanJsonText } from './input-rules.js';
 
 describe('scanJsonText', () => {
   it('counts nesting outside strings only', () => {
@@ -33,5 +33,17 @@ describe('displayName', () => {
     expect(name.safeParse('  padded  ').data).toBe('padded');
     for (const bad of ['a\nb', 'a\tb', 'a\u0000b', 'a\u007fb', 'a\u001bb'])
       expect(name.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe('instant', () => {
+  it('takes instants a timestamp column round-trips and refuses those before 1970 (1 BC in Postgres)', () => {
+    expect(instant().safeParse('2026-12-06T10:00:00Z').success).toBe(true);
+    expect(instant().safeParse('2026-12-06T10:00:00+08:00').success).toBe(true);
+    expect(instant().safeParse('9999-12-31T23:59:59Z').success).toBe(true);
+    expect(instant().safeParse('0001-01-01T00:00:00+14:00').success).toBe(false);
+    expect(instant().safeParse('0000-01-01T00:00:00Z').success).toBe(false);
+    expect(instant().safeParse('1969-12-31T23:59:59Z').success).toBe(false);
+    expect(instant().safeParse('2026-02-30T00:00:00Z').success).toBe(false);
   });
 });

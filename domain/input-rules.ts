@@ -28,6 +28,21 @@ export const int32 = () => z.number().int().min(INT32_MIN).max(INT32_MAX);
 /** The same from a query or path string (`?version=3`). */
 export const coercedInt32 = () => z.coerce.number().int().min(INT32_MIN).max(INT32_MAX);
 
+/** Earliest and latest instant a stored timestamp may name: what both Postgres and JavaScript's Date can hold. */
+export const EARLIEST_INSTANT_MS = Date.UTC(1970, 0, 1);
+export const LATEST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+export const INSTANT_RANGE_MESSAGE = 'must be between 1970-01-01 and 9999-12-31 (UTC)';
+
+/**
+ * An ISO 8601 instant with an offset, inside the range a timestamp column round-trips: "0001-01-01T00:00:00+14:00"
+ * is a valid ISO string but 1 BC in Postgres, which JavaScript then reads back as an invalid date.
+ */
+export const instant = () =>
+  z.iso.datetime({ offset: true }).refine((v) => {
+    const ms = Date.parse(v);
+    return ms >= EARLIEST_INSTANT_MS && ms <= LATEST_INSTANT_MS;
+  }, INSTANT_RANGE_MESSAGE);
+
 /** A name a person gives something (asset, cluster, witness, report …): trimmed, 1..max, no control characters. */
 export const displayName = (max: number) =>
   z
