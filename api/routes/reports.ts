@@ -26,7 +26,7 @@ import type { AppEnv, Services } from '../context.js';
 import { notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
-import { displayName } from '../../domain/input-rules.js';
+import { displayName, instant } from '../../domain/input-rules.js';
 
 const tags = ['reports'];
 
@@ -34,10 +34,7 @@ const ZClock = z.string().openapi({ example: '08:00', description: 'Local time H
 const ZWindowSchema = z.strictObject({ start: ZClock, end: ZClock }).openapi({
   description: `Send window in the report's time zone; at least ${MIN_SEND_WINDOW_MINUTES / 60} hours (end before start runs past midnight)`,
 });
-const ZPeriodSchema = z.strictObject({
-  start: z.iso.datetime({ offset: true }),
-  end: z.iso.datetime({ offset: true }),
-});
+const ZPeriodSchema = z.strictObject({ start: instant(), end: instant() });
 
 export const ZReportSchema = z
   .object({

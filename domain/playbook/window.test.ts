@@ -30,6 +30,13 @@ describe('maintenance window', () => {
     expect(r.window.cutoffAt.toISOString()).toBe('2026-11-30T19:30:00.000Z');
     expect(describeWindow(r.window)).toBe('2026-12-01 02:00–04:00 Asia/Shanghai');
   });
+  it('refuses a start a timestamp column cannot hold (1 BC in Postgres), found by fuzzing', () => {
+    const r = resolveWindow(
+      { start: '0001-01-01T00:00:00+14:00', end: '2026-12-01T04:00', timeZone: 'UTC' },
+      { now, cutoffMinutes: 0 },
+    );
+    expect(r.ok).toBe(false);
+  });
   it('accepts instants with an offset', () => {
     const r = resolveWindow(
       { start: '2026-11-29T00:00:05Z', end: '2026-11-29T01:00:00+00:00', timeZone: 'UTC' },

@@ -1,3 +1,4 @@
+import { EARLIEST_INSTANT_MS, LATEST_INSTANT_MS } from '../input-rules.js';
 import { isValidTimeZone } from '../time-zones.js';
 
 export interface TWindowInput {
@@ -69,11 +70,10 @@ export function zonedTimeToInstant(local: string, zone: string): Date | null {
 }
 
 function parseInstant(value: string, zone: string): Date | null {
-  if (WITH_OFFSET.test(value)) {
-    const d = new Date(value);
-    return Number.isNaN(d.getTime()) ? null : d;
-  }
-  return zonedTimeToInstant(value, zone);
+  const d = WITH_OFFSET.test(value) ? new Date(value) : zonedTimeToInstant(value, zone);
+  // Outside 1970–9999 a timestamp column does not round-trip (years before 1 AD come back as invalid dates).
+  if (!d || Number.isNaN(d.getTime())) return null;
+  return d.getTime() >= EARLIEST_INSTANT_MS && d.getTime() <= LATEST_INSTANT_MS ? d : null;
 }
 
 /**
