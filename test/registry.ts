@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { sha256Digest } from '../domain/signature/cosign-registry.js';
+
+/** Debian's `docker-registry` package (CNCF distribution 2.8), installed by `.ci/run`. */
+export const DOCKER_REGISTRY_BIN = process.env.DOCKER_REGISTRY_BIN ?? '/usr/bin/docker-registry';
+
+export interface TestRegistry {
+  /** `127.0.0.1:<port>`, as image references name it. */
+  host: string;
+  url: string;
+  credential: { username: string; password: string } | null;
+  stop(): Promise<void>;
+  /** Starts it again on the same port and storage (after `stop`, to end an outage). */
+  start(): Promise<void>;
+  /** Stops it for good and removes its storage. */
+  dispose(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * A real registry on loopback with filesystem storage in a temporary folder; with `basicAuth` it wants an
+ * htpasswd (bcrypt) user, as a private registry does.
+ */
+export async function startTestRegistry(opts: { basicAuth?: boolean } = {}): Promise<TestRegistry> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-registry-'));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const credential = opts.basicAuth ? { username: 'ci-signer', password: `pw-${port}` } : null;
+  let auth = '';
+  if (credential) {
+    const hash = bcrypt.hashSync(credential.password, 6);
+    await writeFile(path.join(dir, 'htpasswd'), `${credential.username}:${hash}\n`);
+    auth = `auth:\n  htpasswd:\n    realm: vigil-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
+  }
+  const config = path.join(dir, 'config.yml');
+  await writeFile(
+    config,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n${auth}`,
+  );
+  let child: ChildProcess | null = null;
+  const url = `http://${host}`;
+  const start = async () => {
+    const proc = spawn(DOCKER_REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
+      const up = await fetch(`${url}/v2/`).then(
+        (r) => r.status === 200 || r.status === 401,
+        () => false,
+      );
+      if (up) return;
+      if (Date.now() > deadline) throw new Error(`docker-registry did not start: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const stop = async () => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+  };
+  await start();
+  return {
+    host,
+    url,
+    credential,
+    start,
+    stop,
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Pushes a tiny image (one layer, one config) straight through the Distribution API, like `crane` would, and
+ * returns its manifest digest. `tag` also tags it.
+ */
+export async function pushTestImage(
+  r: TestRegistry,
+  repository: string,
+  opts: { tag?: string; content?: string } = {},
+): Promise<string> {
+  const headers: Record<string, string> = r.credential
+    ? {
+        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
+      }
+    : {};
+  const pushBlob = async (bytes: Buffer) => {
+    const digest = sha256Digest(bytes);
+    const start = await fetch(`${r.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
+    const location = start.headers.get('location');
+    if (start.status !== 202 || !location) throw new Error(`upload start ${start.status}`);
+    const u = new URL(location, r.url);
+    u.searchParams.set('digest', digest);
+    const put = await fetch(u, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    if (put.status !== 201) throw new Error(`upload ${put.status} ${await put.text()}`);
+    return { digest, size: bytes.length };
+  };
+  const layer = await pushBlob(Buffer.from(opts.content ?? `layer of ${repository} ${Math.random()}`));
+  const config = await pushBlob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        config: {},
+      }),
+    ),
+  );
+  return putTestManifest(
+    r,
+    repository,
+    {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+    },
+    opts.tag,
+  );
+}
+
+/** PUTs a manifest by digest (and under `tag`); returns its digest. */
+export async function putTestManifest(
+  r: TestRegistry,
+  repository: string,
+  manifest: { mediaType: string } & Record<string, unknown>,
+  tag?: string,
+): Promise<string> {
+  const headers: Record<string, string> = r.credential
+    ? {
+        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
+      }
+    : {};
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const digest = sha256Digest(bytes);
+  for (const ref of [digest, ...(tag ? [tag] : [])]) {
+    const res = await fetch(`${r.url}/v2/${repository}/manifests/${ref}`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': manifest.mediaType },
+      body: bytes,
+    });
+    if (res.status !== 201) throw new Error(`manifest ${res.status} ${await res.text()}`);
+  }
+  return digest;
+}
