@@ -16,7 +16,17 @@ import {
   type ImageVerdict,
   type TAdmissionRequest,
 } from '../../domain/signature/admission-review.js';
-import { parseDigestReference } from '../../domain/signature/image-reference.js';
+import {
+  parseDigestReference,
+  parseImageReference,
+  type ImageReference,
+} from '../../domain/signature/image-reference.js';
+import {
+  ADMISSION_REGISTRY_DEADLINE_MS,
+  REGISTRY_CACHE_TTL_MS,
+  type TRegistryFailureMode,
+  type TTagPolicy,
+} from '../../domain/signature/registry-rules.js';
 import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL, type TPolicyMode } from '../../domain/signature/rules.js';
 import { hashToken } from '../../platform/secrets.js';
 import {
@@ -25,6 +35,7 @@ import {
   DecisionQueue,
   type DecisionQueueOptions,
 } from './admission-decisions.js';
+import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
 import { storedCandidates } from './signatures.js';
 import { localSignatureChanges, readSignatureGeneration } from './state.js';
 import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify.js';
@@ -49,11 +60,15 @@ interface CachedPolicy {
   namespaces: Set<string>;
   witnessId: string;
   keys: WitnessKeys;
+  registryFailure: TRegistryFailureMode;
+  tagPolicy: TTagPolicy;
   /**
    * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
-   * the account's policies, key versions, witnesses or signatures change, so the reference alone is the key.
+   * the account's policies, key versions, witnesses or Vigil's signatures change, so the reference alone is the
+   * key. What the registry said (signatures pushed by CI, a tag's digest) can change without that, so verdicts
+   * resting on it expire with the registry cache's TTLs.
    */
-  verdicts: Map<string, ImageVerdict>;
+  verdicts: Map<string, { verdict: ImageVerdict; expiresAt: number }>;
 }
 
 interface AccountSnapshot {
@@ -105,6 +120,8 @@ export class AdmissionEngine {
     onDecisionsLost: (err: unknown, rows: number) => void,
     private readonly generationCheckMs: number = GENERATION_CHECK_MS,
     decisionQueue: DecisionQueueOptions = DECISION_QUEUE_POSTGRES,
+    /** Where cosign signatures next to images are read and tags resolved; without it only Vigil's own count. */
+    private readonly registry: RegistrySignatureSource | null = null,
   ) {
     this.decisions = new DecisionQueue(db, onDecisionsLost, decisionQueue);
   }
@@ -190,6 +207,8 @@ export class AdmissionEngine {
         namespaces: new Set(policy.namespaces),
         witnessId: policy.witnessId,
         keys,
+        registryFailure: policy.registryFailure,
+        tagPolicy: policy.tagPolicy,
         verdicts: new Map(),
       };
     });
@@ -215,6 +234,8 @@ export class AdmissionEngine {
       (p) => p.clusterId === cluster.id && (p.namespaces.has(namespace) || p.namespaces.has(ALL_NAMESPACES)),
     );
     let outcome: AdmissionOutcome;
+    /** The digest each image was verified as (a tag's resolved digest), recorded with the decision. */
+    const digests: (string | undefined)[] = [];
     if (covering.length === 0 || !extracted.workload || extracted.images.length === 0) {
       outcome = {
         allowed: true,
@@ -230,18 +251,29 @@ export class AdmissionEngine {
     } else {
       const decisions: AdmissionDecision[] = [];
       const verified: Verified[] = [];
+      // One deadline for every registry question of this review, made when the first one is asked.
+      let deadline: AbortSignal | undefined;
+      const lookup = {
+        accountId: cluster.accountId,
+        signal: () => (deadline ??= AbortSignal.timeout(ADMISSION_REGISTRY_DEADLINE_MS)),
+      };
       for (const policy of covering) {
         const verdicts = await this.verdictsFor(
           snap,
           policy,
           extracted.images.map((i) => i.image),
           verified,
+          lookup,
         );
+        verdicts.forEach((v, i) => {
+          if (v.digest && digests[i] === undefined) digests[i] = v.digest;
+        });
         decisions.push(
           decideAdmission({
             policyName: policy.name,
             mode: policy.mode,
             witnessName: policy.keys.witnessName,
+            registryFailure: policy.registryFailure,
             results: extracted.images.map((img, i): ImageResult => ({
               ...img,
               verdict: verdicts[i] ?? NO_VERDICT,
@@ -266,60 +298,141 @@ export class AdmissionEngine {
       allowed: outcome.allowed,
       outcome: outcome.outcome,
       message: outcome.message,
-      images: extracted.images,
+      images: extracted.images.map((img, i) => (digests[i] ? { ...img, digest: digests[i] } : img)),
     });
     // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
     if (full) await full;
     return outcome;
   }
 
-  /** Verdicts for each image (in order); cache misses are verified together with one signature query. */
+  /**
+   * Verdicts for each image (in order). Cache misses: tags are resolved through the registry (if the policy allows
+   * tags), Vigil's signatures are read with one query, and images they do not verify are looked up next to the
+   * image in its registry (cosign's `.sig` tag), all registry questions in parallel under the review's deadline.
+   */
   private async verdictsFor(
     snap: AccountSnapshot,
     policy: CachedPolicy,
     images: string[],
     verified: Verified[],
+    lookup: { accountId: string; signal: () => AbortSignal },
   ): Promise<ImageVerdict[]> {
+    const now = Date.now();
     const out: ImageVerdict[] = [];
-    const misses: { index: number; image: string; name: string; digest: string }[] = [];
+    const misses: Miss[] = [];
     images.forEach((image, index) => {
       const hit = policy.verdicts.get(image);
-      if (hit) {
-        out.push(hit);
+      if (hit && hit.expiresAt > now) {
+        out.push(hit.verdict);
         return;
       }
-      const parsed = parseDigestReference(image);
-      const verdict: ImageVerdict = parsed.ok ? NO_VERDICT : { ok: false, reason: parsed.reason };
-      out.push(verdict);
-      if (parsed.ok) misses.push({ index, image, name: parsed.ref.name, digest: parsed.ref.digest });
-      else this.remember(snap, policy, image, verdict);
-    });
-    if (misses.length > 0) {
-      const candidates = await storedCandidates(this.db, {
-        witnessId: policy.witnessId,
-        digests: misses.map((m) => m.digest),
-      });
-      for (const m of misses) {
-        const verdict = verifyImageSignatures({
-          digest: m.digest,
-          keys: policy.keys,
-          candidates: candidates.get(m.digest) ?? [],
-        });
-        this.remember(snap, policy, m.image, verdict);
-        out[m.index] = verdict;
-        if (verdict.ok)
-          verified.push({ policy, name: m.name, digest: m.digest, keyVersion: verdict.keyVersion });
+      out.push(NO_VERDICT);
+      const parsed = parseImageReference(image);
+      if (parsed.ok && (parsed.ref.digest !== null || policy.tagPolicy === 'resolve')) {
+        misses.push({ index, image, ref: parsed.ref, digest: parsed.ref.digest, tagWarning: null });
+        return;
       }
-    }
+      const digestOnly = parseDigestReference(image);
+      const verdict: ImageVerdict = {
+        ok: false,
+        reason: digestOnly.ok ? 'not verified' : digestOnly.reason,
+      };
+      out[index] = verdict;
+      this.remember(snap, policy, image, verdict, Infinity);
+    });
+    if (misses.length === 0) return out;
+    const settle = (m: Miss, verdict: ImageVerdict, ttl: number) => {
+      const withDigest: ImageVerdict = m.digest ? { ...verdict, digest: m.digest } : verdict;
+      out[m.index] = withDigest;
+      this.remember(snap, policy, m.image, withDigest, ttl);
+    };
+    const registry = this.registry;
+    const tagged = misses.filter((m) => m.digest === null);
+    await Promise.all(
+      tagged.map(async (m) => {
+        const tag = m.ref.tag ?? 'latest';
+        if (!registry) {
+          settle(
+            m,
+            { ok: false, reason: `"${m.image}" is a tag and no registry is configured to resolve it` },
+            0,
+          );
+          return;
+        }
+        const r = await registry.resolveTag(lookup.accountId, m.ref, tag, lookup.signal());
+        if (!r.ok)
+          settle(
+            m,
+            {
+              ok: false,
+              unavailable: true,
+              reason: `tag "${tag}" could not be resolved: ${r.error.message}`,
+            },
+            REGISTRY_CACHE_TTL_MS.failure,
+          );
+        else if (!r.value)
+          settle(
+            m,
+            { ok: false, reason: `tag "${tag}" does not exist in ${m.ref.name}` },
+            REGISTRY_CACHE_TTL_MS.tag,
+          );
+        else {
+          m.digest = r.value.digest;
+          m.tagWarning = `tag "${tag}" was resolved to ${r.value.digest} and verified as that digest; a tag can move, deploy ${m.ref.name}@${r.value.digest}`;
+        }
+      }),
+    );
+    const pinned = misses.filter((m): m is Miss & { digest: string } => m.digest !== null);
+    if (pinned.length === 0) return out;
+    const candidates = await storedCandidates(this.db, {
+      witnessId: policy.witnessId,
+      digests: pinned.map((m) => m.digest),
+    });
+    await Promise.all(
+      pinned.map(async (m) => {
+        const stored = candidates.get(m.digest) ?? [];
+        let verdict = verifyImageSignatures({ digest: m.digest, keys: policy.keys, candidates: stored });
+        // Tag-resolved verdicts live as long as the tag's digest is trusted; pinned ones until something changes.
+        let ttl = m.tagWarning ? REGISTRY_CACHE_TTL_MS.tag : Infinity;
+        if (!verdict.ok && registry) {
+          const found = await registry.signatures(lookup.accountId, m.ref, m.digest, lookup.signal());
+          if (found.ok) {
+            verdict = verifyImageSignatures({
+              digest: m.digest,
+              keys: policy.keys,
+              candidates: [...stored, ...found.value],
+            });
+            if (!verdict.ok) ttl = REGISTRY_CACHE_TTL_MS.noSignatures;
+          } else {
+            verdict = {
+              ok: false,
+              unavailable: true,
+              reason: `${verdict.reason}; the registry could not be asked for cosign signatures: ${found.error.message}`,
+            };
+            ttl = REGISTRY_CACHE_TTL_MS.failure;
+          }
+        }
+        if (verdict.ok && m.tagWarning) verdict = { ...verdict, warnings: [m.tagWarning] };
+        settle(m, verdict, ttl);
+        if (verdict.ok)
+          verified.push({ policy, name: m.ref.name, digest: m.digest, keyVersion: verdict.keyVersion });
+      }),
+    );
     return out;
   }
 
-  private remember(snap: AccountSnapshot, policy: CachedPolicy, image: string, verdict: ImageVerdict) {
+  private remember(
+    snap: AccountSnapshot,
+    policy: CachedPolicy,
+    image: string,
+    verdict: ImageVerdict,
+    ttlMs: number,
+  ) {
     if (snap.verdictCount >= MAX_CACHED_VERDICTS) {
       for (const p of snap.policies) p.verdicts.clear();
       snap.verdictCount = 0;
     }
-    policy.verdicts.set(image, verdict);
+    policy.verdicts.set(image, { verdict, expiresAt: Date.now() + ttlMs });
     snap.verdictCount++;
   }
 
@@ -371,6 +484,15 @@ export class AdmissionEngine {
   }
 }
 
+interface Miss {
+  index: number;
+  image: string;
+  ref: ImageReference;
+  /** Null until a tag is resolved. */
+  digest: string | null;
+  tagWarning: string | null;
+}
+
 interface Verified {
   policy: CachedPolicy;
   name: string;
@@ -404,7 +526,9 @@ function combine(decisions: AdmissionDecision[]): AdmissionDecision {
 const engines = new WeakMap<Database, AdmissionEngine>();
 
 /** One engine (and cache) per database handle in this process. */
-export function admissionEngineFor(services: Pick<Services, 'db' | 'dbDriver' | 'logger'>): AdmissionEngine {
+export function admissionEngineFor(
+  services: Pick<Services, 'db' | 'dbDriver' | 'logger' | 'secrets'>,
+): AdmissionEngine {
   let engine = engines.get(services.db);
   if (!engine) {
     engine = new AdmissionEngine(
@@ -412,6 +536,7 @@ export function admissionEngineFor(services: Pick<Services, 'db' | 'dbDriver' | 
       (err, rows) => services.logger.error({ err, rows }, 'admission decisions were not recorded'),
       GENERATION_CHECK_MS,
       services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
+      registrySourceFor(services),
     );
     engines.set(services.db, engine);
   }

@@ -2,6 +2,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
 import { signatureClusters, signaturePolicies, signatureWitnesses } from '../../db/schema/signature.js';
+import type { TRegistryFailureMode, TTagPolicy } from '../../domain/signature/registry-rules.js';
 import { POLICY_ENABLED_BY_DEFAULT, type TPolicyMode } from '../../domain/signature/rules.js';
 import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 import { SigningRuleError, type Actor } from './witnesses.js';
@@ -16,6 +17,8 @@ export interface PolicyInput {
   enabled?: boolean;
   mode: TPolicyMode;
   description: string;
+  registryFailure?: TRegistryFailureMode;
+  tagPolicy?: TTagPolicy;
 }
 
 async function checkReferences(tx: Executor, accountId: string, witnessId: string, clusterId: string) {
@@ -51,6 +54,8 @@ export async function createPolicy(db: Database, opts: Actor & PolicyInput): Pro
           enabled: opts.enabled ?? POLICY_ENABLED_BY_DEFAULT,
           mode: opts.mode,
           description: opts.description,
+          registryFailure: opts.registryFailure,
+          tagPolicy: opts.tagPolicy,
         })
         .onConflictDoNothing()
         .returning();

@@ -45,6 +45,10 @@ export class LruTtlCache<V> {
   clear(): void {
     this.map.clear();
   }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
 }
 
 export interface RegistryImage {
@@ -113,6 +117,11 @@ export class RegistrySignatureSource {
         return readCosignSignatures(client, { repository: image.repository, digest }, { signal });
       },
     );
+  }
+
+  /** Forgets what was cached about an image's signatures (after Vigil wrote one there). */
+  forgetSignatures(accountId: string, image: RegistryImage, digest: string): void {
+    this.cache.delete(`sig|${accountId}|${image.registry}/${image.repository}|${digest}`);
   }
 
   /** The digest a tag names now (null: no such tag), and its platform manifests when it is an index. */

@@ -3,6 +3,7 @@ import type { AppEnv } from '../../context.js';
 import { registerAdmissionRoutes } from './admission.js';
 import { registerClusterRoutes } from './clusters.js';
 import { registerPolicyRoutes } from './policies.js';
+import { registerRegistryCredentialRoutes } from './registry-credentials.js';
 import { registerSignatureRoutes } from './signatures.js';
 import { registerWitnessRoutes } from './witnesses.js';
 
@@ -13,4 +14,5 @@ export function registerContainerSignatureRoutes(app: OpenAPIHono<AppEnv>): void
   registerClusterRoutes(app);
   registerPolicyRoutes(app);
   registerAdmissionRoutes(app);
+  registerRegistryCredentialRoutes(app);
 }

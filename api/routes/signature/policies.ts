@@ -7,6 +7,7 @@ import {
   updatePolicy,
   type PolicyRow,
 } from '../../../activities/signing/policies.js';
+import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/registry-rules.js';
 import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
@@ -33,6 +34,13 @@ const ZPolicySchema = z
     enabled: z.boolean(),
     mode: z.enum(POLICY_MODES),
     description: z.string(),
+    registryFailure: z.enum(REGISTRY_FAILURE_MODES).openapi({
+      description: 'When the image registry cannot be asked (outage, timeout): deny, or admit with a warning',
+    }),
+    tagPolicy: z.enum(TAG_POLICIES).openapi({
+      description:
+        'Tagged images: resolve to the digest through the registry and verify that, or refuse (digests only)',
+    }),
     version: z.number().int(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -48,6 +56,8 @@ const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
   enabled: p.enabled,
   mode: p.mode,
   description: p.description,
+  registryFailure: p.registryFailure,
+  tagPolicy: p.tagPolicy,
   version: p.version,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
@@ -61,6 +71,8 @@ const fields = {
   enabled: z.boolean(),
   mode: z.enum(POLICY_MODES),
   description: z.string().max(1000),
+  registryFailure: z.enum(REGISTRY_FAILURE_MODES),
+  tagPolicy: z.enum(TAG_POLICIES),
 };
 
 const tags = ['signature'];
@@ -78,6 +90,8 @@ const createRoute = defineRoute({
         enabled: fields.enabled.default(POLICY_ENABLED_BY_DEFAULT),
         mode: fields.mode.default('enforce'),
         description: fields.description.default(''),
+        registryFailure: fields.registryFailure.default('deny'),
+        tagPolicy: fields.tagPolicy.default('resolve'),
       }),
     ),
   },
@@ -119,6 +133,8 @@ const patchRoute = defineRoute({
           enabled: fields.enabled.optional(),
           mode: fields.mode.optional(),
           description: fields.description.optional(),
+          registryFailure: fields.registryFailure.optional(),
+          tagPolicy: fields.tagPolicy.optional(),
         })
         .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
     ),
