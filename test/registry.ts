@@ -169,3 +169,61 @@ export async function putTestManifest(
   }
   return digest;
 }
+
+/**
+ * Writes a signature next to an image as `cosign sign --key` does, built here by hand (not with Vigil's code):
+ * payload blob, config blob, manifest under `sha256-<hex>.sig` with the signature annotation.
+ */
+export async function pushCosignSignatureByHand(
+  r: TestRegistry,
+  repository: string,
+  digest: string,
+  payload: string,
+  signatureBase64: string,
+): Promise<void> {
+  const headers: Record<string, string> = r.credential
+    ? {
+        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
+      }
+    : {};
+  const blob = async (bytes: Buffer) => {
+    const d = sha256Digest(bytes);
+    const start = await fetch(`${r.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
+    const u = new URL(start.headers.get('location') ?? '', r.url);
+    u.searchParams.set('digest', d);
+    const put = await fetch(u, { method: 'PUT', headers, body: bytes });
+    if (put.status !== 201) throw new Error(`blob ${put.status}`);
+    return { digest: d, size: bytes.length };
+  };
+  const layer = await blob(Buffer.from(payload));
+  const config = await blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: '',
+        created: '0001-01-01T00:00:00Z',
+        history: [{ created: '0001-01-01T00:00:00Z' }],
+        os: '',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        config: {},
+      }),
+    ),
+  );
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: [
+      {
+        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+        ...layer,
+        annotations: { 'dev.cosignproject.cosign/signature': signatureBase64 },
+      },
+    ],
+  };
+  const res = await fetch(`${r.url}/v2/${repository}/manifests/${digest.replace(':', '-')}.sig`, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': manifest.mediaType },
+    body: JSON.stringify(manifest),
+  });
+  if (res.status !== 201) throw new Error(`manifest ${res.status} ${await res.text()}`);
+}

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
@@ -11,6 +10,7 @@ import {
 } from '../../domain/signature/image-reference.js';
 import { ADMISSION_REGISTRY_DEADLINE_MS } from '../../domain/signature/registry-rules.js';
 import type { ImageVerdict } from '../../domain/signature/admission-review.js';
+import { KmsError } from './aws-kms.js';
 import type { KeyProvider } from './key-provider.js';
 import { pushSignatureToRegistry, type RegistryPush } from './registry-push.js';
 import type { RegistrySignatureSource } from './registry-source.js';
@@ -90,9 +90,20 @@ async function storeSignature(
       `key version ${version} of witness "${witness.name}" is disabled; rotate the witness to sign`,
     );
   }
+  if (witness.keyOrigin === 'publicKey')
+    throw new SigningRuleError(
+      'unprocessable',
+      `witness "${witness.name}" holds a public key only; it verifies images signed elsewhere and signs nothing`,
+    );
   const payload = buildCosignPayload({ image: ref });
-  const digest = createHash('sha256').update(payload).digest();
-  const sig = await provider.sign(db, { witnessId: witness.id, version, digest });
+  const sig = await provider
+    .sign(db, { witnessId: witness.id, version, payload: Buffer.from(payload, 'utf8') })
+    .catch((err: unknown) => {
+      // The KMS holding the key did not sign: a dependency failure the caller can retry, not a Vigil fault.
+      if (err instanceof KmsError)
+        throw new SigningRuleError(err.unavailable ? 'unavailable' : 'unprocessable', err.message);
+      throw err;
+    });
   return afterCommitNote(
     opts.accountId,
     db.transaction(async (tx) => {

@@ -3,7 +3,8 @@
 /** Witness keys: "set Key Spec to RSA_2048 and Purpose to Sign/Verify" (only asymmetric keys sign images). */
 export const WITNESS_KEY_SPECS = ['RSA_2048'] as const;
 export type TWitnessKeySpec = (typeof WITNESS_KEY_SPECS)[number];
-export const WITNESS_PURPOSES = ['SIGN/VERIFY'] as const;
+/** `VERIFY`: a witness holding only a public key (images signed elsewhere, e.g. by CI with `cosign sign --key`). */
+export const WITNESS_PURPOSES = ['SIGN/VERIFY', 'VERIFY'] as const;
 export type TWitnessPurpose = (typeof WITNESS_PURPOSES)[number];
 
 /** The label verified images carry: "the container image … is labeled as Trusted Image". */
