@@ -1,5 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createSign, randomUUID, X509Certificate } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import { promisify } from 'node:util';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,16 +37,24 @@ export async function freePort(): Promise<number> {
  * A real registry on loopback with filesystem storage in a temporary folder; with `basicAuth` it wants an
  * htpasswd (bcrypt) user, as a private registry does.
  */
-export async function startTestRegistry(opts: { basicAuth?: boolean } = {}): Promise<TestRegistry> {
+export async function startTestRegistry(
+  opts: { basicAuth?: boolean; tokenAuth?: TokenService } = {},
+): Promise<TestRegistry> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  const credential = opts.basicAuth ? { username: 'ci-signer', password: `pw-${port}` } : null;
+  const credential = opts.basicAuth
+    ? { username: 'ci-signer', password: `pw-${port}` }
+    : (opts.tokenAuth?.credential ?? null);
   let auth = '';
   if (credential) {
     const hash = bcrypt.hashSync(credential.password, 6);
     await writeFile(path.join(dir, 'htpasswd'), `${credential.username}:${hash}\n`);
     auth = `auth:\n  htpasswd:\n    realm: vigil-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
+  }
+  if (opts.tokenAuth) {
+    const t = opts.tokenAuth;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certPath}\n`;
   }
   const config = path.join(dir, 'config.yml');
   await writeFile(
@@ -226,4 +237,89 @@ export async function pushCosignSignatureByHand(
     body: JSON.stringify(manifest),
   });
   if (res.status !== 201) throw new Error(`manifest ${res.status} ${await res.text()}`);
+}
+
+export interface TokenService {
+  realm: string;
+  service: string;
+  issuer: string;
+  certPath: string;
+  credential: { username: string; password: string };
+  /** The scopes tokens were asked for, in order. */
+  scopes: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A registry token service (distribution `docs/spec/auth/token.md`): checks Basic credentials, answers
+ * `{token, expires_in}` with an RS256 JWT whose `x5c` header carries a self-signed certificate the registry trusts
+ * (`rootcertbundle`), granting what the scope asks for.
+ */
+export async function startTokenService(): Promise<TokenService> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-token-'));
+  const keyPath = path.join(dir, 'token.key');
+  const certPath = path.join(dir, 'token.crt');
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=vigil-test-token',
+  ]);
+  const key = await readFile(keyPath, 'utf8');
+  const certDer = new X509Certificate(await readFile(certPath)).raw.toString('base64');
+  const credential = { username: 'token-user', password: `pw-${randomUUID()}` };
+  const service = 'vigil-test-registry';
+  const issuer = 'vigil-test-issuer';
+  const scopes: string[] = [];
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const basic = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+    if (req.headers.authorization !== basic) {
+      res.writeHead(401).end();
+      return;
+    }
+    const scope = url.searchParams.get('scope') ?? '';
+    scopes.push(scope);
+    const [type, name, actions] = scope.split(':');
+    const now = Math.floor(Date.now() / 1000);
+    const header = b64({ alg: 'RS256', typ: 'JWT', x5c: [certDer] });
+    const claims = b64({
+      iss: issuer,
+      sub: credential.username,
+      aud: url.searchParams.get('service'),
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access: type === 'repository' ? [{ type, name, actions: (actions ?? '').split(',') }] : [],
+    });
+    const signature = createSign('sha256').update(`${header}.${claims}`).sign(key).toString('base64url');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return {
+    realm: `http://127.0.0.1:${address.port}/token`,
+    service,
+    issuer,
+    certPath,
+    credential,
+    scopes,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

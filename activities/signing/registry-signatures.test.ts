@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from '../../domain/signature/cosign-payload.js';
-import { startTestRegistry, type TestRegistry } from '../../test/registry.js';
+import {
+  startTestRegistry,
+  startTokenService,
+  type TestRegistry,
+  type TokenService,
+} from '../../test/registry.js';
 import { RegistryClient, RegistryError } from './registry-client.js';
 import { readCosignSignatures, writeCosignSignature } from './registry-signatures.js';
 
@@ -111,6 +116,30 @@ describe("signatures in the registry, cosign's layout", () => {
     expect((await readCosignSignatures(signer, image)).map((s) => s.payload.toString())).toEqual([
       payload.toString(),
     ]);
+  });
+
+  it('follows the Bearer token flow of a token-auth registry: token per scope, pull,push to write', async () => {
+    const tokens: TokenService = await startTokenService();
+    const registry = await startTestRegistry({ tokenAuth: tokens });
+    try {
+      const image = { repository: 'team/tokens', digest: VECTOR_DIGEST };
+      const payload = Buffer.from(vector(`${registry.host}/team/tokens`));
+      const anonymous = new RegistryClient({ registry: registry.host });
+      await expect(readCosignSignatures(anonymous, image)).rejects.toMatchObject({ kind: 'unauthorized' });
+      const signer = new RegistryClient({ registry: registry.host, credential: tokens.credential });
+      await writeCosignSignature(signer, image, { payload, signatureBase64: 'dG9rZW4=' });
+      expect((await readCosignSignatures(signer, image)).map((s) => s.signature.toString())).toEqual([
+        'token',
+      ]);
+      expect(new Set(tokens.scopes)).toEqual(
+        new Set(['repository:team/tokens:pull', 'repository:team/tokens:pull,push']),
+      );
+      // Tokens are reused for their lifetime: one per scope, not one per request.
+      expect(tokens.scopes.length).toBeLessThanOrEqual(3);
+    } finally {
+      await registry.dispose();
+      await tokens.close();
+    }
   });
 
   it('fails fast and says so when the registry is down or too slow', async () => {
