@@ -35,6 +35,13 @@ import {
   DecisionQueue,
   type DecisionQueueOptions,
 } from './admission-decisions.js';
+import { recordAudit } from '../../db/audit.js';
+import {
+  BREAK_GLASS_ANNOTATION,
+  compileImageScope,
+  imageInScope,
+  type ImageScope,
+} from '../../domain/signature/image-scope.js';
 import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
 import { storedCandidates } from './signatures.js';
 import { localSignatureChanges, readSignatureGeneration } from './state.js';
@@ -62,6 +69,8 @@ interface CachedPolicy {
   keys: WitnessKeys;
   registryFailure: TRegistryFailureMode;
   tagPolicy: TTagPolicy;
+  scope: ImageScope;
+  allowBreakGlass: boolean;
   /**
    * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
    * the account's policies, key versions, witnesses or Vigil's signatures change, so the reference alone is the
@@ -209,6 +218,8 @@ export class AdmissionEngine {
         keys,
         registryFailure: policy.registryFailure,
         tagPolicy: policy.tagPolicy,
+        scope: compileImageScope(policy.images, policy.excludedImages),
+        allowBreakGlass: policy.allowBreakGlass,
         verdicts: new Map(),
       };
     });
@@ -257,16 +268,25 @@ export class AdmissionEngine {
         accountId: cluster.accountId,
         signal: () => (deadline ??= AbortSignal.timeout(ADMISSION_REGISTRY_DEADLINE_MS)),
       };
+      const deciding: CachedPolicy[] = [];
       for (const policy of covering) {
+        // Only the images the policy's patterns select (an unreadable reference is always checked: fail closed).
+        const checked = extracted.images.flatMap((img, index) => {
+          const parsed = parseImageReference(img.image);
+          return !parsed.ok || imageInScope(policy.scope, parsed.ref.name) ? [{ img, index }] : [];
+        });
+        if (checked.length === 0) continue;
+        deciding.push(policy);
         const verdicts = await this.verdictsFor(
           snap,
           policy,
-          extracted.images.map((i) => i.image),
+          checked.map((c) => c.img.image),
           verified,
           lookup,
         );
-        verdicts.forEach((v, i) => {
-          if (v.digest && digests[i] === undefined) digests[i] = v.digest;
+        checked.forEach((c, i) => {
+          const digest = verdicts[i]?.digest;
+          if (digest && digests[c.index] === undefined) digests[c.index] = digest;
         });
         decisions.push(
           decideAdmission({
@@ -274,14 +294,25 @@ export class AdmissionEngine {
             mode: policy.mode,
             witnessName: policy.keys.witnessName,
             registryFailure: policy.registryFailure,
-            results: extracted.images.map((img, i): ImageResult => ({
+            results: checked.map(({ img }, i): ImageResult => ({
               ...img,
               verdict: verdicts[i] ?? NO_VERDICT,
             })),
           }),
         );
       }
-      outcome = { ...combine(decisions), policyIds: covering.map((p) => p.id) };
+      outcome =
+        decisions.length === 0
+          ? {
+              allowed: true,
+              outcome: 'notCovered',
+              message: `no image of this ${request.kind.kind} matches the image patterns of the policies covering namespace "${namespace}"`,
+              warnings: [],
+              auditAnnotations: { decision: 'not-covered' },
+              policyIds: [],
+            }
+          : { ...combine(decisions), policyIds: deciding.map((p) => p.id) };
+      if (!outcome.allowed) outcome = await this.breakGlass(cluster, request, deciding, outcome);
       if (verified.length > 0) await this.label(cluster, namespace, verified);
     }
     const full = this.decisions.record({
@@ -436,6 +467,57 @@ export class AdmissionEngine {
     snap.verdictCount++;
   }
 
+  /**
+   * The break-glass annotation (with a justification) admits a Pod its policies deny, when every one of them allows
+   * break-glass: the answer warns, the decision says `breakGlass`, and an audit row names who and why.
+   */
+  private async breakGlass(
+    cluster: AdmissionCluster,
+    request: TAdmissionRequest,
+    policies: CachedPolicy[],
+    denied: AdmissionOutcome,
+  ): Promise<AdmissionOutcome> {
+    const meta = request.object?.metadata as { annotations?: Record<string, unknown> } | undefined;
+    const value = meta?.annotations?.[BREAK_GLASS_ANNOTATION];
+    const justification = typeof value === 'string' ? value.trim().slice(0, 500) : '';
+    if (justification === '') return denied;
+    const refusing = policies.filter((p) => !p.allowBreakGlass);
+    if (refusing.length > 0)
+      return {
+        ...denied,
+        message: `${denied.message} | break-glass refused: policy ${refusing.map((p) => `"${p.name}"`).join(', ')} does not allow it`,
+      };
+    const who = request.userInfo?.username ?? 'unknown user';
+    await recordAudit(this.db, {
+      accountId: cluster.accountId,
+      actor: `cluster:${cluster.id}`,
+      action: 'signature.admission.break_glass',
+      targetType: 'signature_cluster',
+      targetId: cluster.id,
+      requestId: request.uid,
+      after: {
+        namespace: request.namespace ?? '',
+        kind: request.kind.kind,
+        name: request.name ?? readName(request.object) ?? '',
+        user: who,
+        justification,
+        deniedBecause: denied.message,
+        policyIds: denied.policyIds,
+      },
+    });
+    return {
+      ...denied,
+      allowed: true,
+      outcome: 'breakGlass',
+      message: `break-glass by ${who} ("${justification}"); would have been denied: ${denied.message}`,
+      warnings: [
+        `vigil: admitted by break-glass (${BREAK_GLASS_ANNOTATION}: "${justification}"); this is audited`,
+        ...denied.warnings,
+      ],
+      auditAnnotations: { ...denied.auditAnnotations, decision: 'break-glass', breakGlass: justification },
+    };
+  }
+
   /** Verified images carry the Trusted Image label (and which key version earned it, for revocation). */
   private async label(cluster: AdmissionCluster, namespace: string, verified: Verified[]) {
     const rows = new Map(
@@ -508,7 +590,7 @@ function readName(object: Record<string, unknown> | null | undefined): string | 
   return typeof meta?.generateName === 'string' ? meta.generateName : undefined;
 }
 
-const SEVERITY = { denied: 4, warned: 3, wouldDeny: 2, allowed: 1, notCovered: 0 } as const;
+const SEVERITY = { denied: 4, breakGlass: 4, warned: 3, wouldDeny: 2, allowed: 1, notCovered: 0 } as const;
 
 /** Several policies may cover one namespace: every one must pass; the strictest outcome answers. */
 function combine(decisions: AdmissionDecision[]): AdmissionDecision {

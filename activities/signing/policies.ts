@@ -19,6 +19,9 @@ export interface PolicyInput {
   description: string;
   registryFailure?: TRegistryFailureMode;
   tagPolicy?: TTagPolicy;
+  images?: string[];
+  excludedImages?: string[];
+  allowBreakGlass?: boolean;
 }
 
 async function checkReferences(tx: Executor, accountId: string, witnessId: string, clusterId: string) {
@@ -56,6 +59,9 @@ export async function createPolicy(db: Database, opts: Actor & PolicyInput): Pro
           description: opts.description,
           registryFailure: opts.registryFailure,
           tagPolicy: opts.tagPolicy,
+          images: opts.images,
+          excludedImages: opts.excludedImages,
+          allowBreakGlass: opts.allowBreakGlass,
         })
         .onConflictDoNothing()
         .returning();

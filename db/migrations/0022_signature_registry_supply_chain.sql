@@ -17,3 +17,9 @@ ALTER TABLE "signature_key_versions" ADD COLUMN "kms_key_id" text;
 ALTER TABLE "signature_policies" ADD COLUMN "registry_failure" text DEFAULT 'deny' NOT NULL;
 --> statement-breakpoint
 ALTER TABLE "signature_policies" ADD COLUMN "tag_policy" text DEFAULT 'digestsOnly' NOT NULL;
+--> statement-breakpoint
+ALTER TABLE "signature_policies" ADD COLUMN "images" text[] DEFAULT '{}'::text[] NOT NULL;
+--> statement-breakpoint
+ALTER TABLE "signature_policies" ADD COLUMN "excluded_images" text[] DEFAULT '{}'::text[] NOT NULL;
+--> statement-breakpoint
+ALTER TABLE "signature_policies" ADD COLUMN "allow_break_glass" boolean DEFAULT true NOT NULL;

@@ -142,6 +142,17 @@ export const signaturePolicies = pgTable(
     description: text('description').notNull().default(''),
     /** When the registry cannot be asked: deny, or admit with a warning. */
     registryFailure: text('registry_failure', { enum: REGISTRY_FAILURE_MODES }).notNull().default('deny'),
+    /** Image name globs the policy checks (empty: every image); `excludedImages` are never checked. */
+    images: text('images')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    excludedImages: text('excluded_images')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Whether the break-glass annotation may admit a Pod this policy denies (always audited). */
+    allowBreakGlass: boolean('allow_break_glass').notNull().default(true),
     /** Tagged images: resolved to a digest through the registry, or refused. Policies from before stay digests only. */
     tagPolicy: text('tag_policy', { enum: TAG_POLICIES }).notNull().default('digestsOnly'),
     /** Bumped on every change; part of the admission cache key. */

@@ -15,6 +15,7 @@ export const ZAdmissionReviewSchema = z.object({
     namespace: z.string().optional(),
     operation: z.string(),
     object: z.record(z.string(), z.unknown()).nullable().optional(),
+    userInfo: z.object({ username: z.string().max(512).optional() }).optional(),
     dryRun: z.boolean().optional(),
   }),
 });

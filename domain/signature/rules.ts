@@ -32,7 +32,14 @@ export type TKeyVersionStatus = (typeof KEY_VERSION_STATUSES)[number];
 export const WITNESS_STATUSES = ['active', 'disabled'] as const;
 
 /** Admission outcomes recorded for every decision. */
-export const ADMISSION_OUTCOMES = ['allowed', 'denied', 'warned', 'wouldDeny', 'notCovered'] as const;
+export const ADMISSION_OUTCOMES = [
+  'allowed',
+  'denied',
+  'warned',
+  'wouldDeny',
+  'notCovered',
+  'breakGlass',
+] as const;
 export type TAdmissionOutcome = (typeof ADMISSION_OUTCOMES)[number];
 
 export function revocationWorkflowId(witnessId: string, version: number | 'all'): string {

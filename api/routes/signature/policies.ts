@@ -7,6 +7,11 @@ import {
   updatePolicy,
   type PolicyRow,
 } from '../../../activities/signing/policies.js';
+import {
+  BREAK_GLASS_ANNOTATION,
+  IMAGE_GLOB_PATTERN,
+  MAX_IMAGE_PATTERNS,
+} from '../../../domain/signature/image-scope.js';
 import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/registry-rules.js';
 import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
@@ -24,6 +29,11 @@ const ZNamespaceSchema = z
     `a namespace name (RFC 1123 label) or "${ALL_NAMESPACES}"`,
   );
 
+const ZImageGlobSchema = z
+  .string()
+  .regex(IMAGE_GLOB_PATTERN, 'an image name glob: lowercase registry/repository with *, ** and ?')
+  .openapi({ example: 'ghcr.io/acme/**' });
+
 const ZPolicySchema = z
   .object({
     id: z.uuid(),
@@ -36,6 +46,14 @@ const ZPolicySchema = z
     description: z.string(),
     registryFailure: z.enum(REGISTRY_FAILURE_MODES).openapi({
       description: 'When the image registry cannot be asked (outage, timeout): deny, or admit with a warning',
+    }),
+    images: z.array(z.string()).openapi({
+      description:
+        'Image name globs the policy checks (registry/repository; * within a segment, ** across); empty: all',
+    }),
+    excludedImages: z.array(z.string()).openapi({ description: 'Image name globs the policy never checks' }),
+    allowBreakGlass: z.boolean().openapi({
+      description: `Whether the ${BREAK_GLASS_ANNOTATION} annotation (a justification) admits a Pod this policy denies; always audited`,
     }),
     tagPolicy: z.enum(TAG_POLICIES).openapi({
       description:
@@ -58,6 +76,9 @@ const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
   description: p.description,
   registryFailure: p.registryFailure,
   tagPolicy: p.tagPolicy,
+  images: p.images,
+  excludedImages: p.excludedImages,
+  allowBreakGlass: p.allowBreakGlass,
   version: p.version,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
@@ -73,6 +94,9 @@ const fields = {
   description: z.string().max(1000),
   registryFailure: z.enum(REGISTRY_FAILURE_MODES),
   tagPolicy: z.enum(TAG_POLICIES),
+  images: z.array(ZImageGlobSchema).max(MAX_IMAGE_PATTERNS),
+  excludedImages: z.array(ZImageGlobSchema).max(MAX_IMAGE_PATTERNS),
+  allowBreakGlass: z.boolean(),
 };
 
 const tags = ['signature'];
@@ -92,6 +116,9 @@ const createRoute = defineRoute({
         description: fields.description.default(''),
         registryFailure: fields.registryFailure.default('deny'),
         tagPolicy: fields.tagPolicy.default('resolve'),
+        images: fields.images.default([]),
+        excludedImages: fields.excludedImages.default([]),
+        allowBreakGlass: fields.allowBreakGlass.default(true),
       }),
     ),
   },
@@ -135,6 +162,9 @@ const patchRoute = defineRoute({
           description: fields.description.optional(),
           registryFailure: fields.registryFailure.optional(),
           tagPolicy: fields.tagPolicy.optional(),
+          images: fields.images.optional(),
+          excludedImages: fields.excludedImages.optional(),
+          allowBreakGlass: fields.allowBreakGlass.optional(),
         })
         .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
     ),

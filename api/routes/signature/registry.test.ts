@@ -37,7 +37,11 @@ interface AdmissionAnswer {
   auditAnnotations: Record<string, string>;
 }
 
-async function admit(namespace: string, images: string[]): Promise<AdmissionAnswer> {
+async function admit(
+  namespace: string,
+  images: string[],
+  annotations?: Record<string, string>,
+): Promise<AdmissionAnswer> {
   const uid = `uid-${Math.random()}`;
   const res = await ctx.request('POST', `/admission/v1/validate/${cluster.token}`, {
     body: {
@@ -48,8 +52,9 @@ async function admit(namespace: string, images: string[]): Promise<AdmissionAnsw
         kind: { group: '', version: 'v1', kind: 'Pod' },
         namespace,
         operation: 'CREATE',
+        userInfo: { username: 'oncall@example.com' },
         object: {
-          metadata: { name: 'web' },
+          metadata: { name: 'web', ...(annotations ? { annotations } : {}) },
           spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
         },
       },
@@ -344,5 +349,69 @@ describe("signatures in the image's registry", () => {
     } finally {
       await down.dispose();
     }
+  });
+
+  it('checks only the images its globs select, minus exclusions; break-glass admits a denied Pod with a warning and an audit row', async () => {
+    const w = await witness('scoped');
+    const signedDigest = await pushTestImage(open, 'acme/api');
+    const acme = `${open.host}/acme`;
+    expect(
+      (await call('POST', '/v1/signature/signatures', { image: `${acme}/api@${signedDigest}`, witnessId: w }))
+        .status,
+    ).toBe(201);
+    const unsignedDigest = await pushTestImage(open, 'acme/worker');
+    const ns = await policy(w, {
+      images: ['127.0.0.1:*/acme/**'],
+      excludedImages: ['127.0.0.1:*/acme/debug-*'],
+    });
+
+    // Outside the patterns: not checked, even unsigned.
+    expect(
+      await admit(ns, [`${acme}/api@${signedDigest}`, `${open.host}/other/x@${unsignedDigest}`]),
+    ).toMatchObject({
+      allowed: true,
+      auditAnnotations: { decision: 'allowed' },
+    });
+    const denied = await admit(ns, [`${acme}/worker@${unsignedDigest}`]);
+    expect(denied.allowed).toBe(false);
+    expect(await admit(ns, [`${acme}/debug-shell@${unsignedDigest}`])).toMatchObject({
+      allowed: true,
+      auditAnnotations: { decision: 'not-covered' },
+    });
+
+    const glass = await admit(ns, [`${acme}/worker@${unsignedDigest}`], {
+      'vigil.dev/break-glass': 'INC-4711 payment outage',
+    });
+    expect(glass).toMatchObject({ allowed: true, auditAnnotations: { decision: 'break-glass' } });
+    expect(glass.warnings?.[0]).toMatch(/admitted by break-glass.*INC-4711 payment outage.*audited/);
+    const audit = await ctx.services.db
+      .select()
+      .from(auditLog)
+      .where(
+        and(eq(auditLog.accountId, acct.accountId), eq(auditLog.action, 'signature.admission.break_glass')),
+      );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.after).toMatchObject({
+      user: 'oncall@example.com',
+      justification: 'INC-4711 payment outage',
+    });
+
+    const strict = await policy(w, { images: ['127.0.0.1:*/acme/**'], allowBreakGlass: false });
+    const refused = await admit(strict, [`${acme}/worker@${unsignedDigest}`], {
+      'vigil.dev/break-glass': 'please',
+    });
+    expect(refused.allowed).toBe(false);
+    expect(refused.status.message).toMatch(/break-glass refused/);
+    expect(
+      (
+        await call('POST', '/v1/signature/policies', {
+          name: 'bad-glob',
+          witnessId: w,
+          clusterId: cluster.id,
+          namespaces: ['x'],
+          images: ['Not A Glob'],
+        })
+      ).status,
+    ).toBe(400);
   });
 });
