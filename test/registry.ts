@@ -103,6 +103,32 @@ export async function startTestRegistry(
   };
 }
 
+function authHeaders(r: TestRegistry): Record<string, string> {
+  return r.credential
+    ? {
+        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
+      }
+    : {};
+}
+
+/** One monolithic blob upload (POST, then PUT to the Location with the digest). */
+async function pushBlobByHand(r: TestRegistry, repository: string, bytes: Buffer) {
+  const headers = authHeaders(r);
+  const digest = sha256Digest(bytes);
+  const start = await fetch(`${r.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
+  const location = start.headers.get('location');
+  if (start.status !== 202 || !location) throw new Error(`upload start ${start.status}`);
+  const u = new URL(location, r.url);
+  u.searchParams.set('digest', digest);
+  const put = await fetch(u, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/octet-stream' },
+    body: bytes,
+  });
+  if (put.status !== 201) throw new Error(`upload ${put.status} ${await put.text()}`);
+  return { digest, size: bytes.length };
+}
+
 /**
  * Pushes a tiny image (one layer, one config) straight through the Distribution API, like `crane` would, and
  * returns its manifest digest. `tag` also tags it.
@@ -112,26 +138,7 @@ export async function pushTestImage(
   repository: string,
   opts: { tag?: string; content?: string } = {},
 ): Promise<string> {
-  const headers: Record<string, string> = r.credential
-    ? {
-        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
-      }
-    : {};
-  const pushBlob = async (bytes: Buffer) => {
-    const digest = sha256Digest(bytes);
-    const start = await fetch(`${r.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
-    const location = start.headers.get('location');
-    if (start.status !== 202 || !location) throw new Error(`upload start ${start.status}`);
-    const u = new URL(location, r.url);
-    u.searchParams.set('digest', digest);
-    const put = await fetch(u, {
-      method: 'PUT',
-      headers: { ...headers, 'content-type': 'application/octet-stream' },
-      body: bytes,
-    });
-    if (put.status !== 201) throw new Error(`upload ${put.status} ${await put.text()}`);
-    return { digest, size: bytes.length };
-  };
+  const pushBlob = (bytes: Buffer) => pushBlobByHand(r, repository, bytes);
   const layer = await pushBlob(Buffer.from(opts.content ?? `layer of ${repository} ${Math.random()}`));
   const config = await pushBlob(
     Buffer.from(
@@ -163,11 +170,7 @@ export async function putTestManifest(
   manifest: { mediaType: string } & Record<string, unknown>,
   tag?: string,
 ): Promise<string> {
-  const headers: Record<string, string> = r.credential
-    ? {
-        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
-      }
-    : {};
+  const headers = authHeaders(r);
   const bytes = Buffer.from(JSON.stringify(manifest));
   const digest = sha256Digest(bytes);
   for (const ref of [digest, ...(tag ? [tag] : [])]) {
@@ -192,20 +195,9 @@ export async function pushCosignSignatureByHand(
   payload: string,
   signatureBase64: string,
 ): Promise<void> {
-  const headers: Record<string, string> = r.credential
-    ? {
-        authorization: `Basic ${Buffer.from(`${r.credential.username}:${r.credential.password}`).toString('base64')}`,
-      }
-    : {};
-  const blob = async (bytes: Buffer) => {
-    const d = sha256Digest(bytes);
-    const start = await fetch(`${r.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
-    const u = new URL(start.headers.get('location') ?? '', r.url);
-    u.searchParams.set('digest', d);
-    const put = await fetch(u, { method: 'PUT', headers, body: bytes });
-    if (put.status !== 201) throw new Error(`blob ${put.status}`);
-    return { digest: d, size: bytes.length };
-  };
+  const headers = authHeaders(r);
+  const blob = (bytes: Buffer) => pushBlobByHand(r, repository, bytes);
+
   const layer = await blob(Buffer.from(payload));
   const config = await blob(
     Buffer.from(
