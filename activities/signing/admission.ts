@@ -71,6 +71,9 @@ interface CachedPolicy {
   tagPolicy: TTagPolicy;
   scope: ImageScope;
   allowBreakGlass: boolean;
+  /** The other witnesses of an N-of-M policy, each checked like this one (empty: this witness alone). */
+  cosigners: CachedPolicy[];
+  requiredSignatures: number;
   /**
    * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
    * the account's policies, key versions, witnesses or Vigil's signatures change, so the reference alone is the
@@ -191,11 +194,22 @@ export class AdmissionEngine {
           .from(signatureKeyVersions)
           .where(eq(signatureKeyVersions.accountId, accountId))
       : [];
+    // Cosigner witnesses (N of M policies) are read only when some policy names them.
+    const cosignerRows = rows.some((r) => r.policy.cosignerIds.length > 0)
+      ? await this.db
+          .select({
+            id: signatureWitnesses.id,
+            name: signatureWitnesses.name,
+            status: signatureWitnesses.status,
+          })
+          .from(signatureWitnesses)
+          .where(eq(signatureWitnesses.accountId, accountId))
+      : [];
     const keysByWitness = new Map<string, WitnessKeys>();
-    const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
-      let keys = keysByWitness.get(policy.witnessId);
+    const keysOf = (witnessId: string, witnessName: string, witnessStatus: string): WitnessKeys => {
+      let keys = keysByWitness.get(witnessId);
       if (!keys) {
-        const mine = keyRows.filter((k) => k.witnessId === policy.witnessId);
+        const mine = keyRows.filter((k) => k.witnessId === witnessId);
         keys = {
           witnessName,
           enabled: new Map(
@@ -205,9 +219,13 @@ export class AdmissionEngine {
           ),
           disabledVersions: mine.filter((k) => k.status === 'disabled').map((k) => k.version),
         };
-        keysByWitness.set(policy.witnessId, keys);
+        keysByWitness.set(witnessId, keys);
       }
-      return {
+      return keys;
+    };
+    const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
+      const keys = keysOf(policy.witnessId, witnessName, witnessStatus);
+      const main: CachedPolicy = {
         id: policy.id,
         name: policy.name,
         version: policy.version,
@@ -221,7 +239,15 @@ export class AdmissionEngine {
         scope: compileImageScope(policy.images, policy.excludedImages),
         allowBreakGlass: policy.allowBreakGlass,
         verdicts: new Map(),
+        cosigners: [],
+        requiredSignatures: policy.requiredSignatures,
       };
+      // Each cosigner is checked like the policy's own witness, with its own keys and verdict cache.
+      main.cosigners = policy.cosignerIds.flatMap((id) => {
+        const w = cosignerRows.find((c) => c.id === id);
+        return w ? [{ ...main, witnessId: id, keys: keysOf(id, w.name, w.status), verdicts: new Map() }] : [];
+      });
+      return main;
     });
     const snap: AccountSnapshot = {
       generation,
@@ -277,12 +303,23 @@ export class AdmissionEngine {
         });
         if (checked.length === 0) continue;
         deciding.push(policy);
-        const verdicts = await this.verdictsFor(
-          snap,
-          policy,
-          checked.map((c) => c.img.image),
-          verified,
-          lookup,
+        const members = [policy, ...policy.cosigners];
+        const perWitness: ImageVerdict[][] = [];
+        for (const member of members)
+          perWitness.push(
+            await this.verdictsFor(
+              snap,
+              member,
+              checked.map((c) => c.img.image),
+              verified,
+              lookup,
+            ),
+          );
+        const verdicts = checked.map((_, i) =>
+          nOfM(
+            members.map((m, w) => ({ name: m.keys.witnessName, verdict: perWitness[w]?.[i] ?? NO_VERDICT })),
+            policy.requiredSignatures,
+          ),
         );
         checked.forEach((c, i) => {
           const digest = verdicts[i]?.digest;
@@ -292,7 +329,10 @@ export class AdmissionEngine {
           decideAdmission({
             policyName: policy.name,
             mode: policy.mode,
-            witnessName: policy.keys.witnessName,
+            witnessName:
+              members.length === 1
+                ? policy.keys.witnessName
+                : `${policy.requiredSignatures} of ${members.map((m) => m.keys.witnessName).join(', ')}`,
             registryFailure: policy.registryFailure,
             results: checked.map(({ img }, i): ImageResult => ({
               ...img,
@@ -583,6 +623,25 @@ interface Verified {
 }
 
 const NO_VERDICT: ImageVerdict = { ok: false, reason: 'not verified' };
+
+/** One image under an N-of-M policy: it passes when at least `required` witnesses of the set verified it. */
+function nOfM(results: { name: string; verdict: ImageVerdict }[], required: number): ImageVerdict {
+  const first = results[0];
+  if (results.length === 1 && first) return first.verdict;
+  const passed = results.filter((r) => r.verdict.ok);
+  const ok = passed[0]?.verdict;
+  if (passed.length >= required && ok?.ok) return ok;
+  const failed = results.flatMap((r) => (r.verdict.ok ? [] : [{ name: r.name, verdict: r.verdict }]));
+  return {
+    ok: false,
+    digest: results.find((r) => r.verdict.digest)?.verdict.digest,
+    // Tolerable as an outage only when the missing signatures could have been in the unreachable registry.
+    unavailable: failed.some((f) => !f.verdict.ok && f.verdict.unavailable === true),
+    reason: `signed by ${passed.length} of the ${required} required witnesses (${passed.map((p) => `"${p.name}"`).join(', ') || 'none'}); ${failed
+      .map((f) => `witness "${f.name}": ${f.verdict.ok ? '' : f.verdict.reason}`)
+      .join('; ')}`,
+  };
+}
 
 function readName(object: Record<string, unknown> | null | undefined): string | undefined {
   const meta = object?.metadata as { name?: unknown; generateName?: unknown } | undefined;

@@ -23,3 +23,7 @@ ALTER TABLE "signature_policies" ADD COLUMN "images" text[] DEFAULT '{}'::text[]
 ALTER TABLE "signature_policies" ADD COLUMN "excluded_images" text[] DEFAULT '{}'::text[] NOT NULL;
 --> statement-breakpoint
 ALTER TABLE "signature_policies" ADD COLUMN "allow_break_glass" boolean DEFAULT true NOT NULL;
+--> statement-breakpoint
+ALTER TABLE "signature_policies" ADD COLUMN "cosigner_ids" uuid[] DEFAULT '{}'::uuid[] NOT NULL;
+--> statement-breakpoint
+ALTER TABLE "signature_policies" ADD COLUMN "required_signatures" integer DEFAULT 1 NOT NULL;

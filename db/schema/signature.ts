@@ -151,6 +151,12 @@ export const signaturePolicies = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /** More witnesses besides `witness_id`; `required_signatures` of them all (N of M) must have signed each image. */
+    cosignerIds: uuid('cosigner_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    requiredSignatures: integer('required_signatures').notNull().default(1),
     /** Whether the break-glass annotation may admit a Pod this policy denies (always audited). */
     allowBreakGlass: boolean('allow_break_glass').notNull().default(true),
     /** Tagged images: resolved to a digest through the registry, or refused. Policies from before stay digests only. */

@@ -6,6 +6,8 @@
 
 /** The annotation that admits a Pod a policy denies, with a justification; always audited (Binary Authorization's break-glass). */
 export const BREAK_GLASS_ANNOTATION = 'vigil.dev/break-glass';
+/** Most witnesses a policy names besides its own (N of M signatures, like Kyverno's attestor `count`). */
+export const MAX_COSIGNERS = 10;
 /** Most glob patterns a policy lists (include and exclude each). */
 export const MAX_IMAGE_PATTERNS = 100;
 export const IMAGE_GLOB_PATTERN = /^[a-z0-9_\-./:*?[\]]{1,255}$/;

@@ -10,6 +10,7 @@ import {
 import {
   BREAK_GLASS_ANNOTATION,
   IMAGE_GLOB_PATTERN,
+  MAX_COSIGNERS,
   MAX_IMAGE_PATTERNS,
 } from '../../../domain/signature/image-scope.js';
 import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/registry-rules.js';
@@ -52,6 +53,10 @@ const ZPolicySchema = z
         'Image name globs the policy checks (registry/repository; * within a segment, ** across); empty: all',
     }),
     excludedImages: z.array(z.string()).openapi({ description: 'Image name globs the policy never checks' }),
+    cosignerIds: z.array(z.uuid()).openapi({ description: 'More witnesses besides witnessId (N of M)' }),
+    requiredSignatures: z.number().int().openapi({
+      description: 'How many witnesses of the set (witnessId and cosignerIds) must have signed each image',
+    }),
     allowBreakGlass: z.boolean().openapi({
       description: `Whether the ${BREAK_GLASS_ANNOTATION} annotation (a justification) admits a Pod this policy denies; always audited`,
     }),
@@ -79,6 +84,8 @@ const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
   images: p.images,
   excludedImages: p.excludedImages,
   allowBreakGlass: p.allowBreakGlass,
+  cosignerIds: p.cosignerIds,
+  requiredSignatures: p.requiredSignatures,
   version: p.version,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
@@ -97,6 +104,12 @@ const fields = {
   images: z.array(ZImageGlobSchema).max(MAX_IMAGE_PATTERNS),
   excludedImages: z.array(ZImageGlobSchema).max(MAX_IMAGE_PATTERNS),
   allowBreakGlass: z.boolean(),
+  cosignerIds: z.array(z.uuid()).max(MAX_COSIGNERS),
+  requiredSignatures: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_COSIGNERS + 1),
 };
 
 const tags = ['signature'];
@@ -119,6 +132,8 @@ const createRoute = defineRoute({
         images: fields.images.default([]),
         excludedImages: fields.excludedImages.default([]),
         allowBreakGlass: fields.allowBreakGlass.default(true),
+        cosignerIds: fields.cosignerIds.default([]),
+        requiredSignatures: fields.requiredSignatures.default(1),
       }),
     ),
   },
@@ -165,6 +180,8 @@ const patchRoute = defineRoute({
           images: fields.images.optional(),
           excludedImages: fields.excludedImages.optional(),
           allowBreakGlass: fields.allowBreakGlass.optional(),
+          cosignerIds: fields.cosignerIds.optional(),
+          requiredSignatures: fields.requiredSignatures.optional(),
         })
         .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
     ),

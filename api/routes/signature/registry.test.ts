@@ -414,4 +414,36 @@ describe("signatures in the image's registry", () => {
       ).status,
     ).toBe(400);
   });
+
+  it('N of M: a policy with cosigners admits an image once the required number of its witnesses signed it', async () => {
+    const [a, b, c] = [await witness('n-of-m-a'), await witness('n-of-m-b'), await witness('n-of-m-c')];
+    const digest = await pushTestImage(open, 'team/quorum');
+    const image = `${open.host}/team/quorum@${digest}`;
+    const ns = await policy(a, { cosignerIds: [b, c], requiredSignatures: 2 });
+    const sign = async (w: string) =>
+      expect(
+        (await call('POST', '/v1/signature/signatures', { image, witnessId: w, push: false })).status,
+      ).toBe(201);
+
+    await sign(a);
+    const one = await admit(ns, [image]);
+    expect(one.allowed).toBe(false);
+    expect(one.status.message).toMatch(/signed by 1 of the 2 required witnesses \("n-of-m-a"\)/);
+    await sign(c);
+    expect(await admit(ns, [image])).toMatchObject({ allowed: true });
+
+    const bad = async (body: Record<string, unknown>) =>
+      (
+        await call('POST', '/v1/signature/policies', {
+          name: `bad-${Math.random()}`,
+          witnessId: a,
+          clusterId: cluster.id,
+          namespaces: ['x'],
+          ...body,
+        })
+      ).status;
+    expect(await bad({ cosignerIds: [b], requiredSignatures: 3 })).toBe(422);
+    expect(await bad({ cosignerIds: [a] })).toBe(422);
+    expect(await bad({ cosignerIds: ['00000000-0000-7000-8000-000000000000'] })).toBe(422);
+  });
 });
