@@ -277,6 +277,7 @@ export class RegistryClient {
   }
 
   private async unexpected(res: Response, what: string): Promise<RegistryError> {
+    // The body only adds detail to an error already being reported; a broken body leaves the status to say it.
     const text = await res.text().catch(() => '');
     const detail = text.slice(0, 300).replace(/\s+/g, ' ');
     return new RegistryError(
