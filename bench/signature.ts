@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, progress, round } from './progress.js';
+import { registryFigures } from './signature/registry-phase.js';
 import {
   startSignatureServer,
   type ServerCall,
@@ -20,7 +21,7 @@ import {
  * signatures per second through `POST /v1/signature/signatures`. The server (API on embedded PGlite, or a fresh
  * Postgres database with `--postgres`) runs in a child process so the load generator's CPU and GC stay out of its
  * figures (`--same-process` runs both in one process, as before). A warm-up precedes every measured phase.
- * `npx tsx bench/signature.ts [--warm N] [--warmup N] [--cold N] [--signatures N] [--concurrency C]
+ * `npx tsx bench/signature.ts [--warm N] [--warmup N] [--cold N] [--registry-cold N] [--signatures N] [--concurrency C]
  *  [--postgres] [--same-process] [--cpu-prof DIR]` (--cpu-prof: one server profile per measured phase)
  */
 const args = process.argv.slice(2);
@@ -43,6 +44,7 @@ const POSTGRES_URL = args.includes('--postgres')
   : undefined;
 const CPU_PROF_DIR = strArg('cpu-prof');
 const CONTAINERS = 10;
+const REGISTRY_COLD = arg('registry-cold', 30);
 
 const digestOf = (i: number) => `sha256:${i.toString(16).padStart(2, '0').repeat(32)}`;
 const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
@@ -157,7 +159,8 @@ async function main() {
     { length: CONTAINERS },
     (_, i) => `registry.example.com/bench/svc${i}@${digestOf(i + 1)}`,
   );
-  for (const image of images) await api('POST', '/v1/signature/signatures', { image, witnessId: witness.id });
+  for (const image of images)
+    await api('POST', '/v1/signature/signatures', { image, witnessId: witness.id, push: false });
   const review = JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -178,7 +181,7 @@ async function main() {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const { hostname, port } = new URL(base);
   const reviewBytes = Buffer.from(review);
-  const post = () =>
+  const post = (body: Buffer = reviewBytes) =>
     new Promise<string>((resolve, reject) => {
       const req = http.request(
         {
@@ -187,7 +190,7 @@ async function main() {
           port,
           path: admissionPath,
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': reviewBytes.length },
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -197,7 +200,7 @@ async function main() {
         },
       );
       req.on('error', reject);
-      req.end(reviewBytes);
+      req.end(body);
     });
   const admitOnce = async (): Promise<number> => {
     const t0 = performance.now();
@@ -275,6 +278,7 @@ async function main() {
         const r = await api('POST', '/v1/signature/signatures', {
           image: `registry.example.com/bench/signed@sha256:${createHash('sha256').update(`bench-${i}`).digest('hex')}`,
           witnessId: witness.id,
+          push: false,
         });
         if (r.status !== 201) throw new Error(`signing answered ${r.status}`);
         bar.tick();
@@ -283,6 +287,17 @@ async function main() {
   );
   const signWall = performance.now() - t0;
   bar.done();
+
+  log('registry: images signed only in their registry (cosign .sig tags)');
+  const registry = await registryFigures({
+    containers: CONTAINERS,
+    warm: WARM,
+    cold: REGISTRY_COLD,
+    api,
+    clusterId: cluster.id,
+    postReview: (body) => post(body),
+    log,
+  });
 
   // The same review through app.request inside the server process (no sockets): the API's own cost.
   await server.inProcess(admissionPath, review, WARMUP);
@@ -313,6 +328,7 @@ async function main() {
       targetWarmP99Ms: 5,
       warmP99UnderTarget: warmSeqStats.p99Ms < 5,
     },
+    registry,
     signing: {
       signatures: SIGNATURES,
       concurrency: 4,

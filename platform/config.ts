@@ -71,6 +71,9 @@ export const ZConfigSchema = z.object({
   VIGIL_WEBHOOK_ALLOWLIST: hostList.default(['oapi.dingtalk.com']),
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   SMTP_FROM: z.string().min(3).default('Vigil <vigil@localhost>'),
+  /** AWS KMS for witness keys (provider awsKms): region, and an endpoint for a KMS-compatible service. */
+  VIGIL_AWS_KMS_REGION: z.string().min(1).default('us-east-1'),
+  VIGIL_AWS_KMS_ENDPOINT: optionalString.pipe(z.url().optional()),
 });
 
 export type Config = z.infer<typeof ZConfigSchema>;

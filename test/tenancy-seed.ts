@@ -108,6 +108,11 @@ export async function seedTenant(ctx: TestContext, key: string): Promise<void> {
     clusterId: cluster.id,
     namespaces: ['default'],
   });
+  await post('/v1/signature/registry-credentials', {
+    registry: 'registry.example.com',
+    username: 'ci',
+    password: 'secret',
+  });
 
   // Multi-account: a directory with one member account.
   await post('/v1/resource-directory', { name: 'a directory' });

@@ -17,7 +17,17 @@ import {
   type ImageVerdict,
   type TAdmissionRequest,
 } from '../../domain/signature/admission-review.js';
-import { parseDigestReference } from '../../domain/signature/image-reference.js';
+import {
+  parseDigestReference,
+  parseImageReference,
+  type ImageReference,
+} from '../../domain/signature/image-reference.js';
+import {
+  ADMISSION_REGISTRY_DEADLINE_MS,
+  REGISTRY_CACHE_TTL_MS,
+  type TRegistryFailureMode,
+  type TTagPolicy,
+} from '../../domain/signature/registry-rules.js';
 import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL, type TPolicyMode } from '../../domain/signature/rules.js';
 import { hashToken } from '../../platform/secrets.js';
 import {
@@ -26,6 +36,14 @@ import {
   DecisionQueue,
   type DecisionQueueOptions,
 } from './admission-decisions.js';
+import { recordAudit } from '../../db/audit.js';
+import {
+  BREAK_GLASS_ANNOTATION,
+  compileImageScope,
+  imageInScope,
+  type ImageScope,
+} from '../../domain/signature/image-scope.js';
+import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
 import { storedCandidates } from './signatures.js';
 import { localSignatureChanges, readSignatureGeneration } from './state.js';
 import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify.js';
@@ -50,11 +68,20 @@ interface CachedPolicy {
   namespaces: Set<string>;
   witnessId: string;
   keys: WitnessKeys;
+  registryFailure: TRegistryFailureMode;
+  tagPolicy: TTagPolicy;
+  scope: ImageScope;
+  allowBreakGlass: boolean;
+  /** The other witnesses of an N-of-M policy, each checked like this one (empty: this witness alone). */
+  cosigners: CachedPolicy[];
+  requiredSignatures: number;
   /**
    * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
-   * the account's policies, key versions, witnesses or signatures change, so the reference alone is the key.
+   * the account's policies, key versions, witnesses or Vigil's signatures change, so the reference alone is the
+   * key. What the registry said (signatures pushed by CI, a tag's digest) can change without that, so verdicts
+   * resting on it expire with the registry cache's TTLs.
    */
-  verdicts: Map<string, ImageVerdict>;
+  verdicts: Map<string, { verdict: ImageVerdict; expiresAt: number }>;
 }
 
 interface AccountSnapshot {
@@ -106,6 +133,8 @@ export class AdmissionEngine {
     onDecisionsLost: (err: unknown, rows: number) => void,
     private readonly generationCheckMs: number = GENERATION_CHECK_MS,
     decisionQueue: DecisionQueueOptions = DECISION_QUEUE_POSTGRES,
+    /** Where cosign signatures next to images are read and tags resolved; without it only Vigil's own count. */
+    private readonly registry: RegistrySignatureSource | null = null,
   ) {
     this.decisions = new DecisionQueue(db, onDecisionsLost, decisionQueue);
   }
@@ -166,11 +195,22 @@ export class AdmissionEngine {
           .from(signatureKeyVersions)
           .where(eq(signatureKeyVersions.accountId, accountId))
       : [];
+    // Cosigner witnesses (N of M policies) are read only when some policy names them.
+    const cosignerRows = rows.some((r) => r.policy.cosignerIds.length > 0)
+      ? await this.db
+          .select({
+            id: signatureWitnesses.id,
+            name: signatureWitnesses.name,
+            status: signatureWitnesses.status,
+          })
+          .from(signatureWitnesses)
+          .where(eq(signatureWitnesses.accountId, accountId))
+      : [];
     const keysByWitness = new Map<string, WitnessKeys>();
-    const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
-      let keys = keysByWitness.get(policy.witnessId);
+    const keysOf = (witnessId: string, witnessName: string, witnessStatus: string): WitnessKeys => {
+      let keys = keysByWitness.get(witnessId);
       if (!keys) {
-        const mine = keyRows.filter((k) => k.witnessId === policy.witnessId);
+        const mine = keyRows.filter((k) => k.witnessId === witnessId);
         keys = {
           witnessName,
           enabled: new Map(
@@ -180,9 +220,13 @@ export class AdmissionEngine {
           ),
           disabledVersions: mine.filter((k) => k.status === 'disabled').map((k) => k.version),
         };
-        keysByWitness.set(policy.witnessId, keys);
+        keysByWitness.set(witnessId, keys);
       }
-      return {
+      return keys;
+    };
+    const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
+      const keys = keysOf(policy.witnessId, witnessName, witnessStatus);
+      const main: CachedPolicy = {
         id: policy.id,
         name: policy.name,
         version: policy.version,
@@ -191,8 +235,20 @@ export class AdmissionEngine {
         namespaces: new Set(policy.namespaces),
         witnessId: policy.witnessId,
         keys,
+        registryFailure: policy.registryFailure,
+        tagPolicy: policy.tagPolicy,
+        scope: compileImageScope(policy.images, policy.excludedImages),
+        allowBreakGlass: policy.allowBreakGlass,
         verdicts: new Map(),
+        cosigners: [],
+        requiredSignatures: policy.requiredSignatures,
       };
+      // Each cosigner is checked like the policy's own witness, with its own keys and verdict cache.
+      main.cosigners = policy.cosignerIds.flatMap((id) => {
+        const w = cosignerRows.find((c) => c.id === id);
+        return w ? [{ ...main, witnessId: id, keys: keysOf(id, w.name, w.status), verdicts: new Map() }] : [];
+      });
+      return main;
     });
     const snap: AccountSnapshot = {
       generation,
@@ -216,6 +272,8 @@ export class AdmissionEngine {
       (p) => p.clusterId === cluster.id && (p.namespaces.has(namespace) || p.namespaces.has(ALL_NAMESPACES)),
     );
     let outcome: AdmissionOutcome;
+    /** The digest each image was verified as (a tag's resolved digest), recorded with the decision. */
+    const digests: (string | undefined)[] = [];
     const overCap = extracted.overCap;
     if (covering.length > 0 && overCap !== undefined) {
       outcome = {
@@ -239,27 +297,72 @@ export class AdmissionEngine {
     } else {
       const decisions: AdmissionDecision[] = [];
       const verified: Verified[] = [];
+      // One deadline for every registry question of this review, made when the first one is asked.
+      let deadline: AbortSignal | undefined;
+      const lookup = {
+        accountId: cluster.accountId,
+        signal: () => (deadline ??= AbortSignal.timeout(ADMISSION_REGISTRY_DEADLINE_MS)),
+      };
+      const deciding: CachedPolicy[] = [];
       for (const policy of covering) {
-        const verdicts = await this.verdictsFor(
-          snap,
-          policy,
-          extracted.images.map((i) => i.image),
-          verified,
-          request.dryRun === true,
+        // Only the images the policy's patterns select (an unreadable reference is always checked: fail closed).
+        const checked = extracted.images.flatMap((img, index) => {
+          const parsed = parseImageReference(img.image);
+          return !parsed.ok || imageInScope(policy.scope, parsed.ref.name) ? [{ img, index }] : [];
+        });
+        if (checked.length === 0) continue;
+        deciding.push(policy);
+        const members = [policy, ...policy.cosigners];
+        const perWitness: ImageVerdict[][] = [];
+        for (const member of members)
+          perWitness.push(
+            await this.verdictsFor(
+              snap,
+              member,
+              checked.map((c) => c.img.image),
+              verified,
+              lookup,
+              request.dryRun === true,
+            ),
+          );
+        const verdicts = checked.map((_, i) =>
+          nOfM(
+            members.map((m, w) => ({ name: m.keys.witnessName, verdict: perWitness[w]?.[i] ?? NO_VERDICT })),
+            policy.requiredSignatures,
+          ),
         );
+        checked.forEach((c, i) => {
+          const digest = verdicts[i]?.digest;
+          if (digest && digests[c.index] === undefined) digests[c.index] = digest;
+        });
         decisions.push(
           decideAdmission({
             policyName: policy.name,
             mode: policy.mode,
-            witnessName: policy.keys.witnessName,
-            results: extracted.images.map((img, i): ImageResult => ({
+            witnessName:
+              members.length === 1
+                ? policy.keys.witnessName
+                : `${policy.requiredSignatures} of ${members.map((m) => m.keys.witnessName).join(', ')}`,
+            registryFailure: policy.registryFailure,
+            results: checked.map(({ img }, i): ImageResult => ({
               ...img,
               verdict: verdicts[i] ?? NO_VERDICT,
             })),
           }),
         );
       }
-      outcome = { ...combine(decisions), policyIds: covering.map((p) => p.id) };
+      outcome =
+        decisions.length === 0
+          ? {
+              allowed: true,
+              outcome: 'notCovered',
+              message: `no image of this ${request.kind.kind} matches the image patterns of the policies covering namespace "${namespace}"`,
+              warnings: [],
+              auditAnnotations: { decision: 'not-covered' },
+              policyIds: [],
+            }
+          : { ...combine(decisions), policyIds: deciding.map((p) => p.id) };
+      if (!outcome.allowed) outcome = await this.breakGlass(cluster, request, deciding, outcome);
       if (verified.length > 0 && !request.dryRun) await this.label(cluster, namespace, verified);
     }
     // The webhook declares `sideEffects: None`: a dry-run review (kubectl --dry-run=server) is answered like any
@@ -279,7 +382,7 @@ export class AdmissionEngine {
       allowed: outcome.allowed,
       outcome: outcome.outcome,
       message: outcome.message,
-      images: extracted.images,
+      images: extracted.images.map((img, i) => (digests[i] ? { ...img, digest: digests[i] } : img)),
     });
     // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
     if (full) await full;
@@ -287,57 +390,189 @@ export class AdmissionEngine {
   }
 
   /**
-   * Verdicts for each image (in order); cache misses are verified together with one signature query. A dry run
-   * caches no pass: an image is labelled when first verified, and a dry run labels nothing.
+   * Verdicts for each image (in order). Cache misses: tags are resolved through the registry (if the policy allows
+   * tags), Vigil's signatures are read with one query, and images they do not verify are looked up next to the
+   * image in its registry (cosign's `.sig` tag), all registry questions in parallel under the review's deadline.
+   * A dry run caches no pass: an image is labelled when first verified, and a dry run labels nothing.
    */
   private async verdictsFor(
     snap: AccountSnapshot,
     policy: CachedPolicy,
     images: string[],
     verified: Verified[],
+    lookup: { accountId: string; signal: () => AbortSignal },
     dryRun: boolean,
   ): Promise<ImageVerdict[]> {
+    const now = Date.now();
     const out: ImageVerdict[] = [];
-    const misses: { index: number; image: string; name: string; digest: string }[] = [];
+    const misses: Miss[] = [];
     images.forEach((image, index) => {
       const hit = policy.verdicts.get(image);
-      if (hit) {
-        out.push(hit);
+      if (hit && hit.expiresAt > now) {
+        out.push(hit.verdict);
         return;
       }
-      const parsed = parseDigestReference(image);
-      const verdict: ImageVerdict = parsed.ok ? NO_VERDICT : { ok: false, reason: parsed.reason };
-      out.push(verdict);
-      if (parsed.ok) misses.push({ index, image, name: parsed.ref.name, digest: parsed.ref.digest });
-      else this.remember(snap, policy, image, verdict);
-    });
-    if (misses.length > 0) {
-      const candidates = await storedCandidates(this.db, {
-        witnessId: policy.witnessId,
-        digests: misses.map((m) => m.digest),
-      });
-      for (const m of misses) {
-        const verdict = verifyImageSignatures({
-          digest: m.digest,
-          keys: policy.keys,
-          candidates: candidates.get(m.digest) ?? [],
-        });
-        if (!(dryRun && verdict.ok)) this.remember(snap, policy, m.image, verdict);
-        out[m.index] = verdict;
-        if (verdict.ok)
-          verified.push({ policy, name: m.name, digest: m.digest, keyVersion: verdict.keyVersion });
+      out.push(NO_VERDICT);
+      const parsed = parseImageReference(image);
+      if (parsed.ok && (parsed.ref.digest !== null || policy.tagPolicy === 'resolve')) {
+        misses.push({ index, image, ref: parsed.ref, digest: parsed.ref.digest, tagWarning: null });
+        return;
       }
-    }
+      const digestOnly = parseDigestReference(image);
+      const verdict: ImageVerdict = {
+        ok: false,
+        reason: digestOnly.ok ? 'not verified' : digestOnly.reason,
+      };
+      out[index] = verdict;
+      this.remember(snap, policy, image, verdict, Infinity);
+    });
+    if (misses.length === 0) return out;
+    const settle = (m: Miss, verdict: ImageVerdict, ttl: number) => {
+      const withDigest: ImageVerdict = m.digest ? { ...verdict, digest: m.digest } : verdict;
+      out[m.index] = withDigest;
+      if (!(dryRun && withDigest.ok)) this.remember(snap, policy, m.image, withDigest, ttl);
+    };
+    const registry = this.registry;
+    const tagged = misses.filter((m) => m.digest === null);
+    await Promise.all(
+      tagged.map(async (m) => {
+        const tag = m.ref.tag ?? 'latest';
+        if (!registry) {
+          settle(
+            m,
+            { ok: false, reason: `"${m.image}" is a tag and no registry is configured to resolve it` },
+            0,
+          );
+          return;
+        }
+        const r = await registry.resolveTag(lookup.accountId, m.ref, tag, lookup.signal());
+        if (!r.ok)
+          settle(
+            m,
+            {
+              ok: false,
+              unavailable: true,
+              reason: `tag "${tag}" could not be resolved: ${r.error.message}`,
+            },
+            REGISTRY_CACHE_TTL_MS.failure,
+          );
+        else if (!r.value)
+          settle(
+            m,
+            { ok: false, reason: `tag "${tag}" does not exist in ${m.ref.name}` },
+            REGISTRY_CACHE_TTL_MS.tag,
+          );
+        else {
+          m.digest = r.value.digest;
+          m.tagWarning = `tag "${tag}" was resolved to ${r.value.digest} and verified as that digest; a tag can move, deploy ${m.ref.name}@${r.value.digest}`;
+        }
+      }),
+    );
+    const pinned = misses.filter((m): m is Miss & { digest: string } => m.digest !== null);
+    if (pinned.length === 0) return out;
+    const candidates = await storedCandidates(this.db, {
+      witnessId: policy.witnessId,
+      digests: pinned.map((m) => m.digest),
+    });
+    await Promise.all(
+      pinned.map(async (m) => {
+        const stored = candidates.get(m.digest) ?? [];
+        let verdict = verifyImageSignatures({ digest: m.digest, keys: policy.keys, candidates: stored });
+        // Tag-resolved verdicts live as long as the tag's digest is trusted; pinned ones until something changes.
+        let ttl = m.tagWarning ? REGISTRY_CACHE_TTL_MS.tag : Infinity;
+        if (!verdict.ok && registry) {
+          const found = await registry.signatures(lookup.accountId, m.ref, m.digest, lookup.signal());
+          if (found.ok) {
+            verdict = verifyImageSignatures({
+              digest: m.digest,
+              keys: policy.keys,
+              candidates: [...stored, ...found.value],
+            });
+            if (!verdict.ok) ttl = REGISTRY_CACHE_TTL_MS.noSignatures;
+          } else {
+            verdict = {
+              ok: false,
+              unavailable: true,
+              reason: `${verdict.reason}; the registry could not be asked for cosign signatures: ${found.error.message}`,
+            };
+            ttl = REGISTRY_CACHE_TTL_MS.failure;
+          }
+        }
+        if (verdict.ok && m.tagWarning) verdict = { ...verdict, warnings: [m.tagWarning] };
+        settle(m, verdict, ttl);
+        if (verdict.ok)
+          verified.push({ policy, name: m.ref.name, digest: m.digest, keyVersion: verdict.keyVersion });
+      }),
+    );
     return out;
   }
 
-  private remember(snap: AccountSnapshot, policy: CachedPolicy, image: string, verdict: ImageVerdict) {
+  private remember(
+    snap: AccountSnapshot,
+    policy: CachedPolicy,
+    image: string,
+    verdict: ImageVerdict,
+    ttlMs: number,
+  ) {
     if (snap.verdictCount >= MAX_CACHED_VERDICTS) {
       for (const p of snap.policies) p.verdicts.clear();
       snap.verdictCount = 0;
     }
-    policy.verdicts.set(image, verdict);
+    policy.verdicts.set(image, { verdict, expiresAt: Date.now() + ttlMs });
     snap.verdictCount++;
+  }
+
+  /**
+   * The break-glass annotation (with a justification) admits a Pod its policies deny, when every one of them allows
+   * break-glass: the answer warns, the decision says `breakGlass`, and an audit row names who and why.
+   */
+  private async breakGlass(
+    cluster: AdmissionCluster,
+    request: TAdmissionRequest,
+    policies: CachedPolicy[],
+    denied: AdmissionOutcome,
+  ): Promise<AdmissionOutcome> {
+    const meta = request.object?.metadata as { annotations?: Record<string, unknown> } | undefined;
+    const value = meta?.annotations?.[BREAK_GLASS_ANNOTATION];
+    const justification = typeof value === 'string' ? value.trim().slice(0, 500) : '';
+    if (justification === '') return denied;
+    const refusing = policies.filter((p) => !p.allowBreakGlass);
+    if (refusing.length > 0)
+      return {
+        ...denied,
+        message: `${denied.message} | break-glass refused: policy ${refusing.map((p) => `"${p.name}"`).join(', ')} does not allow it`,
+      };
+    const who = request.userInfo?.username ?? 'unknown user';
+    // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited.
+    if (!request.dryRun)
+      await recordAudit(this.db, {
+        accountId: cluster.accountId,
+        actor: `cluster:${cluster.id}`,
+        action: 'signature.admission.break_glass',
+        targetType: 'signature_cluster',
+        targetId: cluster.id,
+        requestId: request.uid,
+        after: {
+          namespace: request.namespace ?? '',
+          kind: request.kind.kind,
+          name: request.name ?? readName(request.object) ?? '',
+          user: who,
+          justification,
+          deniedBecause: denied.message,
+          policyIds: denied.policyIds,
+        },
+      });
+    return {
+      ...denied,
+      allowed: true,
+      outcome: 'breakGlass',
+      message: `break-glass by ${who} ("${justification}"); would have been denied: ${denied.message}`,
+      warnings: [
+        `vigil: admitted by break-glass (${BREAK_GLASS_ANNOTATION}: "${justification}"); this is audited`,
+        ...denied.warnings,
+      ],
+      auditAnnotations: { ...denied.auditAnnotations, decision: 'break-glass', breakGlass: justification },
+    };
   }
 
   /** Verified images carry the Trusted Image label (and which key version earned it, for revocation). */
@@ -388,6 +623,15 @@ export class AdmissionEngine {
   }
 }
 
+interface Miss {
+  index: number;
+  image: string;
+  ref: ImageReference;
+  /** Null until a tag is resolved. */
+  digest: string | null;
+  tagWarning: string | null;
+}
+
 interface Verified {
   policy: CachedPolicy;
   name: string;
@@ -397,13 +641,32 @@ interface Verified {
 
 const NO_VERDICT: ImageVerdict = { ok: false, reason: 'not verified' };
 
+/** One image under an N-of-M policy: it passes when at least `required` witnesses of the set verified it. */
+function nOfM(results: { name: string; verdict: ImageVerdict }[], required: number): ImageVerdict {
+  const first = results[0];
+  if (results.length === 1 && first) return first.verdict;
+  const passed = results.filter((r) => r.verdict.ok);
+  const ok = passed[0]?.verdict;
+  if (passed.length >= required && ok?.ok) return ok;
+  const failed = results.flatMap((r) => (r.verdict.ok ? [] : [{ name: r.name, verdict: r.verdict }]));
+  return {
+    ok: false,
+    digest: results.find((r) => r.verdict.digest)?.verdict.digest,
+    // Tolerable as an outage only when the missing signatures could have been in the unreachable registry.
+    unavailable: failed.some((f) => !f.verdict.ok && f.verdict.unavailable === true),
+    reason: `signed by ${passed.length} of the ${required} required witnesses (${passed.map((p) => `"${p.name}"`).join(', ') || 'none'}); ${failed
+      .map((f) => `witness "${f.name}": ${f.verdict.ok ? '' : f.verdict.reason}`)
+      .join('; ')}`,
+  };
+}
+
 function readName(object: Record<string, unknown> | null | undefined): string | undefined {
   const meta = object?.metadata as { name?: unknown; generateName?: unknown } | undefined;
   if (typeof meta?.name === 'string') return meta.name;
   return typeof meta?.generateName === 'string' ? meta.generateName : undefined;
 }
 
-const SEVERITY = { denied: 4, warned: 3, wouldDeny: 2, allowed: 1, notCovered: 0 } as const;
+const SEVERITY = { denied: 4, breakGlass: 4, warned: 3, wouldDeny: 2, allowed: 1, notCovered: 0 } as const;
 
 /** Several policies may cover one namespace: every one must pass; the strictest outcome answers. */
 function combine(decisions: AdmissionDecision[]): AdmissionDecision {
@@ -421,7 +684,9 @@ function combine(decisions: AdmissionDecision[]): AdmissionDecision {
 const engines = new WeakMap<Database, AdmissionEngine>();
 
 /** One engine (and cache) per database handle in this process. */
-export function admissionEngineFor(services: Pick<Services, 'db' | 'dbDriver' | 'logger'>): AdmissionEngine {
+export function admissionEngineFor(
+  services: Pick<Services, 'db' | 'dbDriver' | 'logger' | 'secrets'>,
+): AdmissionEngine {
   let engine = engines.get(services.db);
   if (!engine) {
     engine = new AdmissionEngine(
@@ -429,6 +694,7 @@ export function admissionEngineFor(services: Pick<Services, 'db' | 'dbDriver' | 
       (err, rows) => services.logger.error({ err, rows }, 'admission decisions were not recorded'),
       GENERATION_CHECK_MS,
       services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
+      registrySourceFor(services),
     );
     engines.set(services.db, engine);
   }

@@ -2,6 +2,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
 import { signatureClusters, signaturePolicies, signatureWitnesses } from '../../db/schema/signature.js';
+import type { TRegistryFailureMode, TTagPolicy } from '../../domain/signature/registry-rules.js';
 import { POLICY_ENABLED_BY_DEFAULT, type TPolicyMode } from '../../domain/signature/rules.js';
 import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 import { SigningRuleError, type Actor } from './witnesses.js';
@@ -16,17 +17,36 @@ export interface PolicyInput {
   enabled?: boolean;
   mode: TPolicyMode;
   description: string;
+  registryFailure?: TRegistryFailureMode;
+  tagPolicy?: TTagPolicy;
+  images?: string[];
+  excludedImages?: string[];
+  allowBreakGlass?: boolean;
+  cosignerIds?: string[];
+  requiredSignatures?: number;
+}
+
+/** N of M: at least one signature, at most one per witness of the set (the policy's witness and its cosigners). */
+async function checkWitnessSet(
+  tx: Executor,
+  accountId: string,
+  witnessId: string,
+  cosignerIds: string[],
+  required: number,
+) {
+  const set = new Set([witnessId, ...cosignerIds]);
+  if (set.size !== cosignerIds.length + 1)
+    throw new SigningRuleError('unprocessable', 'cosignerIds repeat a witness (or the policy witness)');
+  if (required < 1 || required > set.size)
+    throw new SigningRuleError(
+      'unprocessable',
+      `requiredSignatures must be between 1 and ${set.size} (the policy witness and ${cosignerIds.length} cosigner(s))`,
+    );
+  for (const id of cosignerIds) await checkWitness(tx, accountId, id);
 }
 
 async function checkReferences(tx: Executor, accountId: string, witnessId: string, clusterId: string) {
-  const [witness] = await tx
-    .select({ status: signatureWitnesses.status, name: signatureWitnesses.name })
-    .from(signatureWitnesses)
-    .where(and(eq(signatureWitnesses.accountId, accountId), eq(signatureWitnesses.id, witnessId)));
-  if (!witness)
-    throw new SigningRuleError('unprocessable', `witness ${witnessId} does not exist in this account`);
-  if (witness.status !== 'active')
-    throw new SigningRuleError('unprocessable', `witness "${witness.name}" is disabled`);
+  await checkWitness(tx, accountId, witnessId);
   const [cluster] = await tx
     .select({ id: signatureClusters.id })
     .from(signatureClusters)
@@ -35,11 +55,29 @@ async function checkReferences(tx: Executor, accountId: string, witnessId: strin
     throw new SigningRuleError('unprocessable', `cluster ${clusterId} does not exist in this account`);
 }
 
+async function checkWitness(tx: Executor, accountId: string, witnessId: string) {
+  const [witness] = await tx
+    .select({ status: signatureWitnesses.status, name: signatureWitnesses.name })
+    .from(signatureWitnesses)
+    .where(and(eq(signatureWitnesses.accountId, accountId), eq(signatureWitnesses.id, witnessId)));
+  if (!witness)
+    throw new SigningRuleError('unprocessable', `witness ${witnessId} does not exist in this account`);
+  if (witness.status !== 'active')
+    throw new SigningRuleError('unprocessable', `witness "${witness.name}" is disabled`);
+}
+
 export async function createPolicy(db: Database, opts: Actor & PolicyInput): Promise<PolicyRow> {
   return afterCommitNote(
     opts.accountId,
     db.transaction(async (tx) => {
       await checkReferences(tx, opts.accountId, opts.witnessId, opts.clusterId);
+      await checkWitnessSet(
+        tx,
+        opts.accountId,
+        opts.witnessId,
+        opts.cosignerIds ?? [],
+        opts.requiredSignatures ?? 1,
+      );
       const [row] = await tx
         .insert(signaturePolicies)
         .values({
@@ -51,6 +89,13 @@ export async function createPolicy(db: Database, opts: Actor & PolicyInput): Pro
           enabled: opts.enabled ?? POLICY_ENABLED_BY_DEFAULT,
           mode: opts.mode,
           description: opts.description,
+          registryFailure: opts.registryFailure,
+          tagPolicy: opts.tagPolicy,
+          images: opts.images,
+          excludedImages: opts.excludedImages,
+          allowBreakGlass: opts.allowBreakGlass,
+          cosignerIds: opts.cosignerIds,
+          requiredSignatures: opts.requiredSignatures,
         })
         .onConflictDoNothing()
         .returning();
@@ -90,6 +135,18 @@ export async function updatePolicy(
           patch.clusterId ?? before.clusterId,
         );
       }
+      if (
+        patch.witnessId !== undefined ||
+        patch.cosignerIds !== undefined ||
+        patch.requiredSignatures !== undefined
+      )
+        await checkWitnessSet(
+          tx,
+          opts.accountId,
+          patch.witnessId ?? before.witnessId,
+          patch.cosignerIds ?? before.cosignerIds,
+          patch.requiredSignatures ?? before.requiredSignatures,
+        );
       const [row] = await tx
         .update(signaturePolicies)
         .set({

@@ -1,12 +1,19 @@
-import { createHash } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
 import { imageSignatures, signatureKeyVersions, signatureWitnesses } from '../../db/schema/signature.js';
 import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
-import { parseDigestReference, type DigestReference } from '../../domain/signature/image-reference.js';
+import {
+  parseDigestReference,
+  parseImageReference,
+  type DigestReference,
+} from '../../domain/signature/image-reference.js';
+import { ADMISSION_REGISTRY_DEADLINE_MS } from '../../domain/signature/registry-rules.js';
 import type { ImageVerdict } from '../../domain/signature/admission-review.js';
+import { KmsError } from './aws-kms.js';
 import type { KeyProvider } from './key-provider.js';
+import { pushSignatureToRegistry, type RegistryPush } from './registry-push.js';
+import type { RegistrySignatureSource } from './registry-source.js';
 import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 import {
   publicKeyObject,
@@ -40,6 +47,24 @@ async function activeWitness(db: Executor, accountId: string, witnessId: string)
 export async function signImage(
   db: Database,
   provider: KeyProvider,
+  opts: Actor & { witnessId: string; image: string; registry?: RegistrySignatureSource },
+): Promise<{ signature: ImageSignatureRow; created: boolean; registry: RegistryPush }> {
+  const stored = await storeSignature(db, provider, opts);
+  const registry: RegistryPush = opts.registry
+    ? await pushSignatureToRegistry(db, opts.registry, {
+        ...opts,
+        signatureId: stored.signature.id,
+        image: `${stored.signature.repository}@${stored.signature.digest}`,
+        payload: stored.signature.payload,
+        signatureBase64: stored.signature.signature,
+      })
+    : { status: 'skipped', location: null, reason: 'not asked to write to the registry' };
+  return { ...stored, registry };
+}
+
+async function storeSignature(
+  db: Database,
+  provider: KeyProvider,
   opts: Actor & { witnessId: string; image: string },
 ): Promise<{ signature: ImageSignatureRow; created: boolean }> {
   const ref = digestRef(opts.image);
@@ -65,9 +90,20 @@ export async function signImage(
       `key version ${version} of witness "${witness.name}" is disabled; rotate the witness to sign`,
     );
   }
+  if (witness.keyOrigin === 'publicKey')
+    throw new SigningRuleError(
+      'unprocessable',
+      `witness "${witness.name}" holds a public key only; it verifies images signed elsewhere and signs nothing`,
+    );
   const payload = buildCosignPayload({ image: ref });
-  const digest = createHash('sha256').update(payload).digest();
-  const sig = await provider.sign(db, { witnessId: witness.id, version, digest });
+  const sig = await provider
+    .sign(db, { witnessId: witness.id, version, payload: Buffer.from(payload, 'utf8') })
+    .catch((err: unknown) => {
+      // The KMS holding the key did not sign: a dependency failure the caller can retry, not a Vigil fault.
+      if (err instanceof KmsError)
+        throw new SigningRuleError(err.unavailable ? 'unavailable' : 'unprocessable', err.message);
+      throw err;
+    });
   return afterCommitNote(
     opts.accountId,
     db.transaction(async (tx) => {
@@ -169,29 +205,70 @@ export async function storedCandidates(
 }
 
 /**
- * Ad-hoc verification: is this digest validly signed by the witness? With `payload` and `signature` (base64, as
- * found next to an image in a registry) those are checked instead of Vigil's stored signatures.
+ * Ad-hoc verification: is this image validly signed by the witness? With `payload` and `signature` (base64, as
+ * found next to an image in a registry) those are checked instead. Otherwise Vigil's stored signatures, then the
+ * cosign signatures in the image's registry; a tag is resolved there to the digest that is verified.
  */
 export async function verifyImage(
   db: Executor,
-  opts: { accountId: string; witnessId: string; image: string; payload?: string; signature?: string },
+  opts: {
+    accountId: string;
+    witnessId: string;
+    image: string;
+    payload?: string;
+    signature?: string;
+    registry?: RegistrySignatureSource;
+  },
 ): Promise<ImageVerdict & { image: string; witnessId: string }> {
   const witness = await activeWitness(db, opts.accountId, opts.witnessId);
-  const parsed = parseDigestReference(opts.image);
+  const parsed = parseImageReference(opts.image);
   if (!parsed.ok) return { ok: false, reason: parsed.reason, image: opts.image, witnessId: witness.id };
   const { ref } = parsed;
+  const signal = AbortSignal.timeout(ADMISSION_REGISTRY_DEADLINE_MS);
+  const fail = (reason: string, extra: { unavailable?: boolean } = {}) => ({
+    ok: false as const,
+    reason,
+    ...extra,
+    image: opts.image,
+    witnessId: witness.id,
+  });
+  let digest = ref.digest;
+  const warnings: string[] = [];
+  if (digest === null) {
+    const tagged = parseDigestReference(opts.image);
+    if (!opts.registry) return fail(tagged.ok ? 'not pinned by digest' : tagged.reason);
+    const tag = ref.tag ?? 'latest';
+    const resolved = await opts.registry.resolveTag(opts.accountId, ref, tag, signal);
+    if (!resolved.ok)
+      return fail(`tag "${tag}" could not be resolved: ${resolved.error.message}`, { unavailable: true });
+    if (!resolved.value) return fail(`tag "${tag}" does not exist in ${ref.name}`);
+    digest = resolved.value.digest;
+    warnings.push(`tag "${tag}" was resolved to ${digest}; a tag can move, deploy the digest`);
+  }
   const keys = await loadWitnessKeys(db, witness);
-  const candidates =
-    opts.payload !== undefined && opts.signature !== undefined
-      ? [
-          {
-            keyVersion: null,
-            payload: Buffer.from(opts.payload, 'base64'),
-            signature: Buffer.from(opts.signature, 'base64'),
-          },
-        ]
-      : ((await storedCandidates(db, { witnessId: witness.id, digests: [ref.digest] })).get(ref.digest) ??
-        []);
-  const verdict = verifyImageSignatures({ digest: ref.digest, keys, candidates });
-  return { ...verdict, image: `${ref.name}@${ref.digest}`, witnessId: witness.id };
+  const image = `${ref.name}@${digest}`;
+  if (opts.payload !== undefined && opts.signature !== undefined) {
+    const candidates = [
+      {
+        keyVersion: null,
+        payload: Buffer.from(opts.payload, 'base64'),
+        signature: Buffer.from(opts.signature, 'base64'),
+      },
+    ];
+    return { ...verifyImageSignatures({ digest, keys, candidates }), image, witnessId: witness.id };
+  }
+  const stored = (await storedCandidates(db, { witnessId: witness.id, digests: [digest] })).get(digest) ?? [];
+  let verdict = verifyImageSignatures({ digest, keys, candidates: stored });
+  if (!verdict.ok && opts.registry) {
+    const found = await opts.registry.signatures(opts.accountId, ref, digest, signal);
+    verdict = found.ok
+      ? verifyImageSignatures({ digest, keys, candidates: [...stored, ...found.value] })
+      : {
+          ok: false,
+          unavailable: true,
+          reason: `${verdict.reason}; the registry could not be asked for cosign signatures: ${found.error.message}`,
+        };
+  }
+  if (verdict.ok && warnings.length > 0) verdict = { ...verdict, warnings };
+  return { ...verdict, digest, image, witnessId: witness.id };
 }

@@ -3,7 +3,16 @@ import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
 import { signatureWitnesses } from '../../db/schema/signature.js';
 import type { TWitnessKeySpec, TWitnessPurpose } from '../../domain/signature/rules.js';
-import type { KeyProvider, KeyVersionInfo } from './key-provider.js';
+import { KmsError } from './aws-kms.js';
+import {
+  checkKeySource,
+  KeyProviderError,
+  keyOriginOf,
+  providerNameOf,
+  type KeyProvider,
+  type KeySource,
+  type KeyVersionInfo,
+} from './key-provider.js';
 import { afterCommitNote, bumpSignatureGeneration } from './state.js';
 
 export type WitnessRow = typeof signatureWitnesses.$inferSelect;
@@ -19,7 +28,7 @@ export interface Actor {
 
 export class SigningRuleError extends Error {
   constructor(
-    readonly kind: 'conflict' | 'unprocessable' | 'not_found',
+    readonly kind: 'conflict' | 'unprocessable' | 'not_found' | 'unavailable',
     message: string,
   ) {
     super(message);
@@ -34,11 +43,35 @@ export const keyVersionSummary = (v: KeyVersionInfo) => ({
   fingerprint: v.fingerprint,
 });
 
+/** Key provider failures the caller can act on become 422 (wrong key) or 503 (KMS down); others stay faults. */
+async function keyRules<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof KmsError)
+      throw new SigningRuleError(err.unavailable ? 'unavailable' : 'unprocessable', err.message);
+    if (err instanceof KeyProviderError) throw new SigningRuleError('unprocessable', err.message);
+    throw err;
+  }
+}
+
 export async function createWitness(
   db: Database,
   provider: KeyProvider,
-  opts: Actor & { name: string; description: string; keySpec: TWitnessKeySpec; purpose: TWitnessPurpose },
+  opts: Actor & {
+    name: string;
+    description: string;
+    keySpec: TWitnessKeySpec;
+    purpose: TWitnessPurpose;
+    source?: KeySource;
+  },
 ): Promise<WitnessWithVersions> {
+  const source = opts.source ?? { type: 'generate' };
+  const invalid = checkKeySource(source);
+  if (invalid) throw new SigningRuleError('unprocessable', invalid);
+  const purpose: TWitnessPurpose = source.type === 'publicKey' ? 'VERIFY' : opts.purpose;
+  if (purpose === 'VERIFY' && source.type !== 'publicKey')
+    throw new SigningRuleError('unprocessable', 'purpose VERIFY is for witnesses made from a public key');
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(signatureWitnesses)
@@ -47,18 +80,22 @@ export async function createWitness(
         name: opts.name,
         description: opts.description,
         keySpec: opts.keySpec,
-        purpose: opts.purpose,
-        provider: provider.name,
+        purpose,
+        provider: providerNameOf(source),
+        keyOrigin: keyOriginOf(source),
       })
       .onConflictDoNothing()
       .returning();
     if (!row) throw new SigningRuleError('conflict', `a witness named "${opts.name}" exists`);
-    const key = await provider.createKey(tx, {
-      accountId: opts.accountId,
-      witnessId: row.id,
-      version: 1,
-      keySpec: opts.keySpec,
-    });
+    const key = await keyRules(
+      provider.createKey(tx, {
+        accountId: opts.accountId,
+        witnessId: row.id,
+        version: 1,
+        keySpec: opts.keySpec,
+        source,
+      }),
+    );
     await recordAudit(tx, {
       ...opts,
       action: 'signature.witness.create',
@@ -126,14 +163,23 @@ export async function rotateWitnessKey(
       const witness = await lockWitness(tx, opts.accountId, opts.witnessId);
       if (witness.status !== 'active')
         throw new SigningRuleError('unprocessable', 'the witness is disabled; it cannot rotate');
+      // Rotation makes the next key where the first came from; a key brought from outside cannot be made here.
+      if (witness.keyOrigin === 'imported' || witness.keyOrigin === 'publicKey')
+        throw new SigningRuleError(
+          'unprocessable',
+          `witness "${witness.name}" uses a key brought from outside (${witness.keyOrigin}); create a new witness for the new key`,
+        );
       const versions = await provider.listVersions(tx, { witnessId: witness.id });
       const next = Math.max(0, ...versions.map((v) => v.version)) + 1;
-      const key = await provider.createKey(tx, {
-        accountId: opts.accountId,
-        witnessId: witness.id,
-        version: next,
-        keySpec: witness.keySpec,
-      });
+      const key = await keyRules(
+        provider.createKey(tx, {
+          accountId: opts.accountId,
+          witnessId: witness.id,
+          version: next,
+          keySpec: witness.keySpec,
+          source: witness.keyOrigin === 'kms' ? { type: 'awsKms' } : { type: 'generate' },
+        }),
+      );
       const [updated] = await tx
         .update(signatureWitnesses)
         .set({ currentVersion: next })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TRegistryFailureMode } from './registry-rules.js';
 import { MAX_IMAGES_PER_REVIEW, type TAdmissionOutcome, type TPolicyMode } from './rules.js';
 
 /** Kubernetes AdmissionReview `admission.k8s.io/v1` as a validating webhook receives it (fields Vigil reads). */
@@ -14,6 +15,7 @@ export const ZAdmissionReviewSchema = z.object({
     namespace: z.string().optional(),
     operation: z.string(),
     object: z.record(z.string(), z.unknown()).nullable().optional(),
+    userInfo: z.object({ username: z.string().max(512).optional() }).optional(),
     dryRun: z.boolean().optional(),
   }),
 });
@@ -92,7 +94,14 @@ export function extractContainerImages(request: TAdmissionRequest): ExtractResul
   return { ok: true, workload: true, images };
 }
 
-export type ImageVerdict = { ok: true; keyVersion: number } | { ok: false; reason: string };
+/**
+ * One image under one policy. `digest` is what was verified (a tag's digest when the tag was resolved);
+ * `unavailable` marks a failure because the registry could not be asked, which the policy's registry failure mode
+ * may tolerate; `warnings` go back to the kube-apiserver with an admitted Pod.
+ */
+export type ImageVerdict =
+  | { ok: true; keyVersion: number; digest?: string; warnings?: string[] }
+  | { ok: false; reason: string; digest?: string; unavailable?: boolean };
 
 export interface ImageResult extends ContainerImage {
   verdict: ImageVerdict;
@@ -118,14 +127,30 @@ export function decideAdmission(opts: {
   mode: TPolicyMode;
   witnessName: string;
   results: ImageResult[];
+  /** `allow`: an image whose registry could not be asked passes with a warning (fail-open). Default deny. */
+  registryFailure?: TRegistryFailureMode;
 }): AdmissionDecision {
-  const failed = opts.results.filter((r) => !r.verdict.ok);
+  const tolerated = (r: ImageResult) =>
+    !r.verdict.ok && r.verdict.unavailable === true && opts.registryFailure === 'allow';
+  const failed = opts.results.filter((r) => !r.verdict.ok && !tolerated(r));
+  const passWarnings = opts.results.flatMap((r) =>
+    r.verdict.ok
+      ? (r.verdict.warnings ?? []).map((w) => `vigil: image "${r.image}": ${w}`)
+      : tolerated(r)
+        ? [`vigil: image "${r.image}" admitted unverified (registry failure mode allow): ${r.verdict.reason}`]
+        : [],
+  );
   const annotations: Record<string, string> = {
     policy: opts.policyName,
     mode: opts.mode,
     images: JSON.stringify(
       Object.fromEntries(
-        opts.results.map((r) => [r.image, r.verdict.ok ? 'pass' : `fail: ${r.verdict.reason}`]),
+        opts.results.map((r) => [
+          r.image,
+          r.verdict.ok
+            ? `pass${r.verdict.digest && !r.image.endsWith(r.verdict.digest) ? ` ${r.verdict.digest}` : ''}`
+            : `${tolerated(r) ? 'unverified' : 'fail'}: ${r.verdict.reason}`,
+        ]),
       ),
     ),
   };
@@ -133,8 +158,11 @@ export function decideAdmission(opts: {
     return {
       allowed: true,
       outcome: 'allowed',
-      message: `every image is signed by witness "${opts.witnessName}" (policy "${opts.policyName}")`,
-      warnings: [],
+      message:
+        passWarnings.length === 0
+          ? `every image is signed by witness "${opts.witnessName}" (policy "${opts.policyName}")`
+          : `admitted by policy "${opts.policyName}" (witness "${opts.witnessName}") with ${passWarnings.length} warning(s)`,
+      warnings: passWarnings,
       auditAnnotations: { ...annotations, decision: 'allowed' },
     };
   }
@@ -143,7 +171,7 @@ export function decideAdmission(opts: {
       `${FIELD_NOUN[r.field]} "${r.container}" image "${r.image}": ${r.verdict.ok ? '' : r.verdict.reason}`,
   );
   const head = `${failed.length} of ${opts.results.length} image(s) failed the signature check of policy "${opts.policyName}" (witness "${opts.witnessName}")`;
-  return failedCheck(opts.mode, `${head}: ${lines.join('; ')}`, lines, annotations);
+  return failedCheck(opts.mode, `${head}: ${lines.join('; ')}`, lines, annotations, passWarnings);
 }
 
 /** A covered review listing more images than MAX_IMAGES_PER_REVIEW fails the check without checking any. */
@@ -166,6 +194,8 @@ function failedCheck(
   message: string,
   lines: string[],
   annotations: Record<string, string>,
+  /** Warnings of the images that passed, kept when the mode admits anyway. */
+  passWarnings: string[] = [],
 ): AdmissionDecision {
   if (mode === 'enforce') {
     return {
@@ -181,7 +211,7 @@ function failedCheck(
       allowed: true,
       outcome: 'warned',
       message,
-      warnings: lines.map((l) => `vigil: ${l}`),
+      warnings: [...lines.map((l) => `vigil: ${l}`), ...passWarnings],
       auditAnnotations: { ...annotations, decision: 'warned' },
     };
   }
@@ -189,7 +219,7 @@ function failedCheck(
     allowed: true,
     outcome: 'wouldDeny',
     message: `dry run, would deny: ${message}`,
-    warnings: [],
+    warnings: passWarnings,
     auditAnnotations: { ...annotations, decision: 'would-deny' },
   };
 }

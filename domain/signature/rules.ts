@@ -3,7 +3,8 @@
 /** Witness keys: "set Key Spec to RSA_2048 and Purpose to Sign/Verify" (only asymmetric keys sign images). */
 export const WITNESS_KEY_SPECS = ['RSA_2048'] as const;
 export type TWitnessKeySpec = (typeof WITNESS_KEY_SPECS)[number];
-export const WITNESS_PURPOSES = ['SIGN/VERIFY'] as const;
+/** `VERIFY`: a witness holding only a public key (images signed elsewhere, e.g. by CI with `cosign sign --key`). */
+export const WITNESS_PURPOSES = ['SIGN/VERIFY', 'VERIFY'] as const;
 export type TWitnessPurpose = (typeof WITNESS_PURPOSES)[number];
 
 /** The label verified images carry: "the container image … is labeled as Trusted Image". */
@@ -31,7 +32,14 @@ export type TKeyVersionStatus = (typeof KEY_VERSION_STATUSES)[number];
 export const WITNESS_STATUSES = ['active', 'disabled'] as const;
 
 /** Admission outcomes recorded for every decision. */
-export const ADMISSION_OUTCOMES = ['allowed', 'denied', 'warned', 'wouldDeny', 'notCovered'] as const;
+export const ADMISSION_OUTCOMES = [
+  'allowed',
+  'denied',
+  'warned',
+  'wouldDeny',
+  'notCovered',
+  'breakGlass',
+] as const;
 export type TAdmissionOutcome = (typeof ADMISSION_OUTCOMES)[number];
 
 export function revocationWorkflowId(witnessId: string, version: number | 'all'): string {

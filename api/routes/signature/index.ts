@@ -4,6 +4,7 @@ import { registerAdmissionRoutes } from './admission.js';
 import { registerClusterRoutes } from './clusters.js';
 import { registerDecisionRoutes } from './decisions.js';
 import { registerPolicyRoutes } from './policies.js';
+import { registerRegistryCredentialRoutes } from './registry-credentials.js';
 import { registerSignatureRoutes } from './signatures.js';
 import { registerWitnessRoutes } from './witnesses.js';
 
@@ -15,4 +16,5 @@ export function registerContainerSignatureRoutes(app: OpenAPIHono<AppEnv>): void
   registerPolicyRoutes(app);
   registerAdmissionRoutes(app);
   registerDecisionRoutes(app);
+  registerRegistryCredentialRoutes(app);
 }

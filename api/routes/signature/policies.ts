@@ -7,6 +7,13 @@ import {
   updatePolicy,
   type PolicyRow,
 } from '../../../activities/signing/policies.js';
+import {
+  BREAK_GLASS_ANNOTATION,
+  IMAGE_GLOB_PATTERN,
+  MAX_COSIGNERS,
+  MAX_IMAGE_PATTERNS,
+} from '../../../domain/signature/image-scope.js';
+import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/registry-rules.js';
 import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
@@ -24,6 +31,11 @@ const ZNamespaceSchema = z
     `a namespace name (RFC 1123 label) or "${ALL_NAMESPACES}"`,
   );
 
+const ZImageGlobSchema = z
+  .string()
+  .regex(IMAGE_GLOB_PATTERN, 'an image name glob: lowercase registry/repository with *, ** and ?')
+  .openapi({ example: 'ghcr.io/acme/**' });
+
 const ZPolicySchema = z
   .object({
     id: z.uuid(),
@@ -34,6 +46,25 @@ const ZPolicySchema = z
     enabled: z.boolean(),
     mode: z.enum(POLICY_MODES),
     description: z.string(),
+    registryFailure: z.enum(REGISTRY_FAILURE_MODES).openapi({
+      description: 'When the image registry cannot be asked (outage, timeout): deny, or admit with a warning',
+    }),
+    images: z.array(z.string()).openapi({
+      description:
+        'Image name globs the policy checks (registry/repository; * within a segment, ** across); empty: all',
+    }),
+    excludedImages: z.array(z.string()).openapi({ description: 'Image name globs the policy never checks' }),
+    cosignerIds: z.array(z.uuid()).openapi({ description: 'More witnesses besides witnessId (N of M)' }),
+    requiredSignatures: z.number().int().openapi({
+      description: 'How many witnesses of the set (witnessId and cosignerIds) must have signed each image',
+    }),
+    allowBreakGlass: z.boolean().openapi({
+      description: `Whether the ${BREAK_GLASS_ANNOTATION} annotation (a justification) admits a Pod this policy denies; always audited`,
+    }),
+    tagPolicy: z.enum(TAG_POLICIES).openapi({
+      description:
+        'Tagged images: resolve to the digest through the registry and verify that, or refuse (digests only)',
+    }),
     version: z.number().int(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -49,6 +80,13 @@ const toPolicyDto = (p: PolicyRow): z.infer<typeof ZPolicySchema> => ({
   enabled: p.enabled,
   mode: p.mode,
   description: p.description,
+  registryFailure: p.registryFailure,
+  tagPolicy: p.tagPolicy,
+  images: p.images,
+  excludedImages: p.excludedImages,
+  allowBreakGlass: p.allowBreakGlass,
+  cosignerIds: p.cosignerIds,
+  requiredSignatures: p.requiredSignatures,
   version: p.version,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
@@ -62,6 +100,17 @@ const fields = {
   enabled: z.boolean(),
   mode: z.enum(POLICY_MODES),
   description: z.string().max(1000),
+  registryFailure: z.enum(REGISTRY_FAILURE_MODES),
+  tagPolicy: z.enum(TAG_POLICIES),
+  images: z.array(ZImageGlobSchema).max(MAX_IMAGE_PATTERNS),
+  excludedImages: z.array(ZImageGlobSchema).max(MAX_IMAGE_PATTERNS),
+  allowBreakGlass: z.boolean(),
+  cosignerIds: z.array(z.uuid()).max(MAX_COSIGNERS),
+  requiredSignatures: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_COSIGNERS + 1),
 };
 
 const tags = ['signature'];
@@ -81,6 +130,13 @@ const createRoute = defineRoute({
         enabled: fields.enabled.default(POLICY_ENABLED_BY_DEFAULT),
         mode: fields.mode.default('enforce'),
         description: fields.description.default(''),
+        registryFailure: fields.registryFailure.default('deny'),
+        tagPolicy: fields.tagPolicy.default('resolve'),
+        images: fields.images.default([]),
+        excludedImages: fields.excludedImages.default([]),
+        allowBreakGlass: fields.allowBreakGlass.default(true),
+        cosignerIds: fields.cosignerIds.default([]),
+        requiredSignatures: fields.requiredSignatures.default(1),
       }),
     ),
   },
@@ -124,6 +180,13 @@ const patchRoute = defineRoute({
           enabled: fields.enabled.optional(),
           mode: fields.mode.optional(),
           description: fields.description.optional(),
+          registryFailure: fields.registryFailure.optional(),
+          tagPolicy: fields.tagPolicy.optional(),
+          images: fields.images.optional(),
+          excludedImages: fields.excludedImages.optional(),
+          allowBreakGlass: fields.allowBreakGlass.optional(),
+          cosignerIds: fields.cosignerIds.optional(),
+          requiredSignatures: fields.requiredSignatures.optional(),
         })
         .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
     ),

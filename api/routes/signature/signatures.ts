@@ -6,6 +6,7 @@ import {
   verifyImage,
   type ImageSignatureRow,
 } from '../../../activities/signing/signatures.js';
+import { registrySourceFor } from '../../../activities/signing/registry-source.js';
 import type { Database } from '../../../db/client.js';
 import { trustedImages } from '../../../db/schema/signature.js';
 import { cosignCommands, SIMPLE_SIGNING_MEDIA_TYPE } from '../../../domain/signature/cosign-payload.js';
@@ -55,6 +56,19 @@ function toSignatureDto(s: ImageSignatureRow): z.infer<typeof ZSignatureSchema> 
   };
 }
 
+const ZSignResultSchema = ZSignatureSchema.extend({
+  registry: z
+    .object({
+      status: z.enum(['pushed', 'present', 'failed', 'skipped']),
+      location: z.string().nullable().openapi({ description: 'registry/repository:sha256-<hex>.sig' }),
+      reason: z.string().nullable(),
+    })
+    .openapi({
+      description:
+        "The signature written next to the image in its registry, cosign's layout (failed: the signature is kept in Vigil; sign again to retry)",
+    }),
+}).openapi('ImageSignResult');
+
 const tags = ['signature'];
 
 const signRoute = defineRoute({
@@ -64,8 +78,19 @@ const signRoute = defineRoute({
   role: 'operator',
   tags,
   summary: "Sign an image digest with a witness's current key (cosign simple signing); idempotent",
-  request: { body: jsonBody(z.strictObject({ image: ZImageRefSchema, witnessId: z.uuid() })) },
-  responses: { 200: json(ZSignatureSchema, 'Already signed'), 201: json(ZSignatureSchema, 'Signed') },
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        image: ZImageRefSchema,
+        witnessId: z.uuid(),
+        push: z.boolean().default(true).openapi({
+          description:
+            "Also write the signature to the image's registry (tag sha256-<hex>.sig), as cosign sign does",
+        }),
+      }),
+    ),
+  },
+  responses: { 200: json(ZSignResultSchema, 'Already signed'), 201: json(ZSignResultSchema, 'Signed') },
 });
 
 const getRoute = defineRoute({
@@ -93,6 +118,12 @@ const ZVerifyResultSchema = z
     witnessId: z.uuid(),
     keyVersion: z.number().int().nullable(),
     reason: z.string(),
+    digest: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The digest verified (a tag resolved through the registry)' }),
+    warnings: z.array(z.string()),
+    registryUnavailable: z.boolean().openapi({ description: 'The image registry could not be asked' }),
   })
   .openapi('VerifyResult');
 
@@ -102,7 +133,7 @@ const verifyRoute = defineRoute({
   tags,
   role: 'viewer',
   summary:
-    "Is this image digest validly signed by the witness? Checks Vigil's signatures, or a given payload+signature",
+    "Is this image validly signed by the witness? Checks Vigil's signatures and the cosign signatures in the image's registry (a tag is resolved there), or a given payload+signature",
   request: {
     body: jsonBody(
       z
@@ -159,9 +190,14 @@ const trustedRoute = defineRoute({
 
 export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(signRoute, async (c) => {
-    const body = c.req.valid('json');
-    const { signature, created } = await translate(
-      signImage(c.get('services').db, provider(c), { ...auditActor(c), ...body }),
+    const { push, ...body } = c.req.valid('json');
+    const services = c.get('services');
+    const { signature, created, registry } = await translate(
+      signImage(services.db, provider(c), {
+        ...auditActor(c),
+        ...body,
+        registry: push ? registrySourceFor(services) : undefined,
+      }),
     );
     c.get('logger').info(
       {
@@ -169,10 +205,11 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
         witnessId: signature.witnessId,
         keyVersion: signature.keyVersion,
         created,
+        registry: registry.status,
       },
       'image signed',
     );
-    return c.json(toSignatureDto(signature), created ? 201 : 200);
+    return c.json({ ...toSignatureDto(signature), registry }, created ? 201 : 200);
   });
 
   const load = async (db: Database, accountId: string, id: string) => {
@@ -189,8 +226,13 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(verifyRoute, async (c) => {
     const body = c.req.valid('json');
+    const services = c.get('services');
     const r = await translate(
-      verifyImage(c.get('services').db, { accountId: c.get('caller').accountId, ...body }),
+      verifyImage(services.db, {
+        accountId: c.get('caller').accountId,
+        ...body,
+        registry: registrySourceFor(services),
+      }),
     );
     return c.json(
       {
@@ -199,6 +241,9 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
         witnessId: r.witnessId,
         keyVersion: r.ok ? r.keyVersion : null,
         reason: r.ok ? `signed by key version ${r.keyVersion} of the witness` : r.reason,
+        digest: r.digest ?? null,
+        warnings: r.ok ? (r.warnings ?? []) : [],
+        registryUnavailable: !r.ok && r.unavailable === true,
       },
       200,
     );

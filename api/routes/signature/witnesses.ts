@@ -10,6 +10,7 @@ import {
   rotateWitnessKey,
   type WitnessWithVersions,
 } from '../../../activities/signing/witnesses.js';
+import { WITNESS_KEY_ORIGINS } from '../../../domain/signature/witness-keys.js';
 import {
   KEY_VERSION_STATUSES,
   WITNESS_KEY_SPECS,
@@ -43,6 +44,9 @@ export const ZWitnessSchema = z
     keySpec: z.enum(WITNESS_KEY_SPECS),
     purpose: z.enum(WITNESS_PURPOSES),
     provider: z.string(),
+    keyOrigin: z.enum(WITNESS_KEY_ORIGINS).openapi({
+      description: 'generated here, an imported private key, a public key only (verify only), or a KMS key',
+    }),
     status: z.enum(WITNESS_STATUSES),
     currentVersion: z.number().int(),
     versions: z.array(ZKeyVersionSchema),
@@ -69,6 +73,7 @@ function toWitnessDto(w: WitnessWithVersions): z.infer<typeof ZWitnessSchema> {
     keySpec: w.keySpec,
     purpose: w.purpose,
     provider: w.provider,
+    keyOrigin: w.keyOrigin,
     status: w.status,
     currentVersion: w.currentVersion,
     versions: w.versions.map(toVersionDto(w)),
@@ -87,13 +92,39 @@ const ZDisableResultSchema = ZWitnessSchema.extend({
     .openapi({ description: 'Workflow re-checking images trusted through it' }),
 });
 
+const ZPemSchema = z.string().min(64).max(16_384);
+const ZKeySourceSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('generate') }),
+    z.strictObject({
+      type: z.literal('privateKey'),
+      pem: ZPemSchema.openapi({ description: 'Unencrypted RSA-2048 private key, PKCS#8 or PKCS#1 PEM' }),
+    }),
+    z.strictObject({
+      type: z.literal('publicKey'),
+      pem: ZPemSchema.openapi({
+        description: 'RSA-2048 public key PEM (cosign.pub): the witness only verifies',
+      }),
+    }),
+    z.strictObject({
+      type: z.literal('awsKms'),
+      keyId: z.string().min(1).max(2048).optional().openapi({
+        description: 'An existing RSA_2048 SIGN_VERIFY key (id, ARN or alias); omitted: a new key',
+      }),
+    }),
+  ])
+  .openapi('WitnessKeySource', {
+    description: 'Where the key comes from; the private key of an AWS KMS key never leaves the KMS',
+  });
+
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses',
   // Admin: a witness's keys decide which images every cluster trusts.
   role: 'admin',
   tags,
-  summary: 'Create a witness with a new RSA-2048 sign/verify key (version 1)',
+  summary:
+    'Create a witness with an RSA-2048 key (version 1): generated, an imported private key, a public key only (verify only), or an AWS KMS key',
   request: {
     body: jsonBody(
       z.strictObject({
@@ -101,6 +132,7 @@ const createRoute = defineRoute({
         description: z.string().max(1000).default(''),
         keySpec: z.enum(WITNESS_KEY_SPECS).default('RSA_2048'),
         purpose: z.enum(WITNESS_PURPOSES).default('SIGN/VERIFY'),
+        key: ZKeySourceSchema.default({ type: 'generate' }),
       }),
     ),
   },
@@ -177,9 +209,9 @@ const disableWitnessRoute = defineRoute({
 
 export function registerWitnessRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
-    const body = c.req.valid('json');
+    const { key, ...body } = c.req.valid('json');
     const w = await translate(
-      createWitness(c.get('services').db, provider(c), { ...auditActor(c), ...body }),
+      createWitness(c.get('services').db, provider(c), { ...auditActor(c), ...body, source: key }),
     );
     c.get('logger').info({ witnessId: w.id, fingerprint: w.versions[0]?.fingerprint }, 'witness created');
     return c.json(toWitnessDto(w), 201);

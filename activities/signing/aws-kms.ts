@@ -1,0 +1,97 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import {
+  CreateKeyCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  KMSServiceException,
+  SignCommand,
+} from '@aws-sdk/client-kms';
+import { KMS_RAW_MESSAGE_MAX_BYTES } from '../../domain/signature/witness-keys.js';
+
+/** What Vigil asks of a cloud KMS: an RSA-2048 sign/verify key, its public half, and signatures. */
+export interface KmsSigner {
+  createKey(description: string): Promise<{ keyId: string; publicKeyPem: string }>;
+  publicKey(keyId: string): Promise<{ keyId: string; publicKeyPem: string }>;
+  /** RSASSA-PKCS1-v1_5 / SHA-256 over `message`; the private key stays in the KMS. */
+  sign(keyId: string, message: Buffer): Promise<Buffer>;
+}
+
+export class KmsError extends Error {
+  override name = 'KmsError';
+  constructor(
+    message: string,
+    /** The KMS could not be reached or failed on its side (retry later), as opposed to refusing the request. */
+    readonly unavailable = false,
+  ) {
+    super(message);
+  }
+}
+
+/** AWS KMS calls must not hold a signing request for long. */
+const KMS_TIMEOUT_MS = 10_000;
+
+/**
+ * AWS KMS through `@aws-sdk/client-kms` (credentials from the SDK's default chain: environment, profile, role).
+ * `endpoint` points the client at a KMS-compatible service (LocalStack, moto) instead of AWS.
+ */
+export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSigner {
+  const client = new KMSClient({
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    maxAttempts: 2,
+  });
+  const call = async <T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    try {
+      return await work(AbortSignal.timeout(KMS_TIMEOUT_MS));
+    } catch (err) {
+      if (err instanceof KMSServiceException)
+        throw new KmsError(`AWS KMS ${what}: ${err.name}: ${err.message}`, err.$fault === 'server');
+      throw new KmsError(`AWS KMS ${what} failed: ${(err as Error).message}`, true);
+    }
+  };
+  const publicKey = async (keyId: string) => {
+    const out = await call('GetPublicKey', (abortSignal) =>
+      client.send(new GetPublicKeyCommand({ KeyId: keyId }), { abortSignal }),
+    );
+    if (!out.PublicKey || !out.KeyId) throw new KmsError(`AWS KMS sent no public key for ${keyId}`);
+    if (out.KeyUsage && out.KeyUsage !== 'SIGN_VERIFY')
+      throw new KmsError(`KMS key ${keyId} is for ${out.KeyUsage}, not SIGN_VERIFY`);
+    if (out.KeySpec && out.KeySpec !== 'RSA_2048')
+      throw new KmsError(`KMS key ${keyId} is ${out.KeySpec}; witnesses use RSA_2048`);
+    const pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    return { keyId: out.KeyId, publicKeyPem: pem };
+  };
+  return {
+    async createKey(description) {
+      const out = await call('CreateKey', (abortSignal) =>
+        client.send(
+          new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY', Description: description }),
+          { abortSignal },
+        ),
+      );
+      const keyId = out.KeyMetadata?.Arn ?? out.KeyMetadata?.KeyId;
+      if (!keyId) throw new KmsError('AWS KMS created a key but sent no key id');
+      return publicKey(keyId);
+    },
+    publicKey,
+    async sign(keyId, message) {
+      // RAW lets KMS hash (AWS and moto agree on it); DIGEST only for messages past RAW's limit.
+      const raw = message.length <= KMS_RAW_MESSAGE_MAX_BYTES;
+      const out = await call('Sign', (abortSignal) =>
+        client.send(
+          new SignCommand({
+            KeyId: keyId,
+            Message: raw ? message : createHash('sha256').update(message).digest(),
+            MessageType: raw ? 'RAW' : 'DIGEST',
+            SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+          }),
+          { abortSignal },
+        ),
+      );
+      if (!out.Signature) throw new KmsError(`AWS KMS sent no signature for ${keyId}`);
+      return Buffer.from(out.Signature);
+    },
+  };
+}
