@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TAgentJob } from '../../domain/agent-jobs.js';
 import { createExecutor } from './index.js';
-import { compareRpmVersions } from './rpm-version.js';
+import { compareRpmVersions } from '../../domain/package-versions.js';
 import { JobCancelledError, type JobContext } from './types.js';
 
 let dir: string;
@@ -133,8 +133,15 @@ describe('apt executor', () => {
   it('previews with --simulate in dry-run mode and changes nothing', async () => {
     const outcome = await apt().run(job('fix', { packageName: 'openssh-server' }), context(undefined, true));
     expect(outcome.exitCode).toBe(0);
-    expect(outcome.details).toMatchObject({ dryRun: true, versionAfter: '1:9.6p1-1' });
-    expect(await calls()).toEqual(['install --only-upgrade -y --simulate openssh-server']);
+    expect(outcome.details).toMatchObject({
+      dryRun: true,
+      versionBefore: '1:9.6p1-1',
+      wouldUpgradeTo: '1:9.6p1-3',
+    });
+    expect(await calls()).toEqual([
+      'install --only-upgrade -y --simulate openssh-server',
+      'install --only-upgrade --simulate openssh-server',
+    ]);
   });
 
   it('scans: vulnerable while the installed version is older than the fixed one', async () => {
@@ -149,7 +156,7 @@ describe('apt executor', () => {
 
   it('records a snapshot and applies configuration in the state folder', async () => {
     const snap = await apt().run(job('snapshot', {}), context());
-    expect(await readFile(String(snap.details.snapshotFile), 'utf8')).toContain('dpkg -l output');
+    expect(await readFile(String(snap.details.snapshotFile), 'utf8')).toContain('1:9.6p1-1');
     const conf = await apt().run(job('configure', { revision: 7, config: { scan: 'daily' } }), context());
     expect(conf.details).toEqual({ appliedRevision: 7 });
     expect(JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ revision: 7 });
