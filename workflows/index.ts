@@ -4,3 +4,4 @@ export { signatureRevocationWorkflow } from './signature.js';
 export { playbookTaskWorkflow, playbookBatchWorkflow, fixAssetWorkflow } from './playbook.js';
 export { memberSettingsRollout } from './member-settings.js';
 export { reportDeliveryWorkflow } from './reports.js';
+export { hostScanWorkflow, hostScanCycleWorkflow } from './host-scan.js';

@@ -442,8 +442,9 @@ export function createPackageManagerExecutor(
       };
       if (result.exitCode !== 0) return { exitCode: result.exitCode, details };
       // The exit code proves nothing (DESIGN §5): the installed version must have reached the fixed one.
+      // A verification scan follows when the task asks for one (`verifiedAfter`); otherwise the fix judges itself.
       const fixed = payloadString(job, 'fixedVersion');
-      if (fixed) {
+      if (fixed && job.payload.verifiedAfter !== true) {
         const v = await verdict(
           { id: payloadString(job, 'vulnerabilityId') ?? null, packageName: pkg, fixedVersion: fixed },
           ctx,

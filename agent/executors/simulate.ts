@@ -131,7 +131,7 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
 
   return {
     name: 'simulate',
-    capabilities: (dryRun: boolean) => ({ fixes: [...fixes], scan: true, dryRun }),
+    capabilities: (dryRun: boolean) => ({ fixes: [...fixes], scan: opts.missingUpdates !== undefined, dryRun }),
     run,
   };
 }
