@@ -177,6 +177,41 @@ describe('simulate executor', () => {
     expect(a.filter((c) => c !== 0).length).toBeGreaterThan(2);
     expect(a.filter((c) => c === 0).length).toBeGreaterThan(2);
   });
+
+  it('claims only the types it simulates: a Windows fix on a Linux-only simulated host is unsupported', async () => {
+    const linuxOnly = createExecutor('simulate', { latencyMs: 0 });
+    expect(linuxOnly.capabilities(false)).toEqual({ fixes: ['linux'], scan: false, dryRun: false });
+    const ctx = context();
+    const kb = await linuxOnly.run(job('fix', { type: 'windows', kbId: 'KB5034441' }), ctx);
+    expect(kb).toMatchObject({ exitCode: 2, details: { unsupported: 'windows' } });
+    expect(ctx.text()).toContain('unsupported on this host');
+    const both = createExecutor('simulate', { latencyMs: 0, fixes: ['linux', 'windows'], missingUpdates: 3 });
+    expect(both.capabilities(true)).toEqual({ fixes: ['linux', 'windows'], scan: true, dryRun: true });
+    expect((await both.run(job('fix', { type: 'windows', kbId: 'KB5034441' }), context())).exitCode).toBe(0);
+  });
+
+  it('inventories its simulated missing updates, less those it fixed, and verifies what it fixed', async () => {
+    const sim = createExecutor('simulate', { latencyMs: 0, missingUpdates: 3 });
+    await sim.run(job('fix', { type: 'linux', packageName: 'sim-pkg-2' }), context());
+    const scan = await sim.run(job('scan', {}), context());
+    const findings = (scan.details.inventory as { findings: { packageName: string }[] }).findings;
+    expect(findings.map((f) => f.packageName)).toEqual(['sim-pkg-1', 'sim-pkg-3']);
+    const verify = await sim.run(
+      job('scan', {
+        vulnerabilities: [
+          { id: 'v1', packageName: 'sim-pkg-1' },
+          { id: 'v2', packageName: 'sim-pkg-2' },
+        ],
+      }),
+      context(),
+    );
+    expect(verify.details.stillPresent).toEqual(['v1']);
+    const dry = await sim.run(
+      job('fix', { packageName: 'sim-pkg-1', fixedVersion: '1.0-2' }),
+      context(undefined, true),
+    );
+    expect(dry.details).toMatchObject({ dryRun: true, wouldUpgradeTo: '1.0-2' });
+  });
 });
 
 describe('rpm version comparison', () => {

@@ -23,7 +23,6 @@ import {
 } from '../../activities/agents/job-protocol.js';
 import type { Database } from '../../db/client.js';
 import {
-  defaultCapabilities,
   MAX_LONG_POLL_SECONDS,
   ZAgentJobSchema,
   ZHeartbeatRequestSchema,
@@ -142,9 +141,10 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     if (!outcome.ok) throw new ApiError('unauthorized', REFUSALS[outcome.reason]);
     const { ok: _ok, ...body } = outcome;
     const req = c.req.valid('json');
-    if ((req.capabilities ?? defaultCapabilities(req.executor)).scan) {
-      // Detection starts at enrollment (DESIGN §5): the host's scan loop, kept if it already runs. The agent holds
-      // its token either way; a loop that could not start now starts at the agent's next enrollment.
+    if (req.capabilities?.scan === true) {
+      // Detection starts at enrollment (DESIGN §5): the host's scan loop, kept if it already runs. Only agents that
+      // say they inventory their host get one (older agents' scans report no inventory). The agent holds its token
+      // either way; a loop that could not start now starts at the agent's next enrollment.
       await startHostScanCycle(c.get('services'), {
         accountId: outcome.accountId,
         assetId: outcome.assetId,
