@@ -11,7 +11,11 @@ import {
   aptInstall,
   aptToolsPresent,
   buildAptRepo,
+  buildDnfRepo,
   createAptRoot,
+  createDnfRoot,
+  dnfInstall,
+  dnfToolsPresent,
   runningAsRoot,
 } from '../fixtures/package-repos.js';
 
@@ -47,6 +51,7 @@ let dir: string;
 let apiKey: string;
 let agent: RunningAgent | undefined;
 let aptOpts: PackageManagerOptions;
+let dnfOpts: PackageManagerOptions;
 
 async function api<T>(method: string, url: string, body?: unknown, expected?: number): Promise<T> {
   const res = await ctx.request(method, url, { key: apiKey, body });
@@ -87,6 +92,11 @@ const installed = (pkg: string) =>
       encoding: 'utf8',
     },
   );
+const rpmInstalled = (pkg: string) =>
+  execFileSync('rpm', [`--root=${dnfOpts.root ?? '/'}`, '-q', '--qf', '%{VERSION}-%{RELEASE}', pkg], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: '/root' },
+  });
 
 async function runTask(policyId: string, assetId: string, vulnerabilityIds: string[]): Promise<TaskView> {
   const created = await api<{ id: string }>(
@@ -110,13 +120,54 @@ const logsOf = (taskId: string) =>
     200,
   ).then((p) => p.items.map((l) => l.message).join('\n'));
 
+let baseUrl: string;
+let policyId: string;
+let dryPolicyId: string;
+let enrollmentToken: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-host-truth-'));
+  ctx = await createTestContext({ workers: true });
+  baseUrl = await ctx.listen();
+  ({ apiKey } = await ctx.createAccount('Host truth'));
+  const clone = (body: unknown) =>
+    api<{ id: string }>('POST', `/v1/playbook/templates/${SYSTEM_TEMPLATE.id}/clone`, body, 201);
+  policyId = (await clone({ name: 'fix' })).id;
+  dryPolicyId = (await clone({ name: 'preview', params: { dryRun: true } })).id;
+  enrollmentToken = (
+    await api<{ token: string }>('POST', '/v1/agent-enrollment-tokens', { description: 'real hosts' }, 201)
+  ).token;
+});
+
+afterAll(async () => {
+  await ctx?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A real agent with a real package-manager executor pointed at a scratch root, enrolled over real HTTP. */
+async function enrolledAgent(
+  executor: 'apt' | 'dnf',
+  executorOptions: PackageManagerOptions,
+  name: string,
+): Promise<RunningAgent> {
+  const started = startAgent({
+    server: baseUrl,
+    enrollToken: enrollmentToken,
+    executor,
+    executorOptions,
+    stateDir: null,
+    identity: { hostname: `${name}.example.internal`, name, osFamily: 'linux' },
+    pollWaitSeconds: 5,
+    heartbeatIntervalMs: 500,
+  });
+  await started.ready;
+  return started;
+}
+
 describe.skipIf(!aptToolsPresent || !runningAsRoot)('Playbook truth on a real apt host', () => {
   let assetId: string;
-  let policyId: string;
-  let dryPolicyId: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-host-truth-'));
     const entry = (name: string, version: string, cves: string) => ({
       version,
       suite: 'bookworm-security',
@@ -136,49 +187,12 @@ describe.skipIf(!aptToolsPresent || !runningAsRoot)('Playbook truth on a real ap
     aptOpts = await createAptRoot(path.join(dir, 'root'), [repo]);
     aptInstall(aptOpts, 'vigil-demo=1.0-1');
     aptInstall(aptOpts, 'vigil-lagging=2.0-1');
-
-    ctx = await createTestContext({ workers: true });
-    const baseUrl = await ctx.listen();
-    ({ apiKey } = await ctx.createAccount('Host truth'));
-    policyId = (
-      await api<{ id: string }>(
-        'POST',
-        `/v1/playbook/templates/${SYSTEM_TEMPLATE.id}/clone`,
-        { name: 'fix' },
-        201,
-      )
-    ).id;
-    dryPolicyId = (
-      await api<{ id: string }>(
-        'POST',
-        `/v1/playbook/templates/${SYSTEM_TEMPLATE.id}/clone`,
-        { name: 'preview', params: { dryRun: true } },
-        201,
-      )
-    ).id;
-    const enrollment = await api<{ token: string }>(
-      'POST',
-      '/v1/agent-enrollment-tokens',
-      { description: 'apt host' },
-      201,
-    );
-    agent = startAgent({
-      server: baseUrl,
-      enrollToken: enrollment.token,
-      executor: 'apt',
-      executorOptions: aptOpts,
-      stateDir: null,
-      identity: { hostname: 'apt-host.example.internal', name: 'apt-host', osFamily: 'linux' },
-      pollWaitSeconds: 5,
-      heartbeatIntervalMs: 500,
-    });
+    agent = await enrolledAgent('apt', aptOpts, 'apt-host');
     ({ assetId } = await agent.ready);
   });
 
   afterAll(async () => {
     await agent?.stop();
-    await ctx?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('detects the missing updates when the agent enrolls, with CVE ids and the security suite', async () => {
@@ -290,5 +304,84 @@ describe.skipIf(!aptToolsPresent || !runningAsRoot)('Playbook truth on a real ap
     const task = await runTask(policyId, assetId, [kb.id]);
     expect(task.assets[0]).toMatchObject({ status: 'Skipped', reason: 'unsupported on this host: windows' });
     expect((await vulnerabilitiesOf(assetId)).find((v) => v.id === kb.id)?.status).toBe('open');
+  });
+});
+
+describe.skipIf(!dnfToolsPresent || !runningAsRoot)('Playbook truth on a real dnf host', () => {
+  let host: RunningAgent | undefined;
+  let assetId: string;
+
+  beforeAll(async () => {
+    const repo = await buildDnfRepo(
+      path.join(dir, 'dnf'),
+      [
+        { name: 'vigil-demo', version: '1.0', release: '1' },
+        { name: 'vigil-demo', version: '1.0', release: '2' },
+        { name: 'vigil-lagging', version: '2.0', release: '1' },
+        { name: 'vigil-lagging', version: '2.0', release: '2' },
+      ],
+      [
+        {
+          id: 'VIGIL-2026-0001',
+          severity: 'Important',
+          cves: ['CVE-2026-12345'],
+          fixed: { name: 'vigil-demo', version: '1.0', release: '2' },
+        },
+        // The advisory's fix (2.0-3) is not in the repository yet, which offers 2.0-2.
+        {
+          id: 'VIGIL-2026-0002',
+          severity: 'Critical',
+          cves: ['CVE-2026-34567'],
+          fixed: { name: 'vigil-lagging', version: '2.0', release: '3' },
+        },
+      ],
+    );
+    dnfOpts = await createDnfRoot(path.join(dir, 'dnf-root'), repo);
+    dnfInstall(dnfOpts, 'vigil-demo-1.0-1');
+    dnfInstall(dnfOpts, 'vigil-lagging-2.0-1');
+    host = await enrolledAgent('dnf', dnfOpts, 'dnf-host');
+    ({ assetId } = await host.ready);
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  it('detects updateinfo advisories, previews, fixes what the repository can fix and keeps the rest open', async () => {
+    const found = await until(
+      'the enrollment scan',
+      () => vulnerabilitiesOf(assetId),
+      (v) => v.length === 2,
+    );
+    expect(found.find((v) => v.name === 'VIGIL-2026-0001/vigil-demo')).toMatchObject({
+      advisory: 'VIGIL-2026-0001',
+      cveIds: ['CVE-2026-12345'],
+      severity: 'high',
+      installedVersion: '0:1.0-1',
+      fixedVersion: '0:1.0-2',
+    });
+    expect(found.find((v) => v.name === 'VIGIL-2026-0002/vigil-lagging')).toMatchObject({
+      severity: 'critical',
+      fixedVersion: '0:2.0-3',
+    });
+    const ids = found.map((v) => v.id);
+
+    const dry = await runTask(dryPolicyId, assetId, ids);
+    expect(dry.status).toBe('Succeeded');
+    expect(dry.assets[0]?.reason).toContain('would upgrade vigil-demo from 0:1.0-1 to 0:1.0-2');
+    expect(rpmInstalled('vigil-demo')).toBe('1.0-1');
+    expect((await vulnerabilitiesOf(assetId)).every((v) => v.status === 'open')).toBe(true);
+
+    const task = await runTask(policyId, assetId, ids);
+    expect(task.status).toBe('Failed');
+    expect(task.assets[0]?.reason).toContain('still vulnerable: vigil-lagging 0:2.0-2 < 0:2.0-3');
+    expect(rpmInstalled('vigil-demo')).toBe('1.0-2');
+    expect(rpmInstalled('vigil-lagging')).toBe('2.0-2');
+    const after = await vulnerabilitiesOf(assetId);
+    expect(after.find((v) => v.name === 'VIGIL-2026-0001/vigil-demo')).toMatchObject({
+      status: 'fixed',
+      fixedOutsideVigil: false,
+    });
+    expect(after.find((v) => v.name === 'VIGIL-2026-0002/vigil-lagging')?.status).toBe('open');
   });
 });
