@@ -20,6 +20,8 @@ export interface FleetOptions {
     seed?: number;
     heartbeatIntervalMs?: number;
     pollWaitSeconds?: number;
+    /** Updates each simulated host reports missing; set, the agents say they scan and get a scan loop (issue 12). */
+    missingUpdates?: number;
   };
   /** Names of assets whose agents fail every fix (exit code 1). */
   failingAssets?: string[];
@@ -152,6 +154,9 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
             latencyMs: opts.agent?.latencyMs ?? 20,
             failureRate: opts.failingAssets?.includes(a.name) ? 1 : (opts.agent?.failureRate ?? 0),
             seed: opts.agent?.seed ?? 1,
+            ...(opts.agent?.missingUpdates === undefined
+              ? {}
+              : { missingUpdates: opts.agent.missingUpdates }),
           },
           stateDir: null,
           identity: {
