@@ -4,6 +4,7 @@ import { recordAudit } from '../../db/audit.js';
 import { agentJobs, agents } from '../../db/schema/agents.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
+import { vulnerabilitySeenAgain } from './findings.js';
 import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import {
   ZHostInventorySchema,
@@ -73,17 +74,10 @@ export async function reconcileHostFindings(
             vulnerabilities.name,
           ],
           set: {
-            title: sql`excluded.title`,
-            cveIds: sql`excluded.cve_ids`,
-            severity: sql`excluded.severity`,
+            ...vulnerabilitySeenAgain,
             fixable: sql`true`,
-            packageName: sql`excluded.package_name`,
-            installedVersion: sql`excluded.installed_version`,
-            fixedVersion: sql`excluded.fixed_version`,
             advisory: sql`excluded.advisory`,
             source: sql`'agent'`,
-            lastSeenAt: sql`greatest(${vulnerabilities.lastSeenAt}, excluded.last_seen_at)`,
-            latestScanAt: sql`greatest(${vulnerabilities.latestScanAt}, excluded.latest_scan_at)`,
             // The host still misses the update: a "fixed" one is open again; ignored and fixing stay as they are.
             status: sql`case when ${vulnerabilities.status} = 'fixed' then 'open' else ${vulnerabilities.status} end`,
             fixedAt: sql`case when ${vulnerabilities.status} = 'fixed' then null else ${vulnerabilities.fixedAt} end`,

@@ -14,6 +14,8 @@ import {
   dnfInstall,
   dnfToolsPresent,
   runningAsRoot,
+  VIGIL_DEMO_ADVISORY,
+  VIGIL_DEMO_RPMS,
 } from '../../test/fixtures/package-repos.js';
 import { createExecutor } from './index.js';
 import type { PackageManagerOptions } from './package-manager.js';
@@ -124,21 +126,7 @@ describe.skipIf(!aptToolsPresent || !runningAsRoot)('apt executor on a local rep
 describe.skipIf(!dnfToolsPresent || !runningAsRoot)('dnf executor on a local repository', () => {
   let opts: PackageManagerOptions;
   beforeAll(async () => {
-    const repo = await buildDnfRepo(
-      path.join(dir, 'dnf'),
-      [
-        { name: 'vigil-demo', version: '1.0', release: '1' },
-        { name: 'vigil-demo', version: '1.0', release: '2' },
-      ],
-      [
-        {
-          id: 'VIGIL-2026-0001',
-          severity: 'Important',
-          cves: ['CVE-2026-12345'],
-          fixed: { name: 'vigil-demo', version: '1.0', release: '2' },
-        },
-      ],
-    );
+    const repo = await buildDnfRepo(path.join(dir, 'dnf'), VIGIL_DEMO_RPMS, [VIGIL_DEMO_ADVISORY]);
     opts = await createDnfRoot(path.join(dir, 'dnf-root'), repo);
     dnfInstall(opts, 'vigil-demo-1.0-1');
   });

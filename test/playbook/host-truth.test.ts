@@ -17,6 +17,8 @@ import {
   dnfInstall,
   dnfToolsPresent,
   runningAsRoot,
+  VIGIL_DEMO_ADVISORY,
+  VIGIL_DEMO_RPMS,
 } from '../fixtures/package-repos.js';
 
 /**
@@ -315,18 +317,12 @@ describe.skipIf(!dnfToolsPresent || !runningAsRoot)('Playbook truth on a real dn
     const repo = await buildDnfRepo(
       path.join(dir, 'dnf'),
       [
-        { name: 'vigil-demo', version: '1.0', release: '1' },
-        { name: 'vigil-demo', version: '1.0', release: '2' },
+        ...VIGIL_DEMO_RPMS,
         { name: 'vigil-lagging', version: '2.0', release: '1' },
         { name: 'vigil-lagging', version: '2.0', release: '2' },
       ],
       [
-        {
-          id: 'VIGIL-2026-0001',
-          severity: 'Important',
-          cves: ['CVE-2026-12345'],
-          fixed: { name: 'vigil-demo', version: '1.0', release: '2' },
-        },
+        VIGIL_DEMO_ADVISORY,
         // The advisory's fix (2.0-3) is not in the repository yet, which offers 2.0-2.
         {
           id: 'VIGIL-2026-0002',
