@@ -131,7 +131,11 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
 
   return {
     name: 'simulate',
-    capabilities: (dryRun: boolean) => ({ fixes: [...fixes], scan: opts.missingUpdates !== undefined, dryRun }),
+    capabilities: (dryRun: boolean) => ({
+      fixes: [...fixes],
+      scan: opts.missingUpdates !== undefined,
+      dryRun,
+    }),
     run,
   };
 }

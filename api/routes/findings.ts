@@ -196,7 +196,8 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
         cmsComponent: z.string().nullable(),
         advisory: z.string().nullable(),
         source: z.enum(VULNERABILITY_SOURCES).openapi({
-          description: 'api: posted by a scanner; agent: reported by the asset’s agent from its package manager',
+          description:
+            'api: posted by a scanner; agent: reported by the asset’s agent from its package manager',
         }),
         fixedOutsideVigil: z.boolean().openapi({
           description: 'Closed because a scan no longer found it, without a Vigil task fixing it',
