@@ -1,5 +1,6 @@
 import type { Services } from '../api/context.js';
 import { createAgentActivities } from './agents/run-agent-job.js';
+import { createHostScanActivities } from './inventory/host-scan-activities.js';
 import { createMemberSettingsActivities } from './multi-account/rollout-activities.js';
 import { createNotifyActivities } from './notify/send-notification.js';
 import { createPlaybookActivities } from './playbook/task-activities.js';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlaybookActivities(deps),
     ...createMemberSettingsActivities(deps),
     ...createReportActivities(deps),
+    ...createHostScanActivities(deps),
   };
 }
 

@@ -140,6 +140,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
         ...identity,
         enrollmentToken: enrollToken,
         executor: executorName(),
+        capabilities: executor.capabilities(options.dryRun === true),
         agentVersion: AGENT_VERSION,
       }),
     );

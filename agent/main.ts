@@ -1,7 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AGENT_EXECUTORS, type AgentExecutorName } from '../domain/agent-jobs.js';
+import {
+  AGENT_EXECUTORS,
+  AGENT_FIX_TYPES,
+  type AgentExecutorName,
+  type AgentFixType,
+} from '../domain/agent-jobs.js';
 import { startAgent, type AgentStats } from './agent.js';
 import { createProgressReporter } from './progress.js';
 
@@ -19,6 +24,8 @@ const USAGE = `Usage: npm run agent -- --server URL [--enroll TOKEN] --executor 
   --latency-ms N        simulate: how long a fix takes (default 500)
   --failure-rate R      simulate: probability 0..1 that a fix fails (default 0)
   --seed N              simulate: seed for the failure draw
+  --fixes TYPES         simulate: vulnerability types it claims to fix, comma-separated (default linux)
+  --missing-updates N   simulate: updates its scans report missing (also makes it report that it scans)
   --lock-timeout-s N    apt/dnf: how long to wait for another package manager's lock (default 600)
 `;
 
@@ -50,6 +57,8 @@ async function main(): Promise<void> {
         'latency-ms': { type: 'string' },
         'failure-rate': { type: 'string' },
         seed: { type: 'string' },
+        fixes: { type: 'string' },
+        'missing-updates': { type: 'string' },
         'lock-timeout-s': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -70,6 +79,10 @@ async function main(): Promise<void> {
     values['state-dir'] ??
     (process.getuid?.() === 0 ? '/var/lib/vigil-agent' : path.join(os.homedir(), '.vigil-agent'));
   const lockTimeoutS = numberArg(values['lock-timeout-s'], 'lock-timeout-s', 0, 86_400);
+  const fixes = values.fixes?.split(',').map((t) => t.trim());
+  if (fixes?.some((t) => !(AGENT_FIX_TYPES as readonly string[]).includes(t)))
+    fail(`--fixes takes ${AGENT_FIX_TYPES.join(', ')}`);
+  const missingUpdates = numberArg(values['missing-updates'], 'missing-updates', 0, 10_000);
 
   let stats: () => AgentStats = () => ({ done: 0, failed: 0, cancelled: 0, current: null, connected: false });
   const reporter = createProgressReporter({
@@ -92,6 +105,8 @@ async function main(): Promise<void> {
       latencyMs: numberArg(values['latency-ms'], 'latency-ms', 0, 3_600_000),
       failureRate: numberArg(values['failure-rate'], 'failure-rate', 0, 1),
       seed: numberArg(values.seed, 'seed', 0, 2 ** 32),
+      ...(fixes ? { fixes: fixes as AgentFixType[] } : {}),
+      ...(missingUpdates === undefined ? {} : { missingUpdates }),
       ...(lockTimeoutS === undefined ? {} : { lockTimeoutMs: lockTimeoutS * 1000 }),
     },
     onEvent: (e) => reporter.onEvent(e),

@@ -1,35 +1,30 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { and, count, eq, gt, inArray } from 'drizzle-orm';
 import { createAccount } from '../activities/accounts/api-keys.js';
-import { createApp } from '../api/app.js';
-import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import type { DatabaseHandle } from '../db/client.js';
 import { assets } from '../db/schema/inventory.js';
 import { playbookTaskAssets, playbookTaskSteps } from '../db/schema/playbook.js';
 import { AGENT_ONLINE_WINDOW_MS } from '../domain/agent-jobs.js';
 import { MAX_ASSETS_PER_BATCH } from '../domain/playbook/stages.js';
 import { FINAL_ASSET_STATUSES } from '../domain/playbook/status.js';
-import { loadConfig } from '../platform/config.js';
 import { findFreePort, startDevServer, type DevServer } from '../platform/dev-server.js';
 import { createLogger } from '../platform/logger.js';
 import { createFleet, type FleetOptions } from '../platform/playbook-fleet.js';
-import { createSecretBox, randomToken } from '../platform/secrets.js';
-import { buildServices } from '../platform/services.js';
+import { randomToken } from '../platform/secrets.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { createScratchPostgres } from '../test/database.js';
 import { workflowBundle } from '../worker/bundle.js';
 import { installRuntime } from '../worker/logging.js';
-import { createWorkers } from '../worker/worker.js';
 import { VigilTaskId } from '../workflows/search-attributes.js';
 import type { FleetReady } from './playbook/fleet-process.js';
 import { baselineTaskWorkflow } from './playbook/baseline-workflows.js';
+import { benchServiceConfig, startEmbeddedVigil } from './embedded.js';
 import { progress } from './progress.js';
 
 /**
@@ -37,7 +32,7 @@ import { progress } from './progress.js';
  * over real HTTP) — assets/s, steps/s, worker peak RSS, the largest history of any workflow — and, in the same run,
  * raw Temporal doing the same number of no-op activities in the same shape and concurrency.
  *
- * `npx tsx bench/playbook.ts [--assets N] [--vulns V] [--concurrency C] [--postgres [--worker-heap MiB]]
+ * `npx tsx bench/playbook.ts [--assets N] [--vulns V] [--concurrency C] [--verify] [--postgres [--worker-heap MiB]]
  *  [--no-baseline] [--cpu-prof DIR]`
  *
  * Embedded (default): PGlite, API, workers and agents in this one process, as `npm start` runs them; the RSS is
@@ -54,6 +49,11 @@ const ASSETS = arg('assets', 1000);
 const VULNS = arg('vulns', 1);
 const CONCURRENCY = arg('concurrency', 100);
 const BASELINE = !args.includes('--no-baseline');
+/**
+ * `--verify`: the policy's verification scan after the fixes (one scan per asset re-reading every fixed package's
+ * version, issue 12); without it the asset is precheck + fixes only. The baseline gets the same number of steps.
+ */
+const VERIFY = args.includes('--verify');
 /** Old-space cap of the worker process in MiB (what docker-compose sets for the worker service); 0 = Node's default. */
 const WORKER_HEAP_MIB = arg('worker-heap', 0);
 /** Writes CPU profiles of the api, worker and agents processes into this folder (`--cpu-prof DIR`). */
@@ -63,7 +63,6 @@ const profiling = (name: string) =>
 const PG_ADMIN_URL = args.includes('--postgres')
   ? (process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
   : undefined;
-const MASTER_KEY = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -88,20 +87,8 @@ function fleetOptions(baseUrl: string, apiKey: string): FleetOptions {
     prefix: 'bench',
     assets: ASSETS,
     vulnerabilitiesPerAsset: VULNS,
-    policy: { maxConcurrency: CONCURRENCY, heartbeatTimeoutSeconds: 120 },
+    policy: { maxConcurrency: CONCURRENCY, heartbeatTimeoutSeconds: 120, verifyAfterFix: VERIFY },
     agent: { latencyMs: 0, heartbeatIntervalMs: 5000, pollWaitSeconds: 30 },
-  };
-}
-
-function serviceConfig(server: DevServer, prefix: string) {
-  return {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'error',
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_NAMESPACE: server.namespace,
-    VIGIL_TASK_QUEUE_PREFIX: prefix,
-    VIGIL_MASTER_KEY: MASTER_KEY,
-    VIGIL_RATE_LIMIT_PER_MINUTE: '100000000',
   };
 }
 
@@ -110,35 +97,12 @@ async function embedded(server: DevServer, prefix: string): Promise<System> {
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 200);
-  const database = await openDatabase({});
-  await database.migrate();
-  const config = loadConfig(serviceConfig(server, prefix));
-  const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
-  const services = buildServices({
-    config,
-    database,
-    temporal: temporal.client,
-    logger: createLogger('error'),
-    secrets: createSecretBox(Buffer.from(MASTER_KEY, 'hex')),
-  });
-  const workers = await createWorkers({
-    deps: services,
-    address: server.address,
-    namespace: server.namespace,
-    shutdownGraceTime: '1s',
-  });
-  void workers.run();
-  const app = createApp(services);
-  const http: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const { adminKey } = await createAccount(database.db, { name: 'bench' });
-  const fleet = await createFleet(fleetOptions(baseUrl, adminKey.key));
+  const vigil = await startEmbeddedVigil(server, prefix);
+  const fleet = await createFleet(fleetOptions(vigil.baseUrl, vigil.apiKey));
   return {
-    baseUrl,
-    apiKey: adminKey.key,
-    database,
+    baseUrl: vigil.baseUrl,
+    apiKey: vigil.apiKey,
+    database: vigil.database,
     fleet,
     topology: 'one process: PGlite, API, workers and agents',
     workerPeakRss: () => peak,
@@ -146,10 +110,7 @@ async function embedded(server: DevServer, prefix: string): Promise<System> {
     async stop() {
       clearInterval(sampler);
       await fleet.stop();
-      await workers.shutdown();
-      await new Promise<void>((r) => http.close(() => r()));
-      await temporal.close();
-      await database.close();
+      await vigil.stop();
     },
   };
 }
@@ -256,7 +217,7 @@ async function separate(server: DevServer, prefix: string, adminUrl: string): Pr
   const bundlePath = path.join(os.tmpdir(), `${prefix}-workflow-bundle.js`);
   writeFileSync(bundlePath, (await workflowBundle()).code);
   const port = await findFreePort();
-  const env = { ...serviceConfig(server, prefix), DATABASE_URL: url, DATABASE_POOL_MAX: '20' };
+  const env = { ...benchServiceConfig(server, prefix), DATABASE_URL: url, DATABASE_POOL_MAX: '20' };
   const api = start(
     '../api/main.ts',
     { ...env, HOST: '127.0.0.1', PORT: String(port) },
@@ -425,7 +386,7 @@ async function main() {
   await system.stop();
 
   let baseline: { activities: number; seconds: number; cpuSeconds: Record<string, number> } | null = null;
-  const stepsPerAsset = 2 + VULNS; // precheck, each fix, verify
+  const stepsPerAsset = 1 + VULNS + (VERIFY ? 1 : 0); // precheck, each fix, verify
   if (BASELINE) {
     log('running the raw-Temporal baseline …');
     const worker = await Worker.create({
@@ -462,6 +423,7 @@ async function main() {
     loadAverageAtStart: loadAtStart,
     assets: task.assetCount,
     vulnerabilitiesPerAsset: VULNS,
+    verify: VERIFY,
     concurrency: CONCURRENCY,
     status: result.status,
     assetsByStatus,

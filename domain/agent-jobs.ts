@@ -85,6 +85,8 @@ export type TAgentIdentity = z.infer<typeof ZAgentIdentitySchema>;
 
 export const ZRegisterRequestSchema = ZAgentIdentitySchema.extend({
   enrollmentToken: z.string().min(1).max(200),
+  /** What the agent's executor can do; older agents send none and get `defaultCapabilities(executor)`. */
+  capabilities: ZAgentCapabilitiesSchema.optional(),
 });
 export type TRegisterRequest = z.infer<typeof ZRegisterRequestSchema>;
 

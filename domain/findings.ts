@@ -13,6 +13,10 @@ export type VulnerabilityType = (typeof VULNERABILITY_TYPES)[number];
 export const VULNERABILITY_STATUSES = ['open', 'fixing', 'fixed', 'ignored'] as const;
 export type VulnerabilityStatus = (typeof VULNERABILITY_STATUSES)[number];
 
+/** Who reported a vulnerability: a scanner through the API, or the asset's own agent (DESIGN §5 "Detection"). */
+export const VULNERABILITY_SOURCES = ['api', 'agent'] as const;
+export type VulnerabilitySource = (typeof VULNERABILITY_SOURCES)[number];
+
 export const ALERT_STATUSES = ['unhandled', 'handled', 'ignored'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 

@@ -21,6 +21,8 @@ export interface FleetOptions {
     seed?: number;
     heartbeatIntervalMs?: number;
     pollWaitSeconds?: number;
+    /** Updates each simulated host reports missing; set, the agents say they scan and get a scan loop (issue 12). */
+    missingUpdates?: number;
   };
   /** Replaces the simulate executor of each agent (tests that need a host to behave in a given way). */
   executor?: (asset: { id: string; name: string }) => Executor;
@@ -164,6 +166,9 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
             latencyMs: opts.agent?.latencyMs ?? 20,
             failureRate: opts.failingAssets?.includes(a.name) ? 1 : (opts.agent?.failureRate ?? 0),
             seed: agentSeed(opts.agent?.seed ?? 1, positionOf.get(id) ?? 0),
+            ...(opts.agent?.missingUpdates === undefined
+              ? {}
+              : { missingUpdates: opts.agent.missingUpdates }),
           },
           stateDir: null,
           identity: {

@@ -5,3 +5,4 @@ export { playbookTaskWorkflow, playbookBatchWorkflow, fixAssetWorkflow } from '.
 export { memberSettingsRollout } from './member-settings.js';
 export { reportDeliveryWorkflow } from './reports.js';
 export { vigilMaintenanceWorkflow } from './maintenance.js';
+export { hostScanWorkflow, hostScanCycleWorkflow } from './host-scan.js';

@@ -6,6 +6,7 @@ import { assets } from '../../db/schema/inventory.js';
 import {
   AGENT_ONLINE_WINDOW_MS,
   AGENT_TOKEN_PREFIX,
+  defaultCapabilities,
   ENROLLMENT_TOKEN_PREFIX,
   TOKEN_SECRET_LENGTH,
   type TRegisterRequest,
@@ -79,7 +80,7 @@ export async function deleteEnrollmentToken(
 }
 
 export type RegisterOutcome =
-  | { ok: true; agentId: string; assetId: string; agentToken: string }
+  | { ok: true; agentId: string; assetId: string; agentToken: string; accountId: string }
   | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' };
 
 /**
@@ -113,6 +114,7 @@ export async function registerAgent(db: Database, req: TRegisterRequest): Promis
         version: req.agentVersion,
         hostname: req.hostname,
         executor: req.executor,
+        capabilities: req.capabilities ?? defaultCapabilities(req.executor),
         lastHeartbeatAt: now,
         registeredAt: now,
       };
@@ -128,7 +130,13 @@ export async function registerAgent(db: Database, req: TRegisterRequest): Promis
         action: 'agent.register',
         targetType: 'agent',
         targetId: agent.id,
-        after: { assetId, hostname: req.hostname, executor: req.executor, version: req.agentVersion },
+        after: {
+          assetId,
+          hostname: req.hostname,
+          executor: req.executor,
+          version: req.agentVersion,
+          capabilities: req.capabilities ?? defaultCapabilities(req.executor),
+        },
       });
       const [spent] = await tx
         .update(agentEnrollmentTokens)
@@ -137,7 +145,7 @@ export async function registerAgent(db: Database, req: TRegisterRequest): Promis
         .returning({ id: agentEnrollmentTokens.id });
       // Another registration took the last use (or the token expired) since the read: undo this one.
       if (!spent) tx.rollback();
-      return { ok: true, agentId: agent.id, assetId, agentToken };
+      return { ok: true, agentId: agent.id, assetId, agentToken, accountId: enrollment.accountId };
     })
     .catch(async (err: unknown): Promise<RegisterOutcome> => {
       if (!(err instanceof TransactionRollbackError)) throw err;

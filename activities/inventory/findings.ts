@@ -53,6 +53,18 @@ async function chunked<T>(
 
 const inserted = sql<boolean>`(xmax = 0)`;
 
+/** What a report of a known vulnerability refreshes (scanner ingest and agent scans alike). */
+export const vulnerabilitySeenAgain = {
+  title: sql`excluded.title`,
+  cveIds: sql`excluded.cve_ids`,
+  severity: sql`excluded.severity`,
+  packageName: sql`excluded.package_name`,
+  installedVersion: sql`excluded.installed_version`,
+  fixedVersion: sql`excluded.fixed_version`,
+  lastSeenAt: sql`greatest(${vulnerabilities.lastSeenAt}, excluded.last_seen_at)`,
+  latestScanAt: sql`greatest(${vulnerabilities.latestScanAt}, excluded.latest_scan_at)`,
+};
+
 /** Scanner ingest: one row per (asset, type, name); a fixed one seen again opens again, ignored stays ignored. */
 export function ingestVulnerabilities(db: Database, accountId: string, items: TVulnerabilityInput[]) {
   return chunked(
@@ -94,17 +106,10 @@ export function ingestVulnerabilities(db: Database, accountId: string, items: TV
             vulnerabilities.name,
           ],
           set: {
-            title: sql`excluded.title`,
-            cveIds: sql`excluded.cve_ids`,
-            severity: sql`excluded.severity`,
+            ...vulnerabilitySeenAgain,
             fixable: sql`excluded.fixable`,
-            packageName: sql`excluded.package_name`,
-            installedVersion: sql`excluded.installed_version`,
-            fixedVersion: sql`excluded.fixed_version`,
             kbId: sql`excluded.kb_id`,
             cmsComponent: sql`excluded.cms_component`,
-            lastSeenAt: sql`greatest(${vulnerabilities.lastSeenAt}, excluded.last_seen_at)`,
-            latestScanAt: sql`greatest(${vulnerabilities.latestScanAt}, excluded.latest_scan_at)`,
             status: sql`case when ${vulnerabilities.status} = 'ignored' then 'ignored'
                            when excluded.status = 'fixed' then 'fixed'
                            when ${vulnerabilities.status} = 'fixed' then 'open'

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
-import { agentJobs } from '../../db/schema/agents.js';
+import { agentJobs, agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import {
   playbookTaskAssets,
@@ -32,7 +32,7 @@ import {
   createAgentActivities,
   type AgentJobRequest,
 } from '../agents/run-agent-job.js';
-import { agentOnline as agentOnlineAt } from '../../domain/agent-jobs.js';
+import { agentOnline as agentOnlineAt, type AgentFixType } from '../../domain/agent-jobs.js';
 import type { ActivityDeps } from '../index.js';
 import { buildTaskNotification, type TaskNotificationEvent } from './task-notification.js';
 
@@ -119,6 +119,8 @@ export interface AssetEnd {
   reason: string | null;
   fixedVulnerabilityIds: string[];
   failedVulnerabilityIds: string[];
+  /** The fixes were dry runs: the vulnerabilities not fixed are skipped for this task, not failed, and stay open. */
+  dryRun?: boolean;
 }
 
 /**
@@ -221,7 +223,7 @@ async function endAsset(db: Executor, k: StepKeys, a: AssetEnd): Promise<void> {
       returning asset_id
     ), task_vulnerabilities as (
       update ${playbookTaskVulnerabilities}
-      set status = case when ${taskVulnerabilityFixed} then 'fixed' else ${a.status === 'Cancelled' ? 'cancelled' : 'failed'}::text end,
+      set status = case when ${taskVulnerabilityFixed} then 'fixed' else ${a.status === 'Cancelled' ? 'cancelled' : a.dryRun || a.status === 'Skipped' ? 'skipped' : 'failed'}::text end,
         execution = ${k.execution}::int, updated_at = now()
       where ${ended} and task_id = ${k.taskId}::uuid and asset_id = ${k.assetId}::uuid
         and (${taskVulnerabilityFixed} or status in ('pending', 'fixing', 'failed', 'cancelled'))
@@ -366,6 +368,9 @@ export function createPlaybookActivities(deps: ActivityDeps) {
           agentLastSeenAt: sql<Date | null>`(${agentLastSeen(db, req.accountId, req.assetId)})`.mapWith(
             assets.lastSeenAt,
           ),
+          agentFixes: sql<AgentFixType[] | null>`(select coalesce(${agents.capabilities} -> 'fixes',
+              case when ${agents.executor} is null then null else '["linux"]'::jsonb end)
+            from ${agents} where ${agents.accountId} = ${req.accountId}::uuid and ${agents.assetId} = ${req.assetId}::uuid)`,
         })
         .from(playbookTaskVulnerabilities)
         .innerJoin(vulnerabilities, eq(vulnerabilities.id, playbookTaskVulnerabilities.vulnerabilityId))
@@ -393,14 +398,35 @@ export function createPlaybookActivities(deps: ActivityDeps) {
             ),
           );
       }
+      const [first] = rows;
+      // What the asset's agent said it can fix at registration; without an agent nothing is refused here (the
+      // offline precheck fails the asset instead).
+      const fixes = first?.agentFixes ?? null;
+      const canFix = (type: VulnerabilityType) =>
+        fixes === null || (fixes as readonly string[]).includes(type);
       const present: VulnerabilityToFix[] = rows
         .filter((r) => r.status === 'open' || r.status === 'fixing')
-        .map(({ status: _s, agentLastSeenAt: _a, ...v }) => v);
-      const [first] = rows;
+        .map(({ status: _s, agentLastSeenAt: _a, agentFixes: _f, ...v }) => v);
+      const unsupported = present.filter((v) => !canFix(v.type));
+      if (unsupported.length > 0) {
+        await db
+          .update(playbookTaskVulnerabilities)
+          .set({ status: 'skipped', updatedAt: new Date() })
+          .where(
+            and(
+              eq(playbookTaskVulnerabilities.taskId, req.taskId),
+              eq(playbookTaskVulnerabilities.assetId, req.assetId),
+              inArray(
+                playbookTaskVulnerabilities.vulnerabilityId,
+                unsupported.map((u) => u.vulnerabilityId),
+              ),
+            ),
+          );
+      }
       const agentOnline = first
         ? agentOnlineAt(first.agentLastSeenAt, new Date())
         : await agentIsOnline(db, req.accountId, req.assetId);
-      return { agentOnline, vulnerabilities: present };
+      return { agentOnline, vulnerabilities: present.filter((v) => canFix(v.type)), unsupported };
     },
 
     async playbookBeginStep(req: StepKeys & StepBegin): Promise<{ stepId: string }> {
@@ -511,6 +537,19 @@ export function createPlaybookActivities(deps: ActivityDeps) {
         const counts = emptyAssetCounts();
         for (const r of rows) counts[r.status] = r.n;
         const status = taskOutcome({ counts, cancelled: req.cancelled, windowClosed });
+        const [dry] = await tx
+          .select({ n: count() })
+          .from(playbookTaskAssets)
+          .where(
+            and(
+              taskWhere(req.taskId, req.execution),
+              sql`${playbookTaskAssets.reason} like ${`%${ASSET_REASONS.dryRun}%`}`,
+            ),
+          );
+        const dryRunNote =
+          dry && dry.n > 0
+            ? ` — dry run on ${dry.n} assets: nothing was changed and every vulnerability stays open`
+            : '';
         await tx
           .update(playbookTasks)
           .set({ status, endedAt: now })
@@ -528,7 +567,7 @@ export function createPlaybookActivities(deps: ActivityDeps) {
           dedupeKey: 'task:end',
           level: status === 'Succeeded' ? 'info' : 'warn',
           event: 'task.end',
-          message: `task ${status}: ${counts.Succeeded} succeeded, ${counts.Failed} failed, ${counts.Skipped} skipped, ${counts.Cancelled} cancelled`,
+          message: `task ${status}: ${counts.Succeeded} succeeded, ${counts.Failed} failed, ${counts.Skipped} skipped, ${counts.Cancelled} cancelled${dryRunNote}`,
         });
         return { status, counts };
       });

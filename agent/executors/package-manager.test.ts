@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TAgentJob } from '../../domain/agent-jobs.js';
 import { createExecutor } from './index.js';
-import { compareRpmVersions } from './rpm-version.js';
+import { compareRpmVersions } from '../../domain/package-versions.js';
 import { JobCancelledError, type JobContext } from './types.js';
 
 let dir: string;
@@ -133,8 +133,15 @@ describe('apt executor', () => {
   it('previews with --simulate in dry-run mode and changes nothing', async () => {
     const outcome = await apt().run(job('fix', { packageName: 'openssh-server' }), context(undefined, true));
     expect(outcome.exitCode).toBe(0);
-    expect(outcome.details).toMatchObject({ dryRun: true, versionAfter: '1:9.6p1-1' });
-    expect(await calls()).toEqual(['install --only-upgrade -y --simulate openssh-server']);
+    expect(outcome.details).toMatchObject({
+      dryRun: true,
+      versionBefore: '1:9.6p1-1',
+      wouldUpgradeTo: '1:9.6p1-3',
+    });
+    expect(await calls()).toEqual([
+      'install --only-upgrade -y --simulate openssh-server',
+      'install --only-upgrade --simulate openssh-server',
+    ]);
   });
 
   it('scans: vulnerable while the installed version is older than the fixed one', async () => {
@@ -149,7 +156,7 @@ describe('apt executor', () => {
 
   it('records a snapshot and applies configuration in the state folder', async () => {
     const snap = await apt().run(job('snapshot', {}), context());
-    expect(await readFile(String(snap.details.snapshotFile), 'utf8')).toContain('dpkg -l output');
+    expect(await readFile(String(snap.details.snapshotFile), 'utf8')).toContain('1:9.6p1-1');
     const conf = await apt().run(job('configure', { revision: 7, config: { scan: 'daily' } }), context());
     expect(conf.details).toEqual({ appliedRevision: 7 });
     expect(JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ revision: 7 });
@@ -169,6 +176,41 @@ describe('simulate executor', () => {
     expect(await outcomes(42)).toEqual(a);
     expect(a.filter((c) => c !== 0).length).toBeGreaterThan(2);
     expect(a.filter((c) => c === 0).length).toBeGreaterThan(2);
+  });
+
+  it('claims only the types it simulates: a Windows fix on a Linux-only simulated host is unsupported', async () => {
+    const linuxOnly = createExecutor('simulate', { latencyMs: 0 });
+    expect(linuxOnly.capabilities(false)).toEqual({ fixes: ['linux'], scan: false, dryRun: false });
+    const ctx = context();
+    const kb = await linuxOnly.run(job('fix', { type: 'windows', kbId: 'KB5034441' }), ctx);
+    expect(kb).toMatchObject({ exitCode: 2, details: { unsupported: 'windows' } });
+    expect(ctx.text()).toContain('unsupported on this host');
+    const both = createExecutor('simulate', { latencyMs: 0, fixes: ['linux', 'windows'], missingUpdates: 3 });
+    expect(both.capabilities(true)).toEqual({ fixes: ['linux', 'windows'], scan: true, dryRun: true });
+    expect((await both.run(job('fix', { type: 'windows', kbId: 'KB5034441' }), context())).exitCode).toBe(0);
+  });
+
+  it('inventories its simulated missing updates, less those it fixed, and verifies what it fixed', async () => {
+    const sim = createExecutor('simulate', { latencyMs: 0, missingUpdates: 3 });
+    await sim.run(job('fix', { type: 'linux', packageName: 'sim-pkg-2' }), context());
+    const scan = await sim.run(job('scan', {}), context());
+    const findings = (scan.details.inventory as { findings: { packageName: string }[] }).findings;
+    expect(findings.map((f) => f.packageName)).toEqual(['sim-pkg-1', 'sim-pkg-3']);
+    const verify = await sim.run(
+      job('scan', {
+        vulnerabilities: [
+          { id: 'v1', packageName: 'sim-pkg-1' },
+          { id: 'v2', packageName: 'sim-pkg-2' },
+        ],
+      }),
+      context(),
+    );
+    expect(verify.details.stillPresent).toEqual(['v1']);
+    const dry = await sim.run(
+      job('fix', { packageName: 'sim-pkg-1', fixedVersion: '1.0-2' }),
+      context(undefined, true),
+    );
+    expect(dry.details).toMatchObject({ dryRun: true, wouldUpgradeTo: '1.0-2' });
   });
 });
 

@@ -17,7 +17,7 @@ const KILL_GRACE_MS = 5_000;
 export function runProcess(
   command: string,
   args: string[],
-  opts: { signal: AbortSignal; output: (text: string) => void; env?: NodeJS.ProcessEnv },
+  opts: { signal: AbortSignal; output: (text: string) => void; env?: NodeJS.ProcessEnv; cwd?: string },
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     if (opts.signal.aborted) return reject(new JobCancelledError());
@@ -29,6 +29,7 @@ export function runProcess(
     };
     const child = spawn(command, args, {
       env: { ...process.env, ...opts.env },
+      cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let killTimer: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
-import type { TAgentJob } from '../../domain/agent-jobs.js';
+import { AGENT_FIX_TYPES, type AgentFixType, type TAgentJob } from '../../domain/agent-jobs.js';
+import type { THostFinding, THostInventory } from '../../domain/host-findings.js';
 import { createConfigurationApplier } from './configure.js';
 import {
   cancellableDelay,
@@ -15,6 +16,13 @@ export interface SimulateOptions {
   failureRate?: number;
   /** Seed for the failure draw, so that a run can be repeated exactly. */
   seed?: number;
+  /**
+   * Vulnerability types this simulated host claims it can fix (default Linux only): a fix of another type is
+   * refused as unsupported, never "fixed" by pretending.
+   */
+  fixes?: AgentFixType[];
+  /** Updates an inventory scan reports missing (default 0): `sim-pkg-<n>` 1.0-1 → 1.0-2, one CVE each. */
+  missingUpdates?: number;
 }
 
 /**
@@ -63,6 +71,7 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
   /** Packages this simulated host has "upgraded", so a verification scan after a fix comes back clean. */
   const fixed = new Set<string>();
   const applyConfiguration = createConfigurationApplier();
+  const fixes = opts.fixes ?? ['linux'];
 
   async function work(job: TAgentJob, ctx: JobContext, ms: number, lines: string[]): Promise<void> {
     const step = lines.length > 0 ? ms / lines.length : ms;
@@ -82,6 +91,25 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
       await work(job, ctx, ms, []);
       return applyConfiguration(job, ctx);
     }
+    const type = payloadString(job, 'type');
+    if (
+      job.kind === 'fix' &&
+      type &&
+      (AGENT_FIX_TYPES as readonly string[]).includes(type) &&
+      !fixes.includes(type as AgentFixType)
+    ) {
+      ctx.output(
+        `unsupported on this host: this simulated agent fixes ${fixes.join(', ') || 'nothing'}, not ${type}\n`,
+      );
+      return { exitCode: 2, details: { simulated: true, unsupported: type } };
+    }
+    if (job.kind === 'scan' && !target && !Array.isArray(job.payload.vulnerabilities)) {
+      await work(job, ctx, ms, []);
+      return {
+        exitCode: 0,
+        details: { simulated: true, inventory: simulatedInventory(opts.missingUpdates ?? 0, fixed) },
+      };
+    }
     const dryRun = ctx.dryRun || job.payload.dryRun === true;
     const failed = job.kind === 'fix' && failureRate > 0 && random() < failureRate;
     const lines = o.output !== undefined ? [o.output] : simulatedLines(job, target, dryRun, failed);
@@ -92,12 +120,58 @@ export function createSimulateExecutor(opts: SimulateOptions = {}): Executor {
     const details: Record<string, unknown> = {
       simulated: true,
       ...kindDetails(job, target, vulnerable),
+      ...(job.kind === 'fix' && dryRun
+        ? { dryRun: true, wouldUpgradeTo: payloadString(job, 'fixedVersion') ?? null }
+        : {}),
+      ...(job.kind === 'scan' ? verifyDetails(job, fixed) : {}),
       ...o.details,
     };
     return { exitCode, details };
   }
 
-  return { name: 'simulate', run };
+  return {
+    name: 'simulate',
+    capabilities: (dryRun: boolean) => ({
+      fixes: [...fixes],
+      scan: opts.missingUpdates !== undefined,
+      dryRun,
+    }),
+    run,
+  };
+}
+
+/** A verification scan of a simulated host: what it has not "upgraded" is still present. */
+function verifyDetails(job: TAgentJob, fixed: Set<string>): Record<string, unknown> {
+  const list = job.payload.vulnerabilities;
+  if (!Array.isArray(list)) return {};
+  const still = list.filter((v: unknown): v is { id?: unknown; packageName?: unknown } => {
+    if (typeof v !== 'object' || v === null) return false;
+    const p = (v as { packageName?: unknown }).packageName;
+    return typeof p === 'string' && !fixed.has(p);
+  });
+  return { stillPresent: still.map((v) => (typeof v.id === 'string' ? v.id : String(v.packageName))) };
+}
+
+/** The simulated host's missing updates, less those it has "upgraded". */
+function simulatedInventory(n: number, fixed: Set<string>): THostInventory {
+  const findings: THostFinding[] = [];
+  for (let i = 1; i <= n; i++) {
+    const packageName = `sim-pkg-${i}`;
+    if (fixed.has(packageName)) continue;
+    findings.push({
+      name: packageName,
+      title: `${packageName} 1.0-2 security update (simulated)`,
+      packageName,
+      installedVersion: '1.0-1',
+      fixedVersion: '1.0-2',
+      advisory: null,
+      cveIds: [`CVE-2026-${String(10000 + i)}`],
+      severity: i % 4 === 0 ? 'high' : 'medium',
+      security: true,
+      origin: 'simulated-security',
+    });
+  }
+  return { format: 'deb', findings };
 }
 
 function simulatedLines(
@@ -110,7 +184,9 @@ function simulatedLines(
   switch (job.kind) {
     case 'fix':
       return [
-        `[simulate] ${dryRun ? 'dry run: would upgrade' : 'upgrading'} ${what}`,
+        dryRun
+          ? `[simulate] dry run: would upgrade ${what} to ${payloadString(job, 'fixedVersion') ?? 'the fixed version'}`
+          : `[simulate] upgrading ${what}`,
         `[simulate] reading package lists… done`,
         failed ? `[simulate] E: simulated failure upgrading ${what}` : `[simulate] ${what} upgraded`,
       ];

@@ -1,4 +1,4 @@
-import type { TAgentJob } from '../../domain/agent-jobs.js';
+import type { TAgentCapabilities, TAgentJob } from '../../domain/agent-jobs.js';
 
 /** What an executor gets besides the job: cancellation, an output sink and where it may keep files. */
 export interface JobContext {
@@ -20,6 +20,8 @@ export interface ExecutorOutcome {
 /** One way of doing host work (apt, dnf, simulate); every kind of job goes through `run`. */
 export interface Executor {
   readonly name: string;
+  /** What this executor can do on its host, reported at registration (DESIGN §5: capabilities are honest). */
+  capabilities(dryRun: boolean): TAgentCapabilities;
   run(job: TAgentJob, ctx: JobContext): Promise<ExecutorOutcome>;
 }
 

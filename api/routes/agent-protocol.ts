@@ -1,6 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { registerAgent } from '../../activities/agents/enrollment.js';
+import { startHostScanCycle } from '../../activities/inventory/start-host-scan.js';
 import type { AgentJobRow, DeliveryDeps } from '../../activities/agents/job-delivery.js';
 import {
   forgetEmptyLook,
@@ -139,7 +140,20 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     const outcome = await registerAgent(c.get('services').db, c.req.valid('json'));
     if (!outcome.ok) throw new ApiError('unauthorized', REFUSALS[outcome.reason]);
     const { ok: _ok, ...body } = outcome;
-    return c.json(body, 201);
+    const req = c.req.valid('json');
+    if (req.capabilities?.scan === true) {
+      // Detection starts at enrollment (DESIGN §5): the host's scan loop, kept if it already runs. Only agents that
+      // say they inventory their host get one (older agents' scans report no inventory). The agent holds its token
+      // either way; a loop that could not start now starts at the agent's next enrollment.
+      await startHostScanCycle(c.get('services'), {
+        accountId: outcome.accountId,
+        assetId: outcome.assetId,
+        assetName: req.name ?? req.hostname,
+      }).catch((err: unknown) =>
+        c.get('logger').error({ err, assetId: outcome.assetId }, 'could not start the host scan loop'),
+      );
+    }
+    return c.json({ agentId: body.agentId, assetId: body.assetId, agentToken: body.agentToken }, 201);
   });
 
   app.openapi(jobsRouteDef, async (c) => {

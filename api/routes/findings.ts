@@ -15,6 +15,7 @@ import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/s
 import {
   ALERT_STATUSES,
   SEVERITIES,
+  VULNERABILITY_SOURCES,
   VULNERABILITY_STATUSES,
   VULNERABILITY_TYPES,
 } from '../../domain/findings.js';
@@ -196,6 +197,14 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
         fixedVersion: z.string().nullable(),
         kbId: z.string().nullable(),
         cmsComponent: z.string().nullable(),
+        advisory: z.string().nullable(),
+        source: z.enum(VULNERABILITY_SOURCES).openapi({
+          description:
+            'api: posted by a scanner; agent: reported by the asset’s agent from its package manager',
+        }),
+        fixedOutsideVigil: z.boolean().openapi({
+          description: 'Closed because a scan no longer found it, without a Vigil task fixing it',
+        }),
         status: z.enum(VULNERABILITY_STATUSES),
         firstSeenAt: date,
         lastSeenAt: date,

@@ -4,6 +4,7 @@ import { registerAccountRoutes } from './account.js';
 import { registerAgentEnrollmentTokenRoutes } from './agent-enrollment-tokens.js';
 import { registerAgentProtocolRoutes } from './agent-protocol.js';
 import { registerAssetRoutes } from './assets.js';
+import { registerAssetScanRoutes } from './asset-scans.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
@@ -22,6 +23,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerHealthRoutes(app);
   registerAccountRoutes(app);
   registerAssetRoutes(app);
+  registerAssetScanRoutes(app);
   registerFindingRoutes(app);
   registerNotificationChannelRoutes(app);
   registerAgentEnrollmentTokenRoutes(app);

@@ -5,6 +5,7 @@ import { assets } from './inventory.js';
 import {
   ALERT_STATUSES,
   SEVERITIES,
+  VULNERABILITY_SOURCES,
   VULNERABILITY_STATUSES,
   VULNERABILITY_TYPES,
 } from '../../domain/findings.js';
@@ -32,6 +33,12 @@ export const vulnerabilities = pgTable(
     fixedVersion: text('fixed_version'),
     kbId: text('kb_id'),
     cmsComponent: text('cms_component'),
+    /** The advisory that announces the fix (dnf updateinfo id, Debian DSA/DLA), when the metadata names one. */
+    advisory: text('advisory'),
+    /** Who reported it: a scanner through the API, or the asset's agent from its package manager (migration 0019). */
+    source: text('source', { enum: VULNERABILITY_SOURCES }).notNull().default('api'),
+    /** Closed because a scan no longer saw it and no Vigil task had fixed it. */
+    fixedOutsideVigil: boolean('fixed_outside_vigil').notNull().default(false),
     status: text('status', { enum: VULNERABILITY_STATUSES }).notNull().default('open'),
     firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
     lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
@@ -44,6 +51,7 @@ export const vulnerabilities = pgTable(
     uniqueIndex('vulnerabilities_natural_uq').on(t.accountId, t.assetId, t.type, t.name),
     index('vulnerabilities_account_idx').on(t.accountId, t.id),
     index('vulnerabilities_account_status_idx').on(t.accountId, t.status, t.severity),
+    index('vulnerabilities_asset_source_idx').on(t.accountId, t.assetId, t.source, t.status),
   ],
 );
 

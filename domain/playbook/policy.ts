@@ -78,6 +78,12 @@ export const ZPolicyParamsSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe('Run a verification scan after fixing; the vulnerability is fixed only when it passes.'),
+  dryRun: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Dry run: every fix only reports what it would upgrade (from which version to which); nothing is changed and every vulnerability stays open.',
+    ),
   heartbeatTimeoutSeconds: z
     .number()
     .int()

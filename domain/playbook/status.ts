@@ -64,7 +64,8 @@ export const FINAL_ASSET_STATUSES: readonly AssetStatus[] = ['Succeeded', 'Faile
 
 const ASSET_TRANSITIONS: Record<AssetStatus, readonly AssetStatus[]> = {
   Pending: ['Running', 'Skipped', 'Cancelled', 'Failed'],
-  Running: ['Succeeded', 'Failed', 'Cancelled'],
+  // Running → Skipped: the asset's agent cannot fix any selected vulnerability ("unsupported on this host").
+  Running: ['Succeeded', 'Failed', 'Skipped', 'Cancelled'],
   Succeeded: [],
   Failed: [],
   Skipped: [],
@@ -86,6 +87,8 @@ export const ASSET_REASONS = {
   cancelled: 'cancelled by operator',
   agentOffline: 'agent offline',
   nothingToFix: 'no selected vulnerability is still present',
+  /** Every fix only reported what it would do (agent --dry-run or the policy's dryRun); nothing was closed. */
+  dryRun: 'dry run, nothing changed',
 } as const;
 
 export type AssetCounts = Record<AssetStatus, number>;

@@ -27,6 +27,7 @@ function failsFirstAttempt(): Executor {
   const tried = new Set<string>();
   return {
     name: 'simulate',
+    capabilities: (dryRun) => inner.capabilities(dryRun),
     async run(job, jobCtx) {
       const key = String(job.payload.vulnerabilityId);
       if (job.kind === 'fix' && !tried.has(key)) {

@@ -20,7 +20,7 @@ import type {
   StepEnd,
   VulnerabilityToFix,
 } from '../../activities/playbook/task-activities.js';
-import type { StepKind } from '../../domain/playbook/status.js';
+import { ASSET_REASONS, type StepKind } from '../../domain/playbook/status.js';
 import type { FixAssetInput, FixAssetResult } from './messages.js';
 
 /** DB bookkeeping runs as local activities: one marker event each instead of three history events. */
@@ -77,6 +77,44 @@ function describeFailure(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The agent's own words for a failed job (`details.error`, e.g. "still vulnerable: …"), when it gave them. */
+function hostError(result: AgentJobResult): string | null {
+  const e = result.details.error;
+  if (typeof e === 'string' && e !== '') return e;
+  return typeof result.details.unsupported === 'string' ? 'unsupported on this host' : null;
+}
+
+/** "still vulnerable: <package> <installed> < <fixed>" for each package a verification found below its fix. */
+function stillVulnerableLines(result: AgentJobResult): string[] {
+  const list = result.details.stillVulnerable;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((v: unknown) => {
+    if (typeof v !== 'object' || v === null) return [];
+    const o = v as Record<string, unknown>;
+    const installed = typeof o.installedVersion === 'string' ? o.installedVersion : '(not installed)';
+    return typeof o.packageName === 'string' && typeof o.fixedVersion === 'string'
+      ? [`still vulnerable: ${o.packageName} ${installed} < ${o.fixedVersion}`]
+      : [];
+  });
+}
+
+/** The vulnerabilities (ids or names) a verification scan still finds (`details.stillPresent`). */
+function presentIn(result: AgentJobResult): string[] {
+  const list = result.details.stillPresent;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** What a dry-run fix says it would have done ("would upgrade X from A to B"). */
+function dryRunLine(v: VulnerabilityToFix, result: AgentJobResult | null): string {
+  const d = result?.details ?? {};
+  const what = v.packageName ?? v.name;
+  const from = typeof d.versionBefore === 'string' ? d.versionBefore : '(unknown)';
+  const to = typeof d.wouldUpgradeTo === 'string' ? d.wouldUpgradeTo : null;
+  return to
+    ? `would upgrade ${what} from ${from} to ${to}`
+    : `would not change ${what} (no newer version offered)`;
+}
+
 /**
  * One asset of a task (DESIGN §5): precheck (agent online, vulnerabilities still present, agent precheck) →
  * snapshot (optional) → fix each vulnerability with the policy's retries → verification scan → reboot when a fix
@@ -123,6 +161,8 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     attempt?: number;
     summary: string;
     payload: Record<string, unknown>;
+    /** Reads a finished job's result: an error makes the step fail even though the job itself succeeded. */
+    judge?: (result: AgentJobResult) => string | null;
   }): Promise<StepOutcome> {
     const attempt = o.attempt ?? 1;
     const vulnerabilityId = o.vulnerability?.vulnerabilityId ?? '';
@@ -180,8 +220,9 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     }
     try {
       const result = await runJob();
-      const ok = result.status === 'succeeded';
-      const error = ok ? null : `exit code ${result.exitCode}`;
+      const verdict = result.status === 'succeeded' ? (o.judge?.(result) ?? null) : null;
+      const ok = result.status === 'succeeded' && verdict === null;
+      const error = ok ? null : (verdict ?? hostError(result) ?? `exit code ${result.exitCode}`);
       await end(ok ? 'succeeded' : 'failed', result, error);
       show(o.summary, ok ? 'succeeded' : `failed (${error})`);
       return { ok, result, error };
@@ -197,8 +238,18 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     }
   }
 
-  const finish = async (r: FixAssetResult, fixed: string[], failed: string[]): Promise<FixAssetResult> => {
-    const asset: AssetEnd = { ...r, fixedVulnerabilityIds: fixed, failedVulnerabilityIds: failed };
+  const finish = async (
+    r: FixAssetResult,
+    fixed: string[],
+    failed: string[],
+    dryRun = false,
+  ): Promise<FixAssetResult> => {
+    const asset: AssetEnd = {
+      ...r,
+      fixedVulnerabilityIds: fixed,
+      failedVulnerabilityIds: failed,
+      ...(dryRun ? { dryRun } : {}),
+    };
     if (folded) await db.playbookEndSteps({ ...keys, ends: endsToWrite, asset });
     else await db.playbookEndAsset({ ...keys, ...asset });
     endsToWrite = [];
@@ -209,8 +260,15 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   async function precheckAndSnapshot(
     agentIsOnline: boolean,
     vulnerabilities: VulnerabilityToFix[],
+    unsupported: VulnerabilityToFix[],
   ): Promise<FixAssetResult | null> {
     const all = vulnerabilities.map((v) => v.vulnerabilityId);
+    if (vulnerabilities.length === 0 && unsupported.length > 0) {
+      // Capabilities are honest (DESIGN §5): nothing is attempted that this host's agent cannot fix.
+      const types = [...new Set(unsupported.map((v) => v.type))].join(', ');
+      show('precheck', `unsupported on this host (${types})`);
+      return finish({ status: 'Skipped', reason: `unsupported on this host: ${types}` }, [], []);
+    }
     if (!agentIsOnline) {
       show('precheck', 'agent offline');
       return finish({ status: 'Failed', reason: 'precheck: the asset’s agent is offline' }, [], all);
@@ -256,13 +314,15 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       show('continued', `${resume.next} of ${toFix.length} vulnerabilities done`);
     } else {
       const pre = await db.playbookBeginAsset(keys);
-      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities);
+      const early = await precheckAndSnapshot(pre.agentOnline, pre.vulnerabilities, pre.unsupported ?? []);
       if (early) return early;
       toFix = pre.vulnerabilities;
     }
 
     let rebootRequired = resume?.rebootRequired ?? false;
     const fixErrors: string[] = [...(resume?.fixErrors ?? [])];
+    /** Dry-run fixes: what they would have done; their vulnerabilities stay open (a dry run never closes one). */
+    const dryRuns: string[] = [...(resume?.dryRuns ?? [])];
     for (let i = resume?.next ?? 0; i < toFix.length; i++) {
       const v = toFix[i];
       if (!v) continue;
@@ -282,11 +342,16 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
             fixedVersion: v.fixedVersion,
             kbId: v.kbId,
             cmsComponent: v.cmsComponent,
+            ...(run.dryRun ? { dryRun: true } : {}),
+            // The verification scan judges the installed version; without one, the fix judges it itself.
+            ...(run.verifyAfterFix ? { verifiedAfter: true } : {}),
           },
         });
         if (outcome.ok) break;
       }
-      if (outcome?.ok) {
+      if (outcome?.ok && outcome.result?.details.dryRun === true) {
+        dryRuns.push(dryRunLine(v, outcome.result));
+      } else if (outcome?.ok) {
         fixed.push(v.vulnerabilityId);
         if (outcome.result?.details.rebootRequired === true) rebootRequired = true;
       } else {
@@ -298,7 +363,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
         await flushEnds();
         return await continueAsNew<typeof fixAssetWorkflow>({
           ...input,
-          resume: { vulnerabilities: toFix, next: i + 1, fixed, failed, fixErrors, rebootRequired },
+          resume: { vulnerabilities: toFix, next: i + 1, fixed, failed, fixErrors, rebootRequired, dryRuns },
         });
       }
     }
@@ -315,24 +380,29 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
             id: v.vulnerabilityId,
             name: v.name,
             packageName: v.packageName,
+            fixedVersion: v.fixedVersion,
           })),
         },
+        judge: (r) => {
+          const lines = stillVulnerableLines(r);
+          if (lines.length > 0) return lines.join('; ');
+          const still = presentIn(r);
+          return still.length > 0 ? `verification scan still finds ${still.join(', ')}` : null;
+        },
       });
-      const stillPresent = verify.result?.details.stillPresent;
-      const present = Array.isArray(stillPresent)
-        ? stillPresent.filter((x): x is string => typeof x === 'string')
-        : [];
-      if (!verify.ok) {
-        verifyError = `verification scan failed: ${verify.error}`;
-        failed.push(...fixed.splice(0));
-      } else if (present.length > 0) {
+      const present = verify.result ? presentIn(verify.result) : [];
+      if (present.length > 0) {
+        // Only what the host still lacks stays open; the other fixes are verified.
         for (const v of names.filter(
           (n) => present.includes(n.vulnerabilityId) || present.includes(n.name),
         )) {
           fixed.splice(fixed.indexOf(v.vulnerabilityId), 1);
           failed.push(v.vulnerabilityId);
         }
-        verifyError = `verification scan still finds ${present.join(', ')}`;
+        verifyError = verify.error;
+      } else if (!verify.ok) {
+        verifyError = `verification scan failed: ${verify.error}`;
+        failed.push(...fixed.splice(0));
       }
     }
 
@@ -354,12 +424,18 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
     ].filter((x): x is string => x !== null);
     const pendingReboot =
       rebootRequired && run.reboot === 'never' ? 'fixed, pending reboot (policy: never reboot)' : null;
+    const dryRun = dryRuns.length > 0 ? `${ASSET_REASONS.dryRun}: ${dryRuns.join('; ')}` : null;
+    if (dryRun) show('dry run', dryRuns.join('; '));
     return await finish(
       reasons.length === 0
-        ? { status: 'Succeeded', reason: pendingReboot }
-        : { status: 'Failed', reason: reasons.join(' · ') },
+        ? {
+            status: 'Succeeded',
+            reason: [dryRun, pendingReboot].filter((x) => x !== null).join(' · ') || null,
+          }
+        : { status: 'Failed', reason: [...reasons, ...(dryRun ? [dryRun] : [])].join(' · ') },
       fixed,
       failed,
+      dryRuns.length > 0,
     );
   } catch (err) {
     if (!isCancellation(err)) throw err;

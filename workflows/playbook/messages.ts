@@ -46,6 +46,8 @@ export interface AssetRunParams {
   retriesPerFix: number;
   verifyAfterFix: boolean;
   heartbeatTimeoutSeconds: number;
+  /** The policy's dry run: every fix only reports what it would do (absent in runs started before it existed). */
+  dryRun?: boolean;
 }
 
 export interface PlaybookBatchInput {
@@ -94,10 +96,12 @@ export interface FixAssetResume {
   failed: string[];
   fixErrors: string[];
   rebootRequired: boolean;
+  /** What the dry-run fixes so far would have done. */
+  dryRuns?: string[];
 }
 
 export interface FixAssetResult {
-  status: Extract<AssetStatus, 'Succeeded' | 'Failed' | 'Cancelled'>;
+  status: Extract<AssetStatus, 'Succeeded' | 'Failed' | 'Skipped' | 'Cancelled'>;
   reason: string | null;
 }
 

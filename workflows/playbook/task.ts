@@ -252,6 +252,7 @@ export async function playbookTaskWorkflow(input: PlaybookTaskInput): Promise<Ta
                 retriesPerFix: plan.params.retriesPerFix,
                 verifyAfterFix: plan.params.verifyAfterFix,
                 heartbeatTimeoutSeconds: plan.params.heartbeatTimeoutSeconds,
+                ...(plan.params.dryRun ? { dryRun: true } : {}),
               },
             },
           ],
