@@ -29,6 +29,7 @@ const edited = {
   cutoffMinutes: 15,
   verifyAfterFix: false,
   heartbeatTimeoutSeconds: 120,
+  dryRun: false,
 };
 
 async function clone(): Promise<Policy> {

@@ -152,7 +152,9 @@ describe('GET /v1/signature/decisions', () => {
       outcome: 'denied',
       namespace: 'prod',
       kind: 'Pod',
-      images: expect.arrayContaining([{ field: 'containers', container: first.name, image: first.image }]),
+      images: expect.arrayContaining([
+        expect.objectContaining({ field: 'containers', container: first.name, image: first.image }),
+      ]),
     });
 
     const denied = await listDecisions(`?clusterId=${a.id}&allowed=false`);
