@@ -131,4 +131,42 @@ describe('AWS KMS key provider (against a local moto KMS)', () => {
       await down.close();
     }
   });
+
+  it('answers 422 (not 503) when the deployment has no AWS credentials: retrying later changes nothing', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    const unset = {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      AWS_CONFIG_FILE: '/nonexistent/config',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const before = Object.fromEntries(Object.keys(unset).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(unset)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    // A context of its own: a KMS client keeps the credentials it resolved once.
+    const bare = await createTestContext({ env: { VIGIL_AWS_KMS_ENDPOINT: moto.endpoint } });
+    try {
+      const a = await bare.createAccount('kms-no-credentials');
+      const r = await call(
+        'POST',
+        '/v1/signature/witnesses',
+        { name: 'no-creds', key: { type: 'awsKms' } },
+        bare,
+        a.apiKey,
+      );
+      expect(r.status).toBe(422);
+      expect(JSON.stringify(r.body)).toContain('not configured');
+    } finally {
+      await bare.close();
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
 });

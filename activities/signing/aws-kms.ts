@@ -46,6 +46,9 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
     } catch (err) {
       if (err instanceof KMSServiceException)
         throw new KmsError(`AWS KMS ${what}: ${err.name}: ${err.message}`, err.$fault === 'server');
+      // No credentials is how this deployment is set up, not an outage: retrying later changes nothing (422).
+      if (err instanceof Error && err.name === 'CredentialsProviderError')
+        throw new KmsError(`AWS KMS is not configured for this deployment: ${err.message}`);
       throw new KmsError(`AWS KMS ${what} failed: ${(err as Error).message}`, true);
     }
   };
