@@ -112,28 +112,30 @@ describe('AWS KMS key provider (against a local moto KMS)', () => {
     expect(JSON.stringify(unknown.body)).toMatch(/NotFoundException/);
   });
 
-  it('answers 503 when the KMS cannot be reached', async () => {
-    const down = await createTestContext({
-      env: { VIGIL_AWS_KMS_ENDPOINT: `http://127.0.0.1:${await freePort()}` },
-    });
+  /** Creates an awsKms witness through a Vigil of its own (a KMS client keeps the credentials it resolved once). */
+  async function createKmsWitnessWith(endpoint: string) {
+    const own = await createTestContext({ env: { VIGIL_AWS_KMS_ENDPOINT: endpoint } });
     try {
-      const a = await down.createAccount('kms-down');
-      const r = await call(
+      const a = await own.createAccount('kms-own');
+      return await call(
         'POST',
         '/v1/signature/witnesses',
         { name: 'k', key: { type: 'awsKms' } },
-        down,
+        own,
         a.apiKey,
       );
-      expect(r.status).toBe(503);
-      expect(r.body).toMatchObject({ error: { code: 'unavailable' } });
     } finally {
-      await down.close();
+      await own.close();
     }
+  }
+
+  it('answers 503 when the KMS cannot be reached', async () => {
+    const r = await createKmsWitnessWith(`http://127.0.0.1:${await freePort()}`);
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ error: { code: 'unavailable' } });
   });
 
   it('answers 422 (not 503) when the deployment has no AWS credentials: retrying later changes nothing', async () => {
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     const unset = {
       AWS_ACCESS_KEY_ID: undefined,
       AWS_SECRET_ACCESS_KEY: undefined,
@@ -142,31 +144,19 @@ describe('AWS KMS key provider (against a local moto KMS)', () => {
       AWS_EC2_METADATA_DISABLED: 'true',
     };
     const before = Object.fromEntries(Object.keys(unset).map((k) => [k, process.env[k]]));
-    for (const [k, v] of Object.entries(unset)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    // A context of its own: a KMS client keeps the credentials it resolved once.
-    const bare = await createTestContext({ env: { VIGIL_AWS_KMS_ENDPOINT: moto.endpoint } });
-    try {
-      const a = await bare.createAccount('kms-no-credentials');
-      const r = await call(
-        'POST',
-        '/v1/signature/witnesses',
-        { name: 'no-creds', key: { type: 'awsKms' } },
-        bare,
-        a.apiKey,
-      );
-      expect(r.status).toBe(422);
-      expect(JSON.stringify(r.body)).toContain('not configured');
-    } finally {
-      await bare.close();
-      for (const [k, v] of Object.entries(before)) {
+    const apply = (env: Record<string, string | undefined>) => {
+      for (const [k, v] of Object.entries(env)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
-      process.env.AWS_ACCESS_KEY_ID = saved.id;
-      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    };
+    apply(unset);
+    try {
+      const r = await createKmsWitnessWith(moto.endpoint);
+      expect(r.status).toBe(422);
+      expect(JSON.stringify(r.body)).toContain('not configured');
+    } finally {
+      apply(before);
     }
   });
 });
