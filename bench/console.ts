@@ -1,15 +1,9 @@
-import { Client } from '@temporalio/client';
-import { createAccount } from '../activities/accounts/api-keys.js';
-import { createApp } from '../api/app.js';
 import { openDatabase } from '../db/client.js';
 import { playbookTasks } from '../db/schema/playbook.js';
 import { DEFAULT_POLICY_PARAMS } from '../domain/playbook/policy.js';
 import { TASK_STATUSES } from '../domain/playbook/status.js';
-import { loadConfig } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
-import { createSecretBox } from '../platform/secrets.js';
-import { buildServices } from '../platform/services.js';
 import { STATIC_ASSETS } from '../console/static/assets.js';
+import { offlineApp } from './offline-app.js';
 import { percentile } from './progress.js';
 
 /**
@@ -25,21 +19,7 @@ const RENDERS = i >= 0 ? Number(args[i + 1]) : 200;
 
 const handle = await openDatabase({});
 await handle.migrate();
-const config = loadConfig({
-  LOG_LEVEL: 'silent',
-  VIGIL_RATE_LIMIT_PER_MINUTE: '10000000',
-  VIGIL_MASTER_KEY: 'a'.repeat(64),
-});
-// Task pages read Postgres only; a lazy Temporal client connects to nothing.
-const services = buildServices({
-  config,
-  database: handle,
-  temporal: new Client(),
-  logger: createLogger('silent'),
-  secrets: createSecretBox(Buffer.alloc(32, 7)),
-});
-const app = createApp(services);
-const { account, adminKey } = await createAccount(handle.db, { name: 'bench' });
+const { services, app, account, adminKey } = await offlineApp(handle);
 const headers = { authorization: `Bearer ${adminKey.key}`, 'content-type': 'application/json' };
 const assets = Array.from({ length: ASSETS }, (_, n) => ({
   name: `${['web', 'db', 'cache', 'queue', 'api'][n % 5]}-${String(n).padStart(5, '0')}`,

@@ -1,14 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { Client } from '@temporalio/client';
 import postgres from 'postgres';
-import { createAccount } from '../activities/accounts/api-keys.js';
-import { createApp } from '../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
-import { loadConfig } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
-import { createSecretBox, randomToken } from '../platform/secrets.js';
-import { buildServices } from '../platform/services.js';
+import { randomToken } from '../platform/secrets.js';
+import { offlineApp } from './offline-app.js';
 import { percentile, progress } from './progress.js';
 
 /**
@@ -57,21 +52,7 @@ async function runOn(driver: 'pglite' | 'postgres') {
     };
   }
   await handle.migrate();
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    VIGIL_RATE_LIMIT_PER_MINUTE: '10000000',
-    VIGIL_MASTER_KEY: 'a'.repeat(64),
-  });
-  // The inventory routes never call Temporal; a lazy client is enough and connects to nothing.
-  const services = buildServices({
-    config,
-    database: handle,
-    temporal: new Client(),
-    logger: createLogger('silent'),
-    secrets: createSecretBox(Buffer.alloc(32, 7)),
-  });
-  const app = createApp(services);
-  const { adminKey } = await createAccount(handle.db, { name: 'bench' });
+  const { app, adminKey } = await offlineApp(handle);
   const headers = { authorization: `Bearer ${adminKey.key}`, 'content-type': 'application/json' };
   const body = JSON.stringify({ assets: assetsPayload() });
 
