@@ -1,44 +1,17 @@
 import { z } from '@hono/zod-openapi';
 
-/** The closed set of error codes and their HTTP statuses (DESIGN §3.8). */
-export const ERROR_STATUS = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  payload_too_large: 413,
-  unprocessable: 422,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-
-  get status(): (typeof ERROR_STATUS)[ErrorCode] {
-    return ERROR_STATUS[this.code];
-  }
-}
-
-export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
-export const unprocessable = (message: string, details?: unknown) =>
-  new ApiError('unprocessable', message, details);
-export const conflict = (message: string, details?: unknown) => new ApiError('conflict', message, details);
-export const badRequest = (message: string, details?: unknown) =>
-  new ApiError('bad_request', message, details);
+export {
+  ERROR_STATUS,
+  VigilError,
+  VigilError as ApiError,
+  badRequest,
+  conflict,
+  notFound,
+  unprocessable,
+  unavailable,
+  type ErrorCode,
+} from '../domain/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 
 /**
  * Postgres SQLSTATE class 22 (data exception: a NUL in text, an integer out of range, a malformed value) on the
@@ -60,7 +33,7 @@ export const CANNOT_STORE = 'a value in the request cannot be stored (out of ran
 export const ZErrorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       requestId: z.string(),
       details: z.unknown().optional(),

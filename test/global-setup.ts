@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../platform/dev-server.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
+import { errorMessage } from '../domain/errors.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,7 +32,7 @@ async function assertReachable(address: string, namespace: string): Promise<void
   } catch (err) {
     throw new Error(
       `TEMPORAL_ADDRESS=${address} is set, but namespace "${namespace}" is not reachable there: ` +
-        `${err instanceof Error ? err.message : String(err)}. Unset TEMPORAL_ADDRESS to let the tests start their own dev server.`,
+        `${errorMessage(err)}. Unset TEMPORAL_ADDRESS to let the tests start their own dev server.`,
       { cause: err },
     );
   } finally {

@@ -1,7 +1,9 @@
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { VigilError } from '../domain/errors.js';
 import type { Logger } from '../platform/logger.js';
+import { errorMessage } from '../domain/errors.js';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -36,7 +38,11 @@ export function installRuntime(logger: Logger): void {
   Runtime.install({ logger: pinoTemporalLogger(logger.child({ component: 'temporal' }, { level })) });
 }
 
-/** Logs each activity failure once, with its attempt and duration; completions at debug. */
+/**
+ * Logs each activity failure once, with its attempt and duration; completions at debug. A `VigilError` for a broken
+ * rule (a 4xx code) leaves the activity as a non-retryable failure of type `VigilError:<code>`: the same input
+ * breaks the same rule on every attempt, so Temporal must not retry it; other errors keep the activity's retry policy.
+ */
 export class ActivityLoggingInterceptor implements ActivityInboundCallsInterceptor {
   async execute(
     input: ActivityExecuteInput,
@@ -54,10 +60,24 @@ export class ActivityLoggingInterceptor implements ActivityInboundCallsIntercept
         ctx.log.warn('activity failed', {
           attempt: ctx.info.attempt,
           durationMs: Date.now() - started,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
       }
-      throw err;
+      throw asTemporalFailure(err);
     }
   }
+}
+
+/** The failure Temporal records for what an activity threw (exported for the interceptor's test). */
+export function asTemporalFailure(err: unknown): unknown {
+  if (err instanceof VigilError && err.isRule) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: `VigilError:${err.code}`,
+      nonRetryable: true,
+      details: err.details === undefined ? [] : [err.details],
+      cause: err,
+    });
+  }
+  return err;
 }

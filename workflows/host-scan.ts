@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agents/run-agent-job.js';
 import type { HostScanActivities, HostScanOutcome } from '../activities/inventory/host-scan-activities.js';
+import { errorMessage } from '../domain/errors.js';
 
 export interface HostScanInput {
   accountId: string;
@@ -86,7 +87,7 @@ export async function hostScanCycleWorkflow(input: Omit<HostScanInput, 'reason'>
       staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
     }).catch((err: unknown) => {
       // A failed scan (agent offline, package manager broken) waits for the next cycle instead of ending the loop.
-      setCurrentDetails(`scan ${cycle} failed: ${err instanceof Error ? err.message : String(err)}`);
+      setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
     });
     const days = await reconcile.hostScanCycleDays({ accountId: input.accountId });
     await sleep(days * 24 * 3_600_000, { summary: `next scan in ${days} days (scanCycleDays)` });

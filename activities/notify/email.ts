@@ -7,6 +7,7 @@ import {
 } from '../../domain/notifications.js';
 import type { Mailer } from '../../platform/mailer.js';
 import type { SendAttempt } from './dingtalk.js';
+import { errorMessage } from '../../domain/errors.js';
 
 export interface RenderedEmail {
   subject: string;
@@ -138,7 +139,7 @@ export async function sendNotificationEmail(
     const rejected = sent.rejected.length > 0 ? ` (rejected: ${sent.rejected.join(', ')})` : '';
     return { ok: true, retryable: false, detail: `${sent.response}${rejected}`, response };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     const e = err as { response?: unknown };
     const response = {
       smtpResponse: typeof e.response === 'string' ? e.response : null,

@@ -24,6 +24,7 @@ import {
   type EmailResponse,
   type RenderedEmail,
 } from './email.js';
+import { errorMessage } from '../../domain/errors.js';
 
 export type NotifyServices = Pick<Services, 'db' | 'secrets' | 'mailer' | 'config' | 'logger' | 'publicUrl'>;
 
@@ -226,7 +227,7 @@ async function deliver(
     webhook = services.secrets.openText(channel.webhookSealed, webhookAad(channel.id));
     secret = channel.secretSealed ? services.secrets.openText(channel.secretSealed, channel.id) : null;
   } catch (err) {
-    return failed(err instanceof Error ? err.message : String(err));
+    return failed(errorMessage(err));
   }
   // The allow-list may have shrunk since the channel was created.
   const check = checkWebhookUrl(webhook, services.config.VIGIL_WEBHOOK_ALLOWLIST);
@@ -254,7 +255,7 @@ async function deliverToChannel(
     outcome = {
       ok: false,
       retryable: false,
-      detail: err instanceof Error ? err.message : String(err),
+      detail: errorMessage(err),
       response: null,
       attempts: 0,
     };

@@ -9,6 +9,7 @@ import type { TReportStats } from '../../domain/reports/stats.js';
 import { linkSigningKey, signLinkToken, UNSUBSCRIBE_PATH } from './recipient-links.js';
 import { renderReport, UNSUBSCRIBE_PLACEHOLDER } from './render.js';
 import { gatherReportStats } from './stats.js';
+import { errorMessage } from '../../domain/errors.js';
 
 export interface TReportPlan {
   name: string;
@@ -218,7 +219,7 @@ export function createReportActivities(deps: Deps) {
           .where(where);
         return 'sent';
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         await deps.db.update(reportDeliveries).set({ status: 'failed', error: message }).where(where);
         throw err;
       }

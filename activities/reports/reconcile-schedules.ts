@@ -9,6 +9,7 @@ import {
   wantsSchedule,
   type ReportRow,
 } from './schedules.js';
+import { errorMessage } from '../../domain/errors.js';
 
 export interface ReconcileResult {
   created: string[];
@@ -58,14 +59,14 @@ export async function reconcileReportSchedules(
       else if (change === 'updated') result.updated.push(report.id);
       else result.unchanged += 1;
     } catch (err) {
-      result.failed.push({ reportId: report.id, error: err instanceof Error ? err.message : String(err) });
+      result.failed.push({ reportId: report.id, error: errorMessage(err) });
     }
   }
   for (const reportId of stale) {
     try {
       if (await deleteReportSchedule(deps.temporal, reportId)) result.deleted.push(reportId);
     } catch (err) {
-      result.failed.push({ reportId, error: err instanceof Error ? err.message : String(err) });
+      result.failed.push({ reportId, error: errorMessage(err) });
     }
   }
   if (result.created.length + result.updated.length + result.deleted.length + result.failed.length > 0) {

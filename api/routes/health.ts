@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { defineRoute, json } from '../router.js';
+import { errorMessage } from '../../domain/errors.js';
 
 const ZHealthSchema = z.object({ status: z.literal('ok') });
 const ZReadySchema = z.object({
@@ -39,7 +40,7 @@ async function probe(fn: () => Promise<unknown>, timeoutMs = 3000): Promise<stri
     ]);
     return 'ok';
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   } finally {
     clearTimeout(timer);
   }

@@ -1,4 +1,5 @@
 import { createFleet, type FleetOptions } from '../../platform/playbook-fleet.js';
+import { errorMessage } from '../../domain/errors.js';
 
 /**
  * The bench's simulated hosts in their own process (as real agents would be): seeds the fleet through the HTTP API,
@@ -26,7 +27,7 @@ process.on('message', (m: unknown) => {
   void fleet.stop().then(
     () => process.exit(0),
     (err: unknown) => {
-      process.stderr.write(`fleet stop failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`fleet stop failed: ${errorMessage(err)}\n`);
       process.exit(1);
     },
   );

@@ -15,6 +15,7 @@ import { createLogger } from '../../platform/logger.js';
 import { createSecretBox, generateMasterKey } from '../../platform/secrets.js';
 import { buildServices } from '../../platform/services.js';
 import { round } from '../progress.js';
+import { errorMessage } from '../../domain/errors.js';
 
 /**
  * The server side of bench/signature.ts: the API on loopback HTTP (PGlite, or a fresh Postgres database), plus
@@ -252,8 +253,7 @@ export async function serveOverIpc(opts: { postgresUrl?: string; cpuProfileDir?:
         send({ id: m.id, ok: true, value: value ?? null });
         if (m.call === 'close') process.disconnect();
       },
-      (err: unknown) =>
-        send({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => send({ id: m.id, ok: false, error: errorMessage(err) }),
     );
   });
 }

@@ -8,6 +8,7 @@ import { randomToken } from '../../platform/secrets.js';
 import { ensureTemporalCli } from '../../platform/temporal-cli.js';
 import { workflowBundle } from '../../worker/bundle.js';
 import { TEST_MASTER_KEY } from '../harness.js';
+import { errorMessage } from '../../domain/errors.js';
 
 /**
  * Real processes for the production-topology and fault tests: `npm run api` and `npm run worker` are
@@ -173,7 +174,7 @@ export async function cleanUp(): Promise<void> {
     try {
       await undo();
     } catch (err) {
-      process.stderr.write(`fault test clean-up: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`fault test clean-up: ${errorMessage(err)}\n`);
     }
   }
 }

@@ -22,6 +22,7 @@ import type {
 } from '../../activities/playbook/task-activities.js';
 import { ASSET_REASONS, type StepKind } from '../../domain/playbook/status.js';
 import type { FixAssetInput, FixAssetResult } from './messages.js';
+import { errorMessage } from '../../domain/errors.js';
 
 /** DB bookkeeping runs as local activities: one marker event each instead of three history events. */
 const db = proxyLocalActivities<PlaybookActivities>({
@@ -74,7 +75,7 @@ function describeFailure(err: unknown): string {
     if (cause instanceof ApplicationFailure) return cause.message;
     return cause?.message ?? err.message;
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** The agent's own words for a failed job (`details.error`, e.g. "still vulnerable: …"), when it gave them. */

@@ -39,6 +39,7 @@ import {
   type StopReason,
   type TaskControlResult,
 } from './messages.js';
+import { errorMessage } from '../../domain/errors.js';
 
 const db = proxyLocalActivities<PlaybookActivities>({
   startToCloseTimeout: '60s',
@@ -102,7 +103,7 @@ export async function playbookTaskWorkflow(input: PlaybookTaskInput): Promise<Ta
       });
     } catch (err) {
       // A notification that cannot be delivered must not change the task's outcome; it is logged on the task.
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       await db.playbookLog({
         taskId,
         execution,
