@@ -4,7 +4,7 @@ import {
   type Client,
   type ScheduleOptions,
 } from '@temporalio/client';
-import { repairUnstartedRollouts } from '../activities/multi-account/rollout-start.js';
+import { repairUnstartedRollouts } from '../services/multi-account/repair-unstarted-rollouts.js';
 import { reconcileReportSchedules } from '../activities/reports/reconcile-schedules.js';
 import { reconcileTaskWorkflows } from '../api/playbook/reconcile-task.js';
 import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';

@@ -5,7 +5,12 @@ import { memberSettingsJobGroup } from '../../domain/multi-account/rollout.js';
 import { readStoredSettings } from '../../domain/multi-account/member-settings.js';
 import { createAgentActivities } from '../agents/run-agent-job.js';
 import type { ActivityDeps } from '../index.js';
-import { driftedAgents, latestRevision, recordAgentRevision, rolloutProgress } from './member-settings.js';
+import {
+  driftedAgents,
+  latestRevision,
+  recordAgentRevision,
+  rolloutProgress,
+} from '../../services/multi-account/rollout-state.js';
 
 export interface RolloutTarget {
   agentId: string;

@@ -1,13 +1,10 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { unknownAssetIds } from '../../activities/inventory/findings.js';
-import { directoryOverview, memberRisks } from '../../activities/multi-account/member-risks.js';
-import {
-  latestRevision,
-  rolloutProgress,
-  saveMemberSettings,
-} from '../../activities/multi-account/member-settings.js';
-import { startMemberSettingsRollout } from '../../activities/multi-account/rollout-start.js';
+import { directoryOverview, memberRisks } from '../../services/multi-account/risk-views.js';
+import { latestRevision, rolloutProgress } from '../../services/multi-account/rollout-state.js';
+import { saveMemberSettings } from '../../services/multi-account/save-member-settings.js';
+import { startMemberSettingsRollout } from '../../services/multi-account/start-settings-rollout.js';
 import { accounts } from '../../db/schema/accounts.js';
 import { SEVERITIES, VULNERABILITY_TYPES } from '../../domain/findings.js';
 import {
@@ -20,7 +17,7 @@ import { severityTotal } from '../../domain/multi-account/security-score.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { ApiError, badRequest, unprocessable } from '../errors.js';
-import { callerDirectory, resolveManagedMember, withRuleErrors } from '../multi-account-access.js';
+import { callerDirectory, callerMember } from '../multi-account-access.js';
 import { ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
@@ -175,7 +172,7 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(putSettingsRoute, async (c) => {
     const services = c.get('services');
     const { db } = services;
-    const { memberId, directory } = await resolveManagedMember(db, c.get('caller'), c.req.valid('param').id);
+    const { memberId, directory } = await callerMember(c, c.req.valid('param').id);
     const settings = c.req.valid('json');
     const unknown = await unknownAssetIds(db, memberId, settingsAssetIds(settings));
     if (unknown.length > 0) {
@@ -184,7 +181,7 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
       });
     }
     const by = auditActor(c);
-    const row = await withRuleErrors(saveMemberSettings(db, { by, memberId, settings }));
+    const row = await saveMemberSettings(db, { by, memberId, settings });
     const [member] = await db.select({ name: accounts.name }).from(accounts).where(eq(accounts.id, memberId));
     try {
       await startMemberSettingsRollout(services, {
@@ -208,13 +205,13 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(getSettingsRoute, async (c) => {
     const { db } = c.get('services');
-    const { memberId } = await resolveManagedMember(db, c.get('caller'), c.req.valid('param').id);
+    const { memberId } = await callerMember(c, c.req.valid('param').id);
     return c.json(await settingsState(db, memberId), 200);
   });
 
   app.openapi(risksRoute, async (c) => {
     const { db } = c.get('services');
-    const { memberId } = await resolveManagedMember(db, c.get('caller'), c.req.valid('param').id);
+    const { memberId } = await callerMember(c, c.req.valid('param').id);
     const r = await memberRisks(db, memberId);
     return c.json(
       {

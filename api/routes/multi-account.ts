@@ -1,19 +1,16 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import {
-  addDelegatedAdmin,
-  addManagedMembers,
-  listDelegatedAdmins,
-  listManagedMembers,
-  removeDelegatedAdmin,
-  removeManagedMember,
-  setAutoAdd,
-} from '../../activities/multi-account/administration.js';
 import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { callerDirectory, withRuleErrors } from '../multi-account-access.js';
+import { callerDirectory } from '../multi-account-access.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { addDelegatedAdmin } from '../../services/multi-account/add-delegated-admin.js';
+import { addManagedMembers } from '../../services/multi-account/add-managed-members.js';
+import { listDelegatedAdmins, listManagedMembers } from '../../services/multi-account/directory-views.js';
+import { removeDelegatedAdmin } from '../../services/multi-account/remove-delegated-admin.js';
+import { removeManagedMember } from '../../services/multi-account/remove-managed-member.js';
+import { setAutoAdd } from '../../services/multi-account/set-auto-add.js';
 
 const tags = ['multi-account control'];
 
@@ -102,7 +99,7 @@ export function registerMultiAccountRoutes(app: OpenAPIHono<AppEnv>): void {
     const { directory } = await callerDirectory(c, { managementOnly: true });
     const { db } = c.get('services');
     const accountId = c.req.valid('json').accountId;
-    const added = await withRuleErrors(addDelegatedAdmin(db, { by: auditActor(c), directory, accountId }));
+    const added = await addDelegatedAdmin(db, { by: auditActor(c), directory, accountId });
     const admin = (await listDelegatedAdmins(db, directory)).find((a) => a.accountId === added.accountId);
     return c.json(
       { accountId: added.accountId, name: admin?.name ?? '', since: added.since.toISOString() },
@@ -124,9 +121,7 @@ export function registerMultiAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(removeAdminRoute, async (c) => {
     const { directory } = await callerDirectory(c, { managementOnly: true });
     const accountId = c.req.valid('param').id;
-    await withRuleErrors(
-      removeDelegatedAdmin(c.get('services').db, { by: auditActor(c), directory, accountId }),
-    );
+    await removeDelegatedAdmin(c.get('services').db, { by: auditActor(c), directory, accountId });
     return c.body(null, 204);
   });
 
@@ -134,9 +129,11 @@ export function registerMultiAccountRoutes(app: OpenAPIHono<AppEnv>): void {
     const { directory } = await callerDirectory(c);
     const body = c.req.valid('json');
     const accountIds = 'accountId' in body ? [body.accountId] : body.accountIds;
-    const result = await withRuleErrors(
-      addManagedMembers(c.get('services').db, { by: auditActor(c), directory, accountIds }),
-    );
+    const result = await addManagedMembers(c.get('services').db, {
+      by: auditActor(c),
+      directory,
+      accountIds,
+    });
     return c.json(result, 200);
   });
 
@@ -158,18 +155,14 @@ export function registerMultiAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(removeMemberRoute, async (c) => {
     const { directory } = await callerDirectory(c);
     const accountId = c.req.valid('param').id;
-    await withRuleErrors(
-      removeManagedMember(c.get('services').db, { by: auditActor(c), directory, accountId }),
-    );
+    await removeManagedMember(c.get('services').db, { by: auditActor(c), directory, accountId });
     return c.body(null, 204);
   });
 
   app.openapi(autoAddRoute, async (c) => {
     const { directory } = await callerDirectory(c);
     const enabled = c.req.valid('json').enabled;
-    const after = await withRuleErrors(
-      setAutoAdd(c.get('services').db, { by: auditActor(c), directory, enabled }),
-    );
+    const after = await setAutoAdd(c.get('services').db, { by: auditActor(c), directory, enabled });
     return c.json({ enabled: after.autoAddNewAccounts }, 200);
   });
 }

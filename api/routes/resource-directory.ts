@@ -1,19 +1,13 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import {
-  createDirectoryAccount,
-  directoryStanding,
-  enableDirectory,
-  leaveDirectory,
-  listDirectoryAccounts,
-  removeDirectoryAccount,
-} from '../../activities/multi-account/directory.js';
-import {
-  cancelInvitation,
-  inviteAccount,
-  listInvitations,
-  respondToInvitation,
-  type InvitationRow,
-} from '../../activities/multi-account/invitations.js';
+import { cancelInvitation } from '../../services/multi-account/cancel-invitation.js';
+import { createDirectoryAccount } from '../../services/multi-account/create-directory-account.js';
+import { directoryStanding, listDirectoryAccounts } from '../../services/multi-account/directory-views.js';
+import { enableDirectory } from '../../services/multi-account/enable-directory.js';
+import { inviteAccount } from '../../services/multi-account/invite-account.js';
+import { listInvitations, type InvitationRow } from '../../services/multi-account/invitation-views.js';
+import { leaveDirectory } from '../../services/multi-account/leave-directory.js';
+import { removeDirectoryAccount } from '../../services/multi-account/remove-directory-account.js';
+import { respondToInvitation } from '../../services/multi-account/respond-to-invitation.js';
 import {
   DIRECTORY_JOIN_KINDS,
   DIRECTORY_ROLES,
@@ -23,7 +17,7 @@ import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound } from '../errors.js';
-import { callerDirectory, withRuleErrors } from '../multi-account-access.js';
+import { callerDirectory } from '../multi-account-access.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
@@ -206,9 +200,7 @@ function invitationDto(r: InvitationRow & { directoryName: string }, callerAccou
 export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(enableRoute, async (c) => {
     const { db } = c.get('services');
-    const directory = await withRuleErrors(
-      enableDirectory(db, { by: auditActor(c), name: c.req.valid('json').name }),
-    );
+    const directory = await enableDirectory(db, { by: auditActor(c), name: c.req.valid('json').name });
     return c.json(
       {
         id: directory.id,
@@ -259,14 +251,12 @@ export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void 
   app.openapi(createAccountRoute, async (c) => {
     const { directory } = await callerDirectory(c, { managementOnly: true });
     const body = c.req.valid('json');
-    const created = await withRuleErrors(
-      createDirectoryAccount(c.get('services').db, {
-        by: auditActor(c),
-        directory,
-        name: body.name,
-        timeZone: body.timeZone,
-      }),
-    );
+    const created = await createDirectoryAccount(c.get('services').db, {
+      by: auditActor(c),
+      directory,
+      name: body.name,
+      timeZone: body.timeZone,
+    });
     return c.json(
       {
         id: created.account.id,
@@ -284,13 +274,11 @@ export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void 
 
   app.openapi(inviteRoute, async (c) => {
     const { directory } = await callerDirectory(c, { managementOnly: true });
-    const row = await withRuleErrors(
-      inviteAccount(c.get('services').db, {
-        by: auditActor(c),
-        directory,
-        inviteeAccountId: c.req.valid('json').accountId,
-      }),
-    );
+    const row = await inviteAccount(c.get('services').db, {
+      by: auditActor(c),
+      directory,
+      inviteeAccountId: c.req.valid('json').accountId,
+    });
     return c.json(invitationDto({ ...row, directoryName: directory.name }, c.get('caller').accountId), 201);
   });
 
@@ -308,42 +296,36 @@ export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void 
 
   app.openapi(cancelRoute, async (c) => {
     const { directory } = await callerDirectory(c, { managementOnly: true });
-    const row = await withRuleErrors(
-      cancelInvitation(c.get('services').db, {
-        by: auditActor(c),
-        directory,
-        invitationId: c.req.valid('param').id,
-      }),
-    );
+    const row = await cancelInvitation(c.get('services').db, {
+      by: auditActor(c),
+      directory,
+      invitationId: c.req.valid('param').id,
+    });
     return c.json(invitationDto(row, c.get('caller').accountId), 200);
   });
 
   app.openapi(leaveRoute, async (c) => {
-    await withRuleErrors(leaveDirectory(c.get('services').db, { by: auditActor(c) }));
+    await leaveDirectory(c.get('services').db, { by: auditActor(c) });
     return c.body(null, 204);
   });
 
   app.openapi(removeAccountRoute, async (c) => {
     const { directory } = await callerDirectory(c, { managementOnly: true });
-    await withRuleErrors(
-      removeDirectoryAccount(c.get('services').db, {
-        by: auditActor(c),
-        directory,
-        accountId: c.req.valid('param').id,
-      }),
-    );
+    await removeDirectoryAccount(c.get('services').db, {
+      by: auditActor(c),
+      directory,
+      accountId: c.req.valid('param').id,
+    });
     return c.body(null, 204);
   });
 
   for (const verb of ['accept', 'decline'] as const) {
     app.openapi(respondRoute(verb), async (c) => {
-      const row = await withRuleErrors(
-        respondToInvitation(c.get('services').db, {
-          by: auditActor(c),
-          invitationId: c.req.valid('param').id,
-          accept: verb === 'accept',
-        }),
-      );
+      const row = await respondToInvitation(c.get('services').db, {
+        by: auditActor(c),
+        invitationId: c.req.valid('param').id,
+        accept: verb === 'accept',
+      });
       return c.json(invitationDto(row, c.get('caller').accountId), 200);
     });
   }

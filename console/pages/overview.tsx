@@ -1,7 +1,7 @@
 import { and, count, type SQL } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { assetConditions } from '../../activities/inventory/assets.js';
-import { memberRisks } from '../../activities/multi-account/member-risks.js';
+import { memberRisks } from '../../services/multi-account/risk-views.js';
 import { assets } from '../../db/schema/inventory.js';
 import { SEVERITIES } from '../../domain/findings.js';
 import { readApi } from '../api-call.js';

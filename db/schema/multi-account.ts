@@ -130,7 +130,7 @@ export const memberSettingsAgents = pgTable(
  * vulnerability type ('' for the others), severity and status: the risk view and the overview read these few rows
  * instead of counting findings. Maintained only by the statement triggers of migration 0012 on the three findings
  * tables (every insert, upsert, update, delete, cascade and truncate, whoever issues it); never written by the
- * application. Which statuses count as open is decided where they are read (`activities/multi-account/member-risks.ts`).
+ * application. Which statuses count as open is decided where they are read (`services/multi-account/risk-views.ts`).
  */
 export const riskCounts = pgTable(
   'risk_counts',

@@ -1,3 +1,5 @@
+import { VigilError } from '../errors.js';
+
 /** How an account stands in its resource directory. */
 export const DIRECTORY_ROLES = ['management', 'delegated-admin', 'member'] as const;
 export type DirectoryRole = (typeof DIRECTORY_ROLES)[number];
@@ -18,17 +20,9 @@ export function directoryRole(opts: { isManagement: boolean; isDelegatedAdmin: b
   return opts.isDelegatedAdmin ? 'delegated-admin' : 'member';
 }
 
-/**
- * A multi-account rule was broken. `code` uses the API's error codes so the HTTP layer passes it through; another
- * account's object is always `not_found` (DESIGN §3.2).
- */
-export class MultiAccountRuleError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'conflict' | 'unprocessable',
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'MultiAccountRuleError';
+/** Only a pending invitation can be answered or cancelled: anything else is a 409 naming its state. */
+export function refuseUnlessPending(invitation: { status: string }): void {
+  if (invitation.status !== 'pending') {
+    throw new VigilError('conflict', `the invitation is already ${invitation.status}`);
   }
 }

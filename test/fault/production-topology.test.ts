@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createAccount } from '../../activities/accounts/api-keys.js';
-import { saveMemberSettings } from '../../activities/multi-account/member-settings.js';
+import { saveMemberSettings } from '../../services/multi-account/save-member-settings.js';
 import { createFixTask } from '../../api/playbook/create-task.js';
 import { taskWorkflowId } from '../../api/playbook/task-workflow.js';
 import { agentJobs } from '../../db/schema/agents.js';

@@ -1,11 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Services } from '../../api/context.js';
+import type { Services } from '../../platform/services.js';
 import { memberSettingsWorkflowId } from '../../domain/multi-account/rollout.js';
 import { VigilAccountId, VigilMemberId } from '../../workflows/search-attributes.js';
-import { markRolloutStarted, unstartedRollouts } from './member-settings.js';
+import { markRolloutStarted } from './rollout-state.js';
 
-type RolloutServices = Pick<Services, 'temporal' | 'taskQueues' | 'db' | 'publicUrl' | 'logger'>;
+export type RolloutServices = Pick<Services, 'temporal' | 'taskQueues' | 'db' | 'publicUrl' | 'logger'>;
 
 /**
  * Starts the rollout of a saved revision (idempotent: the deterministic id rejects a duplicate) and cancels the
@@ -48,18 +48,4 @@ export async function startMemberSettingsRollout(
   }
   await markRolloutStarted(services.db, memberId, revision);
   return { workflowId };
-}
-
-/** Maintenance duty (platform/maintenance.ts): latest revisions saved but never started (a crash between the commit and the start). */
-export async function repairUnstartedRollouts(services: RolloutServices): Promise<number> {
-  const pending = await unstartedRollouts(services.db);
-  for (const p of pending) {
-    await startMemberSettingsRollout(services, {
-      memberId: p.memberId,
-      memberName: p.memberId,
-      revision: p.revision,
-      adminAccountId: 'unknown',
-    });
-  }
-  return pending.length;
 }
