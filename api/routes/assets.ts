@@ -64,7 +64,7 @@ const upsertRoute = defineRoute({
   },
 });
 
-const ZAssetQuerySchema = ZPageQuerySchema.extend({
+export const ZAssetQuerySchema = ZPageQuerySchema.extend({
   search: z.string().max(200).optional().openapi({
     description:
       'Fuzzy match on name, hostname or IP; results come most relevant first (exact, then substring, then similar names)',

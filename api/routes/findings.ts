@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt, type SQL } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import {
   ingestAlerts,
@@ -10,7 +10,7 @@ import {
   type IngestResult,
 } from '../../activities/inventory/findings.js';
 import { recordAudit } from '../../db/audit.js';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
 import {
   ALERT_STATUSES,
@@ -26,6 +26,13 @@ import {
   ZBaselineRiskInputSchema,
   ZVulnerabilityInputSchema,
 } from '../../domain/findings-input.js';
+import {
+  listAlerts,
+  listAttacks,
+  listBaselineRisks,
+  listVulnerabilities,
+  type FindingPage,
+} from '../../services/inventory/finding-views.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound, unprocessable } from '../errors.js';
@@ -36,7 +43,7 @@ import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 const ZIngestResultSchema = z.object({ created: z.number().int(), updated: z.number().int() });
 
 /** Dates become ISO strings on the way out; everything else is already the API's shape. */
-function toDto<T extends Record<string, unknown>>(row: T): Record<string, unknown> {
+export function toDto<T extends Record<string, unknown>>(row: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : v;
   delete out.accountId;
@@ -51,7 +58,8 @@ interface FindingResource<TInput extends { assetId?: string | undefined }, TQuer
   querySchema: TQuery;
   table: PgTable & { id: PgColumn; accountId: PgColumn };
   ingest: (db: Database, accountId: string, items: TInput[]) => Promise<IngestResult>;
-  where: (q: z.infer<TQuery>) => (SQL | undefined)[];
+  /** The account's page of these findings with the query's filters (services/inventory/finding-views.ts). */
+  list: (db: Executor, p: FindingPage<z.infer<TQuery>>) => Promise<{ id: string }[]>;
   statusPatch?: {
     values: readonly [string, ...string[]];
     extra?: (status: string) => Record<string, unknown>;
@@ -113,19 +121,12 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
     async (c) => {
       const { db } = c.get('services');
       const q = c.req.valid('query' as never) as z.infer<TQuery> & { limit: number; cursor?: string };
-      const after = decodeCursor(q.cursor);
-      const rows = (await db
-        .select()
-        .from(r.table)
-        .where(
-          and(
-            eq(r.table.accountId, c.get('caller').accountId),
-            after ? gt(r.table.id, after) : undefined,
-            ...r.where(q),
-          ),
-        )
-        .orderBy(r.table.id)
-        .limit(q.limit + 1)) as { id: string }[];
+      const rows = await r.list(db, {
+        accountId: c.get('caller').accountId,
+        after: decodeCursor(q.cursor),
+        limit: q.limit,
+        filter: q,
+      });
       const p = page(rows, q.limit);
       return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
     },
@@ -175,59 +176,119 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
 const date = z.iso.datetime();
 const nullableDate = date.nullable();
 
+export const ZVulnerabilitySchema = z
+  .object({
+    id: z.uuid(),
+    assetId: z.uuid(),
+    type: z.enum(VULNERABILITY_TYPES),
+    name: z.string(),
+    title: z.string(),
+    cveIds: z.array(z.string()),
+    severity: z.enum(SEVERITIES),
+    fixable: z.boolean(),
+    packageName: z.string().nullable(),
+    installedVersion: z.string().nullable(),
+    fixedVersion: z.string().nullable(),
+    kbId: z.string().nullable(),
+    cmsComponent: z.string().nullable(),
+    advisory: z.string().nullable(),
+    source: z.enum(VULNERABILITY_SOURCES).openapi({
+      description: 'api: posted by a scanner; agent: reported by the asset’s agent from its package manager',
+    }),
+    fixedOutsideVigil: z.boolean().openapi({
+      description: 'Closed because a scan no longer found it, without a Vigil task fixing it',
+    }),
+    status: z.enum(VULNERABILITY_STATUSES),
+    firstSeenAt: date,
+    lastSeenAt: date,
+    latestScanAt: date,
+    fixedAt: nullableDate,
+    createdAt: date,
+    updatedAt: date,
+  })
+  .openapi('Vulnerability');
+
+export const ZVulnerabilityQuerySchema = ZPageQuerySchema.extend({
+  assetId: z.uuid().optional(),
+  type: z.enum(VULNERABILITY_TYPES).optional(),
+  status: z.enum(VULNERABILITY_STATUSES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  fixable: z.enum(['true', 'false']).optional(),
+});
+
+export const ZAlertSchema = z
+  .object({
+    id: z.uuid(),
+    assetId: z.uuid().nullable(),
+    externalId: z.string(),
+    name: z.string(),
+    type: z.string(),
+    severity: z.enum(SEVERITIES),
+    status: z.enum(ALERT_STATUSES),
+    occurredAt: date,
+    handledAt: nullableDate,
+    createdAt: date,
+    updatedAt: date,
+  })
+  .openapi('Alert');
+
+export const ZAlertQuerySchema = ZPageQuerySchema.extend({
+  assetId: z.uuid().optional(),
+  status: z.enum(ALERT_STATUSES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+});
+
+export const ZBaselineRiskSchema = z
+  .object({
+    id: z.uuid(),
+    assetId: z.uuid(),
+    checkName: z.string(),
+    category: z.string(),
+    severity: z.enum(SEVERITIES),
+    status: z.enum(ALERT_STATUSES),
+    firstSeenAt: date,
+    lastSeenAt: date,
+    createdAt: date,
+    updatedAt: date,
+  })
+  .openapi('BaselineRisk');
+
+export const ZBaselineRiskQuerySchema = ZPageQuerySchema.extend({
+  assetId: z.uuid().optional(),
+  status: z.enum(ALERT_STATUSES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+});
+
+export const ZAttackEventSchema = z
+  .object({
+    id: z.uuid(),
+    assetId: z.uuid().nullable(),
+    externalId: z.string(),
+    attackType: z.string(),
+    sourceIp: z.string().nullable(),
+    severity: z.enum(SEVERITIES),
+    blocked: z.boolean(),
+    occurredAt: date,
+    createdAt: date,
+  })
+  .openapi('AttackEvent');
+
+export const ZAttackQuerySchema = ZPageQuerySchema.extend({
+  assetId: z.uuid().optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  attackType: z.string().max(100).optional(),
+});
+
 export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
   registerFindingResource(app, {
     path: '/v1/vulnerabilities',
     noun: 'vulnerabilities',
     inputSchema: ZVulnerabilityInputSchema,
     table: vulnerabilities,
+    list: listVulnerabilities,
     ingest: ingestVulnerabilities,
-    outputSchema: z
-      .object({
-        id: z.uuid(),
-        assetId: z.uuid(),
-        type: z.enum(VULNERABILITY_TYPES),
-        name: z.string(),
-        title: z.string(),
-        cveIds: z.array(z.string()),
-        severity: z.enum(SEVERITIES),
-        fixable: z.boolean(),
-        packageName: z.string().nullable(),
-        installedVersion: z.string().nullable(),
-        fixedVersion: z.string().nullable(),
-        kbId: z.string().nullable(),
-        cmsComponent: z.string().nullable(),
-        advisory: z.string().nullable(),
-        source: z.enum(VULNERABILITY_SOURCES).openapi({
-          description:
-            'api: posted by a scanner; agent: reported by the asset’s agent from its package manager',
-        }),
-        fixedOutsideVigil: z.boolean().openapi({
-          description: 'Closed because a scan no longer found it, without a Vigil task fixing it',
-        }),
-        status: z.enum(VULNERABILITY_STATUSES),
-        firstSeenAt: date,
-        lastSeenAt: date,
-        latestScanAt: date,
-        fixedAt: nullableDate,
-        createdAt: date,
-        updatedAt: date,
-      })
-      .openapi('Vulnerability'),
-    querySchema: ZPageQuerySchema.extend({
-      assetId: z.uuid().optional(),
-      type: z.enum(VULNERABILITY_TYPES).optional(),
-      status: z.enum(VULNERABILITY_STATUSES).optional(),
-      severity: z.enum(SEVERITIES).optional(),
-      fixable: z.enum(['true', 'false']).optional(),
-    }),
-    where: (q) => [
-      q.assetId ? eq(vulnerabilities.assetId, q.assetId) : undefined,
-      q.type ? eq(vulnerabilities.type, q.type) : undefined,
-      q.status ? eq(vulnerabilities.status, q.status) : undefined,
-      q.severity ? eq(vulnerabilities.severity, q.severity) : undefined,
-      q.fixable ? eq(vulnerabilities.fixable, q.fixable === 'true') : undefined,
-    ],
+    outputSchema: ZVulnerabilitySchema,
+    querySchema: ZVulnerabilityQuerySchema,
     statusPatch: {
       values: ['open', 'ignored'],
     },
@@ -238,32 +299,10 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
     noun: 'alerts',
     inputSchema: ZAlertInputSchema,
     table: alerts,
+    list: listAlerts,
     ingest: ingestAlerts,
-    outputSchema: z
-      .object({
-        id: z.uuid(),
-        assetId: z.uuid().nullable(),
-        externalId: z.string(),
-        name: z.string(),
-        type: z.string(),
-        severity: z.enum(SEVERITIES),
-        status: z.enum(ALERT_STATUSES),
-        occurredAt: date,
-        handledAt: nullableDate,
-        createdAt: date,
-        updatedAt: date,
-      })
-      .openapi('Alert'),
-    querySchema: ZPageQuerySchema.extend({
-      assetId: z.uuid().optional(),
-      status: z.enum(ALERT_STATUSES).optional(),
-      severity: z.enum(SEVERITIES).optional(),
-    }),
-    where: (q) => [
-      q.assetId ? eq(alerts.assetId, q.assetId) : undefined,
-      q.status ? eq(alerts.status, q.status) : undefined,
-      q.severity ? eq(alerts.severity, q.severity) : undefined,
-    ],
+    outputSchema: ZAlertSchema,
+    querySchema: ZAlertQuerySchema,
     statusPatch: {
       values: ALERT_STATUSES,
       extra: (s) => ({ handledAt: s === 'unhandled' ? null : new Date() }),
@@ -275,31 +314,10 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
     noun: 'baseline-risks',
     inputSchema: ZBaselineRiskInputSchema,
     table: baselineRisks,
+    list: listBaselineRisks,
     ingest: ingestBaselineRisks,
-    outputSchema: z
-      .object({
-        id: z.uuid(),
-        assetId: z.uuid(),
-        checkName: z.string(),
-        category: z.string(),
-        severity: z.enum(SEVERITIES),
-        status: z.enum(ALERT_STATUSES),
-        firstSeenAt: date,
-        lastSeenAt: date,
-        createdAt: date,
-        updatedAt: date,
-      })
-      .openapi('BaselineRisk'),
-    querySchema: ZPageQuerySchema.extend({
-      assetId: z.uuid().optional(),
-      status: z.enum(ALERT_STATUSES).optional(),
-      severity: z.enum(SEVERITIES).optional(),
-    }),
-    where: (q) => [
-      q.assetId ? eq(baselineRisks.assetId, q.assetId) : undefined,
-      q.status ? eq(baselineRisks.status, q.status) : undefined,
-      q.severity ? eq(baselineRisks.severity, q.severity) : undefined,
-    ],
+    outputSchema: ZBaselineRiskSchema,
+    querySchema: ZBaselineRiskQuerySchema,
     statusPatch: { values: ALERT_STATUSES },
   });
 
@@ -308,29 +326,9 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
     noun: 'attacks',
     inputSchema: ZAttackInputSchema,
     table: attackEvents,
+    list: listAttacks,
     ingest: ingestAttacks,
-    outputSchema: z
-      .object({
-        id: z.uuid(),
-        assetId: z.uuid().nullable(),
-        externalId: z.string(),
-        attackType: z.string(),
-        sourceIp: z.string().nullable(),
-        severity: z.enum(SEVERITIES),
-        blocked: z.boolean(),
-        occurredAt: date,
-        createdAt: date,
-      })
-      .openapi('AttackEvent'),
-    querySchema: ZPageQuerySchema.extend({
-      assetId: z.uuid().optional(),
-      severity: z.enum(SEVERITIES).optional(),
-      attackType: z.string().max(100).optional(),
-    }),
-    where: (q) => [
-      q.assetId ? eq(attackEvents.assetId, q.assetId) : undefined,
-      q.severity ? eq(attackEvents.severity, q.severity) : undefined,
-      q.attackType ? eq(attackEvents.attackType, q.attackType) : undefined,
-    ],
+    outputSchema: ZAttackEventSchema,
+    querySchema: ZAttackQuerySchema,
   });
 }

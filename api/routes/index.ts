@@ -10,6 +10,8 @@ import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
 import { registerMemberSettingsRoutes } from './member-settings.js';
 import { registerMultiAccountRoutes } from './multi-account.js';
+import { registerMultiAccountPolicyRoutes } from './multi-account-policy.js';
+import { registerMultiAccountMemberRoutes } from './multi-account-members.js';
 import { registerNotificationChannelRoutes } from './notification-channels.js';
 import { registerPlaybookRoutes } from './playbook.js';
 import { registerResourceDirectoryRoutes } from './resource-directory.js';
@@ -33,6 +35,8 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerResourceDirectoryRoutes(app);
   registerMultiAccountRoutes(app);
   registerMemberSettingsRoutes(app);
+  registerMultiAccountPolicyRoutes(app);
+  registerMultiAccountMemberRoutes(app);
   registerReportRoutes(app);
   registerReportDeliveryRoutes(app);
   registerEmailRecipientRoutes(app);

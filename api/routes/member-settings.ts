@@ -1,22 +1,19 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { unknownAssetIds } from '../../activities/inventory/findings.js';
-import { directoryOverview, memberRisks } from '../../services/multi-account/risk-views.js';
+import { directoryOverview, memberRisks, type OverviewRow } from '../../services/multi-account/risk-views.js';
 import { latestRevision, rolloutProgress } from '../../services/multi-account/rollout-state.js';
-import { saveMemberSettings } from '../../services/multi-account/save-member-settings.js';
-import { startMemberSettingsRollout } from '../../services/multi-account/start-settings-rollout.js';
-import { accounts } from '../../db/schema/accounts.js';
+import { setMemberSettings } from '../../services/multi-account/set-member-settings.js';
 import { SEVERITIES, VULNERABILITY_TYPES } from '../../domain/findings.js';
-import {
-  readStoredSettings,
-  settingsAssetIds,
-  ZMemberSettingsSchema,
-} from '../../domain/multi-account/member-settings.js';
+import { readStoredSettings, ZMemberSettingsSchema } from '../../domain/multi-account/member-settings.js';
 import { memberSettingsWorkflowId, rolloutStatus } from '../../domain/multi-account/rollout.js';
-import { severityTotal } from '../../domain/multi-account/security-score.js';
+import {
+  SCORE_CATEGORIES,
+  scoreBreakdown,
+  severityTotal,
+  type ScoreCategory,
+} from '../../domain/multi-account/security-score.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { ApiError, badRequest, unprocessable } from '../errors.js';
+import { badRequest } from '../../domain/errors.js';
 import { callerDirectory, callerMember } from '../multi-account-access.js';
 import { ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
@@ -118,12 +115,33 @@ const overviewRoute = defineRoute({
   responses: {
     200: json(
       z.object({
-        items: z.array(ZRiskSummarySchema.extend({ name: z.string() })),
+        items: z.array(
+          ZRiskSummarySchema.extend({
+            name: z.string(),
+            /** The points each category costs the score (details: GET /members/{id}/score). */
+            pointsLost: z.object(
+              Object.fromEntries(SCORE_CATEGORIES.map((k) => [k, z.number()])) as Record<
+                (typeof SCORE_CATEGORIES)[number],
+                z.ZodNumber
+              >,
+            ),
+          }),
+        ),
         nextCursor: z.string().nullable(),
       }),
     ),
   },
 });
+
+/** The points each category costs a member's score. */
+function pointsLost(r: OverviewRow): Record<ScoreCategory, number> {
+  const b = scoreBreakdown({
+    alerts: r.unhandledAlerts,
+    vulnerabilities: r.openVulnerabilities,
+    baselineRisks: r.baselineRisks,
+  });
+  return Object.fromEntries(b.categories.map((c) => [c.category, c.points])) as Record<ScoreCategory, number>;
+}
 
 /** Overview cursors name the last (score, account) seen, since the order is by score. */
 function encodeOverviewCursor(score: number, accountId: string): string {
@@ -171,36 +189,9 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(putSettingsRoute, async (c) => {
     const services = c.get('services');
-    const { db } = services;
-    const { memberId, directory } = await callerMember(c, c.req.valid('param').id);
-    const settings = c.req.valid('json');
-    const unknown = await unknownAssetIds(db, memberId, settingsAssetIds(settings));
-    if (unknown.length > 0) {
-      throw unprocessable(`${unknown.length} asset id(s) are not assets of the member`, {
-        assetIds: unknown,
-      });
-    }
-    const by = auditActor(c);
-    const row = await saveMemberSettings(db, { by, memberId, settings });
-    const [member] = await db.select({ name: accounts.name }).from(accounts).where(eq(accounts.id, memberId));
-    try {
-      await startMemberSettingsRollout(services, {
-        memberId,
-        memberName: member?.name ?? memberId,
-        revision: row.revision,
-        adminAccountId: by.accountId,
-      });
-    } catch (err) {
-      c.get('logger').error(
-        { err, memberId, revision: row.revision, directoryId: directory.id },
-        'settings rollout did not start',
-      );
-      throw new ApiError(
-        'unavailable',
-        `revision ${row.revision} is saved; its rollout starts when Temporal is reachable again`,
-      );
-    }
-    return c.json(await settingsState(db, memberId), 200);
+    const { memberId } = await callerMember(c, c.req.valid('param').id);
+    await setMemberSettings(services, { by: auditActor(c), memberId, settings: c.req.valid('json') });
+    return c.json(await settingsState(services.db, memberId), 200);
   });
 
   app.openapi(getSettingsRoute, async (c) => {
@@ -249,6 +240,7 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
           unhandledAlerts: severityTotal(r.unhandledAlerts),
           openVulnerabilities: severityTotal(r.openVulnerabilities),
           baselineRisks: severityTotal(r.baselineRisks),
+          pointsLost: pointsLost(r),
         })),
         nextCursor: more && last ? encodeOverviewCursor(last.score, last.accountId) : null,
       },

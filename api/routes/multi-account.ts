@@ -129,7 +129,7 @@ export function registerMultiAccountRoutes(app: OpenAPIHono<AppEnv>): void {
     const { directory } = await callerDirectory(c);
     const body = c.req.valid('json');
     const accountIds = 'accountId' in body ? [body.accountId] : body.accountIds;
-    const result = await addManagedMembers(c.get('services').db, {
+    const result = await addManagedMembers(c.get('services'), {
       by: auditActor(c),
       directory,
       accountIds,

@@ -251,7 +251,7 @@ export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void 
   app.openapi(createAccountRoute, async (c) => {
     const { directory } = await callerDirectory(c, { managementOnly: true });
     const body = c.req.valid('json');
-    const created = await createDirectoryAccount(c.get('services').db, {
+    const created = await createDirectoryAccount(c.get('services'), {
       by: auditActor(c),
       directory,
       name: body.name,
@@ -321,7 +321,7 @@ export function registerResourceDirectoryRoutes(app: OpenAPIHono<AppEnv>): void 
 
   for (const verb of ['accept', 'decline'] as const) {
     app.openapi(respondRoute(verb), async (c) => {
-      const row = await respondToInvitation(c.get('services').db, {
+      const row = await respondToInvitation(c.get('services'), {
         by: auditActor(c),
         invitationId: c.req.valid('param').id,
         accept: verb === 'accept',

@@ -11,4 +11,5 @@ export * from './playbook.js';
 export * from './signature.js';
 export * from './reports.js';
 export * from './multi-account.js';
+export * from './multi-account-policy.js';
 export * from './console.js';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { categoryDeduction, securityScore, weightedCount, ZERO_COUNTS } from './security-score.js';
+import {
+  categoryDeduction,
+  scoreBreakdown,
+  securityScore,
+  weightedCount,
+  ZERO_COUNTS,
+} from './security-score.js';
 
 const none = { alerts: ZERO_COUNTS, vulnerabilities: ZERO_COUNTS, baselineRisks: ZERO_COUNTS };
 
@@ -37,5 +43,33 @@ describe('securityScore', () => {
     const two = securityScore({ ...none, vulnerabilities: { ...ZERO_COUNTS, low: 100 } });
     expect(one).toBeGreaterThanOrEqual(two);
     expect(two).toBeLessThan(100);
+  });
+});
+
+describe('scoreBreakdown', () => {
+  it('shares each category deduction among its findings by weight; the points add up to 100 − score', () => {
+    const input = {
+      alerts: { ...ZERO_COUNTS, critical: 1, high: 1 },
+      vulnerabilities: { ...ZERO_COUNTS, high: 1, medium: 1 },
+      baselineRisks: { ...ZERO_COUNTS, medium: 1 },
+    };
+    const b = scoreBreakdown(input);
+    expect(b.score).toBe(securityScore(input));
+    expect(Math.round(100 - b.pointsLost)).toBe(b.score);
+    const alerts = b.categories.find((c) => c.category === 'alerts');
+    // 15 weighted alert points cost 16.22: the critical alert 10/15 of it, the high one 5/15.
+    expect(alerts?.points).toBeCloseTo(16.22, 2);
+    expect(alerts?.bySeverity.critical.pointsEach).toBeCloseTo(10.81, 2);
+    expect(alerts?.bySeverity.high.pointsEach).toBeCloseTo(5.41, 2);
+    for (const c of b.categories) {
+      const sum = Object.values(c.bySeverity).reduce((s, x) => s + x.points, 0);
+      expect(sum).toBeCloseTo(c.points, 1);
+    }
+  });
+
+  it('costs nothing without findings', () => {
+    const b = scoreBreakdown(none);
+    expect(b).toMatchObject({ score: 100, pointsLost: 0 });
+    expect(b.categories.every((c) => c.points === 0 && c.bySeverity.critical.pointsEach === 0)).toBe(true);
   });
 });

@@ -55,3 +55,63 @@ export function securityScore(input: ScoreInput): number {
 export function severityTotal(counts: SeverityCounts): number {
   return counts.critical + counts.high + counts.medium + counts.low;
 }
+
+export interface SeverityCost {
+  count: number;
+  weight: number;
+  /** Points this severity's findings cost together, and each of them. */
+  points: number;
+  pointsEach: number;
+}
+
+export interface CategoryCost {
+  category: ScoreCategory;
+  maxDeduction: number;
+  weightedCount: number;
+  /** Points the category costs (its deduction). */
+  points: number;
+  bySeverity: Record<Severity, SeverityCost>;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * The score explained: what each category and each severity within it cost. A category's deduction is shared among
+ * its findings by weight (a critical finding costs 20 times a low one of the same category), so the points of the
+ * findings add up to the category's deduction, and the deductions to `100 − score` before rounding.
+ */
+export function scoreBreakdown(input: ScoreInput): {
+  score: number;
+  pointsLost: number;
+  categories: CategoryCost[];
+} {
+  const categories = SCORE_CATEGORIES.map((category): CategoryCost => {
+    const counts = input[category];
+    const weighted = weightedCount(counts);
+    const deduction = categoryDeduction(category, counts);
+    const each = (s: Severity) => (weighted === 0 ? 0 : (deduction * SEVERITY_WEIGHT[s]) / weighted);
+    const bySeverity = Object.fromEntries(
+      (Object.keys(SEVERITY_WEIGHT) as Severity[]).map((s) => [
+        s,
+        {
+          count: counts[s],
+          weight: SEVERITY_WEIGHT[s],
+          points: round2(each(s) * counts[s]),
+          pointsEach: round2(each(s)),
+        },
+      ]),
+    ) as Record<Severity, SeverityCost>;
+    return {
+      category,
+      maxDeduction: SCORE_CATEGORY[category].maxDeduction,
+      weightedCount: weighted,
+      points: round2(deduction),
+      bySeverity,
+    };
+  });
+  return {
+    score: securityScore(input),
+    pointsLost: round2(categories.reduce((sum, c) => sum + c.points, 0)),
+    categories,
+  };
+}

@@ -1,24 +1,30 @@
-import type { Database } from '../../db/client.js';
 import { accountCreatedHooks } from '../../activities/accounts/account-hooks.js';
 import { createAccount, type CreatedAccount } from '../../activities/accounts/api-keys.js';
 import { recordCrossAccountAudit, type MultiAccountActor } from './audit.js';
 import type { DirectoryRow } from './directory-views.js';
 import { joinDirectory } from './join-directory.js';
+import type { SettingsRevisionRow } from './rollout-state.js';
+import { startSavedRollouts } from './start-saved-rollouts.js';
+import type { RolloutServices } from './start-settings-rollout.js';
 
-/** Creates a member account inside the directory; its admin key is in the result (shown once). */
+/**
+ * Creates a member account inside the directory; its admin key is in the result (shown once). With auto-add on, it
+ * is managed from the start and receives the directory's settings policy.
+ */
 export async function createDirectoryAccount(
-  db: Database,
+  services: RolloutServices,
   opts: { by: MultiAccountActor; directory: DirectoryRow; name: string; timeZone?: string },
 ): Promise<CreatedAccount & { managed: boolean }> {
   let managed = false;
-  const created = await createAccount(db, { name: opts.name, timeZone: opts.timeZone }, [
+  let revision: SettingsRevisionRow | null = null;
+  const created = await createAccount(services.db, { name: opts.name, timeZone: opts.timeZone }, [
     ...accountCreatedHooks,
     async (tx, account) => {
-      ({ managed } = await joinDirectory(tx, {
+      ({ managed, revision } = await joinDirectory(tx, {
         directory: opts.directory,
         accountId: account.id,
         joinedVia: 'created',
-        addedBy: opts.by.actor,
+        by: opts.by,
       }));
       await recordCrossAccountAudit(tx, opts.by, account.id, {
         action: 'resource_directory.account.create',
@@ -28,5 +34,8 @@ export async function createDirectoryAccount(
       });
     },
   ]);
+  // An auto-added member inherits the directory policy at once; a rollout that does not start is repaired later.
+  if (revision)
+    await startSavedRollouts(services, { revisions: [revision], adminAccountId: opts.by.accountId });
   return { ...created, managed };
 }

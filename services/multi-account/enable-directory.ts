@@ -23,7 +23,7 @@ export async function enableDirectory(
       directory,
       accountId: opts.by.accountId,
       joinedVia: 'enabled',
-      addedBy: opts.by.actor,
+      by: opts.by,
     });
     await recordCrossAccountAudit(tx, opts.by, opts.by.accountId, {
       action: 'resource_directory.enable',

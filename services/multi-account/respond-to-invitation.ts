@@ -1,18 +1,21 @@
 import { and, eq } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
 import { directoryInvitations, resourceDirectories } from '../../db/schema/multi-account.js';
 import { VigilError } from '../../domain/errors.js';
 import { refuseUnlessPending } from '../../domain/multi-account/directory.js';
 import { recordCrossAccountAudit, type MultiAccountActor } from './audit.js';
 import type { InvitationRow } from './invitation-views.js';
 import { joinDirectory } from './join-directory.js';
+import type { SettingsRevisionRow } from './rollout-state.js';
+import { startSavedRollouts } from './start-saved-rollouts.js';
+import type { RolloutServices } from './start-settings-rollout.js';
 
 /** The invitee accepts (joins the directory) or declines; only the invitee sees the invitation. */
 export async function respondToInvitation(
-  db: Database,
+  services: RolloutServices,
   opts: { by: MultiAccountActor; invitationId: string; accept: boolean },
 ): Promise<InvitationRow & { managed: boolean; directoryName: string }> {
-  return db.transaction(async (tx) => {
+  let revision: SettingsRevisionRow | null = null;
+  const answered = await services.db.transaction(async (tx) => {
     const [inv] = await tx
       .select({ invitation: directoryInvitations, directory: resourceDirectories })
       .from(directoryInvitations)
@@ -28,11 +31,11 @@ export async function respondToInvitation(
     refuseUnlessPending(inv.invitation);
     let managed = false;
     if (opts.accept) {
-      ({ managed } = await joinDirectory(tx, {
+      ({ managed, revision } = await joinDirectory(tx, {
         directory: inv.directory,
         accountId: opts.by.accountId,
         joinedVia: 'invited',
-        addedBy: opts.by.actor,
+        by: opts.by,
       }));
     }
     const [after] = await tx
@@ -50,4 +53,7 @@ export async function respondToInvitation(
     });
     return { ...after, managed, directoryName: inv.directory.name };
   });
+  if (revision)
+    await startSavedRollouts(services, { revisions: [revision], adminAccountId: opts.by.accountId });
+  return answered;
 }
