@@ -83,6 +83,10 @@ const putSettingsRoute = defineRoute({
   role: 'admin',
   tags,
   summary: "Save a member's protection settings as a new revision and roll it out to the member's agents",
+  description:
+    "A whole settings document: every field becomes the member's own (an override), so the directory " +
+    'settings policy no longer changes any of them. To inherit the policy for some fields, set only the others ' +
+    'with `PUT /v1/multi-account/members/{id}/settings/overrides`.',
   request: { params: ZIdParamSchema, body: jsonBody(ZMemberSettingsSchema) },
   responses: { 200: json(ZMemberSettingsStateSchema) },
 });

@@ -16,7 +16,7 @@ import {
 import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../../domain/errors.js';
 import { callerDirectory } from '../multi-account-access.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
