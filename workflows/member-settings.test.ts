@@ -24,10 +24,10 @@ describe('member settings rollout', () => {
     return json;
   };
 
-  const startHost = async (hostname: string) => {
+  const startHost = async (hostname: string, token = enrollToken) => {
     const agent = startAgent({
       server: base,
-      enrollToken,
+      enrollToken: token,
       executor: 'simulate',
       executorOptions: { latencyMs: 20, seed: 1 },
       stateDir: null,
@@ -95,7 +95,7 @@ describe('member settings rollout', () => {
     member = { accountId: created.id as string, apiKey: created.adminKey as string };
     enrollToken = (await call('POST', '/v1/agent-enrollment-tokens', member.apiKey, { maxUses: 10 }))
       .token as string;
-    await Promise.all(['web-1', 'web-2', 'db-1'].map(startHost));
+    await Promise.all(['web-1', 'web-2', 'db-1'].map((h) => startHost(h)));
   });
   afterAll(async () => {
     await Promise.all([...running.values()].map((a) => a.stop()));
@@ -163,4 +163,30 @@ describe('member settings rollout', () => {
     );
     await expect(rollout.result()).resolves.toMatchObject({ outcome: 'unmanaged', revision: 5 });
   }, 120_000);
+
+  it('rolls the directory policy out to the agents of a member as soon as it is managed', async () => {
+    await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: false });
+    await call('PUT', '/v1/multi-account/settings-policy', mgmt.apiKey, {
+      clientManagement: { protectionMode: 'majorActivities' },
+    });
+    const created = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name: 'Newcomer' });
+    const newcomer = { accountId: created.id as string, apiKey: created.adminKey as string };
+    const token = (await call('POST', '/v1/agent-enrollment-tokens', newcomer.apiKey, { maxUses: 1 }))
+      .token as string;
+    await startHost('newcomer-1', token);
+    await call('POST', '/v1/multi-account/members', mgmt.apiKey, { accountId: newcomer.accountId });
+    const stateOf = async () =>
+      (await call(
+        'GET',
+        `/v1/multi-account/members/${newcomer.accountId}/settings`,
+        mgmt.apiKey,
+      )) as unknown as State & { settings: TMemberSettings };
+    await until('the newcomer agent on the policy revision', async () => {
+      const s = await stateOf();
+      return s.rollout.status === 'converged' && s.rollout.applied === 1;
+    });
+    const s = await stateOf();
+    expect(s).toMatchObject({ revision: 1, rollout: { agents: 1, applied: 1, driftCount: 0 } });
+    expect(s.settings.clientManagement.protectionMode).toBe('majorActivities');
+  });
 });
