@@ -28,7 +28,8 @@ import { percentile, progress } from './progress.js';
 /**
  * Multi-account figures. (1) `GET /v1/multi-account/overview` for 500 managed members holding 50,000 assets and
  * 500,000 findings (300k vulnerabilities, 100k alerts, 100k baseline risks; seeded with bulk SQL), p50/p99 over
- * loopback HTTP, on Postgres (a fresh database) and on PGlite; plus the query alone against the baseline of
+ * loopback HTTP, on Postgres (a fresh database) and on PGlite, and the score explained of one member
+ * (`GET /members/{id}/score`, sequential); plus the query alone against the baseline of
  * counting the findings directly (what the overview did before the `risk_counts` table), alternating in one run.
  * (2) A settings rollout to 1,000 in-process simulated agents over real HTTP and Temporal: time until every agent
  * reports the revision. (3) What the `risk_counts` triggers (migration 0012) cost ingestion on Postgres: 10 × 1,000
@@ -241,6 +242,22 @@ async function overviewBench(driver: 'pglite' | 'postgres') {
     );
     bar.done();
     const wallMs = performance.now() - started;
+    // The score explained (GET /members/{id}/score) of the members on the first page, riskiest first.
+    const memberIds = (first.body.items ?? []).map((r) => (r as { accountId?: string }).accountId ?? '');
+    const scoreMs: number[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const t = performance.now();
+      const res = await fetch(
+        `${server.base}/v1/multi-account/members/${memberIds[i % memberIds.length]}/score`,
+        {
+          headers,
+        },
+      );
+      if (res.status !== 200) throw new Error(`score failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      scoreMs.push(performance.now() - t);
+    }
+    scoreMs.sort((a, b) => a - b);
     await server.close();
     latencies.sort((a, b) => a - b);
     const scores = first.body.items?.map((r) => r.score) ?? [];
@@ -255,6 +272,11 @@ async function overviewBench(driver: 'pglite' | 'postgres') {
         maxMs: percentile(latencies, 100),
         requestsPerSecond: Math.round(REQUESTS / (wallMs / 1000)),
         lowestScores: scores.slice(0, 5),
+      },
+      scoreExplained: {
+        requests: REQUESTS,
+        p50Ms: percentile(scoreMs, 50),
+        p99Ms: percentile(scoreMs, 99),
       },
       queries,
     };
