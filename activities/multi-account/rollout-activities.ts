@@ -4,6 +4,7 @@ import { managedMembers, memberSettingsRevisions } from '../../db/schema/multi-a
 import { memberSettingsJobGroup } from '../../domain/multi-account/rollout.js';
 import { readStoredSettings } from '../../domain/multi-account/member-settings.js';
 import { createAgentActivities } from '../agents/run-agent-job.js';
+import { recordUnappliedSettings } from '../../services/agents/record-unapplied-settings.js';
 import type { ActivityDeps } from '../index.js';
 import { driftedAgents, latestRevision, recordAgentRevision, rolloutProgress } from './member-settings.js';
 
@@ -117,8 +118,13 @@ export function createMemberSettingsActivities(deps: ActivityDeps) {
       };
     },
 
-    async recordMemberAgentRevision(req: Parameters<typeof recordAgentRevision>[1]): Promise<void> {
-      await recordAgentRevision(deps.db, req);
+    async recordMemberAgentRevision(
+      req: Parameters<typeof recordAgentRevision>[1] & { unapplied?: unknown },
+    ): Promise<void> {
+      const { unapplied, ...revision } = req;
+      await recordAgentRevision(deps.db, revision);
+      if (revision.appliedRevision !== undefined)
+        await recordUnappliedSettings(deps.db, { ...revision, unapplied });
     },
   };
 }

@@ -27,13 +27,22 @@ interface OvalDefinition {
 }
 
 const local = (name: string) => name.slice(name.indexOf(':') + 1);
-const squeeze = (s: string) => s.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+const squeeze = (s: string) =>
+  s
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 const cap = (s: string) => (s.length > MAX_BASELINE_TEXT ? `${s.slice(0, MAX_BASELINE_TEXT - 1)}…` : s);
 
 export async function readArfResults(file: string): Promise<TBaselineRuleResult[]> {
   const rules = new Map<string, RuleText>();
-  const results: { idref: string; severity?: string; result: string; definition?: string; message: string }[] =
-    [];
+  const results: {
+    idref: string;
+    severity?: string;
+    result: string;
+    definition?: string;
+    message: string;
+  }[] = [];
   const definitions = new Map<string, OvalDefinition>();
   const testItems = new Map<string, string[]>();
   const items = new Map<string, string>();
@@ -42,8 +51,10 @@ export async function readArfResults(file: string): Promise<TBaselineRuleResult[
   // The open elements' local names, and what is being collected.
   const stack: string[] = [];
   let rule: (RuleText & { id: string }) | null = null;
-  let capture: { into: 'title' | 'description' | 'fix' | 'result' | 'message' | 'field'; depth: number } | null =
-    null;
+  let capture: {
+    into: 'title' | 'description' | 'fix' | 'result' | 'message' | 'field';
+    depth: number;
+  } | null = null;
   let text = '';
   let ruleResult: (typeof results)[number] | null = null;
   let definition: OvalDefinition | null = null;
@@ -68,7 +79,8 @@ export async function readArfResults(file: string): Promise<TBaselineRuleResult[
     if (name === 'Rule' && attr('id')) {
       rule = { id: attr('id') ?? '', title: '', severity: attr('severity'), description: '', fix: '' };
     } else if (rule && name === 'title' && rule.title === '') capture = { into: 'title', depth };
-    else if (rule && name === 'description' && rule.description === '') capture = { into: 'description', depth };
+    else if (rule && name === 'description' && rule.description === '')
+      capture = { into: 'description', depth };
     else if (rule && name === 'fix' && attr('system') === 'urn:xccdf:fix:script:sh' && rule.fix === '')
       capture = { into: 'fix', depth };
     else if (name === 'rule-result') {
@@ -88,7 +100,8 @@ export async function readArfResults(file: string): Promise<TBaselineRuleResult[
       if (test) testItems.set(test, []);
     } else if (test && name === 'tested_item') testItems.get(test)?.push(attr('item_id') ?? '');
     else if (name === 'system_data') inSystemData = true;
-    else if (inSystemData && !item && attr('id')) item = { id: attr('id') ?? '', kind: name, depth, fields: [] };
+    else if (inSystemData && !item && attr('id'))
+      item = { id: attr('id') ?? '', kind: name, depth, fields: [] };
     else if (item) {
       field = name;
       capture = { into: 'field', depth };
@@ -116,7 +129,8 @@ export async function readArfResults(file: string): Promise<TBaselineRuleResult[
       else if (into === 'result' && ruleResult) ruleResult.result = value.trim();
       else if (into === 'message' && ruleResult)
         ruleResult.message += `${ruleResult.message ? '\n' : ''}${value.trim()}`;
-      else if (rule && into !== 'field' && into !== 'result' && into !== 'message') rule[into] = squeeze(value);
+      else if (rule && into !== 'field' && into !== 'result' && into !== 'message')
+        rule[into] = squeeze(value);
       return;
     }
     if (name === 'Rule' && rule) {

@@ -37,14 +37,22 @@ async function contentFor(root: string, dir: string): Promise<BaselineSupport> {
   // debian_version is what SSG's own CPE check reads (its platform is `^11.[0-9]+$` for debian11).
   const debianVersion = (await read('etc/debian_version'))?.trim();
   const candidates: string[] = [];
-  if (debianVersion && /^\d+/.test(debianVersion)) candidates.push(`debian${/^\d+/.exec(debianVersion)?.[0]}`);
-  else if (fields.get('ID') === 'debian' && fields.get('VERSION_ID')) candidates.push(`debian${fields.get('VERSION_ID')}`);
+  if (debianVersion && /^\d+/.test(debianVersion))
+    candidates.push(`debian${/^\d+/.exec(debianVersion)?.[0]}`);
+  else if (fields.get('ID') === 'debian' && fields.get('VERSION_ID'))
+    candidates.push(`debian${fields.get('VERSION_ID')}`);
   if (fields.get('ID') === 'ubuntu' && fields.get('VERSION_ID'))
     candidates.push(`ubuntu${fields.get('VERSION_ID')?.replace('.', '')}`);
   if (candidates.length === 0) return { available: false, reason: `no OS release found under ${root}` };
   for (const c of candidates) {
     const file = path.join(dir, `ssg-${c}-ds.xml`);
-    if (await access(file).then(() => true, () => false)) return { available: true, content: file };
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { available: true, content: file };
   }
   return {
     available: false,
@@ -88,7 +96,8 @@ export async function runBaselineCheck(
   const items = Array.isArray(job.payload.checkItems)
     ? job.payload.checkItems.filter((i): i is string => typeof i === 'string')
     : [];
-  if (items.length === 0) return { exitCode: 1, details: { error: 'a baseline job needs payload.checkItems' } };
+  if (items.length === 0)
+    return { exitCode: 1, details: { error: 'a baseline job needs payload.checkItems' } };
   const support = await baselineSupport(opts);
   if (!support.available || !support.content) {
     const reason = support.reason ?? 'baseline checks are not available on this host';
@@ -108,10 +117,19 @@ export async function runBaselineCheck(
       profile = `xccdf_org.vigil_profile_${hash}`;
       const tailored = await runProcess(
         'autotailor',
-        [...selection.rules.flatMap((r) => ['-s', r]), '-p', profile, '-o', tailoring, content, selection.profile],
+        [
+          ...selection.rules.flatMap((r) => ['-s', r]),
+          '-p',
+          profile,
+          '-o',
+          tailoring,
+          content,
+          selection.profile,
+        ],
         { signal: ctx.signal, output: ctx.output },
       );
-      if (tailored.exitCode !== 0) return { exitCode: tailored.exitCode, details: { error: 'autotailor failed' } };
+      if (tailored.exitCode !== 0)
+        return { exitCode: tailored.exitCode, details: { error: 'autotailor failed' } };
       tailoringArgs.push('--tailoring-file', tailoring);
     }
     const arf = path.join(work, 'arf.xml');

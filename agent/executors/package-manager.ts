@@ -404,7 +404,10 @@ export function createPackageManagerExecutor(
   }
 
   // Baseline checks are the same for every executor: `withHostChecks` (executors/index.ts) runs them.
-  const kinds: Record<Exclude<TAgentJob['kind'], 'baseline'>, (job: TAgentJob, ctx: JobContext) => Promise<ExecutorOutcome>> = {
+  const kinds: Record<
+    Exclude<TAgentJob['kind'], 'baseline'>,
+    (job: TAgentJob, ctx: JobContext) => Promise<ExecutorOutcome>
+  > = {
     async precheck(job, ctx) {
       const state = await packageState(job, ctx);
       ctx.output(`agent online (${spec.name}); ${JSON.stringify(state)}\n`);

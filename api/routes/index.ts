@@ -5,6 +5,7 @@ import { registerAgentEnrollmentTokenRoutes } from './agent-enrollment-tokens.js
 import { registerAgentProtocolRoutes } from './agent-protocol.js';
 import { registerAssetRoutes } from './assets.js';
 import { registerAssetScanRoutes } from './asset-scans.js';
+import { registerBaselineCheckRoutes } from './baseline-checks.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerFindingRoutes } from './findings.js';
 import { registerHealthRoutes } from './health.js';
@@ -24,6 +25,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerAccountRoutes(app);
   registerAssetRoutes(app);
   registerAssetScanRoutes(app);
+  registerBaselineCheckRoutes(app);
   registerFindingRoutes(app);
   registerNotificationChannelRoutes(app);
   registerAgentEnrollmentTokenRoutes(app);
