@@ -60,13 +60,24 @@ async function contentFor(root: string, dir: string): Promise<BaselineSupport> {
   };
 }
 
+/** One probe per binary and process: a simulated fleet of a thousand agents does not start a thousand oscaps. */
+const probes = new Map<string, Promise<boolean>>();
+function installed(command: string): Promise<boolean> {
+  let probe = probes.get(command);
+  if (!probe) {
+    probe = runProcess(command, ['--version'], {
+      signal: new AbortController().signal,
+      output: () => undefined,
+    }).then((r) => r.exitCode === 0);
+    probes.set(command, probe);
+  }
+  return probe;
+}
+
 /** Whether this agent can run baseline checks: oscap installed and content for the checked system's OS. */
 export async function baselineSupport(opts: BaselineOptions): Promise<BaselineSupport> {
-  const probe = await runProcess(opts.oscapCommand ?? 'oscap', ['--version'], {
-    signal: new AbortController().signal,
-    output: () => undefined,
-  });
-  if (probe.exitCode !== 0)
+  const probe = await installed(opts.oscapCommand ?? 'oscap');
+  if (!probe)
     return { available: false, reason: 'OpenSCAP is not installed on this host (install openscap-scanner)' };
   if (opts.baselineRoot) {
     const chroot = await runProcess('oscap-chroot', [], {
