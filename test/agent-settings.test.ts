@@ -256,7 +256,12 @@ describe('settings drive the agents', () => {
     // Day 0 keeps it (29.5 days unseen), day 1 deletes it (30.5 days).
     await until('the 29.5-day finding deleted', names, (n) => !n.includes('stale-29.5d'));
     const first = (await audits())[0];
-    expect((first?.after as { cutoff: string }).cutoff).toBe(new Date(t0 + day - 30 * day).toISOString());
+    expect(first?.after).toMatchObject({
+      at: new Date(t0 + day).toISOString(),
+      deleteAfterDays: 30,
+      cutoff: new Date(t0 + day - 30 * day).toISOString(),
+      deleted: 1,
+    });
     expect(first?.actor).toBe('finding-retention');
     expect(first?.before).toEqual([expect.objectContaining({ name: 'stale-29.5d' })]);
     expect(await names()).toEqual(['fixed-long-ago', 'seen-10d-ago']);

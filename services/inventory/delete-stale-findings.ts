@@ -10,6 +10,8 @@ const DAY_MS = 86_400_000;
 const AUDITED_NAMES = 200;
 
 export interface StaleFindingsOutcome {
+  /** The pass's clock reading. */
+  at: string;
   deleteAfterDays: number;
   cutoff: string;
   deleted: number;
@@ -44,7 +46,12 @@ export async function deleteStaleFindings(
         ),
       )
       .returning({ id: vulnerabilities.id, assetId: vulnerabilities.assetId, name: vulnerabilities.name });
-    const outcome = { deleteAfterDays: days, cutoff: cutoff.toISOString(), deleted: deleted.length };
+    const outcome = {
+      at: opts.now.toISOString(),
+      deleteAfterDays: days,
+      cutoff: cutoff.toISOString(),
+      deleted: deleted.length,
+    };
     if (deleted.length > 0)
       await recordAudit(tx, {
         accountId: opts.accountId,
