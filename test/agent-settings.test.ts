@@ -351,6 +351,13 @@ describe('settings drive the agents', () => {
         agentBaseline: { available: false, reason: expect.stringContaining('OpenSCAP is not installed') },
         risks: [],
       });
+      // Another account (here the management account, with its own key) sees none of the member's checks.
+      const foreign = await call<{ items: unknown[] }>(
+        'GET',
+        `/v1/baseline-checks?assetId=${assetId}`,
+        mgmt.apiKey,
+      );
+      expect(foreign.items).toEqual([]);
       await rollOut((s) => {
         s.baselinePolicies = [
           {

@@ -44,7 +44,10 @@ export function withHostChecks(inner: Executor, opts: BaselineOptions): Executor
     async run(job, ctx) {
       if (job.kind === 'baseline') return runBaselineCheck(job, ctx, opts);
       const outcome = await inner.run(job, ctx);
-      if (job.kind !== 'configure' || outcome.exitCode !== 0 || ctx.dryRun) return outcome;
+      // Only for the revision this host now runs: a superseded job's configuration is not what it runs.
+      const applied = outcome.details.appliedRevision;
+      if (job.kind !== 'configure' || outcome.exitCode !== 0 || applied !== job.payload.revision)
+        return outcome;
       const unapplied = unappliedSettings(job.payload.config, capabilities(ctx.dryRun));
       for (const u of unapplied) ctx.output(`not applied: ${u.setting}: ${u.reason}\n`);
       return { ...outcome, details: { ...outcome.details, unapplied } };
