@@ -358,14 +358,15 @@ describe('settings drive the agents', () => {
         mgmt.apiKey,
       );
       expect(foreign.items).toEqual([]);
+      await call('PATCH', '/v1/account', member.apiKey, { timeZone: 'Asia/Shanghai' });
       await rollOut((s) => {
         s.baselinePolicies = [
           {
-            name: 'Account files',
+            name: 'Nightly',
             checkItems: PREPARED_ROOT_CHECK_ITEMS,
-            cycleDays: 7,
+            cycleDays: 1,
             startHour: 3,
-            assets: { mode: 'all' },
+            assets: { mode: 'selected', assetIds: [assetId] },
           },
         ];
       });
@@ -382,6 +383,36 @@ describe('settings drive the agents', () => {
         .from(agentJobs)
         .where(and(eq(agentJobs.assetId, assetId), like(agentJobs.jobKey, 'baseline:%')));
       expect(jobs).toHaveLength(1);
-    }, 60_000);
+
+      // The cycle: 03:00 in Shanghai (19:00 UTC), every day, on a clock where a day lasts 10 s.
+      const startAt = Date.parse('2027-01-09T18:59:00Z');
+      const loop = await ctx.temporal.client.workflow.start('baselineCheckCycleWorkflow', {
+        workflowId: `baseline-check-cycle-test:${assetId}`,
+        taskQueue: ctx.services.taskQueues.playbook,
+        args: [
+          { accountId: member.accountId, assetId, assetName: 'no-scap', clock: { startAt, dayMs: 10_000 } },
+        ],
+      });
+      const runs = () =>
+        ctx.services.db
+          .select({ after: auditLog.after })
+          .from(auditLog)
+          .where(and(eq(auditLog.targetId, assetId), eq(auditLog.action, 'baseline_risk.host_check')))
+          .then((rows) =>
+            rows
+              .map((r) => r.after as { policyName: string; checkedAt: string })
+              .filter((a) => a.policyName === 'Nightly')
+              .map((a) => Date.parse(a.checkedAt))
+              .sort(),
+          );
+      const [firstRun, secondRun] = await until('two nightly checks', runs, (r) => r.length >= 2, 40_000);
+      await loop.terminate('test over');
+      const hours = 3_600_000;
+      // Each at (or, with the scaled-up latency of the run, a little after) 03:00 local, one day apart.
+      expect(firstRun).toBeGreaterThanOrEqual(Date.parse('2027-01-09T19:00:00Z'));
+      expect(firstRun).toBeLessThan(Date.parse('2027-01-09T19:00:00Z') + 6 * hours);
+      expect(secondRun).toBeGreaterThanOrEqual(Date.parse('2027-01-10T19:00:00Z'));
+      expect(secondRun).toBeLessThan(Date.parse('2027-01-10T19:00:00Z') + 6 * hours);
+    }, 90_000);
   });
 });

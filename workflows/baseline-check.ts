@@ -22,6 +22,8 @@ export interface BaselineCheckInput {
   checkItems: string[];
   /** `cycle` or `on-demand` (the audit actor). */
   reason: string;
+  /** When the check counts as run (the cycle's clock); default: when its result is recorded. */
+  checkedAt?: number;
 }
 
 export interface BaselineCheckResult extends BaselineCheckOutcome {
@@ -64,7 +66,7 @@ export async function baselineCheckWorkflow(input: BaselineCheckInput): Promise<
     jobId: job.jobId,
     policyName: input.policyName,
     actor: `agent-baseline:${input.reason}`,
-    now: Date.now(),
+    now: input.checkedAt ?? Date.now(),
   });
   setCurrentDetails(
     outcome.status === 'unsupported'
@@ -83,29 +85,47 @@ const ROUNDS_PER_RUN = 50;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+export interface BaselineCheckCycleInput {
+  accountId: string;
+  assetId: string;
+  assetName: string;
+  round?: number;
+  /**
+   * A clock of its own (tests): the loop starts at `startAt` and a day lasts `dayMs`; timers are scaled alike.
+   * Without it the workflow's own time is used.
+   */
+  clock?: { startAt: number; dayMs: number };
+}
+
 /**
  * A host's baseline checks for as long as it has an agent: the account's policies that cover the host, each on its
  * `cycleDays` at `startHour` in the account's time zone (read again every round, so a settings change applies at
  * the next round). A check that failed (agent offline) is retried after an hour.
  */
-export async function baselineCheckCycleWorkflow(input: {
-  accountId: string;
-  assetId: string;
-  assetName: string;
-  round?: number;
-}): Promise<void> {
+export async function baselineCheckCycleWorkflow(input: BaselineCheckCycleInput): Promise<void> {
   const first = input.round ?? 0;
+  const origin = Date.now();
+  const scale = input.clock ? input.clock.dayMs / DAY_MS : 1;
+  const now = () => (input.clock ? input.clock.startAt + (Date.now() - origin) / scale : Date.now());
+  const target = { accountId: input.accountId, assetId: input.assetId, assetName: input.assetName };
+  let since = now();
   for (let round = first; round < first + ROUNDS_PER_RUN; round++) {
-    const plan = await acts.baselinePlan({
-      accountId: input.accountId,
-      assetId: input.assetId,
-      now: Date.now(),
-    });
+    const at = now();
+    const plan = await acts.baselinePlan({ ...target, now: at, since });
+    since = at;
     let failed = false;
     for (const [i, p] of plan.due.entries()) {
       await executeChild(baselineCheckWorkflow, {
         workflowId: `baseline-check:${input.assetId}:round-${round}-${i}`,
-        args: [{ ...input, policyName: p.policyName, checkItems: p.checkItems, reason: 'cycle' }],
+        args: [
+          {
+            ...target,
+            policyName: p.policyName,
+            checkItems: p.checkItems,
+            reason: 'cycle',
+            checkedAt: now(),
+          },
+        ],
         staticSummary: `Baseline check "${p.policyName}" on ${input.assetName}`,
       }).catch((err: unknown) => {
         failed = true;
@@ -113,13 +133,17 @@ export async function baselineCheckCycleWorkflow(input: {
       });
     }
     if (plan.due.length > 0 && !failed) continue; // plan again: the next runs count from these checks
-    const untilNext = plan.nextAt === null ? DAY_MS : Math.max(plan.nextAt - Date.now(), 60_000);
+    const untilNext = plan.nextAt === null ? DAY_MS : Math.max(plan.nextAt - now(), 60_000);
     const wait = failed ? Math.min(untilNext, HOUR_MS) : untilNext;
     if (plan.nextAt === null && plan.due.length === 0)
       setCurrentDetails(`no baseline policy covers ${input.assetName}; looking again in a day`);
-    await sleep(wait, {
+    await sleep(Math.max(1, Math.round(wait * scale)), {
       summary: failed ? 'retry the failed baseline check' : `next baseline check (${plan.timeZone})`,
     });
   }
-  await continueAsNew<typeof baselineCheckCycleWorkflow>({ ...input, round: first + ROUNDS_PER_RUN });
+  await continueAsNew<typeof baselineCheckCycleWorkflow>({
+    ...input,
+    round: first + ROUNDS_PER_RUN,
+    ...(input.clock ? { clock: { ...input.clock, startAt: now() } } : {}),
+  });
 }

@@ -33,8 +33,17 @@ export function createHostScanActivities(deps: ActivityDeps) {
     async hostScanPlan(req: { accountId: string; assetId: string }): Promise<HostScanPlan> {
       return hostScanPlan(deps.db, req);
     },
-    async baselinePlan(req: { accountId: string; assetId: string; now: number }): Promise<BaselinePlan> {
-      return baselinePlan(deps.db, { ...req, now: new Date(req.now) });
+    async baselinePlan(req: {
+      accountId: string;
+      assetId: string;
+      now: number;
+      since?: number;
+    }): Promise<BaselinePlan> {
+      return baselinePlan(deps.db, {
+        ...req,
+        now: new Date(req.now),
+        since: req.since === undefined ? undefined : new Date(req.since),
+      });
     },
     async recordBaselineCheck(req: {
       accountId: string;

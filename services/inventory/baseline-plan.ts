@@ -23,7 +23,16 @@ export interface BaselinePlan {
  */
 export async function baselinePlan(
   db: Executor,
-  opts: { accountId: string; assetId: string; now: Date },
+  opts: {
+    accountId: string;
+    assetId: string;
+    now: Date;
+    /**
+     * When the caller last planned (default `now`): a run that was upcoming then is due now, however late the
+     * caller woke up, so a first run is never pushed to the next day by a slow timer.
+     */
+    since?: Date;
+  },
 ): Promise<BaselinePlan> {
   const { settings, timeZone } = await effectiveSettings(db, opts.accountId);
   const policies = settings.baselinePolicies.filter((p) => inScope(p.assets, opts.assetId));
@@ -41,7 +50,7 @@ export async function baselinePlan(
       startHour: p.startHour,
       timeZone,
       lastRunAt: lastRun.get(p.name) ?? null,
-      now: opts.now,
+      now: opts.since ?? opts.now,
     }).getTime();
     if (at <= opts.now.getTime()) due.push({ policyName: p.name, checkItems: p.checkItems });
     else nextAt = nextAt === null ? at : Math.min(nextAt, at);

@@ -136,6 +136,7 @@ export async function recordBaselineCheck(
       after: {
         policyName: opts.policyName,
         jobId: opts.jobId,
+        checkedAt: now.toISOString(),
         ...outcome,
         ...(check.reason ? { reason: check.reason } : {}),
       },
