@@ -149,6 +149,18 @@ describe('settings drive the agents', () => {
       ]),
     );
     expect(applied?.unapplied.map((u) => u.setting)).not.toContain('vulnerabilityManagement.autoScan.linux');
+    // The member sees both on its own agents: on the latest revision, yet drifting by what it could not apply.
+    const own = await call<{
+      items: { id: string; appliedRevision: number; drift: boolean; unapplied: unknown[] }[];
+    }>('GET', '/v1/agent-settings', member.apiKey);
+    expect(own.items.find((a) => a.id === agentId)).toMatchObject({
+      appliedRevision: revision,
+      drift: true,
+      unapplied: expect.arrayContaining([
+        { setting: 'vulnerabilityManagement.scanMethod', reason: expect.stringContaining('agentless') },
+      ]),
+    });
+    expect((await call<{ items: unknown[] }>('GET', '/v1/agent-settings', mgmt.apiKey)).items).toEqual([]);
 
     // The enrollment loop waits real days; run the same loop with a 1.5 s "day" to watch the cadence.
     const loopId = `host-scan-cycle:${assetId}`;

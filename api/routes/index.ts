@@ -3,6 +3,7 @@ import type { AppEnv } from '../context.js';
 import { registerAccountRoutes } from './account.js';
 import { registerAgentEnrollmentTokenRoutes } from './agent-enrollment-tokens.js';
 import { registerAgentProtocolRoutes } from './agent-protocol.js';
+import { registerAgentSettingsRoutes } from './agent-settings.js';
 import { registerAssetRoutes } from './assets.js';
 import { registerAssetScanRoutes } from './asset-scans.js';
 import { registerBaselineCheckRoutes } from './baseline-checks.js';
@@ -30,6 +31,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerNotificationChannelRoutes(app);
   registerAgentEnrollmentTokenRoutes(app);
   registerAgentProtocolRoutes(app);
+  registerAgentSettingsRoutes(app);
   registerContainerSignatureRoutes(app);
   registerPlaybookRoutes(app);
   registerResourceDirectoryRoutes(app);
