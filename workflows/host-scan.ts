@@ -2,6 +2,7 @@ import {
   ActivityCancellationType,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -90,6 +91,11 @@ export async function hostScanCycleWorkflow(input: HostScanCycleInput) {
   const first = input.cycle ?? 0;
   const dayMs = input.dayMs ?? DAY_MS;
   for (let cycle = first; cycle < first + CYCLES_PER_RUN; cycle++) {
+    // Loops started before the settings drove them scan first and read only the cycle after.
+    if (!patched('host-scan-settings-plan')) {
+      await legacyCycle(input, cycle, dayMs);
+      continue;
+    }
     const plan = await reconcile.hostScanPlan({ accountId: input.accountId, assetId: input.assetId });
     const from = plan.revision === null ? 'default settings' : `settings revision ${plan.revision}`;
     if (plan.scan) {
@@ -116,4 +122,24 @@ export async function hostScanCycleWorkflow(input: HostScanCycleInput) {
     });
   }
   await continueAsNew<typeof hostScanCycleWorkflow>({ ...input, cycle: first + CYCLES_PER_RUN });
+}
+
+/** One cycle as loops recorded before `host-scan-settings-plan` ran it (replay only). */
+async function legacyCycle(input: HostScanCycleInput, cycle: number, dayMs: number): Promise<void> {
+  await executeChild(hostScanWorkflow, {
+    workflowId: `host-scan:${input.assetId}:cycle-${cycle}`,
+    args: [
+      {
+        accountId: input.accountId,
+        assetId: input.assetId,
+        assetName: input.assetName,
+        reason: cycle === 0 ? 'enroll' : 'cycle',
+      },
+    ],
+    staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
+  }).catch((err: unknown) => {
+    setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
+  });
+  const days = await reconcile.hostScanCycleDays({ accountId: input.accountId });
+  await sleep(days * dayMs, { summary: `next scan in ${days} days (scanCycleDays)` });
 }
