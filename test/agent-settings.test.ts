@@ -170,7 +170,9 @@ describe('settings drive the agents', () => {
       (n) => n >= 1,
     );
     await ctx.temporal.client.workflow.getHandle(loopId).terminate('the test runs the loop with a short day');
-    const dayMs = 1_500;
+    const dayMs = 2_000;
+    // A 3-day cycle is told apart from a 1-day one by this gap; the rest is the scan's own latency (a loaded CI).
+    const threeDays = 3 * dayMs * 0.8;
     await ctx.temporal.client.workflow.start('hostScanCycleWorkflow', {
       workflowId: loopId,
       taskQueue: ctx.services.taskQueues.playbook,
@@ -187,7 +189,7 @@ describe('settings drive the agents', () => {
       .map((t, i, a) => (i === 0 ? 0 : t - (a[i - 1] ?? t)))
       .slice(1);
     for (const gap of daily) expect(gap).toBeGreaterThan(dayMs * 0.8);
-    for (const gap of daily) expect(gap).toBeLessThan(dayMs * 2.5);
+    for (const gap of daily) expect(gap).toBeLessThan(threeDays);
 
     // Every 3 days: the next cycles run three "days" apart.
     await rollOut((s) => {
@@ -201,7 +203,7 @@ describe('settings drive the agents', () => {
       30_000,
     );
     const slow = scans.slice(afterSlow);
-    expect((slow[2] ?? 0) - (slow[1] ?? 0)).toBeGreaterThan(3 * dayMs * 0.8);
+    expect((slow[2] ?? 0) - (slow[1] ?? 0)).toBeGreaterThan(threeDays);
 
     // Automatic scans of Linux vulnerabilities off: the loop keeps running but the agent scans no more.
     await rollOut((s) => {
