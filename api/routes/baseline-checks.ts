@@ -55,6 +55,6 @@ export function registerBaselineCheckRoutes(app: OpenAPIHono<AppEnv>): void {
       after: decodeCursor(q.cursor),
       limit: q.limit + 1,
     });
-    return c.json(page(rows as TBaselineCheck[], q.limit), 200);
+    return c.json(page(rows, q.limit), 200);
   });
 }

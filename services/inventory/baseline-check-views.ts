@@ -3,6 +3,7 @@ import type { Executor } from '../../db/client.js';
 import { agents } from '../../db/schema/agents.js';
 import { baselineChecks, baselineRisks } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
+import type { Severity } from '../../domain/findings.js';
 
 export interface BaselineCheckView {
   id: string;
@@ -25,7 +26,7 @@ export interface BaselineCheckView {
     id: string;
     ruleId: string;
     title: string;
-    severity: string;
+    severity: Severity;
     evidence: string;
     remediation: string;
     firstSeenAt: string;
