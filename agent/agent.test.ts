@@ -150,10 +150,14 @@ describe('configure jobs', () => {
       agent = start(first.base);
       await expect.poll(() => first.results.length, { timeout: 10_000 }).toBe(4);
       expect(first.results).toEqual([
-        { revision: 2, status: 'succeeded', details: { appliedRevision: 2 } },
-        { revision: 2, status: 'succeeded', details: { appliedRevision: 2, outcome: 'unchanged' } },
+        { revision: 2, status: 'succeeded', details: { appliedRevision: 2, unapplied: [] } },
+        {
+          revision: 2,
+          status: 'succeeded',
+          details: { appliedRevision: 2, outcome: 'unchanged', unapplied: [] },
+        },
         { revision: 1, status: 'succeeded', details: { appliedRevision: 2, outcome: 'superseded' } },
-        { revision: 3, status: 'succeeded', details: { appliedRevision: 3 } },
+        { revision: 3, status: 'succeeded', details: { appliedRevision: 3, unapplied: [] } },
       ]);
       const file = JSON.parse(await readFile(path.join(stateDir, 'config.json'), 'utf8')) as {
         revision: number;
@@ -169,7 +173,7 @@ describe('configure jobs', () => {
       await expect.poll(() => second.results.length, { timeout: 10_000 }).toBe(2);
       expect(second.results.map((r) => r.details)).toEqual([
         { appliedRevision: 3, outcome: 'superseded' },
-        { appliedRevision: 4 },
+        { appliedRevision: 4, unapplied: [] },
       ]);
     } finally {
       await agent?.stop();

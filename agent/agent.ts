@@ -135,6 +135,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     }
     const enrollToken = options.enrollToken;
     const identity = { ...detectIdentity(), ...options.identity };
+    await executor.prepare?.();
     const registered = await retrying(() =>
       client.register({
         ...identity,

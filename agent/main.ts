@@ -27,6 +27,8 @@ const USAGE = `Usage: npm run agent -- --server URL [--enroll TOKEN] --executor 
   --fixes TYPES         simulate: vulnerability types it claims to fix, comma-separated (default linux)
   --missing-updates N   simulate: updates its scans report missing (also makes it report that it scans)
   --lock-timeout-s N    apt/dnf: how long to wait for another package manager's lock (default 600)
+  --baseline-root DIR   baseline checks: check this prepared root with oscap-chroot instead of the host
+  --scap-content DIR    baseline checks: folder of SSG data streams (default /usr/share/xml/scap/ssg/content)
 `;
 
 function fail(message: string): never {
@@ -60,6 +62,8 @@ async function main(): Promise<void> {
         fixes: { type: 'string' },
         'missing-updates': { type: 'string' },
         'lock-timeout-s': { type: 'string' },
+        'baseline-root': { type: 'string' },
+        'scap-content': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -108,6 +112,8 @@ async function main(): Promise<void> {
       ...(fixes ? { fixes: fixes as AgentFixType[] } : {}),
       ...(missingUpdates === undefined ? {} : { missingUpdates }),
       ...(lockTimeoutS === undefined ? {} : { lockTimeoutMs: lockTimeoutS * 1000 }),
+      ...(values['baseline-root'] ? { baselineRoot: values['baseline-root'] } : {}),
+      ...(values['scap-content'] ? { scapContentDir: values['scap-content'] } : {}),
     },
     onEvent: (e) => reporter.onEvent(e),
   });

@@ -3,9 +3,17 @@ import { displayName, instant, int32 } from './input-rules.js';
 
 /**
  * Work an agent does on its host (DESIGN §5 "Agent jobs": precheck, snapshot, fix, scan, reboot; DESIGN §9 adds
- * configure for member protection settings pushed to agents).
+ * configure for member protection settings pushed to agents; issue 16 adds baseline, an OpenSCAP check).
  */
-export const AGENT_JOB_KINDS = ['precheck', 'snapshot', 'fix', 'scan', 'reboot', 'configure'] as const;
+export const AGENT_JOB_KINDS = [
+  'precheck',
+  'snapshot',
+  'fix',
+  'scan',
+  'reboot',
+  'configure',
+  'baseline',
+] as const;
 export type AgentJobKind = (typeof AGENT_JOB_KINDS)[number];
 
 /** pending (queued for the asset's agent) → running (an agent took it) → succeeded | failed | cancelled. */
@@ -34,6 +42,8 @@ export const ZAgentCapabilitiesSchema = z.strictObject({
   scan: z.boolean().default(false),
   /** The agent runs with --dry-run: it reports what it would do and changes nothing. */
   dryRun: z.boolean().default(false),
+  /** Baseline checks: whether the host has OpenSCAP and content for its OS, and if not, why (issue 16). */
+  baseline: z.strictObject({ available: z.boolean(), reason: z.string().max(1_000).optional() }).optional(),
 });
 export type TAgentCapabilities = z.infer<typeof ZAgentCapabilitiesSchema>;
 

@@ -2,6 +2,7 @@ import {
   ActivityCancellationType,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -73,24 +74,72 @@ export async function hostScanWorkflow(input: HostScanInput): Promise<HostScanRe
 
 /** Cycles before the scan loop continues as new (each cycle is a child and a timer: a handful of events). */
 const CYCLES_PER_RUN = 50;
+const DAY_MS = 86_400_000;
+
+export interface HostScanCycleInput extends Omit<HostScanInput, 'reason'> {
+  cycle?: number;
+  /** Length of a "day" of `scanCycleDays` (tests observe the cadence with a short one); default 24 h. */
+  dayMs?: number;
+}
 
 /**
- * A host's scans for as long as it has an agent: one at once (enrollment), then one every `scanCycleDays` of the
- * account's protection settings, read again before every wait so a settings change applies from the next cycle.
+ * A host's scans for as long as it has an agent, driven by the account's effective protection settings (issue 16):
+ * before every cycle it reads whether Linux vulnerabilities are scanned automatically and whether this host is
+ * among the scanned assets, scans if so, then waits `scanCycleDays`. A settings change applies from the next cycle.
  */
-export async function hostScanCycleWorkflow(input: Omit<HostScanInput, 'reason'> & { cycle?: number }) {
+export async function hostScanCycleWorkflow(input: HostScanCycleInput) {
   const first = input.cycle ?? 0;
+  const dayMs = input.dayMs ?? DAY_MS;
   for (let cycle = first; cycle < first + CYCLES_PER_RUN; cycle++) {
-    await executeChild(hostScanWorkflow, {
-      workflowId: `host-scan:${input.assetId}:cycle-${cycle}`,
-      args: [{ ...input, reason: cycle === 0 ? 'enroll' : 'cycle' }],
-      staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
-    }).catch((err: unknown) => {
-      // A failed scan (agent offline, package manager broken) waits for the next cycle instead of ending the loop.
-      setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
+    // Loops started before the settings drove them scan first and read only the cycle after.
+    if (!patched('host-scan-settings-plan')) {
+      await legacyCycle(input, cycle, dayMs);
+      continue;
+    }
+    const plan = await reconcile.hostScanPlan({ accountId: input.accountId, assetId: input.assetId });
+    const from = plan.revision === null ? 'default settings' : `settings revision ${plan.revision}`;
+    if (plan.scan) {
+      await executeChild(hostScanWorkflow, {
+        workflowId: `host-scan:${input.assetId}:cycle-${cycle}`,
+        args: [
+          {
+            accountId: input.accountId,
+            assetId: input.assetId,
+            assetName: input.assetName,
+            reason: cycle === 0 ? 'enroll' : 'cycle',
+          },
+        ],
+        staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
+      }).catch((err: unknown) => {
+        // A failed scan (agent offline, package manager broken) waits for the next cycle instead of ending the loop.
+        setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
+      });
+    } else {
+      setCurrentDetails(`cycle ${cycle}: **not scanned** — ${plan.reason ?? 'off'} (${from})`);
+    }
+    await sleep(plan.cycleDays * dayMs, {
+      summary: `next scan cycle in ${plan.cycleDays} days (scanCycleDays, ${from})`,
     });
-    const days = await reconcile.hostScanCycleDays({ accountId: input.accountId });
-    await sleep(days * 24 * 3_600_000, { summary: `next scan in ${days} days (scanCycleDays)` });
   }
   await continueAsNew<typeof hostScanCycleWorkflow>({ ...input, cycle: first + CYCLES_PER_RUN });
+}
+
+/** One cycle as loops recorded before `host-scan-settings-plan` ran it (replay only). */
+async function legacyCycle(input: HostScanCycleInput, cycle: number, dayMs: number): Promise<void> {
+  await executeChild(hostScanWorkflow, {
+    workflowId: `host-scan:${input.assetId}:cycle-${cycle}`,
+    args: [
+      {
+        accountId: input.accountId,
+        assetId: input.assetId,
+        assetName: input.assetName,
+        reason: cycle === 0 ? 'enroll' : 'cycle',
+      },
+    ],
+    staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
+  }).catch((err: unknown) => {
+    setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
+  });
+  const days = await reconcile.hostScanCycleDays({ accountId: input.accountId });
+  await sleep(days * dayMs, { summary: `next scan in ${days} days (scanCycleDays)` });
 }

@@ -6,3 +6,5 @@ export { memberSettingsRollout } from './member-settings.js';
 export { reportDeliveryWorkflow } from './reports.js';
 export { vigilMaintenanceWorkflow } from './maintenance.js';
 export { hostScanWorkflow, hostScanCycleWorkflow } from './host-scan.js';
+export { baselineCheckWorkflow, baselineCheckCycleWorkflow } from './baseline-check.js';
+export { findingRetentionWorkflow } from './finding-retention.js';

@@ -189,7 +189,8 @@ async function configureAgent(
       return false;
     }
     const appliedRevision = reported ?? revision;
-    await recordMemberAgentRevision({ ...record, appliedRevision });
+    // What the agent could not apply of it (issue 16) is kept beside the revision for the drift list.
+    await recordMemberAgentRevision({ ...record, appliedRevision, unapplied: result.details.unapplied });
     return appliedRevision >= revision;
   } catch (err) {
     if (isCancellation(err)) throw err;

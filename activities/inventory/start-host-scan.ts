@@ -49,3 +49,46 @@ export async function startHostScanCycle(
   }
   return { workflowId };
 }
+
+/** Starts the host's baseline check loop when its agent enrolls (kept if it already runs). */
+export async function startBaselineCheckCycle(
+  services: ScanServices,
+  t: ScanTarget,
+): Promise<{ workflowId: string }> {
+  const workflowId = `baseline-check-cycle:${t.assetId}`;
+  try {
+    await services.temporal.workflow.start('baselineCheckCycleWorkflow', {
+      workflowId,
+      taskQueue: services.taskQueues.playbook,
+      args: [t],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: `Baseline checks of ${t.assetName}: each policy on its cycle, at its start hour`,
+      staticDetails: `Asset \`${t.assetId}\`: ${services.publicUrl}/v1/baseline-checks?assetId=${t.assetId}`,
+      typedSearchAttributes: [{ key: VigilAccountId, value: t.accountId }],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return { workflowId };
+}
+
+/** Starts the account's daily deletion of findings not seen again for `deleteAfterDays` (kept if it runs). */
+export async function startFindingRetention(
+  services: ScanServices,
+  accountId: string,
+): Promise<{ workflowId: string }> {
+  const workflowId = `finding-retention:${accountId}`;
+  try {
+    await services.temporal.workflow.start('findingRetentionWorkflow', {
+      workflowId,
+      taskQueue: services.taskQueues.playbook,
+      args: [{ accountId }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: 'Delete vulnerabilities not detected again for deleteAfterDays (daily)',
+      typedSearchAttributes: [{ key: VigilAccountId, value: accountId }],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return { workflowId };
+}

@@ -2,6 +2,7 @@ import { memberSettingsJobGroup } from '../../domain/multi-account/rollout.js';
 import { recordAgentRevision } from '../../services/multi-account/rollout-state.js';
 import { planRolloutPass, type RolloutPass } from '../../services/multi-account/rollout-pass-plan.js';
 import { createAgentActivities } from '../agents/run-agent-job.js';
+import { recordUnappliedSettings } from '../../services/agents/record-unapplied-settings.js';
 import type { ActivityDeps } from '../index.js';
 
 export type { RolloutPass, RolloutTarget } from '../../services/multi-account/rollout-pass-plan.js';
@@ -26,8 +27,13 @@ export function createMemberSettingsActivities(deps: ActivityDeps) {
       return pass;
     },
 
-    async recordMemberAgentRevision(req: Parameters<typeof recordAgentRevision>[1]): Promise<void> {
-      await recordAgentRevision(deps.db, req);
+    async recordMemberAgentRevision(
+      req: Parameters<typeof recordAgentRevision>[1] & { unapplied?: unknown },
+    ): Promise<void> {
+      const { unapplied, ...revision } = req;
+      await recordAgentRevision(deps.db, revision);
+      if (revision.appliedRevision !== undefined)
+        await recordUnappliedSettings(deps.db, { ...revision, unapplied });
     },
   };
 }

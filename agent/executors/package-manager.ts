@@ -403,7 +403,11 @@ export function createPackageManagerExecutor(
     return { exitCode: 0, details: { inventory: inv } };
   }
 
-  const kinds: Record<TAgentJob['kind'], (job: TAgentJob, ctx: JobContext) => Promise<ExecutorOutcome>> = {
+  // Baseline checks are the same for every executor: `withHostChecks` (executors/index.ts) runs them.
+  const kinds: Record<
+    Exclude<TAgentJob['kind'], 'baseline'>,
+    (job: TAgentJob, ctx: JobContext) => Promise<ExecutorOutcome>
+  > = {
     async precheck(job, ctx) {
       const state = await packageState(job, ctx);
       ctx.output(`agent online (${spec.name}); ${JSON.stringify(state)}\n`);
@@ -506,6 +510,9 @@ export function createPackageManagerExecutor(
   return {
     name: spec.name,
     capabilities: (dryRun: boolean): TAgentCapabilities => ({ fixes: ['linux'], scan: true, dryRun }),
-    run: (job, ctx) => kinds[job.kind](job, ctx),
+    run: async (job, ctx) =>
+      job.kind === 'baseline'
+        ? { exitCode: 1, details: { error: 'baseline checks run through withHostChecks' } }
+        : kinds[job.kind](job, ctx),
   };
 }

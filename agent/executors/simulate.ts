@@ -199,6 +199,7 @@ function simulatedLines(
     case 'reboot':
       return ['[simulate] reboot not required'];
     case 'configure':
+    case 'baseline':
       return [];
   }
 }

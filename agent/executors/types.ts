@@ -22,6 +22,8 @@ export interface Executor {
   readonly name: string;
   /** What this executor can do on its host, reported at registration (DESIGN §5: capabilities are honest). */
   capabilities(dryRun: boolean): TAgentCapabilities;
+  /** Probes the host (what it can check) before the agent registers; optional. */
+  prepare?(): Promise<void>;
   run(job: TAgentJob, ctx: JobContext): Promise<ExecutorOutcome>;
 }
 

@@ -1,7 +1,11 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { registerAgent } from '../../activities/agents/enrollment.js';
-import { startHostScanCycle } from '../../activities/inventory/start-host-scan.js';
+import {
+  startBaselineCheckCycle,
+  startFindingRetention,
+  startHostScanCycle,
+} from '../../activities/inventory/start-host-scan.js';
 import type { AgentJobRow, DeliveryDeps } from '../../activities/agents/job-delivery.js';
 import {
   forgetEmptyLook,
@@ -141,17 +145,23 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     if (!outcome.ok) throw new ApiError('unauthorized', REFUSALS[outcome.reason]);
     const { ok: _ok, ...body } = outcome;
     const req = c.req.valid('json');
+    const target = {
+      accountId: outcome.accountId,
+      assetId: outcome.assetId,
+      assetName: req.name ?? req.hostname,
+    };
+    const started = (what: string) => (err: unknown) =>
+      c.get('logger').error({ err, assetId: outcome.assetId }, `could not start the ${what}`);
     if (req.capabilities?.scan === true) {
       // Detection starts at enrollment (DESIGN §5): the host's scan loop, kept if it already runs. Only agents that
       // say they inventory their host get one (older agents' scans report no inventory). The agent holds its token
       // either way; a loop that could not start now starts at the agent's next enrollment.
-      await startHostScanCycle(c.get('services'), {
-        accountId: outcome.accountId,
-        assetId: outcome.assetId,
-        assetName: req.name ?? req.hostname,
-      }).catch((err: unknown) =>
-        c.get('logger').error({ err, assetId: outcome.assetId }, 'could not start the host scan loop'),
-      );
+      await startHostScanCycle(c.get('services'), target).catch(started('host scan loop'));
+      await startFindingRetention(c.get('services'), outcome.accountId).catch(started('finding retention'));
+    }
+    if (req.capabilities?.baseline !== undefined) {
+      // Agents that know baseline checks get the loop even without OpenSCAP: their "unsupported" is recorded.
+      await startBaselineCheckCycle(c.get('services'), target).catch(started('baseline check loop'));
     }
     return c.json({ agentId: body.agentId, assetId: body.assetId, agentToken: body.agentToken }, 201);
   });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
 import { assets } from './inventory.js';
 import {
@@ -90,6 +90,15 @@ export const baselineRisks = pgTable(
     category: text('category').notNull().default('general'),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     status: text('status', { enum: ALERT_STATUSES }).notNull().default('unhandled'),
+    /** The rule's title, what the check saw, and how to fix it (OpenSCAP checks, migration 0026). */
+    title: text('title').notNull().default(''),
+    evidence: text('evidence').notNull().default(''),
+    remediation: text('remediation').notNull().default(''),
+    /** `api` (a scanner's POST) or `agent` (the host's OpenSCAP run); a check closes only its own. */
+    source: text('source', { enum: VULNERABILITY_SOURCES }).notNull().default('api'),
+    policyName: text('policy_name'),
+    /** When a later check passed the rule. */
+    resolvedAt: tstz('resolved_at'),
     firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
     lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
     createdAt: createdAt(),
@@ -100,6 +109,32 @@ export const baselineRisks = pgTable(
     index('baseline_risks_account_idx').on(t.accountId, t.id),
     index('baseline_risks_account_status_idx').on(t.accountId, t.status, t.severity),
   ],
+);
+
+/** The latest baseline check of each (asset, policy): what ran, or why the host could not check (migration 0026). */
+export const baselineChecks = pgTable(
+  'baseline_checks',
+  {
+    id: idColumn(),
+    accountId: accountIdColumn(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    policyName: text('policy_name').notNull(),
+    status: text('status', { enum: ['checked', 'unsupported'] }).notNull(),
+    reason: text('reason'),
+    content: text('content'),
+    profile: text('profile'),
+    passed: integer('passed').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    /** Rules neither passed nor failed (not applicable, not checked, error). */
+    other: integer('other').notNull().default(0),
+    jobId: uuid('job_id'),
+    checkedAt: tstz('checked_at').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('baseline_checks_uq').on(t.accountId, t.assetId, t.policyName)],
 );
 
 export const attackEvents = pgTable(

@@ -1,3 +1,4 @@
+import type { TUnappliedSetting } from '../../domain/agent-settings.js';
 import { sql } from 'drizzle-orm';
 import {
   boolean,
@@ -119,6 +120,8 @@ export const memberSettingsAgents = pgTable(
     appliedRevision: integer('applied_revision').notNull().default(0),
     lastAttemptRevision: integer('last_attempt_revision'),
     lastError: text('last_error'),
+    /** What the agent reported it could not apply of the revision it runs (issue 16; migration 0026). */
+    unapplied: jsonb('unapplied').$type<TUnappliedSetting[]>().notNull().default([]),
     appliedAt: tstz('applied_at'),
     updatedAt: updatedAt(),
   },

@@ -64,6 +64,7 @@ describe('reading stored member settings', () => {
           emergency: DEFAULT_MEMBER_SETTINGS.vulnerabilityManagement.autoScan.emergency,
         },
         scanCycleDays: 30,
+        scanMethod: DEFAULT_MEMBER_SETTINGS.vulnerabilityManagement.scanMethod,
         scannedAssets: { mode: 'all' },
         deleteAfterDays: DEFAULT_MEMBER_SETTINGS.vulnerabilityManagement.deleteAfterDays,
       },

@@ -8,6 +8,12 @@ export const PROTECTION_MODES = ['businessFirst', 'protectionFirst', 'majorActiv
 /** Manual, "Configure vulnerability settings": scans run every 1, 3, 7 or 30 days. */
 export const SCAN_CYCLE_DAYS = [1, 3, 7, 30] as const;
 
+/**
+ * Manual, "Configure vulnerability settings": the scan method. `agent` scans through the host's agent (its package
+ * manager's metadata); `agentless` would scan a disk snapshot without one — agents report it as not applied.
+ */
+export const SCAN_METHODS = ['agent', 'agentless'] as const;
+
 /** Detected vulnerabilities that stay unfixed are deleted after 1 to 365 days. */
 export const MAX_VULNERABILITY_RETENTION_DAYS = 365;
 
@@ -48,6 +54,7 @@ export const ZVulnerabilityManagementSchema = z.strictObject({
     >,
   ),
   scanCycleDays: cycleDays,
+  scanMethod: z.enum(SCAN_METHODS).default('agent'),
   scannedAssets: ZAssetScopeSchema,
   deleteAfterDays: z.number().int().min(1).max(MAX_VULNERABILITY_RETENTION_DAYS),
 });
@@ -100,6 +107,7 @@ export const DEFAULT_MEMBER_SETTINGS: TMemberSettings = {
   vulnerabilityManagement: {
     autoScan: { linux: true, windows: true, webcms: true, app: true, emergency: true },
     scanCycleDays: 7,
+    scanMethod: 'agent',
     scannedAssets: { mode: 'all' },
     deleteAfterDays: 30,
   },
