@@ -161,6 +161,14 @@ describe('settings drive the agents', () => {
       ]),
     });
     expect((await call<{ items: unknown[] }>('GET', '/v1/agent-settings', mgmt.apiKey)).items).toEqual([]);
+    // The administrator's drift view lists the agent as on the revision, yet not wholly applied, with the reasons.
+    const state = await call<{
+      drift: unknown[];
+      partial: { agentId: string; appliedRevision: number; unapplied: { setting: string }[] }[];
+    }>('GET', `/v1/multi-account/members/${member.accountId}/settings`, mgmt.apiKey);
+    const partial = state.partial.find((a) => a.agentId === agentId);
+    expect(partial?.appliedRevision).toBe(revision);
+    expect(partial?.unapplied.map((u) => u.setting)).toContain('vulnerabilityManagement.scanMethod');
 
     // The enrollment loop waits real days; run the same loop with a 1.5 s "day" to watch the cadence.
     const loopId = `host-scan-cycle:${assetId}`;

@@ -1,3 +1,4 @@
+import { ZUnappliedSettingSchema } from '../../domain/agent-settings.js';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { directoryOverview, memberRisks, type OverviewRow } from '../../services/multi-account/risk-views.js';
 import { latestRevision, rolloutProgress } from '../../services/multi-account/rollout-state.js';
@@ -35,6 +36,8 @@ const ZDriftedAgentSchema = z.object({
   appliedRevision: z.number().int(),
   online: z.boolean(),
   lastError: z.string().nullable(),
+  /** What the agent reported it could not apply of the revision it runs, with the reason. */
+  unapplied: z.array(ZUnappliedSettingSchema),
 });
 
 const ZMemberSettingsStateSchema = z
@@ -53,6 +56,8 @@ const ZMemberSettingsStateSchema = z
     }),
     /** Agents not on the latest revision (first 200 by agent id). */
     drift: z.array(ZDriftedAgentSchema),
+    /** Agents on the latest revision that could not apply all of it, e.g. no OpenSCAP (first 200 by agent id). */
+    partial: z.array(ZDriftedAgentSchema),
   })
   .openapi('MemberSettingsState');
 
@@ -172,7 +177,7 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
     const latest = await latestRevision(db, memberId);
     const progress = latest
       ? await rolloutProgress(db, { memberId, revision: latest.revision, driftLimit: DRIFT_LIST_LIMIT })
-      : { agents: 0, applied: 0, driftCount: 0, drift: [] };
+      : { agents: 0, applied: 0, driftCount: 0, drift: [], partial: [] };
     return {
       memberId,
       revision: latest?.revision ?? null,
@@ -188,6 +193,7 @@ export function registerMemberSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
         driftCount: progress.driftCount,
       },
       drift: progress.drift,
+      partial: progress.partial,
     };
   }
 

@@ -1,9 +1,10 @@
-import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import { memberSettingsAgents, memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import { agentOnline } from '../../domain/agent-jobs.js';
+import type { TUnappliedSetting } from '../../domain/agent-settings.js';
 
 export type SettingsRevisionRow = typeof memberSettingsRevisions.$inferSelect;
 
@@ -24,6 +25,8 @@ export interface DriftedAgent {
   appliedRevision: number;
   online: boolean;
   lastError: string | null;
+  /** What the agent reported it could not apply of the revision it runs. */
+  unapplied: TUnappliedSetting[];
 }
 
 export interface RolloutProgress {
@@ -33,6 +36,8 @@ export interface RolloutProgress {
   /** Agents not on `revision`, up to `driftLimit` of them. */
   drift: DriftedAgent[];
   driftCount: number;
+  /** Agents on `revision` that could not apply all of it (unsupported on their host), up to `driftLimit`. */
+  partial: DriftedAgent[];
 }
 
 const applied = sql<number>`coalesce(${memberSettingsAgents.appliedRevision}, 0)`;
@@ -58,6 +63,7 @@ export async function rolloutProgress(
     and(eq(agents.accountId, opts.memberId), lt(applied, opts.revision)),
   );
   const drift = await driftedAgents(db, { ...opts, limit: opts.driftLimit });
+  const partial = await driftedAgents(db, { ...opts, limit: opts.driftLimit, partial: true });
   const driftCount = behind?.n ?? 0;
   return {
     revision: opts.revision,
@@ -65,13 +71,17 @@ export async function rolloutProgress(
     applied: (total?.n ?? 0) - driftCount,
     drift,
     driftCount,
+    partial,
   };
 }
 
-/** The member's agents below `revision`, by agent id. */
+/**
+ * The member's agents below `revision`, by agent id; with `partial`, those on `revision` (or later) that reported
+ * settings they could not apply instead.
+ */
 export async function driftedAgents(
   db: Executor,
-  opts: { memberId: string; revision: number; limit: number; now?: Date },
+  opts: { memberId: string; revision: number; limit: number; now?: Date; partial?: boolean },
 ): Promise<DriftedAgent[]> {
   const now = opts.now ?? new Date();
   const rows = await db
@@ -82,6 +92,7 @@ export async function driftedAgents(
       appliedRevision: applied,
       lastSeenAt: assets.lastSeenAt,
       lastError: memberSettingsAgents.lastError,
+      unapplied: memberSettingsAgents.unapplied,
     })
     .from(agents)
     .innerJoin(assets, eq(assets.id, agents.assetId))
@@ -89,7 +100,14 @@ export async function driftedAgents(
       memberSettingsAgents,
       and(eq(memberSettingsAgents.accountId, agents.accountId), eq(memberSettingsAgents.agentId, agents.id)),
     )
-    .where(and(eq(agents.accountId, opts.memberId), lt(applied, opts.revision)))
+    .where(
+      and(
+        eq(agents.accountId, opts.memberId),
+        opts.partial
+          ? and(gte(applied, opts.revision), sql`jsonb_array_length(${memberSettingsAgents.unapplied}) > 0`)
+          : lt(applied, opts.revision),
+      ),
+    )
     .orderBy(agents.id)
     .limit(opts.limit);
   return rows.map((r) => ({
@@ -99,6 +117,7 @@ export async function driftedAgents(
     appliedRevision: Number(r.appliedRevision),
     online: agentOnline(r.lastSeenAt, now),
     lastError: r.lastError,
+    unapplied: r.unapplied ?? [],
   }));
 }
 
