@@ -6,3 +6,4 @@ export { memberSettingsRollout } from './member-settings.js';
 export { reportDeliveryWorkflow } from './reports.js';
 export { vigilMaintenanceWorkflow } from './maintenance.js';
 export { hostScanWorkflow, hostScanCycleWorkflow } from './host-scan.js';
+export { signatureBreakGlassWorkflow } from './signature-break-glass.js';

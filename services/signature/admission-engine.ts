@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import type { Services } from '../../api/context.js';
+import type { Services } from '../../platform/services.js';
+import { badRequest } from '../../domain/errors.js';
 import {
   signatureClusters,
   signatureKeyVersions,
@@ -35,7 +36,7 @@ import {
   DECISION_QUEUE_POSTGRES,
   DecisionQueue,
   type DecisionQueueOptions,
-} from './admission-decisions.js';
+} from './decision-queue.js';
 import { recordAudit } from '../../db/audit.js';
 import {
   BREAK_GLASS_ANNOTATION,
@@ -44,13 +45,16 @@ import {
   type ImageScope,
 } from '../../domain/signature/image-scope.js';
 import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
-import { storedCandidates } from './signatures.js';
-import { localSignatureChanges, readSignatureGeneration } from './state.js';
-import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify.js';
+import { notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
+import { verifyThroughIndex } from './index-signatures.js';
+import { storedCandidates } from './signature-views.js';
+import { localSignatureChanges, readSignatureGeneration } from './signature-state.js';
+import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify-signatures.js';
 
 export interface AdmissionCluster {
   id: string;
   accountId: string;
+  name: string;
 }
 
 /**
@@ -99,10 +103,6 @@ interface AccountSnapshot {
 /** Bounds the verdicts one account keeps in memory; past it the account's cache starts over. */
 const MAX_CACHED_VERDICTS = 50_000;
 
-export class MalformedAdmissionError extends Error {
-  override name = 'MalformedAdmissionError';
-}
-
 export interface AdmissionOutcome extends AdmissionDecision {
   policyIds: string[];
 }
@@ -126,6 +126,8 @@ export class AdmissionEngine {
   /** Counts snapshots stored, to tell whether one was stored while a token was being looked up. */
   private snapshotsStored = 0;
   private readonly decisions: DecisionQueue;
+  /** Break-glass notifications being handed over (awaited on flush, so a shutdown does not drop one). */
+  private readonly notifying = new Set<Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -135,6 +137,8 @@ export class AdmissionEngine {
     decisionQueue: DecisionQueueOptions = DECISION_QUEUE_POSTGRES,
     /** Where cosign signatures next to images are read and tags resolved; without it only Vigil's own count. */
     private readonly registry: RegistrySignatureSource | null = null,
+    /** Tells the account's notification channels about a break-glass admission (never awaited by the answer). */
+    private readonly onBreakGlass: ((event: BreakGlassEvent) => Promise<void>) | null = null,
   ) {
     this.decisions = new DecisionQueue(db, onDecisionsLost, decisionQueue);
   }
@@ -148,7 +152,11 @@ export class AdmissionEngine {
     }
     const storedBefore = this.snapshotsStored;
     const [row] = await this.db
-      .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
+      .select({
+        id: signatureClusters.id,
+        accountId: signatureClusters.accountId,
+        name: signatureClusters.name,
+      })
       .from(signatureClusters)
       .where(eq(signatureClusters.tokenHash, hash));
     if (!row) return null;
@@ -264,7 +272,7 @@ export class AdmissionEngine {
 
   async review(cluster: AdmissionCluster, request: TAdmissionRequest): Promise<AdmissionOutcome> {
     const extracted = extractContainerImages(request);
-    if (!extracted.ok) throw new MalformedAdmissionError(extracted.reason);
+    if (!extracted.ok) throw badRequest(`malformed AdmissionReview: ${extracted.reason}`);
     const namespace = request.namespace ?? '';
     const snap = await this.snapshot(cluster.accountId);
     // A cluster token reaches only its own cluster's policies.
@@ -274,6 +282,8 @@ export class AdmissionEngine {
     let outcome: AdmissionOutcome;
     /** The digest each image was verified as (a tag's resolved digest), recorded with the decision. */
     const digests: (string | undefined)[] = [];
+    /** The signed image index whose signature covered an image (a platform digest written with the index's tag). */
+    const indexes: (string | undefined)[] = [];
     const overCap = extracted.overCap;
     if (covering.length > 0 && overCap !== undefined) {
       outcome = {
@@ -332,8 +342,10 @@ export class AdmissionEngine {
           ),
         );
         checked.forEach((c, i) => {
-          const digest = verdicts[i]?.digest;
-          if (digest && digests[c.index] === undefined) digests[c.index] = digest;
+          const verdict = verdicts[i];
+          if (verdict?.digest && digests[c.index] === undefined) digests[c.index] = verdict.digest;
+          if (verdict?.ok && verdict.index && indexes[c.index] === undefined)
+            indexes[c.index] = verdict.index;
         });
         decisions.push(
           decideAdmission({
@@ -382,7 +394,11 @@ export class AdmissionEngine {
       allowed: outcome.allowed,
       outcome: outcome.outcome,
       message: outcome.message,
-      images: extracted.images.map((img, i) => (digests[i] ? { ...img, digest: digests[i] } : img)),
+      images: extracted.images.map((img, i) => ({
+        ...img,
+        ...(digests[i] ? { digest: digests[i] } : {}),
+        ...(indexes[i] ? { indexDigest: indexes[i] } : {}),
+      })),
     });
     // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
     if (full) await full;
@@ -498,10 +514,38 @@ export class AdmissionEngine {
             ttl = REGISTRY_CACHE_TTL_MS.failure;
           }
         }
+        // A platform digest written with its index's tag (`name:tag@sha256:…`): the index's signature covers it.
+        if (!verdict.ok && !verdict.unavailable && registry && m.tagWarning === null && m.ref.tag !== null) {
+          const viaIndex = await verifyThroughIndex(this.db, registry, {
+            accountId: lookup.accountId,
+            ref: m.ref,
+            digest: m.digest,
+            witnessId: policy.witnessId,
+            keys: policy.keys,
+            signal: lookup.signal(),
+          });
+          if (viaIndex) {
+            verdict = viaIndex.ok
+              ? viaIndex
+              : { ...viaIndex, reason: `${verdict.reason}; ${viaIndex.reason}` };
+            // Rests on the index the tag names now: as long as a tag's digest is trusted.
+            ttl = viaIndex.ok
+              ? REGISTRY_CACHE_TTL_MS.tag
+              : viaIndex.unavailable
+                ? REGISTRY_CACHE_TTL_MS.failure
+                : ttl;
+          }
+        }
         if (verdict.ok && m.tagWarning) verdict = { ...verdict, warnings: [m.tagWarning] };
         settle(m, verdict, ttl);
         if (verdict.ok)
-          verified.push({ policy, name: m.ref.name, digest: m.digest, keyVersion: verdict.keyVersion });
+          verified.push({
+            policy,
+            name: m.ref.name,
+            // The digest whose signature was verified carries the label (the index for a platform image).
+            digest: verdict.index ?? m.digest,
+            keyVersion: verdict.keyVersion,
+          });
       }),
     );
     return out;
@@ -543,8 +587,9 @@ export class AdmissionEngine {
         message: `${denied.message} | break-glass refused: policy ${refusing.map((p) => `"${p.name}"`).join(', ')} does not allow it`,
       };
     const who = request.userInfo?.username ?? 'unknown user';
-    // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited.
-    if (!request.dryRun)
+    const name = request.name ?? readName(request.object) ?? '';
+    // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited and notified.
+    if (!request.dryRun) {
       await recordAudit(this.db, {
         accountId: cluster.accountId,
         actor: `cluster:${cluster.id}`,
@@ -555,13 +600,26 @@ export class AdmissionEngine {
         after: {
           namespace: request.namespace ?? '',
           kind: request.kind.kind,
-          name: request.name ?? readName(request.object) ?? '',
+          name,
           user: who,
           justification,
           deniedBecause: denied.message,
           policyIds: denied.policyIds,
         },
       });
+      this.notify({
+        accountId: cluster.accountId,
+        clusterId: cluster.id,
+        clusterName: cluster.name,
+        podOrRequestUid: readUid(request.object) ?? request.uid,
+        namespace: request.namespace ?? '',
+        kind: request.kind.kind,
+        name,
+        user: who,
+        justification,
+        deniedBecause: denied.message,
+      });
+    }
     return {
       ...denied,
       allowed: true,
@@ -573,6 +631,16 @@ export class AdmissionEngine {
       ],
       auditAnnotations: { ...denied.auditAnnotations, decision: 'break-glass', breakGlass: justification },
     };
+  }
+
+  /**
+   * Hands a break-glass admission to the notification channels without holding the answer: the kube-apiserver
+   * waits for this webhook, a notification can wait. A failure to hand it over is logged (the audit row stays).
+   */
+  private notify(event: BreakGlassEvent): void {
+    if (!this.onBreakGlass) return;
+    const sending = this.onBreakGlass(event).finally(() => this.notifying.delete(sending));
+    this.notifying.add(sending);
   }
 
   /** Verified images carry the Trusted Image label (and which key version earned it, for revocation). */
@@ -617,9 +685,12 @@ export class AdmissionEngine {
       });
   }
 
-  /** Writes every queued decision; resolves when they are stored (or their failure was reported). */
-  flushDecisions(): Promise<void> {
-    return this.decisions.flush();
+  /**
+   * Writes every queued decision and hands over the break-glass notifications in flight; resolves when they are
+   * stored (or their failure was reported).
+   */
+  async flushDecisions(): Promise<void> {
+    await Promise.all([this.decisions.flush(), ...this.notifying]);
   }
 }
 
@@ -660,6 +731,11 @@ function nOfM(results: { name: string; verdict: ImageVerdict }[], required: numb
   };
 }
 
+function readUid(object: Record<string, unknown> | null | undefined): string | undefined {
+  const uid = (object?.metadata as { uid?: unknown } | undefined)?.uid;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
+}
+
 function readName(object: Record<string, unknown> | null | undefined): string | undefined {
   const meta = object?.metadata as { name?: unknown; generateName?: unknown } | undefined;
   if (typeof meta?.name === 'string') return meta.name;
@@ -685,7 +761,10 @@ const engines = new WeakMap<Database, AdmissionEngine>();
 
 /** One engine (and cache) per database handle in this process. */
 export function admissionEngineFor(
-  services: Pick<Services, 'db' | 'dbDriver' | 'logger' | 'secrets'>,
+  services: Pick<
+    Services,
+    'db' | 'dbDriver' | 'logger' | 'secrets' | 'temporal' | 'taskQueues' | 'publicUrl'
+  >,
 ): AdmissionEngine {
   let engine = engines.get(services.db);
   if (!engine) {
@@ -695,6 +774,13 @@ export function admissionEngineFor(
       GENERATION_CHECK_MS,
       services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
       registrySourceFor(services),
+      (event) =>
+        notifyBreakGlass(services, event).catch((err: unknown) =>
+          services.logger.error(
+            { err, clusterId: event.clusterId, namespace: event.namespace, name: event.name },
+            'the break-glass notification could not be handed to Temporal; the audit row records the admission',
+          ),
+        ),
     );
     engines.set(services.db, engine);
   }

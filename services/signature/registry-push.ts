@@ -5,7 +5,7 @@ import { REGISTRY_REQUEST_TIMEOUT_MS } from '../../domain/signature/registry-rul
 import { RegistryError } from './registry-client.js';
 import type { RegistrySignatureSource } from './registry-source.js';
 import { writeCosignSignature } from './registry-signatures.js';
-import type { Actor } from './witnesses.js';
+import type { Actor } from './actor.js';
 
 export type RegistryPushStatus = 'pushed' | 'present' | 'failed' | 'skipped';
 
