@@ -394,11 +394,12 @@ export class AdmissionEngine {
       allowed: outcome.allowed,
       outcome: outcome.outcome,
       message: outcome.message,
-      images: extracted.images.map((img, i) => ({
-        ...img,
-        ...(digests[i] ? { digest: digests[i] } : {}),
-        ...(indexes[i] ? { indexDigest: indexes[i] } : {}),
-      })),
+      images: extracted.images.map((img, i) => {
+        const digest = digests[i];
+        if (!digest) return img;
+        const indexDigest = indexes[i];
+        return indexDigest ? { ...img, digest, indexDigest } : { ...img, digest };
+      }),
     });
     // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
     if (full) await full;
