@@ -1,4 +1,5 @@
 import { recordAudit } from '../../db/audit.js';
+import { VigilError } from '../../domain/errors.js';
 import type { Database } from '../../db/client.js';
 import { parseDigestReference } from '../../domain/signature/image-reference.js';
 import { REGISTRY_REQUEST_TIMEOUT_MS } from '../../domain/signature/registry-rules.js';
@@ -52,7 +53,9 @@ export async function pushSignatureToRegistry(
     });
     return { status: 'pushed', location, reason: null };
   } catch (err) {
-    if (!(err instanceof RegistryError)) throw err;
+    // The registry could not be written (down, refused), or cosign's layout refuses one more signature there: Vigil
+    // keeps the signature either way and the answer says why the registry does not have it.
+    if (!(err instanceof RegistryError) && !(err instanceof VigilError && err.isRule)) throw err;
     return { status: 'failed', location: null, reason: err.message };
   }
 }
