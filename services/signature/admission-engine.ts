@@ -1,14 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import type { Services } from '../../platform/services.js';
 import { badRequest } from '../../domain/errors.js';
-import {
-  signatureClusters,
-  signatureKeyVersions,
-  signaturePolicies,
-  signatureWitnesses,
-  trustedImages,
-} from '../../db/schema/signature.js';
+import { signatureClusters, trustedImages } from '../../db/schema/signature.js';
 import {
   decideAdmission,
   decideOversizedReview,
@@ -26,10 +20,8 @@ import {
 import {
   ADMISSION_REGISTRY_DEADLINE_MS,
   REGISTRY_CACHE_TTL_MS,
-  type TRegistryFailureMode,
-  type TTagPolicy,
 } from '../../domain/signature/registry-rules.js';
-import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL, type TPolicyMode } from '../../domain/signature/rules.js';
+import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL } from '../../domain/signature/rules.js';
 import { hashToken } from '../../platform/secrets.js';
 import {
   DECISION_QUEUE_PGLITE,
@@ -38,18 +30,15 @@ import {
   type DecisionQueueOptions,
 } from './decision-queue.js';
 import { recordAudit } from '../../db/audit.js';
-import {
-  BREAK_GLASS_ANNOTATION,
-  compileImageScope,
-  imageInScope,
-  type ImageScope,
-} from '../../domain/signature/image-scope.js';
+import { BREAK_GLASS_ANNOTATION, imageInScope } from '../../domain/signature/image-scope.js';
 import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
+import { combine, NO_VERDICT, nOfM, readName, readUid } from '../../domain/signature/admission-combine.js';
+import { loadAdmissionPolicies, type CachedPolicy } from './admission-snapshot.js';
 import { notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
 import { verifyThroughIndex } from './index-signatures.js';
 import { storedCandidates } from './signature-views.js';
 import { localSignatureChanges, readSignatureGeneration } from './signature-state.js';
-import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify-signatures.js';
+import { verifyImageSignatures } from './verify-signatures.js';
 
 export interface AdmissionCluster {
   id: string;
@@ -62,31 +51,6 @@ export interface AdmissionCluster {
  * this process are seen at once (they note a local change); changes made through another replica within this.
  */
 export const GENERATION_CHECK_MS = 1_000;
-
-interface CachedPolicy {
-  id: string;
-  name: string;
-  version: number;
-  mode: TPolicyMode;
-  clusterId: string;
-  namespaces: Set<string>;
-  witnessId: string;
-  keys: WitnessKeys;
-  registryFailure: TRegistryFailureMode;
-  tagPolicy: TTagPolicy;
-  scope: ImageScope;
-  allowBreakGlass: boolean;
-  /** The other witnesses of an N-of-M policy, each checked like this one (empty: this witness alone). */
-  cosigners: CachedPolicy[];
-  requiredSignatures: number;
-  /**
-   * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
-   * the account's policies, key versions, witnesses or Vigil's signatures change, so the reference alone is the
-   * key. What the registry said (signatures pushed by CI, a tag's digest) can change without that, so verdicts
-   * resting on it expire with the registry cache's TTLs.
-   */
-  verdicts: Map<string, { verdict: ImageVerdict; expiresAt: number }>;
-}
 
 interface AccountSnapshot {
   generation: number;
@@ -183,81 +147,7 @@ export class AdmissionEngine {
       cached.localSeen = local;
       return cached;
     }
-    const rows = await this.db
-      .select({
-        policy: signaturePolicies,
-        witnessName: signatureWitnesses.name,
-        witnessStatus: signatureWitnesses.status,
-      })
-      .from(signaturePolicies)
-      .innerJoin(signatureWitnesses, eq(signatureWitnesses.id, signaturePolicies.witnessId))
-      .where(and(eq(signaturePolicies.accountId, accountId), eq(signaturePolicies.enabled, true)));
-    const keyRows = rows.length
-      ? await this.db
-          .select({
-            witnessId: signatureKeyVersions.witnessId,
-            version: signatureKeyVersions.version,
-            status: signatureKeyVersions.status,
-            pem: signatureKeyVersions.publicKeyPem,
-          })
-          .from(signatureKeyVersions)
-          .where(eq(signatureKeyVersions.accountId, accountId))
-      : [];
-    // Cosigner witnesses (N of M policies) are read only when some policy names them.
-    const cosignerRows = rows.some((r) => r.policy.cosignerIds.length > 0)
-      ? await this.db
-          .select({
-            id: signatureWitnesses.id,
-            name: signatureWitnesses.name,
-            status: signatureWitnesses.status,
-          })
-          .from(signatureWitnesses)
-          .where(eq(signatureWitnesses.accountId, accountId))
-      : [];
-    const keysByWitness = new Map<string, WitnessKeys>();
-    const keysOf = (witnessId: string, witnessName: string, witnessStatus: string): WitnessKeys => {
-      let keys = keysByWitness.get(witnessId);
-      if (!keys) {
-        const mine = keyRows.filter((k) => k.witnessId === witnessId);
-        keys = {
-          witnessName,
-          enabled: new Map(
-            witnessStatus === 'active'
-              ? mine.filter((k) => k.status === 'enabled').map((k) => [k.version, publicKeyObject(k.pem)])
-              : [],
-          ),
-          disabledVersions: mine.filter((k) => k.status === 'disabled').map((k) => k.version),
-        };
-        keysByWitness.set(witnessId, keys);
-      }
-      return keys;
-    };
-    const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
-      const keys = keysOf(policy.witnessId, witnessName, witnessStatus);
-      const main: CachedPolicy = {
-        id: policy.id,
-        name: policy.name,
-        version: policy.version,
-        mode: policy.mode,
-        clusterId: policy.clusterId,
-        namespaces: new Set(policy.namespaces),
-        witnessId: policy.witnessId,
-        keys,
-        registryFailure: policy.registryFailure,
-        tagPolicy: policy.tagPolicy,
-        scope: compileImageScope(policy.images, policy.excludedImages),
-        allowBreakGlass: policy.allowBreakGlass,
-        verdicts: new Map(),
-        cosigners: [],
-        requiredSignatures: policy.requiredSignatures,
-      };
-      // Each cosigner is checked like the policy's own witness, with its own keys and verdict cache.
-      main.cosigners = policy.cosignerIds.flatMap((id) => {
-        const w = cosignerRows.find((c) => c.id === id);
-        return w ? [{ ...main, witnessId: id, keys: keysOf(id, w.name, w.status), verdicts: new Map() }] : [];
-      });
-      return main;
-    });
+    const policies = await loadAdmissionPolicies(this.db, accountId);
     const snap: AccountSnapshot = {
       generation,
       localSeen: local,
@@ -709,53 +599,6 @@ interface Verified {
   name: string;
   digest: string;
   keyVersion: number;
-}
-
-const NO_VERDICT: ImageVerdict = { ok: false, reason: 'not verified' };
-
-/** One image under an N-of-M policy: it passes when at least `required` witnesses of the set verified it. */
-function nOfM(results: { name: string; verdict: ImageVerdict }[], required: number): ImageVerdict {
-  const first = results[0];
-  if (results.length === 1 && first) return first.verdict;
-  const passed = results.filter((r) => r.verdict.ok);
-  const ok = passed[0]?.verdict;
-  if (passed.length >= required && ok?.ok) return ok;
-  const failed = results.flatMap((r) => (r.verdict.ok ? [] : [{ name: r.name, verdict: r.verdict }]));
-  return {
-    ok: false,
-    digest: results.find((r) => r.verdict.digest)?.verdict.digest,
-    // Tolerable as an outage only when the missing signatures could have been in the unreachable registry.
-    unavailable: failed.some((f) => !f.verdict.ok && f.verdict.unavailable === true),
-    reason: `signed by ${passed.length} of the ${required} required witnesses (${passed.map((p) => `"${p.name}"`).join(', ') || 'none'}); ${failed
-      .map((f) => `witness "${f.name}": ${f.verdict.ok ? '' : f.verdict.reason}`)
-      .join('; ')}`,
-  };
-}
-
-function readUid(object: Record<string, unknown> | null | undefined): string | undefined {
-  const uid = (object?.metadata as { uid?: unknown } | undefined)?.uid;
-  return typeof uid === 'string' && uid !== '' ? uid : undefined;
-}
-
-function readName(object: Record<string, unknown> | null | undefined): string | undefined {
-  const meta = object?.metadata as { name?: unknown; generateName?: unknown } | undefined;
-  if (typeof meta?.name === 'string') return meta.name;
-  return typeof meta?.generateName === 'string' ? meta.generateName : undefined;
-}
-
-const SEVERITY = { denied: 4, breakGlass: 4, warned: 3, wouldDeny: 2, allowed: 1, notCovered: 0 } as const;
-
-/** Several policies may cover one namespace: every one must pass; the strictest outcome answers. */
-function combine(decisions: AdmissionDecision[]): AdmissionDecision {
-  const worst = decisions.reduce((a, b) => (SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a));
-  if (decisions.length === 1) return worst;
-  return {
-    ...worst,
-    allowed: decisions.every((d) => d.allowed),
-    message: decisions.map((d) => d.message).join(' | '),
-    warnings: decisions.flatMap((d) => d.warnings),
-    auditAnnotations: Object.assign({}, ...decisions.map((d) => d.auditAnnotations), worst.auditAnnotations),
-  };
 }
 
 const engines = new WeakMap<Database, AdmissionEngine>();
