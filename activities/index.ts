@@ -4,7 +4,7 @@ import { createHostScanActivities } from './inventory/host-scan-activities.js';
 import { createMemberSettingsActivities } from './multi-account/rollout-activities.js';
 import { createNotifyActivities } from './notify/send-notification.js';
 import { createPlaybookActivities } from './playbook/task-activities.js';
-import { createSigningActivities } from './signing/revocation.js';
+import { createSignatureActivities } from './signature/revocation.js';
 import { createReportActivities } from './reports/delivery.js';
 
 /** What activities need: the same services the API has (database, Temporal client, secrets, config). */
@@ -15,7 +15,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createAgentActivities(deps),
     ...createNotifyActivities(deps),
-    ...createSigningActivities(deps),
+    ...createSignatureActivities(deps),
     ...createPlaybookActivities(deps),
     ...createMemberSettingsActivities(deps),
     ...createReportActivities(deps),

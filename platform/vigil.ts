@@ -4,7 +4,7 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { subscribeToAgentTokenChanges } from '../activities/agents/enrollment.js';
 import { subscribeToJobNotifications } from '../activities/agents/job-notifier.js';
-import { flushAdmissionDecisions } from '../activities/signing/admission.js';
+import { flushAdmissionDecisions } from '../services/signature/admission-engine.js';
 import { createApp } from '../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { createWorkers, type CreateWorkersOptions, type VigilWorkers } from '../worker/worker.js';

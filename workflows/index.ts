@@ -8,3 +8,4 @@ export { vigilMaintenanceWorkflow } from './maintenance.js';
 export { hostScanWorkflow, hostScanCycleWorkflow } from './host-scan.js';
 export { baselineCheckWorkflow, baselineCheckCycleWorkflow } from './baseline-check.js';
 export { findingRetentionWorkflow } from './finding-retention.js';
+export { signatureBreakGlassWorkflow } from './signature-break-glass.js';

@@ -6,10 +6,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type {
-  createSigningActivities,
+  createSignatureActivities,
   ReevaluationResult,
   RevocationScope,
-} from '../activities/signing/revocation.js';
+} from '../activities/signature/revocation.js';
 import { TRUSTED_IMAGE_LABEL } from '../domain/signature/rules.js';
 
 /** The notification engineer's activity contract (activities/notify). */
@@ -21,9 +21,9 @@ interface NotifyActivities {
   }): Promise<unknown>;
 }
 
-type SigningActivities = ReturnType<typeof createSigningActivities>;
+type SignatureActivities = ReturnType<typeof createSignatureActivities>;
 
-const signing = proxyActivities<SigningActivities>({
+const signing = proxyActivities<SignatureActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 10 },

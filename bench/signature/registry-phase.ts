@@ -1,8 +1,8 @@
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { LruTtlCache, type Lookup } from '../../activities/signing/registry-source.js';
-import type { CandidateSignature } from '../../activities/signing/verify.js';
+import { LruTtlCache, type Lookup } from '../../services/signature/registry-source.js';
+import type { CandidateSignature } from '../../services/signature/verify-signatures.js';
 import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
 import { REGISTRY_CACHE_MAX_ENTRIES } from '../../domain/signature/registry-rules.js';
 import { pushCosignSignatureByHand, pushTestImage, startTestRegistry } from '../../test/registry.js';

@@ -6,7 +6,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createAccount } from '../../activities/accounts/api-keys.js';
-import { flushAdmissionDecisions } from '../../activities/signing/admission.js';
+import { flushAdmissionDecisions } from '../../services/signature/admission-engine.js';
 import { createApp } from '../../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { createScratchPostgres } from '../../test/database.js';

@@ -95,12 +95,13 @@ export function extractContainerImages(request: TAdmissionRequest): ExtractResul
 }
 
 /**
- * One image under one policy. `digest` is what was verified (a tag's digest when the tag was resolved);
+ * One image under one policy. `digest` is the image's digest (a tag's digest when the tag was resolved); `index`
+ * is the signed image index whose signature covered it when the digest itself is a platform manifest without one;
  * `unavailable` marks a failure because the registry could not be asked, which the policy's registry failure mode
  * may tolerate; `warnings` go back to the kube-apiserver with an admitted Pod.
  */
 export type ImageVerdict =
-  | { ok: true; keyVersion: number; digest?: string; warnings?: string[] }
+  | { ok: true; keyVersion: number; digest?: string; index?: string; warnings?: string[] }
   | { ok: false; reason: string; digest?: string; unavailable?: boolean };
 
 export interface ImageResult extends ContainerImage {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unprocessable } from '../errors.js';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './cosign-payload.js';
 import { DIGEST_PATTERN } from './image-reference.js';
 
@@ -97,7 +98,7 @@ export function appendCosignSignature(
   );
   if (!duplicate) {
     if (layers.length >= COSIGN_MAX_SIGNATURE_LAYERS)
-      throw new Error(
+      throw unprocessable(
         `the .sig image already holds ${COSIGN_MAX_SIGNATURE_LAYERS} signatures (cosign's limit)`,
       );
     layers.push({

@@ -47,6 +47,14 @@ export function revocationWorkflowId(witnessId: string, version: number | 'all')
 }
 
 /**
+ * One break-glass notification per admitted Pod: keyed by the Pod's uid (the API server sets it before validating
+ * admission) or, without one, the AdmissionReview's uid, which the API server keeps when it retries the call.
+ */
+export function breakGlassWorkflowId(clusterId: string, podOrRequestUid: string): string {
+  return `signature-break-glass:${clusterId}:${podOrRequestUid}`;
+}
+
+/**
  * Most container images one review may list. Real pods run a handful; checking costs a signature lookup per
  * image, and one review listing 100,000 held the event loop for seconds. Past it a covered review fails the check.
  */

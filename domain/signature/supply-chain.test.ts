@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { appendCosignSignature, cosignSignatureTag, parseImageManifest } from './cosign-registry.js';
+import { VigilError } from '../errors.js';
+import {
+  appendCosignSignature,
+  COSIGN_MAX_SIGNATURE_LAYERS,
+  cosignSignatureTag,
+  parseImageManifest,
+} from './cosign-registry.js';
 import { compileImageScope, globToRegExp, imageInScope } from './image-scope.js';
 import { parseAuthChallenge, registryScheme } from './registry-auth.js';
 
@@ -28,6 +34,37 @@ describe('cosign registry layout', () => {
     const third = appendCosignSignature(m2, { payload: Buffer.from('p2'), signatureBase64: 'czI=' });
     expect(third.duplicate).toBe(true);
     expect(parseImageManifest(third.manifest)?.layers).toHaveLength(2);
+  });
+
+  it("refuses a signature past cosign's layer limit as a rule (422), keeping the duplicate check first", () => {
+    const layer = (i: number) => ({
+      mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+      size: 2,
+      digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+      annotations: { 'dev.cosignproject.cosign/signature': `s${i}` },
+    });
+    const full = {
+      schemaVersion: 2,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: 2, digest: DIGEST },
+      layers: Array.from({ length: COSIGN_MAX_SIGNATURE_LAYERS }, (_, i) => layer(i)),
+    };
+    let refused: unknown;
+    try {
+      appendCosignSignature(full, { payload: Buffer.from('p'), signatureBase64: 'czE=' });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(VigilError);
+    expect(refused).toMatchObject({ code: 'unprocessable', isRule: true });
+    expect(
+      appendCosignSignature(
+        { ...full, layers: full.layers.slice(0, -1) },
+        {
+          payload: Buffer.from('p'),
+          signatureBase64: 'czE=',
+        },
+      ).duplicate,
+    ).toBe(false);
   });
 });
 

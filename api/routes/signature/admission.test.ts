@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { admissionEngineFor } from '../../../activities/signing/admission.js';
+import { admissionEngineFor } from '../../../services/signature/admission-engine.js';
 import { admissionDecisions } from '../../../db/schema/signature.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../../test/harness.js';
 

@@ -1,10 +1,8 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import {
-  admissionEngineFor,
-  MalformedAdmissionError,
-  type AdmissionCluster,
-} from '../../../activities/signing/admission.js';
+import type { AdmissionCluster } from '../../../services/signature/admission-engine.js';
+import { authenticateCluster } from '../../../services/signature/authenticate-cluster.js';
+import { reviewAdmission } from '../../../services/signature/review-admission.js';
 import {
   admissionResponse,
   rateLimitedResponse,
@@ -13,7 +11,7 @@ import {
 import { ADMISSION_PATH } from '../../../domain/signature/webhook-config.js';
 import type { AppEnv, Services } from '../../context.js';
 import { TokenBuckets } from '../../token-buckets.js';
-import { ApiError, badRequest } from '../../errors.js';
+import { VigilError } from '../../../domain/errors.js';
 import { lazyChildLogger } from '../../middleware/request-context.js';
 import { defineRoute, json, jsonBody } from '../../router.js';
 
@@ -40,7 +38,7 @@ function clusterAuth(): MiddlewareHandler<AppEnv> {
     const fromHeader = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     const token = fromPath ?? fromHeader;
     if (!token) {
-      throw new ApiError(
+      throw new VigilError(
         'unauthorized',
         `send the cluster token as ${ADMISSION_PATH}/<token> or "Authorization: Bearer <token>"`,
         undefined,
@@ -49,8 +47,7 @@ function clusterAuth(): MiddlewareHandler<AppEnv> {
         },
       );
     }
-    const cluster = await admissionEngineFor(c.get('services')).authenticate(token);
-    if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
+    const cluster = await authenticateCluster(c.get('services'), token);
     clusters.set(c.req.raw, cluster);
     c.set(
       'logger',
@@ -73,6 +70,9 @@ const ZAdmissionResponseSchema = z
     }),
   })
   .openapi('AdmissionReviewResponse');
+
+export type TAdmissionReview = z.input<typeof ZAdmissionReviewSchema>;
+export type TAdmissionReviewResponse = z.infer<typeof ZAdmissionResponseSchema>;
 
 // With the token in the path, the Authorization header is optional (`{}` in security).
 const PATH_TOKEN_SECURITY: Record<string, string[]>[] = [{ clusterToken: [] }, {}];
@@ -100,19 +100,13 @@ export function registerAdmissionRoutes(app: OpenAPIHono<AppEnv>): void {
     review: z.infer<typeof ZAdmissionReviewSchema>,
   ) => {
     const cluster = clusters.get(c.req.raw);
-    if (!cluster) throw new ApiError('unauthorized', 'the cluster token is unknown or was replaced');
+    if (!cluster) throw new VigilError('unauthorized', 'the cluster token is unknown or was replaced');
     const services = c.get('services');
     if (!reviewBucketsFor(services).take(cluster.id).ok) {
       return rateLimitedResponse(review.request.uid, services.config.VIGIL_ADMISSION_REVIEWS_PER_SECOND);
     }
-    try {
-      const decision = await admissionEngineFor(services).review(cluster, review.request);
-      return admissionResponse(review.request.uid, decision);
-    } catch (err) {
-      if (err instanceof MalformedAdmissionError)
-        throw badRequest(`malformed AdmissionReview: ${err.message}`);
-      throw err;
-    }
+    const decision = await reviewAdmission(services, cluster, review.request);
+    return admissionResponse(review.request.uid, decision);
   };
   app.openapi(bearerRoute, async (c) => c.json(await handler(c, c.req.valid('json')), 200));
   app.openapi(pathTokenRoute, async (c) => c.json(await handler(c, c.req.valid('json')), 200));

@@ -1,11 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import {
-  createCluster,
-  getCluster,
-  listClusters,
-  rotateClusterToken,
-  type ClusterRow,
-} from '../../../activities/signing/clusters.js';
+import { getCluster, listClusters, type ClusterRow } from '../../../services/signature/cluster-views.js';
+import { registerCluster } from '../../../services/signature/register-cluster.js';
+import { rotateClusterToken } from '../../../services/signature/rotate-cluster-token.js';
 import {
   buildWebhookConfiguration,
   CLUSTER_TOKEN_PLACEHOLDER,
@@ -14,10 +10,9 @@ import {
 } from '../../../domain/signature/webhook-config.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv, Services } from '../../context.js';
-import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
-import { iso, translate } from './shared.js';
+import { iso } from './shared.js';
 import { displayName } from '../../../domain/input-rules.js';
 
 const ZClusterSchema = z
@@ -64,6 +59,16 @@ const webhookFor = (services: Services, c: ClusterRow, token: string) =>
 
 const tags = ['signature'];
 
+const ZRegisterClusterBodySchema = z.strictObject({
+  name: displayName(100),
+  description: z.string().max(1000).default(''),
+  failurePolicy: z.enum(WEBHOOK_FAILURE_POLICIES).default('Fail'),
+});
+
+export type TCluster = z.infer<typeof ZClusterSchema>;
+export type TClusterWithToken = z.infer<typeof ZClusterWithTokenSchema>;
+export type TRegisterClusterBody = z.input<typeof ZRegisterClusterBodySchema>;
+
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/clusters',
@@ -71,15 +76,7 @@ const createRoute = defineRoute({
   tags,
   summary:
     'Register a Kubernetes cluster; the response carries its admission token (shown once) and webhook config',
-  request: {
-    body: jsonBody(
-      z.strictObject({
-        name: displayName(100),
-        description: z.string().max(1000).default(''),
-        failurePolicy: z.enum(WEBHOOK_FAILURE_POLICIES).default('Fail'),
-      }),
-    ),
-  },
+  request: { body: jsonBody(ZRegisterClusterBodySchema) },
   responses: { 201: json(ZClusterWithTokenSchema, 'Created') },
 });
 
@@ -133,9 +130,7 @@ const webhookRoute = defineRoute({
 export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
     const services = c.get('services');
-    const { cluster, token } = await translate(
-      createCluster(services.db, { ...auditActor(c), ...c.req.valid('json') }),
-    );
+    const { cluster, token } = await registerCluster(services.db, auditActor(c), c.req.valid('json'));
     return c.json(
       { ...toClusterDto(cluster), token, webhookConfig: webhookFor(services, cluster, token) },
       201,
@@ -144,9 +139,9 @@ export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(rotateRoute, async (c) => {
     const services = c.get('services');
-    const { cluster, token } = await translate(
-      rotateClusterToken(services.db, { ...auditActor(c), clusterId: c.req.valid('param').id }),
-    );
+    const { cluster, token } = await rotateClusterToken(services.db, auditActor(c), {
+      clusterId: c.req.valid('param').id,
+    });
     return c.json(
       { ...toClusterDto(cluster), token, webhookConfig: webhookFor(services, cluster, token) },
       200,
@@ -169,7 +164,6 @@ export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
       accountId: c.get('caller').accountId,
       clusterId: c.req.valid('param').id,
     });
-    if (!row) throw notFound('cluster');
     return c.json(toClusterDto(row), 200);
   });
 
@@ -179,7 +173,6 @@ export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
       accountId: c.get('caller').accountId,
       clusterId: c.req.valid('param').id,
     });
-    if (!row) throw notFound('cluster');
     const config = webhookFor(services, row, CLUSTER_TOKEN_PLACEHOLDER);
     if (c.req.valid('query').format === 'json') return c.json(config, 200);
     const header = [

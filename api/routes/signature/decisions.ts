@@ -1,6 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { flushAdmissionDecisions } from '../../../activities/signing/admission.js';
-import { listDecisions } from '../../../activities/signing/admission-decisions.js';
+import { listAdmissionDecisions } from '../../../services/signature/decision-views.js';
 import { CONTAINER_FIELDS } from '../../../domain/signature/admission-review.js';
 import { DIGEST_PATTERN } from '../../../domain/signature/image-reference.js';
 import { ADMISSION_OUTCOMES, POLICY_MODES } from '../../../domain/signature/rules.js';
@@ -24,11 +23,22 @@ export const ZAdmissionDecisionSchema = z
     allowed: z.boolean(),
     outcome: z.enum(ADMISSION_OUTCOMES),
     message: z.string(),
-    images: z.array(z.object({ field: z.enum(CONTAINER_FIELDS), container: z.string(), image: z.string() })),
+    images: z.array(
+      z.object({
+        field: z.enum(CONTAINER_FIELDS),
+        container: z.string(),
+        image: z.string(),
+        digest: z.string().optional().openapi({ description: 'The digest verified (a tag resolved)' }),
+        indexDigest: z.string().optional().openapi({
+          description: 'The signed image index whose signature covered this platform digest',
+        }),
+      }),
+    ),
     createdAt: z.iso.datetime(),
   })
   .openapi('AdmissionDecision');
 export type TAdmissionDecision = z.infer<typeof ZAdmissionDecisionSchema>;
+export type TDecisionQuery = z.input<typeof ZDecisionQuerySchema>;
 
 export const ZDecisionQuerySchema = ZPageQuerySchema.extend({
   clusterId: z.uuid().optional(),
@@ -66,10 +76,7 @@ export function registerDecisionRoutes(app: OpenAPIHono<AppEnv>): void {
     const since = q.since ? new Date(q.since) : undefined;
     const until = q.until ? new Date(q.until) : undefined;
     if (since && until && since >= until) throw badRequest('since must be before until');
-    const { db } = c.get('services');
-    // Decisions are written in batches: what this replica still holds is written before it answers.
-    await flushAdmissionDecisions(db);
-    const rows = await listDecisions(db, {
+    const rows = await listAdmissionDecisions(c.get('services'), {
       accountId: c.get('caller').accountId,
       clusterId: q.clusterId,
       namespace: q.namespace,

@@ -1,12 +1,8 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import {
-  createPolicy,
-  deletePolicy,
-  getPolicy,
-  listPolicies,
-  updatePolicy,
-  type PolicyRow,
-} from '../../../activities/signing/policies.js';
+import { createPolicy } from '../../../services/signature/create-policy.js';
+import { deletePolicy } from '../../../services/signature/delete-policy.js';
+import { getPolicy, listPolicies, type PolicyRow } from '../../../services/signature/policy-views.js';
+import { updatePolicy } from '../../../services/signature/update-policy.js';
 import {
   BREAK_GLASS_ANNOTATION,
   IMAGE_GLOB_PATTERN,
@@ -17,10 +13,8 @@ import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/
 import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
-import { translate } from './shared.js';
 import { displayName } from '../../../domain/input-rules.js';
 
 /** A Kubernetes namespace name (RFC 1123 label) or `*` for every namespace of the cluster. */
@@ -115,6 +109,46 @@ const fields = {
 
 const tags = ['signature'];
 
+const ZCreatePolicyBodySchema = z.strictObject({
+  ...fields,
+  enabled: fields.enabled.default(POLICY_ENABLED_BY_DEFAULT),
+  mode: fields.mode.default('enforce'),
+  description: fields.description.default(''),
+  registryFailure: fields.registryFailure.default('deny'),
+  tagPolicy: fields.tagPolicy.default('resolve'),
+  images: fields.images.default([]),
+  excludedImages: fields.excludedImages.default([]),
+  allowBreakGlass: fields.allowBreakGlass.default(true),
+  cosignerIds: fields.cosignerIds.default([]),
+  requiredSignatures: fields.requiredSignatures.default(1),
+});
+
+const ZUpdatePolicyBodySchema = z
+  .strictObject({
+    name: fields.name.optional(),
+    witnessId: fields.witnessId.optional(),
+    clusterId: fields.clusterId.optional(),
+    namespaces: fields.namespaces.optional(),
+    enabled: fields.enabled.optional(),
+    mode: fields.mode.optional(),
+    description: fields.description.optional(),
+    registryFailure: fields.registryFailure.optional(),
+    tagPolicy: fields.tagPolicy.optional(),
+    images: fields.images.optional(),
+    excludedImages: fields.excludedImages.optional(),
+    allowBreakGlass: fields.allowBreakGlass.optional(),
+    cosignerIds: fields.cosignerIds.optional(),
+    requiredSignatures: fields.requiredSignatures.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'change at least one field');
+
+const ZPolicyQuerySchema = ZPageQuerySchema.extend({ clusterId: z.uuid().optional() });
+
+export type TPolicy = z.infer<typeof ZPolicySchema>;
+export type TCreatePolicyBody = z.input<typeof ZCreatePolicyBodySchema>;
+export type TUpdatePolicyBody = z.input<typeof ZUpdatePolicyBodySchema>;
+export type TPolicyQuery = z.input<typeof ZPolicyQuerySchema>;
+
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/policies',
@@ -123,23 +157,7 @@ const createRoute = defineRoute({
   tags,
   summary:
     'Create a security policy (witness + cluster + namespaces); off until enabled, as the product ships it',
-  request: {
-    body: jsonBody(
-      z.strictObject({
-        ...fields,
-        enabled: fields.enabled.default(POLICY_ENABLED_BY_DEFAULT),
-        mode: fields.mode.default('enforce'),
-        description: fields.description.default(''),
-        registryFailure: fields.registryFailure.default('deny'),
-        tagPolicy: fields.tagPolicy.default('resolve'),
-        images: fields.images.default([]),
-        excludedImages: fields.excludedImages.default([]),
-        allowBreakGlass: fields.allowBreakGlass.default(true),
-        cosignerIds: fields.cosignerIds.default([]),
-        requiredSignatures: fields.requiredSignatures.default(1),
-      }),
-    ),
-  },
+  request: { body: jsonBody(ZCreatePolicyBodySchema) },
   responses: { 201: json(ZPolicySchema, 'Created') },
 });
 
@@ -148,7 +166,7 @@ const listRoute = defineRoute({
   path: '/v1/signature/policies',
   tags,
   summary: 'List security policies',
-  request: { query: ZPageQuerySchema.extend({ clusterId: z.uuid().optional() }) },
+  request: { query: ZPolicyQuerySchema },
   responses: { 200: json(pageOf(ZPolicySchema)) },
 });
 
@@ -170,26 +188,7 @@ const patchRoute = defineRoute({
   summary: 'Change a security policy (each change bumps its version)',
   request: {
     params: ZIdParamSchema,
-    body: jsonBody(
-      z
-        .strictObject({
-          name: fields.name.optional(),
-          witnessId: fields.witnessId.optional(),
-          clusterId: fields.clusterId.optional(),
-          namespaces: fields.namespaces.optional(),
-          enabled: fields.enabled.optional(),
-          mode: fields.mode.optional(),
-          description: fields.description.optional(),
-          registryFailure: fields.registryFailure.optional(),
-          tagPolicy: fields.tagPolicy.optional(),
-          images: fields.images.optional(),
-          excludedImages: fields.excludedImages.optional(),
-          allowBreakGlass: fields.allowBreakGlass.optional(),
-          cosignerIds: fields.cosignerIds.optional(),
-          requiredSignatures: fields.requiredSignatures.optional(),
-        })
-        .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
-    ),
+    body: jsonBody(ZUpdatePolicyBodySchema),
   },
   responses: { 200: json(ZPolicySchema) },
 });
@@ -207,9 +206,7 @@ const deleteRoute = defineRoute({
 
 export function registerPolicyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
-    const row = await translate(
-      createPolicy(c.get('services').db, { ...auditActor(c), ...c.req.valid('json') }),
-    );
+    const row = await createPolicy(c.get('services').db, auditActor(c), c.req.valid('json'));
     return c.json(toPolicyDto(row), 201);
   });
 
@@ -230,25 +227,19 @@ export function registerPolicyRoutes(app: OpenAPIHono<AppEnv>): void {
       accountId: c.get('caller').accountId,
       policyId: c.req.valid('param').id,
     });
-    if (!row) throw notFound('security policy');
     return c.json(toPolicyDto(row), 200);
   });
 
   app.openapi(patchRoute, async (c) => {
-    const row = await translate(
-      updatePolicy(c.get('services').db, {
-        ...auditActor(c),
-        policyId: c.req.valid('param').id,
-        patch: c.req.valid('json'),
-      }),
-    );
+    const row = await updatePolicy(c.get('services').db, auditActor(c), {
+      policyId: c.req.valid('param').id,
+      patch: c.req.valid('json'),
+    });
     return c.json(toPolicyDto(row), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    await translate(
-      deletePolicy(c.get('services').db, { ...auditActor(c), policyId: c.req.valid('param').id }),
-    );
+    await deletePolicy(c.get('services').db, auditActor(c), { policyId: c.req.valid('param').id });
     return c.body(null, 204);
   });
 }

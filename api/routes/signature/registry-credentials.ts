@@ -1,16 +1,15 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRegistryCredential } from '../../../services/signature/create-registry-credential.js';
+import { deleteRegistryCredential } from '../../../services/signature/delete-registry-credential.js';
 import {
-  createRegistryCredential,
-  deleteRegistryCredential,
   listRegistryCredentials,
   type RegistryCredentialRow,
-} from '../../../activities/signing/registry-credentials.js';
+} from '../../../services/signature/registry-credential-views.js';
 import { parseImageReference } from '../../../domain/signature/image-reference.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
-import { translate } from './shared.js';
 
 /** A registry as image references name it; `docker.io` becomes `index.docker.io`, as go-containerregistry does. */
 const ZRegistrySchema = z
@@ -49,6 +48,15 @@ const toDto = (r: RegistryCredentialRow): z.infer<typeof ZRegistryCredentialSche
   updatedAt: r.updatedAt.toISOString(),
 });
 
+const ZCreateRegistryCredentialBodySchema = z.strictObject({
+  registry: ZRegistrySchema,
+  username: z.string().min(1).max(255),
+  password: z.string().min(1).max(4096),
+});
+
+export type TRegistryCredential = z.infer<typeof ZRegistryCredentialSchema>;
+export type TCreateRegistryCredentialBody = z.input<typeof ZCreateRegistryCredentialBodySchema>;
+
 const tags = ['signature'];
 const path = '/v1/signature/registry-credentials';
 
@@ -59,15 +67,7 @@ const createRoute = defineRoute({
   role: 'admin',
   summary:
     'Add the credential Vigil uses with one registry (Basic auth, or for the token service) to read and write cosign signatures; the password is stored encrypted and never returned',
-  request: {
-    body: jsonBody(
-      z.strictObject({
-        registry: ZRegistrySchema,
-        username: z.string().min(1).max(255),
-        password: z.string().min(1).max(4096),
-      }),
-    ),
-  },
+  request: { body: jsonBody(ZCreateRegistryCredentialBodySchema) },
   responses: { 201: json(ZRegistryCredentialSchema, 'Created') },
 });
 
@@ -94,9 +94,7 @@ const deleteRoute = defineRoute({
 export function registerRegistryCredentialRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
     const services = c.get('services');
-    const row = await translate(
-      createRegistryCredential(services.db, services.secrets, { ...auditActor(c), ...c.req.valid('json') }),
-    );
+    const row = await createRegistryCredential(services, auditActor(c), c.req.valid('json'));
     c.get('logger').info({ credentialId: row.id, registry: row.registry }, 'registry credential added');
     return c.json(toDto(row), 201);
   });
@@ -113,12 +111,9 @@ export function registerRegistryCredentialRoutes(app: OpenAPIHono<AppEnv>): void
   });
 
   app.openapi(deleteRoute, async (c) => {
-    await translate(
-      deleteRegistryCredential(c.get('services').db, {
-        ...auditActor(c),
-        credentialId: c.req.valid('param').id,
-      }),
-    );
+    await deleteRegistryCredential(c.get('services').db, auditActor(c), {
+      credentialId: c.req.valid('param').id,
+    });
     return c.body(null, 204);
   });
 }

@@ -2,8 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admissionEngineFor } from '../../../activities/signing/admission.js';
-import { admissionDecisions } from '../../../db/schema/signature.js';
+import { admissionEngineFor } from '../../../services/signature/admission-engine.js';
+import { admissionDecisions, trustedImages } from '../../../db/schema/signature.js';
 import { auditLog } from '../../../db/schema/audit.js';
 import { buildCosignPayload } from '../../../domain/signature/cosign-payload.js';
 import { WEBHOOK_TIMEOUT_SECONDS } from '../../../domain/signature/rules.js';
@@ -11,6 +11,7 @@ import { createTestContext, type TestAccount, type TestContext } from '../../../
 import {
   pushCosignSignatureByHand,
   pushTestImage,
+  putTestManifest,
   startTestRegistry,
   type TestRegistry,
 } from '../../../test/registry.js';
@@ -445,5 +446,77 @@ describe("signatures in the image's registry", () => {
     expect(await bad({ cosignerIds: [b], requiredSignatures: 3 })).toBe(422);
     expect(await bad({ cosignerIds: [a] })).toBe(422);
     expect(await bad({ cosignerIds: ['00000000-0000-7000-8000-000000000000'] })).toBe(422);
+  });
+
+  it("a signature on an image index covers its platform images, when the reference names the index's tag", async () => {
+    const keys = rsa();
+    const w = await witness('multi-arch', { type: 'privateKey', pem: keys.privateKey });
+    const repo = 'team/multi';
+    const name = `${open.host}/${repo}`;
+    const amd64 = await pushTestImage(open, repo);
+    const arm64 = await pushTestImage(open, repo);
+    const stray = await pushTestImage(open, repo, { tag: 'single' });
+    const descriptor = (digest: string, architecture: string) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest,
+      // The registry checks neither size nor platform of an index's entries; the verifier reads only the digest.
+      size: 400,
+      platform: { architecture, os: 'linux' },
+    });
+    const index = await putTestManifest(
+      open,
+      repo,
+      {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [descriptor(amd64, 'amd64'), descriptor(arm64, 'arm64')],
+      },
+      'v2',
+    );
+    // Only the index is signed, in cosign's layout, as `cosign sign` signs a multi-arch tag.
+    const signed = cosignSign(keys.privateKey, name, index);
+    await pushCosignSignatureByHand(open, repo, index, signed.payload, signed.signature);
+    const ns = await policy(w, { tagPolicy: 'digestsOnly' });
+
+    const viaIndex = await admit(ns, [`${name}:v2@${amd64}`, `${name}:v2@${arm64}`]);
+    expect(viaIndex, viaIndex.status.message).toMatchObject({ allowed: true });
+    // The platform digest alone does not say which index it came through: its own (absent) signature decides.
+    const bare = await admit(ns, [`${name}@${amd64}`]);
+    expect(bare.allowed).toBe(false);
+    expect(bare.status.message).toMatch(/no signature by witness "multi-arch"/);
+    // A tag that names no index listing the digest covers nothing.
+    const wrongTag = await admit(ns, [`${name}:single@${arm64}`]);
+    expect(wrongTag.allowed).toBe(false);
+    // The index by its own digest verifies as itself.
+    expect(await admit(ns, [`${name}@${index}`])).toMatchObject({ allowed: true });
+
+    await admissionEngineFor(ctx.services).flushDecisions();
+    const rows = await ctx.services.db
+      .select()
+      .from(admissionDecisions)
+      .where(and(eq(admissionDecisions.accountId, acct.accountId), eq(admissionDecisions.namespace, ns)));
+    const first = rows.find((r) => r.outcome === 'allowed' && (r.images as unknown[]).length === 2);
+    expect(first?.images).toEqual([
+      expect.objectContaining({ image: `${name}:v2@${amd64}`, digest: amd64, indexDigest: index }),
+      expect.objectContaining({ image: `${name}:v2@${arm64}`, digest: arm64, indexDigest: index }),
+    ]);
+    // The label goes to the digest whose signature was verified: the index.
+    const labels = await ctx.services.db
+      .select({ digest: trustedImages.digest })
+      .from(trustedImages)
+      .where(and(eq(trustedImages.accountId, acct.accountId), eq(trustedImages.repository, name)));
+    expect(labels.map((l) => l.digest)).toEqual([index]);
+    expect(stray).not.toBe(index);
+
+    const verified = await call('POST', '/v1/signature/verify', {
+      image: `${name}:v2@${arm64}`,
+      witnessId: w,
+    });
+    expect(verified.body).toMatchObject({ valid: true, digest: arm64, indexDigest: index });
+    const unverified = await call('POST', '/v1/signature/verify', {
+      image: `${name}@${arm64}`,
+      witnessId: w,
+    });
+    expect(unverified.body).toMatchObject({ valid: false, indexDigest: null });
   });
 });

@@ -1,22 +1,19 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt, isNotNull } from 'drizzle-orm';
+import { signImage } from '../../../services/signature/sign-image.js';
 import {
   getImageSignature,
-  signImage,
-  verifyImage,
+  listTrustedImages,
   type ImageSignatureRow,
-} from '../../../activities/signing/signatures.js';
-import { registrySourceFor } from '../../../activities/signing/registry-source.js';
-import type { Database } from '../../../db/client.js';
-import { trustedImages } from '../../../db/schema/signature.js';
+  type TrustedImageRow,
+} from '../../../services/signature/signature-views.js';
+import { verifyImage } from '../../../services/signature/verify-image.js';
 import { cosignCommands, SIMPLE_SIGNING_MEDIA_TYPE } from '../../../domain/signature/cosign-payload.js';
 import { TRUSTED_IMAGE_LABEL } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
-import { iso, provider, translate } from './shared.js';
+import { iso } from './shared.js';
 
 const ZImageRefSchema = z.string().trim().min(1).max(512).openapi({
   example:
@@ -71,6 +68,15 @@ const ZSignResultSchema = ZSignatureSchema.extend({
 
 const tags = ['signature'];
 
+const ZSignBodySchema = z.strictObject({
+  image: ZImageRefSchema,
+  witnessId: z.uuid(),
+  push: z.boolean().default(true).openapi({
+    description:
+      "Also write the signature to the image's registry (tag sha256-<hex>.sig), as cosign sign does",
+  }),
+});
+
 const signRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/signatures',
@@ -78,18 +84,7 @@ const signRoute = defineRoute({
   role: 'operator',
   tags,
   summary: "Sign an image digest with a witness's current key (cosign simple signing); idempotent",
-  request: {
-    body: jsonBody(
-      z.strictObject({
-        image: ZImageRefSchema,
-        witnessId: z.uuid(),
-        push: z.boolean().default(true).openapi({
-          description:
-            "Also write the signature to the image's registry (tag sha256-<hex>.sig), as cosign sign does",
-        }),
-      }),
-    ),
-  },
+  request: { body: jsonBody(ZSignBodySchema) },
   responses: { 200: json(ZSignResultSchema, 'Already signed'), 201: json(ZSignResultSchema, 'Signed') },
 });
 
@@ -124,8 +119,24 @@ const ZVerifyResultSchema = z
       .openapi({ description: 'The digest verified (a tag resolved through the registry)' }),
     warnings: z.array(z.string()),
     registryUnavailable: z.boolean().openapi({ description: 'The image registry could not be asked' }),
+    indexDigest: z.string().nullable().openapi({
+      description:
+        'The signed image index whose signature covers this platform digest (image written name:tag@sha256:…, the tag naming the index)',
+    }),
   })
   .openapi('VerifyResult');
+
+const ZVerifyBodySchema = z
+  .strictObject({
+    image: ZImageRefSchema,
+    witnessId: z.uuid(),
+    payload: z.base64().optional().openapi({ description: 'payload.json bytes, base64 (from a registry)' }),
+    signature: z.base64().optional(),
+  })
+  .refine(
+    (b) => (b.payload === undefined) === (b.signature === undefined),
+    'give payload and signature together',
+  );
 
 const verifyRoute = defineRoute({
   method: 'post',
@@ -134,24 +145,7 @@ const verifyRoute = defineRoute({
   role: 'viewer',
   summary:
     "Is this image validly signed by the witness? Checks Vigil's signatures and the cosign signatures in the image's registry (a tag is resolved there), or a given payload+signature",
-  request: {
-    body: jsonBody(
-      z
-        .strictObject({
-          image: ZImageRefSchema,
-          witnessId: z.uuid(),
-          payload: z
-            .base64()
-            .optional()
-            .openapi({ description: 'payload.json bytes, base64 (from a registry)' }),
-          signature: z.base64().optional(),
-        })
-        .refine(
-          (b) => (b.payload === undefined) === (b.signature === undefined),
-          'give payload and signature together',
-        ),
-    ),
-  },
+  request: { body: jsonBody(ZVerifyBodySchema) },
   responses: { 200: json(ZVerifyResultSchema) },
 });
 
@@ -174,30 +168,51 @@ const ZTrustedImageSchema = z
   })
   .openapi('TrustedImage');
 
+const ZTrustedImageQuerySchema = ZPageQuerySchema.extend({
+  all: z.enum(['true', 'false']).default('false'),
+  witnessId: z.uuid().optional(),
+});
+
+export type TImageSignature = z.infer<typeof ZSignatureSchema>;
+export type TSignBody = z.input<typeof ZSignBodySchema>;
+export type TSignResult = z.infer<typeof ZSignResultSchema>;
+export type TVerifyBody = z.input<typeof ZVerifyBodySchema>;
+export type TVerifyResult = z.infer<typeof ZVerifyResultSchema>;
+export type TTrustedImage = z.infer<typeof ZTrustedImageSchema>;
+export type TTrustedImageQuery = z.input<typeof ZTrustedImageQuerySchema>;
+
+const toTrustedImageDto = (t: TrustedImageRow): TTrustedImage => ({
+  id: t.id,
+  image: `${t.repository}@${t.digest}`,
+  repository: t.repository,
+  digest: t.digest,
+  label: t.label === TRUSTED_IMAGE_LABEL ? TRUSTED_IMAGE_LABEL : null,
+  witnessId: t.witnessId,
+  keyVersion: t.keyVersion,
+  clusterId: t.clusterId,
+  namespace: t.namespace,
+  policyId: t.policyId,
+  firstVerifiedAt: t.firstVerifiedAt.toISOString(),
+  lastVerifiedAt: t.lastVerifiedAt.toISOString(),
+  revokedAt: iso(t.revokedAt),
+  revokedReason: t.revokedReason,
+});
+
 const trustedRoute = defineRoute({
   method: 'get',
   path: '/v1/signature/trusted-images',
   tags,
   summary: 'Images admission verified, labelled "Trusted Image" (?all=true includes revoked ones)',
-  request: {
-    query: ZPageQuerySchema.extend({
-      all: z.enum(['true', 'false']).default('false'),
-      witnessId: z.uuid().optional(),
-    }),
-  },
+  request: { query: ZTrustedImageQuerySchema },
   responses: { 200: json(pageOf(ZTrustedImageSchema)) },
 });
 
 export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(signRoute, async (c) => {
-    const { push, ...body } = c.req.valid('json');
-    const services = c.get('services');
-    const { signature, created, registry } = await translate(
-      signImage(services.db, provider(c), {
-        ...auditActor(c),
-        ...body,
-        registry: push ? registrySourceFor(services) : undefined,
-      }),
+    const { signature, created, registry } = await signImage(
+      c.get('services'),
+      auditActor(c),
+      c.req.valid('json'),
     );
     c.get('logger').info(
       {
@@ -212,38 +227,39 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
     return c.json({ ...toSignatureDto(signature), registry }, created ? 201 : 200);
   });
 
-  const load = async (db: Database, accountId: string, id: string) => {
-    const row = await getImageSignature(db, { accountId, id });
-    if (!row) throw notFound('signature');
-    return toSignatureDto(row);
-  };
-  app.openapi(getRoute, async (c) =>
-    c.json(await load(c.get('services').db, c.get('caller').accountId, c.req.valid('param').id), 200),
-  );
-  app.openapi(exportRoute, async (c) =>
-    c.json(await load(c.get('services').db, c.get('caller').accountId, c.req.valid('param').id), 200),
-  );
+  app.openapi(getRoute, async (c) => {
+    const row = await getImageSignature(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      id: c.req.valid('param').id,
+    });
+    return c.json(toSignatureDto(row), 200);
+  });
+  app.openapi(exportRoute, async (c) => {
+    const row = await getImageSignature(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      id: c.req.valid('param').id,
+    });
+    return c.json(toSignatureDto(row), 200);
+  });
 
   app.openapi(verifyRoute, async (c) => {
-    const body = c.req.valid('json');
-    const services = c.get('services');
-    const r = await translate(
-      verifyImage(services.db, {
-        accountId: c.get('caller').accountId,
-        ...body,
-        registry: registrySourceFor(services),
-      }),
-    );
+    const r = await verifyImage(c.get('services'), {
+      accountId: c.get('caller').accountId,
+      ...c.req.valid('json'),
+    });
     return c.json(
       {
         valid: r.ok,
         image: r.image,
         witnessId: r.witnessId,
         keyVersion: r.ok ? r.keyVersion : null,
-        reason: r.ok ? `signed by key version ${r.keyVersion} of the witness` : r.reason,
+        reason: r.ok
+          ? `signed by key version ${r.keyVersion} of the witness${r.index ? ` (through image index ${r.index})` : ''}`
+          : r.reason,
         digest: r.digest ?? null,
         warnings: r.ok ? (r.warnings ?? []) : [],
         registryUnavailable: !r.ok && r.unavailable === true,
+        indexDigest: r.ok ? (r.index ?? null) : null,
       },
       200,
     );
@@ -251,43 +267,14 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(trustedRoute, async (c) => {
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
-    const rows = await c
-      .get('services')
-      .db.select()
-      .from(trustedImages)
-      .where(
-        and(
-          eq(trustedImages.accountId, c.get('caller').accountId),
-          q.all === 'true' ? undefined : isNotNull(trustedImages.label),
-          q.witnessId ? eq(trustedImages.witnessId, q.witnessId) : undefined,
-          after ? gt(trustedImages.id, after) : undefined,
-        ),
-      )
-      .orderBy(trustedImages.id)
-      .limit(q.limit + 1);
+    const rows = await listTrustedImages(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      all: q.all === 'true',
+      witnessId: q.witnessId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
     const p = page(rows, q.limit);
-    return c.json(
-      {
-        items: p.items.map((t) => ({
-          id: t.id,
-          image: `${t.repository}@${t.digest}`,
-          repository: t.repository,
-          digest: t.digest,
-          label: t.label === TRUSTED_IMAGE_LABEL ? TRUSTED_IMAGE_LABEL : null,
-          witnessId: t.witnessId,
-          keyVersion: t.keyVersion,
-          clusterId: t.clusterId,
-          namespace: t.namespace,
-          policyId: t.policyId,
-          firstVerifiedAt: t.firstVerifiedAt.toISOString(),
-          lastVerifiedAt: t.lastVerifiedAt.toISOString(),
-          revokedAt: iso(t.revokedAt),
-          revokedReason: t.revokedReason,
-        })),
-        nextCursor: p.nextCursor,
-      },
-      200,
-    );
+    return c.json({ items: p.items.map(toTrustedImageDto), nextCursor: p.nextCursor }, 200);
   });
 }

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateKeyAad } from '../../../activities/signing/key-provider.js';
+import { privateKeyAad } from '../../../services/signature/key-provider.js';
 import { auditLog } from '../../../db/schema/audit.js';
 import { signatureKeyVersions } from '../../../db/schema/signature.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../../test/harness.js';

@@ -1,15 +1,15 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { KeyVersionInfo } from '../../../activities/signing/key-provider.js';
-import { startSignatureRevocation } from '../../../activities/signing/start-revocation.js';
+import type { KeyVersionInfo } from '../../../services/signature/key-provider.js';
+import { createWitness } from '../../../services/signature/create-witness.js';
+import { disableKeyVersion } from '../../../services/signature/disable-key-version.js';
+import { disableWitness } from '../../../services/signature/disable-witness.js';
+import { rotateWitnessKey } from '../../../services/signature/rotate-witness-key.js';
 import {
-  createWitness,
-  disableKeyVersion,
-  disableWitness,
   getWitness,
+  getWitnessPublicKey,
   listWitnesses,
-  rotateWitnessKey,
   type WitnessWithVersions,
-} from '../../../activities/signing/witnesses.js';
+} from '../../../services/signature/witness-views.js';
 import { WITNESS_KEY_ORIGINS } from '../../../domain/signature/witness-keys.js';
 import {
   KEY_VERSION_STATUSES,
@@ -19,10 +19,9 @@ import {
 } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { notFound } from '../../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
-import { iso, provider, translate } from './shared.js';
+import { iso } from './shared.js';
 import { coercedInt32, displayName } from '../../../domain/input-rules.js';
 
 const ZKeyVersionSchema = z
@@ -117,6 +116,20 @@ const ZKeySourceSchema = z
     description: 'Where the key comes from; the private key of an AWS KMS key never leaves the KMS',
   });
 
+const ZCreateWitnessBodySchema = z.strictObject({
+  name: displayName(100),
+  description: z.string().max(1000).default(''),
+  keySpec: z.enum(WITNESS_KEY_SPECS).default('RSA_2048'),
+  purpose: z.enum(WITNESS_PURPOSES).default('SIGN/VERIFY'),
+  key: ZKeySourceSchema.default({ type: 'generate' }),
+});
+
+export type TWitness = z.infer<typeof ZWitnessSchema>;
+export type TWitnessKeyVersion = z.infer<typeof ZKeyVersionSchema>;
+export type TWitnessKeySource = z.input<typeof ZKeySourceSchema>;
+export type TCreateWitnessBody = z.input<typeof ZCreateWitnessBodySchema>;
+export type TDisabledWitness = z.infer<typeof ZDisableResultSchema>;
+
 const createRoute = defineRoute({
   method: 'post',
   path: '/v1/signature/witnesses',
@@ -125,17 +138,7 @@ const createRoute = defineRoute({
   tags,
   summary:
     'Create a witness with an RSA-2048 key (version 1): generated, an imported private key, a public key only (verify only), or an AWS KMS key',
-  request: {
-    body: jsonBody(
-      z.strictObject({
-        name: displayName(100),
-        description: z.string().max(1000).default(''),
-        keySpec: z.enum(WITNESS_KEY_SPECS).default('RSA_2048'),
-        purpose: z.enum(WITNESS_PURPOSES).default('SIGN/VERIFY'),
-        key: ZKeySourceSchema.default({ type: 'generate' }),
-      }),
-    ),
-  },
+  request: { body: jsonBody(ZCreateWitnessBodySchema) },
   responses: { 201: json(ZWitnessSchema, 'Created') },
 });
 
@@ -210,16 +213,14 @@ const disableWitnessRoute = defineRoute({
 export function registerWitnessRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
     const { key, ...body } = c.req.valid('json');
-    const w = await translate(
-      createWitness(c.get('services').db, provider(c), { ...auditActor(c), ...body, source: key }),
-    );
+    const w = await createWitness(c.get('services'), auditActor(c), { ...body, source: key });
     c.get('logger').info({ witnessId: w.id, fingerprint: w.versions[0]?.fingerprint }, 'witness created');
     return c.json(toWitnessDto(w), 201);
   });
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const rows = await listWitnesses(c.get('services').db, provider(c), {
+    const rows = await listWitnesses(c.get('services'), {
       accountId: c.get('caller').accountId,
       after: decodeCursor(q.cursor),
       limit: q.limit,
@@ -229,71 +230,54 @@ export function registerWitnessRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(getRoute, async (c) => {
-    const w = await getWitness(c.get('services').db, provider(c), {
+    const w = await getWitness(c.get('services'), {
       accountId: c.get('caller').accountId,
       witnessId: c.req.valid('param').id,
     });
-    if (!w) throw notFound('witness');
     return c.json(toWitnessDto(w), 200);
   });
 
   app.openapi(publicKeyRoute, async (c) => {
-    const w = await getWitness(c.get('services').db, provider(c), {
+    const { witness, version, pem } = await getWitnessPublicKey(c.get('services'), {
       accountId: c.get('caller').accountId,
       witnessId: c.req.valid('param').id,
+      version: c.req.valid('query').version,
     });
-    if (!w) throw notFound('witness');
-    const version = c.req.valid('query').version ?? w.currentVersion;
-    const key = w.versions.find((v) => v.version === version);
-    if (!key) throw notFound(`key version ${version}`);
     const type = /text\/plain/.test(c.req.header('accept') ?? '')
       ? 'text/plain; charset=utf-8'
       : 'application/x-pem-file';
-    return c.body(key.publicKeyPem, 200, {
+    return c.body(pem, 200, {
       'content-type': type,
-      'content-disposition': `inline; filename="witness-${w.name.replace(/[^A-Za-z0-9._-]/g, '_')}-v${version}.pem"`,
+      'content-disposition': `inline; filename="witness-${witness.name.replace(/[^A-Za-z0-9._-]/g, '_')}-v${version}.pem"`,
     });
   });
 
   app.openapi(rotateRoute, async (c) => {
-    const w = await translate(
-      rotateWitnessKey(c.get('services').db, provider(c), {
-        ...auditActor(c),
-        witnessId: c.req.valid('param').id,
-      }),
-    );
+    const w = await rotateWitnessKey(c.get('services'), auditActor(c), {
+      witnessId: c.req.valid('param').id,
+    });
     c.get('logger').info({ witnessId: w.id, currentVersion: w.currentVersion }, 'witness key rotated');
     return c.json(toWitnessDto(w), 200);
   });
 
   app.openapi(disableVersionRoute, async (c) => {
-    const services = c.get('services');
     const { id, version } = c.req.valid('param');
-    const { witness } = await translate(
-      disableKeyVersion(services.db, provider(c), { ...auditActor(c), witnessId: id, version }),
-    );
-    const workflowId = await startSignatureRevocation(services, {
-      accountId: witness.accountId,
-      witnessId: witness.id,
+    const { witness, revocationWorkflowId } = await disableKeyVersion(c.get('services'), auditActor(c), {
+      witnessId: id,
       version,
-      witnessName: witness.name,
     });
-    c.get('logger').info({ witnessId: witness.id, version, workflowId }, 'key version disabled');
-    return c.json({ ...toWitnessDto(witness), revocationWorkflowId: workflowId }, 200);
+    c.get('logger').info(
+      { witnessId: witness.id, version, workflowId: revocationWorkflowId },
+      'key version disabled',
+    );
+    return c.json({ ...toWitnessDto(witness), revocationWorkflowId }, 200);
   });
 
   app.openapi(disableWitnessRoute, async (c) => {
-    const services = c.get('services');
-    const { witness } = await translate(
-      disableWitness(services.db, provider(c), { ...auditActor(c), witnessId: c.req.valid('param').id }),
-    );
-    const workflowId = await startSignatureRevocation(services, {
-      accountId: witness.accountId,
-      witnessId: witness.id,
-      version: null,
-      witnessName: witness.name,
+    const { witness, revocationWorkflowId } = await disableWitness(c.get('services'), auditActor(c), {
+      witnessId: c.req.valid('param').id,
     });
-    c.get('logger').info({ witnessId: witness.id, workflowId }, 'witness disabled');
-    return c.json({ ...toWitnessDto(witness), revocationWorkflowId: workflowId }, 200);
+    c.get('logger').info({ witnessId: witness.id, workflowId: revocationWorkflowId }, 'witness disabled');
+    return c.json({ ...toWitnessDto(witness), revocationWorkflowId }, 200);
   });
 }

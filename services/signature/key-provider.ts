@@ -18,6 +18,7 @@ import {
   type TWitnessKeyOrigin,
 } from '../../domain/signature/witness-keys.js';
 import type { SecretBox } from '../../platform/secrets.js';
+import { errorMessage, unprocessable, VigilError } from '../../domain/errors.js';
 import { createAwsKms, type KmsSigner } from './aws-kms.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -81,10 +82,6 @@ export interface KeyProvider {
   disable(db: Executor, opts: { witnessId: string; version: number }): Promise<KeyVersionInfo | null>;
 }
 
-export class KeyProviderError extends Error {
-  override name = 'KeyProviderError';
-}
-
 /** DER prefix of a PKCS#1 DigestInfo for SHA-256 (RFC 8017 §9.2 note 1). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 
@@ -108,7 +105,7 @@ const toInfo = (row: typeof signatureKeyVersions.$inferSelect): KeyVersionInfo =
 
 function rsa2048(key: KeyObject, what: string): void {
   if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== WITNESS_RSA_BITS)
-    throw new KeyProviderError(`the ${what} is not an RSA-${WITNESS_RSA_BITS} key (witnesses use RSA_2048)`);
+    throw unprocessable(`the ${what} is not an RSA-${WITNESS_RSA_BITS} key (witnesses use RSA_2048)`);
 }
 
 /** Checks an imported key before anything is stored; the reason is for the operator. */
@@ -118,8 +115,8 @@ export function checkKeySource(source: KeySource): string | null {
     if (source.type === 'publicKey') rsa2048(createPublicKey(source.pem), 'public key');
     return null;
   } catch (err) {
-    if (err instanceof KeyProviderError) return err.message;
-    return `the key is not a readable unencrypted PEM (PKCS#8, PKCS#1 or SubjectPublicKeyInfo): ${(err as Error).message}`;
+    if (err instanceof VigilError) return err.message;
+    return `the key is not a readable unencrypted PEM (PKCS#8, PKCS#1 or SubjectPublicKeyInfo): ${errorMessage(err)}`;
   }
 }
 
@@ -189,7 +186,7 @@ export function createBuiltinKeyProvider(secrets: SecretBox, kms: () => KmsSigne
           kmsKeyId: material.kmsKeyId,
         })
         .returning();
-      if (!row) throw new KeyProviderError('the key version was not stored');
+      if (!row) throw new Error('the key version was not stored');
       return toInfo(row);
     },
     async publicKey(db, opts) {
@@ -218,13 +215,11 @@ export function createBuiltinKeyProvider(secrets: SecretBox, kms: () => KmsSigne
             eq(signatureKeyVersions.version, opts.version),
           ),
         );
-      if (!row) throw new KeyProviderError(`key version ${opts.version} does not exist`);
-      if (row.status !== 'enabled') throw new KeyProviderError(`key version ${opts.version} is disabled`);
+      if (!row) throw unprocessable(`key version ${opts.version} does not exist`);
+      if (row.status !== 'enabled') throw unprocessable(`key version ${opts.version} is disabled`);
       if (row.kmsKeyId) return kms().sign(row.kmsKeyId, opts.payload);
       if (!row.sealed)
-        throw new KeyProviderError(
-          `key version ${opts.version} is a public key only; it verifies, it cannot sign`,
-        );
+        throw unprocessable(`key version ${opts.version} is a public key only; it verifies, it cannot sign`);
       const digest = createHash('sha256').update(opts.payload).digest();
       const pem = secrets.open(row.sealed, privateKeyAad(opts.witnessId, opts.version));
       try {
@@ -261,7 +256,7 @@ export function createBuiltinKeyProvider(secrets: SecretBox, kms: () => KmsSigne
 }
 
 function noKms(): KmsSigner {
-  throw new KeyProviderError('no KMS is configured');
+  throw unprocessable('no KMS is configured');
 }
 
 const providers = new WeakMap<SecretBox, KeyProvider>();

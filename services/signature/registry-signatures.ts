@@ -7,7 +7,7 @@ import {
   signatureLayers,
 } from '../../domain/signature/cosign-registry.js';
 import { RegistryError, type RegistryClient } from './registry-client.js';
-import type { CandidateSignature } from './verify.js';
+import type { CandidateSignature } from './verify-signatures.js';
 
 export interface SignatureImage {
   /** Repository path inside the registry (`team/app`). */

@@ -4,7 +4,7 @@ import type { DatabaseHandle } from '../../db/client.js';
 import { admissionDecisions } from '../../db/schema/signature.js';
 import { uuidv7 } from '../../domain/ids.js';
 import { createTestDatabase } from '../../test/database.js';
-import { DecisionQueue, type DecisionQueueOptions, type DecisionRow } from './admission-decisions.js';
+import { DecisionQueue, type DecisionQueueOptions, type DecisionRow } from './decision-queue.js';
 
 let database: DatabaseHandle;
 beforeAll(async () => {

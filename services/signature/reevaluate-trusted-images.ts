@@ -1,11 +1,9 @@
-import { Context } from '@temporalio/activity';
 import { and, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { Services } from '../../api/context.js';
 import type { Executor } from '../../db/client.js';
 import { signatureWitnesses, trustedImages } from '../../db/schema/signature.js';
 import { recordAudit } from '../../db/audit.js';
-import { loadWitnessKeys, storedCandidates } from './signatures.js';
-import { verifyImageSignatures } from './verify.js';
+import { loadWitnessKeys, storedCandidates } from './signature-views.js';
+import { verifyImageSignatures } from './verify-signatures.js';
 
 export interface RevocationScope {
   accountId: string;
@@ -100,15 +98,3 @@ export async function reevaluateTrustedImages(
 
 /** Page size of the revocation workflow: small payloads, one activity per page (DESIGN §3.5). */
 export const REVOCATION_PAGE_SIZE = 100;
-
-export function createSigningActivities(deps: Pick<Services, 'db'>) {
-  return {
-    async listImagesTrustedThrough(input: RevocationScope & { afterId: string | null }): Promise<string[]> {
-      return listImagesTrustedThrough(deps.db, { ...input, limit: REVOCATION_PAGE_SIZE });
-    },
-    async reevaluateTrustedImages(input: RevocationScope & { ids: string[] }): Promise<ReevaluationResult> {
-      Context.current().heartbeat();
-      return reevaluateTrustedImages(deps.db, input);
-    },
-  };
-}

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { admissionDecisions } from '../../db/schema/signature.js';
 import { uuidv7 } from '../../domain/ids.js';
@@ -178,48 +178,4 @@ export class DecisionQueue {
       }
     }
   }
-}
-
-export interface DecisionFilter {
-  accountId: string;
-  clusterId?: string;
-  namespace?: string;
-  allowed?: boolean;
-  outcome?: (typeof admissionDecisions.$inferSelect)['outcome'];
-  /** An image reference exactly as the pod spec wrote it. */
-  image?: string;
-  /** `sha256:…`: decisions on any image pinned to this digest. */
-  digest?: string;
-  since?: Date;
-  until?: Date;
-  /** Newest first: the page continues with ids below this one. */
-  before?: string;
-  limit: number;
-}
-
-/** One account's decisions, newest first, `limit + 1` rows (the extra one tells there is a next page). */
-export async function listDecisions(db: Database, f: DecisionFilter) {
-  const d = admissionDecisions;
-  return db
-    .select()
-    .from(d)
-    .where(
-      and(
-        eq(d.accountId, f.accountId),
-        f.before ? lt(d.id, f.before) : undefined,
-        f.clusterId ? eq(d.clusterId, f.clusterId) : undefined,
-        f.namespace !== undefined ? eq(d.namespace, f.namespace) : undefined,
-        f.allowed !== undefined ? eq(d.allowed, f.allowed) : undefined,
-        f.outcome ? eq(d.outcome, f.outcome) : undefined,
-        f.image ? sql`${d.images} @> ${JSON.stringify([{ image: f.image }])}::jsonb` : undefined,
-        // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard.
-        f.digest
-          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`})`
-          : undefined,
-        f.since ? gte(d.createdAt, f.since) : undefined,
-        f.until ? lt(d.createdAt, f.until) : undefined,
-      ),
-    )
-    .orderBy(desc(d.id))
-    .limit(f.limit + 1);
 }

@@ -3,9 +3,9 @@ import { isIndexMediaType, parseIndexManifests } from '../../domain/signature/co
 import { REGISTRY_CACHE_MAX_ENTRIES, REGISTRY_CACHE_TTL_MS } from '../../domain/signature/registry-rules.js';
 import type { SecretBox } from '../../platform/secrets.js';
 import { RegistryClient, RegistryError } from './registry-client.js';
-import { loadRegistryCredential, registryCredentialChanges } from './registry-credentials.js';
+import { loadRegistryCredential, registryCredentialChanges } from './registry-credential-views.js';
 import { readCosignSignatures } from './registry-signatures.js';
-import type { CandidateSignature } from './verify.js';
+import type { CandidateSignature } from './verify-signatures.js';
 
 /** A least-recently-used map whose entries also expire; bounded by entry count. */
 export class LruTtlCache<V> {

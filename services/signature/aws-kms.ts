@@ -6,6 +6,7 @@ import {
   KMSServiceException,
   SignCommand,
 } from '@aws-sdk/client-kms';
+import { errorMessage, unavailable as unavailableError, unprocessable } from '../../domain/errors.js';
 import { KMS_RAW_MESSAGE_MAX_BYTES } from '../../domain/signature/witness-keys.js';
 
 /** What Vigil asks of a cloud KMS: an RSA-2048 sign/verify key, its public half, and signatures. */
@@ -16,16 +17,12 @@ export interface KmsSigner {
   sign(keyId: string, message: Buffer): Promise<Buffer>;
 }
 
-export class KmsError extends Error {
-  override name = 'KmsError';
-  constructor(
-    message: string,
-    /** The KMS could not be reached or failed on its side (retry later), as opposed to refusing the request. */
-    readonly unavailable = false,
-  ) {
-    super(message);
-  }
-}
+/**
+ * A KMS failure for the caller: `unavailable` (503) when the KMS could not be reached or failed on its side (retry
+ * later), `unprocessable` (422) when it refused the request (wrong key, not configured).
+ */
+const kmsError = (message: string, unavailable = false) =>
+  unavailable ? unavailableError(message) : unprocessable(message);
 
 /** AWS KMS calls must not hold a signing request for long. */
 const KMS_TIMEOUT_MS = 10_000;
@@ -45,22 +42,22 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
       return await work(AbortSignal.timeout(KMS_TIMEOUT_MS));
     } catch (err) {
       if (err instanceof KMSServiceException)
-        throw new KmsError(`AWS KMS ${what}: ${err.name}: ${err.message}`, err.$fault === 'server');
+        throw kmsError(`AWS KMS ${what}: ${err.name}: ${err.message}`, err.$fault === 'server');
       // No credentials is how this deployment is set up, not an outage: retrying later changes nothing (422).
       if (err instanceof Error && err.name === 'CredentialsProviderError')
-        throw new KmsError(`AWS KMS is not configured for this deployment: ${err.message}`);
-      throw new KmsError(`AWS KMS ${what} failed: ${(err as Error).message}`, true);
+        throw kmsError(`AWS KMS is not configured for this deployment: ${err.message}`);
+      throw kmsError(`AWS KMS ${what} failed: ${errorMessage(err)}`, true);
     }
   };
   const publicKey = async (keyId: string) => {
     const out = await call('GetPublicKey', (abortSignal) =>
       client.send(new GetPublicKeyCommand({ KeyId: keyId }), { abortSignal }),
     );
-    if (!out.PublicKey || !out.KeyId) throw new KmsError(`AWS KMS sent no public key for ${keyId}`);
+    if (!out.PublicKey || !out.KeyId) throw kmsError(`AWS KMS sent no public key for ${keyId}`);
     if (out.KeyUsage && out.KeyUsage !== 'SIGN_VERIFY')
-      throw new KmsError(`KMS key ${keyId} is for ${out.KeyUsage}, not SIGN_VERIFY`);
+      throw kmsError(`KMS key ${keyId} is for ${out.KeyUsage}, not SIGN_VERIFY`);
     if (out.KeySpec && out.KeySpec !== 'RSA_2048')
-      throw new KmsError(`KMS key ${keyId} is ${out.KeySpec}; witnesses use RSA_2048`);
+      throw kmsError(`KMS key ${keyId} is ${out.KeySpec}; witnesses use RSA_2048`);
     const pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
       .export({ type: 'spki', format: 'pem' })
       .toString();
@@ -75,7 +72,7 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
         ),
       );
       const keyId = out.KeyMetadata?.Arn ?? out.KeyMetadata?.KeyId;
-      if (!keyId) throw new KmsError('AWS KMS created a key but sent no key id');
+      if (!keyId) throw kmsError('AWS KMS created a key but sent no key id');
       return publicKey(keyId);
     },
     publicKey,
@@ -93,7 +90,7 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
           { abortSignal },
         ),
       );
-      if (!out.Signature) throw new KmsError(`AWS KMS sent no signature for ${keyId}`);
+      if (!out.Signature) throw kmsError(`AWS KMS sent no signature for ${keyId}`);
       return Buffer.from(out.Signature);
     },
   };

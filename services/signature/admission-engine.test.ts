@@ -4,9 +4,10 @@ import { signatureClusters, signaturePolicies } from '../../db/schema/signature.
 import type { TAdmissionRequest } from '../../domain/signature/admission-review.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import { hashToken } from '../../platform/secrets.js';
-import { AdmissionEngine } from './admission.js';
-import { newClusterToken, rotateClusterToken } from './clusters.js';
-import { bumpSignatureGeneration } from './state.js';
+import { AdmissionEngine } from './admission-engine.js';
+import { newClusterToken } from './cluster-views.js';
+import { rotateClusterToken } from './rotate-cluster-token.js';
+import { bumpSignatureGeneration } from './signature-state.js';
 
 let ctx: TestContext;
 let acct: TestAccount;
@@ -118,11 +119,11 @@ describe('admission cache across replicas', () => {
               where: async (where: Parameters<ReturnType<typeof builder.from>['where']>[0]) => {
                 const rows = await builder.from(table).where(where);
                 newToken = (
-                  await rotateClusterToken(ctx.services.db, {
-                    accountId: acct.accountId,
-                    actor: 'test',
-                    clusterId: first.id,
-                  })
+                  await rotateClusterToken(
+                    ctx.services.db,
+                    { accountId: acct.accountId, actor: 'test' },
+                    { clusterId: first.id },
+                  )
                 ).token;
                 return rows;
               },

@@ -1,13 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import type { Services } from '../../api/context.js';
-import {
-  signatureClusters,
-  signatureKeyVersions,
-  signaturePolicies,
-  signatureWitnesses,
-  trustedImages,
-} from '../../db/schema/signature.js';
+import type { Services } from '../../platform/services.js';
+import { badRequest } from '../../domain/errors.js';
+import { signatureClusters, trustedImages } from '../../db/schema/signature.js';
 import {
   decideAdmission,
   decideOversizedReview,
@@ -25,32 +20,30 @@ import {
 import {
   ADMISSION_REGISTRY_DEADLINE_MS,
   REGISTRY_CACHE_TTL_MS,
-  type TRegistryFailureMode,
-  type TTagPolicy,
 } from '../../domain/signature/registry-rules.js';
-import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL, type TPolicyMode } from '../../domain/signature/rules.js';
+import { ALL_NAMESPACES, TRUSTED_IMAGE_LABEL } from '../../domain/signature/rules.js';
 import { hashToken } from '../../platform/secrets.js';
 import {
   DECISION_QUEUE_PGLITE,
   DECISION_QUEUE_POSTGRES,
   DecisionQueue,
   type DecisionQueueOptions,
-} from './admission-decisions.js';
+} from './decision-queue.js';
 import { recordAudit } from '../../db/audit.js';
-import {
-  BREAK_GLASS_ANNOTATION,
-  compileImageScope,
-  imageInScope,
-  type ImageScope,
-} from '../../domain/signature/image-scope.js';
+import { BREAK_GLASS_ANNOTATION, imageInScope } from '../../domain/signature/image-scope.js';
 import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
-import { storedCandidates } from './signatures.js';
-import { localSignatureChanges, readSignatureGeneration } from './state.js';
-import { publicKeyObject, verifyImageSignatures, type WitnessKeys } from './verify.js';
+import { combine, NO_VERDICT, nOfM, readName, readUid } from '../../domain/signature/admission-combine.js';
+import { loadAdmissionPolicies, type CachedPolicy } from './admission-snapshot.js';
+import { notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
+import { verifyThroughIndex } from './index-signatures.js';
+import { storedCandidates } from './signature-views.js';
+import { localSignatureChanges, readSignatureGeneration } from './signature-state.js';
+import { verifyImageSignatures } from './verify-signatures.js';
 
 export interface AdmissionCluster {
   id: string;
   accountId: string;
+  name: string;
 }
 
 /**
@@ -58,31 +51,6 @@ export interface AdmissionCluster {
  * this process are seen at once (they note a local change); changes made through another replica within this.
  */
 export const GENERATION_CHECK_MS = 1_000;
-
-interface CachedPolicy {
-  id: string;
-  name: string;
-  version: number;
-  mode: TPolicyMode;
-  clusterId: string;
-  namespaces: Set<string>;
-  witnessId: string;
-  keys: WitnessKeys;
-  registryFailure: TRegistryFailureMode;
-  tagPolicy: TTagPolicy;
-  scope: ImageScope;
-  allowBreakGlass: boolean;
-  /** The other witnesses of an N-of-M policy, each checked like this one (empty: this witness alone). */
-  cosigners: CachedPolicy[];
-  requiredSignatures: number;
-  /**
-   * Image reference as the pod spec writes it → verdict. The snapshot (and with it this map) is rebuilt whenever
-   * the account's policies, key versions, witnesses or Vigil's signatures change, so the reference alone is the
-   * key. What the registry said (signatures pushed by CI, a tag's digest) can change without that, so verdicts
-   * resting on it expire with the registry cache's TTLs.
-   */
-  verdicts: Map<string, { verdict: ImageVerdict; expiresAt: number }>;
-}
 
 interface AccountSnapshot {
   generation: number;
@@ -98,10 +66,6 @@ interface AccountSnapshot {
 
 /** Bounds the verdicts one account keeps in memory; past it the account's cache starts over. */
 const MAX_CACHED_VERDICTS = 50_000;
-
-export class MalformedAdmissionError extends Error {
-  override name = 'MalformedAdmissionError';
-}
 
 export interface AdmissionOutcome extends AdmissionDecision {
   policyIds: string[];
@@ -126,6 +90,8 @@ export class AdmissionEngine {
   /** Counts snapshots stored, to tell whether one was stored while a token was being looked up. */
   private snapshotsStored = 0;
   private readonly decisions: DecisionQueue;
+  /** Break-glass notifications being handed over (awaited on flush, so a shutdown does not drop one). */
+  private readonly notifying = new Set<Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -135,6 +101,8 @@ export class AdmissionEngine {
     decisionQueue: DecisionQueueOptions = DECISION_QUEUE_POSTGRES,
     /** Where cosign signatures next to images are read and tags resolved; without it only Vigil's own count. */
     private readonly registry: RegistrySignatureSource | null = null,
+    /** Tells the account's notification channels about a break-glass admission (never awaited by the answer). */
+    private readonly onBreakGlass: ((event: BreakGlassEvent) => Promise<void>) | null = null,
   ) {
     this.decisions = new DecisionQueue(db, onDecisionsLost, decisionQueue);
   }
@@ -148,7 +116,11 @@ export class AdmissionEngine {
     }
     const storedBefore = this.snapshotsStored;
     const [row] = await this.db
-      .select({ id: signatureClusters.id, accountId: signatureClusters.accountId })
+      .select({
+        id: signatureClusters.id,
+        accountId: signatureClusters.accountId,
+        name: signatureClusters.name,
+      })
       .from(signatureClusters)
       .where(eq(signatureClusters.tokenHash, hash));
     if (!row) return null;
@@ -175,81 +147,7 @@ export class AdmissionEngine {
       cached.localSeen = local;
       return cached;
     }
-    const rows = await this.db
-      .select({
-        policy: signaturePolicies,
-        witnessName: signatureWitnesses.name,
-        witnessStatus: signatureWitnesses.status,
-      })
-      .from(signaturePolicies)
-      .innerJoin(signatureWitnesses, eq(signatureWitnesses.id, signaturePolicies.witnessId))
-      .where(and(eq(signaturePolicies.accountId, accountId), eq(signaturePolicies.enabled, true)));
-    const keyRows = rows.length
-      ? await this.db
-          .select({
-            witnessId: signatureKeyVersions.witnessId,
-            version: signatureKeyVersions.version,
-            status: signatureKeyVersions.status,
-            pem: signatureKeyVersions.publicKeyPem,
-          })
-          .from(signatureKeyVersions)
-          .where(eq(signatureKeyVersions.accountId, accountId))
-      : [];
-    // Cosigner witnesses (N of M policies) are read only when some policy names them.
-    const cosignerRows = rows.some((r) => r.policy.cosignerIds.length > 0)
-      ? await this.db
-          .select({
-            id: signatureWitnesses.id,
-            name: signatureWitnesses.name,
-            status: signatureWitnesses.status,
-          })
-          .from(signatureWitnesses)
-          .where(eq(signatureWitnesses.accountId, accountId))
-      : [];
-    const keysByWitness = new Map<string, WitnessKeys>();
-    const keysOf = (witnessId: string, witnessName: string, witnessStatus: string): WitnessKeys => {
-      let keys = keysByWitness.get(witnessId);
-      if (!keys) {
-        const mine = keyRows.filter((k) => k.witnessId === witnessId);
-        keys = {
-          witnessName,
-          enabled: new Map(
-            witnessStatus === 'active'
-              ? mine.filter((k) => k.status === 'enabled').map((k) => [k.version, publicKeyObject(k.pem)])
-              : [],
-          ),
-          disabledVersions: mine.filter((k) => k.status === 'disabled').map((k) => k.version),
-        };
-        keysByWitness.set(witnessId, keys);
-      }
-      return keys;
-    };
-    const policies = rows.map(({ policy, witnessName, witnessStatus }): CachedPolicy => {
-      const keys = keysOf(policy.witnessId, witnessName, witnessStatus);
-      const main: CachedPolicy = {
-        id: policy.id,
-        name: policy.name,
-        version: policy.version,
-        mode: policy.mode,
-        clusterId: policy.clusterId,
-        namespaces: new Set(policy.namespaces),
-        witnessId: policy.witnessId,
-        keys,
-        registryFailure: policy.registryFailure,
-        tagPolicy: policy.tagPolicy,
-        scope: compileImageScope(policy.images, policy.excludedImages),
-        allowBreakGlass: policy.allowBreakGlass,
-        verdicts: new Map(),
-        cosigners: [],
-        requiredSignatures: policy.requiredSignatures,
-      };
-      // Each cosigner is checked like the policy's own witness, with its own keys and verdict cache.
-      main.cosigners = policy.cosignerIds.flatMap((id) => {
-        const w = cosignerRows.find((c) => c.id === id);
-        return w ? [{ ...main, witnessId: id, keys: keysOf(id, w.name, w.status), verdicts: new Map() }] : [];
-      });
-      return main;
-    });
+    const policies = await loadAdmissionPolicies(this.db, accountId);
     const snap: AccountSnapshot = {
       generation,
       localSeen: local,
@@ -264,7 +162,7 @@ export class AdmissionEngine {
 
   async review(cluster: AdmissionCluster, request: TAdmissionRequest): Promise<AdmissionOutcome> {
     const extracted = extractContainerImages(request);
-    if (!extracted.ok) throw new MalformedAdmissionError(extracted.reason);
+    if (!extracted.ok) throw badRequest(`malformed AdmissionReview: ${extracted.reason}`);
     const namespace = request.namespace ?? '';
     const snap = await this.snapshot(cluster.accountId);
     // A cluster token reaches only its own cluster's policies.
@@ -274,6 +172,8 @@ export class AdmissionEngine {
     let outcome: AdmissionOutcome;
     /** The digest each image was verified as (a tag's resolved digest), recorded with the decision. */
     const digests: (string | undefined)[] = [];
+    /** The signed image index whose signature covered an image (a platform digest written with the index's tag). */
+    const indexes: (string | undefined)[] = [];
     const overCap = extracted.overCap;
     if (covering.length > 0 && overCap !== undefined) {
       outcome = {
@@ -332,8 +232,10 @@ export class AdmissionEngine {
           ),
         );
         checked.forEach((c, i) => {
-          const digest = verdicts[i]?.digest;
-          if (digest && digests[c.index] === undefined) digests[c.index] = digest;
+          const verdict = verdicts[i];
+          if (verdict?.digest && digests[c.index] === undefined) digests[c.index] = verdict.digest;
+          if (verdict?.ok && verdict.index && indexes[c.index] === undefined)
+            indexes[c.index] = verdict.index;
         });
         decisions.push(
           decideAdmission({
@@ -382,7 +284,12 @@ export class AdmissionEngine {
       allowed: outcome.allowed,
       outcome: outcome.outcome,
       message: outcome.message,
-      images: extracted.images.map((img, i) => (digests[i] ? { ...img, digest: digests[i] } : img)),
+      images: extracted.images.map((img, i) => {
+        const digest = digests[i];
+        if (!digest) return img;
+        const indexDigest = indexes[i];
+        return indexDigest ? { ...img, digest, indexDigest } : { ...img, digest };
+      }),
     });
     // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
     if (full) await full;
@@ -498,10 +405,38 @@ export class AdmissionEngine {
             ttl = REGISTRY_CACHE_TTL_MS.failure;
           }
         }
+        // A platform digest written with its index's tag (`name:tag@sha256:…`): the index's signature covers it.
+        if (!verdict.ok && !verdict.unavailable && registry && m.tagWarning === null && m.ref.tag !== null) {
+          const viaIndex = await verifyThroughIndex(this.db, registry, {
+            accountId: lookup.accountId,
+            ref: m.ref,
+            digest: m.digest,
+            witnessId: policy.witnessId,
+            keys: policy.keys,
+            signal: lookup.signal(),
+          });
+          if (viaIndex) {
+            verdict = viaIndex.ok
+              ? viaIndex
+              : { ...viaIndex, reason: `${verdict.reason}; ${viaIndex.reason}` };
+            // Rests on the index the tag names now: as long as a tag's digest is trusted.
+            ttl = viaIndex.ok
+              ? REGISTRY_CACHE_TTL_MS.tag
+              : viaIndex.unavailable
+                ? REGISTRY_CACHE_TTL_MS.failure
+                : ttl;
+          }
+        }
         if (verdict.ok && m.tagWarning) verdict = { ...verdict, warnings: [m.tagWarning] };
         settle(m, verdict, ttl);
         if (verdict.ok)
-          verified.push({ policy, name: m.ref.name, digest: m.digest, keyVersion: verdict.keyVersion });
+          verified.push({
+            policy,
+            name: m.ref.name,
+            // The digest whose signature was verified carries the label (the index for a platform image).
+            digest: verdict.index ?? m.digest,
+            keyVersion: verdict.keyVersion,
+          });
       }),
     );
     return out;
@@ -543,8 +478,9 @@ export class AdmissionEngine {
         message: `${denied.message} | break-glass refused: policy ${refusing.map((p) => `"${p.name}"`).join(', ')} does not allow it`,
       };
     const who = request.userInfo?.username ?? 'unknown user';
-    // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited.
-    if (!request.dryRun)
+    const name = request.name ?? readName(request.object) ?? '';
+    // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited and notified.
+    if (!request.dryRun) {
       await recordAudit(this.db, {
         accountId: cluster.accountId,
         actor: `cluster:${cluster.id}`,
@@ -555,13 +491,26 @@ export class AdmissionEngine {
         after: {
           namespace: request.namespace ?? '',
           kind: request.kind.kind,
-          name: request.name ?? readName(request.object) ?? '',
+          name,
           user: who,
           justification,
           deniedBecause: denied.message,
           policyIds: denied.policyIds,
         },
       });
+      this.notify({
+        accountId: cluster.accountId,
+        clusterId: cluster.id,
+        clusterName: cluster.name,
+        podOrRequestUid: readUid(request.object) ?? request.uid,
+        namespace: request.namespace ?? '',
+        kind: request.kind.kind,
+        name,
+        user: who,
+        justification,
+        deniedBecause: denied.message,
+      });
+    }
     return {
       ...denied,
       allowed: true,
@@ -573,6 +522,16 @@ export class AdmissionEngine {
       ],
       auditAnnotations: { ...denied.auditAnnotations, decision: 'break-glass', breakGlass: justification },
     };
+  }
+
+  /**
+   * Hands a break-glass admission to the notification channels without holding the answer: the kube-apiserver
+   * waits for this webhook, a notification can wait. A failure to hand it over is logged (the audit row stays).
+   */
+  private notify(event: BreakGlassEvent): void {
+    if (!this.onBreakGlass) return;
+    const sending = this.onBreakGlass(event).finally(() => this.notifying.delete(sending));
+    this.notifying.add(sending);
   }
 
   /** Verified images carry the Trusted Image label (and which key version earned it, for revocation). */
@@ -617,9 +576,12 @@ export class AdmissionEngine {
       });
   }
 
-  /** Writes every queued decision; resolves when they are stored (or their failure was reported). */
-  flushDecisions(): Promise<void> {
-    return this.decisions.flush();
+  /**
+   * Writes every queued decision and hands over the break-glass notifications in flight; resolves when they are
+   * stored (or their failure was reported).
+   */
+  async flushDecisions(): Promise<void> {
+    await Promise.all([this.decisions.flush(), ...this.notifying]);
   }
 }
 
@@ -639,53 +601,14 @@ interface Verified {
   keyVersion: number;
 }
 
-const NO_VERDICT: ImageVerdict = { ok: false, reason: 'not verified' };
-
-/** One image under an N-of-M policy: it passes when at least `required` witnesses of the set verified it. */
-function nOfM(results: { name: string; verdict: ImageVerdict }[], required: number): ImageVerdict {
-  const first = results[0];
-  if (results.length === 1 && first) return first.verdict;
-  const passed = results.filter((r) => r.verdict.ok);
-  const ok = passed[0]?.verdict;
-  if (passed.length >= required && ok?.ok) return ok;
-  const failed = results.flatMap((r) => (r.verdict.ok ? [] : [{ name: r.name, verdict: r.verdict }]));
-  return {
-    ok: false,
-    digest: results.find((r) => r.verdict.digest)?.verdict.digest,
-    // Tolerable as an outage only when the missing signatures could have been in the unreachable registry.
-    unavailable: failed.some((f) => !f.verdict.ok && f.verdict.unavailable === true),
-    reason: `signed by ${passed.length} of the ${required} required witnesses (${passed.map((p) => `"${p.name}"`).join(', ') || 'none'}); ${failed
-      .map((f) => `witness "${f.name}": ${f.verdict.ok ? '' : f.verdict.reason}`)
-      .join('; ')}`,
-  };
-}
-
-function readName(object: Record<string, unknown> | null | undefined): string | undefined {
-  const meta = object?.metadata as { name?: unknown; generateName?: unknown } | undefined;
-  if (typeof meta?.name === 'string') return meta.name;
-  return typeof meta?.generateName === 'string' ? meta.generateName : undefined;
-}
-
-const SEVERITY = { denied: 4, breakGlass: 4, warned: 3, wouldDeny: 2, allowed: 1, notCovered: 0 } as const;
-
-/** Several policies may cover one namespace: every one must pass; the strictest outcome answers. */
-function combine(decisions: AdmissionDecision[]): AdmissionDecision {
-  const worst = decisions.reduce((a, b) => (SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a));
-  if (decisions.length === 1) return worst;
-  return {
-    ...worst,
-    allowed: decisions.every((d) => d.allowed),
-    message: decisions.map((d) => d.message).join(' | '),
-    warnings: decisions.flatMap((d) => d.warnings),
-    auditAnnotations: Object.assign({}, ...decisions.map((d) => d.auditAnnotations), worst.auditAnnotations),
-  };
-}
-
 const engines = new WeakMap<Database, AdmissionEngine>();
 
 /** One engine (and cache) per database handle in this process. */
 export function admissionEngineFor(
-  services: Pick<Services, 'db' | 'dbDriver' | 'logger' | 'secrets'>,
+  services: Pick<
+    Services,
+    'db' | 'dbDriver' | 'logger' | 'secrets' | 'temporal' | 'taskQueues' | 'publicUrl'
+  >,
 ): AdmissionEngine {
   let engine = engines.get(services.db);
   if (!engine) {
@@ -695,6 +618,13 @@ export function admissionEngineFor(
       GENERATION_CHECK_MS,
       services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
       registrySourceFor(services),
+      (event) =>
+        notifyBreakGlass(services, event).catch((err: unknown) =>
+          services.logger.error(
+            { err, clusterId: event.clusterId, namespace: event.namespace, name: event.name },
+            'the break-glass notification could not be handed to Temporal; the audit row records the admission',
+          ),
+        ),
     );
     engines.set(services.db, engine);
   }

@@ -1,11 +1,12 @@
 import { recordAudit } from '../../db/audit.js';
+import { VigilError } from '../../domain/errors.js';
 import type { Database } from '../../db/client.js';
 import { parseDigestReference } from '../../domain/signature/image-reference.js';
 import { REGISTRY_REQUEST_TIMEOUT_MS } from '../../domain/signature/registry-rules.js';
 import { RegistryError } from './registry-client.js';
 import type { RegistrySignatureSource } from './registry-source.js';
 import { writeCosignSignature } from './registry-signatures.js';
-import type { Actor } from './witnesses.js';
+import type { Actor } from './actor.js';
 
 export type RegistryPushStatus = 'pushed' | 'present' | 'failed' | 'skipped';
 
@@ -52,7 +53,9 @@ export async function pushSignatureToRegistry(
     });
     return { status: 'pushed', location, reason: null };
   } catch (err) {
-    if (!(err instanceof RegistryError)) throw err;
+    // The registry could not be written (down, refused), or cosign's layout refuses one more signature there: Vigil
+    // keeps the signature either way and the answer says why the registry does not have it.
+    if (!(err instanceof RegistryError) && !(err instanceof VigilError && err.isRule)) throw err;
     return { status: 'failed', location: null, reason: err.message };
   }
 }

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { revocationWorkflowId } from '../../domain/signature/rules.js';
 import { VigilAccountId } from '../../workflows/search-attributes.js';
-import type { RevocationScope } from './revocation.js';
+import type { RevocationScope } from './reevaluate-trusted-images.js';
 
 /**
  * Starts the revocation workflow with its deterministic id. Disabling is idempotent, so a caller that crashed
