@@ -9,7 +9,7 @@ import { endAsset, type AssetEnd } from '../../db/playbook/asset-end.js';
 import { beginAsset, type VulnerabilityToFix } from '../../db/playbook/begin-asset.js';
 import { finishExecution, type StopReason } from '../../db/playbook/finish-execution.js';
 import { beginStep, endStep, type StepBegin, type StepEnd, type StepKeys } from '../../db/playbook/steps.js';
-import { writeLog } from '../../db/playbook/task-log.js';
+import { writeLog, type TaskLogEntry } from '../../db/playbook/task-log.js';
 import {
   loadBatchAssets,
   loadTaskPlan,
@@ -110,14 +110,7 @@ export function createPlaybookActivities(deps: ActivityDeps) {
     playbookBuildNotification: (req: { taskId: string; execution: number; event: TaskNotificationEvent }) =>
       buildTaskNotification(deps, req),
 
-    async playbookLog(req: {
-      taskId: string;
-      execution: number;
-      dedupeKey: string;
-      level: 'info' | 'warn' | 'error';
-      event: string;
-      message: string;
-    }): Promise<void> {
+    async playbookLog(req: Omit<TaskLogEntry, 'accountId' | 'assetId' | 'stepId'>): Promise<void> {
       const task = await taskRow(db, req.taskId);
       await writeLog(db, { ...req, accountId: task.accountId });
     },

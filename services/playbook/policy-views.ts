@@ -1,5 +1,5 @@
 import { and, eq, gt } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { playbookPolicies } from '../../db/schema/playbook.js';
 import { notFound } from '../../domain/errors.js';
 import type { PolicyRow } from './clone-policy.js';
@@ -22,12 +22,21 @@ export async function listPolicies(
     .limit(opts.limit + 1);
 }
 
-/** The caller's policy or a 404 (another account's policy does not exist for the caller). */
-export async function findPolicy(db: Database, accountId: string, id: string): Promise<PolicyRow> {
-  const [row] = await db
+/**
+ * The caller's policy or a 404 (another account's policy does not exist for the caller); with `lock`, locked for
+ * the rest of the transaction.
+ */
+export async function findPolicy(
+  db: Executor,
+  accountId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<PolicyRow> {
+  const query = db
     .select()
     .from(playbookPolicies)
     .where(and(eq(playbookPolicies.accountId, accountId), eq(playbookPolicies.id, id)));
+  const [row] = await (opts.lock ? query.for('update') : query);
   if (!row) throw notFound('policy');
   return row;
 }

@@ -1,10 +1,11 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { playbookPolicies } from '../../db/schema/playbook.js';
 import { notFound } from '../../domain/errors.js';
 import { mergePolicyParams, type TPolicyParamsPatch } from '../../domain/playbook/policy.js';
 import type { Actor } from './actor.js';
+import { findPolicy } from './policy-views.js';
 import type { PolicyRow } from './clone-policy.js';
 
 /**
@@ -18,12 +19,7 @@ export async function updatePolicy(
 ): Promise<PolicyRow> {
   const id = opts.policyId;
   return db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(playbookPolicies)
-      .where(and(eq(playbookPolicies.accountId, actor.accountId), eq(playbookPolicies.id, id)))
-      .for('update');
-    if (!before) throw notFound('policy');
+    const before = await findPolicy(tx, actor.accountId, id, { lock: true });
     const [after] = await tx
       .update(playbookPolicies)
       .set({

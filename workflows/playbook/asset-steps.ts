@@ -37,6 +37,12 @@ const db = proxyLocalActivities<PlaybookActivities>({
  */
 export const STEP_ACTIVITY_PATCH = 'playbook-step-activity';
 
+const { cancelAgentJobs } = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '60s',
+  retry: { maximumAttempts: 10 },
+  summary: 'cancel the asset’s agent jobs',
+});
+
 /** Longest a single host step may take (package downloads, Windows updates). */
 const STEP_START_TO_CLOSE = '2h';
 /**
@@ -114,6 +120,25 @@ export class AssetSteps {
 
   get group(): string {
     return `playbook-task:${this.keys.taskId}`;
+  }
+
+  /** The server precheck: the asset starts running; its vulnerabilities still present, and its agent's state. */
+  begin() {
+    return db.playbookBeginAsset(this.keys);
+  }
+
+  /**
+   * Folded histories cancel their own agent jobs when their cancellation is requested (window end, the task's cancel,
+   * the Temporal UI): pending ones end at once and running ones hear it on their next heartbeat, so claims need not
+   * ask Temporal. A regular activity, scheduled after the activity cancellations the same workflow task requests.
+   * Undefined for histories from before STEP_ACTIVITY_PATCH.
+   */
+  cancelJobsWhenCancelled(): Promise<unknown> | undefined {
+    if (!this.folded) return undefined;
+    const { accountId, assetId } = this.keys;
+    return CancellationScope.current().cancelRequested.catch(() =>
+      CancellationScope.nonCancellable(() => cancelAgentJobs({ accountId, group: this.group, assetId })),
+    );
   }
 
   /** One line more of the asset's progress table in the Temporal UI. */

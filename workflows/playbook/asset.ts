@@ -1,13 +1,5 @@
-import {
-  CancellationScope,
-  continueAsNew,
-  isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { AgentActivities } from '../../activities/agents/run-agent-job.js';
-import type { PlaybookActivities, VulnerabilityToFix } from '../../activities/playbook/task-activities.js';
+import { CancellationScope, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { VulnerabilityToFix } from '../../activities/playbook/task-activities.js';
 import {
   applyVerification,
   assetOutcome,
@@ -20,23 +12,11 @@ import type { FixAssetInput, FixAssetResult } from './messages.js';
 
 export { STEP_ACTIVITY_PATCH } from './asset-steps.js';
 
-/** DB bookkeeping runs as local activities: one marker event each instead of three history events. */
-const db = proxyLocalActivities<PlaybookActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
-});
-
 /**
  * Events after which an asset's run continues as new between two vulnerabilities (DESIGN §5: no history passes
  * 4,096 events). A fix step costs about 7 events, so 200 vulnerabilities with retries would otherwise pass it.
  */
 export const ASSET_HISTORY_BUDGET = 3_000;
-
-const { cancelAgentJobs } = proxyActivities<AgentActivities>({
-  startToCloseTimeout: '60s',
-  retry: { maximumAttempts: 10 },
-  summary: 'cancel the asset’s agent jobs',
-});
 
 /**
  * One asset of a task (DESIGN §5): precheck (agent online, vulnerabilities still present, agent precheck) →
@@ -47,16 +27,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
   const { taskId, accountId, execution, assetId, assetName, run, resume } = input;
   const historyBudget = input.historyBudget ?? ASSET_HISTORY_BUDGET;
   const steps = new AssetSteps({ accountId, taskId, execution, assetId }, assetName, run);
-  /**
-   * Folded histories cancel their own agent jobs when their cancellation is requested (window end, the task's cancel,
-   * the Temporal UI): pending ones end at once and running ones hear it on their next heartbeat, so claims need not
-   * ask Temporal. A regular activity, scheduled after the activity cancellations the same workflow task requests.
-   */
-  const jobsCancelled = steps.folded
-    ? CancellationScope.current().cancelRequested.catch(() =>
-        CancellationScope.nonCancellable(() => cancelAgentJobs({ accountId, group: steps.group, assetId })),
-      )
-    : undefined;
+  const jobsCancelled = steps.cancelJobsWhenCancelled();
 
   let fixed: string[] = [...(resume?.fixed ?? [])];
   let failed: string[] = [...(resume?.failed ?? [])];
@@ -66,7 +37,7 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
       toFix = resume.vulnerabilities;
       steps.show('continued', `${resume.next} of ${toFix.length} vulnerabilities done`);
     } else {
-      const pre = await db.playbookBeginAsset({ accountId, taskId, execution, assetId });
+      const pre = await steps.begin();
       const early = await precheckAndSnapshot(steps, input, pre);
       if (early) return early;
       toFix = pre.vulnerabilities;
