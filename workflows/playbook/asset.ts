@@ -72,35 +72,9 @@ export async function fixAssetWorkflow(input: FixAssetInput): Promise<FixAssetRe
 
     let verifyError: string | null = null;
     if (run.verifyAfterFix && fixed.length > 0) {
-      const verified = toFix.filter((v) => fixed.includes(v.vulnerabilityId));
-      const scan = await steps.step({
-        kind: 'verify',
-        jobKind: 'scan',
-        summary: `verify ${fixed.length} fixes on ${assetName}`,
-        payload: {
-          vulnerabilities: verified.map((v) => ({
-            id: v.vulnerabilityId,
-            name: v.name,
-            packageName: v.packageName,
-            fixedVersion: v.fixedVersion,
-          })),
-        },
-        judge: verificationVerdict,
-      });
-      ({ fixed, failed, verifyError } = applyVerification({ fixed, failed, verified, scan }));
+      ({ fixed, failed, verifyError } = await verifyFixes(steps, input, toFix, fixed, failed));
     }
-
-    // Reboot when required even if one fix failed: the fixes that did apply need it (research: breeze#4228).
-    let rebootError: string | null = null;
-    if (rebootRequired && run.reboot === 'ifRequired') {
-      const reboot = await steps.step({
-        kind: 'reboot',
-        jobKind: 'reboot',
-        summary: `reboot ${assetName}`,
-        payload: {},
-      });
-      if (!reboot.ok) rebootError = `reboot failed: ${reboot.error}`;
-    }
+    const rebootError = await rebootIfRequired(steps, input, rebootRequired);
     if (dryRuns.length > 0) steps.show('dry run', dryRuns.join('; '));
     const verdict = assetOutcome({
       fixErrors,
@@ -196,4 +170,49 @@ async function fixWithRetries(
     if (outcome.ok) break;
   }
   return outcome;
+}
+
+/** The verification scan of the fixes that applied: the host's package manager judges what is fixed. */
+async function verifyFixes(
+  steps: AssetSteps,
+  { assetName }: FixAssetInput,
+  toFix: VulnerabilityToFix[],
+  fixed: string[],
+  failed: string[],
+) {
+  const verified = toFix.filter((v) => fixed.includes(v.vulnerabilityId));
+  const scan = await steps.step({
+    kind: 'verify',
+    jobKind: 'scan',
+    summary: `verify ${fixed.length} fixes on ${assetName}`,
+    payload: {
+      vulnerabilities: verified.map((v) => ({
+        id: v.vulnerabilityId,
+        name: v.name,
+        packageName: v.packageName,
+        fixedVersion: v.fixedVersion,
+      })),
+    },
+    judge: verificationVerdict,
+  });
+  return applyVerification({ fixed, failed, verified, scan });
+}
+
+/**
+ * Reboots when a fix requires it and the policy allows it — even if one fix failed: the fixes that did apply need it
+ * (research: breeze#4228). The reboot's error, or null.
+ */
+async function rebootIfRequired(
+  steps: AssetSteps,
+  { assetName, run }: FixAssetInput,
+  rebootRequired: boolean,
+): Promise<string | null> {
+  if (!rebootRequired || run.reboot !== 'ifRequired') return null;
+  const reboot = await steps.step({
+    kind: 'reboot',
+    jobKind: 'reboot',
+    summary: `reboot ${assetName}`,
+    payload: {},
+  });
+  return reboot.ok ? null : `reboot failed: ${reboot.error}`;
 }
