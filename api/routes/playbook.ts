@@ -41,6 +41,8 @@ const ZPolicySchema = z
   })
   .openapi('PlaybookPolicy');
 
+const ZPolicyPageSchema = pageOf(ZPolicySchema);
+
 /** The body of clone and edit: a name, a description and a merge patch of the parameters, each optional. */
 const ZPolicyBodySchema = z.strictObject({
   name: displayName(200).optional(),
@@ -92,7 +94,7 @@ const listRoute = defineRoute({
   tags,
   summary: 'My Policy: the account’s policies',
   request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZPolicySchema)) },
+  responses: { 200: json(ZPolicyPageSchema) },
 });
 
 const getRoute = defineRoute({
@@ -129,7 +131,7 @@ const deleteRoute = defineRoute({
 /** Request and response types of this module's routes (the contract tests use them). */
 export type TPlaybookPolicy = z.infer<typeof ZPolicySchema>;
 export type TPlaybookTemplate = z.infer<typeof ZTemplateSchema>;
-export type TPlaybookPolicyPage = z.infer<ReturnType<typeof pageOf<typeof ZPolicySchema>>>;
+export type TPlaybookPolicyPage = z.infer<typeof ZPolicyPageSchema>;
 export type TClonePolicyBody = z.infer<typeof ZPolicyBodySchema>;
 export type TUpdatePolicyBody = z.infer<typeof ZPolicyBodySchema>;
 
