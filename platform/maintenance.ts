@@ -6,8 +6,8 @@ import {
 } from '@temporalio/client';
 import { repairUnstartedRollouts } from '../services/multi-account/repair-unstarted-rollouts.js';
 import { reconcileReportSchedules } from '../activities/reports/reconcile-schedules.js';
-import { reconcileTaskWorkflows } from '../api/playbook/reconcile-task.js';
-import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';
+import { reconcileTaskWorkflows } from '../services/playbook/reconcile-task.js';
+import { startPendingTaskWorkflows } from '../services/playbook/start-pending-task-workflows.js';
 import type { MaintenanceActivities } from '../workflows/maintenance.js';
 import type { Services } from './services.js';
 

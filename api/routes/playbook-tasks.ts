@@ -1,27 +1,18 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
-import { recordAudit } from '../../db/audit.js';
-import { playbookTaskAssets, playbookTasks, playbookTaskVulnerabilities } from '../../db/schema/playbook.js';
+import type { Context } from 'hono';
 import { flowToMermaid, flowToSvg } from '../../domain/playbook/flow.js';
-import { ASSET_STATUSES, isFinalTaskStatus, TASK_STATUSES } from '../../domain/playbook/status.js';
+import { ASSET_STATUSES, TASK_STATUSES } from '../../domain/playbook/status.js';
 import { ZCreateTaskBodySchema } from '../../domain/playbook/task-input.js';
 import { ZSelectionPreviewSchema } from '../../domain/playbook/task-selection.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { conflict } from '../errors.js';
-import { decodeCursor, encodeCursor, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { createFixTask, planFixTask } from '../playbook/create-task.js';
-import { findCheckedTask } from '../playbook/reconcile-task.js';
-import { controlTask, startTaskWorkflow, type TaskControl } from '../playbook/task-workflow.js';
-import {
-  findTask,
-  logSummary,
-  taskAssets,
-  taskChannels,
-  taskFlow,
-  taskLogs,
-  toTaskDto,
-} from '../playbook/task-views.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { controlTask, type TaskControl } from '../../services/playbook/control-task.js';
+import { createFixTask } from '../../services/playbook/create-fix-task.js';
+import { previewFixTask } from '../../services/playbook/preview-fix-task.js';
+import { rerunTask } from '../../services/playbook/rerun-task.js';
+import { taskDetail, taskFlowView } from '../../services/playbook/task-detail.js';
+import { findTask, listTasks, taskAssets, taskLogs, toTaskDto } from '../../services/playbook/task-views.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { coercedInt32 } from '../../domain/input-rules.js';
 
@@ -130,6 +121,10 @@ const ZLogEntrySchema = z
   .openapi('PlaybookTaskLogEntry');
 
 const ZSelectionSchema = ZSelectionPreviewSchema.openapi('PlaybookTaskSelection');
+const ZTaskCreatedSchema = ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated');
+const ZTaskPageSchema = pageOf(ZTaskSchema);
+const ZTaskAssetPageSchema = pageOf(ZTaskAssetSchema);
+const ZLogEntryPageSchema = pageOf(ZLogEntrySchema);
 
 const createRoute = defineRoute({
   method: 'post',
@@ -139,10 +134,7 @@ const createRoute = defineRoute({
   summary: 'Create a fix task from a policy: assets, up to 200 vulnerabilities, channels, now or a window',
   request: { params: ZIdParamSchema, body: jsonBody(ZCreateTaskBodySchema) },
   responses: {
-    201: json(
-      ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated'),
-      'Created, with exactly what the preview showed',
-    ),
+    201: json(ZTaskCreatedSchema, 'Created, with exactly what the preview showed'),
   },
 });
 
@@ -162,7 +154,7 @@ const listRoute = defineRoute({
   tags,
   summary: 'Task management: tasks, newest first, with status filter',
   request: { query: ZPageQuerySchema.extend({ status: z.enum(TASK_STATUSES).optional() }) },
-  responses: { 200: json(pageOf(ZTaskSchema)) },
+  responses: { 200: json(ZTaskPageSchema) },
 });
 
 const getRoute = defineRoute({
@@ -187,7 +179,7 @@ const assetsRoute = defineRoute({
       status: z.enum(ASSET_STATUSES).optional(),
     }),
   },
-  responses: { 200: json(pageOf(ZTaskAssetSchema)) },
+  responses: { 200: json(ZTaskAssetPageSchema) },
 });
 
 const logsRoute = defineRoute({
@@ -196,7 +188,7 @@ const logsRoute = defineRoute({
   tags,
   summary: 'The task’s log in order, with each step’s full agent output',
   request: { params: ZIdParamSchema, query: ZPageQuerySchema.extend(ZExecutionQuery.shape) },
-  responses: { 200: json(pageOf(ZLogEntrySchema)) },
+  responses: { 200: json(ZLogEntryPageSchema) },
 });
 
 const flowRoute = defineRoute({
@@ -225,6 +217,14 @@ const flowRoute = defineRoute({
   },
 });
 
+const ZControlResultSchema = z.object({ status: z.enum(TASK_STATUSES), executions: z.number().int() });
+
+/** Who reads: the caller's account, and the request id for the audit row of a reconciliation. */
+const reader = (c: Context<AppEnv>) => ({
+  accountId: c.get('caller').accountId,
+  requestId: c.get('requestId'),
+});
+
 const controlRoute = (control: TaskControl | 'rerun', summary: string) =>
   defineRoute({
     method: 'post',
@@ -232,74 +232,53 @@ const controlRoute = (control: TaskControl | 'rerun', summary: string) =>
     tags,
     summary,
     request: { params: ZIdParamSchema },
-    responses: { 200: json(z.object({ status: z.enum(TASK_STATUSES), executions: z.number().int() })) },
+    responses: { 200: json(ZControlResultSchema) },
   });
+
+/** Request and response types of this module's routes (the contract tests use them). */
+export type TCreateTaskBody = z.infer<typeof ZCreateTaskBodySchema>;
+export type TPlaybookTask = z.infer<typeof ZTaskSchema>;
+export type TPlaybookTaskCreated = z.infer<typeof ZTaskCreatedSchema>;
+export type TPlaybookTaskSelection = z.infer<typeof ZSelectionSchema>;
+export type TPlaybookTaskPage = z.infer<typeof ZTaskPageSchema>;
+export type TPlaybookTaskDetail = z.infer<typeof ZTaskDetailSchema>;
+export type TPlaybookTaskAssetPage = z.infer<typeof ZTaskAssetPageSchema>;
+export type TPlaybookTaskLogPage = z.infer<typeof ZLogEntryPageSchema>;
+export type TPlaybookTaskControlResult = z.infer<typeof ZControlResultSchema>;
 
 export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
-    const services = c.get('services');
-    const actor = auditActor(c);
-    const { task, preview } = await createFixTask(services.db, {
-      ...actor,
+    const { task, preview } = await createFixTask(c.get('services'), auditActor(c), {
       policyId: c.req.valid('param').id,
       body: c.req.valid('json'),
     });
-    try {
-      await startTaskWorkflow(services, task);
-    } catch (err) {
-      // The row is committed; its workflow is started by the next control call or the start-up repair.
-      c.get('logger').error({ err, taskId: task.id }, 'could not start the task workflow yet');
-    }
     return c.json({ ...toTaskDto(task), selection: preview }, 201);
   });
 
   app.openapi(previewRoute, async (c) => {
-    const plan = await planFixTask(c.get('services').db, {
+    const preview = await previewFixTask(c.get('services').db, {
       accountId: c.get('caller').accountId,
       policyId: c.req.valid('param').id,
       body: c.req.valid('json'),
     });
-    return c.json(plan.preview, 200);
+    return c.json(preview, 200);
   });
 
   app.openapi(listRoute, async (c) => {
-    const { db } = c.get('services');
     const q = c.req.valid('query');
-    const before = decodeCursor(q.cursor);
-    const rows = await db
-      .select()
-      .from(playbookTasks)
-      .where(
-        and(
-          eq(playbookTasks.accountId, c.get('caller').accountId),
-          q.status ? eq(playbookTasks.status, q.status) : undefined,
-          before ? lt(playbookTasks.id, before) : undefined,
-        ),
-      )
-      .orderBy(desc(playbookTasks.id))
-      .limit(q.limit + 1);
-    const items = rows.slice(0, q.limit);
-    const last = items[items.length - 1];
-    return c.json(
-      {
-        items: items.map(toTaskDto),
-        nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null,
-      },
-      200,
-    );
+    const rows = await listTasks(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      status: q.status,
+      limit: q.limit,
+      before: decodeCursor(q.cursor),
+    });
+    const p = page(rows, q.limit);
+    return c.json({ items: p.items.map(toTaskDto), nextCursor: p.nextCursor }, 200);
   });
 
   app.openapi(getRoute, async (c) => {
-    const services = c.get('services');
-    const { db } = services;
-    const { id } = c.req.valid('param');
-    const task = await findCheckedTask(services, c.get('caller').accountId, id, c.get('requestId'));
-    const [assets, channels, log] = await Promise.all([
-      taskAssets(db, task, { execution: task.execution, limit: 100 }),
-      taskChannels(db, task),
-      logSummary(db, task),
-    ]);
-    return c.json({ ...toTaskDto(task), assets: assets.slice(0, 100), notification: { channels }, log }, 200);
+    const detail = await taskDetail(c.get('services'), reader(c), c.req.valid('param').id);
+    return c.json(detail, 200);
   });
 
   app.openapi(assetsRoute, async (c) => {
@@ -312,9 +291,7 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       limit: q.limit,
       after: decodeCursor(q.cursor),
     });
-    const items = rows.slice(0, q.limit);
-    const last = items[items.length - 1];
-    return c.json({ items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null }, 200);
+    return c.json(page(rows, q.limit), 200);
   });
 
   app.openapi(logsRoute, async (c) => {
@@ -326,17 +303,11 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       limit: q.limit,
       after: decodeCursor(q.cursor),
     });
-    const items = rows.slice(0, q.limit);
-    const last = items[items.length - 1];
-    return c.json({ items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null }, 200);
+    return c.json(page(rows, q.limit), 200);
   });
 
   app.openapi(flowRoute, async (c) => {
-    const services = c.get('services');
-    const { db } = services;
-    const { id } = c.req.valid('param');
-    const task = await findCheckedTask(services, c.get('caller').accountId, id, c.get('requestId'));
-    const flow = await taskFlow(db, task);
+    const flow = await taskFlowView(c.get('services'), reader(c), c.req.valid('param').id);
     const format = c.req.valid('query').format;
     if (format === 'mermaid')
       return c.body(flowToMermaid(flow), 200, { 'content-type': 'text/vnd.mermaid; charset=utf-8' });
@@ -356,94 +327,19 @@ export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
       resume: 'Resume a paused task',
     };
     app.openapi(controlRoute(control, summaries[control]), async (c) => {
-      const services = c.get('services');
-      const actor = auditActor(c);
-      // A task whose workflow ended outside Vigil is marked first, so that it is not restarted by the control call.
-      const task = await findCheckedTask(
-        services,
-        actor.accountId,
-        c.req.valid('param').id,
-        c.get('requestId'),
-      );
-      if (isFinalTaskStatus(task.status)) throw conflict(`the task already ended (${task.status})`);
-      const r = await controlTask(services, task, control);
-      await recordAudit(services.db, {
-        ...actor,
-        action: `playbook_task.${control}`,
-        targetType: 'playbook_task',
-        targetId: task.id,
-        before: { status: task.status },
-        after: r,
+      const r = await controlTask(c.get('services'), auditActor(c), {
+        taskId: c.req.valid('param').id,
+        control,
       });
-      return c.json({ status: r.status, executions: task.execution }, 200);
+      return c.json(r, 200);
     });
   }
 
   app.openapi(
     controlRoute('rerun', 'Rerun the failed assets of a finished task as a new execution'),
     async (c) => {
-      const services = c.get('services');
-      const actor = auditActor(c);
-      const id = c.req.valid('param').id;
-      await findCheckedTask(services, actor.accountId, id, c.get('requestId'));
-      const task = await services.db.transaction(async (tx) => {
-        const [t] = await tx.select().from(playbookTasks).where(eq(playbookTasks.id, id)).for('update');
-        if (!t) throw conflict('the task disappeared');
-        if (!isFinalTaskStatus(t.status))
-          throw conflict(`only an ended task can be rerun (it is ${t.status})`);
-        const failed = await tx
-          .select({ assetId: playbookTaskAssets.assetId })
-          .from(playbookTaskAssets)
-          .where(
-            and(
-              eq(playbookTaskAssets.taskId, id),
-              eq(playbookTaskAssets.execution, t.execution),
-              eq(playbookTaskAssets.status, 'Failed'),
-            ),
-          )
-          .orderBy(playbookTaskAssets.position);
-        if (failed.length === 0) throw conflict('the task has no failed assets to rerun');
-        const execution = t.execution + 1;
-        await tx.insert(playbookTaskAssets).values(
-          failed.map((f, i) => ({
-            accountId: t.accountId,
-            taskId: id,
-            execution,
-            assetId: f.assetId,
-            position: i,
-          })),
-        );
-        await tx
-          .update(playbookTaskVulnerabilities)
-          .set({ status: 'pending', execution })
-          .where(
-            and(
-              eq(playbookTaskVulnerabilities.taskId, id),
-              inArray(
-                playbookTaskVulnerabilities.assetId,
-                failed.map((f) => f.assetId),
-              ),
-              inArray(playbookTaskVulnerabilities.status, ['failed', 'cancelled', 'skipped', 'pending']),
-            ),
-          );
-        const [after] = await tx
-          .update(playbookTasks)
-          .set({ execution, status: 'Progressing', startedAt: new Date(), endedAt: null })
-          .where(eq(playbookTasks.id, id))
-          .returning();
-        if (!after) throw conflict('the task disappeared');
-        await recordAudit(tx, {
-          ...actor,
-          action: 'playbook_task.rerun',
-          targetType: 'playbook_task',
-          targetId: id,
-          before: { status: t.status, execution: t.execution },
-          after: { status: after.status, execution, assets: failed.length },
-        });
-        return after;
-      });
-      await startTaskWorkflow(services, task);
-      return c.json({ status: task.status, executions: task.execution }, 200);
+      const r = await rerunTask(c.get('services'), auditActor(c), { taskId: c.req.valid('param').id });
+      return c.json(r, 200);
     },
   );
 }

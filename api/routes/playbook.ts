@@ -1,20 +1,12 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt, inArray } from 'drizzle-orm';
-import { recordAudit } from '../../db/audit.js';
-import { playbookPolicies, playbookTasks } from '../../db/schema/playbook.js';
 import { ERROR_BUDGET_RULE } from '../../domain/playbook/error-budget.js';
-import {
-  SYSTEM_TEMPLATE,
-  ZPolicyParamsPatchSchema,
-  ZPolicyParamsSchema,
-  type TPolicyParams,
-  type TPolicyParamsPatch,
-} from '../../domain/playbook/policy.js';
-import { applyMergePatch } from '../../domain/json-merge-patch.js';
-import { ACTIVE_TASK_STATUSES } from '../../domain/playbook/status.js';
+import { SYSTEM_TEMPLATE, ZPolicyParamsPatchSchema } from '../../domain/playbook/policy.js';
+import { clonePolicy, type PolicyRow } from '../../services/playbook/clone-policy.js';
+import { deletePolicy } from '../../services/playbook/delete-policy.js';
+import { findPolicy, listPolicies } from '../../services/playbook/policy-views.js';
+import { updatePolicy } from '../../services/playbook/update-policy.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { conflict, notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { registerPlaybookTaskRoutes } from './playbook-tasks.js';
@@ -49,7 +41,15 @@ const ZPolicySchema = z
   })
   .openapi('PlaybookPolicy');
 
-type PolicyRow = typeof playbookPolicies.$inferSelect;
+const ZPolicyPageSchema = pageOf(ZPolicySchema);
+
+/** The body of clone and edit: a name, a description and a merge patch of the parameters, each optional. */
+const ZPolicyBodySchema = z.strictObject({
+  name: displayName(200).optional(),
+  description: z.string().max(2000).optional(),
+  params: ZPolicyParamsPatchSchema.optional(),
+});
+
 const toPolicyDto = (p: PolicyRow) => ({
   id: p.id,
   templateId: p.templateId,
@@ -80,11 +80,7 @@ const cloneRoute = defineRoute({
       required: false,
       content: {
         'application/json': {
-          schema: z.strictObject({
-            name: displayName(200).optional(),
-            description: z.string().max(2000).optional(),
-            params: ZPolicyParamsPatchSchema.optional(),
-          }),
+          schema: ZPolicyBodySchema,
         },
       },
     },
@@ -98,7 +94,7 @@ const listRoute = defineRoute({
   tags,
   summary: 'My Policy: the account’s policies',
   request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZPolicySchema)) },
+  responses: { 200: json(ZPolicyPageSchema) },
 });
 
 const getRoute = defineRoute({
@@ -118,13 +114,7 @@ const patchRoute = defineRoute({
     'Edit a policy’s name, description or parameters (existing tasks keep the parameters they were created with)',
   request: {
     params: ZIdParamSchema,
-    body: jsonBody(
-      z.strictObject({
-        name: displayName(200).optional(),
-        description: z.string().max(2000).optional(),
-        params: ZPolicyParamsPatchSchema.optional(),
-      }),
-    ),
+    body: jsonBody(ZPolicyBodySchema),
   },
   responses: { 200: json(ZPolicySchema) },
 });
@@ -138,20 +128,12 @@ const deleteRoute = defineRoute({
   responses: { 204: { description: 'Deleted' } },
 });
 
-/**
- * A JSON Merge Patch (RFC 7396) applied to the parameters, the result validated as a whole: members removed by
- * `null` take their defaults again, and cross-field rules live in the schema.
- */
-function mergeParams(base: TPolicyParams, patch: TPolicyParamsPatch | undefined): TPolicyParams {
-  const merged = ZPolicyParamsSchema.safeParse(applyMergePatch(base, patch ?? {}));
-  if (!merged.success) {
-    throw unprocessable(
-      'invalid policy parameters',
-      merged.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    );
-  }
-  return merged.data;
-}
+/** Request and response types of this module's routes (the contract tests use them). */
+export type TPlaybookPolicy = z.infer<typeof ZPolicySchema>;
+export type TPlaybookTemplate = z.infer<typeof ZTemplateSchema>;
+export type TPlaybookPolicyPage = z.infer<typeof ZPolicyPageSchema>;
+export type TClonePolicyBody = z.infer<typeof ZPolicyBodySchema>;
+export type TUpdatePolicyBody = z.infer<typeof ZPolicyBodySchema>;
 
 export function registerPlaybookRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(templatesRoute, (c) =>
@@ -164,131 +146,40 @@ export function registerPlaybookRoutes(app: OpenAPIHono<AppEnv>): void {
   );
 
   app.openapi(cloneRoute, async (c) => {
-    if (c.req.valid('param').id !== SYSTEM_TEMPLATE.id) throw notFound('template');
-    const { db } = c.get('services');
-    const actor = auditActor(c);
     const body = (c.req.header('content-type')?.includes('json') ? c.req.valid('json') : undefined) ?? {};
-    const params = mergeParams(SYSTEM_TEMPLATE.params, body.params);
-    const row = await db.transaction(async (tx) => {
-      const [p] = await tx
-        .insert(playbookPolicies)
-        .values({
-          accountId: actor.accountId,
-          templateId: SYSTEM_TEMPLATE.id,
-          name: body.name ?? SYSTEM_TEMPLATE.name,
-          description: body.description ?? SYSTEM_TEMPLATE.description,
-          params,
-        })
-        .returning();
-      if (!p) throw new Error('policy row was not written');
-      await recordAudit(tx, {
-        ...actor,
-        action: 'playbook_policy.clone',
-        targetType: 'playbook_policy',
-        targetId: p.id,
-        after: p,
-      });
-      return p;
+    const row = await clonePolicy(c.get('services').db, auditActor(c), {
+      templateId: c.req.valid('param').id,
+      ...body,
     });
     return c.json(toPolicyDto(row), 201);
   });
 
   app.openapi(listRoute, async (c) => {
-    const { db } = c.get('services');
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
-    const rows = await db
-      .select()
-      .from(playbookPolicies)
-      .where(
-        and(
-          eq(playbookPolicies.accountId, c.get('caller').accountId),
-          after ? gt(playbookPolicies.id, after) : undefined,
-        ),
-      )
-      .orderBy(playbookPolicies.id)
-      .limit(q.limit + 1);
+    const rows = await listPolicies(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      limit: q.limit,
+      after: decodeCursor(q.cursor),
+    });
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map(toPolicyDto), nextCursor: p.nextCursor }, 200);
   });
 
   app.openapi(getRoute, async (c) => {
-    const [row] = await c
-      .get('services')
-      .db.select()
-      .from(playbookPolicies)
-      .where(
-        and(
-          eq(playbookPolicies.accountId, c.get('caller').accountId),
-          eq(playbookPolicies.id, c.req.valid('param').id),
-        ),
-      );
-    if (!row) throw notFound('policy');
+    const row = await findPolicy(c.get('services').db, c.get('caller').accountId, c.req.valid('param').id);
     return c.json(toPolicyDto(row), 200);
   });
 
   app.openapi(patchRoute, async (c) => {
-    const { db } = c.get('services');
-    const actor = auditActor(c);
-    const { id } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const updated = await db.transaction(async (tx) => {
-      const [before] = await tx
-        .select()
-        .from(playbookPolicies)
-        .where(and(eq(playbookPolicies.accountId, actor.accountId), eq(playbookPolicies.id, id)))
-        .for('update');
-      if (!before) throw notFound('policy');
-      const [after] = await tx
-        .update(playbookPolicies)
-        .set({
-          ...(body.name !== undefined ? { name: body.name } : {}),
-          ...(body.description !== undefined ? { description: body.description } : {}),
-          params: mergeParams(before.params, body.params),
-        })
-        .where(eq(playbookPolicies.id, id))
-        .returning();
-      if (!after) throw notFound('policy');
-      await recordAudit(tx, {
-        ...actor,
-        action: 'playbook_policy.update',
-        targetType: 'playbook_policy',
-        targetId: id,
-        before,
-        after,
-      });
-      return after;
+    const row = await updatePolicy(c.get('services').db, auditActor(c), {
+      policyId: c.req.valid('param').id,
+      ...c.req.valid('json'),
     });
-    return c.json(toPolicyDto(updated), 200);
+    return c.json(toPolicyDto(row), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    const { db } = c.get('services');
-    const actor = auditActor(c);
-    const { id } = c.req.valid('param');
-    await db.transaction(async (tx) => {
-      const [before] = await tx
-        .select()
-        .from(playbookPolicies)
-        .where(and(eq(playbookPolicies.accountId, actor.accountId), eq(playbookPolicies.id, id)))
-        .for('update');
-      if (!before) throw notFound('policy');
-      const active = await tx
-        .select({ id: playbookTasks.id, status: playbookTasks.status })
-        .from(playbookTasks)
-        .where(and(eq(playbookTasks.policyId, id), inArray(playbookTasks.status, [...ACTIVE_TASK_STATUSES])))
-        .limit(10);
-      if (active.length > 0)
-        throw conflict('the policy has active tasks; cancel them or wait until they end', { tasks: active });
-      await tx.delete(playbookPolicies).where(eq(playbookPolicies.id, id));
-      await recordAudit(tx, {
-        ...actor,
-        action: 'playbook_policy.delete',
-        targetType: 'playbook_policy',
-        targetId: id,
-        before,
-      });
-    });
+    await deletePolicy(c.get('services').db, auditActor(c), { policyId: c.req.valid('param').id });
     return c.body(null, 204);
   });
 

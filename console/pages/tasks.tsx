@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { raw } from 'hono/html';
 import { streamSSE } from 'hono/streaming';
 import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus } from '../../domain/playbook/status.js';
-import { taskWorkflowId } from '../../api/playbook/task-workflow.js';
+import { taskWorkflowId } from '../../services/playbook/task-workflow.js';
 import { callApi, query, readApi } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { ActionButton, Flash, Page, Status, time, DataTable } from '../ui.js';

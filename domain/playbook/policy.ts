@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { mergePatchSchema, type TMergePatch } from '../json-merge-patch.js';
+import { unprocessable } from '../errors.js';
+import { applyMergePatch, mergePatchSchema, type TMergePatch } from '../json-merge-patch.js';
 import { PERCENT, percentOf, type TAmount } from './amounts.js';
 
 /** Seed: "You can select up to 200 vulnerabilities to fix" (per task, across the three tabs). */
@@ -99,6 +100,21 @@ export type TPolicyParams = z.infer<typeof ZPolicyParamsSchema>;
  */
 export const ZPolicyParamsPatchSchema = mergePatchSchema(ZPolicyParamsSchema);
 export type TPolicyParamsPatch = TMergePatch<TPolicyParams>;
+
+/**
+ * A JSON Merge Patch (RFC 7396) applied to the parameters, the result validated as a whole: members removed by
+ * `null` take their defaults again, and cross-field rules live in the schema. Invalid parameters are a 422.
+ */
+export function mergePolicyParams(base: TPolicyParams, patch: TPolicyParamsPatch | undefined): TPolicyParams {
+  const merged = ZPolicyParamsSchema.safeParse(applyMergePatch(base, patch ?? {}));
+  if (!merged.success) {
+    throw unprocessable(
+      'invalid policy parameters',
+      merged.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  return merged.data;
+}
 
 export const DEFAULT_POLICY_PARAMS: TPolicyParams = ZPolicyParamsSchema.parse({});
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
-import { buildTaskNotification } from '../../activities/playbook/task-notification.js';
+import { buildTaskNotification } from '../../services/playbook/task-notification.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
 import { consoleTaskUrl } from '../../domain/console.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

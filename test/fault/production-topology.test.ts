@@ -2,8 +2,8 @@ import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createAccount } from '../../activities/accounts/api-keys.js';
 import { saveMemberSettings } from '../../services/multi-account/save-member-settings.js';
-import { createFixTask } from '../../api/playbook/create-task.js';
-import { taskWorkflowId } from '../../api/playbook/task-workflow.js';
+import { recordFixTask } from '../../services/playbook/record-fix-task.js';
+import { taskWorkflowId } from '../../services/playbook/task-workflow.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
@@ -75,19 +75,20 @@ describe.runIf(enabled)('production topology: npm run api + two npm run worker r
       agent: { latencyMs: 50, heartbeatIntervalMs: 1000, pollWaitSeconds: 5 },
     });
     cleanUpLater(() => fleet.stop());
-    const { task } = await createFixTask(db, {
-      accountId: w.accountId,
-      actor: 'test',
-      requestId: 'topology',
-      policyId: fleet.policyId,
-      body: {
-        name: 'left by a crash',
-        assets: { assetIds: fleet.assets.map((a) => a.id), groupIds: [], excludeAssetIds: [] },
-        vulnerabilityIds: fleet.vulnerabilityIds,
-        channelIds: [],
-        execution: { mode: 'now' },
+    const { task } = await recordFixTask(
+      db,
+      { accountId: w.accountId, actor: 'test', requestId: 'topology' },
+      {
+        policyId: fleet.policyId,
+        body: {
+          name: 'left by a crash',
+          assets: { assetIds: fleet.assets.map((a) => a.id), groupIds: [], excludeAssetIds: [] },
+          vulnerabilityIds: fleet.vulnerabilityIds,
+          channelIds: [],
+          execution: { mode: 'now' },
+        },
       },
-    });
+    );
     // … a member account created through the resource directory (its default report has no schedule yet),
     await call(api.url, w.apiKey, 'POST', '/v1/resource-directory', { name: 'topology' });
     const member = await call(api.url, w.apiKey, 'POST', '/v1/resource-directory/accounts', {

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSimulateExecutor } from '../../agent/executors/simulate.js';
 import type { Executor } from '../../agent/executors/index.js';
-import { reconcileTaskWorkflows } from '../../api/playbook/reconcile-task.js';
+import { reconcileTaskWorkflows } from '../../services/playbook/reconcile-task.js';
 import { auditLog } from '../../db/schema/audit.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
 import type { TFlowGraph } from '../../domain/playbook/flow.js';

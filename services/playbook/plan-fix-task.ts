@@ -1,25 +1,17 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or } from 'drizzle-orm';
 import { containsSearch } from '../../activities/inventory/assets.js';
-import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
 import { notificationChannels } from '../../db/schema/notifications.js';
-import {
-  playbookPolicies,
-  playbookTaskAssets,
-  playbookTasks,
-  playbookTaskVulnerabilities,
-} from '../../db/schema/playbook.js';
+import { playbookPolicies } from '../../db/schema/playbook.js';
 import { FIXABLE_VULNERABILITY_TYPES, MAX_TASK_VULNERABILITIES } from '../../domain/playbook/policy.js';
 import type { TCreateTaskBody } from '../../domain/playbook/task-input.js';
 import { resolveWindow, type TMaintenanceWindow } from '../../domain/playbook/window.js';
-import { notFound, unprocessable } from '../errors.js';
+import { notFound, unprocessable } from '../../domain/errors.js';
 import { selectionPreview, type TSelectionPreview } from './selection-preview.js';
 
-const CHUNK = 1000;
-
-type Actor = { accountId: string; actor: string; requestId: string };
+export const CHUNK = 1000;
 
 async function resolveAssetIds(
   db: Database,
@@ -206,76 +198,4 @@ export async function planFixTask(
     startAt && startAt.getTime() > (opts.now ?? new Date()).getTime() ? 'Waiting' : 'Progressing';
   const preview = await selectionPreview(db, { accountId, assetIds, units, selected });
   return { policy, window, status, assetIds, units, distinct, preview };
-}
-
-/**
- * Creates a fix task from a policy: the plan (`planFixTask`) written — the row, its assets (execution 1, Pending)
- * and units with the audit row in one transaction. The caller then starts its workflow (`startTaskWorkflow`).
- */
-export async function createFixTask(
-  db: Database,
-  opts: Actor & { policyId: string; body: TCreateTaskBody; now?: Date },
-): Promise<{ task: typeof playbookTasks.$inferSelect; preview: TSelectionPreview }> {
-  const { accountId, body } = opts;
-  const { policy, window, status, assetIds, units, distinct, preview } = await planFixTask(db, opts);
-
-  const task = await db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(playbookTasks)
-      .values({
-        accountId,
-        policyId: policy.id,
-        name: body.name,
-        params: policy.params,
-        status,
-        mode: body.execution.mode,
-        windowStart: window?.startAt ?? null,
-        windowEnd: window?.endAt ?? null,
-        timeZone: window?.timeZone ?? null,
-        selection: {
-          groupIds: body.assets.groupIds,
-          assetIds: body.assets.assetIds,
-          search: body.assets.search ?? null,
-          excludeAssetIds: body.assets.excludeAssetIds,
-        },
-        channelIds: body.channelIds,
-        assetCount: assetIds.length,
-        vulnerabilityCount: distinct,
-        createdBy: opts.actor,
-        startedAt: status === 'Progressing' ? sql`now()` : null,
-      })
-      .returning();
-    if (!row) throw new Error('task row was not written');
-    const task = row;
-    for (let i = 0; i < assetIds.length; i += CHUNK) {
-      await tx
-        .insert(playbookTaskAssets)
-        .values(
-          assetIds
-            .slice(i, i + CHUNK)
-            .map((assetId, j) => ({ accountId, taskId: task.id, execution: 1, assetId, position: i + j })),
-        );
-    }
-    for (let i = 0; i < units.length; i += CHUNK) {
-      await tx.insert(playbookTaskVulnerabilities).values(
-        units.slice(i, i + CHUNK).map((u) => ({
-          accountId,
-          taskId: task.id,
-          vulnerabilityId: u.vulnerabilityId,
-          assetId: u.assetId,
-        })),
-      );
-    }
-    await recordAudit(tx, {
-      accountId,
-      actor: opts.actor,
-      requestId: opts.requestId,
-      action: 'playbook_task.create',
-      targetType: 'playbook_task',
-      targetId: task.id,
-      after: { ...task, units: units.length },
-    });
-    return task;
-  });
-  return { task, preview };
 }

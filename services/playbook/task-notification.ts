@@ -3,7 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { assets } from '../../db/schema/inventory.js';
 import { playbookTaskAssets, playbookTasks } from '../../db/schema/playbook.js';
 import type { NotificationMessage } from '../../domain/notifications.js';
-import type { ActivityDeps } from '../index.js';
+import type { Services } from '../../platform/services.js';
 
 export type TaskNotificationEvent = 'start' | 'end' | 'cancel';
 
@@ -15,7 +15,7 @@ const MAX_NAMED_FAILURES = 20;
  * task has no notification channels.
  */
 export async function buildTaskNotification(
-  deps: Pick<ActivityDeps, 'db' | 'publicUrl'>,
+  deps: Pick<Services, 'db' | 'publicUrl'>,
   req: { taskId: string; execution: number; event: TaskNotificationEvent },
 ): Promise<{ channelIds: string[]; dedupeKey: string; message: NotificationMessage } | null> {
   const [task] = await deps.db.select().from(playbookTasks).where(eq(playbookTasks.id, req.taskId));

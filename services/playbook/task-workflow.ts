@@ -11,13 +11,13 @@ import {
   WorkflowIdReusePolicy,
   type SearchAttributePair,
 } from '@temporalio/common';
-import { and, eq, inArray, lt } from 'drizzle-orm';
-import type { Services } from '../context.js';
-import { conflict } from '../errors.js';
+import { and, eq, lt } from 'drizzle-orm';
+import type { Services } from '../../platform/services.js';
+import { conflict } from '../../domain/errors.js';
 import type { Database } from '../../db/client.js';
 import { playbookTasks } from '../../db/schema/playbook.js';
 import { describeWindow } from '../../domain/playbook/window.js';
-import { ACTIVE_TASK_STATUSES, type TaskStatus } from '../../domain/playbook/status.js';
+import type { TaskStatus } from '../../domain/playbook/status.js';
 import {
   VigilAccountId,
   VigilPolicyId,
@@ -118,21 +118,6 @@ async function previousRunClosed(temporal: Client, taskId: string): Promise<void
   }
 }
 
-/** Start-up repair: every task whose current execution's workflow start was never acknowledged. */
-export async function startPendingTaskWorkflows(services: Services): Promise<number> {
-  const rows = await services.db
-    .select()
-    .from(playbookTasks)
-    .where(
-      and(
-        lt(playbookTasks.startedExecution, playbookTasks.execution),
-        inArray(playbookTasks.status, [...ACTIVE_TASK_STATUSES]),
-      ),
-    );
-  for (const task of rows) await startTaskWorkflow(services, task);
-  return rows.length;
-}
-
 const UPDATES = { cancel: cancelTaskUpdate, pause: pauseTaskUpdate, resume: resumeTaskUpdate } as const;
 export type TaskControl = keyof typeof UPDATES;
 
@@ -140,7 +125,7 @@ export type TaskControl = keyof typeof UPDATES;
  * Cancel, pause or resume through the workflow's update (its synchronous validator decides); sent with start, so a
  * task whose workflow start was lost gets it now. A refused update is a 409.
  */
-export async function controlTask(
+export async function controlTaskWorkflow(
   services: Pick<Services, 'db' | 'temporal' | 'taskQueues' | 'publicUrl'>,
   task: TaskRow,
   control: TaskControl,

@@ -11,7 +11,7 @@ import {
 } from '../../db/schema/playbook.js';
 import { ACTIVE_TASK_STATUSES } from '../../domain/playbook/status.js';
 import { ENDED_OUTSIDE_VIGIL, RECONCILER_ACTOR, RECONCILE_BATCH } from '../../domain/playbook/reconcile.js';
-import type { Services } from '../context.js';
+import type { Services } from '../../platform/services.js';
 import { taskWorkflowId } from './task-workflow.js';
 import { findTask } from './task-views.js';
 

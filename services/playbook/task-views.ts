@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
@@ -11,8 +11,13 @@ import {
   playbookTaskVulnerabilities,
 } from '../../db/schema/playbook.js';
 import { buildFlow, type StepTally, type TFlowGraph } from '../../domain/playbook/flow.js';
-import { STEP_KINDS, type AssetStatus, type StepKind } from '../../domain/playbook/status.js';
-import { notFound } from '../errors.js';
+import {
+  STEP_KINDS,
+  type AssetStatus,
+  type StepKind,
+  type TaskStatus,
+} from '../../domain/playbook/status.js';
+import { notFound } from '../../domain/errors.js';
 
 export type TaskRow = typeof playbookTasks.$inferSelect;
 
@@ -24,6 +29,25 @@ export async function findTask(db: Database, accountId: string, id: string): Pro
     .where(and(eq(playbookTasks.accountId, accountId), eq(playbookTasks.id, id)));
   if (!task) throw notFound('task');
   return task;
+}
+
+/** Task management: the account's tasks, newest first, `limit + 1` rows before the cursor's id. */
+export async function listTasks(
+  db: Database,
+  opts: { accountId: string; status?: TaskStatus; limit: number; before?: string },
+): Promise<TaskRow[]> {
+  return db
+    .select()
+    .from(playbookTasks)
+    .where(
+      and(
+        eq(playbookTasks.accountId, opts.accountId),
+        opts.status ? eq(playbookTasks.status, opts.status) : undefined,
+        opts.before ? lt(playbookTasks.id, opts.before) : undefined,
+      ),
+    )
+    .orderBy(desc(playbookTasks.id))
+    .limit(opts.limit + 1);
 }
 
 export function toTaskDto(t: TaskRow) {
