@@ -126,6 +126,12 @@ function bodyOf(f: ReportForm) {
   };
 }
 
+/** A report's items by their names in the page's language (the report catalogue's own words). */
+function itemNames(c: ConsoleContext, items: string[]): string {
+  const names: Record<string, string> = REPORT_MESSAGES[c.get('lang')].item;
+  return items.map((i) => names[i] ?? i).join(c.get('lang') === 'zh-CN' ? '、' : ', ');
+}
+
 /** API error paths (schema paths and rule fields) as form field names. */
 function formErrors(fields: FieldError[], message: string): FieldError[] {
   const mapped = fields.map((f) => {
@@ -311,6 +317,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
                 {t(TYPE_KEYS[r.type] ?? 'custom')} · {r.sendWindow.start}–{r.sendWindow.end} {r.timeZone} ·{' '}
                 {r.language} · <strong>{r.enabled ? t('enabled') : t('disabled')}</strong>
               </p>
+              <p class="report-items">{itemNames(c, r.items)}</p>
               <p class="muted">{r.recipients.map((x) => `${x.email} (${x.status})`).join(', ') || '—'}</p>
               <p class="row">
                 {can(c, 'operator') && (
