@@ -189,8 +189,15 @@ export const Status = ({ value }: { value: string }) => <span class={`badge s-${
 
 /** A scrollable table with a header row; cells of a falsy header are left out (columns a role cannot use). */
 export function DataTable(props: { head: (string | false)[]; caption?: string; children?: Child }) {
+  // A wide table scrolls sideways on a phone: the region takes keyboard focus so that it can be scrolled without a
+  // pointer too.
   return (
-    <div class="scroll">
+    <div
+      class="scroll"
+      tabindex={0}
+      role="region"
+      aria-label={props.caption ?? props.head.filter(Boolean).join(', ')}
+    >
       <table>
         {props.caption && <caption class="muted">{props.caption}</caption>}
         <thead>
