@@ -252,10 +252,11 @@ export function SelectField(props: {
   value?: string | null;
   errors?: FieldError[];
   path?: string;
+  disabled?: boolean;
 }) {
   return (
     <Field label={props.label} name={props.name} errors={props.errors} path={props.path}>
-      <select id={`f-${props.name}`} name={props.name}>
+      <select id={`f-${props.name}`} name={props.name} disabled={props.disabled}>
         {props.options.map((o) => {
           const [value, label] = typeof o === 'string' ? [o, o] : o;
           return (
@@ -275,6 +276,16 @@ export function PostForm(props: { c: ConsoleContext; action: string; row?: boole
     <form method="post" action={props.action} class={props.row ? 'card row' : 'card'}>
       <Csrf c={props.c} />
       {props.children}
+    </form>
+  );
+}
+
+/** A GET form that filters a list (its fields, then the Filter button). */
+export function FilterForm(props: { c: ConsoleContext; action: string; children?: Child }) {
+  return (
+    <form method="get" action={props.action} class="row card" role="search">
+      {props.children}
+      <button type="submit">{props.c.get('t')('filter')}</button>
     </form>
   );
 }

@@ -16,6 +16,7 @@ import {
   SelectField,
   ShownOnce,
   time,
+  FilterForm,
 } from '../ui.js';
 import type { AuditEntryDto, Paged } from './types.js';
 
@@ -79,10 +80,9 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
     );
     return c.html(
       <Page c={c} title={t('auditLog')} nav="audit">
-        <form method="get" action="/console/audit-log" class="row card" role="search">
+        <FilterForm c={c} action="/console/audit-log">
           <Field label={t('action')} name="action" value={action} />
-          <button type="submit">{t('filter')}</button>
-        </form>
+        </FilterForm>
         <DataTable head={[t('at'), t('actor'), t('action'), t('target')]}>
           {log.items.map((e) => (
             <tr>

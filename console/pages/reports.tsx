@@ -5,7 +5,18 @@ import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import type { MessageKey } from '../i18n.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
+import {
+  ActionButton,
+  Csrf,
+  DataTable,
+  Field,
+  Flash,
+  Page,
+  PostForm,
+  redirectWithFlash,
+  SelectField,
+  time,
+} from '../ui.js';
 import type { Paged } from './types.js';
 
 interface ReportDto {
@@ -164,15 +175,14 @@ function Step1(props: {
       ))}
       <FormError errors={errors} />
       <Field label={t('reportName')} name="name" value={f.name} errors={errors} required />
-      <Field label={t('reportType')} name="type" errors={errors}>
-        <select id="f-type" name="type" disabled={props.isDefault}>
-          {REPORT_TYPES.map((ty) => (
-            <option value={ty} selected={f.type === ty}>
-              {t(TYPE_KEYS[ty] ?? 'custom')}
-            </option>
-          ))}
-        </select>
-      </Field>
+      <SelectField
+        label={t('reportType')}
+        name="type"
+        errors={errors}
+        value={f.type}
+        disabled={props.isDefault}
+        options={REPORT_TYPES.map((ty): [string, string] => [ty, t(TYPE_KEYS[ty] ?? 'custom')])}
+      />
       {props.isDefault && <input type="hidden" name="type" value={f.type} />}
       <div class="row">
         <Field
@@ -208,16 +218,16 @@ function Step1(props: {
           path="periodEnd"
         />
       </div>
-      <Field label={t('reportLanguage')} name="language" errors={errors}>
-        <select id="f-language" name="language">
-          <option value="zh-CN" selected={f.language === 'zh-CN'}>
-            {t('zhCN')}
-          </option>
-          <option value="en" selected={f.language === 'en'}>
-            {t('english')}
-          </option>
-        </select>
-      </Field>
+      <SelectField
+        label={t('reportLanguage')}
+        name="language"
+        errors={errors}
+        value={f.language}
+        options={[
+          ['zh-CN', t('zhCN')],
+          ['en', t('english')],
+        ]}
+      />
       <Field label={t('recipients')} name="recipients" errors={errors} help={t('recipientsHelp')}>
         <textarea id="f-recipients" name="recipients" rows={3} cols={40} aria-describedby="f-recipients-help">
           {f.recipients}
@@ -426,11 +436,10 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
       <Page c={c} title={t('emailRecipients')} nav="reports">
         <Flash c={c} />
         {can(c, 'operator') && (
-          <form method="post" action="/console/reports/recipients" class="card row">
-            <Csrf c={c} />
+          <PostForm c={c} action="/console/reports/recipients" row>
             <Field label={t('email')} name="email" type="email" required />
             <button type="submit">{t('addRecipient')}</button>
-          </form>
+          </PostForm>
         )}
         <DataTable head={[t('email'), t('status'), can(c, 'operator') && t('actions')]}>
           {list.items.map((r) => (
@@ -511,34 +520,21 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
     ]);
     return c.html(
       <Page c={c} title={`${t('deliveries')} — ${report.name}`} nav="reports">
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('period')}</th>
-                <th scope="col">{t('email')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('sentAt')}</th>
-                <th scope="col">HTML</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((d) => (
-                <tr>
-                  <td>{d.periodKey}</td>
-                  <td>{d.email}</td>
-                  <td>
-                    {d.status} {d.error && <span class="error">{d.error}</span>}
-                  </td>
-                  <td>{time(d.sentAt)}</td>
-                  <td>
-                    <a href={`/console/reports/${id}/deliveries/${d.id}/html`}>HTML</a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('period'), t('email'), t('status'), t('sentAt'), 'HTML']}>
+          {list.items.map((d) => (
+            <tr>
+              <td>{d.periodKey}</td>
+              <td>{d.email}</td>
+              <td>
+                {d.status} {d.error && <span class="error">{d.error}</span>}
+              </td>
+              <td>{time(d.sentAt)}</td>
+              <td>
+                <a href={`/console/reports/${id}/deliveries/${d.id}/html`}>HTML</a>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { ADMISSION_OUTCOMES } from '../../domain/signature/rules.js';
 import { callApi, query, readApi } from '../api-call.js';
 import type { ConsoleEnv } from '../context.js';
-import { DataTable, Field, NextPage, Page, SelectField, time } from '../ui.js';
+import { DataTable, Field, NextPage, Page, SelectField, time, FilterForm } from '../ui.js';
 import { pairs, SignatureTabs, type ClusterDto } from './signature.js';
 import type { Paged } from './types.js';
 
@@ -44,7 +44,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
     return c.html(
       <Page c={c} title={t('navSignature')} nav="signature">
         <SignatureTabs c={c} current="decisions" />
-        <form method="get" action="/console/signature/decisions" class="row card" role="search">
+        <FilterForm c={c} action="/console/signature/decisions">
           <SelectField
             label={t('clusters')}
             name="clusterId"
@@ -71,8 +71,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
             errors={errors}
             options={[['', t('all')], ...ADMISSION_OUTCOMES]}
           />
-          <button type="submit">{t('filter')}</button>
-        </form>
+        </FilterForm>
         {list.ok ? (
           <>
             <DataTable
@@ -82,9 +81,9 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                 t('clusters'),
                 t('namespace'),
                 t('workload'),
-                t('image'),
                 t('verdict'),
                 t('reason'),
+                t('images'),
               ]}
             >
               {list.data.items.map((d) => (
@@ -96,15 +95,6 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                     {d.kind}/{d.name} <span class="muted">{d.operation}</span>
                   </td>
                   <td>
-                    <ul class="plain">
-                      {d.images.map((i) => (
-                        <li>
-                          <code>{i.image}</code>
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>
                     <span class={`badge s-${d.allowed ? 'Succeeded' : 'Failed'}`}>
                       {d.allowed ? t('admitted') : t('refused')}
                     </span>{' '}
@@ -114,6 +104,15 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                     </span>
                   </td>
                   <td>{d.message}</td>
+                  <td>
+                    <ul class="plain">
+                      {d.images.map((i) => (
+                        <li>
+                          <code class="break">{i.image}</code>
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
                 </tr>
               ))}
             </DataTable>

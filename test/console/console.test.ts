@@ -151,7 +151,7 @@ describe('the console in a real browser', () => {
     await page.fill('#f-name', '第十一个');
     await page.click('button:has-text("下一步")');
     await page.click('button:has-text("保存")');
-    await expect.poll(() => page.textContent('#form-error')).toContain('at most 9');
+    await expect.poll(() => page.textContent('#form-error')).toContain('除默认报告外最多 9 个安全报告');
     await check(page, 'report-limit-zh');
     await page.context().close();
   });
