@@ -238,10 +238,10 @@ async function ChannelPage(props: {
               <button type="submit">{t('save')}</button>
             </p>
           </PostForm>
-          <p class="row">
+          <div class="row">
             <ActionButton c={c} action={`${BASE}/${id}/test`} label={t('sendTest')} secondary />
             <ActionButton c={c} action={`${BASE}/${id}/delete`} label={t('delete')} danger />
-          </p>
+          </div>
         </>
       )}
       <h2>{t('deliveries')}</h2>

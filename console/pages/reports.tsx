@@ -329,7 +329,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
               </p>
               <p class="report-items">{itemNames(c, r.items)}</p>
               <p class="muted">{r.recipients.map((x) => `${x.email} (${x.status})`).join(', ') || '—'}</p>
-              <p class="row">
+              <div class="row">
                 {can(c, 'operator') && (
                   <>
                     <a href={`/console/reports/${r.id}/edit`}>{t('edit')}</a>
@@ -365,7 +365,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
                 )}
                 <a href={`/console/reports/${r.id}/export`}>{t('export')}</a>
                 <a href={`/console/reports/${r.id}/deliveries`}>{t('deliveries')}</a>
-              </p>
+              </div>
             </section>
           ))}
         </div>
