@@ -105,13 +105,16 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                   </td>
                   <td>{d.message}</td>
                   <td>
-                    <ul class="plain">
-                      {d.images.map((i) => (
-                        <li>
-                          <code class="break">{i.image}</code>
-                        </li>
-                      ))}
-                    </ul>
+                    <details>
+                      <summary>{t('imageCount', { n: d.images.length })}</summary>
+                      <ul class="plain">
+                        {d.images.map((i) => (
+                          <li>
+                            <code class="break">{i.image}</code>
+                          </li>
+                        ))}
+                      </ul>
+                    </details>
                   </td>
                 </tr>
               ))}
