@@ -103,7 +103,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                       {d.mode ? ` · ${d.mode}` : ''}
                     </span>
                   </td>
-                  <td>{d.message}</td>
+                  <td class="wide">{d.message}</td>
                   <td>
                     <details>
                       <summary>{t('imageCount', { n: d.images.length })}</summary>
