@@ -18,6 +18,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 .scroll{overflow-x:auto}
 .break{word-break:break-all}
 .wide{min-width:24em}
+td.row:empty{display:table-cell}
 label{display:block;font-weight:600;margin:8px 0 2px}
 input,select,textarea{font:inherit;padding:5px 8px;border:1px solid #8c95a3;border-radius:4px;max-width:100%}
 input[type=checkbox],input[type=radio]{width:auto}
