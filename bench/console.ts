@@ -1,4 +1,5 @@
 import { openDatabase } from '../db/client.js';
+import { assets as assetsTable } from '../db/schema/inventory.js';
 import { playbookTasks } from '../db/schema/playbook.js';
 import { DEFAULT_POLICY_PARAMS } from '../domain/playbook/policy.js';
 import { TASK_STATUSES } from '../domain/playbook/status.js';
@@ -55,16 +56,21 @@ const signedIn = await app.request('/console/sign-in', {
 });
 const session = /vigil_session=([^;]+)/.exec(signedIn.headers.getSetCookie().join('\n'))?.[1] ?? '';
 const [oneTask] = await handle.db.select({ id: playbookTasks.id }).from(playbookTasks).limit(1);
+const [oneAsset] = await handle.db.select({ id: assetsTable.id }).from(assetsTable).limit(1);
 
 const pages = [
   '/console',
   '/console/assets',
   '/console/assets?search=web-0001',
   '/console/assets?agentStatus=none&groupId=',
+  `/console/assets/${oneAsset?.id ?? ''}`,
   '/console/playbook/tasks',
   '/console/playbook/tasks?status=Waiting',
   `/console/playbook/tasks/${oneTask?.id ?? ''}`,
   '/console/reports',
+  '/console/signature/decisions',
+  '/console/notifications',
+  '/console/accounts/invitations',
   '/console/audit-log',
 ];
 const figures: Record<string, { p50Ms: number; p99Ms: number; htmlChars: number }> = {};

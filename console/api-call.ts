@@ -1,4 +1,5 @@
 import { asInProcessCaller, IN_PROCESS_CALLER_HEADER } from '../api/middleware/auth.js';
+import { translateApiMessage } from './api-errors.js';
 import type { ConsoleContext } from './context.js';
 import { sessionOf } from './context.js';
 
@@ -50,7 +51,15 @@ export async function callApi<T>(
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return result<T>(await c.get('apiFetch')(req));
+    const res = await result<T>(await c.get('apiFetch')(req));
+    if (res.ok) return res;
+    // Errors are shown at their field in the page's language.
+    const lang = c.get('lang');
+    return {
+      ...res,
+      message: translateApiMessage(lang, res.message),
+      fields: res.fields.map((f) => ({ ...f, message: translateApiMessage(lang, f.message) })),
+    };
   });
 }
 

@@ -15,6 +15,9 @@ import { registerTaskPages } from './pages/tasks.js';
 import { registerTaskWizard } from './pages/task-wizard.js';
 import { registerReportPages } from './pages/reports.js';
 import { registerSignaturePages } from './pages/signature.js';
+import { registerDecisionPage } from './pages/signature-decisions.js';
+import { registerNotificationPages } from './pages/notifications.js';
+import { registerInvitationPages } from './pages/invitations.js';
 import { registerAccountPages } from './pages/accounts.js';
 import { registerAdminPages } from './pages/admin.js';
 import { csrfToken, csrfTokenMatches, findSession, signIn, signOut } from './session.js';
@@ -181,6 +184,9 @@ export function mountConsole(app: OpenAPIHono<AppEnv>, services: Services): void
   registerTaskPages(web);
   registerReportPages(web);
   registerSignaturePages(web);
+  registerDecisionPage(web);
+  registerNotificationPages(web);
+  registerInvitationPages(web);
   registerAccountPages(web);
   registerAdminPages(web);
 

@@ -12,6 +12,7 @@ const NAV: { href: string; key: MessageKey; id: string }[] = [
   { href: '/console/reports', key: 'navReports', id: 'reports' },
   { href: '/console/signature/witnesses', key: 'navSignature', id: 'signature' },
   { href: '/console/accounts', key: 'navAccounts', id: 'accounts' },
+  { href: '/console/notifications', key: 'navNotifications', id: 'notifications' },
   { href: '/console/audit-log', key: 'navAudit', id: 'audit' },
   { href: '/console/api-keys', key: 'navKeys', id: 'keys' },
 ];
@@ -188,8 +189,15 @@ export const Status = ({ value }: { value: string }) => <span class={`badge s-${
 
 /** A scrollable table with a header row; cells of a falsy header are left out (columns a role cannot use). */
 export function DataTable(props: { head: (string | false)[]; caption?: string; children?: Child }) {
+  // A wide table scrolls sideways on a phone: the region takes keyboard focus so that it can be scrolled without a
+  // pointer too.
   return (
-    <div class="scroll">
+    <div
+      class="scroll"
+      tabindex={0}
+      role="region"
+      aria-label={props.caption ?? props.head.filter(Boolean).join(', ')}
+    >
       <table>
         {props.caption && <caption class="muted">{props.caption}</caption>}
         <thead>
@@ -217,4 +225,123 @@ export function redirectWithFlash(
     ? `ok=${encodeURIComponent(c.get('t')('done'))}`
     : `error=${encodeURIComponent(res.message)}`;
   return c.redirect(`${path}${path.includes('?') ? '&' : '?'}${flash}`, 303);
+}
+
+/** A page's tab bar; the current tab is marked for screen readers as well as drawn. */
+export function Tabs(props: {
+  label: string;
+  current: string;
+  tabs: [id: string, href: string, label: string][];
+}) {
+  return (
+    <nav class="tabs" aria-label={props.label}>
+      {props.tabs.map(([id, href, label]) => (
+        <a href={href} aria-current={id === props.current ? 'page' : undefined}>
+          {label}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
+/** A labelled select whose options are values, or value/label pairs; the API's error for it shown at the field. */
+export function SelectField(props: {
+  label: string;
+  name: string;
+  options: readonly (string | [value: string, label: string])[];
+  value?: string | null;
+  errors?: FieldError[];
+  path?: string;
+  disabled?: boolean;
+}) {
+  return (
+    <Field label={props.label} name={props.name} errors={props.errors} path={props.path}>
+      <select id={`f-${props.name}`} name={props.name} disabled={props.disabled}>
+        {props.options.map((o) => {
+          const [value, label] = typeof o === 'string' ? [o, o] : o;
+          return (
+            <option value={value} selected={value === props.value}>
+              {label}
+            </option>
+          );
+        })}
+      </select>
+    </Field>
+  );
+}
+
+/** A POST form of the console (CSRF field included) laid out as a card. */
+export function PostForm(props: { c: ConsoleContext; action: string; row?: boolean; children?: Child }) {
+  return (
+    <form method="post" action={props.action} class={props.row ? 'card row' : 'card'}>
+      <Csrf c={props.c} />
+      {props.children}
+    </form>
+  );
+}
+
+/** A GET form that filters a list (its fields, then the Filter button). */
+export function FilterForm(props: { c: ConsoleContext; action: string; children?: Child }) {
+  return (
+    <form method="get" action={props.action} class="row card" role="search">
+      {props.children}
+      <button type="submit">{props.c.get('t')('filter')}</button>
+    </form>
+  );
+}
+
+/** A secret or config the API shows once, with a copy button. */
+export function ShownOnce(props: {
+  c: ConsoleContext;
+  message: string;
+  id: string;
+  text: string;
+  pre?: boolean;
+}) {
+  return (
+    <section class="card" role="status">
+      <p>{props.message}</p>
+      {props.pre ? (
+        <pre tabindex={0} id={props.id}>
+          {props.text}
+        </pre>
+      ) : (
+        <code class="cmd" id={props.id}>
+          {props.text}
+        </code>
+      )}
+      <p>
+        <button type="button" class="secondary" data-copy={props.id}>
+          {props.c.get('t')('copy')}
+        </button>
+      </p>
+    </section>
+  );
+}
+
+/** The link to the next page of a cursor-paged list, when there is one. */
+export function NextPage(props: { c: ConsoleContext; href: string | null }) {
+  return props.href ? (
+    <p>
+      <a href={props.href}>{props.c.get('t')('next')}</a>
+    </p>
+  ) : null;
+}
+
+/** A card of "label: value" facts about one object. */
+export function Facts(props: { label?: string; facts: [label: string, value: Child][] }) {
+  return (
+    <section class="card grid" aria-label={props.label}>
+      {props.facts.map(([label, value]) => (
+        <div>
+          <strong>{label}</strong>: {value}
+        </div>
+      ))}
+    </section>
+  );
+}
+
+/** The API's field errors, or its message at the form's main field when it names none. */
+export function errorsAt(fields: FieldError[], message: string, main: string): FieldError[] {
+  return fields.length ? fields : [{ path: main, message }];
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { registerAccountRoutes } from './account.js';
+import { registerAccountOverviewRoutes } from './account-overview.js';
 import { registerAgentEnrollmentTokenRoutes } from './agent-enrollment-tokens.js';
 import { registerAgentProtocolRoutes } from './agent-protocol.js';
 import { registerAgentSettingsRoutes } from './agent-settings.js';
@@ -26,6 +27,7 @@ import { registerReportRoutes } from './reports.js';
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
   registerHealthRoutes(app);
   registerAccountRoutes(app);
+  registerAccountOverviewRoutes(app);
   registerAssetRoutes(app);
   registerAssetScanRoutes(app);
   registerBaselineCheckRoutes(app);

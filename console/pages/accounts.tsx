@@ -8,7 +8,20 @@ import {
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, redirectWithFlash } from '../ui.js';
+import {
+  ActionButton,
+  DataTable,
+  errorsAt,
+  Field,
+  Flash,
+  Page,
+  PostForm,
+  redirectWithFlash,
+  SelectField,
+  ShownOnce,
+  Tabs,
+  time,
+} from '../ui.js';
 import type { Paged } from './types.js';
 
 interface DirectoryDto {
@@ -45,6 +58,28 @@ interface SettingsStateDto {
   drift: { assetName: string; appliedRevision: number; online: boolean; lastError: string | null }[];
 }
 
+/** The Multi-account control tabs: the directory, its invitations, the members' risk overview. */
+export function AccountTabs({
+  c,
+  current,
+}: {
+  c: ConsoleContext;
+  current: 'directory' | 'invitations' | 'overview';
+}) {
+  const t = c.get('t');
+  return (
+    <Tabs
+      label={t('navAccounts')}
+      current={current}
+      tabs={[
+        ['directory', '/console/accounts', t('resourceDirectory')],
+        ['invitations', '/console/accounts/invitations', t('invitations')],
+        ['overview', '/console/accounts/overview', t('riskOverview')],
+      ]}
+    />
+  );
+}
+
 async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; errors?: FieldError[] }) {
   const { c } = props;
   const t = c.get('t');
@@ -52,14 +87,14 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
   if (!directory.ok) {
     return (
       <Page c={c} title={t('navAccounts')} nav="accounts">
+        <AccountTabs c={c} current="directory" />
         <Flash c={c} />
         <p>{directory.message}</p>
         {can(c, 'admin') && (
-          <form method="post" action="/console/accounts/directory" class="card row">
-            <Csrf c={c} />
+          <PostForm c={c} action="/console/accounts/directory" row>
             <Field label={t('name')} name="name" errors={props.errors} required />
             <button type="submit">{t('enableDirectory')}</button>
-          </form>
+          </PostForm>
         )}
       </Page>
     );
@@ -73,27 +108,16 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
   ]);
   return (
     <Page c={c} title={t('navAccounts')} nav="accounts">
-      <nav class="tabs" aria-label={t('navAccounts')}>
-        <a href="/console/accounts" aria-current="page">
-          {t('resourceDirectory')}
-        </a>
-        <a href="/console/accounts/overview">{t('riskOverview')}</a>
-      </nav>
+      <AccountTabs c={c} current="directory" />
       <Flash c={c} />
       {props.adminKey && (
-        <section class="card" role="status">
-          <p>{t('keyShownOnce')}</p>
-          <code class="cmd" id="member-key">
-            {props.adminKey}
-          </code>
-        </section>
+        <ShownOnce c={c} message={t('keyShownOnce')} id="member-key" text={props.adminKey} />
       )}
       <p>
         <strong>{directory.data.name}</strong> · {directory.data.role}
       </p>
       {can(c, 'operator') && (
-        <form method="post" action="/console/accounts/auto-add" class="card row">
-          <Csrf c={c} />
+        <PostForm c={c} action="/console/accounts/auto-add" row>
           <input type="hidden" name="enabled" value={directory.data.autoAddNewAccounts ? 'false' : 'true'} />
           <span>
             {t('autoAdd')}:{' '}
@@ -102,14 +126,13 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
           <button type="submit" class="secondary">
             {directory.data.autoAddNewAccounts ? t('disable') : t('enable')}
           </button>
-        </form>
+        </PostForm>
       )}
       {management && can(c, 'admin') && (
-        <form method="post" action="/console/accounts/members/new" class="card row">
-          <Csrf c={c} />
+        <PostForm c={c} action="/console/accounts/members/new" row>
           <Field label={t('name')} name="name" errors={props.errors} required />
           <button type="submit">{t('createMember')}</button>
-        </form>
+        </PostForm>
       )}
       {management && (
         <section class="card" aria-labelledby="h-admins">
@@ -132,46 +155,33 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
           </ul>
         </section>
       )}
-      <div class="scroll">
-        <table>
-          <caption class="muted">{t('resourceDirectory')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('name')}</th>
-              <th scope="col">{t('role')}</th>
-              <th scope="col">{t('managed')}</th>
-              <th scope="col">{t('actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {accounts.items.map((a) => (
-              <tr>
-                <td>{a.managed ? <a href={`/console/accounts/members/${a.id}`}>{a.name}</a> : a.name}</td>
-                <td>{a.role}</td>
-                <td>{a.managed ? t('yes') : t('no')}</td>
-                <td class="row">
-                  {a.role !== 'management' && can(c, 'operator') && (
-                    <ActionButton
-                      c={c}
-                      action={`/console/accounts/members/${a.id}/${a.managed ? 'remove' : 'add'}`}
-                      label={a.managed ? t('removeManaged') : t('addManaged')}
-                      secondary
-                    />
-                  )}
-                  {management && a.role === 'member' && can(c, 'admin') && (
-                    <ActionButton
-                      c={c}
-                      action={`/console/accounts/admins/${a.id}/add`}
-                      label={t('makeAdmin')}
-                      secondary
-                    />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption={t('resourceDirectory')} head={[t('name'), t('role'), t('managed'), t('actions')]}>
+        {accounts.items.map((a) => (
+          <tr>
+            <td>{a.managed ? <a href={`/console/accounts/members/${a.id}`}>{a.name}</a> : a.name}</td>
+            <td>{a.role}</td>
+            <td>{a.managed ? t('yes') : t('no')}</td>
+            <td class="row">
+              {a.role !== 'management' && can(c, 'operator') && (
+                <ActionButton
+                  c={c}
+                  action={`/console/accounts/members/${a.id}/${a.managed ? 'remove' : 'add'}`}
+                  label={a.managed ? t('removeManaged') : t('addManaged')}
+                  secondary
+                />
+              )}
+              {management && a.role === 'member' && can(c, 'admin') && (
+                <ActionButton
+                  c={c}
+                  action={`/console/accounts/admins/${a.id}/add`}
+                  label={t('makeAdmin')}
+                  secondary
+                />
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </Page>
   );
 }
@@ -263,8 +273,7 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
         )}
       </section>
       {
-        <form method="post" action={`/console/accounts/members/${id}/settings`} class="card">
-          <Csrf c={c} />
+        <PostForm c={c} action={`/console/accounts/members/${id}/settings`}>
           <h2>{t('protectionSettings')}</h2>
           {errors.length > 0 && (
             <p class="flash bad" role="alert">
@@ -280,20 +289,14 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
                   <input type="checkbox" name={k} checked={v === true} /> {k}
                 </label>
               ))}
-            <Field
+            <SelectField
               label="protectionMode"
               name="protectionMode"
               errors={errors}
               path="clientManagement.protectionMode"
-            >
-              <select id="f-protectionMode" name="protectionMode">
-                {PROTECTION_MODES.map((m) => (
-                  <option value={m} selected={settings.clientManagement.protectionMode === m}>
-                    {m}
-                  </option>
-                ))}
-              </select>
-            </Field>
+              value={settings.clientManagement.protectionMode}
+              options={PROTECTION_MODES}
+            />
           </fieldset>
           <fieldset>
             <legend>vulnerabilityManagement</legend>
@@ -315,7 +318,7 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
               <button type="submit">{t('pushSettings')}</button>
             </p>
           )}
-        </form>
+        </PostForm>
       }
     </Page>
   );
@@ -328,13 +331,7 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       name: first(await readForm(c), 'name'),
     });
     if (!res.ok)
-      return c.html(
-        await DirectoryPage({
-          c,
-          errors: res.fields.length ? res.fields : [{ path: 'name', message: res.message }],
-        }),
-        422,
-      );
+      return c.html(await DirectoryPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
     return redirectWithFlash(c, `/console/accounts`, { ok: true });
   });
   web.post('/accounts/auto-add', async (c) => {
@@ -348,13 +345,7 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       name: first(await readForm(c), 'name'),
     });
     if (!res.ok)
-      return c.html(
-        await DirectoryPage({
-          c,
-          errors: res.fields.length ? res.fields : [{ path: 'name', message: res.message }],
-        }),
-        422,
-      );
+      return c.html(await DirectoryPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
     return c.html(await DirectoryPage({ c, adminKey: res.data.adminKey }), 201);
   });
   web.post('/accounts/members/:id/add', async (c) => {
@@ -389,38 +380,20 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
     const overview = await readApi<{ items: OverviewRowDto[] }>(c, '/v1/multi-account/overview?limit=200');
     return c.html(
       <Page c={c} title={t('navAccounts')} nav="accounts">
-        <nav class="tabs" aria-label={t('navAccounts')}>
-          <a href="/console/accounts">{t('resourceDirectory')}</a>
-          <a href="/console/accounts/overview" aria-current="page">
-            {t('riskOverview')}
-          </a>
-        </nav>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('name')}</th>
-                <th scope="col">{t('securityScore')}</th>
-                <th scope="col">{t('unhandledAlerts')}</th>
-                <th scope="col">{t('openVulns')}</th>
-                <th scope="col">Baseline</th>
-              </tr>
-            </thead>
-            <tbody>
-              {overview.items.map((m) => (
-                <tr>
-                  <td>
-                    <a href={`/console/accounts/members/${m.accountId}`}>{m.name}</a>
-                  </td>
-                  <td>{m.score}</td>
-                  <td>{m.unhandledAlerts}</td>
-                  <td>{m.openVulnerabilities}</td>
-                  <td>{m.baselineRisks}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AccountTabs c={c} current="overview" />
+        <DataTable head={[t('name'), t('securityScore'), t('unhandledAlerts'), t('openVulns'), 'Baseline']}>
+          {overview.items.map((m) => (
+            <tr>
+              <td>
+                <a href={`/console/accounts/members/${m.accountId}`}>{m.name}</a>
+              </td>
+              <td>{m.score}</td>
+              <td>{m.unhandledAlerts}</td>
+              <td>{m.openVulnerabilities}</td>
+              <td>{m.baselineRisks}</td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });

@@ -3,17 +3,22 @@ import { ROLES } from '../../domain/roles.js';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import type { ConsoleContext, ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
-import type { Paged } from './types.js';
-
-interface AuditDto {
-  id: string;
-  actor: string;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  at: string;
-}
+import {
+  ActionButton,
+  DataTable,
+  errorsAt,
+  Field,
+  Flash,
+  NextPage,
+  Page,
+  PostForm,
+  redirectWithFlash,
+  SelectField,
+  ShownOnce,
+  time,
+  FilterForm,
+} from '../ui.js';
+import type { AuditEntryDto, Paged } from './types.js';
 
 interface KeyDto {
   id: string;
@@ -33,28 +38,13 @@ function KeysPage(props: { c: ConsoleContext; keys: KeyDto[]; created?: KeyDto; 
     <Page c={c} title={t('apiKeys')} nav="keys">
       <Flash c={c} />
       {props.created?.key && (
-        <section class="card" role="status">
-          <p>{t('keyShownOnce')}</p>
-          <code class="cmd" id="new-key">
-            {props.created.key}
-          </code>
-          <button type="button" class="secondary" data-copy="new-key">
-            {t('copy')}
-          </button>
-        </section>
+        <ShownOnce c={c} message={t('keyShownOnce')} id="new-key" text={props.created.key} />
       )}
-      <form method="post" action="/console/api-keys" class="card row">
-        <Csrf c={c} />
+      <PostForm c={c} action="/console/api-keys" row>
         <Field label={t('name')} name="name" errors={props.errors} required />
-        <Field label={t('role')} name="role" errors={props.errors}>
-          <select id="f-role" name="role">
-            {ROLES.map((r) => (
-              <option value={r}>{r}</option>
-            ))}
-          </select>
-        </Field>
+        <SelectField label={t('role')} name="role" options={ROLES} errors={props.errors} />
         <button type="submit">{t('createKey')}</button>
-      </form>
+      </PostForm>
       <DataTable head={[t('name'), t('role'), t('prefix'), t('created'), t('lastUsed'), t('actions')]}>
         {props.keys.map((k) => (
           <tr>
@@ -84,13 +74,15 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
     const t = c.get('t');
     const action = c.req.query('action');
     const cursor = c.req.query('cursor');
-    const log = await readApi<Paged<AuditDto>>(c, `/v1/audit-log${query({ action, cursor, limit: 100 })}`);
+    const log = await readApi<Paged<AuditEntryDto>>(
+      c,
+      `/v1/audit-log${query({ action, cursor, limit: 100 })}`,
+    );
     return c.html(
       <Page c={c} title={t('auditLog')} nav="audit">
-        <form method="get" action="/console/audit-log" class="row card" role="search">
+        <FilterForm c={c} action="/console/audit-log">
           <Field label={t('action')} name="action" value={action} />
-          <button type="submit">{t('filter')}</button>
-        </form>
+        </FilterForm>
         <DataTable head={[t('at'), t('actor'), t('action'), t('target')]}>
           {log.items.map((e) => (
             <tr>
@@ -103,11 +95,10 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
             </tr>
           ))}
         </DataTable>
-        {log.nextCursor && (
-          <p>
-            <a href={`/console/audit-log${query({ action, cursor: log.nextCursor })}`}>{t('next')}</a>
-          </p>
-        )}
+        <NextPage
+          c={c}
+          href={log.nextCursor && `/console/audit-log${query({ action, cursor: log.nextCursor })}`}
+        />
       </Page>,
     );
   });
@@ -126,11 +117,7 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
     const keys = await readApi<Paged<KeyDto>>(c, '/v1/api-keys?limit=100');
     if (!res.ok)
       return c.html(
-        <KeysPage
-          c={c}
-          keys={keys.items}
-          errors={res.fields.length ? res.fields : [{ path: 'name', message: res.message }]}
-        />,
+        <KeysPage c={c} keys={keys.items} errors={errorsAt(res.fields, res.message, 'name')} />,
         422,
       );
     return c.html(<KeysPage c={c} keys={keys.items} created={res.data} />, 201);

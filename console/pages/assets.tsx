@@ -2,7 +2,22 @@ import type { Hono } from 'hono';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, Status, time, DataTable } from '../ui.js';
+import {
+  ActionButton,
+  DataTable,
+  Facts,
+  Field,
+  Flash,
+  NextPage,
+  Page,
+  PostForm,
+  SelectField,
+  ShownOnce,
+  Status,
+  Tabs,
+  time,
+} from '../ui.js';
+import { registerAssetScan, ScanSection } from './asset-scan.js';
 import type { AssetDto, GroupDto, Paged, VulnerabilityDto } from './types.js';
 
 interface TokenDto {
@@ -16,14 +31,14 @@ interface TokenDto {
 }
 
 const AssetTabs = ({ c, current }: { c: ConsoleContext; current: 'assets' | 'tokens' }) => (
-  <nav class="tabs" aria-label={c.get('t')('assets')}>
-    <a href="/console/assets" aria-current={current === 'assets' ? 'page' : undefined}>
-      {c.get('t')('assets')}
-    </a>
-    <a href="/console/assets/enrollment-tokens" aria-current={current === 'tokens' ? 'page' : undefined}>
-      {c.get('t')('enrollmentTokens')}
-    </a>
-  </nav>
+  <Tabs
+    label={c.get('t')('assets')}
+    current={current}
+    tabs={[
+      ['assets', '/console/assets', c.get('t')('assets')],
+      ['tokens', '/console/assets/enrollment-tokens', c.get('t')('enrollmentTokens')],
+    ]}
+  />
 );
 
 export function registerAssetPages(web: Hono<ConsoleEnv>): void {
@@ -57,82 +72,63 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
           hx-trigger="input changed delay:300ms from:#f-search, change, submit"
         >
           <Field label={t('search')} name="search" type="search" value={q.search} errors={errors} />
-          <div>
-            <label for="f-groupId">{t('group')}</label>
-            <select id="f-groupId" name="groupId">
-              <option value="">{t('allGroups')}</option>
-              {groups.items.map((g) => (
-                <option value={g.id} selected={g.id === q.groupId}>
-                  {g.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label for="f-os">{t('os')}</label>
-            <select id="f-os" name="os">
-              <option value="">{t('anyOs')}</option>
-              {['linux', 'windows'].map((o) => (
-                <option value={o} selected={o === q.os}>
-                  {o}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label for="f-agentStatus">{t('agent')}</label>
-            <select id="f-agentStatus" name="agentStatus">
-              <option value="">{t('anyAgent')}</option>
-              {(['online', 'offline', 'none'] as const).map((s) => (
-                <option value={s} selected={s === q.agentStatus}>
-                  {s === 'none' ? t('noAgent') : t(s)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            label={t('group')}
+            name="groupId"
+            value={q.groupId}
+            options={[['', t('allGroups')], ...groups.items.map((g): [string, string] => [g.id, g.name])]}
+          />
+          <SelectField
+            label={t('os')}
+            name="os"
+            value={q.os}
+            options={[['', t('anyOs')], 'linux', 'windows']}
+          />
+          <SelectField
+            label={t('agent')}
+            name="agentStatus"
+            value={q.agentStatus}
+            options={[
+              ['', t('anyAgent')],
+              ...(['online', 'offline', 'none'] as const).map((st): [string, string] => [
+                st,
+                st === 'none' ? t('noAgent') : t(st),
+              ]),
+            ]}
+          />
           <button type="submit">{t('filter')}</button>
         </form>
-        <div id="asset-results" class="scroll">
+        <div id="asset-results">
           {list.ok ? (
             <>
-              <table>
-                <caption class="muted">{t('assets')}</caption>
-                <thead>
+              <DataTable
+                caption={t('assets')}
+                head={[t('name'), t('hostname'), t('ips'), t('os'), t('group'), t('agent'), t('lastSeen')]}
+              >
+                {list.data.items.map((a) => (
                   <tr>
-                    <th scope="col">{t('name')}</th>
-                    <th scope="col">{t('hostname')}</th>
-                    <th scope="col">{t('ips')}</th>
-                    <th scope="col">{t('os')}</th>
-                    <th scope="col">{t('group')}</th>
-                    <th scope="col">{t('agent')}</th>
-                    <th scope="col">{t('lastSeen')}</th>
+                    <td>
+                      <a href={`/console/assets/${a.id}`}>{a.name}</a>
+                    </td>
+                    <td>{a.hostname}</td>
+                    <td>{a.ips.join(', ')}</td>
+                    <td>
+                      {a.osFamily} {a.osVersion}
+                    </td>
+                    <td>{a.groups.map((g) => g.name).join(', ')}</td>
+                    <td>
+                      <Status value={a.agentStatus} />
+                    </td>
+                    <td>{time(a.lastSeenAt)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {list.data.items.map((a) => (
-                    <tr>
-                      <td>
-                        <a href={`/console/assets/${a.id}`}>{a.name}</a>
-                      </td>
-                      <td>{a.hostname}</td>
-                      <td>{a.ips.join(', ')}</td>
-                      <td>
-                        {a.osFamily} {a.osVersion}
-                      </td>
-                      <td>{a.groups.map((g) => g.name).join(', ')}</td>
-                      <td>
-                        <Status value={a.agentStatus} />
-                      </td>
-                      <td>{time(a.lastSeenAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              {list.data.nextCursor && (
-                <p>
-                  <a href={`/console/assets${query({ ...q, cursor: list.data.nextCursor })}`}>{t('next')}</a>
-                </p>
-              )}
+                ))}
+              </DataTable>
+              <NextPage
+                c={c}
+                href={
+                  list.data.nextCursor && `/console/assets${query({ ...q, cursor: list.data.nextCursor })}`
+                }
+              />
             </>
           ) : (
             <p class="error" role="alert">
@@ -171,6 +167,7 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
     return c.redirect(`/console/assets/enrollment-tokens${res.ok ? '' : query({ error: res.message })}`, 303);
   });
 
+  registerAssetScan(web);
   web.get('/assets/:id', async (c) => {
     const t = c.get('t');
     const id = encodeURIComponent(c.req.param('id'));
@@ -184,27 +181,23 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
     );
     return c.html(
       <Page c={c} title={asset.name} nav="assets">
-        <section class="card grid">
-          <div>
-            <strong>{t('hostname')}</strong>: {asset.hostname}
-          </div>
-          <div>
-            <strong>{t('ips')}</strong>: {asset.ips.join(', ')}
-          </div>
-          <div>
-            <strong>{t('os')}</strong>: {asset.osFamily} {asset.osVersion}
-          </div>
-          <div>
-            <strong>{t('agent')}</strong>: <Status value={asset.agentStatus} /> {t('lastSeen')}{' '}
-            {time(asset.lastSeenAt)}
-          </div>
-          <div>
-            <strong>{t('latestScan')}</strong>: {time(lastScan)}
-          </div>
-          <div>
-            <strong>{t('group')}</strong>: {asset.groups.map((g) => g.name).join(', ') || '—'}
-          </div>
-        </section>
+        <Flash c={c} />
+        <Facts
+          facts={[
+            [t('hostname'), asset.hostname],
+            [t('ips'), asset.ips.join(', ')],
+            [t('os'), `${asset.osFamily} ${asset.osVersion}`],
+            [
+              t('agent'),
+              <>
+                <Status value={asset.agentStatus} /> {t('lastSeen')} {time(asset.lastSeenAt)}
+              </>,
+            ],
+            [t('latestScan'), time(lastScan)],
+            [t('group'), asset.groups.map((g) => g.name).join(', ') || '—'],
+          ]}
+        />
+        {await ScanSection({ c, assetId: id, hasAgent: asset.agentStatus !== 'none' })}
         <h2>{t('vulnerabilities')}</h2>
         <DataTable
           head={[
@@ -254,21 +247,15 @@ function TokensPage(props: {
       <AssetTabs c={c} current="tokens" />
       <Flash c={c} />
       {props.created?.token && (
-        <section class="card" role="status">
-          <p>{t('tokenShownOnce')}</p>
-          <code class="cmd" id="install-cmd">
-            {`npm run agent -- --server ${server} --enroll ${props.created.token} --executor apt`}
-          </code>
-          <p>
-            <button type="button" class="secondary" data-copy="install-cmd">
-              {t('copy')}
-            </button>
-          </p>
-        </section>
+        <ShownOnce
+          c={c}
+          message={t('tokenShownOnce')}
+          id="install-cmd"
+          text={`npm run agent -- --server ${server} --enroll ${props.created.token} --executor apt`}
+        />
       )}
       {can(c, 'operator') && (
-        <form method="post" action="/console/assets/enrollment-tokens" class="card row">
-          <Csrf c={c} />
+        <PostForm c={c} action="/console/assets/enrollment-tokens" row>
           <Field
             label={t('expiresInHours')}
             name="expiresInHours"
@@ -279,7 +266,7 @@ function TokensPage(props: {
           />
           <Field label={t('maxUses')} name="maxUses" type="number" min={1} errors={props.errors} />
           <button type="submit">{t('createToken')}</button>
-        </form>
+        </PostForm>
       )}
       <DataTable
         head={[t('created'), t('expires'), t('uses'), t('lastUsed'), can(c, 'operator') && t('actions')]}

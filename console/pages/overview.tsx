@@ -1,32 +1,21 @@
-import { and, count, type SQL } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { assetConditions } from '../../activities/inventory/assets.js';
-import { memberRisks } from '../../services/multi-account/risk-views.js';
-import { assets } from '../../db/schema/inventory.js';
+import type { TAccountOverview } from '../../api/routes/account-overview.js';
 import { SEVERITIES } from '../../domain/findings.js';
 import { readApi } from '../api-call.js';
 import { BarChart, SEVERITY_COLORS } from '../chart.js';
-import { sessionOf, type ConsoleEnv } from '../context.js';
+import type { ConsoleEnv } from '../context.js';
 import { Page, Status, time } from '../ui.js';
 import type { TaskDto } from './types.js';
 
 export function registerOverviewPage(web: Hono<ConsoleEnv>): void {
   web.get('/', async (c) => {
     const t = c.get('t');
-    const { db } = c.get('services');
-    const { accountId } = sessionOf(c);
-    const [risks, byStatus, running, recent] = await Promise.all([
-      // The same read model as a member's risk view (counts kept by triggers): one row however many findings.
-      memberRisks(db, accountId),
-      db
-        .select({ status: assets.agentStatus, n: count() })
-        .from(assets)
-        .where(and(...(assetConditions({ accountId }) as [SQL, ...SQL[]])))
-        .groupBy(assets.agentStatus),
+    const [risks, running, recent] = await Promise.all([
+      readApi<TAccountOverview>(c, '/v1/account/overview'),
       readApi<{ items: TaskDto[] }>(c, '/v1/playbook/tasks?status=Progressing&limit=10'),
       readApi<{ items: TaskDto[] }>(c, '/v1/playbook/tasks?limit=10'),
     ]);
-    const agents = Object.fromEntries(byStatus.map((r) => [r.status, r.n]));
+    const agents = risks.assets;
     const alertTotal = SEVERITIES.reduce((s, k) => s + risks.unhandledAlerts[k], 0);
     return c.html(
       <Page c={c} title={t('overview')} nav="overview">
@@ -52,15 +41,15 @@ export function registerOverviewPage(web: Hono<ConsoleEnv>): void {
             <h2 id="h-assets">{t('assets')}</h2>
             <p>
               <a href="/console/assets?agentStatus=online">{t('assetsOnline')}</a>:{' '}
-              <strong>{agents.online ?? 0}</strong>
+              <strong>{agents.online}</strong>
             </p>
             <p>
               <a href="/console/assets?agentStatus=offline">{t('assetsOffline')}</a>:{' '}
-              <strong>{agents.offline ?? 0}</strong>
+              <strong>{agents.offline}</strong>
             </p>
             <p>
               <a href="/console/assets?agentStatus=none">{t('assetsNoAgent')}</a>:{' '}
-              <strong>{agents.none ?? 0}</strong>
+              <strong>{agents.none}</strong>
             </p>
           </section>
         </div>

@@ -3,7 +3,7 @@ import { REBOOT_OPTIONS, WINDOW_END_BEHAVIOURS } from '../../domain/playbook/pol
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, DataTable } from '../ui.js';
+import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash, Tabs } from '../ui.js';
 import type { Paged, PolicyDto } from './types.js';
 
 interface TemplateDto {
@@ -22,17 +22,16 @@ export const PlaybookTabs = ({
   current: 'center' | 'policies' | 'tasks';
 }) => {
   const t = c.get('t');
-  const tab = (id: typeof current, href: string, label: string) => (
-    <a href={href} aria-current={current === id ? 'page' : undefined}>
-      {label}
-    </a>
-  );
   return (
-    <nav class="tabs" aria-label={t('playbook')}>
-      {tab('center', '/console/playbook/templates', t('policyCenter'))}
-      {tab('policies', '/console/playbook/policies', t('myPolicy'))}
-      {tab('tasks', '/console/playbook/tasks', t('taskManagement'))}
-    </nav>
+    <Tabs
+      label={t('playbook')}
+      current={current}
+      tabs={[
+        ['center', '/console/playbook/templates', t('policyCenter')],
+        ['policies', '/console/playbook/policies', t('myPolicy')],
+        ['tasks', '/console/playbook/tasks', t('taskManagement')],
+      ]}
+    />
   );
 };
 
@@ -188,9 +187,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
       `/v1/playbook/templates/${encodeURIComponent(c.req.param('id'))}/clone`,
       {},
     );
-    if (!res.ok)
-      return c.redirect(`/console/playbook/templates?error=${encodeURIComponent(res.message)}`, 303);
-    return c.redirect(`/console/playbook/policies?ok=${encodeURIComponent(c.get('t')('done'))}`, 303);
+    return redirectWithFlash(c, res.ok ? '/console/playbook/policies' : '/console/playbook/templates', res);
   });
 
   web.get('/playbook/policies', async (c) => {

@@ -5,7 +5,18 @@ import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import type { MessageKey } from '../i18n.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
+import {
+  ActionButton,
+  Csrf,
+  DataTable,
+  Field,
+  Flash,
+  Page,
+  PostForm,
+  redirectWithFlash,
+  SelectField,
+  time,
+} from '../ui.js';
 import type { Paged } from './types.js';
 
 interface ReportDto {
@@ -126,6 +137,12 @@ function bodyOf(f: ReportForm) {
   };
 }
 
+/** A report's items by their names in the page's language (the report catalogue's own words). */
+function itemNames(c: ConsoleContext, items: string[]): string {
+  const names: Record<string, string> = REPORT_MESSAGES[c.get('lang')].item;
+  return items.map((i) => names[i] ?? i).join(c.get('lang') === 'zh-CN' ? '、' : ', ');
+}
+
 /** API error paths (schema paths and rule fields) as form field names. */
 function formErrors(fields: FieldError[], message: string): FieldError[] {
   const mapped = fields.map((f) => {
@@ -158,15 +175,14 @@ function Step1(props: {
       ))}
       <FormError errors={errors} />
       <Field label={t('reportName')} name="name" value={f.name} errors={errors} required />
-      <Field label={t('reportType')} name="type" errors={errors}>
-        <select id="f-type" name="type" disabled={props.isDefault}>
-          {REPORT_TYPES.map((ty) => (
-            <option value={ty} selected={f.type === ty}>
-              {t(TYPE_KEYS[ty] ?? 'custom')}
-            </option>
-          ))}
-        </select>
-      </Field>
+      <SelectField
+        label={t('reportType')}
+        name="type"
+        errors={errors}
+        value={f.type}
+        disabled={props.isDefault}
+        options={REPORT_TYPES.map((ty): [string, string] => [ty, t(TYPE_KEYS[ty] ?? 'custom')])}
+      />
       {props.isDefault && <input type="hidden" name="type" value={f.type} />}
       <div class="row">
         <Field
@@ -202,16 +218,16 @@ function Step1(props: {
           path="periodEnd"
         />
       </div>
-      <Field label={t('reportLanguage')} name="language" errors={errors}>
-        <select id="f-language" name="language">
-          <option value="zh-CN" selected={f.language === 'zh-CN'}>
-            {t('zhCN')}
-          </option>
-          <option value="en" selected={f.language === 'en'}>
-            {t('english')}
-          </option>
-        </select>
-      </Field>
+      <SelectField
+        label={t('reportLanguage')}
+        name="language"
+        errors={errors}
+        value={f.language}
+        options={[
+          ['zh-CN', t('zhCN')],
+          ['en', t('english')],
+        ]}
+      />
       <Field label={t('recipients')} name="recipients" errors={errors} help={t('recipientsHelp')}>
         <textarea id="f-recipients" name="recipients" rows={3} cols={40} aria-describedby="f-recipients-help">
           {f.recipients}
@@ -311,8 +327,9 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
                 {t(TYPE_KEYS[r.type] ?? 'custom')} · {r.sendWindow.start}–{r.sendWindow.end} {r.timeZone} ·{' '}
                 {r.language} · <strong>{r.enabled ? t('enabled') : t('disabled')}</strong>
               </p>
+              <p class="report-items">{itemNames(c, r.items)}</p>
               <p class="muted">{r.recipients.map((x) => `${x.email} (${x.status})`).join(', ') || '—'}</p>
-              <p class="row">
+              <div class="row">
                 {can(c, 'operator') && (
                   <>
                     <a href={`/console/reports/${r.id}/edit`}>{t('edit')}</a>
@@ -348,7 +365,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
                 )}
                 <a href={`/console/reports/${r.id}/export`}>{t('export')}</a>
                 <a href={`/console/reports/${r.id}/deliveries`}>{t('deliveries')}</a>
-              </p>
+              </div>
             </section>
           ))}
         </div>
@@ -419,11 +436,10 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
       <Page c={c} title={t('emailRecipients')} nav="reports">
         <Flash c={c} />
         {can(c, 'operator') && (
-          <form method="post" action="/console/reports/recipients" class="card row">
-            <Csrf c={c} />
+          <PostForm c={c} action="/console/reports/recipients" row>
             <Field label={t('email')} name="email" type="email" required />
             <button type="submit">{t('addRecipient')}</button>
-          </form>
+          </PostForm>
         )}
         <DataTable head={[t('email'), t('status'), can(c, 'operator') && t('actions')]}>
           {list.items.map((r) => (
@@ -504,34 +520,21 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
     ]);
     return c.html(
       <Page c={c} title={`${t('deliveries')} — ${report.name}`} nav="reports">
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('period')}</th>
-                <th scope="col">{t('email')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('sentAt')}</th>
-                <th scope="col">HTML</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((d) => (
-                <tr>
-                  <td>{d.periodKey}</td>
-                  <td>{d.email}</td>
-                  <td>
-                    {d.status} {d.error && <span class="error">{d.error}</span>}
-                  </td>
-                  <td>{time(d.sentAt)}</td>
-                  <td>
-                    <a href={`/console/reports/${id}/deliveries/${d.id}/html`}>HTML</a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={[t('period'), t('email'), t('status'), t('sentAt'), 'HTML']}>
+          {list.items.map((d) => (
+            <tr>
+              <td>{d.periodKey}</td>
+              <td>{d.email}</td>
+              <td>
+                {d.status} {d.error && <span class="error">{d.error}</span>}
+              </td>
+              <td>{time(d.sentAt)}</td>
+              <td>
+                <a href={`/console/reports/${id}/deliveries/${d.id}/html`}>HTML</a>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </Page>,
     );
   });

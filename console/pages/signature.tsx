@@ -3,10 +3,23 @@ import { POLICY_MODES } from '../../domain/signature/rules.js';
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash } from '../ui.js';
+import {
+  ActionButton,
+  DataTable,
+  errorsAt,
+  Field,
+  Flash,
+  Page,
+  PostForm,
+  redirectWithFlash,
+  SelectField,
+  ShownOnce,
+  Tabs,
+  time,
+} from '../ui.js';
 import type { Paged } from './types.js';
 
-interface WitnessDto {
+export interface WitnessDto {
   id: string;
   name: string;
   keySpec: string;
@@ -15,7 +28,7 @@ interface WitnessDto {
   versions: { version: number; status: string; fingerprint: string; current: boolean }[];
   createdAt: string;
 }
-interface ClusterDto {
+export interface ClusterDto {
   id: string;
   name: string;
   failurePolicy: string;
@@ -47,9 +60,10 @@ interface TrustedImageDto {
   revokedAt: string | null;
 }
 
-type Tab = 'witnesses' | 'signatures' | 'clusters' | 'policies' | 'trusted';
+type Tab = 'witnesses' | 'signatures' | 'clusters' | 'policies' | 'trusted' | 'decisions';
 
-function Tabs({ c, current }: { c: ConsoleContext; current: Tab }) {
+/** The Container signature tabs, in the manual's order, with recent admission decisions last. */
+export function SignatureTabs({ c, current }: { c: ConsoleContext; current: Tab }) {
   const t = c.get('t');
   const tabs: [Tab, string][] = [
     ['witnesses', t('witness')],
@@ -57,15 +71,14 @@ function Tabs({ c, current }: { c: ConsoleContext; current: Tab }) {
     ['clusters', t('clusters')],
     ['policies', t('securityPolicies')],
     ['trusted', t('trustedImages')],
+    ['decisions', t('admissionDecisions')],
   ];
   return (
-    <nav class="tabs" aria-label={t('navSignature')}>
-      {tabs.map(([id, label]) => (
-        <a href={`/console/signature/${id}`} aria-current={id === current ? 'page' : undefined}>
-          {label}
-        </a>
-      ))}
-    </nav>
+    <Tabs
+      label={t('navSignature')}
+      current={current}
+      tabs={tabs.map(([id, label]) => [id, `/console/signature/${id}`, label])}
+    />
   );
 }
 
@@ -75,16 +88,15 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
   const list = await readApi<Paged<WitnessDto>>(c, '/v1/signature/witnesses?limit=100');
   return (
     <Page c={c} title={t('navSignature')} nav="signature">
-      <Tabs c={c} current="witnesses" />
+      <SignatureTabs c={c} current="witnesses" />
       <Flash c={c} />
-      {can(c, 'operator') && (
-        <form method="post" action="/console/signature/witnesses" class="card row">
-          <Csrf c={c} />
+      {can(c, 'admin') && (
+        <PostForm c={c} action="/console/signature/witnesses" row>
           <Field label={t('name')} name="name" errors={props.errors} required />
           <button type="submit">{t('createWitness')}</button>
-        </form>
+        </PostForm>
       )}
-      <DataTable head={[t('name'), t('status'), t('keyVersions'), t('actions')]}>
+      <DataTable head={[t('name'), t('status'), t('keyVersions'), can(c, 'admin') && t('actions')]}>
         {list.items.map((w) => (
           <tr>
             <td>
@@ -100,7 +112,7 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
                     <a href={`/console/signature/witnesses/${w.id}/public-key?version=${v.version}`}>
                       {t('publicKey')}
                     </a>
-                    {can(c, 'operator') && v.status === 'enabled' && !v.current && (
+                    {can(c, 'admin') && v.status === 'enabled' && !v.current && (
                       <>
                         {' '}
                         <ActionButton
@@ -115,24 +127,26 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
                 ))}
               </ul>
             </td>
-            <td class="row">
-              {can(c, 'operator') && w.status !== 'disabled' && (
-                <>
-                  <ActionButton
-                    c={c}
-                    action={`/console/signature/witnesses/${w.id}/rotate`}
-                    label={t('rotate')}
-                    secondary
-                  />
-                  <ActionButton
-                    c={c}
-                    action={`/console/signature/witnesses/${w.id}/disable`}
-                    label={t('disable')}
-                    danger
-                  />
-                </>
-              )}
-            </td>
+            {can(c, 'admin') && (
+              <td class="row">
+                {w.status !== 'disabled' && (
+                  <>
+                    <ActionButton
+                      c={c}
+                      action={`/console/signature/witnesses/${w.id}/rotate`}
+                      label={t('rotate')}
+                      secondary
+                    />
+                    <ActionButton
+                      c={c}
+                      action={`/console/signature/witnesses/${w.id}/disable`}
+                      label={t('disable')}
+                      danger
+                    />
+                  </>
+                )}
+              </td>
+            )}
           </tr>
         ))}
       </DataTable>
@@ -147,31 +161,17 @@ async function ClustersPage(props: { c: ConsoleContext; created?: ClusterDto; er
   const config = created ? await readApi<string>(c, `/v1/clusters/${created.id}/webhook-config`) : null;
   return (
     <Page c={c} title={t('navSignature')} nav="signature">
-      <Tabs c={c} current="clusters" />
+      <SignatureTabs c={c} current="clusters" />
       <Flash c={c} />
       {created && config && (
-        <section class="card" role="status">
-          <p>{t('clusterTokenOnce')}</p>
-          <pre tabindex={0} id="webhook-config">
-            {config}
-          </pre>
-          <button type="button" class="secondary" data-copy="webhook-config">
-            {t('copy')}
-          </button>
-        </section>
+        <ShownOnce c={c} message={t('clusterTokenOnce')} id="webhook-config" text={config} pre />
       )}
       {can(c, 'admin') && (
-        <form method="post" action="/console/signature/clusters" class="card row">
-          <Csrf c={c} />
+        <PostForm c={c} action="/console/signature/clusters" row>
           <Field label={t('name')} name="name" errors={props.errors} required />
-          <Field label={t('failurePolicy')} name="failurePolicy">
-            <select id="f-failurePolicy" name="failurePolicy">
-              <option value="Fail">Fail</option>
-              <option value="Ignore">Ignore</option>
-            </select>
-          </Field>
+          <SelectField label={t('failurePolicy')} name="failurePolicy" options={['Fail', 'Ignore']} />
           <button type="submit">{t('createCluster')}</button>
-        </form>
+        </PostForm>
       )}
       <DataTable head={[t('name'), t('failurePolicy'), t('lastSeen'), t('webhookConfig')]}>
         {list.items.map((cl) => (
@@ -237,7 +237,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     const witnesses = await readApi<Paged<WitnessDto>>(c, '/v1/signature/witnesses?limit=100');
     return (
       <Page c={c} title={t('navSignature')} nav="signature">
-        <Tabs c={c} current="signatures" />
+        <SignatureTabs c={c} current="signatures" />
         {signed && (
           <section class="card" role="status">
             <p>
@@ -252,20 +252,18 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
           </section>
         )}
         {can(c, 'operator') && (
-          <form method="post" action="/console/signature/signatures" class="card">
-            <Csrf c={c} />
+          <PostForm c={c} action="/console/signature/signatures">
             <Field label={t('image')} name="image" errors={errors} required />
-            <Field label={t('witness')} name="witnessId" errors={errors}>
-              <select id="f-witnessId" name="witnessId">
-                {witnesses.items.map((w) => (
-                  <option value={w.id}>{w.name}</option>
-                ))}
-              </select>
-            </Field>
+            <SelectField
+              label={t('witness')}
+              name="witnessId"
+              errors={errors}
+              options={pairs(witnesses.items)}
+            />
             <p>
               <button type="submit">{t('signImage')}</button>
             </p>
-          </form>
+          </PostForm>
         )}
       </Page>
     );
@@ -319,40 +317,31 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
       items.find((i) => i.id === id)?.name ?? id;
     return (
       <Page c={c} title={t('navSignature')} nav="signature">
-        <Tabs c={c} current="policies" />
+        <SignatureTabs c={c} current="policies" />
         <Flash c={c} />
         {can(c, 'operator') && (
-          <form method="post" action="/console/signature/policies" class="card">
-            <Csrf c={c} />
+          <PostForm c={c} action="/console/signature/policies">
             <div class="grid">
               <Field label={t('name')} name="name" errors={errors} required />
-              <Field label={t('witness')} name="witnessId" errors={errors}>
-                <select id="f-witnessId" name="witnessId">
-                  {witnesses.items.map((w) => (
-                    <option value={w.id}>{w.name}</option>
-                  ))}
-                </select>
-              </Field>
-              <Field label={t('clusters')} name="clusterId" errors={errors}>
-                <select id="f-clusterId" name="clusterId">
-                  {clusters.items.map((cl) => (
-                    <option value={cl.id}>{cl.name}</option>
-                  ))}
-                </select>
-              </Field>
+              <SelectField
+                label={t('witness')}
+                name="witnessId"
+                errors={errors}
+                options={pairs(witnesses.items)}
+              />
+              <SelectField
+                label={t('clusters')}
+                name="clusterId"
+                errors={errors}
+                options={pairs(clusters.items)}
+              />
               <Field label={t('namespaces')} name="namespaces" errors={errors} value="default" />
-              <Field label={t('mode')} name="mode" errors={errors}>
-                <select id="f-mode" name="mode">
-                  {POLICY_MODES.map((m) => (
-                    <option value={m}>{m}</option>
-                  ))}
-                </select>
-              </Field>
+              <SelectField label={t('mode')} name="mode" errors={errors} options={POLICY_MODES} />
             </div>
             <p>
               <button type="submit">{t('createPolicy')}</button>
             </p>
-          </form>
+          </PostForm>
         )}
         <DataTable head={[t('name'), t('witness'), t('clusters'), t('namespaces'), t('mode'), t('status')]}>
           {list.items.map((p) => (
@@ -411,7 +400,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     const list = await readApi<Paged<TrustedImageDto>>(c, '/v1/signature/trusted-images?limit=100');
     return c.html(
       <Page c={c} title={t('navSignature')} nav="signature">
-        <Tabs c={c} current="trusted" />
+        <SignatureTabs c={c} current="trusted" />
         <DataTable head={[t('image'), t('namespaces'), t('status'), t('latestScan')]}>
           {list.items.map((i) => (
             <tr>
@@ -427,7 +416,6 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
   });
 }
 
-/** The API's field errors, or its message at the form's main field when it names none. */
-function errorsAt(fields: FieldError[], message: string, main: string): FieldError[] {
-  return fields.length ? fields : [{ path: main, message }];
-}
+/** Objects as select options: value the id, label the name. */
+export const pairs = (items: { id: string; name: string }[]) =>
+  items.map((i): [string, string] => [i.id, i.name]);

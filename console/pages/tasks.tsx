@@ -5,7 +5,17 @@ import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus } from '../../domai
 import { taskWorkflowId } from '../../services/playbook/task-workflow.js';
 import { callApi, query, readApi } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
-import { ActionButton, Flash, Page, Status, time, DataTable } from '../ui.js';
+import {
+  ActionButton,
+  DataTable,
+  Flash,
+  NextPage,
+  Page,
+  SelectField,
+  Status,
+  time,
+  FilterForm,
+} from '../ui.js';
 import { PlaybookTabs } from './playbook.js';
 import type { LogEntryDto, Paged, TaskDetailDto, TaskDto } from './types.js';
 
@@ -154,80 +164,71 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
       <Page c={c} title={t('playbook')} nav="playbook">
         <PlaybookTabs c={c} current="tasks" />
         <Flash c={c} />
-        <form method="get" action="/console/playbook/tasks" class="row card" role="search">
-          <div>
-            <label for="f-status">{t('status')}</label>
-            <select id="f-status" name="status">
-              <option value="">{t('allStatuses')}</option>
-              {TASK_STATUSES.map((s) => (
-                <option value={s} selected={s === status}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </div>
-          <button type="submit">{t('filter')}</button>
-        </form>
+        <FilterForm c={c} action="/console/playbook/tasks">
+          <SelectField
+            label={t('status')}
+            name="status"
+            value={status}
+            options={[['', t('allStatuses')], ...TASK_STATUSES]}
+          />
+        </FilterForm>
         {!res.ok ? (
           <p class="error" role="alert">
             {res.message}
           </p>
         ) : (
-          <div class="scroll">
-            <table>
-              <thead>
+          <>
+            <DataTable
+              head={[
+                t('name'),
+                t('executions'),
+                t('mode'),
+                t('created'),
+                t('endTimeCol'),
+                t('status'),
+                t('actions'),
+              ]}
+            >
+              {res.data.items.map((task) => (
                 <tr>
-                  <th scope="col">{t('name')}</th>
-                  <th scope="col">{t('executions')}</th>
-                  <th scope="col">{t('mode')}</th>
-                  <th scope="col">{t('created')}</th>
-                  <th scope="col">{t('endTimeCol')}</th>
-                  <th scope="col">{t('status')}</th>
-                  <th scope="col">{t('actions')}</th>
+                  <td>{task.name}</td>
+                  <td>{task.executions}</td>
+                  <td>{task.mode === 'now' ? t('execute') : t('customTime')}</td>
+                  <td>{time(task.createdAt)}</td>
+                  <td>{time(task.endedAt)}</td>
+                  <td>
+                    <Status value={task.status} />
+                  </td>
+                  <td>
+                    <a
+                      href={`/console/playbook/tasks/${task.id}`}
+                      aria-label={`${t('details')}: ${task.name}`}
+                    >
+                      {t('details')}
+                    </a>
+                    {task.status === 'Waiting' && can(c, 'operator') && (
+                      <>
+                        {' '}
+                        <ActionButton
+                          c={c}
+                          action={`/console/playbook/tasks/${task.id}/cancel`}
+                          label={t('cancel')}
+                          danger
+                        />
+                      </>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {res.data.items.map((task) => (
-                  <tr>
-                    <td>{task.name}</td>
-                    <td>{task.executions}</td>
-                    <td>{task.mode === 'now' ? t('execute') : t('customTime')}</td>
-                    <td>{time(task.createdAt)}</td>
-                    <td>{time(task.endedAt)}</td>
-                    <td>
-                      <Status value={task.status} />
-                    </td>
-                    <td>
-                      <a
-                        href={`/console/playbook/tasks/${task.id}`}
-                        aria-label={`${t('details')}: ${task.name}`}
-                      >
-                        {t('details')}
-                      </a>
-                      {task.status === 'Waiting' && can(c, 'operator') && (
-                        <>
-                          {' '}
-                          <ActionButton
-                            c={c}
-                            action={`/console/playbook/tasks/${task.id}/cancel`}
-                            label={t('cancel')}
-                            danger
-                          />
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            {res.data.nextCursor && (
-              <p>
-                <a href={`/console/playbook/tasks${query({ status, cursor: res.data.nextCursor })}`}>
-                  {t('next')}
-                </a>
-              </p>
-            )}
-          </div>
+              ))}
+            </DataTable>
+            <NextPage
+              c={c}
+              href={
+                res.data.nextCursor &&
+                `/console/playbook/tasks${query({ status, cursor: res.data.nextCursor })}`
+              }
+            />
+          </>
         )}
       </Page>,
     );
@@ -309,13 +310,10 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             </li>
           ))}
         </ol>
-        {logs.nextCursor && (
-          <p>
-            <a href={`/console/playbook/tasks/${id}/logs${query({ cursor: logs.nextCursor })}`}>
-              {t('next')}
-            </a>
-          </p>
-        )}
+        <NextPage
+          c={c}
+          href={logs.nextCursor && `/console/playbook/tasks/${id}/logs${query({ cursor: logs.nextCursor })}`}
+        />
       </Page>,
     );
   });

@@ -113,3 +113,13 @@ export interface GroupDto {
   id: string;
   name: string;
 }
+
+export interface AuditEntryDto {
+  id: string;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  after: unknown;
+  at: string;
+}

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Where each page's screenshots go (gitignored; CI keeps them as artifacts). */
 export const SCREENSHOT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots');
@@ -51,11 +52,44 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+/** Fails with each serious or critical axe-core violation the page has now, named after the page. */
+export async function expectNoSeriousViolation(page: Page, name: string): Promise<void> {
+  const violations = await seriousViolations(page);
+  expect(
+    violations.map((v) => `${v.id}: ${v.help} ${JSON.stringify(v.nodes[0]?.target)}`),
+    name,
+  ).toEqual([]);
+}
+
+/** A browser of its own (fresh cookies) signed in to the console with an API key, on the Overview. */
+export async function signIn(
+  browser: Browser,
+  baseURL: string,
+  key: string,
+  locale = 'en-US',
+): Promise<Page> {
+  const context = await newContext(browser, baseURL, locale);
+  const page = await context.newPage();
+  await page.goto('/console/sign-in');
+  await page.fill('#apiKey', key);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/console$/);
+  return page;
+}
+
 /** Screenshots at 1280 px and at phone width, named after the page. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-1280.png`), fullPage: true });
+  await page.screenshot({
+    path: path.join(SCREENSHOT_DIR, `${name}-1280.png`),
+    fullPage: true,
+    timeout: 90_000,
+  });
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`), fullPage: true });
+  await page.screenshot({
+    path: path.join(SCREENSHOT_DIR, `${name}-phone.png`),
+    fullPage: true,
+    timeout: 90_000,
+  });
   await page.setViewportSize(DESKTOP);
 }

@@ -1,0 +1,147 @@
+import type { Hono } from 'hono';
+import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
+import { first, readForm } from '../form.js';
+import {
+  ActionButton,
+  DataTable,
+  errorsAt,
+  Field,
+  Flash,
+  NextPage,
+  Page,
+  PostForm,
+  redirectWithFlash,
+  Status,
+  time,
+} from '../ui.js';
+import { AccountTabs } from './accounts.js';
+import type { Paged } from './types.js';
+
+interface InvitationDto {
+  id: string;
+  directoryName: string;
+  inviteeAccountId: string;
+  direction: 'received' | 'sent';
+  status: string;
+  createdAt: string;
+  respondedAt: string | null;
+}
+
+const BASE = '/console/accounts/invitations';
+
+/**
+ * Invitations of the resource directory: the management account invites an existing account by its id and may
+ * cancel while pending; the invited account accepts or declines with its own key; any account may leave.
+ */
+async function InvitationsPage(props: { c: ConsoleContext; errors?: FieldError[] }) {
+  const { c } = props;
+  const t = c.get('t');
+  const [directory, list] = await Promise.all([
+    callApi<{ name: string; role: string }>(c, 'GET', '/v1/resource-directory'),
+    readApi<Paged<InvitationDto>>(
+      c,
+      `/v1/resource-directory/invitations${query({ cursor: c.req.query('cursor'), limit: 100 })}`,
+    ),
+  ]);
+  const admin = can(c, 'admin');
+  const management = directory.ok && directory.data.role === 'management';
+  return (
+    <Page c={c} title={t('navAccounts')} nav="accounts">
+      <AccountTabs c={c} current="invitations" />
+      <Flash c={c} />
+      <p id="directory-standing">
+        {directory.ok ? (
+          <>
+            <strong>{directory.data.name}</strong> · {directory.data.role}
+          </>
+        ) : (
+          t('notInDirectory')
+        )}
+      </p>
+      {management && admin && (
+        <PostForm c={c} action={BASE} row>
+          <Field
+            label={t('inviteAccountId')}
+            name="accountId"
+            errors={props.errors}
+            required
+            help={t('inviteHelp')}
+          />
+          <button type="submit">{t('invite')}</button>
+        </PostForm>
+      )}
+      <DataTable
+        caption={t('invitations')}
+        head={[
+          t('resourceDirectory'),
+          t('direction'),
+          t('account'),
+          t('status'),
+          t('created'),
+          admin && t('actions'),
+        ]}
+      >
+        {list.items.map((i) => (
+          <tr>
+            <td>{i.directoryName}</td>
+            <td>{i.direction === 'received' ? t('received') : t('sent')}</td>
+            <td>
+              <code>{i.inviteeAccountId}</code>
+            </td>
+            <td>
+              <Status value={i.status} /> {i.respondedAt && <span class="muted">{time(i.respondedAt)}</span>}
+            </td>
+            <td>{time(i.createdAt)}</td>
+            {admin && (
+              <td class="row">
+                {i.status === 'pending' && i.direction === 'received' && (
+                  <>
+                    <ActionButton c={c} action={`${BASE}/${i.id}/accept`} label={t('accept')} />
+                    <ActionButton c={c} action={`${BASE}/${i.id}/decline`} label={t('decline')} secondary />
+                  </>
+                )}
+                {i.status === 'pending' && i.direction === 'sent' && (
+                  <ActionButton c={c} action={`${BASE}/${i.id}/cancel`} label={t('cancel')} danger />
+                )}
+              </td>
+            )}
+          </tr>
+        ))}
+      </DataTable>
+      <NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+      {directory.ok && admin && (
+        <section class="card" aria-labelledby="h-leave">
+          <h2 id="h-leave">{t('leaveDirectory')}</h2>
+          <p class="muted">{t('leaveHelp')}</p>
+          <ActionButton c={c} action="/console/accounts/leave" label={t('leaveDirectory')} danger />
+        </section>
+      )}
+    </Page>
+  );
+}
+
+export function registerInvitationPages(web: Hono<ConsoleEnv>): void {
+  web.get('/accounts/invitations', async (c) => c.html(await InvitationsPage({ c })));
+  web.post('/accounts/invitations', async (c) => {
+    const accountId = first(await readForm(c), 'accountId').trim();
+    const res = await callApi(c, 'POST', '/v1/resource-directory/invitations', { accountId });
+    if (!res.ok)
+      return c.html(
+        await InvitationsPage({ c, errors: errorsAt(res.fields, res.message, 'accountId') }),
+        422,
+      );
+    return redirectWithFlash(c, BASE, { ok: true });
+  });
+  for (const verb of ['accept', 'decline', 'cancel'] as const) {
+    web.post(`/accounts/invitations/:id/${verb}`, async (c) => {
+      const id = encodeURIComponent(c.req.param('id'));
+      const res = await callApi(c, 'POST', `/v1/resource-directory/invitations/${id}/${verb}`);
+      return redirectWithFlash(c, BASE, res);
+    });
+  }
+  web.post('/accounts/leave', async (c) => {
+    const res = await callApi(c, 'POST', '/v1/resource-directory/leave');
+    return redirectWithFlash(c, BASE, res);
+  });
+}

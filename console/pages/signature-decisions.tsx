@@ -1,0 +1,138 @@
+import type { Hono } from 'hono';
+import { ADMISSION_OUTCOMES } from '../../domain/signature/rules.js';
+import { callApi, query, readApi } from '../api-call.js';
+import type { ConsoleEnv } from '../context.js';
+import { DataTable, Field, NextPage, Page, SelectField, time, FilterForm } from '../ui.js';
+import { pairs, SignatureTabs, type ClusterDto } from './signature.js';
+import type { Paged } from './types.js';
+
+interface DecisionDto {
+  id: string;
+  clusterId: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  operation: string;
+  mode: string | null;
+  allowed: boolean;
+  outcome: string;
+  message: string;
+  images: { container: string; image: string }[];
+  createdAt: string;
+}
+
+/** Recent admission decisions, newest first, filtered by cluster, namespace and verdict as the API filters them. */
+export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
+  web.get('/signature/decisions', async (c) => {
+    const t = c.get('t');
+    const q = {
+      clusterId: c.req.query('clusterId'),
+      namespace: c.req.query('namespace'),
+      allowed: c.req.query('allowed'),
+      outcome: c.req.query('outcome'),
+    };
+    const [list, clusters] = await Promise.all([
+      callApi<Paged<DecisionDto>>(
+        c,
+        'GET',
+        `/v1/signature/decisions${query({ ...q, cursor: c.req.query('cursor'), limit: 50 })}`,
+      ),
+      readApi<Paged<ClusterDto>>(c, '/v1/clusters?limit=100'),
+    ]);
+    const clusterName = new Map(clusters.items.map((cl) => [cl.id, cl.name]));
+    const errors = list.ok ? [] : list.fields.map((f) => ({ ...f, path: f.path || 'namespace' }));
+    return c.html(
+      <Page c={c} title={t('navSignature')} nav="signature">
+        <SignatureTabs c={c} current="decisions" />
+        <FilterForm c={c} action="/console/signature/decisions">
+          <SelectField
+            label={t('clusters')}
+            name="clusterId"
+            value={q.clusterId}
+            errors={errors}
+            options={[['', t('all')], ...pairs(clusters.items)]}
+          />
+          <Field label={t('namespace')} name="namespace" value={q.namespace} errors={errors} />
+          <SelectField
+            label={t('verdict')}
+            name="allowed"
+            value={q.allowed}
+            errors={errors}
+            options={[
+              ['', t('all')],
+              ['true', t('admitted')],
+              ['false', t('refused')],
+            ]}
+          />
+          <SelectField
+            label={t('outcome')}
+            name="outcome"
+            value={q.outcome}
+            errors={errors}
+            options={[['', t('all')], ...ADMISSION_OUTCOMES]}
+          />
+        </FilterForm>
+        {list.ok ? (
+          <>
+            <DataTable
+              caption={t('admissionDecisions')}
+              head={[
+                t('at'),
+                t('clusters'),
+                t('namespace'),
+                t('workload'),
+                t('verdict'),
+                t('reason'),
+                t('images'),
+              ]}
+            >
+              {list.data.items.map((d) => (
+                <tr>
+                  <td>{time(d.createdAt)}</td>
+                  <td>{clusterName.get(d.clusterId) ?? d.clusterId}</td>
+                  <td>{d.namespace}</td>
+                  <td>
+                    {d.kind}/{d.name} <span class="muted">{d.operation}</span>
+                  </td>
+                  <td>
+                    <span class={`badge s-${d.allowed ? 'Succeeded' : 'Failed'}`}>
+                      {d.allowed ? t('admitted') : t('refused')}
+                    </span>{' '}
+                    <span class="muted">
+                      {d.outcome}
+                      {d.mode ? ` · ${d.mode}` : ''}
+                    </span>
+                  </td>
+                  <td class="wide">{d.message}</td>
+                  <td>
+                    <details>
+                      <summary>{t('imageCount', { n: d.images.length })}</summary>
+                      <ul class="plain">
+                        {d.images.map((i) => (
+                          <li>
+                            <code class="break">{i.image}</code>
+                          </li>
+                        ))}
+                      </ul>
+                    </details>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+            <NextPage
+              c={c}
+              href={
+                list.data.nextCursor &&
+                `/console/signature/decisions${query({ ...q, cursor: list.data.nextCursor })}`
+              }
+            />
+          </>
+        ) : (
+          <p class="error" role="alert">
+            {list.message}
+          </p>
+        )}
+      </Page>,
+    );
+  });
+}
