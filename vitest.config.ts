@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 const integration = [
   'api/**/*.test.ts',
   'activities/**/*.test.ts',
+  'services/**/*.test.ts',
   'workflows/**/*.test.ts',
   'db/**/*.test.ts',
   'test/**/*.test.ts',

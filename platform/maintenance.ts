@@ -5,7 +5,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { repairUnstartedRollouts } from '../activities/multi-account/rollout-start.js';
-import { reconcileReportSchedules } from '../activities/reports/reconcile-schedules.js';
+import { reconcileReportSchedules } from '../services/reports/reconcile-report-schedules.js';
 import { reconcileTaskWorkflows } from '../api/playbook/reconcile-task.js';
 import { startPendingTaskWorkflows } from '../api/playbook/task-workflow.js';
 import type { MaintenanceActivities } from '../workflows/maintenance.js';

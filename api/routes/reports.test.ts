@@ -1,8 +1,8 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkSigningKey, signLinkToken, VERIFY_PATH } from '../../activities/reports/recipient-links.js';
-import { scheduleIdFor } from '../../activities/reports/schedules.js';
+import { linkSigningKey, signLinkToken, VERIFY_PATH } from '../../services/reports/recipient-links.js';
+import { scheduleIdFor } from '../../services/reports/report-schedules.js';
 import { auditLog } from '../../db/schema/audit.js';
 import { emailRecipients } from '../../db/schema/reports.js';
 import { MAX_CUSTOM_REPORTS_PER_ACCOUNT } from '../../domain/reports/rules.js';

@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../../activities/agents/run-agent-job.js';
 import type { PlaybookActivities, TaskNotificationEvent } from '../../activities/playbook/task-activities.js';
-import type { createNotifyActivities } from '../../activities/notify/send-notification.js';
+import type { createNotifyActivities } from '../../activities/notifications/send-notification.js';
 import { errorBudget, errorBudgetExhausted } from '../../domain/playbook/error-budget.js';
 import { batchPlan, concurrencyLimit } from '../../domain/playbook/stages.js';
 import { taskDetails } from '../../domain/playbook/temporal-details.js';

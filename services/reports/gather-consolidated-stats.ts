@@ -1,0 +1,95 @@
+import { directoryStanding } from '../../activities/multi-account/directory.js';
+import { listManagedMembers } from '../../activities/multi-account/administration.js';
+import { riskSummaries } from '../../activities/multi-account/member-risks.js';
+import type { Executor } from '../../db/client.js';
+import { unprocessable } from '../../domain/errors.js';
+import type { Severity } from '../../domain/findings.js';
+import { consolidateStats } from '../../domain/reports/consolidate.js';
+import type { TReportPeriod } from '../../domain/reports/period.js';
+import type { TReportItem } from '../../domain/reports/rules.js';
+import type { TMemberSection, TReportStats } from '../../domain/reports/stats.js';
+import { gatherReportStats, LISTED_ROWS } from './gather-report-stats.js';
+
+/** Rows a member's own section lists per table; the totals above list the worst LISTED_ROWS of all members. */
+export const MEMBER_LISTED_ROWS = 3;
+const MEMBER_PAGE = 500;
+/** Members gathered at once: enough to hide query latency, few enough to leave the pool to the API. */
+const GATHER_CONCURRENCY = 4;
+
+function trimmed(stats: TReportStats): TReportStats {
+  const cut = <T>(rows: T[]) => rows.slice(0, MEMBER_LISTED_ROWS);
+  return {
+    ...stats,
+    ...(stats.issueResolved
+      ? { issueResolved: { ...stats.issueResolved, fixed: cut(stats.issueResolved.fixed) } }
+      : {}),
+    ...(stats.assets ? { assets: { ...stats.assets, topAffected: cut(stats.assets.topAffected) } } : {}),
+    ...(stats.alerts ? { alerts: { ...stats.alerts, openHigh: cut(stats.alerts.openHigh) } } : {}),
+    ...(stats.vulnerabilities
+      ? { vulnerabilities: { ...stats.vulnerabilities, openHigh: cut(stats.vulnerabilities.openHigh) } }
+      : {}),
+    ...(stats.attack ? { attack: { ...stats.attack, topTypes: cut(stats.attack.topTypes) } } : {}),
+  };
+}
+
+/**
+ * The statistics of a consolidated report: the caller must be its resource directory's management account (422
+ * otherwise: the report cannot be built); every managed member gets a section with its score and its own
+ * statistics, read with the multi-account read code; the totals are their sums.
+ */
+export async function gatherConsolidatedStats(
+  db: Executor,
+  opts: {
+    accountId: string;
+    period: TReportPeriod;
+    items: readonly TReportItem[];
+    minSeverity?: Severity | null;
+  },
+): Promise<TReportStats> {
+  const standing = await directoryStanding(db, opts.accountId);
+  if (standing?.role !== 'management') {
+    throw unprocessable(
+      "a consolidated report needs its account to be a resource directory's management account",
+    );
+  }
+  const members: { id: string; name: string }[] = [];
+  for (let after: string | undefined; ;) {
+    const rows = await listManagedMembers(db, { directory: standing.directory, after, limit: MEMBER_PAGE });
+    members.push(...rows.slice(0, MEMBER_PAGE));
+    if (rows.length <= MEMBER_PAGE) break;
+    after = rows[MEMBER_PAGE - 1]?.id;
+  }
+  const scores = new Map(
+    (
+      await riskSummaries(
+        db,
+        members.map((m) => m.id),
+      )
+    ).map((s) => [s.accountId, s.score]),
+  );
+  const sections: TMemberSection[] = new Array<TMemberSection>(members.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < members.length; i = next++) {
+      const m = members[i];
+      if (!m) continue;
+      const stats = await gatherReportStats(db, {
+        accountId: m.id,
+        period: opts.period,
+        items: opts.items,
+        minSeverity: opts.minSeverity ?? null,
+      });
+      sections[i] = { accountId: m.id, name: m.name, score: scores.get(m.id) ?? 100, stats: trimmed(stats) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GATHER_CONCURRENCY, members.length) }, worker));
+  return consolidateStats(
+    {
+      period: opts.period,
+      items: [...opts.items],
+      ...(opts.minSeverity ? { scope: { assetGroupId: null, minSeverity: opts.minSeverity } } : {}),
+    },
+    sections,
+    LISTED_ROWS,
+  );
+}
