@@ -42,7 +42,7 @@ export interface TReportStats {
   /** Open items by severity across the selected items (vulnerabilities, alerts, baseline risks). */
   openBySeverity: TBySeverity<number>;
   /** Set when the report is scoped to an asset group and/or a minimum severity. */
-  scope?: { assetGroupId: string | null; minSeverity: Severity | null };
+  scope?: { assetGroupId: string | null; assetGroupName?: string | null; minSeverity: Severity | null };
   /** A consolidated report: one section per managed member; the fields above are their totals. */
   members?: TMemberSection[];
 }

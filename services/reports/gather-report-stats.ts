@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
-import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
+import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
 import { SEVERITIES, type Severity } from '../../domain/findings.js';
 import type { TReportPeriod } from '../../domain/reports/period.js';
 import { severitiesAtLeast, type TReportItem } from '../../domain/reports/rules.js';
@@ -90,7 +90,13 @@ export async function gatherReportStats(
     period: p,
     items: [...opts.items],
     ...(opts.assetGroupId || opts.minSeverity
-      ? { scope: { assetGroupId: opts.assetGroupId ?? null, minSeverity: opts.minSeverity ?? null } }
+      ? {
+          scope: {
+            assetGroupId: opts.assetGroupId ?? null,
+            assetGroupName: opts.assetGroupId ? await groupName(db, opts.accountId, opts.assetGroupId) : null,
+            minSeverity: opts.minSeverity ?? null,
+          },
+        }
       : {}),
     openBySeverity: { critical: 0, high: 0, medium: 0, low: 0 },
   };
@@ -307,4 +313,12 @@ async function assetStats(
     noAgent: row?.none ?? 0,
     topAffected,
   };
+}
+
+async function groupName(db: Executor, accountId: string, id: string): Promise<string | null> {
+  const [g] = await db
+    .select({ name: assetGroups.name })
+    .from(assetGroups)
+    .where(and(eq(assetGroups.id, id), eq(assetGroups.accountId, accountId)));
+  return g?.name ?? null;
 }

@@ -172,7 +172,7 @@ function itemSections(stats: TReportStats, m: TReportMessages): string {
 function scopeLine(stats: TReportStats, m: TReportMessages): string {
   if (!stats.scope) return '';
   const min = stats.scope.minSeverity ? m.severity[stats.scope.minSeverity] : null;
-  return `<mj-text font-size="12px" color="#374151">${esc(m.scope(stats.scope.assetGroupId, min))}</mj-text>`;
+  return `<mj-text font-size="12px" color="#374151">${esc(m.scope(stats.scope.assetGroupName ?? stats.scope.assetGroupId, min))}</mj-text>`;
 }
 
 /** A member's headline: each selected item's count in the period with its change. */
