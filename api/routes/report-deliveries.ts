@@ -65,7 +65,7 @@ const deliveryHtmlRoute = defineRoute({
 
 const deliveryCsvRoute = defineRoute({
   method: 'get',
-  path: '/v1/reports/{id}/deliveries/{deliveryId}/items/{item}/csv',
+  path: '/v1/reports/{id}/deliveries/{deliveryId}/csv/{item}',
   tags,
   summary: 'One item of a delivered report as CSV (the statistics the mail was rendered from)',
   request: { params: ZIdParamSchema.extend({ deliveryId: z.uuid(), item: z.enum(REPORT_ITEMS) }) },

@@ -146,8 +146,8 @@ describe('consolidated and scoped reports, mailed over real SMTP, with CSV per i
 
     const deliveries = await call('GET', `/v1/reports/${id}/deliveries`);
     const [delivery] = deliveries.body.items as { id: string }[];
-    const csvPath = `/v1/reports/${id}/deliveries/${delivery?.id ?? ''}/items`;
-    const csv = await call('GET', `${csvPath}/vulnerabilities/csv`);
+    const csvPath = `/v1/reports/${id}/deliveries/${delivery?.id ?? ''}/csv`;
+    const csv = await call('GET', `${csvPath}/vulnerabilities`);
     expect(csv.status).toBe(200);
     const lines = csv.text.trimEnd().split('\r\n');
     expect(lines[0]).toBe('member,kind,metric,severity,this_period,previous_period,open,title,asset,at');
@@ -157,10 +157,10 @@ describe('consolidated and scoped reports, mailed over real SMTP, with CSV per i
     ).toBe(true);
     expect(lines.some((l) => l.startsWith('Bank AG,count,added,,1,0'))).toBe(true);
     expect(lines.some((l) => l.includes('Lab'))).toBe(false);
-    expect((await call('GET', `${csvPath}/attack/csv`)).status).toBe(422); // not an item of this report
-    expect((await call('GET', `${csvPath}/nonsense/csv`)).status).toBe(400);
+    expect((await call('GET', `${csvPath}/attack`)).status).toBe(422); // not an item of this report
+    expect((await call('GET', `${csvPath}/nonsense`)).status).toBe(400);
     const stranger = await ctx.createAccount('Stranger');
-    expect((await call('GET', `${csvPath}/vulnerabilities/csv`, undefined, stranger.apiKey)).status).toBe(
+    expect((await call('GET', `${csvPath}/vulnerabilities`, undefined, stranger.apiKey)).status).toBe(
       404,
     );
   });
