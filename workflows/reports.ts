@@ -28,10 +28,11 @@ const TemporalScheduledStartTime = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
-const { loadReportPlan, gatherReportStats, renderReportRun, markScheduledSend } = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+const { loadReportPlan, gatherReportStats, renderReportRun, markScheduledSend } =
+  proxyActivities<ReportActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  });
 
 const { sendReportMail } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',

@@ -160,9 +160,7 @@ describe('consolidated and scoped reports, mailed over real SMTP, with CSV per i
     expect((await call('GET', `${csvPath}/attack`)).status).toBe(422); // not an item of this report
     expect((await call('GET', `${csvPath}/nonsense`)).status).toBe(400);
     const stranger = await ctx.createAccount('Stranger');
-    expect((await call('GET', `${csvPath}/vulnerabilities`, undefined, stranger.apiKey)).status).toBe(
-      404,
-    );
+    expect((await call('GET', `${csvPath}/vulnerabilities`, undefined, stranger.apiKey)).status).toBe(404);
   });
 
   it('a member account cannot create a consolidated report; an asset group scopes a report to its assets', async () => {
