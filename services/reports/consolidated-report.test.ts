@@ -2,6 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
+import { reportPeriod } from '../../domain/reports/period.js';
+import { REPORT_ITEMS } from '../../domain/reports/rules.js';
+import { gatherMemberStats } from './gather-member-stats.js';
+import { gatherReportStats, LISTED_ROWS } from './gather-report-stats.js';
 import { emailRecipients } from '../../db/schema/reports.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
@@ -161,6 +165,21 @@ describe('consolidated and scoped reports, mailed over real SMTP, with CSV per i
     expect((await call('GET', `${csvPath}/nonsense`)).status).toBe(400);
     const stranger = await ctx.createAccount('Stranger');
     expect((await call('GET', `${csvPath}/vulnerabilities`, undefined, stranger.apiKey)).status).toBe(404);
+  });
+
+  it('gathers every member in one pass with the same numbers as one account at a time', async () => {
+    const period = reportPeriod({ type: 'weekly', timeZone: 'Asia/Shanghai', scheduledAt: new Date() });
+    const ids = members.map((m) => m.accountId);
+    const together = await gatherMemberStats(ctx.services.db, {
+      accountIds: ids,
+      period,
+      items: REPORT_ITEMS,
+      listed: LISTED_ROWS,
+    });
+    for (const id of ids) {
+      const alone = await gatherReportStats(ctx.services.db, { accountId: id, period, items: REPORT_ITEMS });
+      expect(together.get(id)).toEqual(alone);
+    }
   });
 
   it('a member account cannot create a consolidated report; an asset group scopes a report to its assets', async () => {

@@ -8,29 +8,12 @@ import { consolidateStats } from '../../domain/reports/consolidate.js';
 import type { TReportPeriod } from '../../domain/reports/period.js';
 import type { TReportItem } from '../../domain/reports/rules.js';
 import type { TMemberSection, TReportStats } from '../../domain/reports/stats.js';
-import { gatherReportStats, LISTED_ROWS } from './gather-report-stats.js';
+import { LISTED_ROWS } from './gather-report-stats.js';
+import { gatherMemberStats } from './gather-member-stats.js';
 
 /** Rows a member's own section lists per table; the totals above list the worst LISTED_ROWS of all members. */
 export const MEMBER_LISTED_ROWS = 3;
 const MEMBER_PAGE = 500;
-/** Members gathered at once: enough to hide query latency, few enough to leave the pool to the API. */
-const GATHER_CONCURRENCY = 4;
-
-function trimmed(stats: TReportStats): TReportStats {
-  const cut = <T>(rows: T[]) => rows.slice(0, MEMBER_LISTED_ROWS);
-  return {
-    ...stats,
-    ...(stats.issueResolved
-      ? { issueResolved: { ...stats.issueResolved, fixed: cut(stats.issueResolved.fixed) } }
-      : {}),
-    ...(stats.assets ? { assets: { ...stats.assets, topAffected: cut(stats.assets.topAffected) } } : {}),
-    ...(stats.alerts ? { alerts: { ...stats.alerts, openHigh: cut(stats.alerts.openHigh) } } : {}),
-    ...(stats.vulnerabilities
-      ? { vulnerabilities: { ...stats.vulnerabilities, openHigh: cut(stats.vulnerabilities.openHigh) } }
-      : {}),
-    ...(stats.attack ? { attack: { ...stats.attack, topTypes: cut(stats.attack.topTypes) } } : {}),
-  };
-}
 
 /**
  * The statistics of a consolidated report: the caller must be its resource directory's management account (422
@@ -67,22 +50,18 @@ export async function gatherConsolidatedStats(
       )
     ).map((s) => [s.accountId, s.score]),
   );
-  const sections: TMemberSection[] = new Array<TMemberSection>(members.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < members.length; i = next++) {
-      const m = members[i];
-      if (!m) continue;
-      const stats = await gatherReportStats(db, {
-        accountId: m.id,
-        period: opts.period,
-        items: opts.items,
-        minSeverity: opts.minSeverity ?? null,
-      });
-      sections[i] = { accountId: m.id, name: m.name, score: scores.get(m.id) ?? 100, stats: trimmed(stats) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(GATHER_CONCURRENCY, members.length) }, worker));
+  const byMember = await gatherMemberStats(db, {
+    accountIds: members.map((m) => m.id),
+    period: opts.period,
+    items: opts.items,
+    minSeverity: opts.minSeverity ?? null,
+    listed: MEMBER_LISTED_ROWS,
+  });
+  const sections: TMemberSection[] = members.map((m) => {
+    const stats = byMember.get(m.id);
+    if (!stats) throw new Error(`no statistics for member ${m.id}`);
+    return { accountId: m.id, name: m.name, score: scores.get(m.id) ?? 100, stats };
+  });
   return consolidateStats(
     {
       period: opts.period,
