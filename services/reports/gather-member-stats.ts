@@ -78,7 +78,9 @@ export async function gatherMemberStats(
     at: r.at?.toISOString() ?? '',
   });
 
-  if (want.has('vulnerabilities') || want.has('issueResolved')) {
+  const handled = new Map<string, TCount>();
+  const vulnerabilitySection = async () => {
+    if (!want.has('vulnerabilities') && !want.has('issueResolved')) return;
     const v = vulnerabilities;
     const rows = await db
       .select({
@@ -153,9 +155,10 @@ export async function gatherMemberStats(
         };
       }
     }
-  }
+  };
 
-  if (want.has('alerts') || want.has('issueResolved')) {
+  const alertSection = async () => {
+    if (!want.has('alerts') && !want.has('issueResolved')) return;
     const a = alerts;
     const rows = await db
       .select({
@@ -219,16 +222,18 @@ export async function gatherMemberStats(
           ).map(listedOf),
         };
       }
-      if (s.issueResolved) {
-        s.issueResolved.alertsHandled = mine.reduce(
+      handled.set(
+        id,
+        mine.reduce(
           (acc, r) => ({ current: acc.current + r.handledCur, previous: acc.previous + r.handledPrev }),
           zero(),
-        );
-      }
+        ),
+      );
     }
-  }
+  };
 
-  if (want.has('baselineCheck')) {
+  const baselineSection = async () => {
+    if (!want.has('baselineCheck')) return;
     const b = baselineRisks;
     const rows = await db
       .select({
@@ -252,9 +257,10 @@ export async function gatherMemberStats(
       }
       s.baselineCheck = { added: total(added), bySeverity: added, unhandled };
     }
-  }
+  };
 
-  if (want.has('attack')) {
+  const attackSection = async () => {
+    if (!want.has('attack')) return;
     const e = attackEvents;
     const [rows, types] = await Promise.all([
       db
@@ -286,9 +292,10 @@ export async function gatherMemberStats(
           .map((t) => ({ type: t.type, count: t.count })),
       };
     }
-  }
+  };
 
-  if (want.has('assets')) {
+  const assetSection = async () => {
+    if (!want.has('assets')) return;
     const v = vulnerabilities;
     const counts = await db
       .select({
@@ -360,6 +367,19 @@ export async function gatherMemberStats(
           })),
       };
     }
+  };
+
+  // Independent scans: on Postgres each takes its own pooled connection, so they run side by side.
+  await Promise.all([
+    vulnerabilitySection(),
+    alertSection(),
+    baselineSection(),
+    attackSection(),
+    assetSection(),
+  ]);
+  for (const [id, h] of handled) {
+    const s = of(id);
+    if (s.issueResolved) s.issueResolved.alertsHandled = h;
   }
   return out;
 }
