@@ -17,7 +17,7 @@ export const CUSTOM_PERIOD_MAX_AGE_DAYS = 30;
 export const REPORT_TYPES = ['daily', 'weekly', 'monthly', 'custom'] as const;
 export type TReportType = (typeof REPORT_TYPES)[number];
 
-/** Types that run on a Temporal Schedule; Custom is sent with Send Now only (manual: Send Now is Custom-only). */
+/** Types that recur on a Temporal Schedule; Custom is sent once in its Report Time, then by Send Now (Custom-only). */
 export const PERIODIC_REPORT_TYPES = ['daily', 'weekly', 'monthly'] as const satisfies readonly TReportType[];
 
 /** Manual: Language — Simplified Chinese and English. */
