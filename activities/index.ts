@@ -2,7 +2,7 @@ import type { Services } from '../api/context.js';
 import { createAgentActivities } from './agents/run-agent-job.js';
 import { createHostScanActivities } from './inventory/host-scan-activities.js';
 import { createMemberSettingsActivities } from './multi-account/rollout-activities.js';
-import { createNotifyActivities } from './notify/send-notification.js';
+import { createNotifyActivities } from './notifications/send-notification.js';
 import { createPlaybookActivities } from './playbook/task-activities.js';
 import { createSignatureActivities } from './signature/revocation.js';
 import { createReportActivities } from './reports/delivery.js';

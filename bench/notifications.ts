@@ -1,9 +1,9 @@
 import { loadavg } from 'node:os';
 import { Client } from '@temporalio/client';
 import { createAccount } from '../activities/accounts/api-keys.js';
-import { insertChannel } from '../activities/notify/channels.js';
-import { renderNotificationEmail } from '../activities/notify/email.js';
-import { sendNotificationNow } from '../activities/notify/send-notification.js';
+import { insertChannel } from '../services/notifications/channels.js';
+import { renderNotificationEmail } from '../services/notifications/email.js';
+import { sendNotificationNow } from '../services/notifications/send-notification.js';
 import { openDatabase } from '../db/client.js';
 import { signDingTalk, type NotificationMessage } from '../domain/notifications.js';
 import { loadConfig } from '../platform/config.js';

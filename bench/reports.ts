@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { createAccount } from '../activities/accounts/api-keys.js';
-import { renderReport } from '../activities/reports/render.js';
-import { gatherReportStats } from '../activities/reports/stats.js';
+import { renderReport } from '../services/reports/render-report.js';
+import { gatherReportStats } from '../services/reports/gather-report-stats.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { reportPeriod } from '../domain/reports/period.js';
 import { REPORT_ITEMS, type TReportLanguage, type TReportType } from '../domain/reports/rules.js';

@@ -5,7 +5,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { repairUnstartedRollouts } from '../services/multi-account/repair-unstarted-rollouts.js';
-import { reconcileReportSchedules } from '../activities/reports/reconcile-schedules.js';
+import { reconcileReportSchedules } from '../services/reports/reconcile-report-schedules.js';
 import { reconcileTaskWorkflows } from '../services/playbook/reconcile-task.js';
 import { startPendingTaskWorkflows } from '../services/playbook/start-pending-task-workflows.js';
 import type { MaintenanceActivities } from '../workflows/maintenance.js';

@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
+import { emailRecipients } from '../db/schema/reports.js';
 import { body, type Page, type TestContext } from './harness.js';
 
 /** Creates one object of every kind through the API, so the tenancy walk has something to try to reach. */
@@ -84,7 +86,12 @@ export async function seedTenant(ctx: TestContext, key: string): Promise<void> {
   });
 
   // Reports and recipients.
-  await post('/v1/email-recipients', { email: 'reader@example.com' });
+  const reader = await post<{ id: string }>('/v1/email-recipients', { email: 'reader@example.com' });
+  // A report takes verified addresses only; the reader's click on the verification link, done in the database.
+  await ctx.services.db
+    .update(emailRecipients)
+    .set({ status: 'verified', verifiedAt: new Date() })
+    .where(eq(emailRecipients.id, reader.id));
   await post('/v1/reports', {
     name: 'weekly',
     type: 'weekly',

@@ -2,18 +2,22 @@ import { existsSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT_COLOR } from '../activities/reports/charts.js';
+import { CURRENT_COLOR } from '../services/reports/report-charts.js';
 import { createReportActivities, type ReportActivities } from '../activities/reports/delivery.js';
-import { linkSigningKey, signLinkToken } from '../activities/reports/recipient-links.js';
-import { applyRecipientLink } from '../activities/reports/recipients.js';
-import { reconcileReportSchedules } from '../activities/reports/reconcile-schedules.js';
-import { reportScheduleOptions, scheduleIdFor, type ReportRow } from '../activities/reports/schedules.js';
+import { linkSigningKey, signLinkToken } from '../services/reports/recipient-links.js';
+import { applyRecipientLink } from '../services/reports/apply-recipient-link.js';
+import { reconcileReportSchedules } from '../services/reports/reconcile-report-schedules.js';
+import {
+  reportScheduleOptions,
+  scheduleIdFor,
+  type ReportRow,
+} from '../services/reports/report-schedules.js';
 import { alerts, attackEvents, vulnerabilities } from '../db/schema/findings.js';
 import { assets } from '../db/schema/inventory.js';
 import { reportDeliveries, reports } from '../db/schema/reports.js';
 import { uuidv7 } from '../domain/ids.js';
 import { reportPeriod } from '../domain/reports/period.js';
-import { zonedToUtc, civilDateTime } from '../domain/reports/zoned-time.js';
+import { zonedToUtc, civilDateTime } from '../domain/time-zone.js';
 import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
 import { startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from '../test/smtp.js';
 import type { TReportDeliveryResult } from './reports.js';
@@ -176,7 +180,8 @@ describe('report delivery on real Temporal schedules and real SMTP', () => {
 
     await verify('alice@example.com');
     await verify('carol@example.com');
-    await call('POST', '/v1/email-recipients', { email: 'bob@example.com' }); // stays unverified
+    // Bob was verified when he was put on the report and unsubscribed since: he gets nothing.
+    await verify('bob@example.com');
     const base = {
       timeZone: ZONE,
       sendWindow: { start: '08:00', end: '10:00' },
@@ -198,6 +203,13 @@ describe('report delivery on real Temporal schedules and real SMTP', () => {
     });
     expect(daily.status).toBe(201);
     expect(weekly.status).toBe(201);
+    const unsubscribe = signLinkToken(linkSigningKey(ctx.services.secrets), {
+      purpose: 'unsubscribe',
+      accountId: acct.accountId,
+      recipientId: recipientIds['bob@example.com'] ?? '',
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    expect((await applyRecipientLink(ctx.services, unsubscribe, 'unsubscribe')).ok).toBe(true);
     dailyId = daily.body.id as string;
     weeklyId = weekly.body.id as string;
   });
@@ -323,7 +335,8 @@ describe('report delivery on real Temporal schedules and real SMTP', () => {
     });
     expect(custom.status).toBe(201);
     const customId = custom.body.id as string;
-    expect(custom.body.scheduleId).toBeNull();
+    // An enabled Custom report also has its one send in the Report Time (tested below); Send Now works besides.
+    expect(custom.body.scheduleId).toBe(`report:${customId}`);
 
     const weeklyMail = mailsTo('carol@example.com')[0] as ReceivedMail;
     const link = new URL(header(weeklyMail, 'List-Unsubscribe').replace(/^<|>$/g, ''));
@@ -360,6 +373,75 @@ describe('report delivery on real Temporal schedules and real SMTP', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Incident review');
     await call('DELETE', `/v1/reports/${customId}`);
+  });
+
+  it('an enabled Custom report is mailed once inside its Report Time, afterwards only by Send Now', async () => {
+    const name = 'Quarter close review';
+    const created = await call('POST', '/v1/reports', {
+      name,
+      type: 'custom',
+      timeZone: ZONE,
+      sendWindow: { start: '09:00', end: '11:00' },
+      period: { start: new Date(Date.now() - 3 * 86_400_000).toISOString(), end: new Date().toISOString() },
+      language: 'en',
+      items: ['alerts'],
+      recipients: ['alice@example.com'],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const mails = () => mailsTo('alice@example.com').filter((m) => m.parsed.subject?.includes(name));
+    try {
+      // The schedule holds exactly one action, at a time inside the next 09:00–11:00 Shanghai window.
+      const handle = ctx.services.temporal.schedule.getHandle(scheduleIdFor(id));
+      const d = await handle.describe();
+      expect(d.state.remainingActions).toBe(1);
+      expect(d.spec.timezone).toBe(ZONE);
+      expect(d.info.nextActionTimes).toHaveLength(1);
+      const next = d.info.nextActionTimes[0] as Date;
+      const local = civilDateTime(next, ZONE);
+      const minutes = local.hour * 60 + local.minute;
+      expect(minutes).toBeGreaterThanOrEqual(9 * 60);
+      expect(minutes).toBeLessThan(11 * 60 - 15);
+      expect(next.getTime() - Date.now()).toBeLessThanOrEqual(2 * 86_400_000);
+
+      // The window comes (the schedule's action runs): one mail, the report is marked, the schedule is gone.
+      const first = await triggerAndWait(id);
+      expect(first).toMatchObject({ status: 'delivered', sent: 1 });
+      expect(mails()).toHaveLength(1);
+      const after = await call('GET', `/v1/reports/${id}`);
+      expect(after.body.scheduledSendAt).toEqual(expect.any(String));
+      expect(after.body.scheduleId).toBeNull();
+      await expect(handle.describe()).rejects.toThrow();
+
+      // A late duplicate of the scheduled run (catch-up, a second trigger) sends nothing.
+      const again = await ctx.services.temporal.workflow.execute('reportDeliveryWorkflow', {
+        workflowId: `report:${id}:scheduled-duplicate`,
+        taskQueue: ctx.services.taskQueues.reports,
+        args: [{ accountId: acct.accountId, reportId: id, trigger: 'schedule' }],
+      });
+      expect(again).toMatchObject({ status: 'skipped', sent: 0 });
+      // Disabling and enabling again does not re-arm it; editing its Report Time does not either.
+      await call('POST', `/v1/reports/${id}/disable`);
+      expect((await call('POST', `/v1/reports/${id}/enable`)).body.scheduleId).toBeNull();
+      expect(
+        (await call('PATCH', `/v1/reports/${id}`, { sendWindow: { start: '12:00', end: '14:00' } })).body
+          .scheduleId,
+      ).toBeNull();
+      expect((await reconcileReportSchedules(ctx.services, { reportIds: [id] })).created).toEqual([]);
+      expect(mails()).toHaveLength(1);
+
+      // The edit kept the recipients (a PATCH without `recipients` once emptied them).
+      expect((await call('GET', `/v1/reports/${id}`)).body.recipients).toEqual([
+        { email: 'alice@example.com', status: 'verified' },
+      ]);
+      // Send Now still sends it.
+      const sent = await call('POST', `/v1/reports/${id}/send`);
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+      await ctx.services.temporal.workflow.getHandle(sent.body.workflowId as string).result();
+      expect(mails()).toHaveLength(2);
+    } finally {
+      await call('DELETE', `/v1/reports/${id}`);
+    }
   });
 
   it('the reconciler recreates a deleted schedule and removes an orphan, leaving other deployments alone', async () => {

@@ -28,10 +28,11 @@ const TemporalScheduledStartTime = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
-const { loadReportPlan, gatherReportStats, renderReportRun } = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+const { loadReportPlan, gatherReportStats, renderReportRun, markScheduledSend } =
+  proxyActivities<ReportActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  });
 
 const { sendReportMail } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
@@ -56,6 +57,11 @@ export async function reportDeliveryWorkflow(input: TReportDeliveryInput): Promi
   if (!plan) return { status: 'skipped', reason: 'the report no longer exists', ...none };
   if (input.trigger === 'schedule' && !plan.enabled)
     return { status: 'skipped', reason: 'the report is disabled', ...none };
+  // Manual: a Custom report is sent within its Report Time once; afterwards only Send Now sends it again.
+  const customOnce = input.trigger === 'schedule' && plan.type === 'custom';
+  if (customOnce && plan.scheduledSendAt !== null) {
+    return { status: 'skipped', reason: 'already sent once in its Report Time; use Send Now', ...none };
+  }
 
   const period = reportPeriod({
     type: plan.type,
@@ -70,7 +76,14 @@ export async function reportDeliveryWorkflow(input: TReportDeliveryInput): Promi
   setCurrentDetails(`**${plan.name}** — period ${period.label} (${period.timeZone}): gathering statistics`);
 
   const stats = await gatherReportStats.executeWithOptions({ summary: `statistics for ${period.label}` }, [
-    { accountId: input.accountId, items: plan.items, period },
+    {
+      accountId: input.accountId,
+      items: plan.items,
+      period,
+      assetGroupId: plan.assetGroupId,
+      minSeverity: plan.minSeverity,
+      consolidated: plan.consolidated,
+    },
   ]);
   const run = await renderReportRun.executeWithOptions({ summary: `render ${plan.language} report` }, [
     {
@@ -91,6 +104,11 @@ export async function reportDeliveryWorkflow(input: TReportDeliveryInput): Promi
       ]),
     ),
   );
+  if (customOnce) {
+    await markScheduledSend.executeWithOptions({ summary: 'mark the one Report Time send done' }, [
+      { accountId: input.accountId, reportId: input.reportId, workflowId: info.workflowId },
+    ]);
+  }
   const result: TReportDeliveryResult = {
     status: 'delivered',
     periodKey,

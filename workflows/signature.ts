@@ -12,7 +12,7 @@ import type {
 } from '../activities/signature/revocation.js';
 import { TRUSTED_IMAGE_LABEL } from '../domain/signature/rules.js';
 
-/** The notification engineer's activity contract (activities/notify). */
+/** The notification engineer's activity contract (activities/notifications). */
 interface NotifyActivities {
   sendNotification(input: {
     accountId: string;

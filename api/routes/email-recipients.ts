@@ -1,12 +1,13 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt, sql } from 'drizzle-orm';
-import { UNSUBSCRIBE_PATH, VERIFY_PATH } from '../../activities/reports/recipient-links.js';
-import { addRecipient, applyRecipientLink, type RecipientRow } from '../../activities/reports/recipients.js';
-import { recordAudit } from '../../db/audit.js';
-import { emailRecipients, reports } from '../../db/schema/reports.js';
+import { addRecipient } from '../../services/reports/add-recipient.js';
+import { applyRecipientLink } from '../../services/reports/apply-recipient-link.js';
+import { deleteRecipient } from '../../services/reports/delete-recipient.js';
+import { UNSUBSCRIBE_PATH, VERIFY_PATH } from '../../services/reports/recipient-links.js';
+import { listRecipients, type RecipientRow } from '../../services/reports/recipient-views.js';
+import { resendVerification } from '../../services/reports/resend-verification.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { notFound, ZErrorEnvelopeSchema } from '../errors.js';
+import { ZErrorEnvelopeSchema } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { escapeHtml as escape } from '../../domain/reports/html.js';
@@ -60,6 +61,14 @@ const deleteRoute = defineRoute({
   summary: 'Remove a recipient (and from every report of the account)',
   request: { params: ZIdParamSchema },
   responses: { 204: { description: 'Removed' } },
+});
+const resendRoute = defineRoute({
+  method: 'post',
+  path: '/v1/email-recipients/{id}/resend-verification',
+  tags,
+  summary: 'Resend verification: mail a pending address a fresh signed link (verified or unsubscribed: 409)',
+  request: { params: ZIdParamSchema },
+  responses: { 200: json(ZRecipientSchema, 'Verification mail sent') },
 });
 
 const ZTokenQuerySchema = z.object({ token: z.string().min(1).max(2000) });
@@ -117,47 +126,28 @@ export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
-    const rows = await c
-      .get('services')
-      .db.select()
-      .from(emailRecipients)
-      .where(
-        and(
-          eq(emailRecipients.accountId, c.get('caller').accountId),
-          after ? gt(emailRecipients.id, after) : undefined,
-        ),
-      )
-      .orderBy(emailRecipients.id)
-      .limit(q.limit + 1);
+    const rows = await listRecipients(c.get('services').db, {
+      accountId: c.get('caller').accountId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    const actor = auditActor(c);
-    const id = c.req.valid('param').id;
-    await c.get('services').db.transaction(async (tx) => {
-      const [before] = await tx
-        .delete(emailRecipients)
-        .where(and(eq(emailRecipients.id, id), eq(emailRecipients.accountId, actor.accountId)))
-        .returning();
-      if (!before) throw notFound('email recipient');
-      await tx
-        .update(reports)
-        .set({ recipients: sql`array_remove(${reports.recipients}, ${before.email})` })
-        .where(
-          and(eq(reports.accountId, actor.accountId), sql`${before.email} = any(${reports.recipients})`),
-        );
-      await recordAudit(tx, {
-        ...actor,
-        action: 'email_recipient.delete',
-        targetType: 'email_recipient',
-        targetId: id,
-        before,
-      });
-    });
+    await deleteRecipient(c.get('services').db, auditActor(c), { id: c.req.valid('param').id });
     return c.body(null, 204);
+  });
+
+  app.openapi(resendRoute, async (c) => {
+    const services = c.get('services');
+    const actor = auditActor(c);
+    const recipient = await resendVerification(services, actor, {
+      id: c.req.valid('param').id,
+      admit: (email) => mailThrottleFor(services).take(actor.accountId, [email]),
+    });
+    return c.json(toDto(recipient), 200);
   });
 
   app.openapi(verifyRoute, async (c) => {

@@ -1,29 +1,24 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import {
-  channelPatchColumns,
   channelView,
-  ChannelInputError,
   getChannel,
-  insertChannel,
   listChannels,
   listDeliveries,
-} from '../../activities/notify/channels.js';
-import { sendNotificationNow } from '../../activities/notify/send-notification.js';
-import { recordAudit } from '../../db/audit.js';
-import { notificationChannels } from '../../db/schema/notifications.js';
-import { uuidv7 } from '../../domain/ids.js';
+} from '../../services/notifications/channels.js';
+import { createChannel } from '../../services/notifications/create-channel.js';
+import { deleteChannel } from '../../services/notifications/delete-channel.js';
+import { testChannel } from '../../services/notifications/test-channel.js';
+import { updateChannel } from '../../services/notifications/update-channel.js';
 import {
   DELIVERY_STATUSES,
   MAX_EMAIL_RECIPIENTS,
   NOTIFICATION_CHANNEL_TYPES,
   NOTIFICATION_LANGUAGES,
-  sampleMessage,
   ZRecipientsSchema,
 } from '../../domain/notifications.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { ApiError, conflict, notFound, unprocessable } from '../errors.js';
+import { notFound } from '../../domain/errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
@@ -201,40 +196,14 @@ const deliveriesRoute = defineRoute({
   responses: { 200: json(pageOf(ZDeliverySchema)) },
 });
 
-/** A webhook outside the allow-list or a field of the other channel type is a business-rule error. */
-function asApiError(err: unknown): unknown {
-  return err instanceof ChannelInputError
-    ? unprocessable(err.message, [{ path: err.field, message: err.message }])
-    : err;
-}
-
 export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
     const services = c.get('services');
-    const actor = auditActor(c);
-    const body = c.req.valid('json');
-    const row = await services.db
-      .transaction(async (tx) => {
-        const created = await insertChannel(tx, {
-          accountId: actor.accountId,
-          input: body,
-          secrets: services.secrets,
-          allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
-        });
-        if (!created) throw conflict(`a notification channel named "${body.name}" exists`);
-        const after = channelView(created);
-        await recordAudit(tx, {
-          ...actor,
-          action: 'notification_channel.create',
-          targetType: 'notification_channel',
-          targetId: created.id,
-          after,
-        });
-        return created;
-      })
-      .catch((err: unknown) => {
-        throw asApiError(err);
-      });
+    const row = await createChannel(services.db, auditActor(c), {
+      input: c.req.valid('json'),
+      secrets: services.secrets,
+      allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
+    });
     return c.json(channelView(row), 201);
   });
 
@@ -260,100 +229,26 @@ export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): voi
 
   app.openapi(patchRoute, async (c) => {
     const services = c.get('services');
-    const actor = auditActor(c);
-    const { id } = c.req.valid('param');
-    const patch = c.req.valid('json');
-    const row = await services.db
-      .transaction(async (tx) => {
-        const before = await getChannel(tx, { accountId: actor.accountId, id });
-        if (!before) throw notFound('notification channel');
-        const set = channelPatchColumns(before, patch, {
-          secrets: services.secrets,
-          allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
-        });
-        if (Object.keys(set).length === 0) return before;
-        const [after] = await tx
-          .update(notificationChannels)
-          .set(set)
-          .where(and(eq(notificationChannels.accountId, actor.accountId), eq(notificationChannels.id, id)))
-          .returning()
-          .catch((err: unknown) => {
-            if (patch.name !== undefined && isUniqueViolation(err))
-              throw conflict(`a notification channel named "${patch.name}" exists`);
-            throw err;
-          });
-        if (!after) throw notFound('notification channel');
-        await recordAudit(tx, {
-          ...actor,
-          action: 'notification_channel.update',
-          targetType: 'notification_channel',
-          targetId: id,
-          before: channelView(before),
-          after: { ...channelView(after), ...(patch.secret !== undefined ? { secretChanged: true } : {}) },
-        });
-        return after;
-      })
-      .catch((err: unknown) => {
-        throw asApiError(err);
-      });
+    const row = await updateChannel(services.db, auditActor(c), {
+      id: c.req.valid('param').id,
+      patch: c.req.valid('json'),
+      secrets: services.secrets,
+      allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
+    });
     return c.json(channelView(row), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    const { db } = c.get('services');
-    const actor = auditActor(c);
-    const { id } = c.req.valid('param');
-    await db.transaction(async (tx) => {
-      const [deleted] = await tx
-        .delete(notificationChannels)
-        .where(and(eq(notificationChannels.accountId, actor.accountId), eq(notificationChannels.id, id)))
-        .returning();
-      if (!deleted) throw notFound('notification channel');
-      await recordAudit(tx, {
-        ...actor,
-        action: 'notification_channel.delete',
-        targetType: 'notification_channel',
-        targetId: id,
-        before: channelView(deleted),
-      });
-    });
+    await deleteChannel(c.get('services').db, auditActor(c), { id: c.req.valid('param').id });
     return c.body(null, 204);
   });
 
   app.openapi(testRoute, async (c) => {
     const services = c.get('services');
     const actor = auditActor(c);
-    const { id } = c.req.valid('param');
-    const channel = await getChannel(services.db, { accountId: actor.accountId, id });
-    if (!channel) throw notFound('notification channel');
-    // A DingTalk robot is one recipient; an e-mail channel's test reaches each of its addresses.
-    mailThrottleFor(services).take(
-      actor.accountId,
-      channel.type === 'email' ? channel.recipients : [`dingtalk:${channel.id}`],
-    );
-    const message = sampleMessage({
-      language: channel.language,
-      channelName: channel.name,
-      at: new Date(),
-      link: {
-        label: channel.language === 'en' ? 'Notification channels' : '通知渠道',
-        url: `${services.publicUrl}/v1/notification-channels/${id}`,
-      },
-    });
-    // A test is a fresh message each time, tried once, so the answer comes back while the operator waits.
-    const { results } = await sendNotificationNow(
-      services,
-      { accountId: actor.accountId, channelIds: [id], dedupeKey: `channel-test:${id}:${uuidv7()}`, message },
-      { retryDelaysMs: [], maxRateWaitMs: 0, includeDisabled: true },
-    );
-    const [result] = results;
-    if (!result) throw new ApiError('internal', 'the test produced no result');
-    await recordAudit(services.db, {
-      ...actor,
-      action: 'notification_channel.test',
-      targetType: 'notification_channel',
-      targetId: id,
-      after: { status: result.status, detail: result.detail },
+    const result = await testChannel(services, actor, {
+      id: c.req.valid('param').id,
+      admit: (reached) => mailThrottleFor(services).take(actor.accountId, [...reached]),
     });
     return c.json(result, 200);
   });
@@ -390,14 +285,4 @@ export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): voi
       200,
     );
   });
-}
-
-/** Postgres unique_violation (23505), as postgres.js and PGlite report it (drizzle may wrap it in `cause`). */
-function isUniqueViolation(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }

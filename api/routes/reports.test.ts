@@ -1,8 +1,8 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkSigningKey, signLinkToken, VERIFY_PATH } from '../../activities/reports/recipient-links.js';
-import { scheduleIdFor } from '../../activities/reports/schedules.js';
+import { linkSigningKey, signLinkToken, VERIFY_PATH } from '../../services/reports/recipient-links.js';
+import { scheduleIdFor } from '../../services/reports/report-schedules.js';
 import { auditLog } from '../../db/schema/audit.js';
 import { emailRecipients } from '../../db/schema/reports.js';
 import { MAX_CUSTOM_REPORTS_PER_ACCOUNT } from '../../domain/reports/rules.js';
@@ -248,5 +248,111 @@ describe('security report definitions and recipients', () => {
       .where(eq(emailRecipients.id, added.body.id as string));
     expect(after?.status).toBe('unsubscribed');
     await call('DELETE', `/v1/reports/${withRecipient.body.id as string}`);
+  });
+
+  it('refuses a pending recipient with a 422 naming it, and resend-verification mails a new link', async () => {
+    const added = await call('POST', '/v1/email-recipients', { email: 'pending.one@example.com' });
+    expect(added.status).toBe(201);
+    await call('POST', '/v1/email-recipients', { email: 'pending.two@example.com' });
+    const before = await ctx.services.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.accountId, acct.accountId));
+    const refused = await call('POST', '/v1/reports', {
+      ...daily,
+      name: 'with pending',
+      recipients: ['Pending.One@example.com', 'pending.two@example.com'],
+    });
+    expect(refused.status).toBe(422);
+    const message = (refused.body.error as { message: string }).message;
+    expect(message).toContain('not verified yet: pending.one@example.com, pending.two@example.com');
+    const after = await ctx.services.db.select().from(auditLog).where(eq(auditLog.accountId, acct.accountId));
+    expect(after).toHaveLength(before.length); // nothing written
+    // An edit that adds a pending address is refused the same way.
+    const ok = await call('POST', '/v1/reports', { ...daily, name: 'no recipients yet' });
+    expect(ok.status).toBe(201);
+    const patch = await call('PATCH', `/v1/reports/${ok.body.id as string}`, {
+      recipients: ['pending.one@example.com'],
+    });
+    expect(patch.status).toBe(422);
+    expect((patch.body.error as { message: string }).message).toContain('pending.one@example.com');
+
+    // Resend verification: a fresh link in a new mail; following it lets the report take the address.
+    const mailsBefore = smtp.mails.length;
+    const resent = await call('POST', `/v1/email-recipients/${added.body.id as string}/resend-verification`);
+    expect(resent.status).toBe(200);
+    const [mail] = (await smtp.waitFor(mailsBefore + 1)).slice(mailsBefore);
+    const link = /https?:\/\/\S+\/public\/v1\/email-recipients\/verify\?token=[\w.-]+/.exec(
+      mail?.parsed.text ?? '',
+    )?.[0];
+    expect(link).toBeTruthy();
+    const url = new URL(link ?? '');
+    expect((await ctx.request('GET', `${url.pathname}${url.search}`)).status).toBe(200);
+    const taken = await call('PATCH', `/v1/reports/${ok.body.id as string}`, {
+      recipients: ['pending.one@example.com'],
+    });
+    expect(taken.status).toBe(200);
+    // A verified address needs no new link; another account's recipient is not found.
+    expect(
+      (await call('POST', `/v1/email-recipients/${added.body.id as string}/resend-verification`)).status,
+    ).toBe(409);
+    expect(
+      (
+        await call(
+          'POST',
+          `/v1/email-recipients/${added.body.id as string}/resend-verification`,
+          undefined,
+          other.apiKey,
+        )
+      ).status,
+    ).toBe(404);
+    await call('DELETE', `/v1/reports/${ok.body.id as string}`);
+  });
+
+  it('takes a weekday for Weekly, a day of month for Monthly, and a scope; the schedule follows', async () => {
+    const weekly = await call('POST', '/v1/reports', {
+      ...daily,
+      name: 'Friday weekly',
+      type: 'weekly',
+      sendWeekday: 5,
+      minSeverity: 'high',
+    });
+    expect(weekly.status).toBe(201);
+    expect(weekly.body).toMatchObject({ sendWeekday: 5, minSeverity: 'high', assetGroupId: null });
+    const wd = await schedule(weekly.body.id as string).describe();
+    expect(wd.spec.calendars?.[0]?.dayOfWeek).toEqual([{ start: 'FRIDAY', end: 'FRIDAY', step: 1 }]);
+
+    const monthly = await call('POST', '/v1/reports', {
+      ...daily,
+      name: 'Month end',
+      type: 'monthly',
+      sendDayOfMonth: 31,
+    });
+    expect(monthly.status).toBe(201);
+    const md = await schedule(monthly.body.id as string).describe();
+    expect(md.spec.calendars).toHaveLength(4);
+    for (const t of md.info.nextActionTimes) {
+      const local = new Date(t.getTime() + 8 * 3_600_000); // Asia/Shanghai has no DST
+      const lastDay = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + 1, 0)).getUTCDate();
+      expect(local.getUTCDate()).toBe(lastDay);
+    }
+    // A weekday on a Monthly report, a day 32, and a foreign asset group are refused.
+    expect((await call('PATCH', `/v1/reports/${monthly.body.id as string}`, { sendWeekday: 2 })).status).toBe(
+      422,
+    );
+    expect(
+      (await call('PATCH', `/v1/reports/${monthly.body.id as string}`, { sendDayOfMonth: 32 })).status,
+    ).toBe(400);
+    const group = await call('POST', '/v1/asset-groups', { name: 'payments' }, other.apiKey);
+    expect(group.status).toBe(201);
+    const foreign = await call('PATCH', `/v1/reports/${monthly.body.id as string}`, {
+      assetGroupId: group.body.id as string,
+    });
+    expect(foreign.status).toBe(422);
+    // A consolidated report needs a resource directory's management account.
+    const consolidated = await call('POST', '/v1/reports', { ...daily, name: 'org', consolidated: true });
+    expect(consolidated.status).toBe(422);
+    await call('DELETE', `/v1/reports/${weekly.body.id as string}`);
+    await call('DELETE', `/v1/reports/${monthly.body.id as string}`);
   });
 });

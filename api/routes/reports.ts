@@ -1,32 +1,29 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { and, eq, gt, inArray } from 'drizzle-orm';
-import {
-  deleteReport,
-  getReport,
-  insertReport,
-  ReportRuleError,
-  setReportEnabled,
-  updateReport,
-} from '../../activities/reports/definitions.js';
-import { reconcileReportSchedules } from '../../activities/reports/reconcile-schedules.js';
-import { scheduleIdFor, wantsSchedule, type ReportRow } from '../../activities/reports/schedules.js';
-import { emailRecipients, reports } from '../../db/schema/reports.js';
-import { normalizeEmail, validateReportDraft, type TReportDraft } from '../../domain/reports/definition.js';
+import { eq } from 'drizzle-orm';
+import { accounts } from '../../db/schema/accounts.js';
+import { SEVERITIES } from '../../domain/findings.js';
+import { normalizeEmail, type TReportDraft } from '../../domain/reports/definition.js';
 import {
   MAX_CUSTOM_REPORTS_PER_ACCOUNT,
+  MAX_MONTHLY_SEND_DAY,
   MIN_SEND_WINDOW_MINUTES,
   REPORT_ITEMS,
   REPORT_LANGUAGES,
   REPORT_TYPES,
 } from '../../domain/reports/rules.js';
-import { accounts } from '../../db/schema/accounts.js';
+import { displayName, instant } from '../../domain/input-rules.js';
+import type { Services } from '../../platform/services.js';
+import { cloneReport } from '../../services/reports/clone-report.js';
+import { createReport } from '../../services/reports/create-report.js';
+import { deleteReport } from '../../services/reports/delete-report.js';
+import { scheduleIdFor, wantsSchedule, type ReportRow } from '../../services/reports/report-schedules.js';
+import { getReport, listReports, recipientStatuses } from '../../services/reports/report-views.js';
+import { setReportEnabled } from '../../services/reports/set-report-enabled.js';
+import { updateReport } from '../../services/reports/update-report.js';
 import { auditActor } from '../audit-context.js';
-import type { AppEnv, Services } from '../context.js';
-import { notFound, unprocessable } from '../errors.js';
+import type { AppEnv } from '../context.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
-import { displayName, instant } from '../../domain/input-rules.js';
 
 const tags = ['reports'];
 
@@ -51,10 +48,25 @@ export const ZReportSchema = z
     recipients: z.array(
       z.object({ email: z.string(), status: z.enum(['pending', 'verified', 'unsubscribed', 'removed']) }),
     ),
+    assetGroupId: z.uuid().nullable().openapi({ description: "Scope: only this asset group's assets" }),
+    minSeverity: z
+      .enum(SEVERITIES)
+      .nullable()
+      .openapi({ description: 'Scope: only findings this severe or worse' }),
+    sendWeekday: z.number().int().nullable().openapi({ description: 'Weekly: 1 = Monday … 7 = Sunday' }),
+    sendDayOfMonth: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Monthly: 1–31 (shorter months: last day)' }),
+    consolidated: z.boolean().openapi({ description: 'One section per managed member of the directory' }),
+    scheduledSendAt: z.iso.datetime().nullable().openapi({
+      description: 'Custom: when its one send inside the Report Time went out (then only Send Now)',
+    }),
     scheduleId: z
       .string()
       .nullable()
-      .openapi({ description: 'The Temporal Schedule of an enabled periodic report' }),
+      .openapi({ description: 'The Temporal Schedule of an enabled report (Custom: until its one send)' }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -71,22 +83,27 @@ const ZReportFieldsSchema = z.strictObject({
     .openapi({ description: 'Custom reports: data-collection period within the last 30 days' }),
   language: z.string().openapi({ enum: [...REPORT_LANGUAGES] }),
   items: z.array(z.string().openapi({ enum: [...REPORT_ITEMS] })).max(REPORT_ITEMS.length * 2),
-  recipients: z.array(z.email().max(254)).max(200).default([]),
+  recipients: z
+    .array(z.email().max(254))
+    .max(200)
+    .default([])
+    .openapi({ description: 'Verified addresses only (a pending one is refused with 422 naming it)' }),
+  assetGroupId: z.uuid().nullable().optional(),
+  minSeverity: z.enum(SEVERITIES).nullable().optional(),
+  sendWeekday: z.number().int().min(1).max(7).nullable().optional(),
+  sendDayOfMonth: z.number().int().min(1).max(MAX_MONTHLY_SEND_DAY).nullable().optional(),
+  consolidated: z.boolean().optional().openapi({
+    description: "A resource directory's management account only: one section per managed member",
+  }),
 });
 const ZCreateBodySchema = ZReportFieldsSchema.extend({ enabled: z.boolean().default(true) });
-const ZPatchBodySchema = ZReportFieldsSchema.partial();
+// No default on a patch: a PATCH that leaves out `recipients` keeps them (a default [] would wipe them).
+const ZPatchBodySchema = ZReportFieldsSchema.partial().extend({
+  recipients: z.array(z.email().max(254)).max(200).optional(),
+});
 
 async function toDtos(services: Services, rows: ReportRow[]): Promise<TReportDto[]> {
-  const addresses = [...new Set(rows.flatMap((r) => r.recipients))];
-  const accountId = rows[0]?.accountId;
-  const statuses =
-    addresses.length === 0 || !accountId
-      ? []
-      : await services.db
-          .select({ email: emailRecipients.email, status: emailRecipients.status })
-          .from(emailRecipients)
-          .where(and(eq(emailRecipients.accountId, accountId), inArray(emailRecipients.email, addresses)));
-  const status = new Map(statuses.map((s) => [s.email, s.status]));
+  const status = await recipientStatuses(services.db, rows);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -104,6 +121,12 @@ async function toDtos(services: Services, rows: ReportRow[]): Promise<TReportDto
       (REPORT_ITEMS as readonly string[]).includes(i),
     ),
     recipients: r.recipients.map((email) => ({ email, status: status.get(email) ?? 'removed' })),
+    assetGroupId: r.assetGroupId,
+    minSeverity: r.minSeverity,
+    sendWeekday: r.sendWeekday,
+    sendDayOfMonth: r.sendDayOfMonth,
+    consolidated: r.consolidated,
+    scheduledSendAt: r.scheduledSendAt?.toISOString() ?? null,
     scheduleId: wantsSchedule(r) ? scheduleIdFor(r.id) : null,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
@@ -116,24 +139,10 @@ async function toDto(services: Services, row: ReportRow): Promise<TReportDto> {
   return dto;
 }
 
-/** Product rules → 422 with every violation listed. */
-async function withRules<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ReportRuleError) throw unprocessable(err.message, err.violations);
-    throw err;
-  }
-}
-
-function checkedDefinition(draft: TReportDraft) {
-  const checked = validateReportDraft(draft, new Date());
-  if (!checked.definition)
-    throw unprocessable(checked.violations.map((v) => v.message).join('; '), checked.violations);
-  return checked.definition;
-}
-
 type TFields = z.infer<typeof ZReportFieldsSchema>;
+type TPatch = z.infer<typeof ZPatchBodySchema>;
+
+/** The request body as a draft; every rule is checked by the service. */
 function draftOf(f: TFields, timeZone: string): TReportDraft {
   return {
     type: f.type,
@@ -144,44 +153,37 @@ function draftOf(f: TFields, timeZone: string): TReportDraft {
     items: f.items,
     recipients: [...new Set(f.recipients.map(normalizeEmail))],
     period: f.period ? { start: new Date(f.period.start), end: new Date(f.period.end) } : null,
+    assetGroupId: f.assetGroupId ?? null,
+    minSeverity: f.minSeverity ?? null,
+    sendWeekday: f.sendWeekday ?? null,
+    sendDayOfMonth: f.sendDayOfMonth ?? null,
+    consolidated: f.consolidated ?? false,
   };
 }
 
-function fieldsOf(r: ReportRow): TFields {
+/** A patch over the stored draft: only the fields sent change (null clears a scope or send day). */
+function patched(before: TReportDraft, p: TPatch): TReportDraft {
+  const pick = <K extends keyof TReportDraft>(key: K, value: TReportDraft[K] | undefined): TReportDraft[K] =>
+    value === undefined ? before[key] : value;
   return {
-    name: r.name,
-    type: r.type,
-    timeZone: r.timeZone,
-    sendWindow: { start: r.sendWindowStart, end: r.sendWindowEnd },
+    type: pick('type', p.type),
+    timeZone: pick('timeZone', p.timeZone),
+    sendWindowStart: pick('sendWindowStart', p.sendWindow?.start),
+    sendWindowEnd: pick('sendWindowEnd', p.sendWindow?.end),
+    language: pick('language', p.language),
+    items: pick('items', p.items),
+    recipients:
+      p.recipients === undefined ? before.recipients : [...new Set(p.recipients.map(normalizeEmail))],
     period:
-      r.periodStart && r.periodEnd
-        ? { start: r.periodStart.toISOString(), end: r.periodEnd.toISOString() }
-        : null,
-    language: r.language,
-    items: r.items,
-    recipients: r.recipients,
+      p.period === undefined
+        ? before.period
+        : p.period && { start: new Date(p.period.start), end: new Date(p.period.end) },
+    assetGroupId: pick('assetGroupId', p.assetGroupId),
+    minSeverity: pick('minSeverity', p.minSeverity),
+    sendWeekday: pick('sendWeekday', p.sendWeekday),
+    sendDayOfMonth: pick('sendDayOfMonth', p.sendDayOfMonth),
+    consolidated: pick('consolidated', p.consolidated),
   };
-}
-
-/**
- * Brings the report's Temporal Schedule in step right after the change is committed. If Temporal is unreachable the
- * change stands and the periodic reconciler repairs the schedule.
- */
-export async function syncReportSchedule(c: Context<AppEnv>, reportId: string): Promise<void> {
-  const services = c.get('services');
-  const result = await reconcileReportSchedules(services, { reportIds: [reportId] });
-  for (const f of result.failed) {
-    c.get('logger').warn(
-      { reportId: f.reportId, error: f.error },
-      'report schedule not in step; the reconciler will repair it',
-    );
-  }
-}
-
-export async function loadReport(c: Context<AppEnv>, id: string): Promise<ReportRow> {
-  const row = await getReport(c.get('services').db, c.get('caller').accountId, id);
-  if (!row) throw notFound('report');
-  return row;
 }
 
 const listRoute = defineRoute({
@@ -253,13 +255,11 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listRoute, async (c) => {
     const services = c.get('services');
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
-    const rows = await services.db
-      .select()
-      .from(reports)
-      .where(and(eq(reports.accountId, c.get('caller').accountId), after ? gt(reports.id, after) : undefined))
-      .orderBy(reports.id)
-      .limit(q.limit + 1);
+    const rows = await listReports(services.db, {
+      accountId: c.get('caller').accountId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
     const p = page(rows, q.limit);
     return c.json({ items: await toDtos(services, p.items), nextCursor: p.nextCursor }, 200);
   });
@@ -272,60 +272,39 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>): void {
       .select({ timeZone: accounts.timeZone })
       .from(accounts)
       .where(eq(accounts.id, actor.accountId));
-    const definition = checkedDefinition(draftOf(body, account?.timeZone ?? 'UTC'));
-    const row = await withRules(() =>
-      services.db.transaction((tx) =>
-        insertReport(tx, actor, { name: body.name, enabled: body.enabled, definition }),
-      ),
-    );
-    await syncReportSchedule(c, row.id);
+    const row = await createReport(services, actor, {
+      name: body.name,
+      enabled: body.enabled,
+      draft: draftOf(body, account?.timeZone ?? 'UTC'),
+    });
     return c.json(await toDto(services, row), 201);
   });
 
   app.openapi(getRoute, async (c) => {
-    const row = await loadReport(c, c.req.valid('param').id);
-    return c.json(await toDto(c.get('services'), row), 200);
+    const services = c.get('services');
+    const row = await getReport(services.db, c.get('caller').accountId, c.req.valid('param').id);
+    return c.json(await toDto(services, row), 200);
   });
 
   app.openapi(patchRoute, async (c) => {
     const services = c.get('services');
-    const actor = auditActor(c);
-    const before = await loadReport(c, c.req.valid('param').id);
-    const patch = c.req.valid('json');
-    const merged: TFields = { ...fieldsOf(before), ...patch };
-    const definition = checkedDefinition(draftOf(merged, before.timeZone));
-    const row = await withRules(() =>
-      services.db.transaction((tx) => updateReport(tx, actor, before, { name: merged.name, definition })),
-    );
-    await syncReportSchedule(c, row.id);
+    const body = c.req.valid('json');
+    const row = await updateReport(services, auditActor(c), {
+      id: c.req.valid('param').id,
+      name: body.name,
+      patch: (before) => patched(before, body),
+    });
     return c.json(await toDto(services, row), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    const services = c.get('services');
-    const before = await loadReport(c, c.req.valid('param').id);
-    await withRules(() => services.db.transaction((tx) => deleteReport(tx, auditActor(c), before)));
-    await syncReportSchedule(c, before.id);
+    await deleteReport(c.get('services'), auditActor(c), { id: c.req.valid('param').id });
     return c.body(null, 204);
   });
 
   app.openapi(cloneRoute, async (c) => {
     const services = c.get('services');
-    const source = await loadReport(c, c.req.valid('param').id);
-    const definition = checkedDefinition(draftOf(fieldsOf(source), source.timeZone));
-    const name = `${source.name} (copy)`.slice(0, 100);
-    const row = await withRules(() =>
-      services.db.transaction((tx) =>
-        insertReport(tx, auditActor(c), {
-          name,
-          enabled: source.enabled,
-          definition,
-          action: 'report.clone',
-          clonedFrom: source.id,
-        }),
-      ),
-    );
-    await syncReportSchedule(c, row.id);
+    const row = await cloneReport(services, auditActor(c), { id: c.req.valid('param').id });
     return c.json(await toDto(services, row), 201);
   });
 
@@ -335,9 +314,7 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>): void {
   ] as const) {
     app.openapi(route, async (c) => {
       const services = c.get('services');
-      const before = await loadReport(c, c.req.valid('param').id);
-      const row = await services.db.transaction((tx) => setReportEnabled(tx, auditActor(c), before, enabled));
-      await syncReportSchedule(c, row.id);
+      const row = await setReportEnabled(services, auditActor(c), { id: c.req.valid('param').id, enabled });
       return c.json(await toDto(services, row), 200);
     });
   }

@@ -1,7 +1,19 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
+import { SEVERITIES } from '../../domain/findings.js';
 import { REPORT_TYPES } from '../../domain/reports/rules.js';
+import { assetGroups } from './inventory.js';
 import type { TReportPeriod } from '../../domain/reports/period.js';
 
 /** A security report definition (manual: Create a security report). At most one default per account. */
@@ -31,6 +43,18 @@ export const reports = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /** Scope: only assets of this group (and their findings); null = every asset. */
+    assetGroupId: uuid('asset_group_id').references(() => assetGroups.id, { onDelete: 'set null' }),
+    /** Scope: only findings of this severity or worse; null = every severity. */
+    minSeverity: text('min_severity', { enum: SEVERITIES }),
+    /** Weekly: ISO weekday of the send (1 = Monday … 7 = Sunday); null = Monday. */
+    sendWeekday: smallint('send_weekday'),
+    /** Monthly: day of month of the send (29–31 fall on the last day of shorter months); null = the 1st. */
+    sendDayOfMonth: smallint('send_day_of_month'),
+    /** A directory's management account: one section per managed member. */
+    consolidated: boolean('consolidated').notNull().default(false),
+    /** Custom: when its one scheduled send inside the Report Time went out; afterwards only Send Now sends it. */
+    scheduledSendAt: tstz('scheduled_send_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

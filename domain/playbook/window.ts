@@ -1,4 +1,5 @@
 import { EARLIEST_INSTANT_MS, LATEST_INSTANT_MS } from '../input-rules.js';
+import { zonedTimeToInstant } from '../time-zone.js';
 import { isValidTimeZone } from '../time-zones.js';
 
 export interface TWindowInput {
@@ -18,56 +19,7 @@ export interface TMaintenanceWindow {
 
 export type WindowResult = { ok: true; window: TMaintenanceWindow } | { ok: false; problems: string[] };
 
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/** Offset of `zone` from UTC at the instant `ms`, in milliseconds. */
-function zoneOffsetMs(ms: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? '0');
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - (ms - (ms % 1000));
-}
-
-/** The instant of a wall-clock time in `zone`; in a DST gap the later offset wins, in an overlap the earlier. */
-export function zonedTimeToInstant(local: string, zone: string): Date | null {
-  const m = LOCAL.exec(local);
-  if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? '0')) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
-  const check = new Date(guess);
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
-  const firstOffset = zoneOffsetMs(guess, zone);
-  const first = guess - firstOffset;
-  const secondOffset = zoneOffsetMs(first, zone);
-  if (secondOffset === firstOffset) return new Date(first);
-  const second = guess - secondOffset;
-  // The second guess is exact unless the wall-clock time falls in a DST gap; then take the later instant.
-  return new Date(zoneOffsetMs(second, zone) === secondOffset ? second : Math.max(first, second));
-}
 
 function parseInstant(value: string, zone: string): Date | null {
   const d = WITH_OFFSET.test(value) ? new Date(value) : zonedTimeToInstant(value, zone);

@@ -1,6 +1,8 @@
+import { SEVERITIES, type Severity } from '../findings.js';
 import { isValidTimeZone } from '../time-zones.js';
 import {
   CUSTOM_PERIOD_MAX_AGE_DAYS,
+  MAX_MONTHLY_SEND_DAY,
   MAX_RECIPIENTS_PER_REPORT,
   MIN_SEND_WINDOW_MINUTES,
   REPORT_ITEMS,
@@ -22,6 +24,16 @@ export interface TReportDraft {
   items: readonly string[];
   recipients: readonly string[];
   period?: { start: Date; end: Date } | null;
+  /** Scope: only this asset group's assets and their findings. */
+  assetGroupId?: string | null;
+  /** Scope: only findings of this severity or worse. */
+  minSeverity?: string | null;
+  /** Weekly: ISO weekday of the send, 1 = Monday … 7 = Sunday. */
+  sendWeekday?: number | null;
+  /** Monthly: day of month of the send, 1–31 (a day a month lacks falls on its last day). */
+  sendDayOfMonth?: number | null;
+  /** One section per managed member of the caller's resource directory. */
+  consolidated?: boolean;
 }
 
 /** A definition that passed `checkReportRules`. */
@@ -29,6 +41,7 @@ export interface TReportDefinition extends TReportDraft {
   type: TReportType;
   language: TReportLanguage;
   items: readonly TReportItem[];
+  minSeverity: Severity | null;
 }
 
 export interface TRuleViolation {
@@ -43,6 +56,7 @@ const isOneOf =
 const isReportType = isOneOf(REPORT_TYPES);
 const isLanguage = isOneOf(REPORT_LANGUAGES);
 const isItem = isOneOf(REPORT_ITEMS);
+const isSeverity = isOneOf(SEVERITIES);
 
 const DAY_MS = 86_400_000;
 
@@ -83,7 +97,41 @@ export function checkReportRules(draft: TReportDraft, now: Date): TRuleViolation
   if (draft.recipients.length > MAX_RECIPIENTS_PER_REPORT) {
     out.push({ field: 'recipients', message: `at most ${MAX_RECIPIENTS_PER_REPORT} recipients per report` });
   }
-  out.push(...checkPeriod(draft, now));
+  out.push(...checkPeriod(draft, now), ...checkSendDay(draft), ...checkScope(draft));
+  return out;
+}
+
+function checkSendDay(draft: TReportDraft): TRuleViolation[] {
+  const out: TRuleViolation[] = [];
+  const weekday = draft.sendWeekday ?? null;
+  const day = draft.sendDayOfMonth ?? null;
+  if (weekday !== null) {
+    if (draft.type !== 'weekly')
+      out.push({ field: 'sendWeekday', message: 'only a Weekly report takes a weekday' });
+    else if (!Number.isInteger(weekday) || weekday < 1 || weekday > 7)
+      out.push({ field: 'sendWeekday', message: 'the weekday is 1 (Monday) to 7 (Sunday)' });
+  }
+  if (day !== null) {
+    if (draft.type !== 'monthly')
+      out.push({ field: 'sendDayOfMonth', message: 'only a Monthly report takes a day of month' });
+    else if (!Number.isInteger(day) || day < 1 || day > MAX_MONTHLY_SEND_DAY)
+      out.push({ field: 'sendDayOfMonth', message: `the day of month is 1 to ${MAX_MONTHLY_SEND_DAY}` });
+  }
+  return out;
+}
+
+function checkScope(draft: TReportDraft): TRuleViolation[] {
+  const out: TRuleViolation[] = [];
+  const severity = draft.minSeverity ?? null;
+  if (severity !== null && !isSeverity(severity)) {
+    out.push({ field: 'minSeverity', message: `minimum severity must be one of ${SEVERITIES.join(', ')}` });
+  }
+  if (draft.consolidated && draft.assetGroupId) {
+    out.push({
+      field: 'assetGroupId',
+      message: "a consolidated report covers every member's assets; an asset group belongs to one account",
+    });
+  }
   return out;
 }
 
@@ -125,7 +173,9 @@ export function validateReportDraft(
   ) {
     return { definition: null, violations };
   }
-  return { definition: { ...draft, type, language, items }, violations: [] };
+  const severity = draft.minSeverity ?? null;
+  const minSeverity = severity !== null && isSeverity(severity) ? severity : null;
+  return { definition: { ...draft, type, language, items, minSeverity }, violations: [] };
 }
 
 /** E-mail addresses are compared case-insensitively and stored lower-cased. */

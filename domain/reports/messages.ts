@@ -33,6 +33,11 @@ export interface TReportMessages {
   attackTypes: string;
   count: string;
   none: string;
+  /** Consolidated report: the members part, a member's score, and the scope line. */
+  members: string;
+  member: string;
+  score: string;
+  scope: (group: string | null, minSeverity: string | null) => string;
   assetsTotal: string;
   agents: (online: number, offline: number, none: number) => string;
   unhandled: string;
@@ -86,6 +91,13 @@ const en: TReportMessages = {
   attackTypes: 'Attack types',
   count: 'Count',
   none: 'None.',
+  members: 'Managed members',
+  member: 'Member',
+  score: 'Security score',
+  scope: (group, min) =>
+    ['Scope:', group ? `asset group ${group}` : 'all assets', min ? `· ${min} severity and above` : '']
+      .join(' ')
+      .trim(),
   assetsTotal: 'Assets in total',
   agents: (on, off, none) => `Agents: ${on} online, ${off} offline, ${none} without agent`,
   unhandled: 'Unhandled',
@@ -140,6 +152,11 @@ const zh: TReportMessages = {
   attackTypes: '攻击类型',
   count: '数量',
   none: '无。',
+  members: '受管成员',
+  member: '成员',
+  score: '安全评分',
+  scope: (group, min) =>
+    ['范围：', group ? `资产分组 ${group}` : '全部资产', min ? `· ${min}及以上` : ''].join(' ').trim(),
   assetsTotal: '资产总数',
   agents: (on, off, none) => `客户端：在线 ${on}，离线 ${off}，未安装 ${none}`,
   unhandled: '未处理',

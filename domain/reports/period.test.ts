@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reportPeriod } from './period.js';
 import { reportScheduleSpec } from './schedule-spec.js';
-import { civilDateTime, zonedToUtc } from './zoned-time.js';
+import { civilDateTime, zonedToUtc } from '../time-zone.js';
 
 const hours = (p: { start: string; end: string }) => (Date.parse(p.end) - Date.parse(p.start)) / 3_600_000;
 
@@ -124,7 +124,7 @@ describe('report schedule spec', () => {
       sendWindowStart: '08:30',
       sendWindowEnd: '11:00',
     });
-    expect(spec.calendar).toMatchObject({ hour: 8, minute: 30, dayOfWeek: 'MONDAY' });
+    expect(spec.calendars[0]).toMatchObject({ hour: 8, minute: 30, dayOfWeek: 'MONDAY' });
     expect(spec.timeZone).toBe('America/New_York');
     expect(spec.catchupWindowMs).toBe(150 * 60_000);
     expect(spec.jitterMs).toBe(135 * 60_000);
@@ -137,7 +137,7 @@ describe('report schedule spec', () => {
       sendWindowStart: '23:00',
       sendWindowEnd: '01:30',
     });
-    expect(spec.calendar).toMatchObject({ hour: 23, minute: 0, dayOfMonth: 1 });
+    expect(spec.calendars[0]).toMatchObject({ hour: 23, minute: 0, dayOfMonth: 1 });
     expect(spec.catchupWindowMs).toBe(150 * 60_000);
   });
 });

@@ -6,7 +6,7 @@ import {
   formatCivilDate,
   startOfCivilDay,
   type CivilDate,
-} from './zoned-time.js';
+} from '../time-zone.js';
 
 /** A half-open interval [start, end) of statistics, with the same-length interval before it for deltas. */
 export interface TReportPeriod {

@@ -1,4 +1,5 @@
 /** The product's rules for security reports (manual, "Create a security report"; DESIGN §7). */
+import { SEVERITIES, type Severity } from '../findings.js';
 
 /** Manual: "In addition to the existing default security report, you can create up to nine security reports." */
 export const MAX_CUSTOM_REPORTS_PER_ACCOUNT = 9;
@@ -16,7 +17,7 @@ export const CUSTOM_PERIOD_MAX_AGE_DAYS = 30;
 export const REPORT_TYPES = ['daily', 'weekly', 'monthly', 'custom'] as const;
 export type TReportType = (typeof REPORT_TYPES)[number];
 
-/** Types that run on a Temporal Schedule; Custom is sent with Send Now only (manual: Send Now is Custom-only). */
+/** Types that recur on a Temporal Schedule; Custom is sent once in its Report Time, then by Send Now (Custom-only). */
 export const PERIODIC_REPORT_TYPES = ['daily', 'weekly', 'monthly'] as const satisfies readonly TReportType[];
 
 /** Manual: Language — Simplified Chinese and English. */
@@ -34,11 +35,29 @@ export const REPORT_ITEMS = [
 ] as const;
 export type TReportItem = (typeof REPORT_ITEMS)[number];
 
-/** Weekly reports go out on Monday and cover the 7 local days before it. */
-export const WEEKLY_SEND_DAY = 'MONDAY' as const;
+/** Weekly reports go out on Monday unless the report names another weekday, and cover the 7 local days before. */
+export const DEFAULT_WEEKLY_SEND_WEEKDAY = 1;
 
-/** Monthly reports go out on the 1st and cover the previous calendar month. */
-export const MONTHLY_SEND_DAY_OF_MONTH = 1;
+/** ISO weekdays (1 = Monday … 7 = Sunday) as Temporal calendar specs name them. */
+export const WEEKDAY_NAMES = [
+  'MONDAY',
+  'TUESDAY',
+  'WEDNESDAY',
+  'THURSDAY',
+  'FRIDAY',
+  'SATURDAY',
+  'SUNDAY',
+] as const;
+
+/**
+ * Monthly reports go out on the 1st unless the report names another day (1–31) and cover the previous calendar
+ * month. A day a month lacks (29–31) falls on that month's last day, so every month has exactly one report.
+ */
+export const DEFAULT_MONTHLY_SEND_DAY = 1;
+export const MAX_MONTHLY_SEND_DAY = 31;
+
+/** Manual (Custom report): sent once "within the time range that you specified for the Report Time". */
+export const CUSTOM_SCHEDULED_SENDS = 1;
 
 /** Time kept free at the end of the send window for gathering, rendering and sending (jitter = window − this). */
 export const SEND_RUN_ALLOWANCE_MINUTES = 15;
@@ -64,4 +83,9 @@ export const DEFAULT_REPORT = {
 
 export function isPeriodicType(type: TReportType): type is (typeof PERIODIC_REPORT_TYPES)[number] {
   return type !== 'custom';
+}
+
+/** A report scoped to a minimum severity counts that severity and every worse one. */
+export function severitiesAtLeast(min: Severity): Severity[] {
+  return SEVERITIES.slice(0, SEVERITIES.indexOf(min) + 1);
 }

@@ -41,6 +41,19 @@ export interface TReportStats {
   attack?: { events: TCount; blocked: TCount; topTypes: { type: string; count: number }[] };
   /** Open items by severity across the selected items (vulnerabilities, alerts, baseline risks). */
   openBySeverity: TBySeverity<number>;
+  /** Set when the report is scoped to an asset group and/or a minimum severity. */
+  scope?: { assetGroupId: string | null; assetGroupName?: string | null; minSeverity: Severity | null };
+  /** A consolidated report: one section per managed member; the fields above are their totals. */
+  members?: TMemberSection[];
+}
+
+/** One managed member's part of a consolidated report. */
+export interface TMemberSection {
+  accountId: string;
+  name: string;
+  /** The member's security score (the same number as the multi-account overview). */
+  score: number;
+  stats: TReportStats;
 }
 
 /** True when nothing happened in the period: the report says so plainly, so a missing mail means a failure. */

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../../activities/agents/run-agent-job.js';
 import type { PlaybookActivities, TaskNotificationEvent } from '../../activities/playbook/task-activities.js';
-import type { createNotifyActivities } from '../../activities/notify/send-notification.js';
+import type { createNotifyActivities } from '../../activities/notifications/send-notification.js';
 import { errorMessage } from '../../domain/errors.js';
 import { taskDetails } from '../../domain/playbook/temporal-details.js';
 import { emptyAssetCounts, isFinalTaskStatus, type TaskStatus } from '../../domain/playbook/status.js';

@@ -1,7 +1,5 @@
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { and, desc, eq, gt, isNotNull, lt } from 'drizzle-orm';
-import type { Services } from '../../api/context.js';
+import type { Services } from '../../platform/services.js';
 import {
   notificationDeliveries,
   type NotificationChannelRow,
@@ -10,7 +8,6 @@ import {
 import {
   checkWebhookUrl,
   DINGTALK_MESSAGES_PER_MINUTE,
-  ZSendNotificationInputSchema,
   type ChannelResult,
   type NotificationLanguage,
   type TSendNotificationInput,
@@ -336,32 +333,4 @@ export async function sendNotificationNow(
     }),
   );
   return { results };
-}
-
-/** Activities of the notify capability; spread into `createActivities`. */
-export function createNotifyActivities(deps: NotifyServices) {
-  return {
-    /**
-     * Notify the account's channels. Give it a dedupe key naming the event (`playbook-task:<id>:start`): a retry of
-     * this activity, or of the workflow, sends nothing twice. Never fails for a channel's sake; see `results`.
-     */
-    async sendNotification(input: TSendNotificationInput): Promise<{ results: ChannelResult[] }> {
-      const parsed = ZSendNotificationInputSchema.safeParse(input);
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          `invalid sendNotification input: ${parsed.error.message}`,
-          'InvalidInput',
-        );
-      }
-      const ctx = Context.current();
-      const { results } = await sendNotificationNow(deps, parsed.data, {
-        heartbeat: () => ctx.heartbeat(),
-        sleep: (ms) => ctx.sleep(ms),
-        awaitLiveClaims: true,
-      });
-      return {
-        results: results.map(({ channelId, type, status, detail }) => ({ channelId, type, status, detail })),
-      };
-    },
-  };
 }

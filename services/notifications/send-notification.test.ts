@@ -7,7 +7,8 @@ import { startDingTalkFake, type DingTalkFake } from '../../test/dingtalk-fake.j
 import { createTestContext, type TestContext } from '../../test/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
 import { insertChannel } from './channels.js';
-import { createNotifyActivities, DELIVERY_CLAIM_LEASE_MS, sendNotificationNow } from './send-notification.js';
+import { createNotifyActivities } from '../../activities/notifications/send-notification.js';
+import { DELIVERY_CLAIM_LEASE_MS, sendNotificationNow } from './send-notification.js';
 
 const SECRET = 'SECledger0123456789';
 const FAST = { retryDelaysMs: [5, 5], maxRateWaitMs: 0 };

@@ -7,7 +7,11 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import type { reports } from '../../db/schema/reports.js';
-import { reportScheduleSpec } from '../../domain/reports/schedule-spec.js';
+import {
+  customSendOnceSpec,
+  reportScheduleSpec,
+  type TReportScheduleSpec,
+} from '../../domain/reports/schedule-spec.js';
 import { isPeriodicType } from '../../domain/reports/rules.js';
 import { VigilAccountId, VigilReportId } from '../../workflows/search-attributes.js';
 import type { TReportDeliveryInput } from '../../workflows/reports.js';
@@ -22,9 +26,26 @@ export const scheduleIdFor = (reportId: string) => `${REPORT_SCHEDULE_PREFIX}${r
 export const SCHEDULE_OWNER_MEMO = 'vigilReportsTaskQueue';
 const FINGERPRINT_MEMO = 'vigilScheduleFingerprint';
 
-/** Only enabled Daily/Weekly/Monthly reports own a schedule. */
-export function wantsSchedule(report: Pick<ReportRow, 'enabled' | 'type'>): boolean {
-  return report.enabled && isPeriodicType(report.type);
+/**
+ * Enabled Daily/Weekly/Monthly reports own a recurring schedule; an enabled Custom report owns a one-action
+ * schedule for its next Report Time until that send went out (then only Send Now sends it).
+ */
+export function wantsSchedule(report: Pick<ReportRow, 'enabled' | 'type' | 'scheduledSendAt'>): boolean {
+  if (!report.enabled) return false;
+  return isPeriodicType(report.type) || report.scheduledSendAt === null;
+}
+
+/**
+ * The spec of a report's schedule. A Custom report's one send is anchored at its last change (`updatedAt`), so the
+ * reconciler computes the same window on every pass and never moves an armed send; only when that window passed
+ * without the schedule existing (Temporal was down) is the next window taken instead.
+ */
+export function scheduleSpecOf(report: ReportRow, now: Date): TReportScheduleSpec {
+  if (report.type !== 'custom') return reportScheduleSpec(report);
+  const anchored = customSendOnceSpec(report, report.updatedAt);
+  return anchored.at.getTime() + anchored.catchupWindowMs > now.getTime()
+    ? anchored
+    : customSendOnceSpec(report, now);
 }
 
 /**
@@ -33,8 +54,12 @@ export function wantsSchedule(report: Pick<ReportRow, 'enabled' | 'type'>): bool
  * window no longer than the send window, overlap SKIP, and account/report ids as search attributes (never
  * addresses: search attributes are stored unencrypted).
  */
-export function reportScheduleOptions(report: ReportRow, taskQueue: string): ScheduleOptions {
-  const spec = reportScheduleSpec(report);
+export function reportScheduleOptions(
+  report: ReportRow,
+  taskQueue: string,
+  now: Date = new Date(),
+): ScheduleOptions {
+  const spec = scheduleSpecOf(report, now);
   const input: TReportDeliveryInput = {
     accountId: report.accountId,
     reportId: report.id,
@@ -42,7 +67,8 @@ export function reportScheduleOptions(report: ReportRow, taskQueue: string): Sch
   };
   const summary = `${report.type} security report "${report.name}" — ${report.sendWindowStart}–${report.sendWindowEnd} ${report.timeZone}`;
   const desired = {
-    calendar: spec.calendar,
+    calendars: spec.calendars,
+    remainingActions: spec.remainingActions ?? null,
     timeZone: spec.timeZone,
     jitterMs: spec.jitterMs,
     catchupWindowMs: spec.catchupWindowMs,
@@ -57,7 +83,7 @@ export function reportScheduleOptions(report: ReportRow, taskQueue: string): Sch
   ];
   return {
     scheduleId: scheduleIdFor(report.id),
-    spec: { calendars: [spec.calendar], timezone: spec.timeZone, jitter: spec.jitterMs },
+    spec: { calendars: spec.calendars, timezone: spec.timeZone, jitter: spec.jitterMs },
     action: {
       type: 'startWorkflow',
       workflowType: 'reportDeliveryWorkflow',
@@ -77,7 +103,10 @@ export function reportScheduleOptions(report: ReportRow, taskQueue: string): Sch
     },
     memo: { [SCHEDULE_OWNER_MEMO]: taskQueue },
     typedSearchAttributes: searchAttributes,
-    state: { note: `managed by Vigil from report ${report.id}; edit the report, not the schedule` },
+    state: {
+      note: `managed by Vigil from report ${report.id}; edit the report, not the schedule`,
+      ...(spec.remainingActions !== undefined ? { remainingActions: spec.remainingActions } : {}),
+    },
   };
 }
 
@@ -103,12 +132,14 @@ export async function upsertReportSchedule(
   const paused = current.state.paused;
   const memoFingerprint = (options.action.memo ?? {})[FINGERPRINT_MEMO];
   if (fingerprint === memoFingerprint && !paused) return 'unchanged';
+  // A Custom report's one send that already started is never re-armed: the run marks the report sent.
+  if (report.type === 'custom' && current.info.recentActions.length > 0) return 'unchanged';
   await handle.update(() => ({
     spec: options.spec,
     action: options.action,
     policies: options.policies,
     typedSearchAttributes: options.typedSearchAttributes,
-    state: { paused: false, note: options.state?.note },
+    state: { paused: false, note: options.state?.note, ...limitOf(options) },
   }));
   return 'updated';
 }
@@ -122,4 +153,9 @@ export async function deleteReportSchedule(client: Client, reportId: string): Pr
     if (err instanceof ScheduleNotFoundError) return false;
     throw err;
   }
+}
+
+function limitOf(options: ScheduleOptions): { remainingActions?: number } {
+  const n = options.state?.remainingActions;
+  return n === undefined ? {} : { remainingActions: n };
 }

@@ -2,11 +2,38 @@ import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
-import { assets } from '../../db/schema/inventory.js';
+import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
 import { SEVERITIES, type Severity } from '../../domain/findings.js';
 import type { TReportPeriod } from '../../domain/reports/period.js';
-import type { TReportItem } from '../../domain/reports/rules.js';
+import { severitiesAtLeast, type TReportItem } from '../../domain/reports/rules.js';
 import type { TBySeverity, TCount, TListedFinding, TReportStats } from '../../domain/reports/stats.js';
+
+/** Which rows a report counts: the account's, of one asset group's assets, of at least a severity. */
+interface TScope {
+  of(table: { accountId: AnyPgColumn; assetId: AnyPgColumn; severity: AnyPgColumn }): SQL;
+  assets(): SQL;
+}
+
+function reportScope(opts: {
+  accountId: string;
+  assetGroupId?: string | null;
+  minSeverity?: Severity | null;
+}): TScope {
+  const inGroup = (col: AnyPgColumn): SQL | undefined =>
+    opts.assetGroupId
+      ? sql`${col} in (select ${assetGroupMembers.assetId} from ${assetGroupMembers} where ${assetGroupMembers.groupId} = ${opts.assetGroupId} and ${assetGroupMembers.accountId} = ${opts.accountId})`
+      : undefined;
+  const severities = opts.minSeverity ? severitiesAtLeast(opts.minSeverity) : null;
+  return {
+    of: (t) =>
+      and(
+        eq(t.accountId, opts.accountId),
+        inGroup(t.assetId),
+        severities ? inArray(t.severity, severities) : undefined,
+      ) ?? sql`true`,
+    assets: () => and(eq(assets.accountId, opts.accountId), inGroup(assets.id)) ?? sql`true`,
+  };
+}
 
 /** Rows listed per section (fixed vulnerabilities, open high-severity items, top assets). */
 export const LISTED_ROWS = 8;
@@ -48,13 +75,29 @@ function sum(counts: TCount[]): TCount {
  */
 export async function gatherReportStats(
   db: Executor,
-  opts: { accountId: string; period: TReportPeriod; items: readonly TReportItem[] },
+  opts: {
+    accountId: string;
+    period: TReportPeriod;
+    items: readonly TReportItem[];
+    assetGroupId?: string | null;
+    minSeverity?: Severity | null;
+  },
 ): Promise<TReportStats> {
-  const { accountId, period: p } = opts;
+  const { period: p } = opts;
+  const scope = reportScope(opts);
   const want = new Set(opts.items);
   const stats: TReportStats = {
     period: p,
     items: [...opts.items],
+    ...(opts.assetGroupId || opts.minSeverity
+      ? {
+          scope: {
+            assetGroupId: opts.assetGroupId ?? null,
+            assetGroupName: opts.assetGroupId ? await groupName(db, opts.accountId, opts.assetGroupId) : null,
+            minSeverity: opts.minSeverity ?? null,
+          },
+        }
+      : {}),
     openBySeverity: { critical: 0, high: 0, medium: 0, low: 0 },
   };
   const addOpen = (open: TBySeverity<number>) => {
@@ -73,7 +116,7 @@ export async function gatherReportStats(
         fixedPrev: count(within(v.fixedAt, p.previousStart, p.previousEnd)),
       })
       .from(v)
-      .where(eq(v.accountId, accountId))
+      .where(scope.of(v))
       .groupBy(v.severity);
     if (want.has('vulnerabilities')) {
       const { bySev, open } = splitBySeverity(rows);
@@ -81,7 +124,7 @@ export async function gatherReportStats(
         added: sum(Object.values(bySev)),
         bySeverity: bySev,
         open,
-        openHigh: await openHighVulnerabilities(db, accountId),
+        openHigh: await openHighVulnerabilities(db, scope),
       };
       addOpen(open);
     }
@@ -95,8 +138,8 @@ export async function gatherReportStats(
       );
       stats.issueResolved = {
         vulnerabilitiesFixed: fixed,
-        alertsHandled: await alertsHandled(db, accountId, p),
-        fixed: await fixedVulnerabilities(db, accountId, p),
+        alertsHandled: await alertsHandled(db, scope, p),
+        fixed: await fixedVulnerabilities(db, scope, p),
       };
     }
   }
@@ -111,7 +154,7 @@ export async function gatherReportStats(
         unhandled: count(sql`${a.status} = 'unhandled'`),
       })
       .from(a)
-      .where(eq(a.accountId, accountId))
+      .where(scope.of(a))
       .groupBy(a.severity);
     const { bySev, open } = splitBySeverity(rows.map((r) => ({ ...r, open: r.unhandled })));
     addOpen(open);
@@ -124,7 +167,7 @@ export async function gatherReportStats(
       })
       .from(a)
       .leftJoin(assets, eq(assets.id, a.assetId))
-      .where(and(eq(a.accountId, accountId), eq(a.status, 'unhandled'), inArray(a.severity, HIGH)))
+      .where(and(scope.of(a), eq(a.status, 'unhandled'), inArray(a.severity, HIGH)))
       .orderBy(severityRank(a.severity), desc(a.occurredAt))
       .limit(LISTED_ROWS);
     stats.alerts = {
@@ -145,7 +188,7 @@ export async function gatherReportStats(
         unhandled: count(sql`${b.status} = 'unhandled'`),
       })
       .from(b)
-      .where(eq(b.accountId, accountId))
+      .where(scope.of(b))
       .groupBy(b.severity);
     const { bySev, open } = splitBySeverity(rows.map((r) => ({ ...r, open: r.unhandled })));
     addOpen(open);
@@ -166,11 +209,11 @@ export async function gatherReportStats(
         blockedPrev: count(sql`${e.blocked} and ${within(e.occurredAt, p.previousStart, p.previousEnd)}`),
       })
       .from(e)
-      .where(eq(e.accountId, accountId));
+      .where(scope.of(e));
     const topTypes = await db
       .select({ type: e.attackType, count: sql<number>`count(*)`.mapWith(Number) })
       .from(e)
-      .where(and(eq(e.accountId, accountId), within(e.occurredAt, p.start, p.end)))
+      .where(and(scope.of(e), within(e.occurredAt, p.start, p.end)))
       .groupBy(e.attackType)
       .orderBy(desc(sql`count(*)`), e.attackType)
       .limit(5);
@@ -181,7 +224,7 @@ export async function gatherReportStats(
     };
   }
 
-  if (want.has('assets')) stats.assets = await assetStats(db, accountId, p);
+  if (want.has('assets')) stats.assets = await assetStats(db, scope, p);
   return stats;
 }
 
@@ -189,13 +232,13 @@ function listed(r: { title: string; asset: string; severity: Severity; at: Date 
   return { title: r.title, asset: r.asset, severity: r.severity, at: r.at?.toISOString() ?? '' };
 }
 
-async function openHighVulnerabilities(db: Executor, accountId: string): Promise<TListedFinding[]> {
+async function openHighVulnerabilities(db: Executor, scope: TScope): Promise<TListedFinding[]> {
   const v = vulnerabilities;
   const rows = await db
     .select({ title: v.title, asset: assets.name, severity: v.severity, at: v.firstSeenAt })
     .from(v)
     .innerJoin(assets, eq(assets.id, v.assetId))
-    .where(and(eq(v.accountId, accountId), inArray(v.status, OPEN_VULNERABILITY), inArray(v.severity, HIGH)))
+    .where(and(scope.of(v), inArray(v.status, OPEN_VULNERABILITY), inArray(v.severity, HIGH)))
     .orderBy(severityRank(v.severity), desc(v.firstSeenAt), v.id)
     .limit(LISTED_ROWS);
   return rows.map(listed);
@@ -203,7 +246,7 @@ async function openHighVulnerabilities(db: Executor, accountId: string): Promise
 
 async function fixedVulnerabilities(
   db: Executor,
-  accountId: string,
+  scope: TScope,
   p: TReportPeriod,
 ): Promise<TListedFinding[]> {
   const v = vulnerabilities;
@@ -211,13 +254,13 @@ async function fixedVulnerabilities(
     .select({ title: v.title, asset: assets.name, severity: v.severity, at: v.fixedAt })
     .from(v)
     .innerJoin(assets, eq(assets.id, v.assetId))
-    .where(and(eq(v.accountId, accountId), within(v.fixedAt, p.start, p.end)))
+    .where(and(scope.of(v), within(v.fixedAt, p.start, p.end)))
     .orderBy(severityRank(v.severity), desc(v.fixedAt), v.id)
     .limit(LISTED_ROWS);
   return rows.map(listed);
 }
 
-async function alertsHandled(db: Executor, accountId: string, p: TReportPeriod): Promise<TCount> {
+async function alertsHandled(db: Executor, scope: TScope, p: TReportPeriod): Promise<TCount> {
   const a = alerts;
   const [row] = await db
     .select({
@@ -225,13 +268,13 @@ async function alertsHandled(db: Executor, accountId: string, p: TReportPeriod):
       prev: count(within(a.handledAt, p.previousStart, p.previousEnd)),
     })
     .from(a)
-    .where(eq(a.accountId, accountId));
+    .where(scope.of(a));
   return { current: row?.cur ?? 0, previous: row?.prev ?? 0 };
 }
 
 async function assetStats(
   db: Executor,
-  accountId: string,
+  scope: TScope,
   p: TReportPeriod,
 ): Promise<NonNullable<TReportStats['assets']>> {
   const [row] = await db
@@ -244,7 +287,7 @@ async function assetStats(
       none: count(sql`${assets.agentStatus} = 'none'`),
     })
     .from(assets)
-    .where(eq(assets.accountId, accountId));
+    .where(scope.assets());
   const v = vulnerabilities;
   const critical = sql<number>`count(*) filter (where ${v.severity} = 'critical')`.mapWith(Number);
   const high = sql<number>`count(*) filter (where ${v.severity} = 'high')`.mapWith(Number);
@@ -258,7 +301,7 @@ async function assetStats(
     })
     .from(v)
     .innerJoin(assets, eq(assets.id, v.assetId))
-    .where(and(eq(v.accountId, accountId), inArray(v.status, OPEN_VULNERABILITY)))
+    .where(and(scope.of(v), inArray(v.status, OPEN_VULNERABILITY)))
     .groupBy(assets.id, assets.name, assets.hostname)
     .orderBy(desc(critical), desc(high), desc(sql`count(*)`), assets.name)
     .limit(LISTED_ROWS);
@@ -270,4 +313,12 @@ async function assetStats(
     noAgent: row?.none ?? 0,
     topAffected,
   };
+}
+
+async function groupName(db: Executor, accountId: string, id: string): Promise<string | null> {
+  const [g] = await db
+    .select({ name: assetGroups.name })
+    .from(assetGroups)
+    .where(and(eq(assetGroups.id, id), eq(assetGroups.accountId, accountId)));
+  return g?.name ?? null;
 }

@@ -1,6 +1,8 @@
 /**
- * Civil-time arithmetic in an IANA zone with nothing but Intl (usable in workflow code: no I/O, no library).
- * A "civil date" is a calendar date on the wall of that zone; instants are UTC `Date`s.
+ * The one time-zone module of Vigil (maintenance windows, report periods and report schedules): civil-time
+ * arithmetic in an IANA zone with nothing but Intl (usable in workflow code: no I/O, no library). A "civil date"
+ * is a calendar date on the wall of that zone; instants are UTC `Date`s. A wall-clock reading skipped by a DST
+ * jump resolves to the same reading after the jump; a repeated one to its first occurrence.
  */
 
 export interface CivilDate {
@@ -114,4 +116,41 @@ export function parseClockTime(value: string): number | null {
   const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
   if (!m) return null;
   return Number(m[1]) * 60 + Number(m[2]);
+}
+
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/** "YYYY-MM-DDTHH:mm[:ss]" (or with a space) as a civil date-time, or null when malformed or not a real date. */
+export function parseLocalDateTime(value: string): CivilDateTime | null {
+  const m = LOCAL_DATE_TIME.exec(value);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? '0')) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  return { year, month, day, hour, minute, second };
+}
+
+/** The instant of a local "YYYY-MM-DDTHH:mm" in `zone`, or null when the text is not a real date-time. */
+export function zonedTimeToInstant(local: string, zone: string): Date | null {
+  const civil = parseLocalDateTime(local);
+  return civil ? zonedToUtc(civil, zone) : null;
+}
+
+/** Days in a civil month (February of a leap year has 29). */
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** ISO weekday of a civil date: 1 = Monday … 7 = Sunday. */
+export function isoWeekday(date: CivilDate): number {
+  const d = new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
+  return d === 0 ? 7 : d;
 }

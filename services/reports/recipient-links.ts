@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { UNSUBSCRIBE_LINK_TTL_DAYS } from '../../domain/reports/rules.js';
 import type { SecretBox } from '../../platform/secrets.js';
 
 /** What a signed e-mail link may do. */
@@ -60,3 +61,18 @@ export function readLinkToken(key: Buffer, token: string, purpose: TLinkPurpose,
 /** Public routes (outside `/v1`, no API key): the links in mails point here. */
 export const VERIFY_PATH = '/public/v1/email-recipients/verify';
 export const UNSUBSCRIBE_PATH = '/public/v1/unsubscribe';
+
+/** The one-click unsubscribe link of a recipient (RFC 8058), valid without logging in. */
+export function unsubscribeUrl(
+  deps: { secrets: SecretBox; publicUrl: string },
+  accountId: string,
+  recipientId: string,
+): string {
+  const token = signLinkToken(linkSigningKey(deps.secrets), {
+    purpose: 'unsubscribe',
+    accountId,
+    recipientId,
+    expiresAt: new Date(Date.now() + UNSUBSCRIBE_LINK_TTL_DAYS * 86_400_000),
+  });
+  return `${deps.publicUrl}${UNSUBSCRIBE_PATH}?token=${token}`;
+}

@@ -1,5 +1,5 @@
 import { inArray } from 'drizzle-orm';
-import type { Services } from '../../api/context.js';
+import type { Services } from '../../platform/services.js';
 import { reports } from '../../db/schema/reports.js';
 import {
   deleteReportSchedule,
@@ -8,7 +8,7 @@ import {
   upsertReportSchedule,
   wantsSchedule,
   type ReportRow,
-} from './schedules.js';
+} from './report-schedules.js';
 import { errorMessage } from '../../domain/errors.js';
 
 export interface ReconcileResult {

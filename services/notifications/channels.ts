@@ -6,6 +6,7 @@ import {
   type NotificationChannelRow,
   type NotificationDeliveryRow,
 } from '../../db/schema/notifications.js';
+import { unprocessable, type VigilError } from '../../domain/errors.js';
 import { uuidv7 } from '../../domain/ids.js';
 import {
   checkWebhookUrl,
@@ -51,14 +52,9 @@ export function channelView(row: NotificationChannelRow): NotificationChannelVie
   };
 }
 
-export class ChannelInputError extends Error {
-  override name = 'ChannelInputError';
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
+/** A webhook outside the allow-list or a field of the other channel type: a 422 naming the field. */
+function channelInputError(message: string, field: string): VigilError {
+  return unprocessable(message, [{ path: field, message }]);
 }
 
 export type TChannelCreateInput =
@@ -86,7 +82,7 @@ export interface TChannelPatchInput {
 
 function webhookColumns(id: string, webhook: string, allowList: readonly string[], secrets: SecretBox) {
   const check = checkWebhookUrl(webhook, allowList);
-  if (!check.ok) throw new ChannelInputError(check.reason, 'webhook');
+  if (!check.ok) throw channelInputError(check.reason, 'webhook');
   return {
     webhookHost: check.host,
     webhookMasked: maskWebhookUrl(webhook),
@@ -129,7 +125,7 @@ export function channelPatchColumns(
   deps: { secrets: SecretBox; allowList: readonly string[] },
 ): Partial<typeof notificationChannels.$inferInsert> {
   const wrongType = (field: string, type: NotificationChannelType) =>
-    new ChannelInputError(
+    channelInputError(
       `${field} applies to ${type === 'dingtalk' ? 'DingTalk' : 'e-mail'} channels only`,
       field,
     );

@@ -1,0 +1,63 @@
+import { and, eq, gt, inArray } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { emailRecipients, reports } from '../../db/schema/reports.js';
+import { notFound } from '../../domain/errors.js';
+import type { TReportDraft } from '../../domain/reports/definition.js';
+import type { ReportRow } from './report-schedules.js';
+
+/** A report of the account, or 404 (another account's report is not found, DESIGN §3.2). */
+export async function getReport(db: Executor, accountId: string, id: string): Promise<ReportRow> {
+  const [row] = await db
+    .select()
+    .from(reports)
+    .where(and(eq(reports.id, id), eq(reports.accountId, accountId)));
+  if (!row) throw notFound('report');
+  return row;
+}
+
+/** One page of the account's reports (one more row than `limit` when there is a next page). */
+export async function listReports(
+  db: Executor,
+  opts: { accountId: string; after?: string; limit: number },
+): Promise<ReportRow[]> {
+  return db
+    .select()
+    .from(reports)
+    .where(and(eq(reports.accountId, opts.accountId), opts.after ? gt(reports.id, opts.after) : undefined))
+    .orderBy(reports.id)
+    .limit(opts.limit + 1);
+}
+
+/** The verification status of each address on the given reports (an address no longer known is absent). */
+export async function recipientStatuses(
+  db: Executor,
+  rows: readonly ReportRow[],
+): Promise<Map<string, 'pending' | 'verified' | 'unsubscribed'>> {
+  const addresses = [...new Set(rows.flatMap((r) => r.recipients))];
+  const accountId = rows[0]?.accountId;
+  if (addresses.length === 0 || !accountId) return new Map();
+  const statuses = await db
+    .select({ email: emailRecipients.email, status: emailRecipients.status })
+    .from(emailRecipients)
+    .where(and(eq(emailRecipients.accountId, accountId), inArray(emailRecipients.email, addresses)));
+  return new Map(statuses.map((s) => [s.email, s.status]));
+}
+
+/** The stored report as a draft, so an edit or a clone re-checks every rule on the whole definition. */
+export function draftOfRow(r: ReportRow): TReportDraft {
+  return {
+    type: r.type,
+    timeZone: r.timeZone,
+    sendWindowStart: r.sendWindowStart,
+    sendWindowEnd: r.sendWindowEnd,
+    language: r.language,
+    items: r.items,
+    recipients: r.recipients,
+    period: r.periodStart && r.periodEnd ? { start: r.periodStart, end: r.periodEnd } : null,
+    assetGroupId: r.assetGroupId,
+    minSeverity: r.minSeverity,
+    sendWeekday: r.sendWeekday,
+    sendDayOfMonth: r.sendDayOfMonth,
+    consolidated: r.consolidated,
+  };
+}
