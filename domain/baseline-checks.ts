@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES } from './findings.js';
-import { addDays, civilDate, zonedToUtc } from './reports/zoned-time.js';
+import { addDays, civilDate, zonedToUtc } from './time-zone.js';
 
 /**
  * Baseline checks run through OpenSCAP (issue 16): a policy's check items name SCAP Security Guide rules and,
