@@ -15,7 +15,13 @@ import * as schema from '../db/schema/index.js';
 import { errorMessage } from '../domain/errors.js';
 import { offlineApp } from './offline-app.js';
 import { percentile, progress, round } from './progress.js';
-import { accountStatements, assetStatements, directoryStatements, sizeAt, uuid7Function } from './api/seed.js';
+import {
+  accountStatements,
+  assetStatements,
+  directoryStatements,
+  sizeAt,
+  uuid7Function,
+} from './api/seed.js';
 
 /**
  * API read paths at fleet scale (issue 17). Seeds 100,000 assets, 1,000,000 vulnerabilities, 100,000 alerts, 1,000
@@ -82,10 +88,9 @@ async function postgresTarget(): Promise<Target> {
       close: () => client.end({ timeout: 5 }),
     },
     raw: async (sql, params = []) =>
-      [...(await floor.unsafe(sql, params as postgres.ParameterOrJSON<never>[], { prepare: true }))] as Record<
-        string,
-        unknown
-      >[],
+      [
+        ...(await floor.unsafe(sql, params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+      ] as Record<string, unknown>[],
     exec: async (sql) => {
       await floor.unsafe(sql);
     },
@@ -133,7 +138,7 @@ async function seed(target: Target, accountId: string, memberIds: string[], scal
     try {
       await target.exec(s.sql);
     } catch (err) {
-      throw new Error(`seeding ${s.label} failed: ${errorMessage(err)}`);
+      throw new Error(`seeding ${s.label} failed: ${errorMessage(err)}`, { cause: err });
     }
     bar.tick(s.rows);
   }
@@ -173,9 +178,10 @@ async function endpoints(target: Target, accountId: string, memberIds: string[],
     "SELECT id FROM asset_groups WHERE account_id = $1 AND name = 'rack-7'",
     [a],
   );
-  const tasks = await ids('SELECT id FROM playbook_tasks WHERE account_id = $1 ORDER BY md5(id::text) LIMIT 16', [
-    a,
-  ]);
+  const tasks = await ids(
+    'SELECT id FROM playbook_tasks WHERE account_id = $1 ORDER BY md5(id::text) LIMIT 16',
+    [a],
+  );
   const reportIds = await ids('SELECT id FROM reports WHERE account_id = $1', [a]);
   const taskLogDeep = await Promise.all(
     tasks.slice(0, 4).map(async (t) => {
@@ -192,7 +198,10 @@ async function endpoints(target: Target, accountId: string, memberIds: string[],
   const oneHost = `web-${String(Math.min(4240, size.assets - 5)).padStart(6, '0')}`;
   const list: Endpoint[] = [
     { name: 'assets', urls: ['/v1/assets?limit=50'] },
-    { name: 'assets deep cursor', urls: (await deep('assets', 'asc')).map((c) => `/v1/assets?limit=50&cursor=${c}`) },
+    {
+      name: 'assets deep cursor',
+      urls: (await deep('assets', 'asc')).map((c) => `/v1/assets?limit=50&cursor=${c}`),
+    },
     {
       name: 'assets by group/os/agent',
       urls: [`/v1/assets?groupId=${group.id}`, '/v1/assets?os=windows', '/v1/assets?agentStatus=online'],
@@ -417,7 +426,7 @@ async function runOn(driver: 'postgres' | 'pglite') {
       const ingest = ingestRows > 0 ? await ingestBench(target, reads, ingestRows) : null;
       return { scale, seeded: reads.seeded, endpoints: reads.endpoints, ingest, explain: reads.explain };
     } finally {
-      reads.server.closeAllConnections?.();
+      if ('closeAllConnections' in reads.server) reads.server.closeAllConnections();
       await new Promise<void>((resolve) => reads.server.close(() => resolve()));
     }
   } finally {

@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import {
   ingestAlerts,
@@ -11,6 +11,7 @@ import {
 } from '../../activities/inventory/findings.js';
 import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
+import { listFindings } from '../../services/inventory/finding-views.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
 import {
   ALERT_STATUSES,
@@ -29,7 +30,7 @@ import {
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound, unprocessable } from '../errors.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { keyset, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { deriveOperationId } from '../operation-id.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
@@ -113,19 +114,13 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
     async (c) => {
       const { db } = c.get('services');
       const q = c.req.valid('query' as never) as z.infer<TQuery> & { limit: number; cursor?: string };
-      const after = decodeCursor(q.cursor);
-      const rows = (await db
-        .select()
-        .from(r.table)
-        .where(
-          and(
-            eq(r.table.accountId, c.get('caller').accountId),
-            after ? gt(r.table.id, after) : undefined,
-            ...r.where(q),
-          ),
-        )
-        .orderBy(r.table.id)
-        .limit(q.limit + 1)) as { id: string }[];
+      const { where, orderBy } = keyset(r.table.id, q.cursor);
+      const rows = (await listFindings(db, r.table, {
+        accountId: c.get('caller').accountId,
+        conditions: [where, ...r.where(q)],
+        orderBy,
+        limit: q.limit + 1,
+      })) as { id: string }[];
       const p = page(rows, q.limit);
       return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
     },

@@ -1,6 +1,6 @@
 import { and, count, type SQL } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { assetConditions } from '../../activities/inventory/assets.js';
+import { assetConditions } from '../../services/inventory/asset-views.js';
 import { memberRisks } from '../../activities/multi-account/member-risks.js';
 import { assets } from '../../db/schema/inventory.js';
 import { SEVERITIES } from '../../domain/findings.js';
