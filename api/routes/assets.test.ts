@@ -10,6 +10,7 @@ import {
 
 interface A {
   name: string;
+  groups: { id: string; name: string }[];
 }
 type AssetPage = Page<A>;
 
@@ -46,6 +47,7 @@ describe('assets', () => {
       await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey }),
     );
     expect(byName.items[0]?.name).toBe('web-007');
+    expect(byName.items[0]?.groups.map((g) => g.name)).toEqual(['web']);
     // Most names resemble web-007: paging through them by relevance sees each exactly once.
     const matched: string[] = [];
     let searchCursor: string | null = null;

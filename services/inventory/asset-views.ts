@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
+import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
 import { FUZZY_SIMILARITY, likePattern } from '../../domain/inventory.js';
 
@@ -70,8 +70,8 @@ export function searchRank(search: string): SQL<number> {
 /** The asset's groups, in one sub-select per row (no second round trip). */
 const groupsOf = sql<{ id: string; name: string }[]>`coalesce((
   select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name)
-  from ${assetGroupMembers} m join ${assetGroups} g on g.id = m.group_id
-  where m.asset_id = ${assets.id}), '[]'::json)`;
+  from asset_group_members m join asset_groups g on g.id = m.group_id
+  where m.asset_id = "assets"."id"), '[]'::json)`;
 
 interface PageOpts {
   limit: number;
