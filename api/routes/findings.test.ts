@@ -103,7 +103,9 @@ describe('vulnerabilities', () => {
   });
 
   it('keeps an ignored one ignored, closes a fixed one, and reopens it when seen again', async () => {
-    const [target] = await listAll(`assetId=${assetIds[2] ?? ''}&severity=critical`);
+    const target = (await listAll(`assetId=${assetIds[2] ?? ''}&severity=critical`)).find(
+      (v) => v.name === 'USN-1000-1',
+    );
     const patched = await ctx.request('PATCH', `/v1/vulnerabilities/${target?.id ?? ''}`, {
       key: acct.apiKey,
       body: { status: 'ignored' },
