@@ -1,6 +1,17 @@
 import { z } from '@hono/zod-openapi';
+import { asc, desc, gt, lt, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { badRequest } from './errors.js';
 import { isUuid } from '../domain/ids.js';
+
+/*
+ * How lists page (DESIGN §4): keyset pagination on the UUIDv7 id (creation order), or on (rank, id) for ranked
+ * searches. A page is an index range scan from the cursor that stops after `limit + 1` rows, so the millionth row
+ * costs what the first does. Lists carry no total count: a count is a scan of every matching row on every page,
+ * the cost grows with the fleet, and it is stale by the next write. Like GitHub's and Stripe's cursor APIs, a client
+ * learns there is more from `nextCursor`; the figures an operator needs (open vulnerabilities by severity, unhandled
+ * alerts) come from counters kept by triggers (`risk_counts`, the member risk view), not from list endpoints.
+ */
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -38,6 +49,20 @@ export function decodeRankedCursor(cursor: string | undefined): { after?: string
 
 export function decodeCursor(cursor: string | undefined): string | undefined {
   return decodeRankedCursor(cursor).after;
+}
+
+/**
+ * The keyset condition and order of an id-ordered list: rows after the cursor's id in ascending order, or before it
+ * in descending (newest-first) order. Fetch `limit + 1` rows with them and hand the rows to `page()`.
+ */
+export function keyset(
+  id: PgColumn,
+  cursor: string | undefined,
+  direction: 'asc' | 'desc' = 'asc',
+): { where: SQL | undefined; orderBy: SQL } {
+  const from = decodeCursor(cursor);
+  if (direction === 'asc') return { where: from ? gt(id, from) : undefined, orderBy: asc(id) };
+  return { where: from ? lt(id, from) : undefined, orderBy: desc(id) };
 }
 
 /** Rows fetched with `limit + 1` become a page and the cursor of the next one (carrying the rank of ranked rows). */

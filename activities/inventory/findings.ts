@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client.js';
+import { queryRows, type Database, type Executor } from '../../db/client.js';
+import { uuidv7 } from '../../domain/ids.js';
 import { assets } from '../../db/schema/inventory.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
 import type {
@@ -65,61 +66,74 @@ export const vulnerabilitySeenAgain = {
   latestScanAt: sql`greatest(${vulnerabilities.latestScanAt}, excluded.latest_scan_at)`,
 };
 
-/** Scanner ingest: one row per (asset, type, name); a fixed one seen again opens again, ignored stays ignored. */
-export function ingestVulnerabilities(db: Database, accountId: string, items: TVulnerabilityInput[]) {
-  return chunked(
+/**
+ * Scanner ingest: one row per (asset, type, name); a fixed one seen again opens again, ignored stays ignored.
+ * One set-based statement per request whatever its size (up to 10,000 rows): the rows travel as one JSON parameter,
+ * `jsonb_to_recordset` turns them into a relation, and a single INSERT … ON CONFLICT DO UPDATE upserts them all, so
+ * the statement triggers (risk counts) and index maintenance run once per request, not once per 500-row chunk.
+ */
+export async function ingestVulnerabilities(
+  db: Executor,
+  accountId: string,
+  items: TVulnerabilityInput[],
+): Promise<IngestResult> {
+  const rows = dedupe(items, (v) => `${v.assetId}|${v.type}|${v.name}`).map((v) => ({
+    id: uuidv7(),
+    asset_id: v.assetId,
+    type: v.type,
+    name: v.name,
+    title: v.title,
+    cve_ids: v.cveIds,
+    severity: v.severity,
+    fixable: v.fixable,
+    package_name: v.packageName ?? null,
+    installed_version: v.installedVersion ?? null,
+    fixed_version: v.fixedVersion ?? null,
+    kb_id: v.kbId ?? null,
+    cms_component: v.cmsComponent ?? null,
+    status: v.status,
+    seen: v.scannedAt ? new Date(v.scannedAt).toISOString() : new Date().toISOString(),
+  }));
+  if (rows.length === 0) return { created: 0, updated: 0 };
+  const [counts] = await queryRows<{ created: number; updated: number }>(
     db,
-    dedupe(items, (v) => `${v.assetId}|${v.type}|${v.name}`),
-    (tx, chunk) =>
-      tx
-        .insert(vulnerabilities)
-        .values(
-          chunk.map((v) => {
-            const seen = v.scannedAt ? new Date(v.scannedAt) : new Date();
-            return {
-              accountId,
-              assetId: v.assetId,
-              type: v.type,
-              name: v.name,
-              title: v.title,
-              cveIds: v.cveIds,
-              severity: v.severity,
-              fixable: v.fixable,
-              packageName: v.packageName ?? null,
-              installedVersion: v.installedVersion ?? null,
-              fixedVersion: v.fixedVersion ?? null,
-              kbId: v.kbId ?? null,
-              cmsComponent: v.cmsComponent ?? null,
-              status: v.status,
-              firstSeenAt: seen,
-              lastSeenAt: seen,
-              latestScanAt: seen,
-              fixedAt: v.status === 'fixed' ? seen : null,
-            };
-          }),
-        )
-        .onConflictDoUpdate({
-          target: [
-            vulnerabilities.accountId,
-            vulnerabilities.assetId,
-            vulnerabilities.type,
-            vulnerabilities.name,
-          ],
-          set: {
-            ...vulnerabilitySeenAgain,
-            fixable: sql`excluded.fixable`,
-            kbId: sql`excluded.kb_id`,
-            cmsComponent: sql`excluded.cms_component`,
-            status: sql`case when ${vulnerabilities.status} = 'ignored' then 'ignored'
-                           when excluded.status = 'fixed' then 'fixed'
-                           when ${vulnerabilities.status} = 'fixed' then 'open'
-                           else ${vulnerabilities.status} end`,
-            fixedAt: sql`case when excluded.status = 'fixed' then coalesce(${vulnerabilities.fixedAt}, excluded.fixed_at) else null end`,
-            updatedAt: sql`now()`,
-          },
-        })
-        .returning({ inserted }),
+    sql`with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+        id uuid, asset_id uuid, type text, name text, title text, cve_ids text[], severity text, fixable boolean,
+        package_name text, installed_version text, fixed_version text, kb_id text, cms_component text, status text,
+        seen timestamptz)
+    ), upserted as (
+      insert into vulnerabilities as v (id, account_id, asset_id, type, name, title, cve_ids, severity, fixable,
+        package_name, installed_version, fixed_version, kb_id, cms_component, status, first_seen_at, last_seen_at,
+        latest_scan_at, fixed_at)
+      select id, ${accountId}::uuid, asset_id, type, name, title, cve_ids, severity, fixable, package_name,
+        installed_version, fixed_version, kb_id, cms_component, status, seen, seen, seen,
+        case when status = 'fixed' then seen end
+      from input
+      on conflict (account_id, asset_id, type, name) do update set
+        title = excluded.title,
+        cve_ids = excluded.cve_ids,
+        severity = excluded.severity,
+        package_name = excluded.package_name,
+        installed_version = excluded.installed_version,
+        fixed_version = excluded.fixed_version,
+        last_seen_at = greatest(v.last_seen_at, excluded.last_seen_at),
+        latest_scan_at = greatest(v.latest_scan_at, excluded.latest_scan_at),
+        fixable = excluded.fixable,
+        kb_id = excluded.kb_id,
+        cms_component = excluded.cms_component,
+        status = case when v.status = 'ignored' then 'ignored'
+                      when excluded.status = 'fixed' then 'fixed'
+                      when v.status = 'fixed' then 'open'
+                      else v.status end,
+        fixed_at = case when excluded.status = 'fixed' then coalesce(v.fixed_at, excluded.fixed_at) else null end,
+        updated_at = now()
+      returning (xmax = 0) as inserted
+    )
+    select (count(*) filter (where inserted))::int as created, (count(*) filter (where not inserted))::int as updated
+    from upserted`,
   );
+  return { created: Number(counts?.created ?? 0), updated: Number(counts?.updated ?? 0) };
 }
 
 export function ingestAlerts(db: Database, accountId: string, items: TAlertInput[]) {

@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, count, type SQL } from 'drizzle-orm';
-import { assetConditions } from '../../activities/inventory/assets.js';
+import { assetConditions } from '../../services/inventory/asset-views.js';
 import { memberRisks } from '../../services/multi-account/risk-views.js';
 import { assets } from '../../db/schema/inventory.js';
 import { SEVERITIES } from '../../domain/findings.js';

@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { createApiKey } from '../../activities/accounts/api-keys.js';
 import { recordAudit } from '../../db/audit.js';
 import { accounts, apiKeys } from '../../db/schema/accounts.js';
@@ -10,7 +10,7 @@ import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { conflict, notFound } from '../errors.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { keyset, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -207,12 +207,12 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listKeys, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
+    const { where, orderBy } = keyset(apiKeys.id, q.cursor);
     const rows = await db
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.accountId, c.get('caller').accountId), after ? gt(apiKeys.id, after) : undefined))
-      .orderBy(apiKeys.id)
+      .where(and(eq(apiKeys.accountId, c.get('caller').accountId), where))
+      .orderBy(orderBy)
       .limit(q.limit + 1);
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map(keyDto), nextCursor: p.nextCursor }, 200);
@@ -259,20 +259,22 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listAudit, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const before = decodeCursor(q.cursor);
+    const { where, orderBy } = keyset(auditLog.id, q.cursor, 'desc');
     const rows = await db
       .select()
       .from(auditLog)
       .where(
         and(
           eq(auditLog.accountId, c.get('caller').accountId),
-          before ? lt(auditLog.id, before) : undefined,
+          where,
           q.action ? eq(auditLog.action, q.action) : undefined,
           q.targetId ? eq(auditLog.targetId, q.targetId) : undefined,
         ),
       )
-      .orderBy(desc(auditLog.id))
-      .limit(q.limit + 1);
+      .orderBy(orderBy)
+      .limit(q.limit + 1)
+      .prepare('list_audit_log')
+      .execute();
     const p = page(rows, q.limit);
     return c.json(
       {

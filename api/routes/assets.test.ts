@@ -10,6 +10,7 @@ import {
 
 interface A {
   name: string;
+  groups: { id: string; name: string }[];
 }
 type AssetPage = Page<A>;
 
@@ -46,6 +47,7 @@ describe('assets', () => {
       await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey }),
     );
     expect(byName.items[0]?.name).toBe('web-007');
+    expect(byName.items[0]?.groups.map((g) => g.name)).toEqual(['web']);
     // Most names resemble web-007: paging through them by relevance sees each exactly once.
     const matched: string[] = [];
     let searchCursor: string | null = null;
@@ -82,6 +84,25 @@ describe('assets', () => {
     } while (cursor);
     expect(even).toBeDefined();
     expect(seen.size).toBe(60);
+  });
+
+  it('pages a search in exactly the order of one large page, across the substring and fuzzy classes', async () => {
+    for (const term of ['web-01', 'web-007', '10.0.0.4']) {
+      const all = await body<AssetPage>(
+        await ctx.request('GET', `/v1/assets?search=${term}&limit=500`, { key: acct.apiKey }),
+      );
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = `/v1/assets?search=${term}&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+        const p = await body<AssetPage>(await ctx.request('GET', q, { key: acct.apiKey }));
+        paged.push(...p.items.map((a) => a.name));
+        cursor = p.nextCursor;
+      } while (cursor);
+      expect(all.nextCursor).toBeNull();
+      expect(new Set(paged).size).toBe(paged.length);
+      expect(paged).toEqual(all.items.map((a) => a.name));
+    }
   });
 
   it('treats hostile search strings literally', async () => {

@@ -1,6 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt } from 'drizzle-orm';
-import { getAsset, listAssets, upsertAssets, type AssetRow } from '../../activities/inventory/assets.js';
+import { and, eq } from 'drizzle-orm';
+import { upsertAssets } from '../../activities/inventory/assets.js';
+import { getAsset, listAssets, type AssetRow } from '../../services/inventory/asset-views.js';
 import { recordAudit } from '../../db/audit.js';
 import { assetGroups } from '../../db/schema/inventory.js';
 import { OS_FAMILIES } from '../../domain/findings.js';
@@ -8,7 +9,7 @@ import { MAX_ASSETS_PER_UPSERT, ZAssetInputSchema } from '../../domain/inventory
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { conflict, notFound } from '../errors.js';
-import { decodeCursor, decodeRankedCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { decodeRankedCursor, keyset, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -187,17 +188,12 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listGroupsRoute, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
+    const { where, orderBy } = keyset(assetGroups.id, q.cursor);
     const rows = await db
       .select()
       .from(assetGroups)
-      .where(
-        and(
-          eq(assetGroups.accountId, c.get('caller').accountId),
-          after ? gt(assetGroups.id, after) : undefined,
-        ),
-      )
-      .orderBy(assetGroups.id)
+      .where(and(eq(assetGroups.accountId, c.get('caller').accountId), where))
+      .orderBy(orderBy)
       .limit(q.limit + 1);
     const p = page(rows, q.limit);
     return c.json(

@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { listAssets } from '../../activities/inventory/assets.js';
+import { listAssets } from '../../services/inventory/asset-views.js';
 import type { Executor } from '../../db/client.js';
 import { SEVERITIES } from '../../domain/findings.js';
 import { SCORE_CATEGORIES } from '../../domain/multi-account/security-score.js';

@@ -50,8 +50,12 @@ export const vulnerabilities = pgTable(
   (t) => [
     uniqueIndex('vulnerabilities_natural_uq').on(t.accountId, t.assetId, t.type, t.name),
     index('vulnerabilities_account_idx').on(t.accountId, t.id),
-    index('vulnerabilities_account_status_idx').on(t.accountId, t.status, t.severity),
     index('vulnerabilities_asset_source_idx').on(t.accountId, t.assetId, t.source, t.status),
+    // List pages: each filter's columns, then the page order (migration 0027).
+    index('vulnerabilities_severity_page_idx').on(t.accountId, t.severity, t.id),
+    index('vulnerabilities_status_page_idx').on(t.accountId, t.status, t.id),
+    index('vulnerabilities_status_severity_page_idx').on(t.accountId, t.status, t.severity, t.id),
+    index('vulnerabilities_asset_page_idx').on(t.accountId, t.assetId, t.id),
   ],
 );
 
@@ -74,7 +78,10 @@ export const alerts = pgTable(
   (t) => [
     uniqueIndex('alerts_external_uq').on(t.accountId, t.externalId),
     index('alerts_account_idx').on(t.accountId, t.id),
-    index('alerts_account_status_idx').on(t.accountId, t.status, t.severity),
+    index('alerts_severity_page_idx').on(t.accountId, t.severity, t.id),
+    index('alerts_status_page_idx').on(t.accountId, t.status, t.id),
+    index('alerts_status_severity_page_idx').on(t.accountId, t.status, t.severity, t.id),
+    index('alerts_asset_page_idx').on(t.accountId, t.assetId, t.id),
   ],
 );
 
@@ -107,7 +114,9 @@ export const baselineRisks = pgTable(
   (t) => [
     uniqueIndex('baseline_risks_natural_uq').on(t.accountId, t.assetId, t.checkName),
     index('baseline_risks_account_idx').on(t.accountId, t.id),
-    index('baseline_risks_account_status_idx').on(t.accountId, t.status, t.severity),
+    index('baseline_risks_severity_page_idx').on(t.accountId, t.severity, t.id),
+    index('baseline_risks_status_page_idx').on(t.accountId, t.status, t.id),
+    index('baseline_risks_status_severity_page_idx').on(t.accountId, t.status, t.severity, t.id),
   ],
 );
 
@@ -154,5 +163,6 @@ export const attackEvents = pgTable(
   (t) => [
     uniqueIndex('attack_events_external_uq').on(t.accountId, t.externalId),
     index('attack_events_account_idx').on(t.accountId, t.id),
+    index('attack_events_asset_page_idx').on(t.accountId, t.assetId, t.id),
   ],
 );

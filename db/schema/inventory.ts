@@ -33,6 +33,8 @@ export const assets = pgTable(
   (t) => [
     uniqueIndex('assets_instance_uq').on(t.accountId, t.instanceId),
     index('assets_account_idx').on(t.accountId, t.id),
+    index('assets_os_page_idx').on(t.accountId, t.osFamily, t.id),
+    index('assets_agent_status_page_idx').on(t.accountId, t.agentStatus, t.id),
     index('assets_name_trgm').using('gin', t.name.op('gin_trgm_ops')),
     index('assets_hostname_trgm').using('gin', t.hostname.op('gin_trgm_ops')),
     index('assets_ip_trgm').using('gin', t.ipText.op('gin_trgm_ops')),

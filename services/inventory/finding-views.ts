@@ -8,7 +8,9 @@ import type { AlertStatus, Severity, VulnerabilityStatus, VulnerabilityType } fr
  * One page of an account's findings, in id order, with the filters of their list endpoints. The account's own
  * lists (`GET /v1/vulnerabilities`, …) and an administrator's view of a member's (`GET
  * /v1/multi-account/members/{id}/vulnerabilities`, …) both read through here, so they filter and page alike.
- * Returns up to `limit + 1` rows (the extra one tells `page()` there is a next page).
+ * Returns up to `limit + 1` rows (the extra one tells `page()` there is a next page). Each filter combination has an
+ * index ending in the id (migration 0027), so a page is a range scan that stops after `limit + 1` rows; the statement
+ * is prepared (postgres.js keeps it per connection by its text), so hot list queries are parsed and planned once.
  */
 export interface FindingPage<F> {
   accountId: string;
@@ -33,7 +35,9 @@ function findingList<T extends PgTable & { id: PgColumn; accountId: PgColumn }, 
         ),
       )
       .orderBy(table.id)
-      .limit(p.limit + 1)) as T['$inferSelect'][];
+      .limit(p.limit + 1)
+      .prepare('list_findings')
+      .execute()) as T['$inferSelect'][];
 }
 
 export interface VulnerabilityFilter {

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  body,
+  createTestContext,
+  type ErrorEnvelope,
+  type Page,
+  type TestAccount,
+  type TestContext,
+} from '../../test/harness.js';
+
+interface V {
+  id: string;
+  assetId: string;
+  name: string;
+  title: string;
+  severity: string;
+  status: string;
+  fixedAt: string | null;
+}
+
+let ctx: TestContext;
+let acct: TestAccount;
+let other: TestAccount;
+let assetIds: string[];
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  acct = await ctx.createAccount();
+  other = await ctx.createAccount();
+  const res = await ctx.request('POST', '/v1/assets', {
+    key: acct.apiKey,
+    body: {
+      assets: [0, 1, 2].map((i) => ({
+        name: `vuln-host-${i}`,
+        hostname: `vuln-host-${i}.example`,
+        ips: [`10.9.0.${i}`],
+        osFamily: 'linux',
+        osVersion: 'Ubuntu 22.04',
+      })),
+    },
+  });
+  assetIds = (await body<{ ids: string[] }>(res)).ids;
+});
+afterAll(() => ctx.close());
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+const vuln = (assetId: string, i: number, extra: Record<string, unknown> = {}) => ({
+  assetId,
+  type: 'linux',
+  name: `USN-${1000 + i}-1`,
+  title: `openssl issue ${i}`,
+  cveIds: [`CVE-2024-${1000 + i}`],
+  severity: SEVERITIES[i % 4],
+  fixable: true,
+  packageName: 'openssl',
+  installedVersion: '3.0.1',
+  fixedVersion: '3.0.2',
+  ...extra,
+});
+
+async function ingest(items: unknown[], key = acct.apiKey) {
+  return ctx.request('POST', '/v1/vulnerabilities', { key, body: { items } });
+}
+
+async function listAll(query: string, key = acct.apiKey): Promise<V[]> {
+  const out: V[] = [];
+  let cursor: string | null = null;
+  do {
+    const q: string = `/v1/vulnerabilities?${query}&limit=4${cursor ? `&cursor=${cursor}` : ''}`;
+    const p = await body<Page<V>>(await ctx.request('GET', q, { key }));
+    out.push(...p.items);
+    cursor = p.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+describe('vulnerabilities', () => {
+  it('ingests in one statement: created vs updated, the last of a repeated key wins', async () => {
+    const items = assetIds.flatMap((a) => Array.from({ length: 10 }, (_, i) => vuln(a, i)));
+    const first = await ingest([...items, vuln(assetIds[0] ?? '', 0, { title: 'last one wins' })]);
+    expect(first.status).toBe(200);
+    expect(await body<unknown>(first)).toEqual({ created: 30, updated: 0 });
+    const firstRows = await listAll(`assetId=${assetIds[0] ?? ''}`);
+    expect(firstRows.find((v) => v.name === 'USN-1000-1')?.title).toBe('last one wins');
+    const again = await ingest(items.slice(0, 5));
+    expect(await body<unknown>(again)).toEqual({ created: 0, updated: 5 });
+    const rows = await listAll(`assetId=${assetIds[0] ?? ''}`);
+    expect(rows).toHaveLength(10);
+    expect(rows.find((v) => v.name === 'USN-1000-1')?.title).toBe('openssl issue 0');
+  });
+
+  it('pages every filter in id order, each row once, and only the caller’s rows', async () => {
+    const all = await listAll('');
+    expect(all).toHaveLength(30);
+    expect(all.map((v) => v.id)).toEqual([...all.map((v) => v.id)].sort());
+    const critical = await listAll('severity=critical');
+    expect(critical.map((v) => v.id)).toEqual(all.filter((v) => v.severity === 'critical').map((v) => v.id));
+    const mine = await listAll(`assetId=${assetIds[1] ?? ''}&status=open&severity=high`);
+    expect(mine.map((v) => v.id)).toEqual(
+      all.filter((v) => v.assetId === assetIds[1] && v.severity === 'high').map((v) => v.id),
+    );
+    expect(await listAll('', other.apiKey)).toEqual([]);
+  });
+
+  it('keeps an ignored one ignored, closes a fixed one, and reopens it when seen again', async () => {
+    const target = (await listAll(`assetId=${assetIds[2] ?? ''}&severity=critical`)).find(
+      (v) => v.name === 'USN-1000-1',
+    );
+    const patched = await ctx.request('PATCH', `/v1/vulnerabilities/${target?.id ?? ''}`, {
+      key: acct.apiKey,
+      body: { status: 'ignored' },
+    });
+    expect(patched.status).toBe(200);
+    await ingest([vuln(assetIds[2] ?? '', 0), vuln(assetIds[2] ?? '', 1, { status: 'fixed' })]);
+    const byName = async () =>
+      new Map((await listAll(`assetId=${assetIds[2] ?? ''}`)).map((v) => [v.name, v] as const));
+    let rows = await byName();
+    expect(rows.get('USN-1000-1')?.status).toBe('ignored');
+    expect(rows.get('USN-1001-1')?.status).toBe('fixed');
+    expect(rows.get('USN-1001-1')?.fixedAt).not.toBeNull();
+    await ingest([vuln(assetIds[2] ?? '', 1)]);
+    rows = await byName();
+    expect(rows.get('USN-1001-1')?.status).toBe('open');
+    expect(rows.get('USN-1001-1')?.fixedAt).toBeNull();
+  });
+
+  it('refuses another account’s asset and a bad cursor, writing nothing', async () => {
+    const res = await ingest([vuln(assetIds[0] ?? '', 99)], other.apiKey);
+    expect(res.status).toBe(422);
+    expect((await body<ErrorEnvelope>(res)).error.code).toBe('unprocessable');
+    expect(await listAll('', other.apiKey)).toEqual([]);
+    const bad = await ctx.request('GET', '/v1/vulnerabilities?cursor=garbage', { key: acct.apiKey });
+    expect(bad.status).toBe(400);
+  });
+});

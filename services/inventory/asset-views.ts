@@ -1,0 +1,158 @@
+import { and, eq, gt, inArray, not, or, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
+import type { OsFamily } from '../../domain/findings.js';
+import { FUZZY_SIMILARITY, likePattern } from '../../domain/inventory.js';
+
+export interface AssetFilter {
+  accountId: string;
+  search?: string;
+  groupId?: string;
+  os?: OsFamily;
+  agentStatus?: 'online' | 'offline' | 'none';
+  ids?: string[];
+}
+
+/** Name, hostname or IP contains the search string (taken literally); each branch uses its trigram GIN index. */
+export function containsSearch(search: string): SQL {
+  const pattern = likePattern(search);
+  return sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern})`;
+}
+
+/** A name that resembles the search (`%` finds candidates through the name's trigram index; Vigil's threshold). */
+function fuzzyName(search: string): SQL {
+  return sql`(${assets.name} % ${search} AND similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY})`;
+}
+
+/** The WHERE clause of an asset query apart from the search: account, group, OS, agent status, ids. */
+function filterConditions(f: AssetFilter): SQL[] {
+  const conds: SQL[] = [eq(assets.accountId, f.accountId)];
+  if (f.groupId) {
+    conds.push(
+      sql`exists (select 1 from ${assetGroupMembers} where ${assetGroupMembers.assetId} = ${assets.id} and ${assetGroupMembers.groupId} = ${f.groupId})`,
+    );
+  }
+  if (f.os) conds.push(eq(assets.osFamily, f.os));
+  if (f.agentStatus) conds.push(eq(assets.agentStatus, f.agentStatus));
+  if (f.ids) conds.push(inArray(assets.id, f.ids));
+  return conds;
+}
+
+/**
+ * The WHERE clause of an asset query: name/hostname/IP substring or fuzzy name match, group, OS, agent status.
+ * Every search branch is indexable by the trigram GIN indexes.
+ */
+export function assetConditions(f: AssetFilter): SQL[] {
+  const conds = filterConditions(f);
+  const search = f.search?.trim();
+  if (search) conds.push(sql`(${containsSearch(search)} OR ${fuzzyName(search)})`);
+  return conds;
+}
+
+export type AssetRow = typeof assets.$inferSelect & { groups: { id: string; name: string }[]; rank?: number };
+
+/** Rank of the substring class (exact matches add another 1000); fuzzy-only matches rank below it (0–1000). */
+const SUBSTRING_RANK = 2000;
+
+/**
+ * Relevance of an asset to a search string, as an integer so that it can sit in a cursor: an exact name, hostname or
+ * IP match first (3000), then substring matches (2000), then fuzzy name matches; within each class by trigram
+ * similarity of the name (0–1000).
+ */
+export function searchRank(search: string): SQL<number> {
+  const lowered = search.toLowerCase();
+  return sql<number>`(case
+    when lower(${assets.name}) = ${lowered} or lower(${assets.hostname}) = ${lowered} or ${assets.ipText} = ${search} then 3000
+    when ${containsSearch(search)} then ${sql.raw(String(SUBSTRING_RANK))}
+    else 0 end + round(similarity(${assets.name}, ${search}) * 1000))::int`;
+}
+
+/** The asset's groups, in one sub-select per row (no second round trip). */
+const groupsOf = sql<{ id: string; name: string }[]>`coalesce((
+  select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name)
+  from asset_group_members m join asset_groups g on g.id = m.group_id
+  where m.asset_id = "assets"."id"), '[]'::json)`;
+
+interface PageOpts {
+  limit: number;
+  after?: string;
+  afterRank?: number;
+}
+
+/**
+ * One page of assets. Without a search, in id (creation) order; with one, most relevant first (`searchRank`), ties in
+ * id order, so that the asset a user typed the name of is on the first page however many others resemble it.
+ * Returns up to `limit + 1` rows (the extra one tells `page()` there is a next page).
+ */
+export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: PageOpts): Promise<AssetRow[]> {
+  const search = filter.search?.trim();
+  if (!search) {
+    const conds = filterConditions(filter);
+    if (pageOpts.after) conds.push(gt(assets.id, pageOpts.after));
+    const rows = await db
+      .select({ asset: assets, groups: groupsOf })
+      .from(assets)
+      .where(and(...conds))
+      .orderBy(assets.id)
+      .limit(pageOpts.limit + 1);
+    return rows.map((r) => ({ ...r.asset, groups: r.groups }));
+  }
+  // Every substring match outranks every fuzzy-only match, so the substring class is read first, and the costlier
+  // fuzzy class (its trigram candidates are most names that share a prefix) only when the page is not yet full.
+  const wanted = pageOpts.limit + 1;
+  const afterRank = pageOpts.after ? (pageOpts.afterRank ?? Number.MAX_SAFE_INTEGER) : undefined;
+  const rows: AssetRow[] = [];
+  if (afterRank === undefined || afterRank >= SUBSTRING_RANK) {
+    rows.push(
+      ...(await rankedPage(db, filter, search, containsSearch(search), wanted, pageOpts.after, afterRank)),
+    );
+  }
+  if (rows.length < wanted) {
+    const fuzzyOnly = and(not(containsSearch(search)), fuzzyName(search)) ?? fuzzyName(search);
+    const continues = afterRank !== undefined && afterRank < SUBSTRING_RANK;
+    rows.push(
+      ...(await rankedPage(
+        db,
+        filter,
+        search,
+        fuzzyOnly,
+        wanted - rows.length,
+        continues ? pageOpts.after : undefined,
+        continues ? afterRank : undefined,
+      )),
+    );
+  }
+  return rows;
+}
+
+async function rankedPage(
+  db: Executor,
+  filter: AssetFilter,
+  search: string,
+  match: SQL,
+  limit: number,
+  after: string | undefined,
+  afterRank: number | undefined,
+): Promise<AssetRow[]> {
+  const rank = searchRank(search);
+  const conds = [...filterConditions(filter), match];
+  if (after !== undefined && afterRank !== undefined) {
+    const next = or(sql`${rank} < ${afterRank}`, and(sql`${rank} = ${afterRank}`, gt(assets.id, after)));
+    if (next) conds.push(next);
+  }
+  const rows = await db
+    .select({ asset: assets, groups: groupsOf, rank })
+    .from(assets)
+    .where(and(...conds))
+    .orderBy(sql`${rank} desc`, assets.id)
+    .limit(limit);
+  return rows.map((r) => ({ ...r.asset, groups: r.groups, rank: r.rank }));
+}
+
+export async function getAsset(db: Executor, accountId: string, id: string): Promise<AssetRow | null> {
+  const [row] = await db
+    .select({ asset: assets, groups: groupsOf })
+    .from(assets)
+    .where(and(eq(assets.accountId, accountId), eq(assets.id, id)));
+  return row ? { ...row.asset, groups: row.groups } : null;
+}
