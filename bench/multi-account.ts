@@ -6,7 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { createAccount } from '../activities/accounts/api-keys.js';
-import { ingestVulnerabilities } from '../activities/inventory/findings.js';
+import { ingestVulnerabilities } from '../services/inventory/ingest-findings.js';
 import { enableDirectory } from '../services/multi-account/enable-directory.js';
 import { directoryOverview } from '../services/multi-account/risk-views.js';
 import { createApp } from '../api/app.js';

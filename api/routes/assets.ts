@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
-import { upsertAssets } from '../../activities/inventory/assets.js';
+import { upsertAssets } from '../../services/inventory/upsert-assets.js';
 import { getAsset, listAssets, type AssetRow } from '../../services/inventory/asset-views.js';
 import { recordAudit } from '../../db/audit.js';
 import { assetGroups } from '../../db/schema/inventory.js';

@@ -8,7 +8,7 @@ import {
   ingestVulnerabilities,
   unknownAssetIds,
   type IngestResult,
-} from '../../activities/inventory/findings.js';
+} from '../../services/inventory/ingest-findings.js';
 import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';

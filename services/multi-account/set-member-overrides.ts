@@ -1,4 +1,4 @@
-import { unknownAssetIds } from '../../activities/inventory/findings.js';
+import { unknownAssetIds } from '../inventory/ingest-findings.js';
 import { memberSettingsOverrides } from '../../db/schema/multi-account-policy.js';
 import { unavailable, unprocessable } from '../../domain/errors.js';
 import { settingsAssetIds } from '../../domain/multi-account/member-settings.js';

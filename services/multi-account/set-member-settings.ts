@@ -1,4 +1,4 @@
-import { unknownAssetIds } from '../../activities/inventory/findings.js';
+import { unknownAssetIds } from '../inventory/ingest-findings.js';
 import { unavailable, unprocessable } from '../../domain/errors.js';
 import { settingsAssetIds, type TMemberSettings } from '../../domain/multi-account/member-settings.js';
 import type { MultiAccountActor } from './audit.js';

@@ -1,5 +1,5 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
-import { containsSearch } from '../../activities/inventory/assets.js';
+import { containsSearch } from '../inventory/asset-views.js';
 import type { Database } from '../../db/client.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';

@@ -109,4 +109,3 @@ async function replaceGroupMemberships(
 }
 
 /** Asset search lives with the inventory read model; the Playbook's task selection imports it from here. */
-export { containsSearch } from '../../services/inventory/asset-views.js';
