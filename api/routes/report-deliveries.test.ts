@@ -146,6 +146,17 @@ describe('report deliveries contract', () => {
       422,
     );
     expect(e.error.message).toContain('does not include attack');
+    // The same account's delivery is reached only through its own report.
+    const sibling = await customReport(theirs, 'sibling');
+    for (const path of ['html', 'csv/alerts']) {
+      const wrong = await call<ErrorEnvelope>(
+        theirs.apiKey,
+        'GET',
+        `/v1/reports/${sibling}/deliveries/${delivery}/${path}`,
+        404,
+      );
+      expect(wrong.error.code).toBe('not_found');
+    }
     expect(
       (
         await ctx.request('GET', `/v1/reports/${report}/deliveries/${delivery}/csv/nope`, {
