@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agents } from '../../db/schema/agents.js';
+import { randomToken } from '../../platform/secrets.js';
 import {
   body,
   createTestContext,
@@ -7,6 +9,7 @@ import {
   type TestAccount,
   type TestContext,
 } from '../../test/harness.js';
+import type { TAssetScanStarted } from './asset-scans.js';
 
 /** The contract of Scan Now: another account's asset does not exist; an asset without an agent is a 422. */
 let ctx: TestContext;
@@ -64,6 +67,29 @@ describe('asset scan contract', () => {
     expect(e.error.code).toBe('unprocessable');
     expect(e.error.message).toContain('no agent');
     expect(await scans(mine.apiKey)).toEqual([]);
+  });
+
+  it('starts a scan of an asset with an agent; another account still gets 404 and starts nothing', async () => {
+    const myAsset = await assetOf(mine, 'with-agent');
+    await ctx.database.db.insert(agents).values({
+      accountId: mine.accountId,
+      assetId: myAsset,
+      tokenHash: randomToken(16),
+      hostname: 'with-agent',
+      executor: 'simulate',
+    });
+    const refused = await ctx.request('POST', `/v1/assets/${myAsset}/scan`, { key: theirs.apiKey });
+    expect(refused.status).toBe(404);
+    expect(await scans(theirs.apiKey)).toEqual([]);
+    expect(await scans(mine.apiKey)).toEqual([]);
+    const res = await ctx.request('POST', `/v1/assets/${myAsset}/scan`, { key: mine.apiKey });
+    expect(res.status).toBe(202);
+    const started = await body<TAssetScanStarted>(res);
+    expect(started.assetId).toBe(myAsset);
+    expect(started.workflowId).toBeTruthy();
+    expect((await scans(mine.apiKey)).map((a) => a.targetId)).toEqual([myAsset]);
+    // No worker runs in this file: end the scan workflow it started.
+    await ctx.temporal.client.workflow.getHandle(started.workflowId).terminate('contract test');
   });
 
   it('refuses a malformed id with 400', async () => {
