@@ -51,25 +51,29 @@ function toDto(row: EnrollmentTokenRow): z.infer<typeof ZEnrollmentTokenSchema> 
   };
 }
 
+const ZCreateEnrollmentTokenBodySchema = z.strictObject({
+  assetId: z.uuid().optional(),
+  expiresInHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_ENROLLMENT_TOKEN_HOURS)
+    .default(DEFAULT_ENROLLMENT_TOKEN_HOURS),
+  maxUses: z.number().int().min(1).max(MAX_ENROLLMENT_TOKEN_USES).optional(),
+  description: z.string().max(500).optional(),
+});
+
+export type TEnrollmentToken = z.infer<typeof ZEnrollmentTokenSchema>;
+export type TCreatedEnrollmentToken = z.infer<typeof ZCreatedEnrollmentTokenSchema>;
+export type TCreateEnrollmentTokenBody = z.input<typeof ZCreateEnrollmentTokenBodySchema>;
+
 const createRouteDef = defineRoute({
   method: 'post',
   path: '/v1/agent-enrollment-tokens',
   tags: ['agents'],
   summary: 'Create an enrollment token for agents (returned once)',
   request: {
-    body: jsonBody(
-      z.strictObject({
-        assetId: z.uuid().optional(),
-        expiresInHours: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_ENROLLMENT_TOKEN_HOURS)
-          .default(DEFAULT_ENROLLMENT_TOKEN_HOURS),
-        maxUses: z.number().int().min(1).max(MAX_ENROLLMENT_TOKEN_USES).optional(),
-        description: z.string().max(500).optional(),
-      }),
-    ),
+    body: jsonBody(ZCreateEnrollmentTokenBodySchema),
   },
   responses: { 201: json(ZCreatedEnrollmentTokenSchema, 'Created') },
 });

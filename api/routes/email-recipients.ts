@@ -27,6 +27,11 @@ const ZRecipientSchema = z
   })
   .openapi('EmailRecipient');
 
+const ZAddRecipientBodySchema = z.strictObject({ email: z.email().max(254) });
+
+export type TEmailRecipient = z.infer<typeof ZRecipientSchema>;
+export type TAddRecipientBody = z.input<typeof ZAddRecipientBodySchema>;
+
 const toDto = (r: RecipientRow): z.infer<typeof ZRecipientSchema> => ({
   id: r.id,
   email: r.email,
@@ -43,7 +48,7 @@ const addRoute = defineRoute({
   tags,
   summary:
     'Add a report recipient: mails it a signed verification link (double opt-in); again re-sends the link',
-  request: { body: jsonBody(z.strictObject({ email: z.email().max(254) })) },
+  request: { body: jsonBody(ZAddRecipientBodySchema) },
   responses: { 201: json(ZRecipientSchema, 'Added'), 200: json(ZRecipientSchema, 'Already known') },
 });
 const listRoute = defineRoute({

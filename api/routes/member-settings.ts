@@ -81,6 +81,10 @@ const ZMemberRisksSchema = ZRiskSummarySchema.extend({
   baselineRisksBySeverity: ZSeverityCountsSchema,
 }).openapi('MemberRisks');
 
+export type TMemberSettingsState = z.infer<typeof ZMemberSettingsStateSchema>;
+export type TMemberRisks = z.infer<typeof ZMemberRisksSchema>;
+export type TPutMemberSettingsBody = z.input<typeof ZMemberSettingsSchema>;
+
 const putSettingsRoute = defineRoute({
   method: 'put',
   path: '/v1/multi-account/members/{id}/settings',

@@ -29,13 +29,18 @@ const ZDeliverySchema = z
   })
   .openapi('ReportDelivery');
 
+const ZSendStartedSchema = z.object({ workflowId: z.string(), runId: z.string() });
+
+export type TReportDelivery = z.infer<typeof ZDeliverySchema>;
+export type TReportSendStarted = z.infer<typeof ZSendStartedSchema>;
+
 const sendRoute = defineRoute({
   method: 'post',
   path: '/v1/reports/{id}/send',
   tags,
   summary: 'Send Now: deliver a Custom report immediately (other types: 422)',
   request: { params: ZIdParamSchema },
-  responses: { 202: json(z.object({ workflowId: z.string(), runId: z.string() }), 'Started') },
+  responses: { 202: json(ZSendStartedSchema, 'Started') },
 });
 const exportRoute = defineRoute({
   method: 'get',

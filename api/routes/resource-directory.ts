@@ -63,6 +63,18 @@ const ZInvitationSchema = z
   })
   .openapi('DirectoryInvitation');
 
+const ZCreatedDirectoryAccountSchema = ZDirectoryAccountSchema.extend({
+  adminKey: z.string(),
+  timeZone: z.string(),
+});
+const ZInviteBodySchema = z.strictObject({ accountId: z.uuid() });
+
+export type TResourceDirectory = z.infer<typeof ZDirectorySchema>;
+export type TDirectoryAccount = z.infer<typeof ZDirectoryAccountSchema>;
+export type TCreatedDirectoryAccount = z.infer<typeof ZCreatedDirectoryAccountSchema>;
+export type TDirectoryInvitation = z.infer<typeof ZInvitationSchema>;
+export type TInviteAccountBody = z.input<typeof ZInviteBodySchema>;
+
 const enableRoute = defineRoute({
   method: 'post',
   path: '/v1/resource-directory',
@@ -113,7 +125,7 @@ const createAccountRoute = defineRoute({
     ),
   },
   responses: {
-    201: json(ZDirectoryAccountSchema.extend({ adminKey: z.string(), timeZone: z.string() }), 'Created'),
+    201: json(ZCreatedDirectoryAccountSchema, 'Created'),
   },
 });
 
@@ -123,7 +135,7 @@ const inviteRoute = defineRoute({
   role: 'admin',
   tags,
   summary: 'Invite an existing account (by id); it accepts or declines with its own key',
-  request: { body: jsonBody(z.strictObject({ accountId: z.uuid() })) },
+  request: { body: jsonBody(ZInviteBodySchema) },
   responses: { 201: json(ZInvitationSchema, 'Created') },
 });
 
