@@ -6,10 +6,15 @@ import { assets } from '../../db/schema/inventory.js';
 import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { ActivityDeps } from '../index.js';
-import { AGENT_JOB_CANCELLED_FAILURE, deliverOutcome, toAgentJobResult } from './job-delivery.js';
-import { AGENT_JOB_CHANNEL, notifyJobCreated } from './job-notifier.js';
+import {
+  AGENT_JOB_CANCELLED_FAILURE,
+  deliverOutcome,
+  toAgentJobResult,
+  type AgentJobResult,
+} from '../../services/agents/job-delivery.js';
+import { AGENT_JOB_CHANNEL, notifyJobCreated } from '../../services/agents/job-notifier.js';
 
-export type { AgentJobKind };
+export type { AgentJobKind, AgentJobResult };
 
 export interface AgentJobRequest {
   accountId: string;
@@ -33,16 +38,6 @@ export interface AgentJobRequest {
    * requested, so claims need not ask Temporal about each job first.
    */
   cancelPushed?: boolean;
-}
-
-export interface AgentJobResult {
-  jobId: string;
-  status: 'succeeded' | 'failed';
-  exitCode: number;
-  output: string;
-  details: Record<string, unknown>;
-  startedAt: string | null;
-  finishedAt: string;
 }
 
 /** Failure types thrown by `runAgentJob` (all non-retryable: retrying cannot change them). */

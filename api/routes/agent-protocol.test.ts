@@ -11,7 +11,7 @@ import {
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
-import { markSilentAgentsOffline } from '../../activities/agents/enrollment.js';
+import { markSilentAgentsOffline } from '../../services/agents/enrollment.js';
 import {
   AGENT_JOB_FAILURES,
   agentIsOnline,
