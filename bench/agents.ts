@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import postgres from 'postgres';
-import { createAccount } from '../services/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { createEnrollmentToken } from '../services/agents/enrollment.js';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { createApp } from '../api/app.js';

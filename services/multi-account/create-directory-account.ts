@@ -1,5 +1,5 @@
 import { accountCreatedHooks } from '../accounts/account-hooks.js';
-import { createAccount, type CreatedAccount } from '../accounts/api-keys.js';
+import { createAccount, type CreatedAccount } from '../accounts/create-account.js';
 import { recordCrossAccountAudit, type MultiAccountActor } from './audit.js';
 import type { DirectoryRow } from './directory-views.js';
 import { joinDirectory } from './join-directory.js';
