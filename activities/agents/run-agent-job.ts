@@ -1,17 +1,17 @@
 import { activityInfo, ApplicationFailure, CompleteAsyncError } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { queryRows, type Database } from '../../db/client.js';
+import { queryRows } from '../../db/client.js';
 import { agentJobs, agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
-import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
+import { AGENT_JOB_KINDS, type AgentJobKind } from '../../domain/agent-jobs.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { ActivityDeps } from '../index.js';
 import {
   AGENT_JOB_CANCELLED_FAILURE,
-  deliverOutcome,
   toAgentJobResult,
   type AgentJobResult,
 } from '../../services/agents/job-delivery.js';
+import { cancelAgentJobs, type CancelAgentJobsRequest } from '../../services/agents/cancel-agent-jobs.js';
 import { AGENT_JOB_CHANNEL, notifyJobCreated } from '../../services/agents/job-notifier.js';
 
 export type { AgentJobKind, AgentJobResult };
@@ -162,47 +162,10 @@ export function createAgentActivities(deps: ActivityDeps) {
      * Cancels a group's jobs: pending ones end cancelled at once (no agent will start them, and their waiting
      * activities are told), running ones are flagged so that the agent's next heartbeat answers `cancel`.
      */
-    async cancelAgentJobs(req: {
-      accountId: string;
-      group: string;
-      /** Only this asset's jobs of the group. */
-      assetId?: string;
-    }): Promise<{ cancelled: number }> {
-      const ofGroup = and(
-        eq(agentJobs.accountId, req.accountId),
-        eq(agentJobs.group, req.group),
-        req.assetId === undefined ? undefined : eq(agentJobs.assetId, req.assetId),
-      );
-      const now = new Date();
-      const pending = await deps.db
-        .update(agentJobs)
-        .set({ status: 'cancelled', cancelRequested: true, finishedAt: now })
-        .where(and(ofGroup, eq(agentJobs.status, 'pending')))
-        .returning();
-      const running = await deps.db
-        .update(agentJobs)
-        .set({ cancelRequested: true })
-        .where(and(ofGroup, eq(agentJobs.status, 'running')))
-        .returning({ id: agentJobs.id });
-      for (const row of pending) await deliverOutcome(deps, row);
-      return { cancelled: pending.length + running.length };
+    async cancelAgentJobs(req: CancelAgentJobsRequest): Promise<{ cancelled: number }> {
+      return cancelAgentJobs(deps, req);
     },
   };
 }
 
 export type AgentActivities = ReturnType<typeof createAgentActivities>;
-
-/** When the asset's agent was last heard from (a query to run or to use as a subquery). */
-export function agentLastSeen(db: Database, accountId: string, assetId: string) {
-  return db
-    .select({ lastSeenAt: assets.lastSeenAt })
-    .from(agents)
-    .innerJoin(assets, eq(assets.id, agents.assetId))
-    .where(and(eq(agents.accountId, accountId), eq(agents.assetId, assetId)));
-}
-
-/** Precheck helper: the asset has an agent that was heard from recently. */
-export async function agentIsOnline(db: Database, accountId: string, assetId: string): Promise<boolean> {
-  const [row] = await agentLastSeen(db, accountId, assetId);
-  return row ? agentOnline(row.lastSeenAt, new Date()) : false;
-}
