@@ -1,4 +1,4 @@
-import type { Services } from '../api/context.js';
+import type { Services } from '../platform/services.js';
 import { createAgentActivities } from './agents/run-agent-job.js';
 import { createHostScanActivities } from './inventory/host-scan-activities.js';
 import { createMemberSettingsActivities } from './multi-account/rollout-activities.js';

@@ -8,7 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { encodeCursor } from '../api/pagination.js';
 import { migrationsFolder, type Database, type DatabaseHandle } from '../db/client.js';
 import * as schema from '../db/schema/index.js';

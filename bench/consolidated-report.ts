@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { directoryAccounts, managedMembers, resourceDirectories } from '../db/schema/multi-account.js';
 import { reportPeriod } from '../domain/reports/period.js';

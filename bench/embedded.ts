@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { createApp } from '../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { loadConfig } from '../platform/config.js';

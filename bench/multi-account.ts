@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { ingestVulnerabilities } from '../services/inventory/ingest-findings.js';
 import { enableDirectory } from '../services/multi-account/enable-directory.js';
 import { directoryOverview } from '../services/multi-account/risk-views.js';

@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { Client } from '@temporalio/client';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { insertChannel } from '../services/notifications/channels.js';
 import { renderNotificationEmail } from '../services/notifications/email.js';
 import { sendNotificationNow } from '../services/notifications/send-notification.js';

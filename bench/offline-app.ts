@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { createApp } from '../api/app.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { loadConfig } from '../platform/config.js';

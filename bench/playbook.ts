@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { and, count, eq, gt, inArray } from 'drizzle-orm';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { assets } from '../db/schema/inventory.js';
 import { playbookTaskAssets, playbookTaskSteps } from '../db/schema/playbook.js';

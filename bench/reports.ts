@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { renderReport } from '../services/reports/render-report.js';
 import { gatherReportStats } from '../services/reports/gather-report-stats.js';
 import type { DatabaseHandle } from '../db/client.js';

@@ -1,5 +1,5 @@
 import { count } from 'drizzle-orm';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import type { Database } from '../db/client.js';
 import { accounts } from '../db/schema/accounts.js';
 

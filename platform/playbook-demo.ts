@@ -1,5 +1,5 @@
 import { asc } from 'drizzle-orm';
-import { createApiKey } from '../activities/accounts/api-keys.js';
+import { createApiKey } from '../services/accounts/api-keys.js';
 import { accounts } from '../db/schema/accounts.js';
 import { createFleet } from './playbook-fleet.js';
 import type { Services } from './services.js';

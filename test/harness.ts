@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { createAccount } from '../activities/accounts/api-keys.js';
+import { createAccount } from '../services/accounts/create-account.js';
 import { createApp } from '../api/app.js';
 import type { Services } from '../platform/services.js';
 import type { DatabaseHandle } from '../db/client.js';

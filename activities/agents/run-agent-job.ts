@@ -1,15 +1,15 @@
 import { activityInfo, ApplicationFailure, CompleteAsyncError } from '@temporalio/activity';
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { queryRows, type Database } from '../../db/client.js';
-import { agentJobs, agents } from '../../db/schema/agents.js';
-import { assets } from '../../db/schema/inventory.js';
-import { AGENT_JOB_KINDS, agentOnline, type AgentJobKind } from '../../domain/agent-jobs.js';
-import { uuidv7 } from '../../domain/ids.js';
+import { AGENT_JOB_KINDS, type AgentJobKind } from '../../domain/agent-jobs.js';
 import type { ActivityDeps } from '../index.js';
-import { AGENT_JOB_CANCELLED_FAILURE, deliverOutcome, toAgentJobResult } from './job-delivery.js';
-import { AGENT_JOB_CHANNEL, notifyJobCreated } from './job-notifier.js';
+import {
+  AGENT_JOB_CANCELLED_FAILURE,
+  toAgentJobResult,
+  type AgentJobResult,
+} from '../../services/agents/job-delivery.js';
+import { cancelAgentJobs, type CancelAgentJobsRequest } from '../../services/agents/cancel-agent-jobs.js';
+import { recordAgentJob } from '../../services/agents/record-agent-job.js';
 
-export type { AgentJobKind };
+export type { AgentJobKind, AgentJobResult };
 
 export interface AgentJobRequest {
   accountId: string;
@@ -35,16 +35,6 @@ export interface AgentJobRequest {
   cancelPushed?: boolean;
 }
 
-export interface AgentJobResult {
-  jobId: string;
-  status: 'succeeded' | 'failed';
-  exitCode: number;
-  output: string;
-  details: Record<string, unknown>;
-  startedAt: string | null;
-  finishedAt: string;
-}
-
 /** Failure types thrown by `runAgentJob` (all non-retryable: retrying cannot change them). */
 export const AGENT_JOB_FAILURES = {
   assetNotFound: 'AgentJobAssetNotFound',
@@ -58,13 +48,6 @@ export const AGENT_JOB_FAILURES = {
  * token and returns; the agent pulls the job over HTTPS and the API completes the activity with the agent's result.
  */
 export function createAgentActivities(deps: ActivityDeps) {
-  /** Wakes the asset's long poll: in this process at once, in API processes elsewhere through Postgres NOTIFY. */
-  const announce = async (assetId: string) => {
-    notifyJobCreated(assetId);
-    if (deps.dbDriver === 'postgres') {
-      await deps.db.execute(sql`select pg_notify(${AGENT_JOB_CHANNEL}, ${assetId})`);
-    }
-  };
   return {
     /**
      * Records the job (once per job key) and completes asynchronously when the agent posts its result. A non-zero
@@ -79,135 +62,48 @@ export function createAgentActivities(deps: ActivityDeps) {
         );
       }
       const info = activityInfo();
-      const attach = {
+      const recorded = await recordAgentJob(deps, req, {
         taskToken: Buffer.from(info.taskToken),
         attempt: info.attempt,
         workflowId: info.workflowExecution?.workflowId ?? null,
         activityId: info.activityId,
-      };
-      // One statement: the asset (this account's, with an agent), the job row once per key, and the wake-up of
-      // API processes elsewhere (NOTIFY is sent when the statement commits, only for a job it created).
-      const notify =
-        deps.dbDriver === 'postgres'
-          ? sql`, (select pg_notify(${AGENT_JOB_CHANNEL}, ${req.assetId}) from created) as notified`
-          : sql``;
-      const [target] = await queryRows<{ agent_id: string | null; created_id: string | null }>(
-        deps.db,
-        sql`with target as (
-          select a.id as asset_id, g.id as agent_id
-          from ${assets} a left join ${agents} g on g.asset_id = a.id
-          where a.account_id = ${req.accountId} and a.id = ${req.assetId}
-        ), created as (
-          insert into ${agentJobs} (id, account_id, asset_id, job_key, kind, payload, "group", summary,
-            task_token, attempt, workflow_id, activity_id, check_cancel_on_claim)
-          select ${uuidv7()}::uuid, ${req.accountId}::uuid, asset_id, ${req.jobKey}::text, ${req.kind}::text,
-            ${JSON.stringify(req.payload)}::jsonb, ${req.group ?? null}::text, ${req.summary ?? null}::text,
-            ${attach.taskToken}::bytea, ${attach.attempt}::int, ${attach.workflowId}::text, ${attach.activityId}::text,
-            ${req.cancelPushed !== true}::boolean
-          from target where agent_id is not null
-          on conflict do nothing
-          returning id
-        )
-        select t.agent_id, c.id as created_id ${notify} from target t left join created c on true`,
-      );
-      if (!target) {
-        throw ApplicationFailure.nonRetryable(
-          `asset ${req.assetId} not found`,
-          AGENT_JOB_FAILURES.assetNotFound,
-        );
-      }
-      if (!target.agent_id) {
-        throw ApplicationFailure.nonRetryable(
-          `asset ${req.assetId} has no agent; enroll one with an enrollment token`,
-          AGENT_JOB_FAILURES.noAgent,
-        );
-      }
-      if (target.created_id) {
-        notifyJobCreated(req.assetId);
-        throw new CompleteAsyncError();
-      }
-      // Same job key again: a retried activity. Attach to the unfinished job, or return the finished one's result.
-      const [attached] = await deps.db
-        .update(agentJobs)
-        .set(attach)
-        .where(
-          and(
-            eq(agentJobs.accountId, req.accountId),
-            eq(agentJobs.jobKey, req.jobKey),
-            eq(agentJobs.assetId, req.assetId),
-            inArray(agentJobs.status, ['pending', 'running']),
-          ),
-        )
-        .returning({ id: agentJobs.id, status: agentJobs.status });
-      if (attached) {
-        if (attached.status === 'pending') await announce(req.assetId);
-        throw new CompleteAsyncError();
-      }
-      const [row] = await deps.db
-        .select()
-        .from(agentJobs)
-        .where(and(eq(agentJobs.accountId, req.accountId), eq(agentJobs.jobKey, req.jobKey)));
-      if (!row || row.assetId !== req.assetId) {
-        throw ApplicationFailure.nonRetryable(
-          `job key "${req.jobKey}" belongs to another asset`,
-          AGENT_JOB_FAILURES.badRequest,
-        );
-      }
-      if (row.status === 'cancelled') {
-        throw ApplicationFailure.nonRetryable(
-          `agent job ${row.id} was cancelled`,
-          AGENT_JOB_FAILURES.cancelled,
-        );
+      });
+      switch (recorded.state) {
+        case 'assetNotFound':
+          throw ApplicationFailure.nonRetryable(
+            `asset ${req.assetId} not found`,
+            AGENT_JOB_FAILURES.assetNotFound,
+          );
+        case 'noAgent':
+          throw ApplicationFailure.nonRetryable(
+            `asset ${req.assetId} has no agent; enroll one with an enrollment token`,
+            AGENT_JOB_FAILURES.noAgent,
+          );
+        case 'waiting':
+          throw new CompleteAsyncError();
+        case 'otherAsset':
+          throw ApplicationFailure.nonRetryable(
+            `job key "${req.jobKey}" belongs to another asset`,
+            AGENT_JOB_FAILURES.badRequest,
+          );
+        case 'cancelled':
+          throw ApplicationFailure.nonRetryable(
+            `agent job ${recorded.row.id} was cancelled`,
+            AGENT_JOB_FAILURES.cancelled,
+          );
       }
       // The first attempt's delivery may have been lost; this attempt returns the stored outcome instead.
-      return toAgentJobResult(row);
+      return toAgentJobResult(recorded.row);
     },
 
     /**
      * Cancels a group's jobs: pending ones end cancelled at once (no agent will start them, and their waiting
      * activities are told), running ones are flagged so that the agent's next heartbeat answers `cancel`.
      */
-    async cancelAgentJobs(req: {
-      accountId: string;
-      group: string;
-      /** Only this asset's jobs of the group. */
-      assetId?: string;
-    }): Promise<{ cancelled: number }> {
-      const ofGroup = and(
-        eq(agentJobs.accountId, req.accountId),
-        eq(agentJobs.group, req.group),
-        req.assetId === undefined ? undefined : eq(agentJobs.assetId, req.assetId),
-      );
-      const now = new Date();
-      const pending = await deps.db
-        .update(agentJobs)
-        .set({ status: 'cancelled', cancelRequested: true, finishedAt: now })
-        .where(and(ofGroup, eq(agentJobs.status, 'pending')))
-        .returning();
-      const running = await deps.db
-        .update(agentJobs)
-        .set({ cancelRequested: true })
-        .where(and(ofGroup, eq(agentJobs.status, 'running')))
-        .returning({ id: agentJobs.id });
-      for (const row of pending) await deliverOutcome(deps, row);
-      return { cancelled: pending.length + running.length };
+    async cancelAgentJobs(req: CancelAgentJobsRequest): Promise<{ cancelled: number }> {
+      return cancelAgentJobs(deps, req);
     },
   };
 }
 
 export type AgentActivities = ReturnType<typeof createAgentActivities>;
-
-/** When the asset's agent was last heard from (a query to run or to use as a subquery). */
-export function agentLastSeen(db: Database, accountId: string, assetId: string) {
-  return db
-    .select({ lastSeenAt: assets.lastSeenAt })
-    .from(agents)
-    .innerJoin(assets, eq(assets.id, agents.assetId))
-    .where(and(eq(agents.accountId, accountId), eq(agents.assetId, assetId)));
-}
-
-/** Precheck helper: the asset has an agent that was heard from recently. */
-export async function agentIsOnline(db: Database, accountId: string, assetId: string): Promise<boolean> {
-  const [row] = await agentLastSeen(db, accountId, assetId);
-  return row ? agentOnline(row.lastSeenAt, new Date()) : false;
-}

@@ -9,7 +9,11 @@ import {
   type BaselineCheckOutcome,
 } from '../../services/inventory/record-baseline-check.js';
 import type { ActivityDeps } from '../index.js';
-import { reconcileScanJob, scanCycleDays, type HostScanOutcome } from './host-scans.js';
+import {
+  reconcileScanJob,
+  scanCycleDays,
+  type HostScanOutcome,
+} from '../../services/inventory/host-scans.js';
 
 export type { BaselineCheckOutcome, BaselinePlan, HostScanOutcome, HostScanPlan, StaleFindingsOutcome };
 

@@ -1,10 +1,6 @@
 import type { AgentJobResult } from '../agents/run-agent-job.js';
-import {
-  agentIsOnline,
-  agentLastSeen,
-  createAgentActivities,
-  type AgentJobRequest,
-} from '../agents/run-agent-job.js';
+import { createAgentActivities, type AgentJobRequest } from '../agents/run-agent-job.js';
+import { agentIsOnline, agentLastSeen } from '../../services/agents/agent-presence.js';
 import { endAsset, type AssetEnd } from '../../db/playbook/asset-end.js';
 import { beginAsset, type VulnerabilityToFix } from '../../db/playbook/begin-asset.js';
 import { finishExecution, type StopReason } from '../../db/playbook/finish-execution.js';

@@ -4,7 +4,7 @@ import {
   markSilentAgentsOffline,
   touchAgent,
   type AgentCaller,
-} from '../../activities/agents/enrollment.js';
+} from '../../services/agents/enrollment.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 

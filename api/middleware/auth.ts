@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { apiKeys } from '../../db/schema/accounts.js';
 import { roleAllows, type Role } from '../../domain/roles.js';
-import { authenticateApiKey } from '../../activities/accounts/api-keys.js';
+import { authenticateApiKey } from '../../services/accounts/api-keys.js';
 import type { AppEnv, Caller } from '../context.js';
 import { ApiError } from '../errors.js';
 import { lazyChildLogger } from './request-context.js';

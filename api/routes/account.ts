@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, isNull } from 'drizzle-orm';
-import { createApiKey } from '../../activities/accounts/api-keys.js';
+import { createApiKey } from '../../services/accounts/api-keys.js';
 import { recordAudit } from '../../db/audit.js';
 import { accounts, apiKeys } from '../../db/schema/accounts.js';
 import { auditLog } from '../../db/schema/audit.js';

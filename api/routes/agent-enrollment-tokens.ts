@@ -4,7 +4,7 @@ import {
   createEnrollmentToken,
   deleteEnrollmentToken,
   type EnrollmentTokenRow,
-} from '../../activities/agents/enrollment.js';
+} from '../../services/agents/enrollment.js';
 import { agentEnrollmentTokens } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
 import {

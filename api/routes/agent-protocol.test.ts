@@ -11,12 +11,9 @@ import {
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
-import { markSilentAgentsOffline } from '../../activities/agents/enrollment.js';
-import {
-  AGENT_JOB_FAILURES,
-  agentIsOnline,
-  createAgentActivities,
-} from '../../activities/agents/run-agent-job.js';
+import { markSilentAgentsOffline } from '../../services/agents/enrollment.js';
+import { AGENT_JOB_FAILURES, createAgentActivities } from '../../activities/agents/run-agent-job.js';
+import { agentIsOnline } from '../../services/agents/agent-presence.js';
 import { assets } from '../../db/schema/inventory.js';
 import { agentEnrollmentTokens, agentJobs } from '../../db/schema/agents.js';
 import { uuidv7 } from '../../domain/ids.js';

@@ -1,12 +1,12 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { registerAgent } from '../../activities/agents/enrollment.js';
+import { registerAgent } from '../../services/agents/enrollment.js';
 import {
   startBaselineCheckCycle,
   startFindingRetention,
   startHostScanCycle,
-} from '../../activities/inventory/start-host-scan.js';
-import type { AgentJobRow, DeliveryDeps } from '../../activities/agents/job-delivery.js';
+} from '../../services/inventory/start-host-scan.js';
+import type { AgentJobRow, DeliveryDeps } from '../../services/agents/job-delivery.js';
 import {
   forgetEmptyLook,
   jobGeneration,
@@ -14,7 +14,7 @@ import {
   rememberEmptyLook,
   waitForJob,
   type PendingProbe,
-} from '../../activities/agents/job-notifier.js';
+} from '../../services/agents/job-notifier.js';
 import {
   appendOutput,
   claimNextJob,
@@ -24,7 +24,7 @@ import {
   pendingProbe,
   recordHeartbeat,
   recordResult,
-} from '../../activities/agents/job-protocol.js';
+} from '../../services/agents/job-protocol.js';
 import type { Database } from '../../db/client.js';
 import {
   MAX_LONG_POLL_SECONDS,

@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { scannableAsset } from '../../activities/inventory/host-scans.js';
-import { startHostScan } from '../../activities/inventory/start-host-scan.js';
+import { scannableAsset } from '../../services/inventory/host-scans.js';
+import { startHostScan } from '../../services/inventory/start-host-scan.js';
 import { recordAudit } from '../../db/audit.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';

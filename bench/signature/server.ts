@@ -5,7 +5,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { createAccount } from '../../activities/accounts/api-keys.js';
+import { createAccount } from '../../services/accounts/create-account.js';
 import { flushAdmissionDecisions } from '../../services/signature/admission-engine.js';
 import { createApp } from '../../api/app.js';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';

@@ -1,5 +1,5 @@
-import { accountCreatedHooks } from '../../activities/accounts/account-hooks.js';
-import { createAccount, type CreatedAccount } from '../../activities/accounts/api-keys.js';
+import { accountCreatedHooks } from '../accounts/account-hooks.js';
+import { createAccount, type CreatedAccount } from '../accounts/create-account.js';
 import { recordCrossAccountAudit, type MultiAccountActor } from './audit.js';
 import type { DirectoryRow } from './directory-views.js';
 import { joinDirectory } from './join-directory.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAccount } from '../../activities/accounts/api-keys.js';
+import { createAccount } from '../../services/accounts/create-account.js';
 import type { DatabaseHandle } from '../../db/client.js';
 import { projectRoot } from '../../platform/config.js';
 import { findFreePort } from '../../platform/dev-server.js';

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createAccount } from '../../activities/accounts/api-keys.js';
+import { createAccount } from '../../services/accounts/create-account.js';
 import { saveMemberSettings } from '../../services/multi-account/save-member-settings.js';
 import { recordFixTask } from '../../services/playbook/record-fix-task.js';
 import { taskWorkflowId } from '../../services/playbook/task-workflow.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { createTestContext, type TestContext } from '../harness.js';
-import { toAgentJobResult } from '../../activities/agents/job-delivery.js';
+import { toAgentJobResult } from '../../services/agents/job-delivery.js';
 import { createPlaybookActivities } from '../../activities/playbook/task-activities.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import { playbookTaskLogs, playbookTasks, playbookTaskSteps } from '../../db/schema/playbook.js';

@@ -9,7 +9,6 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import type { Logger } from '../../platform/logger.js';
-import type { AgentJobResult } from './run-agent-job.js';
 
 export type AgentJobRow = typeof agentJobs.$inferSelect;
 
@@ -20,6 +19,17 @@ export interface DeliveryDeps {
   db: Database;
   temporal: Client;
   logger: Logger;
+}
+
+/** What `runAgentJob` returns for a finished job. */
+export interface AgentJobResult {
+  jobId: string;
+  status: 'succeeded' | 'failed';
+  exitCode: number;
+  output: string;
+  details: Record<string, unknown>;
+  startedAt: string | null;
+  finishedAt: string;
 }
 
 /** The activity's return value for a finished job. */

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import type { Services } from '../../api/context.js';
+import type { Services } from '../../platform/services.js';
 import { uuidv7 } from '../../domain/ids.js';
 import { VigilAccountId } from '../../workflows/search-attributes.js';
 

@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/client.js';
 import type { accounts } from '../../db/schema/accounts.js';
-import { createDefaultReport } from '../../services/reports/create-default-report.js';
+import { createDefaultReport } from '../reports/create-default-report.js';
 
 /** Runs inside the transaction that creates an account. */
 export type AccountCreatedHook = (tx: Executor, account: typeof accounts.$inferSelect) => Promise<void>;

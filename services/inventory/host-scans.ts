@@ -4,7 +4,7 @@ import { recordAudit } from '../../db/audit.js';
 import { agentJobs, agents } from '../../db/schema/agents.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
-import { vulnerabilitySeenAgain } from '../../services/inventory/ingest-findings.js';
+import { vulnerabilitySeenAgain } from './ingest-findings.js';
 import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
 import {
   ZHostInventorySchema,

@@ -1,10 +1,9 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { accounts, apiKeys } from '../../db/schema/accounts.js';
+import { apiKeys } from '../../db/schema/accounts.js';
 import { apiKeyPrefix } from '../../domain/api-keys.js';
 import type { Role } from '../../domain/roles.js';
 import { hashToken, randomToken, tokenHashEquals } from '../../platform/secrets.js';
-import { accountCreatedHooks, type AccountCreatedHook } from './account-hooks.js';
 
 export function generateApiKey(): string {
   return `vgl_${randomToken(8)}_${randomToken(40)}`;
@@ -66,32 +65,4 @@ export async function authenticateApiKey(db: Database, key: string): Promise<Aut
     .limit(1);
   if (!row || !tokenHashEquals(row.hash, hashToken(key))) return null;
   return { accountId: row.accountId, apiKeyId: row.id, role: row.role, lastUsedAt: row.lastUsedAt };
-}
-
-export interface CreatedAccount {
-  account: typeof accounts.$inferSelect;
-  adminKey: CreatedApiKey;
-}
-
-/** A new tenant with one admin key. Feature hooks (default report, directory auto-add) run in `afterCreate`. */
-export async function createAccount(
-  db: Database,
-  opts: { name: string; timeZone?: string; adminKey?: string },
-  afterCreate: readonly AccountCreatedHook[] = accountCreatedHooks,
-): Promise<CreatedAccount> {
-  return db.transaction(async (tx) => {
-    const [account] = await tx
-      .insert(accounts)
-      .values({ name: opts.name, timeZone: opts.timeZone ?? 'UTC' })
-      .returning();
-    if (!account) throw new Error('insert returned no row');
-    const adminKey = await createApiKey(tx, {
-      accountId: account.id,
-      name: 'default admin key',
-      role: 'admin',
-      key: opts.adminKey,
-    });
-    for (const hook of afterCreate) await hook(tx, account);
-    return { account, adminKey };
-  });
 }

@@ -7,8 +7,8 @@ import { DEFAULT_SCAN_CYCLE_DAYS, type THostFinding } from '../../domain/host-fi
 import { DEFAULT_MEMBER_SETTINGS } from '../../domain/multi-account/member-settings.js';
 import { ZAssetInputSchema } from '../../domain/inventory.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
-import { upsertAssets } from '../../services/inventory/upsert-assets.js';
-import { ingestVulnerabilities } from '../../services/inventory/ingest-findings.js';
+import { upsertAssets } from './upsert-assets.js';
+import { ingestVulnerabilities } from './ingest-findings.js';
 import { reconcileHostFindings, scanCycleDays } from './host-scans.js';
 
 let ctx: TestContext;
