@@ -1,8 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, count, type SQL } from 'drizzle-orm';
-import { assetConditions } from '../../services/inventory/asset-views.js';
+import { assetsByAgentStatus } from '../../services/inventory/agent-status-counts.js';
 import { memberRisks } from '../../services/multi-account/risk-views.js';
-import { assets } from '../../db/schema/inventory.js';
 import { SEVERITIES } from '../../domain/findings.js';
 import type { AppEnv } from '../context.js';
 import { defineRoute, json } from '../router.js';
@@ -38,21 +36,16 @@ export function registerAccountOverviewRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(overviewRoute, async (c) => {
     const { db } = c.get('services');
     const { accountId } = c.get('caller');
-    const [risks, byStatus] = await Promise.all([
+    const [risks, agents] = await Promise.all([
       memberRisks(db, accountId),
-      db
-        .select({ status: assets.agentStatus, n: count() })
-        .from(assets)
-        .where(and(...(assetConditions({ accountId }) as [SQL, ...SQL[]])))
-        .groupBy(assets.agentStatus),
+      assetsByAgentStatus(db, accountId),
     ]);
-    const agents: Record<string, number> = Object.fromEntries(byStatus.map((r) => [r.status, r.n]));
     return c.json(
       {
         score: risks.score,
         openVulnerabilities: risks.openVulnerabilities,
         unhandledAlerts: risks.unhandledAlerts,
-        assets: { online: agents.online ?? 0, offline: agents.offline ?? 0, none: agents.none ?? 0 },
+        assets: agents,
       },
       200,
     );

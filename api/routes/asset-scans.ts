@@ -1,10 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { scannableAsset } from '../../services/inventory/host-scans.js';
-import { startHostScan } from '../../services/inventory/start-host-scan.js';
-import { recordAudit } from '../../db/audit.js';
+import { scanAsset } from '../../services/inventory/scan-asset.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { notFound, unprocessable } from '../errors.js';
 import { defineRoute, json, ZIdParamSchema } from '../router.js';
 
 export const ZAssetScanStartedSchema = z
@@ -28,24 +25,6 @@ const scanRoute = defineRoute({
 
 export function registerAssetScanRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(scanRoute, async (c) => {
-    const services = c.get('services');
-    const actor = auditActor(c);
-    const assetId = c.req.valid('param').id;
-    const asset = await scannableAsset(services.db, actor.accountId, assetId);
-    if (!asset) throw notFound('asset');
-    if (asset.executor === null) throw unprocessable('the asset has no agent to scan it');
-    const started = await startHostScan(services, {
-      accountId: actor.accountId,
-      assetId,
-      assetName: asset.name,
-    });
-    await recordAudit(services.db, {
-      ...actor,
-      action: 'asset.scan',
-      targetType: 'asset',
-      targetId: assetId,
-      after: started,
-    });
-    return c.json({ assetId, ...started }, 202);
+    return c.json(await scanAsset(c.get('services'), auditActor(c), c.req.valid('param').id), 202);
   });
 }

@@ -1,9 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, lt } from 'drizzle-orm';
-import { reportDeliveries } from '../../db/schema/reports.js';
 import { REPORT_ITEMS } from '../../domain/reports/rules.js';
 import { deliveryHtml, deliveryItemCsv, exportReportHtml } from '../../services/reports/report-exports.js';
-import { getReport } from '../../services/reports/report-views.js';
+import { getReport, listDeliveries } from '../../services/reports/report-views.js';
 import { sendReportNow } from '../../services/reports/send-report-now.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
@@ -104,18 +102,7 @@ export function registerReportDeliveryRoutes(app: OpenAPIHono<AppEnv>): void {
     const report = await getReport(services.db, c.get('caller').accountId, c.req.valid('param').id);
     const q = c.req.valid('query');
     const before = decodeCursor(q.cursor);
-    const rows = await services.db
-      .select()
-      .from(reportDeliveries)
-      .where(
-        and(
-          eq(reportDeliveries.accountId, report.accountId),
-          eq(reportDeliveries.reportId, report.id),
-          before ? lt(reportDeliveries.id, before) : undefined,
-        ),
-      )
-      .orderBy(desc(reportDeliveries.id))
-      .limit(q.limit + 1);
+    const rows = await listDeliveries(services.db, report, { before, limit: q.limit });
     const p = page(rows, q.limit);
     return c.json(
       {

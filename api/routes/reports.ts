@@ -1,6 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { accounts } from '../../db/schema/accounts.js';
+import { accountTimeZone } from '../../services/accounts/account-views.js';
 import { SEVERITIES } from '../../domain/findings.js';
 import { normalizeEmail, type TReportDraft } from '../../domain/reports/definition.js';
 import {
@@ -268,14 +267,11 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>): void {
     const services = c.get('services');
     const actor = auditActor(c);
     const body = c.req.valid('json');
-    const [account] = await services.db
-      .select({ timeZone: accounts.timeZone })
-      .from(accounts)
-      .where(eq(accounts.id, actor.accountId));
+    const timeZone = await accountTimeZone(services.db, actor.accountId);
     const row = await createReport(services, actor, {
       name: body.name,
       enabled: body.enabled,
-      draft: draftOf(body, account?.timeZone ?? 'UTC'),
+      draft: draftOf(body, timeZone),
     });
     return c.json(await toDto(services, row), 201);
   });

@@ -4,7 +4,7 @@ import type { Services } from '../../platform/services.js';
 import { uuidv7 } from '../../domain/ids.js';
 import { VigilAccountId } from '../../workflows/search-attributes.js';
 
-type ScanServices = Pick<Services, 'temporal' | 'taskQueues' | 'publicUrl'>;
+export type ScanServices = Pick<Services, 'temporal' | 'taskQueues' | 'publicUrl'>;
 
 interface ScanTarget {
   accountId: string;

@@ -1,6 +1,6 @@
-import { and, eq, gt, inArray } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { emailRecipients, reports } from '../../db/schema/reports.js';
+import { emailRecipients, reportDeliveries, reports } from '../../db/schema/reports.js';
 import { notFound } from '../../domain/errors.js';
 import type { TReportDraft } from '../../domain/reports/definition.js';
 import type { ReportRow } from './report-schedules.js';
@@ -60,4 +60,26 @@ export function draftOfRow(r: ReportRow): TReportDraft {
     sendDayOfMonth: r.sendDayOfMonth,
     consolidated: r.consolidated,
   };
+}
+
+export type DeliveryRow = typeof reportDeliveries.$inferSelect;
+
+/** One page of a report's deliveries, newest first, before the cursor's id (`limit + 1` rows for `page()`). */
+export async function listDeliveries(
+  db: Executor,
+  report: Pick<ReportRow, 'accountId' | 'id'>,
+  opts: { before?: string; limit: number },
+): Promise<DeliveryRow[]> {
+  return db
+    .select()
+    .from(reportDeliveries)
+    .where(
+      and(
+        eq(reportDeliveries.accountId, report.accountId),
+        eq(reportDeliveries.reportId, report.id),
+        opts.before ? lt(reportDeliveries.id, opts.before) : undefined,
+      ),
+    )
+    .orderBy(desc(reportDeliveries.id))
+    .limit(opts.limit + 1);
 }
