@@ -1,16 +1,15 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
-import { createApiKey } from '../../services/accounts/api-keys.js';
-import { recordAudit } from '../../db/audit.js';
-import { accounts, apiKeys } from '../../db/schema/accounts.js';
-import { auditLog } from '../../db/schema/audit.js';
-import { MIN_ACTIVE_ADMIN_KEYS } from '../../domain/api-keys.js';
+import { loadAccount } from '../../services/accounts/account-views.js';
+import { listApiKeys, type ApiKeyRow } from '../../services/accounts/api-key-views.js';
+import { listAuditLog } from '../../services/accounts/audit-log-views.js';
+import { createAccountApiKey } from '../../services/accounts/create-api-key.js';
+import { revokeApiKey } from '../../services/accounts/revoke-api-key.js';
+import { updateAccount } from '../../services/accounts/update-account.js';
 import { ROLES } from '../../domain/roles.js';
 import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { conflict, notFound } from '../errors.js';
-import { keyset, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -122,7 +121,7 @@ const listAudit = defineRoute({
   responses: { 200: json(pageOf(ZAuditSchema)) },
 });
 
-function keyDto(k: typeof apiKeys.$inferSelect) {
+function keyDto(k: ApiKeyRow) {
   return {
     id: k.id,
     name: k.name,
@@ -137,57 +136,23 @@ function keyDto(k: typeof apiKeys.$inferSelect) {
 export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getAccount, async (c) => {
     const { db } = c.get('services');
-    const [row] = await db
-      .select()
-      .from(accounts)
-      .where(eq(accounts.id, c.get('caller').accountId));
-    if (!row) throw notFound('account');
+    const row = await loadAccount(db, c.get('caller').accountId);
     return c.json({ ...row, createdAt: row.createdAt.toISOString() }, 200);
   });
 
   app.openapi(patchAccount, async (c) => {
     const { db } = c.get('services');
-    const actor = auditActor(c);
-    const body = c.req.valid('json');
-    const row = await db.transaction(async (tx) => {
-      const [before] = await tx.select().from(accounts).where(eq(accounts.id, actor.accountId));
-      if (!before) throw notFound('account');
-      // A patch that names no field changes nothing: the account as it is, and no audit row.
-      if (body.name === undefined && body.timeZone === undefined) return before;
-      const [after] = await tx.update(accounts).set(body).where(eq(accounts.id, actor.accountId)).returning();
-      if (!after) throw notFound('account');
-      await recordAudit(tx, {
-        ...actor,
-        action: 'account.update',
-        targetType: 'account',
-        targetId: after.id,
-        before,
-        after,
-      });
-      return after;
-    });
+    const row = await updateAccount(db, auditActor(c), c.req.valid('json'));
     return c.json({ ...row, createdAt: row.createdAt.toISOString() }, 200);
   });
 
   app.openapi(createKey, async (c) => {
     const { db } = c.get('services');
-    const actor = auditActor(c);
     const body = c.req.valid('json');
-    const created = await db.transaction(async (tx) => {
-      const k = await createApiKey(tx, {
-        accountId: actor.accountId,
-        name: body.name,
-        role: body.role,
-        createdBy: c.get('caller').apiKeyId,
-      });
-      await recordAudit(tx, {
-        ...actor,
-        action: 'api_key.create',
-        targetType: 'api_key',
-        targetId: k.id,
-        after: { name: k.name, role: k.role, prefix: k.prefix },
-      });
-      return k;
+    const created = await createAccountApiKey(db, auditActor(c), {
+      name: body.name,
+      role: body.role,
+      createdBy: c.get('caller').apiKeyId,
     });
     return c.json(
       {
@@ -207,74 +172,31 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listKeys, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const { where, orderBy } = keyset(apiKeys.id, q.cursor);
-    const rows = await db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.accountId, c.get('caller').accountId), where))
-      .orderBy(orderBy)
-      .limit(q.limit + 1);
+    const rows = await listApiKeys(db, {
+      accountId: c.get('caller').accountId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map(keyDto), nextCursor: p.nextCursor }, 200);
   });
 
   app.openapi(revokeKey, async (c) => {
     const { db } = c.get('services');
-    const actor = auditActor(c);
-    const { id } = c.req.valid('param');
-    const row = await db.transaction(async (tx) => {
-      const where = and(eq(apiKeys.accountId, actor.accountId), eq(apiKeys.id, id));
-      const [before] = await tx.select().from(apiKeys).where(where);
-      if (!before) throw notFound('API key');
-      if (before.revokedAt) return before;
-      if (before.role === 'admin') {
-        // Locks the account's active admin keys, so two admins revoking each other cannot both succeed.
-        const admins = await tx
-          .select({ id: apiKeys.id })
-          .from(apiKeys)
-          .where(
-            and(eq(apiKeys.accountId, actor.accountId), eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt)),
-          )
-          .for('update');
-        if (admins.length <= MIN_ACTIVE_ADMIN_KEYS) {
-          throw conflict(
-            'this is the last active admin key of the account; create another admin key before revoking it',
-          );
-        }
-      }
-      const [after] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(where).returning();
-      if (!after) throw notFound('API key');
-      await recordAudit(tx, {
-        ...actor,
-        action: 'api_key.revoke',
-        targetType: 'api_key',
-        targetId: id,
-        after: { revokedAt: after.revokedAt },
-      });
-      return after;
-    });
+    const row = await revokeApiKey(db, auditActor(c), { id: c.req.valid('param').id });
     return c.json(keyDto(row), 200);
   });
 
   app.openapi(listAudit, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const { where, orderBy } = keyset(auditLog.id, q.cursor, 'desc');
-    const rows = await db
-      .select()
-      .from(auditLog)
-      .where(
-        and(
-          eq(auditLog.accountId, c.get('caller').accountId),
-          where,
-          q.action ? eq(auditLog.action, q.action) : undefined,
-          q.targetId ? eq(auditLog.targetId, q.targetId) : undefined,
-        ),
-      )
-      .orderBy(orderBy)
-      .limit(q.limit + 1)
-      .prepare('list_audit_log')
-      .execute();
+    const rows = await listAuditLog(db, {
+      accountId: c.get('caller').accountId,
+      before: decodeCursor(q.cursor),
+      limit: q.limit,
+      action: q.action,
+      targetId: q.targetId,
+    });
     const p = page(rows, q.limit);
     return c.json(
       {

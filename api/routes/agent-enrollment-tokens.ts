@@ -1,12 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq, gt } from 'drizzle-orm';
-import {
-  createEnrollmentToken,
-  deleteEnrollmentToken,
-  type EnrollmentTokenRow,
-} from '../../services/agents/enrollment.js';
-import { agentEnrollmentTokens } from '../../db/schema/agents.js';
-import { assets } from '../../db/schema/inventory.js';
+import { createEnrollmentToken } from '../../services/agents/create-enrollment-token.js';
+import { deleteEnrollmentToken, type EnrollmentTokenRow } from '../../services/agents/enrollment.js';
+import { listEnrollmentTokens } from '../../services/agents/enrollment-token-views.js';
 import {
   DEFAULT_ENROLLMENT_TOKEN_HOURS,
   MAX_ENROLLMENT_TOKEN_HOURS,
@@ -100,33 +95,18 @@ export function registerAgentEnrollmentTokenRoutes(app: OpenAPIHono<AppEnv>): vo
   app.openapi(createRouteDef, async (c) => {
     const { db } = c.get('services');
     const actor = auditActor(c);
-    const body = c.req.valid('json');
-    if (body.assetId) {
-      const [asset] = await db
-        .select({ id: assets.id })
-        .from(assets)
-        .where(and(eq(assets.accountId, actor.accountId), eq(assets.id, body.assetId)));
-      if (!asset) throw notFound('asset');
-    }
-    const { row, token } = await createEnrollmentToken(db, { ...actor, ...body });
+    const { row, token } = await createEnrollmentToken(db, actor, c.req.valid('json'));
     return c.json({ ...toDto(row), token }, 201);
   });
 
   app.openapi(listRouteDef, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const after = decodeCursor(q.cursor);
-    const rows = await db
-      .select()
-      .from(agentEnrollmentTokens)
-      .where(
-        and(
-          eq(agentEnrollmentTokens.accountId, c.get('caller').accountId),
-          after ? gt(agentEnrollmentTokens.id, after) : undefined,
-        ),
-      )
-      .orderBy(agentEnrollmentTokens.id)
-      .limit(q.limit + 1);
+    const rows = await listEnrollmentTokens(db, {
+      accountId: c.get('caller').accountId,
+      after: decodeCursor(q.cursor),
+      limit: q.limit,
+    });
     const p = page(rows, q.limit);
     return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
   });
