@@ -1,15 +1,14 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import { upsertAssets } from '../../services/inventory/upsert-assets.js';
+import { reportAssets } from '../../services/inventory/report-assets.js';
+import { createAssetGroup } from '../../services/inventory/create-asset-group.js';
+import { listAssetGroups } from '../../services/inventory/asset-group-views.js';
 import { getAsset, listAssets, type AssetRow } from '../../services/inventory/asset-views.js';
-import { recordAudit } from '../../db/audit.js';
-import { assetGroups } from '../../db/schema/inventory.js';
 import { OS_FAMILIES } from '../../domain/findings.js';
 import { MAX_ASSETS_PER_UPSERT, ZAssetInputSchema } from '../../domain/inventory.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { conflict, notFound } from '../errors.js';
-import { decodeRankedCursor, keyset, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { notFound } from '../errors.js';
+import { decodeCursor, decodeRankedCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -127,13 +126,7 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db } = c.get('services');
     const actor = auditActor(c);
     const body = c.req.valid('json');
-    const result = await upsertAssets(db, actor.accountId, body.assets);
-    await recordAudit(db, {
-      ...actor,
-      action: 'assets.upsert',
-      targetType: 'asset',
-      after: { created: result.created, updated: result.updated, count: body.assets.length },
-    });
+    const result = await reportAssets(db, actor, { assets: body.assets });
     return c.json(result, 200);
   });
 
@@ -166,35 +159,17 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db } = c.get('services');
     const actor = auditActor(c);
     const body = c.req.valid('json');
-    const group = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(assetGroups)
-        .values({ accountId: actor.accountId, name: body.name, description: body.description })
-        .onConflictDoNothing()
-        .returning();
-      if (!row) throw conflict(`an asset group named "${body.name}" exists`);
-      await recordAudit(tx, {
-        ...actor,
-        action: 'asset_group.create',
-        targetType: 'asset_group',
-        targetId: row.id,
-        after: row,
-      });
-      return row;
-    });
+    const group = await createAssetGroup(db, actor, { name: body.name, description: body.description });
     return c.json({ ...group, createdAt: group.createdAt.toISOString() }, 201);
   });
 
   app.openapi(listGroupsRoute, async (c) => {
     const { db } = c.get('services');
     const q = c.req.valid('query');
-    const { where, orderBy } = keyset(assetGroups.id, q.cursor);
-    const rows = await db
-      .select()
-      .from(assetGroups)
-      .where(and(eq(assetGroups.accountId, c.get('caller').accountId), where))
-      .orderBy(orderBy)
-      .limit(q.limit + 1);
+    const rows = await listAssetGroups(db, c.get('caller').accountId, {
+      after: decodeCursor(q.cursor),
+      limit: q.limit + 1,
+    });
     const p = page(rows, q.limit);
     return c.json(
       {

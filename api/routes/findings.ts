@@ -1,17 +1,11 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import {
-  ingestAlerts,
-  ingestAttacks,
-  ingestBaselineRisks,
-  ingestVulnerabilities,
-  unknownAssetIds,
-  type IngestResult,
-} from '../../services/inventory/ingest-findings.js';
-import { recordAudit } from '../../db/audit.js';
-import type { Database, Executor } from '../../db/client.js';
-import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
+  ingestFindingBatch,
+  type FindingInputs,
+  type FindingKind,
+} from '../../services/inventory/ingest-finding-batch.js';
+import { setFindingStatus, type StatusFindingKind } from '../../services/inventory/set-finding-status.js';
+import type { Executor } from '../../db/client.js';
 import {
   ALERT_STATUSES,
   SEVERITIES,
@@ -35,7 +29,6 @@ import {
 } from '../../services/inventory/finding-views.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { notFound, unprocessable } from '../errors.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { deriveOperationId } from '../operation-id.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
@@ -50,25 +43,21 @@ export function toDto<T extends Record<string, unknown>>(row: T): Record<string,
   return out;
 }
 
-interface FindingResource<TInput extends { assetId?: string | undefined }, TQuery extends z.ZodObject> {
+interface FindingResource<K extends FindingKind, TQuery extends z.ZodObject> {
   path: string;
-  noun: string;
-  inputSchema: z.ZodType<TInput>;
+  /** The kind of finding: services/inventory/ingest-finding-batch.ts and set-finding-status.ts take it. */
+  noun: K;
+  inputSchema: z.ZodType<FindingInputs[K]>;
   outputSchema: z.ZodObject;
   querySchema: TQuery;
-  table: PgTable & { id: PgColumn; accountId: PgColumn };
-  ingest: (db: Database, accountId: string, items: TInput[]) => Promise<IngestResult>;
   /** The account's page of these findings with the query's filters (services/inventory/finding-views.ts). */
   list: (db: Executor, p: FindingPage<z.infer<TQuery>>) => Promise<{ id: string }[]>;
-  statusPatch?: {
-    values: readonly [string, ...string[]];
-    extra?: (status: string) => Record<string, unknown>;
-  };
+  statusPatch?: { values: readonly [string, ...string[]] };
 }
 
-function registerFindingResource<TInput extends { assetId?: string | undefined }, TQuery extends z.ZodObject>(
+function registerFindingResource<K extends FindingKind, TQuery extends z.ZodObject>(
   app: OpenAPIHono<AppEnv>,
-  r: FindingResource<TInput, TQuery>,
+  r: FindingResource<K, TQuery>,
 ): void {
   const tag = 'findings';
   app.openapi(
@@ -87,24 +76,8 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
     async (c) => {
       const { db } = c.get('services');
       const actor = auditActor(c);
-      const items = (c.req.valid('json') as { items: TInput[] }).items;
-      const unknown = await unknownAssetIds(
-        db,
-        actor.accountId,
-        items.map((i) => i.assetId),
-      );
-      if (unknown.length > 0) {
-        throw unprocessable(`${unknown.length} asset id(s) are not assets of this account`, {
-          assetIds: unknown,
-        });
-      }
-      const result = await r.ingest(db, actor.accountId, items);
-      await recordAudit(db, {
-        ...actor,
-        action: `${r.noun}.ingest`,
-        targetType: r.noun,
-        after: { ...result, count: items.length },
-      });
+      const items = (c.req.valid('json') as { items: FindingInputs[K][] }).items;
+      const result = await ingestFindingBatch(db, actor, { kind: r.noun, items });
       return c.json(result, 200);
     },
   );
@@ -148,25 +121,7 @@ function registerFindingResource<TInput extends { assetId?: string | undefined }
         const actor = auditActor(c);
         const { id } = c.req.valid('param');
         const { status } = c.req.valid('json') as { status: string };
-        const where = and(eq(r.table.accountId, actor.accountId), eq(r.table.id, id));
-        const updated = await db.transaction(async (tx) => {
-          const [before] = (await tx.select().from(r.table).where(where)) as Record<string, unknown>[];
-          if (!before) throw notFound(r.noun.replace(/s$/, ''));
-          const [after] = (await tx
-            .update(r.table)
-            .set({ status, ...(patch.extra?.(status) ?? {}) })
-            .where(where)
-            .returning()) as Record<string, unknown>[];
-          await recordAudit(tx, {
-            ...actor,
-            action: `${r.noun}.status`,
-            targetType: r.noun,
-            targetId: id,
-            before: { status: before.status },
-            after: { status },
-          });
-          return after ?? before;
-        });
+        const updated = await setFindingStatus(db, actor, { kind: r.noun as StatusFindingKind, id, status });
         return c.json(toDto(updated), 200);
       },
     );
@@ -284,9 +239,7 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
     path: '/v1/vulnerabilities',
     noun: 'vulnerabilities',
     inputSchema: ZVulnerabilityInputSchema,
-    table: vulnerabilities,
     list: listVulnerabilities,
-    ingest: ingestVulnerabilities,
     outputSchema: ZVulnerabilitySchema,
     querySchema: ZVulnerabilityQuerySchema,
     statusPatch: {
@@ -298,24 +251,17 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
     path: '/v1/alerts',
     noun: 'alerts',
     inputSchema: ZAlertInputSchema,
-    table: alerts,
     list: listAlerts,
-    ingest: ingestAlerts,
     outputSchema: ZAlertSchema,
     querySchema: ZAlertQuerySchema,
-    statusPatch: {
-      values: ALERT_STATUSES,
-      extra: (s) => ({ handledAt: s === 'unhandled' ? null : new Date() }),
-    },
+    statusPatch: { values: ALERT_STATUSES },
   });
 
   registerFindingResource(app, {
     path: '/v1/baseline-risks',
     noun: 'baseline-risks',
     inputSchema: ZBaselineRiskInputSchema,
-    table: baselineRisks,
     list: listBaselineRisks,
-    ingest: ingestBaselineRisks,
     outputSchema: ZBaselineRiskSchema,
     querySchema: ZBaselineRiskQuerySchema,
     statusPatch: { values: ALERT_STATUSES },
@@ -325,9 +271,7 @@ export function registerFindingRoutes(app: OpenAPIHono<AppEnv>): void {
     path: '/v1/attacks',
     noun: 'attacks',
     inputSchema: ZAttackInputSchema,
-    table: attackEvents,
     list: listAttacks,
-    ingest: ingestAttacks,
     outputSchema: ZAttackEventSchema,
     querySchema: ZAttackQuerySchema,
   });

@@ -17,51 +17,58 @@ export async function upsertAssets(
   accountId: string,
   input: TAssetInput[],
 ): Promise<UpsertAssetsResult> {
+  return db.transaction((tx) => upsertAssetsIn(tx, accountId, input));
+}
+
+/** `upsertAssets` inside the caller's transaction (the audited report of assets writes its audit row with it). */
+export async function upsertAssetsIn(
+  tx: Executor,
+  accountId: string,
+  input: TAssetInput[],
+): Promise<UpsertAssetsResult> {
   const byInstance = new Map<string, TAssetInput>();
   for (const a of input) byInstance.set(a.instanceId ?? a.hostname, a);
   const items = [...byInstance.entries()];
-  return db.transaction(async (tx) => {
-    let created = 0;
-    let updated = 0;
-    const idByInstance = new Map<string, string>();
-    for (let i = 0; i < items.length; i += CHUNK) {
-      const rows = items.slice(i, i + CHUNK).map(([instanceId, a]) => ({
-        accountId,
-        instanceId,
-        name: a.name,
-        hostname: a.hostname,
-        ips: a.ips,
-        ipText: a.ips.join(' '),
-        osFamily: a.osFamily,
-        osVersion: a.osVersion,
-        tags: a.tags,
-      }));
-      const result = await tx
-        .insert(assets)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: [assets.accountId, assets.instanceId],
-          set: {
-            name: sql`excluded.name`,
-            hostname: sql`excluded.hostname`,
-            ips: sql`excluded.ips`,
-            ipText: sql`excluded.ip_text`,
-            osFamily: sql`excluded.os_family`,
-            osVersion: sql`excluded.os_version`,
-            tags: sql`excluded.tags`,
-            updatedAt: sql`now()`,
-          },
-        })
-        .returning({ id: assets.id, instanceId: assets.instanceId, inserted: sql<boolean>`(xmax = 0)` });
-      for (const r of result) {
-        idByInstance.set(r.instanceId, r.id);
-        if (r.inserted) created++;
-        else updated++;
-      }
+  let created = 0;
+  let updated = 0;
+  const idByInstance = new Map<string, string>();
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const rows = items.slice(i, i + CHUNK).map(([instanceId, a]) => ({
+      accountId,
+      instanceId,
+      name: a.name,
+      hostname: a.hostname,
+      ips: a.ips,
+      ipText: a.ips.join(' '),
+      osFamily: a.osFamily,
+      osVersion: a.osVersion,
+      tags: a.tags,
+    }));
+    const result = await tx
+      .insert(assets)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: [assets.accountId, assets.instanceId],
+        set: {
+          name: sql`excluded.name`,
+          hostname: sql`excluded.hostname`,
+          ips: sql`excluded.ips`,
+          ipText: sql`excluded.ip_text`,
+          osFamily: sql`excluded.os_family`,
+          osVersion: sql`excluded.os_version`,
+          tags: sql`excluded.tags`,
+          updatedAt: sql`now()`,
+        },
+      })
+      .returning({ id: assets.id, instanceId: assets.instanceId, inserted: sql<boolean>`(xmax = 0)` });
+    for (const r of result) {
+      idByInstance.set(r.instanceId, r.id);
+      if (r.inserted) created++;
+      else updated++;
     }
-    await replaceGroupMemberships(tx, accountId, items, idByInstance);
-    return { created, updated, ids: items.map(([k]) => idByInstance.get(k) ?? '') };
-  });
+  }
+  await replaceGroupMemberships(tx, accountId, items, idByInstance);
+  return { created, updated, ids: items.map(([k]) => idByInstance.get(k) ?? '') };
 }
 
 async function replaceGroupMemberships(
