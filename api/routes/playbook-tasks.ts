@@ -120,7 +120,9 @@ const ZLogEntrySchema = z
   })
   .openapi('PlaybookTaskLogEntry');
 
-const ZSelectionSchema = ZSelectionPreviewSchema.openapi('PlaybookTaskSelection');
+// Built here, not by calling .openapi() on the domain schema: zod 4 attaches methods per instance, so a schema that
+// was created before @hono/zod-openapi extended zod (import order) has no .openapi().
+const ZSelectionSchema = z.object(ZSelectionPreviewSchema.shape).openapi('PlaybookTaskSelection');
 const ZTaskCreatedSchema = ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated');
 const ZTaskPageSchema = pageOf(ZTaskSchema);
 const ZTaskAssetPageSchema = pageOf(ZTaskAssetSchema);
