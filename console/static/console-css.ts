@@ -38,6 +38,6 @@ pre{white-space:pre-wrap;word-break:break-word;background:#0f172a;color:#e2e8f0;
 code.cmd{display:block;background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;word-break:break-all}
 .flow svg{min-width:600px;max-width:100%;height:auto}
 ul.plain{list-style:none;padding:0;margin:0}ul.plain li{padding:2px 0}
-.muted{color:var(--muted)}
+.muted{color:var(--muted);overflow-wrap:anywhere}
 @media (max-width:700px){.shell{display:block}nav.side{width:auto;display:flex;flex-wrap:wrap;border-right:none;border-bottom:1px solid var(--line);padding:4px}nav.side a{padding:6px 10px}main{padding:12px}}
 `;

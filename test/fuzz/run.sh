@@ -97,11 +97,20 @@ export FUZZ_CHANNEL_ID="$(api POST /v1/notification-channels \
   '{"type":"email","name":"fuzz mail","recipients":["ops@example.com"]}' | json_field id)"
 export FUZZ_POLICY_ID="$(api POST "/v1/playbook/templates/$TEMPLATE_ID/clone" '{"name":"fuzz policy"}' | json_field id)"
 api POST /v1/email-recipients '{"email":"reader@example.com"}' >/dev/null
-export FUZZ_REPORT_ID="$(api POST /v1/reports '{"name":"weekly","type":"weekly","sendWindow":{"start":"08:00","end":"11:00"},"language":"en","items":["assets","alerts"],"recipients":["reader@example.com"],"enabled":false}' | json_field id)"
+# No recipients: a report takes only verified addresses (422 otherwise), and nobody clicks the verification link here.
+export FUZZ_REPORT_ID="$(api POST /v1/reports '{"name":"weekly","type":"weekly","sendWindow":{"start":"08:00","end":"11:00"},"language":"en","items":["assets","alerts"],"recipients":[],"enabled":false}' | json_field id)"
 export FUZZ_SIGNATURE_POLICY_ID="$(api POST /v1/signature/policies \
   "{\"name\":\"fuzz policy\",\"witnessId\":\"$WITNESS_ID\",\"clusterId\":\"$FUZZ_CLUSTER_ID\",\"namespaces\":[\"default\"]}" |
   json_field id)"
 export FUZZ_CLUSTER_TOKEN="$CLUSTER_TOKEN"
+# An object the set-up failed to create would leave `{id}` empty and fuzz the wrong routes: stop here instead.
+for var in FUZZ_ASSET_ID FUZZ_TEMPLATE_ID FUZZ_WITNESS_ID FUZZ_CLUSTER_ID FUZZ_CHANNEL_ID FUZZ_POLICY_ID \
+  FUZZ_REPORT_ID FUZZ_SIGNATURE_POLICY_ID FUZZ_CLUSTER_TOKEN; do
+  if [ -z "${!var}" ]; then
+    echo "fuzz set-up: $var is empty (the API refused to create it; see $WORK/vigil.log)" >&2
+    exit 1
+  fi
+done
 
 # One pass: name, token, budget seconds, then schemathesis filter options.
 run_pass() {
