@@ -113,3 +113,19 @@ export async function createTestContext(opts: TestContextOptions = {}): Promise<
   };
   return ctx;
 }
+
+/** Reports one Linux asset for the account through the API and returns its id (contract tests' fixture). */
+export async function reportAsset(
+  ctx: TestContext,
+  acct: TestAccount,
+  name: string,
+  ip: string,
+): Promise<string> {
+  const res = await ctx.request('POST', '/v1/assets', {
+    key: acct.apiKey,
+    body: { assets: [{ name, hostname: name, ips: [ip], osFamily: 'linux' }] },
+  });
+  const [id] = (await body<{ ids: string[] }>(res)).ids;
+  if (!id) throw new Error('no asset id');
+  return id;
+}

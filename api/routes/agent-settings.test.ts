@@ -4,6 +4,7 @@ import { randomToken } from '../../platform/secrets.js';
 import {
   body,
   createTestContext,
+  reportAsset,
   type Page,
   type TestAccount,
   type TestContext,
@@ -16,12 +17,7 @@ let mine: TestAccount;
 let theirs: TestAccount;
 
 async function agentOn(acct: TestAccount, name: string): Promise<string> {
-  const res = await ctx.request('POST', '/v1/assets', {
-    key: acct.apiKey,
-    body: { assets: [{ name, hostname: name, ips: ['10.9.0.4'], osFamily: 'linux' }] },
-  });
-  const [assetId] = (await body<{ ids: string[] }>(res)).ids;
-  if (!assetId) throw new Error('no asset id');
+  const assetId = await reportAsset(ctx, acct, name, '10.9.0.4');
   const [agent] = await ctx.database.db
     .insert(agents)
     .values({

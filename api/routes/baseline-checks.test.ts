@@ -3,6 +3,7 @@ import { baselineChecks } from '../../db/schema/findings.js';
 import {
   body,
   createTestContext,
+  reportAsset,
   type Page,
   type TestAccount,
   type TestContext,
@@ -15,12 +16,7 @@ let mine: TestAccount;
 let theirs: TestAccount;
 
 async function checkedAsset(acct: TestAccount, name: string): Promise<string> {
-  const res = await ctx.request('POST', '/v1/assets', {
-    key: acct.apiKey,
-    body: { assets: [{ name, hostname: name, ips: ['10.9.0.3'], osFamily: 'linux' }] },
-  });
-  const [id] = (await body<{ ids: string[] }>(res)).ids;
-  if (!id) throw new Error('no asset id');
+  const id = await reportAsset(ctx, acct, name, '10.9.0.3');
   await ctx.database.db.insert(baselineChecks).values({
     accountId: acct.accountId,
     assetId: id,
