@@ -23,7 +23,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     teardownTimeout: 30_000,
-    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         extends: true,

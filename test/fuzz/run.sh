@@ -103,9 +103,20 @@ export FUZZ_SIGNATURE_POLICY_ID="$(api POST /v1/signature/policies \
   "{\"name\":\"fuzz policy\",\"witnessId\":\"$WITNESS_ID\",\"clusterId\":\"$FUZZ_CLUSTER_ID\",\"namespaces\":[\"default\"]}" |
   json_field id)"
 export FUZZ_CLUSTER_TOKEN="$CLUSTER_TOKEN"
+# A task waiting for its window (a vulnerability on the asset first), so the task operations reach their logic.
+api POST /v1/vulnerabilities "{\"items\":[{\"assetId\":\"$ASSET_ID\",\"type\":\"linux\",\"name\":\"USN-1\",\"title\":\"openssh\",\"severity\":\"high\",\"fixable\":true,\"packageName\":\"openssh-server\"}]}" >/dev/null
+VULN_ID="$(api GET '/v1/vulnerabilities?type=linux' | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+WINDOW="$("$PY" -c 'import datetime as d; s=d.datetime.now(d.timezone.utc)+d.timedelta(days=1); print(s.strftime("%Y-%m-%dT%H:00:00Z"), (s+d.timedelta(hours=2)).strftime("%Y-%m-%dT%H:00:00Z"))')"
+export FUZZ_TASK_ID="$(api POST "/v1/playbook/policies/$FUZZ_POLICY_ID/tasks" \
+  "{\"name\":\"fuzz task\",\"assets\":{\"assetIds\":[\"$ASSET_ID\"]},\"vulnerabilityIds\":[\"$VULN_ID\"],\"execution\":{\"mode\":\"window\",\"start\":\"${WINDOW% *}\",\"end\":\"${WINDOW#* }\",\"timeZone\":\"Asia/Shanghai\"}}" |
+  json_field id)"
+# A directory with a managed member account, so the member operations reach their logic.
+api POST /v1/resource-directory '{"name":"fuzz directory"}' >/dev/null
+export FUZZ_MEMBER_ID="$(api POST /v1/resource-directory/accounts '{"name":"fuzz member"}' | json_field id)"
+api POST /v1/multi-account/members "{\"accountId\":\"$FUZZ_MEMBER_ID\"}" >/dev/null
 # An object the set-up failed to create would leave `{id}` empty and fuzz the wrong routes: stop here instead.
 for var in FUZZ_ASSET_ID FUZZ_TEMPLATE_ID FUZZ_WITNESS_ID FUZZ_CLUSTER_ID FUZZ_CHANNEL_ID FUZZ_POLICY_ID \
-  FUZZ_REPORT_ID FUZZ_SIGNATURE_POLICY_ID FUZZ_CLUSTER_TOKEN; do
+  FUZZ_REPORT_ID FUZZ_SIGNATURE_POLICY_ID FUZZ_CLUSTER_TOKEN FUZZ_TASK_ID FUZZ_MEMBER_ID; do
   if [ -z "${!var}" ]; then
     echo "fuzz set-up: $var is empty (the API refused to create it; see $WORK/vigil.log)" >&2
     exit 1
