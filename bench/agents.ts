@@ -6,7 +6,7 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import postgres from 'postgres';
 import { createAccount } from '../services/accounts/create-account.js';
-import { createEnrollmentToken } from '../services/agents/enrollment.js';
+import { createEnrollmentToken } from '../services/agents/register-agent.js';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { createApp } from '../api/app.js';
 import { openDatabase } from '../db/client.js';

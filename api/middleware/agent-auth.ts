@@ -4,7 +4,7 @@ import {
   markSilentAgentsOffline,
   touchAgent,
   type AgentCaller,
-} from '../../services/agents/enrollment.js';
+} from '../../services/agents/register-agent.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { registerAgent } from '../../services/agents/enrollment.js';
+import { registerAgent } from '../../services/agents/register-agent.js';
 import {
   startBaselineCheckCycle,
   startFindingRetention,
@@ -24,7 +24,7 @@ import {
   pendingProbe,
   recordHeartbeat,
   recordResult,
-} from '../../services/agents/job-protocol.js';
+} from '../../services/agents/record-job-heartbeat.js';
 import type { Database } from '../../db/client.js';
 import {
   MAX_LONG_POLL_SECONDS,

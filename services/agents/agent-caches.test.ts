@@ -8,7 +8,7 @@ import {
   createEnrollmentToken,
   registerAgent,
   subscribeToAgentTokenChanges,
-} from './enrollment.js';
+} from './register-agent.js';
 import {
   forgetEmptyLook,
   jobGeneration,

@@ -6,7 +6,7 @@ import {
   createEnrollmentToken as insertEnrollmentToken,
   type AuditedBy,
   type EnrollmentTokenRow,
-} from './enrollment.js';
+} from './register-agent.js';
 
 /**
  * A new enrollment token (audited in the insert's transaction), optionally bound to an asset of the account (404 when

@@ -1,7 +1,7 @@
 import { and, eq, gt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { agentEnrollmentTokens } from '../../db/schema/agents.js';
-import type { EnrollmentTokenRow } from './enrollment.js';
+import type { EnrollmentTokenRow } from './register-agent.js';
 
 /** One page of the account's enrollment tokens, oldest first (one more row than `limit` when there is a next page). */
 export async function listEnrollmentTokens(

@@ -1,7 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { agentJobs } from '../../db/schema/agents.js';
 import type { TJobResultRequest, TOutputChunk } from '../../domain/agent-jobs.js';
-import type { AgentCaller } from './enrollment.js';
+import type { AgentCaller } from './register-agent.js';
 import { deliverOutcome, relayHeartbeat, type AgentJobRow, type DeliveryDeps } from './job-delivery.js';
 import { jobGeneration, rememberEmptyLook, type PendingProbe } from './job-notifier.js';
 
