@@ -6,7 +6,7 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import postgres from 'postgres';
 import { createAccount } from '../services/accounts/create-account.js';
-import { createEnrollmentToken } from '../services/agents/enrollment.js';
+import { createEnrollmentToken } from '../services/agents/create-enrollment-token.js';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { createApp } from '../api/app.js';
 import { openDatabase } from '../db/client.js';
@@ -99,12 +99,11 @@ async function main() {
   });
   const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const { account } = await createAccount(database.db, { name: 'bench' });
-  const { token } = await createEnrollmentToken(database.db, {
-    accountId: account.id,
-    actor: 'bench',
-    expiresInHours: 1,
-    maxUses: AGENTS + 1,
-  });
+  const { token } = await createEnrollmentToken(
+    database.db,
+    { accountId: account.id, actor: 'bench' },
+    { expiresInHours: 1, maxUses: AGENTS + 1 },
+  );
 
   const agents: RunningAgent[] = Array.from({ length: AGENTS }, (_, i) =>
     startAgent({

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { subscribeToAgentTokenChanges } from '../services/agents/enrollment.js';
+import { subscribeToAgentTokenChanges } from '../services/agents/subscribe-to-agent-token-changes.js';
 import { subscribeToJobNotifications } from '../services/agents/job-notifier.js';
 import { flushAdmissionDecisions } from '../services/signature/admission-engine.js';
 import { createApp } from '../api/app.js';

@@ -24,6 +24,50 @@ export async function body<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** An answer of the typed test API: the status, the body as the route module's response type, and any error. */
+export interface ApiResponse<T> {
+  status: number;
+  /** The JSON body as the route's exported response type; read it after asserting a 2xx status. */
+  body: T;
+  /** The error envelope's `error` when the status is 4xx or 5xx, else null. */
+  error: ErrorEnvelope['error'] | null;
+  headers: Headers;
+}
+
+/**
+ * Calls as one account's key, typed by the request and response types each route module exports:
+ * `api.post<TCreatedEnrollmentToken, TCreateEnrollmentTokenBody>('/v1/agent-enrollment-tokens', { maxUses: 3 })`.
+ */
+export interface TypedApi {
+  get<TRes>(path: string): Promise<ApiResponse<TRes>>;
+  post<TRes, TReq = unknown>(path: string, body?: TReq): Promise<ApiResponse<TRes>>;
+  put<TRes, TReq = unknown>(path: string, body: TReq): Promise<ApiResponse<TRes>>;
+  patch<TRes, TReq = unknown>(path: string, body: TReq): Promise<ApiResponse<TRes>>;
+  delete<TRes = undefined>(path: string): Promise<ApiResponse<TRes>>;
+}
+
+export function typedApi(ctx: Pick<TestContext, 'request'>, key: string): TypedApi {
+  async function call<T>(method: string, path: string, payload?: unknown): Promise<ApiResponse<T>> {
+    const res = await ctx.request(method, path, { key, body: payload });
+    const text = await res.text();
+    const json: unknown = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+    const error = res.status >= 400 ? ((json as Partial<ErrorEnvelope>).error ?? null) : null;
+    return {
+      status: res.status,
+      body: (res.status === 204 ? undefined : json) as T,
+      error,
+      headers: res.headers,
+    };
+  }
+  return {
+    get: (path) => call('GET', path),
+    post: (path, payload) => call('POST', path, payload),
+    put: (path, payload) => call('PUT', path, payload),
+    patch: (path, payload) => call('PATCH', path, payload),
+    delete: (path) => call('DELETE', path),
+  };
+}
+
 export interface TestAccount {
   accountId: string;
   apiKey: string;

@@ -1,10 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
-import {
-  authenticateAgent,
-  markSilentAgentsOffline,
-  touchAgent,
-  type AgentCaller,
-} from '../../services/agents/enrollment.js';
+import type { AgentCaller } from '../../services/agents/agent-token-cache.js';
+import { authenticateAgent } from '../../services/agents/authenticate-agent.js';
+import { markSilentAgentsOffline } from '../../services/agents/mark-silent-agents-offline.js';
+import { touchAgent } from '../../services/agents/touch-agent.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 

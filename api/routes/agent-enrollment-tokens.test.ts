@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  body,
   createTestContext,
-  type ErrorEnvelope,
+  typedApi,
   type Page,
   type TestAccount,
   type TestContext,
+  type TypedApi,
 } from '../../test/harness.js';
 import type {
   TCreateEnrollmentTokenBody,
@@ -15,15 +15,15 @@ import type {
 
 /** The contract of the enrollment-token routes: another account's tokens and assets do not exist. */
 let ctx: TestContext;
-let mine: TestAccount;
-let theirs: TestAccount;
+let mine: TypedApi;
+let theirs: TypedApi;
 
-const create = (b: TCreateEnrollmentTokenBody, key = mine.apiKey) =>
-  ctx.request('POST', '/v1/agent-enrollment-tokens', { key, body: b });
-const list = async (key: string) =>
-  body<Page<TEnrollmentToken>>(await ctx.request('GET', '/v1/agent-enrollment-tokens', { key }));
+const TOKENS = '/v1/agent-enrollment-tokens';
+const create = (b: TCreateEnrollmentTokenBody, api = mine) =>
+  api.post<TCreatedEnrollmentToken, TCreateEnrollmentTokenBody>(TOKENS, b);
+const list = async (api: TypedApi) => (await api.get<Page<TEnrollmentToken>>(TOKENS)).body;
 
-async function assetOf(acct: TestAccount, name: string): Promise<string> {
+async function assetOf(api: TypedApi, name: string): Promise<string> {
   const host = {
     name,
     hostname: `${name}.example`,
@@ -31,68 +31,59 @@ async function assetOf(acct: TestAccount, name: string): Promise<string> {
     osFamily: 'linux',
     osVersion: 'Debian 12',
   };
-  expect(
-    (await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets: [host] } })).status,
-  ).toBe(200);
-  const page = await body<Page<{ id: string; name: string }>>(
-    await ctx.request('GET', '/v1/assets', { key: acct.apiKey }),
-  );
-  const found = page.items.find((a) => a.name === name);
+  expect((await api.post('/v1/assets', { assets: [host] })).status).toBe(200);
+  const page = await api.get<Page<{ id: string; name: string }>>('/v1/assets');
+  const found = page.body.items.find((a) => a.name === name);
   if (!found) throw new Error(`asset ${name} not listed`);
   return found.id;
 }
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  [mine, theirs] = await Promise.all([ctx.createAccount('tokens'), ctx.createAccount('other')]);
+  const accounts: TestAccount[] = await Promise.all([
+    ctx.createAccount('tokens'),
+    ctx.createAccount('other'),
+  ]);
+  [mine, theirs] = accounts.map((a) => typedApi(ctx, a.apiKey)) as [TypedApi, TypedApi];
 });
 afterAll(() => ctx?.close());
 
 describe('agent enrollment tokens contract', () => {
   it('creates a token shown once and lists it without the secret', async () => {
-    const res = await create({ description: 'rack 4', maxUses: 3 });
-    expect(res.status).toBe(201);
-    const created = await body<TCreatedEnrollmentToken>(res);
-    expect(created).toMatchObject({ description: 'rack 4', maxUses: 3, uses: 0, assetId: null });
-    const page = await list(mine.apiKey);
-    expect(page.items.map((t) => t.id)).toContain(created.id);
-    expect(JSON.stringify(page)).not.toContain(created.token);
-    expect((await list(theirs.apiKey)).items.map((t) => t.id)).not.toContain(created.id);
+    const created = await create({ description: 'rack 4', maxUses: 3 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ description: 'rack 4', maxUses: 3, uses: 0, assetId: null });
+    const page = await list(mine);
+    expect(page.items.map((t) => t.id)).toContain(created.body.id);
+    expect(JSON.stringify(page)).not.toContain(created.body.token);
+    expect((await list(theirs)).items.map((t) => t.id)).not.toContain(created.body.id);
   });
 
   it("answers 404 for another account's asset and token, and changes nothing", async () => {
     const theirAsset = await assetOf(theirs, 'their-host');
-    const before = (await list(mine.apiKey)).items.length;
+    const before = (await list(mine)).items.length;
     const refused = await create({ assetId: theirAsset });
     expect(refused.status).toBe(404);
-    expect((await body<ErrorEnvelope>(refused)).error.code).toBe('not_found');
-    expect((await list(mine.apiKey)).items).toHaveLength(before);
+    expect(refused.error?.code).toBe('not_found');
+    expect((await list(mine)).items).toHaveLength(before);
 
-    const theirToken = await body<TCreatedEnrollmentToken>(
-      await create({ description: 'theirs' }, theirs.apiKey),
-    );
-    const del = await ctx.request('DELETE', `/v1/agent-enrollment-tokens/${theirToken.id}`, {
-      key: mine.apiKey,
-    });
+    const theirToken = (await create({ description: 'theirs' }, theirs)).body;
+    const del = await mine.delete(`${TOKENS}/${theirToken.id}`);
     expect(del.status).toBe(404);
-    expect((await body<ErrorEnvelope>(del)).error.code).toBe('not_found');
-    expect((await list(theirs.apiKey)).items.map((t) => t.id)).toContain(theirToken.id);
+    expect(del.error?.code).toBe('not_found');
+    expect((await list(theirs)).items.map((t) => t.id)).toContain(theirToken.id);
 
     // The owner may bind its own asset and delete its own token.
     const myAsset = await assetOf(mine, 'my-host');
     const bound = await create({ assetId: myAsset });
     expect(bound.status).toBe(201);
-    const mineToken = await body<TCreatedEnrollmentToken>(bound);
-    expect(mineToken.assetId).toBe(myAsset);
-    expect(
-      (await ctx.request('DELETE', `/v1/agent-enrollment-tokens/${mineToken.id}`, { key: mine.apiKey }))
-        .status,
-    ).toBe(204);
-    expect((await list(mine.apiKey)).items.map((t) => t.id)).not.toContain(mineToken.id);
+    expect(bound.body.assetId).toBe(myAsset);
+    expect((await mine.delete(`${TOKENS}/${bound.body.id}`)).status).toBe(204);
+    expect((await list(mine)).items.map((t) => t.id)).not.toContain(bound.body.id);
   });
 
   it('refuses out-of-range bodies with 400 and creates nothing', async () => {
-    const before = (await list(mine.apiKey)).items.length;
+    const before = (await list(mine)).items.length;
     for (const bad of [
       { expiresInHours: 0 },
       { maxUses: 0 },
@@ -100,7 +91,8 @@ describe('agent enrollment tokens contract', () => {
     ] as TCreateEnrollmentTokenBody[]) {
       const res = await create(bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.error?.code, JSON.stringify(bad)).toBe('bad_request');
     }
-    expect((await list(mine.apiKey)).items).toHaveLength(before);
+    expect((await list(mine)).items).toHaveLength(before);
   });
 });

@@ -1,7 +1,10 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { createEnrollmentToken } from '../../services/agents/create-enrollment-token.js';
-import { deleteEnrollmentToken, type EnrollmentTokenRow } from '../../services/agents/enrollment.js';
-import { listEnrollmentTokens } from '../../services/agents/enrollment-token-views.js';
+import { deleteEnrollmentToken } from '../../services/agents/delete-enrollment-token.js';
+import {
+  listEnrollmentTokens,
+  type EnrollmentTokenRow,
+} from '../../services/agents/enrollment-token-views.js';
 import {
   DEFAULT_ENROLLMENT_TOKEN_HOURS,
   MAX_ENROLLMENT_TOKEN_HOURS,

@@ -11,7 +11,7 @@ import {
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
-import { markSilentAgentsOffline } from '../../services/agents/enrollment.js';
+import { markSilentAgentsOffline } from '../../services/agents/mark-silent-agents-offline.js';
 import { AGENT_JOB_FAILURES, createAgentActivities } from '../../activities/agents/run-agent-job.js';
 import { agentIsOnline } from '../../services/agents/agent-presence.js';
 import { assets } from '../../db/schema/inventory.js';

@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { registerAgent } from '../../services/agents/enrollment.js';
+import { registerAgent } from '../../services/agents/register-agent.js';
 import {
   startBaselineCheckCycle,
   startFindingRetention,
@@ -15,16 +15,14 @@ import {
   waitForJob,
   type PendingProbe,
 } from '../../services/agents/job-notifier.js';
-import {
-  appendOutput,
-  claimNextJob,
-  failLostJobs,
-  findAgentJob,
-  inspectAgentJobs,
-  pendingProbe,
-  recordHeartbeat,
-  recordResult,
-} from '../../services/agents/job-protocol.js';
+import { findAgentJob } from '../../services/agents/agent-job-scope.js';
+import { appendJobOutput } from '../../services/agents/append-job-output.js';
+import { claimNextJob } from '../../services/agents/claim-next-job.js';
+import { failLostJobs } from '../../services/agents/fail-lost-jobs.js';
+import { inspectAgentJobs } from '../../services/agents/inspect-agent-jobs.js';
+import { pendingProbe } from '../../services/agents/pending-probe.js';
+import { recordJobHeartbeat } from '../../services/agents/record-job-heartbeat.js';
+import { recordJobResult } from '../../services/agents/record-job-result.js';
 import type { Database } from '../../db/client.js';
 import {
   MAX_LONG_POLL_SECONDS,
@@ -205,10 +203,10 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     const id = c.req.valid('param').id;
     let outputLength: number | null = null;
     if (body.output) {
-      const appended = await appendOutput(deps, await ownJob(c, deps, id), body.output);
+      const appended = await appendJobOutput(deps, await ownJob(c, deps, id), body.output);
       outputLength = appended.ok ? appended.length : appended.expectedOffset;
     }
-    const answer = await recordHeartbeat(deps, c.get('agent'), id, body.progress);
+    const answer = await recordJobHeartbeat(deps, c.get('agent'), id, body.progress);
     if (!answer) throw notFound('job');
     return c.json({ cancel: answer.cancel, outputLength: outputLength ?? answer.outputLength }, 200);
   });
@@ -216,7 +214,7 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(outputRouteDef, async (c) => {
     const deps = deliveryDeps(c);
     const job = await ownJob(c, deps, c.req.valid('param').id);
-    const appended = await appendOutput(deps, job, c.req.valid('json'));
+    const appended = await appendJobOutput(deps, job, c.req.valid('json'));
     if (!appended.ok) {
       throw conflict(`output chunk leaves a gap; resend from offset ${appended.expectedOffset}`, {
         expectedOffset: appended.expectedOffset,
@@ -228,9 +226,9 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(resultRouteDef, async (c) => {
     const deps = deliveryDeps(c);
     const id = c.req.valid('param').id;
-    let outcome: Awaited<ReturnType<typeof recordResult>>;
+    let outcome: Awaited<ReturnType<typeof recordJobResult>>;
     try {
-      outcome = await recordResult(deps, c.get('agent'), id, c.req.valid('json'));
+      outcome = await recordJobResult(deps, c.get('agent'), id, c.req.valid('json'));
     } catch (err) {
       // A value the database can never store is the agent's 400: resending it would fail the same way.
       if (isDataException(err)) throw badRequest(CANNOT_STORE);

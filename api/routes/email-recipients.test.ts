@@ -7,12 +7,12 @@ import {
   type TLinkPurpose,
 } from '../../services/reports/recipient-links.js';
 import {
-  body,
   createTestContext,
-  type ErrorEnvelope,
+  typedApi,
   type Page,
   type TestAccount,
   type TestContext,
+  type TypedApi,
 } from '../../test/harness.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
 import type { TAddRecipientBody, TEmailRecipient } from './email-recipients.js';
@@ -22,15 +22,17 @@ let ctx: TestContext;
 let smtp: TestSmtpServer;
 let mine: TestAccount;
 let theirs: TestAccount;
+/** Typed calls as each account. */
+let api: { mine: TypedApi; theirs: TypedApi };
 
-const add = async (b: TAddRecipientBody, key = mine.apiKey) => {
-  const res = await ctx.request('POST', '/v1/email-recipients', { key, body: b });
+const RECIPIENTS = '/v1/email-recipients';
+const add = async (b: TAddRecipientBody, as = api.mine) => {
+  const res = await as.post<TEmailRecipient, TAddRecipientBody>(RECIPIENTS, b);
   expect(res.status).toBe(201);
-  return body<TEmailRecipient>(res);
+  return res.body;
 };
-const list = async (key: string) =>
-  (await body<Page<TEmailRecipient>>(await ctx.request('GET', '/v1/email-recipients', { key }))).items;
-const statusOf = async (key: string, id: string) => (await list(key)).find((r) => r.id === id)?.status;
+const list = async (as: TypedApi) => (await as.get<Page<TEmailRecipient>>(RECIPIENTS)).body.items;
+const statusOf = async (as: TypedApi, id: string) => (await list(as)).find((r) => r.id === id)?.status;
 const token = (purpose: TLinkPurpose, accountId: string, recipientId: string) =>
   signLinkToken(linkSigningKey(ctx.services.secrets), {
     purpose,
@@ -38,17 +40,14 @@ const token = (purpose: TLinkPurpose, accountId: string, recipientId: string) =>
     recipientId,
     expiresAt: new Date(Date.now() + 60_000),
   });
-const resends = async (key: string) =>
-  (
-    await body<Page<unknown>>(
-      await ctx.request('GET', '/v1/audit-log?action=email_recipient.resend_verification', { key }),
-    )
-  ).items.length;
+const resends = async (as: TypedApi) =>
+  (await as.get<Page<unknown>>('/v1/audit-log?action=email_recipient.resend_verification')).body.items.length;
 
 beforeAll(async () => {
   smtp = await startTestSmtpServer();
   ctx = await createTestContext({ env: { SMTP_URL: smtp.url } });
   [mine, theirs] = await Promise.all([ctx.createAccount('recipients'), ctx.createAccount('other')]);
+  api = { mine: typedApi(ctx, mine.apiKey), theirs: typedApi(ctx, theirs.apiKey) };
 });
 afterAll(async () => {
   await ctx?.close();
@@ -57,22 +56,21 @@ afterAll(async () => {
 
 describe('email recipients contract', () => {
   it("answers 404 for another account's recipient on every route, and changes nothing", async () => {
-    const theirRecipient = await add({ email: 'their.team@example.com' }, theirs.apiKey);
+    const theirRecipient = await add({ email: 'their.team@example.com' }, api.theirs);
     expect(theirRecipient.status).toBe('pending');
     await smtp.waitFor(1);
     const mailsBefore = smtp.mails.length;
-    for (const [method, path] of [
-      ['DELETE', `/v1/email-recipients/${theirRecipient.id}`],
-      ['POST', `/v1/email-recipients/${theirRecipient.id}/resend-verification`],
-    ] as const) {
-      const res = await ctx.request(method, path, { key: mine.apiKey });
-      expect(res.status, `${method} ${path}`).toBe(404);
-      expect((await body<ErrorEnvelope>(res)).error.code).toBe('not_found');
+    for (const res of [
+      await api.mine.delete(`${RECIPIENTS}/${theirRecipient.id}`),
+      await api.mine.post(`${RECIPIENTS}/${theirRecipient.id}/resend-verification`),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.error?.code).toBe('not_found');
     }
-    expect(await statusOf(theirs.apiKey, theirRecipient.id)).toBe('pending');
-    expect(await list(mine.apiKey)).toEqual([]);
+    expect(await statusOf(api.theirs, theirRecipient.id)).toBe('pending');
+    expect(await list(api.mine)).toEqual([]);
     expect(smtp.mails).toHaveLength(mailsBefore);
-    expect(await resends(theirs.apiKey)).toBe(0);
+    expect(await resends(api.theirs)).toBe(0);
 
     // A link signed for my account does not reach their recipient.
     for (const [purpose, path] of [
@@ -85,7 +83,7 @@ describe('email recipients contract', () => {
       );
       expect(res.status, purpose).toBe(400);
     }
-    expect(await statusOf(theirs.apiKey, theirRecipient.id)).toBe('pending');
+    expect(await statusOf(api.theirs, theirRecipient.id)).toBe('pending');
   });
 
   it('resend-verification answers 409 for a verified or unsubscribed address and mails nothing', async () => {
@@ -101,38 +99,33 @@ describe('email recipients contract', () => {
       `${UNSUBSCRIBE_PATH}?token=${token('unsubscribe', mine.accountId, gone.id)}`,
     );
     expect(u.status).toBe(200);
-    expect(await statusOf(mine.apiKey, verified.id)).toBe('verified');
-    expect(await statusOf(mine.apiKey, gone.id)).toBe('unsubscribed');
+    expect(await statusOf(api.mine, verified.id)).toBe('verified');
+    expect(await statusOf(api.mine, gone.id)).toBe('unsubscribed');
 
     await smtp.waitFor(3);
     const mailsBefore = smtp.mails.length;
     for (const r of [verified, gone]) {
-      const res = await ctx.request('POST', `/v1/email-recipients/${r.id}/resend-verification`, {
-        key: mine.apiKey,
-      });
+      const res = await api.mine.post(`${RECIPIENTS}/${r.id}/resend-verification`);
       expect(res.status, r.email).toBe(409);
-      expect((await body<ErrorEnvelope>(res)).error.code).toBe('conflict');
+      expect(res.error?.code).toBe('conflict');
     }
     expect(smtp.mails).toHaveLength(mailsBefore);
-    expect(await resends(mine.apiKey)).toBe(0);
-    expect(await statusOf(mine.apiKey, verified.id)).toBe('verified');
-    expect(await statusOf(mine.apiKey, gone.id)).toBe('unsubscribed');
+    expect(await resends(api.mine)).toBe(0);
+    expect(await statusOf(api.mine, verified.id)).toBe('verified');
+    expect(await statusOf(api.mine, gone.id)).toBe('unsubscribed');
   });
 
   it('adding a known address again answers 200 with the same recipient; a bad address is a 400', async () => {
     const first = await add({ email: 'twice@example.com' });
-    const again = await ctx.request('POST', '/v1/email-recipients', {
-      key: mine.apiKey,
-      body: { email: 'Twice@Example.com' } satisfies TAddRecipientBody,
+    const again = await api.mine.post<TEmailRecipient, TAddRecipientBody>(RECIPIENTS, {
+      email: 'Twice@Example.com',
     });
     expect(again.status).toBe(200);
-    expect((await body<TEmailRecipient>(again)).id).toBe(first.id);
-    const count = (await list(mine.apiKey)).length;
-    const bad = await ctx.request('POST', '/v1/email-recipients', {
-      key: mine.apiKey,
-      body: { email: 'nope' },
-    });
+    expect(again.body.id).toBe(first.id);
+    const count = (await list(api.mine)).length;
+    const bad = await api.mine.post<TEmailRecipient, TAddRecipientBody>(RECIPIENTS, { email: 'nope' });
     expect(bad.status).toBe(400);
-    expect(await list(mine.apiKey)).toHaveLength(count);
+    expect(bad.error?.code).toBe('bad_request');
+    expect(await list(api.mine)).toHaveLength(count);
   });
 });

@@ -3,12 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import { testDriver } from '../../test/database.js';
-import {
-  authenticateAgent,
-  createEnrollmentToken,
-  registerAgent,
-  subscribeToAgentTokenChanges,
-} from './enrollment.js';
+import { authenticateAgent } from './authenticate-agent.js';
+import { createEnrollmentToken } from './create-enrollment-token.js';
+import { registerAgent } from './register-agent.js';
+import { subscribeToAgentTokenChanges } from './subscribe-to-agent-token-changes.js';
 import {
   forgetEmptyLook,
   jobGeneration,
@@ -28,11 +26,11 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 async function enrollHost(db: DatabaseHandle['db'], hostname: string): Promise<string> {
-  const { token } = await createEnrollmentToken(db, {
-    accountId: acct.accountId,
-    actor: 'test',
-    expiresInHours: 1,
-  });
+  const { token } = await createEnrollmentToken(
+    db,
+    { accountId: acct.accountId, actor: 'test' },
+    { expiresInHours: 1 },
+  );
   const outcome = await registerAgent(db, {
     enrollmentToken: token,
     hostname,

@@ -1,7 +1,14 @@
 import { and, eq, gt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { agentEnrollmentTokens } from '../../db/schema/agents.js';
-import type { EnrollmentTokenRow } from './enrollment.js';
+
+export type EnrollmentTokenRow = typeof agentEnrollmentTokens.$inferSelect;
+
+/** The row as audited and returned: never the token's hash. */
+export function withoutHash(row: EnrollmentTokenRow): Omit<EnrollmentTokenRow, 'tokenHash'> {
+  const { tokenHash: _hash, ...rest } = row;
+  return rest;
+}
 
 /** One page of the account's enrollment tokens, oldest first (one more row than `limit` when there is a next page). */
 export async function listEnrollmentTokens(

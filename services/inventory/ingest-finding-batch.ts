@@ -1,5 +1,5 @@
 import { recordAudit } from '../../db/audit.js';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { unprocessable } from '../../domain/errors.js';
 import type {
   TAlertInput,
@@ -28,7 +28,7 @@ export interface FindingInputs {
 export type FindingKind = keyof FindingInputs;
 
 const INGEST: {
-  [K in FindingKind]: (db: Database, accountId: string, items: FindingInputs[K][]) => Promise<IngestResult>;
+  [K in FindingKind]: (tx: Executor, accountId: string, items: FindingInputs[K][]) => Promise<IngestResult>;
 } = {
   vulnerabilities: ingestVulnerabilities,
   alerts: ingestAlerts,
@@ -38,7 +38,7 @@ const INGEST: {
 
 /**
  * A scanner's batch of findings (idempotent by natural key): asset ids that are not the account's are a 422 naming
- * them and nothing is written; the ingest is then audited as `<kind>.ingest`.
+ * them and nothing is written; the ingest and its audit row (`<kind>.ingest`) commit in one transaction.
  */
 export async function ingestFindingBatch<K extends FindingKind>(
   db: Database,
@@ -57,16 +57,18 @@ export async function ingestFindingBatch<K extends FindingKind>(
     });
   }
   const ingest = INGEST[kind] as (
-    db: Database,
+    tx: Executor,
     accountId: string,
     items: FindingInputs[K][],
   ) => Promise<IngestResult>;
-  const result = await ingest(db, actor.accountId, items);
-  await recordAudit(db, {
-    ...actor,
-    action: `${kind}.ingest`,
-    targetType: kind,
-    after: { ...result, count: items.length },
+  return db.transaction(async (tx) => {
+    const result = await ingest(tx, actor.accountId, items);
+    await recordAudit(tx, {
+      ...actor,
+      action: `${kind}.ingest`,
+      targetType: kind,
+      after: { ...result, count: items.length },
+    });
+    return result;
   });
-  return result;
 }

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { queryRows, type Database, type Executor } from '../../db/client.js';
+import { queryRows, type Executor } from '../../db/client.js';
 import { uuidv7 } from '../../domain/ids.js';
 import { assets } from '../../db/schema/inventory.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
@@ -35,21 +35,20 @@ export interface IngestResult {
   updated: number;
 }
 
+/** Writes in chunks on the caller's transaction, so that all chunks and the caller's audit row commit together. */
 async function chunked<T>(
-  db: Database,
+  tx: Executor,
   items: T[],
   write: (tx: Executor, chunk: T[]) => Promise<{ inserted: boolean }[]>,
 ): Promise<IngestResult> {
-  return db.transaction(async (tx) => {
-    const out = { created: 0, updated: 0 };
-    for (let i = 0; i < items.length; i += CHUNK) {
-      for (const r of await write(tx, items.slice(i, i + CHUNK))) {
-        if (r.inserted) out.created++;
-        else out.updated++;
-      }
+  const out = { created: 0, updated: 0 };
+  for (let i = 0; i < items.length; i += CHUNK) {
+    for (const r of await write(tx, items.slice(i, i + CHUNK))) {
+      if (r.inserted) out.created++;
+      else out.updated++;
     }
-    return out;
-  });
+  }
+  return out;
 }
 
 const inserted = sql<boolean>`(xmax = 0)`;
@@ -136,9 +135,9 @@ export async function ingestVulnerabilities(
   return { created: Number(counts?.created ?? 0), updated: Number(counts?.updated ?? 0) };
 }
 
-export function ingestAlerts(db: Database, accountId: string, items: TAlertInput[]) {
+export function ingestAlerts(tx: Executor, accountId: string, items: TAlertInput[]) {
   return chunked(
-    db,
+    tx,
     dedupe(items, (a) => a.externalId),
     (tx, chunk) =>
       tx
@@ -171,9 +170,9 @@ export function ingestAlerts(db: Database, accountId: string, items: TAlertInput
   );
 }
 
-export function ingestBaselineRisks(db: Database, accountId: string, items: TBaselineRiskInput[]) {
+export function ingestBaselineRisks(tx: Executor, accountId: string, items: TBaselineRiskInput[]) {
   return chunked(
-    db,
+    tx,
     dedupe(items, (b) => `${b.assetId}|${b.checkName}`),
     (tx, chunk) =>
       tx
@@ -202,9 +201,9 @@ export function ingestBaselineRisks(db: Database, accountId: string, items: TBas
   );
 }
 
-export function ingestAttacks(db: Database, accountId: string, items: TAttackInput[]) {
+export function ingestAttacks(tx: Executor, accountId: string, items: TAttackInput[]) {
   return chunked(
-    db,
+    tx,
     dedupe(items, (a) => a.externalId),
     (tx, chunk) =>
       tx

@@ -163,3 +163,39 @@ export function stubPlaybookActivities(task: StubTask) {
   };
   return { activities: { ...playbook, ...agents }, record: rec };
 }
+
+type StubActivities = ReturnType<typeof stubPlaybookActivities>['activities'];
+
+/** The task id in a Playbook workflow id (`playbook-task:{taskId}`, `fix-batch:{taskId}:…`, `fix-asset:{taskId}:…`). */
+const taskIdOfWorkflow = (workflowId: string) => workflowId.split(':')[1] ?? '';
+
+/**
+ * One set of stub activities for a worker shared by many tasks: each task registers its own `StubTask` and gets its
+ * own record, and every call is answered by the stubs of the task whose workflow (or child workflow) made it. One
+ * worker then serves a whole test file, so a case costs a workflow run, not a worker's start and stop.
+ */
+export function stubPlaybookActivitiesPerTask() {
+  const tasks = new Map<string, StubActivities>();
+  const names = Object.keys(
+    stubPlaybookActivities({ assets: 0, host: () => ({ fix: 'succeeded', fixMs: 0 }) }).activities,
+  );
+  const dispatch =
+    (name: string) =>
+    (...args: unknown[]) => {
+      const taskId = taskIdOfWorkflow(Context.current().info.workflowExecution?.workflowId ?? '');
+      const activity = (
+        tasks.get(taskId) as Record<string, ((...a: unknown[]) => unknown) | undefined> | undefined
+      )?.[name];
+      if (!activity) throw new Error(`no stub ${name} for task ${taskId}`);
+      return activity(...args);
+    };
+  return {
+    activities: Object.fromEntries(names.map((name) => [name, dispatch(name)])),
+    /** Registers how the task's hosts answer; returns what its workflows did. */
+    stubTask(taskId: string, task: StubTask): StubRecord {
+      const { activities, record } = stubPlaybookActivities(task);
+      tasks.set(taskId, activities);
+      return record;
+    },
+  };
+}

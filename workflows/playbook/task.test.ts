@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { workflowBundle } from '../../worker/bundle.js';
 import {
   assetIdOf,
-  stubPlaybookActivities,
+  stubPlaybookActivitiesPerTask,
   type StubRecord,
   type StubTask,
 } from '../../test/playbook/stub-activities.js';
@@ -14,50 +14,57 @@ import { playbookTaskWorkflow } from './task.js';
 
 /**
  * The task workflow's orchestration rules on the real workflow code and a real Temporal server, with the activities
- * answered in memory (test/playbook/stub-activities.ts): each case runs in well under a few seconds.
+ * answered in memory (test/playbook/stub-activities.ts). One worker serves the whole file; each case registers how
+ * its task's hosts answer (keyed by task id) and is just start → messages → result.
  */
 let connection: Connection;
 let native: NativeConnection;
 let client: Client;
+let worker: Worker;
+let running: Promise<void>;
 const namespace = inject('temporalNamespace');
+const taskQueue = `stub-playbook-${randomUUID()}`;
+const stubs = stubPlaybookActivitiesPerTask();
 
 beforeAll(async () => {
   const address = inject('temporalAddress');
   connection = await Connection.connect({ address });
   native = await NativeConnection.connect({ address });
   client = new Client({ connection, namespace });
-  await workflowBundle();
-});
-afterAll(async () => {
-  await connection.close();
-  await native.close();
-});
-
-/** Runs one task workflow on its own task queue with stub activities; `during` steers it while it runs. */
-async function runTask(
-  task: StubTask,
-  during?: (handle: WorkflowHandle<typeof playbookTaskWorkflow>, record: StubRecord) => Promise<void>,
-) {
-  const { activities, record } = stubPlaybookActivities(task);
-  const taskQueue = `stub-playbook-${randomUUID()}`;
-  const worker = await Worker.create({
+  worker = await Worker.create({
     connection: native,
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities,
+    activities: stubs.activities,
+    // Heartbeats reach the server at once, so a cancellation reaches a running stub job in milliseconds instead of
+    // at 0.8 × its heartbeat timeout.
+    maxHeartbeatThrottleInterval: '20ms',
+    defaultHeartbeatThrottleInterval: '20ms',
   });
+  running = worker.run();
+});
+afterAll(async () => {
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await native.close();
+});
+
+/** Runs one task workflow with its own stub hosts on the shared worker; `during` steers it while it runs. */
+async function runTask(
+  task: StubTask,
+  during?: (handle: WorkflowHandle<typeof playbookTaskWorkflow>, record: StubRecord) => Promise<void>,
+) {
   const taskId = randomUUID();
-  const result = await worker.runUntil(async () => {
-    const handle = await client.workflow.start(playbookTaskWorkflow, {
-      workflowId: `playbook-task:${taskId}`,
-      taskQueue,
-      args: [{ taskId, accountId: randomUUID(), policyId: randomUUID(), execution: 1 }],
-    });
-    await during?.(handle, record);
-    return handle.result();
+  const record = stubs.stubTask(taskId, task);
+  const handle = await client.workflow.start(playbookTaskWorkflow, {
+    workflowId: `playbook-task:${taskId}`,
+    taskQueue,
+    args: [{ taskId, accountId: randomUUID(), policyId: randomUUID(), execution: 1 }],
   });
-  return { result, record, taskId };
+  await during?.(handle, record);
+  return { result: await handle.result(), record, taskId };
 }
 
 const until = async (what: () => boolean, ms = 10_000) => {
@@ -119,7 +126,7 @@ describe('pause and resume (DESIGN §5): pause stops dispatching, resume restart
         await until(() => rec.begun.length >= 1);
         expect(await handle.executeUpdate(pauseTaskUpdate)).toEqual({ status: 'Paused' });
         begunAtPause = rec.begun.length;
-        await new Promise((r) => setTimeout(r, 800));
+        await new Promise((r) => setTimeout(r, 300));
         begunAfterPause = rec.begun.length;
         expect((await handle.query(taskProgressQuery)).paused).toBe(true);
         expect(await handle.executeUpdate(resumeTaskUpdate)).toEqual({ status: 'Progressing' });
