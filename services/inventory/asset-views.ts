@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, not, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
@@ -80,8 +80,9 @@ interface PageOpts {
 }
 
 /**
- * One page of assets. Without a search, in id (creation) order; with one, most relevant first (`searchRank`), ties in
- * id order, so that the asset a user typed the name of is on the first page however many others resemble it.
+ * One page of assets. Without a search, in id (creation) order; with one, the assets whose name, hostname or IP
+ * contains it, most relevant first (`searchRank`), ties in id order; only when none does, the names that resemble it
+ * (trigram similarity above Vigil's threshold), most similar first.
  * Returns up to `limit + 1` rows (the extra one tells `page()` there is a next page).
  */
 export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: PageOpts): Promise<AssetRow[]> {
@@ -97,32 +98,26 @@ export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: Pa
       .limit(pageOpts.limit + 1);
     return rows.map((r) => ({ ...r.asset, groups: r.groups }));
   }
-  // Every substring match outranks every fuzzy-only match, so the substring class is read first, and the costlier
-  // fuzzy class (its trigram candidates are most names that share a prefix) only when the page is not yet full.
+  // Substring search first (the trigram GIN indexes answer `ILIKE '%q%'` with a bitmap scan of the few matches). The
+  // fuzzy class is a fallback for a search that no name, hostname or IP contains (a typo): a name that shares most
+  // of a short search's trigrams is most of the fleet ("web-004240" resembles every "web-00…"), so ranking it costs
+  // a similarity per candidate, and the user who typed a name that exists wants that asset, not its neighbours.
+  // A cursor's rank says which class it continues: substring ranks are >= SUBSTRING_RANK, fuzzy ranks below.
   const wanted = pageOpts.limit + 1;
   const afterRank = pageOpts.after ? (pageOpts.afterRank ?? Number.MAX_SAFE_INTEGER) : undefined;
-  const rows: AssetRow[] = [];
   if (afterRank === undefined || afterRank >= SUBSTRING_RANK) {
-    rows.push(
-      ...(await rankedPage(db, filter, search, containsSearch(search), wanted, pageOpts.after, afterRank)),
+    const rows = await rankedPage(
+      db,
+      filter,
+      search,
+      containsSearch(search),
+      wanted,
+      pageOpts.after,
+      afterRank,
     );
+    if (rows.length > 0 || afterRank !== undefined) return rows;
   }
-  if (rows.length < wanted) {
-    const fuzzyOnly = and(not(containsSearch(search)), fuzzyName(search)) ?? fuzzyName(search);
-    const continues = afterRank !== undefined && afterRank < SUBSTRING_RANK;
-    rows.push(
-      ...(await rankedPage(
-        db,
-        filter,
-        search,
-        fuzzyOnly,
-        wanted - rows.length,
-        continues ? pageOpts.after : undefined,
-        continues ? afterRank : undefined,
-      )),
-    );
-  }
-  return rows;
+  return rankedPage(db, filter, search, fuzzyName(search), wanted, pageOpts.after, afterRank);
 }
 
 async function rankedPage(
