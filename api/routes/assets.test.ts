@@ -89,11 +89,26 @@ describe('assets', () => {
     do {
       const q: string = `/v1/assets?groupId=${even?.id ?? ''}&limit=25${cursor ? `&cursor=${cursor}` : ''}`;
       const p = await body<AssetPage>(await ctx.request('GET', q, { key: acct.apiKey }));
-      for (const a of p.items) seen.add(a.name);
+      for (const a of p.items) {
+        seen.add(a.name);
+        // Every asset of a page carries its own groups, by name.
+        expect(a.groups.map((g) => g.name)).toEqual(['even', 'web']);
+      }
       cursor = p.nextCursor;
     } while (cursor);
     expect(even).toBeDefined();
     expect(seen.size).toBe(60);
+    const unfiltered = await body<AssetPage & { items: (A & { id: string })[] }>(
+      await ctx.request('GET', '/v1/assets?limit=4', { key: acct.apiKey }),
+    );
+    const parity = (name: string) => (Number(name.slice(4)) % 2 === 0 ? ['even', 'web'] : ['web']);
+    expect(unfiltered.items.map((a) => a.groups.map((g) => g.name))).toEqual(
+      unfiltered.items.map((a) => parity(a.name)),
+    );
+    const detail = await body<A>(
+      await ctx.request('GET', `/v1/assets/${unfiltered.items[1]?.id ?? ''}`, { key: acct.apiKey }),
+    );
+    expect(detail.groups.map((g) => g.name)).toEqual(parity(unfiltered.items[1]?.name ?? ''));
   });
 
   it('pages a search in exactly the order of one large page, substring and fuzzy alike', async () => {
