@@ -192,7 +192,7 @@ async function endpoints(target: Target, accountId: string, memberIds: string[],
       return `/v1/playbook/tasks/${t}/logs?limit=5&cursor=${encodeURIComponent(encodeCursor(r ?? t))}`;
     }),
   );
-  // Searches: one host (exact name), about a hundred (a hostname prefix), an IP, and nothing.
+  // Searches: one host (exact name), about a hundred (a hostname prefix), an IP, nothing, and a typo.
   const prefixDigits = String(size.assets - 1).length - 2;
   const hundred = `host-${'4242424'.slice(0, Math.max(1, prefixDigits))}`;
   const oneHost = `web-${String(Math.min(4240, size.assets - 5)).padStart(6, '0')}`;
@@ -210,6 +210,11 @@ async function endpoints(target: Target, accountId: string, memberIds: string[],
     { name: 'assets search ~100 hosts', urls: [`/v1/assets?search=${hundred}`] },
     { name: 'assets search IP', urls: ['/v1/assets?search=10.0.16.146'] },
     { name: 'assets search none', urls: ['/v1/assets?search=zzz-nothing'] },
+    // A typo no name contains: the fuzzy (trigram similarity) fallback with candidates to rank ("none" reaches it too).
+    {
+      name: 'assets search typo (fuzzy)',
+      urls: [`/v1/assets?search=${oneHost.replace(/^(\w)(\w)/, '$2$1')}`],
+    },
     { name: 'asset detail', urls: sampleAssets.map((id) => `/v1/assets/${id}`) },
     { name: 'vulnerabilities', urls: ['/v1/vulnerabilities?limit=50'] },
     {

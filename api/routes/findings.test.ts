@@ -124,6 +124,95 @@ describe('vulnerabilities', () => {
     expect(rows.get('USN-1001-1')?.fixedAt).toBeNull();
   });
 
+  it('ingests every kind in one statement with its text intact (quotes, commas, braces, backslashes, NULL)', async () => {
+    const { apiKey: key } = await ctx.createAccount();
+    const odd = 'a "quoted", {braced} \\ back\\slash NULL';
+    const post = (path: string, items: unknown[]) => ctx.request('POST', path, { key: key, body: { items } });
+    const [asset] = (
+      await body<{ ids: string[] }>(
+        await ctx.request('POST', '/v1/assets', {
+          key: key,
+          body: {
+            assets: [
+              {
+                name: 'odd-host',
+                hostname: 'odd.example',
+                ips: ['10.8.0.1'],
+                osFamily: 'linux',
+                osVersion: 'x',
+              },
+            ],
+          },
+        }),
+      )
+    ).ids;
+    const a = asset ?? '';
+    const cases: [string, unknown[], (r: Record<string, unknown>) => unknown, unknown][] = [
+      [
+        '/v1/vulnerabilities',
+        [
+          vuln(a, 1, {
+            name: odd,
+            title: odd,
+            cveIds: ['CVE-2024-1001', 'CVE-2024-20002'],
+            packageName: undefined,
+          }),
+        ],
+        (r) => [r.name, r.title, r.cveIds, r.packageName],
+        [odd, odd, ['CVE-2024-1001', 'CVE-2024-20002'], null],
+      ],
+      [
+        '/v1/alerts',
+        [
+          {
+            externalId: odd,
+            assetId: a,
+            name: odd,
+            severity: 'high',
+            occurredAt: '2026-01-02T03:04:05.000Z',
+          },
+          { externalId: 'no-asset', name: 'x', severity: 'low', occurredAt: '2026-01-02T03:04:05.000Z' },
+        ],
+        (r) => [r.externalId, r.name, r.occurredAt],
+        [odd, odd, '2026-01-02T03:04:05.000Z'],
+      ],
+      [
+        '/v1/baseline-risks',
+        [{ assetId: a, checkName: odd, severity: 'low' }],
+        (r) => [r.checkName, r.category],
+        [odd, 'general'],
+      ],
+      [
+        '/v1/attacks',
+        [
+          {
+            externalId: odd,
+            assetId: a,
+            attackType: odd,
+            severity: 'medium',
+            blocked: true,
+            occurredAt: '2026-01-02T03:04:05.000Z',
+          },
+        ],
+        (r) => [r.externalId, r.attackType, r.blocked, r.sourceIp],
+        [odd, odd, true, null],
+      ],
+    ];
+    for (const [path, items, pick, want] of cases) {
+      const first = await post(path, items);
+      expect(first.status, path).toBe(200);
+      expect(await body<unknown>(first), path).toEqual({ created: items.length, updated: 0 });
+      const again = await body<unknown>(await post(path, items));
+      expect(again, path).toEqual(
+        path === '/v1/attacks' ? { created: 0, updated: 0 } : { created: 0, updated: items.length },
+      );
+      const listed = await body<Page<Record<string, unknown>>>(
+        await ctx.request('GET', `${path}?limit=500`, { key: key }),
+      );
+      expect(listed.items.map(pick), path).toContainEqual(want);
+    }
+  });
+
   it('refuses another account’s asset and a bad cursor, writing nothing', async () => {
     const res = await ingest([vuln(assetIds[0] ?? '', 99)], other.apiKey);
     expect(res.status).toBe(422);

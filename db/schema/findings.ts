@@ -50,7 +50,6 @@ export const vulnerabilities = pgTable(
   (t) => [
     uniqueIndex('vulnerabilities_natural_uq').on(t.accountId, t.assetId, t.type, t.name),
     index('vulnerabilities_account_idx').on(t.accountId, t.id),
-    index('vulnerabilities_asset_source_idx').on(t.accountId, t.assetId, t.source, t.status),
     // List pages: each filter's columns, then the page order (migration 0027).
     index('vulnerabilities_severity_page_idx').on(t.accountId, t.severity, t.id),
     index('vulnerabilities_status_page_idx').on(t.accountId, t.status, t.id),

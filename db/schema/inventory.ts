@@ -35,9 +35,10 @@ export const assets = pgTable(
     index('assets_account_idx').on(t.accountId, t.id),
     index('assets_os_page_idx').on(t.accountId, t.osFamily, t.id),
     index('assets_agent_status_page_idx').on(t.accountId, t.agentStatus, t.id),
-    index('assets_name_trgm').using('gin', t.name.op('gin_trgm_ops')),
-    index('assets_hostname_trgm').using('gin', t.hostname.op('gin_trgm_ops')),
-    index('assets_ip_trgm').using('gin', t.ipText.op('gin_trgm_ops')),
+    // Maintained on every write (fastupdate off, migration 0028): a search never reads an unmerged pending list.
+    index('assets_name_trgm').using('gin', t.name.op('gin_trgm_ops')).with({ fastupdate: false }),
+    index('assets_hostname_trgm').using('gin', t.hostname.op('gin_trgm_ops')).with({ fastupdate: false }),
+    index('assets_ip_trgm').using('gin', t.ipText.op('gin_trgm_ops')).with({ fastupdate: false }),
   ],
 );
 

@@ -1,0 +1,261 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows, type Executor } from '../client.js';
+
+/*
+ * Scanner ingest as one statement per request (issue 17), whatever its size (up to 10,000 rows): the rows travel
+ * column by column as typed arrays and `unnest(...)` zips them back into a relation, so Postgres parses a few flat
+ * array parameters instead of a JSON document per row, and a single INSERT … ON CONFLICT writes them all. The
+ * statement triggers (risk counts) and the index maintenance of a request then run once, not once per chunk. Rows
+ * go in in natural-key order, so consecutive index insertions land on the same leaf pages.
+ */
+
+export interface IngestCounts {
+  created: number;
+  updated: number;
+}
+
+/** One column of a batch: its values and the Postgres array type they travel as. */
+type Column = [values: unknown[], type: 'uuid' | 'text' | 'boolean' | 'timestamptz'];
+
+/** `unnest($1::uuid[], $2::text[], …) as x(a, b, …)`: the batch as a relation with the given column names. */
+function unnestOf(columns: Record<string, Column>): SQL {
+  const names = Object.keys(columns);
+  const arrays = Object.values(columns).map(
+    ([values, type]) => sql`${arrayParameter(values)}::${sql.raw(type)}[]`,
+  );
+  return sql`unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(names.join(', '))})`;
+}
+
+/**
+ * A JavaScript array as one Postgres array literal parameter (`{"a","b",NULL}`): both drivers send it as text that
+ * the cast beside it parses, and it never turns into one bind parameter per element.
+ */
+function arrayParameter(values: unknown[]): string {
+  return `{${values.map(arrayElement).join(',')}}`;
+}
+
+function arrayElement(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = v instanceof Date ? v.toISOString() : String(v);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A row's text array (CVE ids) as one element of a text[] column: an array literal that `::text[]` reads back. */
+export const textArrayLiteral = (values: string[]): string => arrayParameter(values);
+
+const counted = (upserted: SQL) => sql`with upserted as (${upserted})
+  select (count(*) filter (where inserted))::int as created, (count(*) filter (where not inserted))::int as updated
+  from upserted`;
+
+async function counts(db: Executor, statement: SQL): Promise<IngestCounts> {
+  const [row] = await queryRows<{ created: number; updated: number }>(db, counted(statement));
+  return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0) };
+}
+
+export interface VulnerabilityRow {
+  id: string;
+  assetId: string;
+  type: string;
+  name: string;
+  title: string;
+  cveIds: string[];
+  severity: string;
+  fixable: boolean;
+  packageName: string | null;
+  installedVersion: string | null;
+  fixedVersion: string | null;
+  kbId: string | null;
+  cmsComponent: string | null;
+  status: 'open' | 'fixed';
+  seen: Date;
+}
+
+const byKey = <T>(rows: T[], key: (r: T) => string) =>
+  rows
+    .map((r) => [key(r), r] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
+
+/**
+ * Upserts vulnerabilities by (account, asset, type, name): a fixed one seen again opens again, ignored stays ignored.
+ * Rows must be unique by natural key (Postgres refuses to update one row twice in a statement).
+ */
+export function upsertVulnerabilities(
+  db: Executor,
+  accountId: string,
+  input: VulnerabilityRow[],
+): Promise<IngestCounts> {
+  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  const rows = byKey(input, (v) => `${v.assetId}\u0000${v.type}\u0000${v.name}`);
+  const col = <T>(f: (r: VulnerabilityRow) => T) => rows.map(f);
+  const relation = unnestOf({
+    id: [col((r) => r.id), 'uuid'],
+    asset_id: [col((r) => r.assetId), 'uuid'],
+    type: [col((r) => r.type), 'text'],
+    name: [col((r) => r.name), 'text'],
+    title: [col((r) => r.title), 'text'],
+    cve_ids: [col((r) => textArrayLiteral(r.cveIds)), 'text'],
+    severity: [col((r) => r.severity), 'text'],
+    fixable: [col((r) => r.fixable), 'boolean'],
+    package_name: [col((r) => r.packageName), 'text'],
+    installed_version: [col((r) => r.installedVersion), 'text'],
+    fixed_version: [col((r) => r.fixedVersion), 'text'],
+    kb_id: [col((r) => r.kbId), 'text'],
+    cms_component: [col((r) => r.cmsComponent), 'text'],
+    status: [col((r) => r.status), 'text'],
+    seen: [col((r) => r.seen), 'timestamptz'],
+  });
+  return counts(
+    db,
+    sql`insert into vulnerabilities as v (id, account_id, asset_id, type, name, title, cve_ids, severity, fixable,
+        package_name, installed_version, fixed_version, kb_id, cms_component, status, first_seen_at, last_seen_at,
+        latest_scan_at, fixed_at)
+      select id, ${accountId}::uuid, asset_id, type, name, title, cve_ids::text[], severity, fixable, package_name,
+        installed_version, fixed_version, kb_id, cms_component, status, seen, seen, seen,
+        case when status = 'fixed' then seen end
+      from ${relation}
+      on conflict (account_id, asset_id, type, name) do update set
+        title = excluded.title,
+        cve_ids = excluded.cve_ids,
+        severity = excluded.severity,
+        package_name = excluded.package_name,
+        installed_version = excluded.installed_version,
+        fixed_version = excluded.fixed_version,
+        last_seen_at = greatest(v.last_seen_at, excluded.last_seen_at),
+        latest_scan_at = greatest(v.latest_scan_at, excluded.latest_scan_at),
+        fixable = excluded.fixable,
+        kb_id = excluded.kb_id,
+        cms_component = excluded.cms_component,
+        status = case when v.status = 'ignored' then 'ignored'
+                      when excluded.status = 'fixed' then 'fixed'
+                      when v.status = 'fixed' then 'open'
+                      else v.status end,
+        fixed_at = case when excluded.status = 'fixed' then coalesce(v.fixed_at, excluded.fixed_at) else null end,
+        updated_at = now()
+      returning (xmax = 0) as inserted`,
+  );
+}
+
+export interface AlertRow {
+  id: string;
+  assetId: string | null;
+  externalId: string;
+  name: string;
+  type: string;
+  severity: string;
+  status: string;
+  occurredAt: Date;
+  handledAt: Date | null;
+}
+
+/** Upserts alerts by (account, external id); rows must be unique by external id. */
+export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[]): Promise<IngestCounts> {
+  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  const rows = byKey(input, (a) => a.externalId);
+  const col = <T>(f: (r: AlertRow) => T) => rows.map(f);
+  const relation = unnestOf({
+    id: [col((r) => r.id), 'uuid'],
+    asset_id: [col((r) => r.assetId), 'uuid'],
+    external_id: [col((r) => r.externalId), 'text'],
+    name: [col((r) => r.name), 'text'],
+    type: [col((r) => r.type), 'text'],
+    severity: [col((r) => r.severity), 'text'],
+    status: [col((r) => r.status), 'text'],
+    occurred_at: [col((r) => r.occurredAt), 'timestamptz'],
+    handled_at: [col((r) => r.handledAt), 'timestamptz'],
+  });
+  return counts(
+    db,
+    sql`insert into alerts (id, account_id, asset_id, external_id, name, type, severity, status, occurred_at,
+        handled_at)
+      select id, ${accountId}::uuid, asset_id, external_id, name, type, severity, status, occurred_at, handled_at
+      from ${relation}
+      on conflict (account_id, external_id) do update set
+        name = excluded.name,
+        type = excluded.type,
+        severity = excluded.severity,
+        status = excluded.status,
+        handled_at = excluded.handled_at,
+        updated_at = now()
+      returning (xmax = 0) as inserted`,
+  );
+}
+
+export interface BaselineRiskRow {
+  id: string;
+  assetId: string;
+  checkName: string;
+  category: string;
+  severity: string;
+  status: string;
+}
+
+/** Upserts baseline risks by (account, asset, check); rows must be unique by (asset, check). */
+export function upsertBaselineRisks(
+  db: Executor,
+  accountId: string,
+  input: BaselineRiskRow[],
+): Promise<IngestCounts> {
+  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  const rows = byKey(input, (b) => `${b.assetId}\u0000${b.checkName}`);
+  const col = <T>(f: (r: BaselineRiskRow) => T) => rows.map(f);
+  const relation = unnestOf({
+    id: [col((r) => r.id), 'uuid'],
+    asset_id: [col((r) => r.assetId), 'uuid'],
+    check_name: [col((r) => r.checkName), 'text'],
+    category: [col((r) => r.category), 'text'],
+    severity: [col((r) => r.severity), 'text'],
+    status: [col((r) => r.status), 'text'],
+  });
+  return counts(
+    db,
+    sql`insert into baseline_risks (id, account_id, asset_id, check_name, category, severity, status)
+      select id, ${accountId}::uuid, asset_id, check_name, category, severity, status
+      from ${relation}
+      on conflict (account_id, asset_id, check_name) do update set
+        category = excluded.category,
+        severity = excluded.severity,
+        status = excluded.status,
+        last_seen_at = now(),
+        updated_at = now()
+      returning (xmax = 0) as inserted`,
+  );
+}
+
+export interface AttackRow {
+  id: string;
+  assetId: string | null;
+  externalId: string;
+  attackType: string;
+  sourceIp: string | null;
+  severity: string;
+  blocked: boolean;
+  occurredAt: Date;
+}
+
+/** Inserts attack events once by (account, external id): a known one is left as it is and not counted. */
+export function insertAttacks(db: Executor, accountId: string, input: AttackRow[]): Promise<IngestCounts> {
+  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  const rows = byKey(input, (a) => a.externalId);
+  const col = <T>(f: (r: AttackRow) => T) => rows.map(f);
+  const relation = unnestOf({
+    id: [col((r) => r.id), 'uuid'],
+    asset_id: [col((r) => r.assetId), 'uuid'],
+    external_id: [col((r) => r.externalId), 'text'],
+    attack_type: [col((r) => r.attackType), 'text'],
+    source_ip: [col((r) => r.sourceIp), 'text'],
+    severity: [col((r) => r.severity), 'text'],
+    blocked: [col((r) => r.blocked), 'boolean'],
+    occurred_at: [col((r) => r.occurredAt), 'timestamptz'],
+  });
+  return counts(
+    db,
+    sql`insert into attack_events (id, account_id, asset_id, external_id, attack_type, source_ip, severity, blocked,
+        occurred_at)
+      select id, ${accountId}::uuid, asset_id, external_id, attack_type, source_ip, severity, blocked, occurred_at
+      from ${relation}
+      on conflict (account_id, external_id) do nothing
+      returning true as inserted`,
+  );
+}
