@@ -7,7 +7,7 @@ import { findPolicy, listPolicies } from '../../services/playbook/policy-views.j
 import { updatePolicy } from '../../services/playbook/update-policy.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { registerPlaybookTaskRoutes } from './playbook-tasks.js';
 import { displayName } from '../../domain/input-rules.js';
@@ -155,14 +155,7 @@ export function registerPlaybookRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(listRoute, async (c) => {
-    const q = c.req.valid('query');
-    const rows = await listPolicies(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      limit: q.limit,
-      after: decodeCursor(q.cursor),
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toPolicyDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listPolicies, toPolicyDto), 200);
   });
 
   app.openapi(getRoute, async (c) => {

@@ -11,7 +11,7 @@ import { cosignCommands, SIMPLE_SIGNING_MEDIA_TYPE } from '../../../domain/signa
 import { TRUSTED_IMAGE_LABEL } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso } from './shared.js';
 
@@ -267,14 +267,12 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(trustedRoute, async (c) => {
     const q = c.req.valid('query');
-    const rows = await listTrustedImages(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      all: q.all === 'true',
-      witnessId: q.witnessId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toTrustedImageDto), nextCursor: p.nextCursor }, 200);
+    const body = await accountPage(
+      c,
+      q,
+      (db, keyset) => listTrustedImages(db, { ...keyset, all: q.all === 'true', witnessId: q.witnessId }),
+      toTrustedImageDto,
+    );
+    return c.json(body, 200);
   });
 }
