@@ -1,7 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { asc, desc, gt, lt, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Context } from 'hono';
+import type { AppEnv } from './context.js';
 import { badRequest } from './errors.js';
+import type { Database } from '../db/client.js';
 import { isUuid } from '../domain/ids.js';
 
 /*
@@ -77,3 +80,25 @@ export function page<T extends { id: string; rank?: number }>(
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** What a list reads for one page of the caller's account: rows after the cursor's id, at most `limit + 1`. */
+export interface TAccountKeyset {
+  accountId: string;
+  after: string | undefined;
+  limit: number;
+}
+
+/**
+ * One page of a list of the caller's account: `fetch` reads the rows after the query's cursor, `toDto` gives each
+ * its response form. The handler of a plain list is `c.json(await accountPage(c, q, listThings, toDto), 200)`.
+ */
+export async function accountPage<T extends { id: string; rank?: number }, D>(
+  c: Context<AppEnv>,
+  q: { limit: number; cursor?: string },
+  fetch: (db: Database, keyset: TAccountKeyset) => Promise<T[]>,
+  toDto: (row: T) => D,
+): Promise<{ items: D[]; nextCursor: string | null }> {
+  const keyset = { accountId: c.get('caller').accountId, after: decodeCursor(q.cursor), limit: q.limit };
+  const p = page(await fetch(c.get('services').db, keyset), q.limit);
+  return { items: p.items.map(toDto), nextCursor: p.nextCursor };
+}

@@ -14,13 +14,8 @@ import {
   parseUpdateinfoList,
 } from './inventory.js';
 import { runProcess, type ProcessResult } from './process.js';
-import {
-  cancellableDelay,
-  payloadString,
-  type Executor,
-  type ExecutorOutcome,
-  type JobContext,
-} from './types.js';
+import { cancellableDelay, payloadString } from './types.js';
+import type { Executor, ExecutorOutcome, JobContext } from './types.js';
 
 export interface PackageManagerOptions {
   /** Extra environment for every command (tests put fake package managers first on PATH). */

@@ -1,13 +1,8 @@
 import { AGENT_FIX_TYPES, type AgentFixType, type TAgentJob } from '../../domain/agent-jobs.js';
 import type { THostFinding, THostInventory } from '../../domain/host-findings.js';
 import { createConfigurationApplier } from './configure.js';
-import {
-  cancellableDelay,
-  payloadString,
-  type Executor,
-  type ExecutorOutcome,
-  type JobContext,
-} from './types.js';
+import { cancellableDelay, payloadString } from './types.js';
+import type { Executor, ExecutorOutcome, JobContext } from './types.js';
 
 export interface SimulateOptions {
   /** How long a fix takes (other kinds take a fifth of it). Default 500 ms. */

@@ -9,7 +9,7 @@ import { ROLES } from '../../domain/roles.js';
 import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { accountPage, decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -170,15 +170,7 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(listKeys, async (c) => {
-    const { db } = c.get('services');
-    const q = c.req.valid('query');
-    const rows = await listApiKeys(db, {
-      accountId: c.get('caller').accountId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(keyDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listApiKeys, keyDto), 200);
   });
 
   app.openapi(revokeKey, async (c) => {

@@ -13,7 +13,7 @@ import {
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound } from '../errors.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 const ZEnrollmentTokenSchema = z
@@ -103,15 +103,7 @@ export function registerAgentEnrollmentTokenRoutes(app: OpenAPIHono<AppEnv>): vo
   });
 
   app.openapi(listRouteDef, async (c) => {
-    const { db } = c.get('services');
-    const q = c.req.valid('query');
-    const rows = await listEnrollmentTokens(db, {
-      accountId: c.get('caller').accountId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listEnrollmentTokens, toDto), 200);
   });
 
   app.openapi(deleteRouteDef, async (c) => {

@@ -8,7 +8,7 @@ import { resendVerification } from '../../services/reports/resend-verification.j
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { ZErrorEnvelopeSchema } from '../errors.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { escapeHtml as escape } from '../../domain/reports/html.js';
 import { mailThrottleFor } from '../mail-throttle.js';
@@ -130,14 +130,7 @@ export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(listRoute, async (c) => {
-    const q = c.req.valid('query');
-    const rows = await listRecipients(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listRecipients, toDto), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {

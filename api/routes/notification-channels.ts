@@ -19,7 +19,7 @@ import {
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound } from '../../domain/errors.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { accountPage, decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 import { mailThrottleFor } from '../mail-throttle.js';
@@ -208,16 +208,14 @@ export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): voi
   });
 
   app.openapi(listRoute, async (c) => {
-    const { db } = c.get('services');
     const q = c.req.valid('query');
-    const rows = await listChannels(db, {
-      accountId: c.get('caller').accountId,
-      type: q.type,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(channelView), nextCursor: p.nextCursor }, 200);
+    const body = await accountPage(
+      c,
+      q,
+      (db, keyset) => listChannels(db, { ...keyset, type: q.type }),
+      channelView,
+    );
+    return c.json(body, 200);
   });
 
   app.openapi(getRoute, async (c) => {

@@ -40,6 +40,7 @@ const ZTaskSchema = z
     updatedAt: z.iso.datetime(),
   })
   .openapi('PlaybookTask');
+export type TPlaybookTask = z.infer<typeof ZTaskSchema>;
 
 const ZTaskAssetSchema = z
   .object({
@@ -94,6 +95,7 @@ const ZTaskDetailSchema = ZTaskSchema.extend({
   }),
   log: ZLogSummarySchema,
 }).openapi('PlaybookTaskDetail');
+export type TPlaybookTaskDetail = z.infer<typeof ZTaskDetailSchema>;
 
 const ZLogEntrySchema = z
   .object({
@@ -123,10 +125,15 @@ const ZLogEntrySchema = z
 // Built here, not by calling .openapi() on the domain schema: zod 4 attaches methods per instance, so a schema that
 // was created before @hono/zod-openapi extended zod (import order) has no .openapi().
 const ZSelectionSchema = z.object(ZSelectionPreviewSchema.shape).openapi('PlaybookTaskSelection');
+export type TPlaybookTaskSelection = z.infer<typeof ZSelectionSchema>;
 const ZTaskCreatedSchema = ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated');
+export type TPlaybookTaskCreated = z.infer<typeof ZTaskCreatedSchema>;
 const ZTaskPageSchema = pageOf(ZTaskSchema);
+export type TPlaybookTaskPage = z.infer<typeof ZTaskPageSchema>;
 const ZTaskAssetPageSchema = pageOf(ZTaskAssetSchema);
+export type TPlaybookTaskAssetPage = z.infer<typeof ZTaskAssetPageSchema>;
 const ZLogEntryPageSchema = pageOf(ZLogEntrySchema);
+export type TPlaybookTaskLogPage = z.infer<typeof ZLogEntryPageSchema>;
 
 const createRoute = defineRoute({
   method: 'post',
@@ -220,6 +227,7 @@ const flowRoute = defineRoute({
 });
 
 const ZControlResultSchema = z.object({ status: z.enum(TASK_STATUSES), executions: z.number().int() });
+export type TPlaybookTaskControlResult = z.infer<typeof ZControlResultSchema>;
 
 /** Who reads: the caller's account, and the request id for the audit row of a reconciliation. */
 const reader = (c: Context<AppEnv>) => ({
@@ -239,14 +247,6 @@ const controlRoute = (control: TaskControl | 'rerun', summary: string) =>
 
 /** Request and response types of this module's routes (the contract tests use them). */
 export type TCreateTaskBody = z.infer<typeof ZCreateTaskBodySchema>;
-export type TPlaybookTask = z.infer<typeof ZTaskSchema>;
-export type TPlaybookTaskCreated = z.infer<typeof ZTaskCreatedSchema>;
-export type TPlaybookTaskSelection = z.infer<typeof ZSelectionSchema>;
-export type TPlaybookTaskPage = z.infer<typeof ZTaskPageSchema>;
-export type TPlaybookTaskDetail = z.infer<typeof ZTaskDetailSchema>;
-export type TPlaybookTaskAssetPage = z.infer<typeof ZTaskAssetPageSchema>;
-export type TPlaybookTaskLogPage = z.infer<typeof ZLogEntryPageSchema>;
-export type TPlaybookTaskControlResult = z.infer<typeof ZControlResultSchema>;
 
 export function registerPlaybookTaskRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {

@@ -7,7 +7,7 @@ import { findPolicy, listPolicies } from '../../services/playbook/policy-views.j
 import { updatePolicy } from '../../services/playbook/update-policy.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { registerPlaybookTaskRoutes } from './playbook-tasks.js';
 import { displayName } from '../../domain/input-rules.js';
@@ -27,6 +27,7 @@ const ZTemplateSchema = z
     params: ZParamsOutSchema,
   })
   .openapi('PlaybookTemplate');
+export type TPlaybookTemplate = z.infer<typeof ZTemplateSchema>;
 
 const ZPolicySchema = z
   .object({
@@ -40,8 +41,10 @@ const ZPolicySchema = z
     updatedAt: z.iso.datetime(),
   })
   .openapi('PlaybookPolicy');
+export type TPlaybookPolicy = z.infer<typeof ZPolicySchema>;
 
 const ZPolicyPageSchema = pageOf(ZPolicySchema);
+export type TPlaybookPolicyPage = z.infer<typeof ZPolicyPageSchema>;
 
 /** The body of clone and edit: a name, a description and a merge patch of the parameters, each optional. */
 const ZPolicyBodySchema = z.strictObject({
@@ -49,6 +52,8 @@ const ZPolicyBodySchema = z.strictObject({
   description: z.string().max(2000).optional(),
   params: ZPolicyParamsPatchSchema.optional(),
 });
+export type TClonePolicyBody = z.infer<typeof ZPolicyBodySchema>;
+export type TUpdatePolicyBody = z.infer<typeof ZPolicyBodySchema>;
 
 const toPolicyDto = (p: PolicyRow) => ({
   id: p.id,
@@ -129,11 +134,6 @@ const deleteRoute = defineRoute({
 });
 
 /** Request and response types of this module's routes (the contract tests use them). */
-export type TPlaybookPolicy = z.infer<typeof ZPolicySchema>;
-export type TPlaybookTemplate = z.infer<typeof ZTemplateSchema>;
-export type TPlaybookPolicyPage = z.infer<typeof ZPolicyPageSchema>;
-export type TClonePolicyBody = z.infer<typeof ZPolicyBodySchema>;
-export type TUpdatePolicyBody = z.infer<typeof ZPolicyBodySchema>;
 
 export function registerPlaybookRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(templatesRoute, (c) =>
@@ -155,14 +155,7 @@ export function registerPlaybookRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(listRoute, async (c) => {
-    const q = c.req.valid('query');
-    const rows = await listPolicies(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      limit: q.limit,
-      after: decodeCursor(q.cursor),
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toPolicyDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listPolicies, toPolicyDto), 200);
   });
 
   app.openapi(getRoute, async (c) => {

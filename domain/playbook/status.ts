@@ -31,16 +31,7 @@ export function isFinalTaskStatus(s: TaskStatus): boolean {
 const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   Waiting: ['Progressing', 'Paused', 'Cancelling', 'Cancelled', 'Expired'],
   Progressing: ['Paused', 'Cancelling', 'Succeeded', 'PartiallyFailed', 'Failed', 'Expired'],
-  Paused: [
-    'Progressing',
-    'Waiting',
-    'Cancelling',
-    'Cancelled',
-    'Succeeded',
-    'PartiallyFailed',
-    'Failed',
-    'Expired',
-  ],
+  Paused: ['Progressing', 'Waiting', 'Cancelling', ...FINAL_TASK_STATUSES],
   Cancelling: ['Cancelled'],
   Cancelled: ['Progressing'],
   Succeeded: [],

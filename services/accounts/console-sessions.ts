@@ -8,6 +8,23 @@ import { CONSOLE_SESSION_TTL_MS } from '../../domain/console.js';
 import type { Role } from '../../domain/roles.js';
 import { hashToken, randomToken } from '../../platform/secrets.js';
 
+/** The audit row of a session's start or end: the actor is the API key the session was made from. */
+function sessionAudit(
+  key: { accountId: string; apiKeyId: string },
+  sessionId: string,
+  action: string,
+  requestId: string,
+) {
+  return {
+    accountId: key.accountId,
+    actor: `key:${key.apiKeyId}`,
+    action,
+    targetType: 'console_session',
+    targetId: sessionId,
+    requestId,
+  };
+}
+
 export interface ConsoleSession {
   id: string;
   accountId: string;
@@ -41,13 +58,8 @@ export async function signIn(
       .returning({ id: consoleSessions.id });
     if (!inserted) throw new Error('insert returned no row');
     await recordAudit(tx, {
-      accountId: key.accountId,
-      actor: `key:${key.apiKeyId}`,
-      action: 'console.sign_in',
-      targetType: 'console_session',
-      targetId: inserted.id,
+      ...sessionAudit(key, inserted.id, 'console.sign_in', requestId),
       after: { role: key.role, expiresAt: expiresAt.toISOString() },
-      requestId,
     });
     return inserted;
   });
@@ -89,13 +101,6 @@ export async function signOut(db: Database, session: ConsoleSession, requestId: 
       .update(consoleSessions)
       .set({ revokedAt: new Date() })
       .where(and(eq(consoleSessions.id, session.id), isNull(consoleSessions.revokedAt)));
-    await recordAudit(tx, {
-      accountId: session.accountId,
-      actor: `key:${session.apiKeyId}`,
-      action: 'console.sign_out',
-      targetType: 'console_session',
-      targetId: session.id,
-      requestId,
-    });
+    await recordAudit(tx, sessionAudit(session, session.id, 'console.sign_out', requestId));
   });
 }

@@ -3,8 +3,9 @@ import type { Database } from '../../db/client.js';
 import { directoryAccounts, resourceDirectories } from '../../db/schema/multi-account.js';
 import { VigilError } from '../../domain/errors.js';
 import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
-import { recordCrossAccountAudit, type MultiAccountActor } from './audit.js';
+import type { MultiAccountActor } from './audit.js';
 import { directoryAccount, type DirectoryRow } from './directory-views.js';
+import { writeDelegatedAdmin } from './write-delegated-admin.js';
 
 /** Designates a member account as a delegated administrator (management account only; at most five). */
 export async function addDelegatedAdmin(
@@ -43,16 +44,7 @@ export async function addDelegatedAdmin(
       );
     }
     const since = new Date();
-    await tx
-      .update(directoryAccounts)
-      .set({ delegatedAdminSince: since })
-      .where(eq(directoryAccounts.accountId, target.accountId));
-    await recordCrossAccountAudit(tx, opts.by, target.accountId, {
-      action: 'multi_account.delegated_admin.add',
-      targetType: 'account',
-      targetId: target.accountId,
-      after: { delegatedAdminSince: since },
-    });
+    await writeDelegatedAdmin(tx, opts.by, target, since);
     return { accountId: target.accountId, since };
   });
 }

@@ -1,12 +1,12 @@
 import { unknownAssetIds } from '../inventory/ingest-findings.js';
 import { memberSettingsOverrides } from '../../db/schema/multi-account-policy.js';
-import { unavailable, unprocessable } from '../../domain/errors.js';
+import { unprocessable } from '../../domain/errors.js';
 import { settingsAssetIds } from '../../domain/multi-account/member-settings.js';
 import { effectiveSettings, type TSettingsPatch } from '../../domain/multi-account/settings-policy.js';
 import { applyEffectiveSettings } from './apply-effective-settings.js';
 import { recordCrossAccountAudit, type MultiAccountActor } from './audit.js';
 import { memberOverrides } from './settings-policy-views.js';
-import { startSavedRollouts } from './start-saved-rollouts.js';
+import { startSavedRollout } from './start-saved-rollouts.js';
 import type { RolloutServices } from './start-settings-rollout.js';
 
 /**
@@ -62,14 +62,6 @@ export async function setMemberOverrides(
     });
   });
   if (!row) return { revision: null };
-  const { failed } = await startSavedRollouts(services, {
-    revisions: [row],
-    adminAccountId: opts.by.accountId,
-  });
-  if (failed.length > 0) {
-    throw unavailable(
-      `revision ${row.revision} is saved; its rollout starts when Temporal is reachable again`,
-    );
-  }
+  await startSavedRollout(services, row, opts.by.accountId);
   return { revision: row.revision };
 }

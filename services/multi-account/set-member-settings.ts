@@ -1,10 +1,10 @@
 import { unknownAssetIds } from '../inventory/ingest-findings.js';
-import { unavailable, unprocessable } from '../../domain/errors.js';
+import { unprocessable } from '../../domain/errors.js';
 import { settingsAssetIds, type TMemberSettings } from '../../domain/multi-account/member-settings.js';
 import type { MultiAccountActor } from './audit.js';
 import type { SettingsRevisionRow } from './rollout-state.js';
 import { saveMemberSettings } from './save-member-settings.js';
-import { startSavedRollouts } from './start-saved-rollouts.js';
+import { startSavedRollout } from './start-saved-rollouts.js';
 import type { RolloutServices } from './start-settings-rollout.js';
 
 /**
@@ -21,14 +21,6 @@ export async function setMemberSettings(
     throw unprocessable(`${unknown.length} asset id(s) are not assets of the member`, { assetIds: unknown });
   }
   const row = await saveMemberSettings(services.db, opts);
-  const { failed } = await startSavedRollouts(services, {
-    revisions: [row],
-    adminAccountId: opts.by.accountId,
-  });
-  if (failed.length > 0) {
-    throw unavailable(
-      `revision ${row.revision} is saved; its rollout starts when Temporal is reachable again`,
-    );
-  }
+  await startSavedRollout(services, row, opts.by.accountId);
   return row;
 }

@@ -1,6 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import { accounts } from '../../db/schema/accounts.js';
-import { errorMessage } from '../../domain/errors.js';
+import { errorMessage, unavailable } from '../../domain/errors.js';
 import { startMemberSettingsRollout, type RolloutServices } from './start-settings-rollout.js';
 
 /** Rollouts started at once from one request; the rest wait for a free lane. */
@@ -52,4 +52,21 @@ export async function startSavedRollouts(
   };
   await Promise.all(Array.from({ length: Math.min(START_LANES, opts.revisions.length) }, lane));
   return { started, failed };
+}
+
+/**
+ * The rollout of one revision just saved, for a request that answers after it: 503 when it did not start (the
+ * revision stays saved; maintenance starts its rollout).
+ */
+export async function startSavedRollout(
+  services: RolloutServices,
+  row: { accountId: string; revision: number },
+  adminAccountId: string,
+): Promise<void> {
+  const { failed } = await startSavedRollouts(services, { revisions: [row], adminAccountId });
+  if (failed.length > 0) {
+    throw unavailable(
+      `revision ${row.revision} is saved; its rollout starts when Temporal is reachable again`,
+    );
+  }
 }

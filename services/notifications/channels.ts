@@ -171,17 +171,14 @@ export async function findChannels(
   opts: { accountId: string; ids?: readonly string[] },
 ): Promise<NotificationChannelRow[]> {
   if (opts.ids !== undefined && opts.ids.length === 0) return [];
+  const named =
+    opts.ids === undefined
+      ? eq(notificationChannels.enabled, true)
+      : inArray(notificationChannels.id, [...opts.ids]);
   return db
     .select()
     .from(notificationChannels)
-    .where(
-      and(
-        eq(notificationChannels.accountId, opts.accountId),
-        opts.ids === undefined
-          ? eq(notificationChannels.enabled, true)
-          : inArray(notificationChannels.id, [...opts.ids]),
-      ),
-    )
+    .where(and(eq(notificationChannels.accountId, opts.accountId), named))
     .orderBy(notificationChannels.id);
 }
 

@@ -6,28 +6,18 @@ import { assets } from '../../db/schema/inventory.js';
 import { SEVERITIES, type Severity } from '../../domain/findings.js';
 import type { TReportPeriod } from '../../domain/reports/period.js';
 import { severitiesAtLeast, type TReportItem } from '../../domain/reports/rules.js';
-import type { TBySeverity, TCount, TListedFinding, TReportStats } from '../../domain/reports/stats.js';
-
-const OPEN_VULNERABILITY = ['open', 'fixing'] as const;
-const HIGH = ['critical', 'high'] as const;
-
-const count = (where: SQL) => sql<number>`count(*) filter (where ${where})`.mapWith(Number);
-const within = (col: AnyPgColumn, from: string, to: string) =>
-  sql`${col} >= ${from}::timestamptz and ${col} < ${to}::timestamptz`;
-const severityRank = (col: AnyPgColumn) =>
-  sql`case ${col} when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end`;
-const zero = (): TCount => ({ current: 0, previous: 0 });
-const bySeverity = <T>(make: () => T): TBySeverity<T> => ({
-  critical: make(),
-  high: make(),
-  medium: make(),
-  low: make(),
-});
-const total = (b: TBySeverity<TCount>): TCount =>
-  SEVERITIES.reduce(
-    (a, s) => ({ current: a.current + b[s].current, previous: a.previous + b[s].previous }),
-    zero(),
-  );
+import type { TCount, TListedFinding, TReportStats } from '../../domain/reports/stats.js';
+import { assetCounts, attackCounts, unhandledCounts, vulnerabilityCounts } from './stats-sql.js';
+import {
+  bySeverity,
+  count,
+  HIGH,
+  OPEN_VULNERABILITY,
+  severityRank,
+  total,
+  within,
+  zero,
+} from './stats-sql.js';
 
 /**
  * The statistics of many accounts at once, for a consolidated report: each query scans its table once for all the
@@ -83,15 +73,7 @@ export async function gatherMemberStats(
     if (!want.has('vulnerabilities') && !want.has('issueResolved')) return;
     const v = vulnerabilities;
     const rows = await db
-      .select({
-        accountId: v.accountId,
-        severity: v.severity,
-        cur: count(within(v.firstSeenAt, p.start, p.end)),
-        prev: count(within(v.firstSeenAt, p.previousStart, p.previousEnd)),
-        open: count(inArray(v.status, OPEN_VULNERABILITY)),
-        fixedCur: count(within(v.fixedAt, p.start, p.end)),
-        fixedPrev: count(within(v.fixedAt, p.previousStart, p.previousEnd)),
-      })
+      .select({ accountId: v.accountId, severity: v.severity, ...vulnerabilityCounts(v, p) })
       .from(v)
       .where(scope(v))
       .groupBy(v.accountId, v.severity);
@@ -164,9 +146,7 @@ export async function gatherMemberStats(
       .select({
         accountId: a.accountId,
         severity: a.severity,
-        cur: count(within(a.occurredAt, p.start, p.end)),
-        prev: count(within(a.occurredAt, p.previousStart, p.previousEnd)),
-        unhandled: count(sql`${a.status} = 'unhandled'`),
+        ...unhandledCounts(a.status, a.occurredAt, p),
         handledCur: count(within(a.handledAt, p.start, p.end)),
         handledPrev: count(within(a.handledAt, p.previousStart, p.previousEnd)),
       })
@@ -234,18 +214,12 @@ export async function gatherMemberStats(
 
   const baselineSection = async () => {
     if (!want.has('baselineCheck')) return;
-    const b = baselineRisks;
+    const { accountId, severity, status, firstSeenAt } = baselineRisks;
     const rows = await db
-      .select({
-        accountId: b.accountId,
-        severity: b.severity,
-        cur: count(within(b.firstSeenAt, p.start, p.end)),
-        prev: count(within(b.firstSeenAt, p.previousStart, p.previousEnd)),
-        unhandled: count(sql`${b.status} = 'unhandled'`),
-      })
-      .from(b)
-      .where(scope(b))
-      .groupBy(b.accountId, b.severity);
+      .select({ accountId, severity, ...unhandledCounts(status, firstSeenAt, p) })
+      .from(baselineRisks)
+      .where(scope(baselineRisks))
+      .groupBy(accountId, severity);
     for (const id of ids) {
       const s = of(id);
       const added = bySeverity(zero);
@@ -264,13 +238,7 @@ export async function gatherMemberStats(
     const e = attackEvents;
     const [rows, types] = await Promise.all([
       db
-        .select({
-          accountId: e.accountId,
-          cur: count(within(e.occurredAt, p.start, p.end)),
-          prev: count(within(e.occurredAt, p.previousStart, p.previousEnd)),
-          blockedCur: count(sql`${e.blocked} and ${within(e.occurredAt, p.start, p.end)}`),
-          blockedPrev: count(sql`${e.blocked} and ${within(e.occurredAt, p.previousStart, p.previousEnd)}`),
-        })
+        .select({ accountId: e.accountId, ...attackCounts(e, p) })
         .from(e)
         .where(scope(e))
         .groupBy(e.accountId),
@@ -298,15 +266,7 @@ export async function gatherMemberStats(
     if (!want.has('assets')) return;
     const v = vulnerabilities;
     const counts = await db
-      .select({
-        accountId: assets.accountId,
-        total: count(sql`${assets.createdAt} < ${p.end}::timestamptz`),
-        cur: count(within(assets.createdAt, p.start, p.end)),
-        prev: count(within(assets.createdAt, p.previousStart, p.previousEnd)),
-        online: count(sql`${assets.agentStatus} = 'online'`),
-        offline: count(sql`${assets.agentStatus} = 'offline'`),
-        none: count(sql`${assets.agentStatus} = 'none'`),
-      })
+      .select({ accountId: assets.accountId, ...assetCounts(p) })
       .from(assets)
       .where(inArray(assets.accountId, ids))
       .groupBy(assets.accountId);

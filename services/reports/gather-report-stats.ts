@@ -7,6 +7,17 @@ import { SEVERITIES, type Severity } from '../../domain/findings.js';
 import type { TReportPeriod } from '../../domain/reports/period.js';
 import { severitiesAtLeast, type TReportItem } from '../../domain/reports/rules.js';
 import type { TBySeverity, TCount, TListedFinding, TReportStats } from '../../domain/reports/stats.js';
+import { assetCounts, attackCounts, unhandledCounts, vulnerabilityCounts } from './stats-sql.js';
+import {
+  bySeverity,
+  HIGH,
+  OPEN_VULNERABILITY,
+  periodCounts,
+  severityRank,
+  total,
+  within,
+  zero,
+} from './stats-sql.js';
 
 /** Which rows a report counts: the account's, of one asset group's assets, of at least a severity. */
 interface TScope {
@@ -38,35 +49,15 @@ function reportScope(opts: {
 /** Rows listed per section (fixed vulnerabilities, open high-severity items, top assets). */
 export const LISTED_ROWS = 8;
 
-const OPEN_VULNERABILITY = ['open', 'fixing'] as const;
-const HIGH = ['critical', 'high'] as const;
-
-const count = (where: SQL) => sql<number>`count(*) filter (where ${where})`.mapWith(Number);
-const within = (col: AnyPgColumn, from: string, to: string) =>
-  sql`${col} >= ${from}::timestamptz and ${col} < ${to}::timestamptz`;
-const severityRank = (col: AnyPgColumn) =>
-  sql`case ${col} when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end`;
-
-function bySeverity<T>(initial: () => T): TBySeverity<T> {
-  return { critical: initial(), high: initial(), medium: initial(), low: initial() };
-}
-
 /** Per-severity rows of a grouped count → new-in-period counts against the previous period, and open counts. */
 function splitBySeverity(rows: { severity: Severity; cur: number; prev: number; open: number }[]) {
-  const bySev = bySeverity<TCount>(() => ({ current: 0, previous: 0 }));
+  const bySev = bySeverity(zero);
   const open = bySeverity(() => 0);
   for (const r of rows) {
     bySev[r.severity] = { current: r.cur, previous: r.prev };
     open[r.severity] = r.open;
   }
   return { bySev, open };
-}
-
-function sum(counts: TCount[]): TCount {
-  return counts.reduce((a, c) => ({ current: a.current + c.current, previous: a.previous + c.previous }), {
-    current: 0,
-    previous: 0,
-  });
 }
 
 /**
@@ -107,21 +98,14 @@ export async function gatherReportStats(
   if (want.has('vulnerabilities') || want.has('issueResolved')) {
     const v = vulnerabilities;
     const rows = await db
-      .select({
-        severity: v.severity,
-        cur: count(within(v.firstSeenAt, p.start, p.end)),
-        prev: count(within(v.firstSeenAt, p.previousStart, p.previousEnd)),
-        open: count(inArray(v.status, OPEN_VULNERABILITY)),
-        fixedCur: count(within(v.fixedAt, p.start, p.end)),
-        fixedPrev: count(within(v.fixedAt, p.previousStart, p.previousEnd)),
-      })
+      .select({ severity: v.severity, ...vulnerabilityCounts(v, p) })
       .from(v)
       .where(scope.of(v))
       .groupBy(v.severity);
     if (want.has('vulnerabilities')) {
       const { bySev, open } = splitBySeverity(rows);
       stats.vulnerabilities = {
-        added: sum(Object.values(bySev)),
+        added: total(bySev),
         bySeverity: bySev,
         open,
         openHigh: await openHighVulnerabilities(db, scope),
@@ -131,10 +115,7 @@ export async function gatherReportStats(
     if (want.has('issueResolved')) {
       const fixed = rows.reduce(
         (a, r) => ({ current: a.current + r.fixedCur, previous: a.previous + r.fixedPrev }),
-        {
-          current: 0,
-          previous: 0,
-        },
+        zero(),
       );
       stats.issueResolved = {
         vulnerabilitiesFixed: fixed,
@@ -147,12 +128,7 @@ export async function gatherReportStats(
   if (want.has('alerts')) {
     const a = alerts;
     const rows = await db
-      .select({
-        severity: a.severity,
-        cur: count(within(a.occurredAt, p.start, p.end)),
-        prev: count(within(a.occurredAt, p.previousStart, p.previousEnd)),
-        unhandled: count(sql`${a.status} = 'unhandled'`),
-      })
+      .select({ severity: a.severity, ...unhandledCounts(a.status, a.occurredAt, p) })
       .from(a)
       .where(scope.of(a))
       .groupBy(a.severity);
@@ -171,7 +147,7 @@ export async function gatherReportStats(
       .orderBy(severityRank(a.severity), desc(a.occurredAt))
       .limit(LISTED_ROWS);
     stats.alerts = {
-      added: sum(Object.values(bySev)),
+      added: total(bySev),
       bySeverity: bySev,
       unhandled: Object.values(open).reduce((x, y) => x + y, 0),
       openHigh: openHigh.map(listed),
@@ -181,19 +157,14 @@ export async function gatherReportStats(
   if (want.has('baselineCheck')) {
     const b = baselineRisks;
     const rows = await db
-      .select({
-        severity: b.severity,
-        cur: count(within(b.firstSeenAt, p.start, p.end)),
-        prev: count(within(b.firstSeenAt, p.previousStart, p.previousEnd)),
-        unhandled: count(sql`${b.status} = 'unhandled'`),
-      })
+      .select({ severity: b.severity, ...unhandledCounts(b.status, b.firstSeenAt, p) })
       .from(b)
       .where(scope.of(b))
       .groupBy(b.severity);
     const { bySev, open } = splitBySeverity(rows.map((r) => ({ ...r, open: r.unhandled })));
     addOpen(open);
     stats.baselineCheck = {
-      added: sum(Object.values(bySev)),
+      added: total(bySev),
       bySeverity: bySev,
       unhandled: Object.values(open).reduce((x, y) => x + y, 0),
     };
@@ -201,15 +172,7 @@ export async function gatherReportStats(
 
   if (want.has('attack')) {
     const e = attackEvents;
-    const [row] = await db
-      .select({
-        cur: count(within(e.occurredAt, p.start, p.end)),
-        prev: count(within(e.occurredAt, p.previousStart, p.previousEnd)),
-        blockedCur: count(sql`${e.blocked} and ${within(e.occurredAt, p.start, p.end)}`),
-        blockedPrev: count(sql`${e.blocked} and ${within(e.occurredAt, p.previousStart, p.previousEnd)}`),
-      })
-      .from(e)
-      .where(scope.of(e));
+    const [row] = await db.select(attackCounts(e, p)).from(e).where(scope.of(e));
     const topTypes = await db
       .select({ type: e.attackType, count: sql<number>`count(*)`.mapWith(Number) })
       .from(e)
@@ -262,13 +225,7 @@ async function fixedVulnerabilities(
 
 async function alertsHandled(db: Executor, scope: TScope, p: TReportPeriod): Promise<TCount> {
   const a = alerts;
-  const [row] = await db
-    .select({
-      cur: count(within(a.handledAt, p.start, p.end)),
-      prev: count(within(a.handledAt, p.previousStart, p.previousEnd)),
-    })
-    .from(a)
-    .where(scope.of(a));
+  const [row] = await db.select(periodCounts(a.handledAt, p)).from(a).where(scope.of(a));
   return { current: row?.cur ?? 0, previous: row?.prev ?? 0 };
 }
 
@@ -277,17 +234,7 @@ async function assetStats(
   scope: TScope,
   p: TReportPeriod,
 ): Promise<NonNullable<TReportStats['assets']>> {
-  const [row] = await db
-    .select({
-      total: count(sql`${assets.createdAt} < ${p.end}::timestamptz`),
-      cur: count(within(assets.createdAt, p.start, p.end)),
-      prev: count(within(assets.createdAt, p.previousStart, p.previousEnd)),
-      online: count(sql`${assets.agentStatus} = 'online'`),
-      offline: count(sql`${assets.agentStatus} = 'offline'`),
-      none: count(sql`${assets.agentStatus} = 'none'`),
-    })
-    .from(assets)
-    .where(scope.assets());
+  const [row] = await db.select(assetCounts(p)).from(assets).where(scope.assets());
   const v = vulnerabilities;
   const critical = sql<number>`count(*) filter (where ${v.severity} = 'critical')`.mapWith(Number);
   const high = sql<number>`count(*) filter (where ${v.severity} = 'high')`.mapWith(Number);

@@ -10,7 +10,7 @@ import {
 } from '../../../domain/signature/webhook-config.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv, Services } from '../../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso } from './shared.js';
 import { displayName } from '../../../domain/input-rules.js';
@@ -149,14 +149,7 @@ export function registerClusterRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(listRoute, async (c) => {
-    const q = c.req.valid('query');
-    const rows = await listClusters(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toClusterDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listClusters, toClusterDto), 200);
   });
 
   app.openapi(getRoute, async (c) => {

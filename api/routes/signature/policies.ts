@@ -13,7 +13,7 @@ import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/
 import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { displayName } from '../../../domain/input-rules.js';
 
@@ -212,14 +212,13 @@ export function registerPolicyRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const rows = await listPolicies(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      clusterId: q.clusterId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toPolicyDto), nextCursor: p.nextCursor }, 200);
+    const body = await accountPage(
+      c,
+      q,
+      (db, keyset) => listPolicies(db, { ...keyset, clusterId: q.clusterId }),
+      toPolicyDto,
+    );
+    return c.json(body, 200);
   });
 
   app.openapi(getRoute, async (c) => {

@@ -8,7 +8,7 @@ import {
 import { parseImageReference } from '../../../domain/signature/image-reference.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 
 /** A registry as image references name it; `docker.io` becomes `index.docker.io`, as go-containerregistry does. */
@@ -100,14 +100,7 @@ export function registerRegistryCredentialRoutes(app: OpenAPIHono<AppEnv>): void
   });
 
   app.openapi(listRoute, async (c) => {
-    const q = c.req.valid('query');
-    const rows = await listRegistryCredentials(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toDto), nextCursor: p.nextCursor }, 200);
+    return c.json(await accountPage(c, c.req.valid('query'), listRegistryCredentials, toDto), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {

@@ -11,7 +11,7 @@ import { cosignCommands, SIMPLE_SIGNING_MEDIA_TYPE } from '../../../domain/signa
 import { TRUSTED_IMAGE_LABEL } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso } from './shared.js';
 
@@ -35,6 +35,7 @@ export const ZSignatureSchema = z
     createdAt: z.iso.datetime(),
   })
   .openapi('ImageSignature');
+export type TImageSignature = z.infer<typeof ZSignatureSchema>;
 
 function toSignatureDto(s: ImageSignatureRow): z.infer<typeof ZSignatureSchema> {
   const image = { name: s.repository, digest: s.digest };
@@ -65,6 +66,7 @@ const ZSignResultSchema = ZSignatureSchema.extend({
         "The signature written next to the image in its registry, cosign's layout (failed: the signature is kept in Vigil; sign again to retry)",
     }),
 }).openapi('ImageSignResult');
+export type TSignResult = z.infer<typeof ZSignResultSchema>;
 
 const tags = ['signature'];
 
@@ -76,6 +78,7 @@ const ZSignBodySchema = z.strictObject({
       "Also write the signature to the image's registry (tag sha256-<hex>.sig), as cosign sign does",
   }),
 });
+export type TSignBody = z.input<typeof ZSignBodySchema>;
 
 const signRoute = defineRoute({
   method: 'post',
@@ -125,6 +128,7 @@ const ZVerifyResultSchema = z
     }),
   })
   .openapi('VerifyResult');
+export type TVerifyResult = z.infer<typeof ZVerifyResultSchema>;
 
 const ZVerifyBodySchema = z
   .strictObject({
@@ -137,6 +141,7 @@ const ZVerifyBodySchema = z
     (b) => (b.payload === undefined) === (b.signature === undefined),
     'give payload and signature together',
   );
+export type TVerifyBody = z.input<typeof ZVerifyBodySchema>;
 
 const verifyRoute = defineRoute({
   method: 'post',
@@ -167,18 +172,12 @@ const ZTrustedImageSchema = z
     revokedReason: z.string().nullable(),
   })
   .openapi('TrustedImage');
+export type TTrustedImage = z.infer<typeof ZTrustedImageSchema>;
 
 const ZTrustedImageQuerySchema = ZPageQuerySchema.extend({
   all: z.enum(['true', 'false']).default('false'),
   witnessId: z.uuid().optional(),
 });
-
-export type TImageSignature = z.infer<typeof ZSignatureSchema>;
-export type TSignBody = z.input<typeof ZSignBodySchema>;
-export type TSignResult = z.infer<typeof ZSignResultSchema>;
-export type TVerifyBody = z.input<typeof ZVerifyBodySchema>;
-export type TVerifyResult = z.infer<typeof ZVerifyResultSchema>;
-export type TTrustedImage = z.infer<typeof ZTrustedImageSchema>;
 export type TTrustedImageQuery = z.input<typeof ZTrustedImageQuerySchema>;
 
 const toTrustedImageDto = (t: TrustedImageRow): TTrustedImage => ({
@@ -267,14 +266,12 @@ export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(trustedRoute, async (c) => {
     const q = c.req.valid('query');
-    const rows = await listTrustedImages(c.get('services').db, {
-      accountId: c.get('caller').accountId,
-      all: q.all === 'true',
-      witnessId: q.witnessId,
-      after: decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    const p = page(rows, q.limit);
-    return c.json({ items: p.items.map(toTrustedImageDto), nextCursor: p.nextCursor }, 200);
+    const body = await accountPage(
+      c,
+      q,
+      (db, keyset) => listTrustedImages(db, { ...keyset, all: q.all === 'true', witnessId: q.witnessId }),
+      toTrustedImageDto,
+    );
+    return c.json(body, 200);
   });
 }
