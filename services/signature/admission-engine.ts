@@ -34,7 +34,7 @@ import { BREAK_GLASS_ANNOTATION, imageInScope } from '../../domain/signature/ima
 import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
 import { combine, NO_VERDICT, nOfM, readName, readUid } from '../../domain/signature/admission-combine.js';
 import { loadAdmissionPolicies, type CachedPolicy } from './admission-snapshot.js';
-import { notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
+import { BREAK_GLASS_AUDIT_ACTION, notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
 import { verifyThroughIndex } from './index-signatures.js';
 import { storedCandidates } from './signature-views.js';
 import { localSignatureChanges, readSignatureGeneration } from './signature-state.js';
@@ -481,24 +481,7 @@ export class AdmissionEngine {
     const name = request.name ?? readName(request.object) ?? '';
     // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited and notified.
     if (!request.dryRun) {
-      await recordAudit(this.db, {
-        accountId: cluster.accountId,
-        actor: `cluster:${cluster.id}`,
-        action: 'signature.admission.break_glass',
-        targetType: 'signature_cluster',
-        targetId: cluster.id,
-        requestId: request.uid,
-        after: {
-          namespace: request.namespace ?? '',
-          kind: request.kind.kind,
-          name,
-          user: who,
-          justification,
-          deniedBecause: denied.message,
-          policyIds: denied.policyIds,
-        },
-      });
-      this.notify({
+      const event: BreakGlassEvent = {
         accountId: cluster.accountId,
         clusterId: cluster.id,
         clusterName: cluster.name,
@@ -509,7 +492,29 @@ export class AdmissionEngine {
         user: who,
         justification,
         deniedBecause: denied.message,
+      };
+      // The audit row is the notification's outbox (the whole event): should this process die before the start
+      // below reaches Temporal, the maintenance repair starts it under the same id (start-break-glass-notifications).
+      await recordAudit(this.db, {
+        accountId: cluster.accountId,
+        actor: `cluster:${cluster.id}`,
+        action: BREAK_GLASS_AUDIT_ACTION,
+        targetType: 'signature_cluster',
+        targetId: cluster.id,
+        requestId: request.uid,
+        after: {
+          namespace: event.namespace,
+          kind: event.kind,
+          name,
+          user: who,
+          justification,
+          deniedBecause: denied.message,
+          policyIds: denied.policyIds,
+          clusterName: cluster.name,
+          podOrRequestUid: event.podOrRequestUid,
+        },
       });
+      this.notify(event);
     }
     return {
       ...denied,
@@ -619,11 +624,13 @@ export function admissionEngineFor(
       services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
       registrySourceFor(services),
       (event) =>
-        notifyBreakGlass(services, event).catch((err: unknown) =>
-          services.logger.error(
-            { err, clusterId: event.clusterId, namespace: event.namespace, name: event.name },
-            'the break-glass notification could not be handed to Temporal; the audit row records the admission',
-          ),
+        notifyBreakGlass(services, event).then(
+          () => undefined,
+          (err: unknown) =>
+            services.logger.error(
+              { err, clusterId: event.clusterId, namespace: event.namespace, name: event.name },
+              'the break-glass notification could not be handed to Temporal; the maintenance repair starts it from the audit row',
+            ),
         ),
     );
     engines.set(services.db, engine);
