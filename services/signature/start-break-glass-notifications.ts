@@ -1,4 +1,4 @@
-import { and, eq, gte } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import { auditLog } from '../../db/schema/audit.js';
 import { signatureClusters } from '../../db/schema/signature.js';
 import { uuidv7 } from '../../domain/ids.js';
@@ -34,7 +34,7 @@ export async function startBreakGlassNotifications(
       clusterName: signatureClusters.name,
     })
     .from(auditLog)
-    .leftJoin(signatureClusters, eq(signatureClusters.id, auditLog.targetId))
+    .leftJoin(signatureClusters, sql`${signatureClusters.id}::text = ${auditLog.targetId}`)
     // Ids are UUIDv7, ordered by time: the primary key bounds the scan to the window.
     .where(
       and(
