@@ -8,6 +8,9 @@ import { loadRegistryCredential, registryCredentialChanges } from './registry-cr
 import { readCosignSignatures } from './registry-signatures.js';
 import type { CandidateSignature } from './verify-signatures.js';
 
+/** A key built by concatenation is a tree of pieces, each kept alive by it; stored, it is one flat string. */
+const flat = (key: string): string => Buffer.from(key).toString();
+
 /**
  * A least-recently-used map whose entries also expire; bounded by entry count. Expiry times are kept in
  * milliseconds since the cache was made, which V8 stores inline (a small integer) for the first 12 days rather
@@ -32,13 +35,13 @@ export class LruTtlCache<V> {
     }
     // Re-inserting moves the key to the end: Map iteration order is the recency order.
     this.map.delete(key);
-    this.map.set(key, hit);
+    this.map.set(flat(key), hit);
     return hit.value;
   }
 
   set(key: string, value: V, ttlMs: number): void {
     this.map.delete(key);
-    this.map.set(key, { value, expiresAt: this.now() - this.epoch + ttlMs });
+    this.map.set(flat(key), { value, expiresAt: this.now() - this.epoch + ttlMs });
     while (this.map.size > this.maxEntries) {
       const oldest = this.map.keys().next();
       if (oldest.done) break;
@@ -69,11 +72,16 @@ const CANONICAL = 'c';
 const VERBATIM = 'v';
 
 function packSignature(c: CandidateSignature, canonical: string): PackedSignature {
+  const verbatim = c.payload.toString('latin1') !== canonical;
   const length = c.signature.length;
-  const head = String.fromCharCode(length >> 8, length & 0xff) + c.signature.toString('latin1');
-  return c.payload.toString('latin1') === canonical
-    ? CANONICAL + head
-    : VERBATIM + head + c.payload.toString('latin1');
+  // Written into one buffer and read out as one flat string: concatenating would keep a tree of pieces alive.
+  const packed = Buffer.allocUnsafe(3 + length + (verbatim ? c.payload.length : 0));
+  packed[0] = (verbatim ? VERBATIM : CANONICAL).charCodeAt(0);
+  packed[1] = length >> 8;
+  packed[2] = length & 0xff;
+  c.signature.copy(packed, 3);
+  if (verbatim) c.payload.copy(packed, 3 + length);
+  return packed.toString('latin1');
 }
 
 function unpackSignature(packed: PackedSignature, canonical: () => string): CandidateSignature {
