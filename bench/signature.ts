@@ -49,7 +49,7 @@ const REGISTRY_COLD = arg('registry-cold', 30);
 const digestOf = (i: number) => `sha256:${i.toString(16).padStart(2, '0').repeat(32)}`;
 const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
-function stats(samples: number[], wallMs: number) {
+function latency(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     requests: samples.length,
@@ -57,8 +57,11 @@ function stats(samples: number[], wallMs: number) {
     p90Ms: percentile(sorted, 90),
     p99Ms: percentile(sorted, 99),
     maxMs: percentile(sorted, 100),
-    perSecond: Math.round((samples.length / wallMs) * 1000),
   };
+}
+
+function stats(samples: number[], wallMs: number) {
+  return { ...latency(samples), perSecond: Math.round((samples.length / wallMs) * 1000) };
 }
 
 /** The server's own view of a phase: time in the app, CPU, DB round trips, GC and event-loop delay. */
@@ -181,14 +184,14 @@ async function main() {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const { hostname, port } = new URL(base);
   const reviewBytes = Buffer.from(review);
-  const post = (body: Buffer = reviewBytes) =>
+  const post = (body: Buffer = reviewBytes, to = admissionPath) =>
     new Promise<string>((resolve, reject) => {
       const req = http.request(
         {
           agent,
           hostname,
           port,
-          path: admissionPath,
+          path: to,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
@@ -234,6 +237,21 @@ async function main() {
   const clientCpu = process.cpuUsage(cpu0);
   const warmSeqServer = await server.phaseEnd();
   const clientCpuMsPerRequest = round((clientCpu.user + clientCpu.system) / 1000 / WARM);
+  bar.done();
+
+  // Same-run floor: an empty Hono handler and the admission, alternately (same body, socket pool and moment), so
+  // the machine's load shows in both figures alike.
+  const floorSamples: number[] = [];
+  const alternateAdmission: number[] = [];
+  bar = progress('floor (empty handler) alternating with admission', WARM);
+  for (let i = 0; i < WARM; i++) {
+    const f0 = performance.now();
+    const answer = await post(reviewBytes, server.info.floorPath);
+    floorSamples.push(performance.now() - f0);
+    if (!answer.includes('"ok":true')) throw new Error(`floor handler answered ${answer}`);
+    alternateAdmission.push(await admitOnce());
+    bar.tick();
+  }
   bar.done();
 
   const warmConc: number[] = [];
@@ -317,6 +335,12 @@ async function main() {
         cpuMsPerRequestIncludingClient: round(clientCpuMsPerRequest + warmSeqServer.cpuMsPerRequest),
         clientCpuMsPerRequest,
         server: serverSeq,
+      },
+      floor: {
+        note: 'an empty Hono handler (same server, body and client) alternating with the admission, same run',
+        emptyHandler: latency(floorSamples),
+        admissionAlternating: latency(alternateAdmission),
+        p99AboveFloorMs: round(latency(alternateAdmission).p99Ms - latency(floorSamples).p99Ms),
       },
       warmConcurrent: {
         concurrency: CONCURRENCY,

@@ -8,6 +8,7 @@ import { repairUnstartedRollouts } from '../services/multi-account/repair-unstar
 import { reconcileReportSchedules } from '../services/reports/reconcile-report-schedules.js';
 import { reconcileTaskWorkflows } from '../services/playbook/reconcile-task.js';
 import { startPendingTaskWorkflows } from '../services/playbook/start-pending-task-workflows.js';
+import { startBreakGlassNotifications } from '../services/signature/start-break-glass-notifications.js';
 import type { MaintenanceActivities } from '../workflows/maintenance.js';
 import type { Services } from './services.js';
 
@@ -34,6 +35,7 @@ export function maintenanceActivities(services: Services): MaintenanceActivities
       };
     },
     maintenanceRepairMemberSettingsRollouts: () => repairUnstartedRollouts(services),
+    maintenanceStartBreakGlassNotifications: () => startBreakGlassNotifications(services),
   };
 }
 
@@ -51,7 +53,7 @@ function scheduleOptions(services: Pick<Services, 'config' | 'taskQueues'>): Sch
       workflowId: maintenanceScheduleId(prefix),
       args: [],
       staticSummary:
-        'Vigil maintenance: start unstarted task workflows, end tasks whose workflow ended outside Vigil, reconcile report schedules, repair rollouts',
+        'Vigil maintenance: start unstarted task workflows, end tasks whose workflow ended outside Vigil, reconcile report schedules, repair rollouts, start lost break-glass notifications',
       workflowExecutionTimeout: '30 minutes',
     },
     policies: {

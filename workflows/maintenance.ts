@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 
 /**
  * The background duties of a deployment. Each repairs what a crash or an outage left out of step and is idempotent,
@@ -13,6 +13,8 @@ export interface MaintenanceActivities {
   maintenanceReconcileReportSchedules(): Promise<ReportScheduleCounts>;
   /** Member-settings revisions saved but never rolled out get their rollout. Returns how many. */
   maintenanceRepairMemberSettingsRollouts(): Promise<number>;
+  /** Break-glass admissions whose notification workflow start was lost (audit row as outbox). Returns how many. */
+  maintenanceStartBreakGlassNotifications(): Promise<number>;
 }
 
 export interface ReportScheduleCounts {
@@ -29,6 +31,8 @@ export interface MaintenanceResult {
   playbookTasksEndedOutsideVigil: number | null;
   reportSchedules: ReportScheduleCounts | null;
   memberSettingsRolloutsStarted: number | null;
+  /** Absent in runs started before this duty existed. */
+  breakGlassNotificationsStarted?: number | null;
   /** Duties that failed after their retries (the others still ran). */
   failed: string[];
 }
@@ -44,11 +48,14 @@ const duties = proxyActivities<MaintenanceActivities>({
  * a time however many workers there are). Duties run side by side and fail independently.
  */
 export async function vigilMaintenanceWorkflow(): Promise<MaintenanceResult> {
-  const [tasks, endedOutside, schedules, rollouts] = await Promise.allSettled([
+  // Runs begun by an older build replay without the break-glass duty.
+  const withBreakGlass = patched('maintenance-break-glass-outbox');
+  const [tasks, endedOutside, schedules, rollouts, breakGlass] = await Promise.allSettled([
     duties.maintenanceStartPendingTasks(),
     duties.maintenanceReconcileTaskWorkflows(),
     duties.maintenanceReconcileReportSchedules(),
     duties.maintenanceRepairMemberSettingsRollouts(),
+    ...(withBreakGlass ? [duties.maintenanceStartBreakGlassNotifications()] : []),
   ]);
   const failed: string[] = [];
   const value = <T>(name: string, r: PromiseSettledResult<T>): T | null => {
@@ -61,6 +68,7 @@ export async function vigilMaintenanceWorkflow(): Promise<MaintenanceResult> {
     playbookTasksEndedOutsideVigil: value('playbook workflows ended outside Vigil', endedOutside),
     reportSchedules: value('report schedules', schedules),
     memberSettingsRolloutsStarted: value('member settings rollouts', rollouts),
+    ...(breakGlass ? { breakGlassNotificationsStarted: value('break-glass notifications', breakGlass) } : {}),
     failed,
   };
   if (failed.length > 0) {

@@ -1,8 +1,7 @@
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { LruTtlCache, type Lookup } from '../../services/signature/registry-source.js';
-import type { CandidateSignature } from '../../services/signature/verify-signatures.js';
+import { RegistryAnswerCache } from '../../services/signature/registry-source.js';
 import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
 import { REGISTRY_CACHE_MAX_ENTRIES } from '../../domain/signature/registry-rules.js';
 import { pushCosignSignatureByHand, pushTestImage, startTestRegistry } from '../../test/registry.js';
@@ -131,17 +130,17 @@ function cacheMemory(entries: number) {
   const gc = runInNewContext('gc') as (() => void) | undefined;
   gc?.();
   const before = process.memoryUsage();
-  const cache = new LruTtlCache<Lookup<CandidateSignature[]>>(entries);
+  // Stored the way admission stores what it read from a registry (RegistrySignatureSource → RegistryAnswerCache).
+  const cache = new RegistryAnswerCache(entries);
   for (let i = 0; i < entries; i++) {
     const digest = `sha256:${i.toString(16).padStart(64, '0')}`;
+    const image = { registry: 'registry.example.com', repository: `team/app${i % 100}` };
     const payload = Buffer.from(
-      buildCosignPayload({ image: { name: `registry.example.com/team/app${i % 100}`, digest } }),
+      buildCosignPayload({ image: { name: `${image.registry}/${image.repository}`, digest } }),
     );
-    cache.set(
-      `sig|00000000-0000-0000-0000-000000000000|registry.example.com/team/app${i % 100}|${digest}`,
-      { ok: true, value: [{ keyVersion: null, payload, signature: randomBytes(256) }] },
-      60_000,
-    );
+    cache.rememberSignatures('00000000-0000-0000-0000-000000000000', image, digest, [
+      { keyVersion: null, payload, signature: randomBytes(256) },
+    ]);
   }
   gc?.();
   const after = process.memoryUsage();

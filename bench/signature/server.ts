@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
 import { Client, Connection } from '@temporalio/client';
 import { createAccount } from '../../services/accounts/create-account.js';
 import { flushAdmissionDecisions } from '../../services/signature/admission-engine.js';
@@ -25,6 +26,8 @@ import { errorMessage } from '../../domain/errors.js';
  */
 export interface ServerInfo {
   base: string;
+  /** POST here: an empty Hono handler on the same server and process (reads the body, answers a constant). */
+  floorPath: string;
   adminKey: string;
   accountId: string;
   database: string;
@@ -101,6 +104,8 @@ function phaseProfiler(dir: string | undefined) {
   };
 }
 
+const FLOOR_PATH = '/bench/floor';
+
 export async function startSignatureServer(opts: {
   postgresUrl?: string;
   cpuProfileDir?: string;
@@ -131,11 +136,17 @@ export async function startSignatureServer(opts: {
   });
   const app = createApp(services);
 
+  // The floor: what any request costs on this machine at this moment (Node's HTTP, Hono's routing, a JSON answer),
+  // measured in the same run, through the same server, so a loaded machine shows in both figures alike.
+  const floor = new Hono().post(FLOOR_PATH, async (c) => {
+    await c.req.text();
+    return c.json({ ok: true });
+  });
   let sampling = false;
   let handlerMs: number[] = [];
   const timedFetch = async (req: Request) => {
     const t0 = performance.now();
-    const res = await app.fetch(req);
+    const res = await (req.url.endsWith(FLOOR_PATH) ? floor.fetch(req) : app.fetch(req));
     if (sampling) handlerMs.push(performance.now() - t0);
     return res;
   };
@@ -161,6 +172,7 @@ export async function startSignatureServer(opts: {
   return {
     info: {
       base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      floorPath: FLOOR_PATH,
       adminKey: adminKey.key,
       accountId: account.id,
       database: database.driver,

@@ -141,4 +141,30 @@ describe('admission cache across replicas', () => {
     expect(await engine.authenticate(first.token)).toBeNull();
     expect(await engine.authenticate(newToken)).toMatchObject({ id: first.id });
   });
+
+  it('reuses a decision only for the same images in the same containers', async () => {
+    const witness = await call<{ id: string }>('POST', '/v1/signature/witnesses', { name: 'memo' });
+    const cluster = await call<{ id: string; token: string }>('POST', '/v1/clusters', { name: 'memo' });
+    await call('POST', '/v1/signature/policies', {
+      name: 'memo',
+      witnessId: witness.id,
+      clusterId: cluster.id,
+      namespaces: ['prod'],
+      enabled: true,
+    });
+    const engine = new AdmissionEngine(ctx.services.db, () => undefined, 60_000);
+    const who = await engine.authenticate(cluster.token);
+    if (!who) throw new Error('cluster token not found');
+    const unsigned = `registry.example.com/memo/app@sha256:${'34'.repeat(32)}`;
+    const pod = (container: string): TAdmissionRequest => ({
+      ...request(unsigned),
+      object: { metadata: { name: 'p' }, spec: { containers: [{ name: container, image: unsigned }] } },
+    });
+    const first = await engine.review(who, pod('api'));
+    expect(first.message).toMatch(/container "api" image/);
+    expect((await engine.review(who, pod('api'))).message).toBe(first.message);
+    // The same image in another container: its own decision, naming its own container.
+    expect((await engine.review(who, pod('worker'))).message).toMatch(/container "worker" image/);
+    await engine.flushDecisions();
+  });
 });

@@ -34,7 +34,7 @@ import { BREAK_GLASS_ANNOTATION, imageInScope } from '../../domain/signature/ima
 import { registrySourceFor, type RegistrySignatureSource } from './registry-source.js';
 import { combine, NO_VERDICT, nOfM, readName, readUid } from '../../domain/signature/admission-combine.js';
 import { loadAdmissionPolicies, type CachedPolicy } from './admission-snapshot.js';
-import { notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
+import { BREAK_GLASS_AUDIT_ACTION, notifyBreakGlass, type BreakGlassEvent } from './notify-break-glass.js';
 import { verifyThroughIndex } from './index-signatures.js';
 import { storedCandidates } from './signature-views.js';
 import { localSignatureChanges, readSignatureGeneration } from './signature-state.js';
@@ -206,25 +206,32 @@ export class AdmissionEngine {
       const deciding: CachedPolicy[] = [];
       for (const policy of covering) {
         // Only the images the policy's patterns select (an unreadable reference is always checked: fail closed).
-        const checked = extracted.images.flatMap((img, index) => {
-          const parsed = parseImageReference(img.image);
-          return !parsed.ok || imageInScope(policy.scope, parsed.ref.name) ? [{ img, index }] : [];
-        });
+        const checked = extracted.images.flatMap((img, index) =>
+          selects(policy, img.image) ? [{ img, index }] : [],
+        );
         if (checked.length === 0) continue;
         deciding.push(policy);
-        const members = [policy, ...policy.cosigners];
+        const members = policy.cosigners.length === 0 ? [policy] : [policy, ...policy.cosigners];
         const perWitness: ImageVerdict[][] = [];
+        const images = checked.map((c) => c.img.image);
         for (const member of members)
           perWitness.push(
-            await this.verdictsFor(
-              snap,
-              member,
-              checked.map((c) => c.img.image),
-              verified,
-              lookup,
-              request.dryRun === true,
-            ),
+            await this.verdictsFor(snap, member, images, verified, lookup, request.dryRun === true),
           );
+        const memoKey = checked
+          .map((c) => `${c.img.field}\u0000${c.img.container}\u0000${c.img.image}`)
+          .join('\u0001');
+        const memo = policy.decided.get(memoKey);
+        if (memo && sameVerdicts(memo.perWitness, perWitness)) {
+          checked.forEach((c, i) => {
+            const verdict = memo.verdicts[i];
+            if (verdict?.digest && digests[c.index] === undefined) digests[c.index] = verdict.digest;
+            if (verdict?.ok && verdict.index && indexes[c.index] === undefined)
+              indexes[c.index] = verdict.index;
+          });
+          decisions.push(memo.decision);
+          continue;
+        }
         const verdicts = checked.map((_, i) =>
           nOfM(
             members.map((m, w) => ({ name: m.keys.witnessName, verdict: perWitness[w]?.[i] ?? NO_VERDICT })),
@@ -237,21 +244,22 @@ export class AdmissionEngine {
           if (verdict?.ok && verdict.index && indexes[c.index] === undefined)
             indexes[c.index] = verdict.index;
         });
-        decisions.push(
-          decideAdmission({
-            policyName: policy.name,
-            mode: policy.mode,
-            witnessName:
-              members.length === 1
-                ? policy.keys.witnessName
-                : `${policy.requiredSignatures} of ${members.map((m) => m.keys.witnessName).join(', ')}`,
-            registryFailure: policy.registryFailure,
-            results: checked.map(({ img }, i): ImageResult => ({
-              ...img,
-              verdict: verdicts[i] ?? NO_VERDICT,
-            })),
-          }),
-        );
+        const decision = decideAdmission({
+          policyName: policy.name,
+          mode: policy.mode,
+          witnessName:
+            members.length === 1
+              ? policy.keys.witnessName
+              : `${policy.requiredSignatures} of ${members.map((m) => m.keys.witnessName).join(', ')}`,
+          registryFailure: policy.registryFailure,
+          results: checked.map(({ img }, i): ImageResult => ({
+            ...img,
+            verdict: verdicts[i] ?? NO_VERDICT,
+          })),
+        });
+        decisions.push(decision);
+        if (policy.decided.size >= MAX_MEMOIZED_DECISIONS) policy.decided.clear();
+        policy.decided.set(memoKey, { perWitness, verdicts, decision });
       }
       outcome =
         decisions.length === 0
@@ -481,24 +489,7 @@ export class AdmissionEngine {
     const name = request.name ?? readName(request.object) ?? '';
     // sideEffects: None — a dry-run review is answered the same, but only a real admission is audited and notified.
     if (!request.dryRun) {
-      await recordAudit(this.db, {
-        accountId: cluster.accountId,
-        actor: `cluster:${cluster.id}`,
-        action: 'signature.admission.break_glass',
-        targetType: 'signature_cluster',
-        targetId: cluster.id,
-        requestId: request.uid,
-        after: {
-          namespace: request.namespace ?? '',
-          kind: request.kind.kind,
-          name,
-          user: who,
-          justification,
-          deniedBecause: denied.message,
-          policyIds: denied.policyIds,
-        },
-      });
-      this.notify({
+      const event: BreakGlassEvent = {
         accountId: cluster.accountId,
         clusterId: cluster.id,
         clusterName: cluster.name,
@@ -509,7 +500,29 @@ export class AdmissionEngine {
         user: who,
         justification,
         deniedBecause: denied.message,
+      };
+      // The audit row is the notification's outbox (the whole event): should this process die before the start
+      // below reaches Temporal, the maintenance repair starts it under the same id (start-break-glass-notifications).
+      await recordAudit(this.db, {
+        accountId: cluster.accountId,
+        actor: `cluster:${cluster.id}`,
+        action: BREAK_GLASS_AUDIT_ACTION,
+        targetType: 'signature_cluster',
+        targetId: cluster.id,
+        requestId: request.uid,
+        after: {
+          namespace: event.namespace,
+          kind: event.kind,
+          name,
+          user: who,
+          justification,
+          deniedBecause: denied.message,
+          policyIds: denied.policyIds,
+          clusterName: cluster.name,
+          podOrRequestUid: event.podOrRequestUid,
+        },
       });
+      this.notify(event);
     }
     return {
       ...denied,
@@ -585,6 +598,33 @@ export class AdmissionEngine {
   }
 }
 
+/** Pods (distinct image lists) whose decision one policy keeps for reuse; past it the memo starts over. */
+const MAX_MEMOIZED_DECISIONS = 1024;
+
+/** Whether the policy's patterns select an image, remembered per reference (the policy is immutable in its snapshot). */
+function selects(policy: CachedPolicy, image: string): boolean {
+  let hit = policy.inScope.get(image);
+  if (hit === undefined) {
+    const parsed = parseImageReference(image);
+    hit = !parsed.ok || imageInScope(policy.scope, parsed.ref.name);
+    if (policy.inScope.size >= MAX_CACHED_VERDICTS) policy.inScope.clear();
+    policy.inScope.set(image, hit);
+  }
+  return hit;
+}
+
+/** The same verdict objects (cache hits), witness by witness and image by image. */
+function sameVerdicts(a: ImageVerdict[][], b: ImageVerdict[][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let w = 0; w < a.length; w++) {
+    const x = a[w];
+    const y = b[w];
+    if (!x || !y || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
 interface Miss {
   index: number;
   image: string;
@@ -619,11 +659,13 @@ export function admissionEngineFor(
       services.dbDriver === 'pglite' ? DECISION_QUEUE_PGLITE : DECISION_QUEUE_POSTGRES,
       registrySourceFor(services),
       (event) =>
-        notifyBreakGlass(services, event).catch((err: unknown) =>
-          services.logger.error(
-            { err, clusterId: event.clusterId, namespace: event.namespace, name: event.name },
-            'the break-glass notification could not be handed to Temporal; the audit row records the admission',
-          ),
+        notifyBreakGlass(services, event).then(
+          () => undefined,
+          (err: unknown) =>
+            services.logger.error(
+              { err, clusterId: event.clusterId, namespace: event.namespace, name: event.name },
+              'the break-glass notification could not be handed to Temporal; the maintenance repair starts it from the audit row',
+            ),
         ),
     );
     engines.set(services.db, engine);

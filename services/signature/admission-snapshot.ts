@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { signatureKeyVersions, signaturePolicies, signatureWitnesses } from '../../db/schema/signature.js';
-import type { ImageVerdict } from '../../domain/signature/admission-review.js';
+import type { AdmissionDecision, ImageVerdict } from '../../domain/signature/admission-review.js';
 import { compileImageScope, type ImageScope } from '../../domain/signature/image-scope.js';
 import type { TRegistryFailureMode, TTagPolicy } from '../../domain/signature/registry-rules.js';
 import type { TPolicyMode } from '../../domain/signature/rules.js';
@@ -31,6 +31,16 @@ export interface CachedPolicy {
    * resting on it expire with the registry cache's TTLs.
    */
   verdicts: Map<string, { verdict: ImageVerdict; expiresAt: number }>;
+  /** Image reference → whether the policy's patterns select it (pure in the reference and the policy). */
+  inScope: Map<string, boolean>;
+  /**
+   * The policy's last decisions, by the checked images (field, container, reference): reused while every witness
+   * gave the very same verdict objects (cache hits), so a Pod seen before costs no message building.
+   */
+  decided: Map<
+    string,
+    { perWitness: ImageVerdict[][]; verdicts: ImageVerdict[]; decision: AdmissionDecision }
+  >;
 }
 
 /**
@@ -103,13 +113,26 @@ export async function loadAdmissionPolicies(db: Executor, accountId: string): Pr
       scope: compileImageScope(policy.images, policy.excludedImages),
       allowBreakGlass: policy.allowBreakGlass,
       verdicts: new Map(),
+      inScope: new Map(),
+      decided: new Map(),
       cosigners: [],
       requiredSignatures: policy.requiredSignatures,
     };
     // Each cosigner is checked like the policy's own witness, with its own keys and verdict cache.
     main.cosigners = policy.cosignerIds.flatMap((id) => {
       const w = cosignerRows.find((c) => c.id === id);
-      return w ? [{ ...main, witnessId: id, keys: keysOf(id, w.name, w.status), verdicts: new Map() }] : [];
+      return w
+        ? [
+            {
+              ...main,
+              witnessId: id,
+              keys: keysOf(id, w.name, w.status),
+              verdicts: new Map(),
+              inScope: new Map(),
+              decided: new Map(),
+            },
+          ]
+        : [];
     });
     return main;
   });

@@ -11,7 +11,10 @@ export interface DecisionFilter {
   outcome?: (typeof admissionDecisions.$inferSelect)['outcome'];
   /** An image reference exactly as the pod spec wrote it. */
   image?: string;
-  /** `sha256:…`: decisions on any image pinned to this digest. */
+  /**
+   * `sha256:…`: decisions on any image with this digest — pinned in the reference, resolved from a tag, or the image
+   * index whose signature covered a platform digest.
+   */
   digest?: string;
   since?: Date;
   until?: Date;
@@ -35,9 +38,10 @@ async function selectDecisions(db: Database, f: DecisionFilter) {
         f.allowed !== undefined ? eq(d.allowed, f.allowed) : undefined,
         f.outcome ? eq(d.outcome, f.outcome) : undefined,
         f.image ? sql`${d.images} @> ${JSON.stringify([{ image: f.image }])}::jsonb` : undefined,
-        // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard.
+        // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard. `digest` is what was
+        // verified (a tag's resolved digest), `indexDigest` the signed index that covered a platform digest.
         f.digest
-          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`})`
+          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`} or e->>'digest' = ${f.digest} or e->>'indexDigest' = ${f.digest})`
           : undefined,
         f.since ? gte(d.createdAt, f.since) : undefined,
         f.until ? lt(d.createdAt, f.until) : undefined,

@@ -12,6 +12,11 @@ import { verifyImageSignatures, type WitnessKeys } from './verify-signatures.js'
  * what is then verified is the index's digest, which is content-addressed, so a moved tag can only point at another
  * index that must itself be signed and list the digest. Null when this does not apply (no tag, the tag is not an
  * index, the index does not list the digest); a verdict otherwise, `index` naming the digest that was verified.
+ *
+ * A bare platform digest (`name@sha256:<platform>`) is deliberately not covered by its index's signature: nothing in
+ * a platform manifest names the index it came through (any number of indexes may list it), and `cosign verify` of
+ * such a digest looks only at `sha256-<platform>.sig` and answers "no signatures found". cosign's answer is to sign
+ * each platform too (`cosign sign --recursive`), which admission honours like any signature of the digest itself.
  */
 export async function verifyThroughIndex(
   db: Executor,

@@ -4,7 +4,14 @@ import { auditLog } from '../../../db/schema/audit.js';
 import { notificationDeliveries } from '../../../db/schema/notifications.js';
 import { BREAK_GLASS_ANNOTATION } from '../../../domain/signature/image-scope.js';
 import { breakGlassWorkflowId } from '../../../domain/signature/rules.js';
-import { admissionEngineFor } from '../../../services/signature/admission-engine.js';
+import { ZAdmissionReviewSchema } from '../../../domain/signature/admission-review.js';
+import {
+  AdmissionEngine,
+  admissionEngineFor,
+  GENERATION_CHECK_MS,
+} from '../../../services/signature/admission-engine.js';
+import { DECISION_QUEUE_POSTGRES } from '../../../services/signature/decision-queue.js';
+import { startBreakGlassNotifications } from '../../../services/signature/start-break-glass-notifications.js';
 import { startDingTalkFake, type DingTalkFake } from '../../../test/dingtalk-fake.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../../test/harness.js';
 import type { TAdmissionReviewResponse } from './admission.js';
@@ -127,5 +134,40 @@ describe('break-glass notification', () => {
       ctx.temporal.client.workflow.getHandle(breakGlassWorkflowId(cluster.id, 'dry-1')).describe(),
     ).rejects.toThrow();
     expect(fake.messages).toHaveLength(2);
+  });
+
+  it('is sent after a crash between the audit row and the workflow start: the audit row is the outbox', async () => {
+    const messagesBefore = fake.messages.length;
+    // A replica that writes the audit row and dies before handing the event to Temporal: no start at all.
+    const dying = new AdmissionEngine(
+      ctx.services.db,
+      () => undefined,
+      GENERATION_CHECK_MS,
+      DECISION_QUEUE_POSTGRES,
+      null,
+      null,
+    );
+    const request = ZAdmissionReviewSchema.parse(
+      review({ uid: 'req-3', podUid: 'pod-3', justification: 'INC-11' }),
+    ).request;
+    const answer = await dying.review(
+      { id: cluster.id, accountId: acct.accountId, name: 'prod-eu' },
+      request,
+    );
+    expect(answer).toMatchObject({ allowed: true, outcome: 'breakGlass' });
+    await dying.flushDecisions();
+    const id = breakGlassWorkflowId(cluster.id, 'pod-3');
+    await expect(ctx.temporal.client.workflow.getHandle(id).describe()).rejects.toThrow();
+
+    // After the restart, the maintenance duty starts what the audit rows say was never started, once.
+    expect(await startBreakGlassNotifications(ctx.services)).toBe(1);
+    await ctx.temporal.client.workflow.getHandle(id).result();
+    const sent = fake.messages.slice(messagesBefore);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.title).toBe('Vigil: break-glass admitted Pod payments/checkout in cluster "prod-eu"');
+    expect(sent[0]?.text).toContain('INC-11');
+    // Every later run finds the workflow started (and the delivery ledger sent): nothing twice.
+    expect(await startBreakGlassNotifications(ctx.services)).toBe(0);
+    expect(fake.messages).toHaveLength(messagesBefore + 1);
   });
 });

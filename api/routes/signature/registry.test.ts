@@ -3,6 +3,7 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionEngineFor } from '../../../services/signature/admission-engine.js';
+import { registrySourceFor } from '../../../services/signature/registry-source.js';
 import { admissionDecisions, trustedImages } from '../../../db/schema/signature.js';
 import { auditLog } from '../../../db/schema/audit.js';
 import { buildCosignPayload } from '../../../domain/signature/cosign-payload.js';
@@ -63,6 +64,13 @@ async function admit(
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { response: AdmissionAnswer }).response;
+}
+
+/** Request uids of the namespace's decisions that `GET /v1/signature/decisions?digest=` returns. */
+async function decisionUidsByDigest(digest: string, namespace: string): Promise<string[]> {
+  const r = await call('GET', `/v1/signature/decisions?digest=${digest}&namespace=${namespace}&limit=100`);
+  expect(r.status).toBe(200);
+  return (r.body.items as { requestUid: string }[]).map((d) => d.requestUid);
 }
 
 /** A policy of its own namespace, enabled, enforcing; returns the namespace. */
@@ -300,6 +308,8 @@ describe("signatures in the image's registry", () => {
       .from(admissionDecisions)
       .where(and(eq(admissionDecisions.accountId, acct.accountId), eq(admissionDecisions.namespace, ns)));
     expect(row?.images).toEqual([expect.objectContaining({ image: `${name}:v1`, digest })]);
+    // The digest filter finds the decision by the digest the tag was resolved to.
+    expect(await decisionUidsByDigest(digest, ns)).toEqual([row?.requestUid]);
 
     const verified = await call('POST', '/v1/signature/verify', { image: `${name}:v1`, witnessId: w });
     expect(verified.body).toMatchObject({
@@ -500,6 +510,18 @@ describe("signatures in the image's registry", () => {
       expect.objectContaining({ image: `${name}:v2@${amd64}`, digest: amd64, indexDigest: index }),
       expect.objectContaining({ image: `${name}:v2@${arm64}`, digest: arm64, indexDigest: index }),
     ]);
+    // The digest filter finds a decision by the platform digest and by the index whose signature covered it.
+    const uidOf = (image: string) =>
+      rows.find((r) => (r.images as { image: string }[]).some((i) => i.image === image))?.requestUid;
+    const [pair, alone, wrong, asIndex] = [
+      uidOf(`${name}:v2@${amd64}`),
+      uidOf(`${name}@${amd64}`),
+      uidOf(`${name}:single@${arm64}`),
+      uidOf(`${name}@${index}`),
+    ];
+    expect((await decisionUidsByDigest(index, ns)).sort()).toEqual([pair, asIndex].sort());
+    expect((await decisionUidsByDigest(amd64, ns)).sort()).toEqual([pair, alone].sort());
+    expect((await decisionUidsByDigest(arm64, ns)).sort()).toEqual([pair, wrong].sort());
     // The label goes to the digest whose signature was verified: the index.
     const labels = await ctx.services.db
       .select({ digest: trustedImages.digest })
@@ -518,5 +540,13 @@ describe("signatures in the image's registry", () => {
       witnessId: w,
     });
     expect(unverified.body).toMatchObject({ valid: false, indexDigest: null });
+
+    // As with `cosign verify`, a bare platform digest needs its own signature, which `cosign sign --recursive` writes.
+    const recursive = cosignSign(keys.privateKey, name, amd64);
+    await pushCosignSignatureByHand(open, repo, amd64, recursive.payload, recursive.signature);
+    registrySourceFor(ctx.services).clear();
+    const after = await policy(w, { tagPolicy: 'digestsOnly' });
+    expect(await admit(after, [`${name}@${amd64}`])).toMatchObject({ allowed: true });
+    expect((await admit(after, [`${name}@${arm64}`])).allowed).toBe(false);
   });
 });
