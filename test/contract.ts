@@ -84,3 +84,19 @@ export async function addAgent(
   if (!agent) throw new Error('no agent');
   return agent.id;
 }
+
+/** Creates an account in `admin`'s resource directory (expects 201) and returns it with its admin key. */
+export async function createDirectoryMember(
+  ctx: TestContext,
+  admin: TestAccount,
+  name: string,
+): Promise<TestAccount & { managed: boolean }> {
+  const res = await ctx.request('POST', '/v1/resource-directory/accounts', {
+    key: admin.apiKey,
+    body: { name },
+  });
+  const text = await res.text();
+  expect(res.status, text).toBe(201);
+  const created = JSON.parse(text) as { id: string; adminKey: string; managed: boolean };
+  return { accountId: created.id, apiKey: created.adminKey, managed: created.managed };
+}
