@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { contractSuite, errorOf } from '../../test/contract.js';
+import { body, type ErrorEnvelope, type Page } from '../../test/harness.js';
 
 interface A {
   name: string;
@@ -14,14 +8,7 @@ interface A {
 }
 type AssetPage = Page<A>;
 
-let ctx: TestContext;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  acct = await ctx.createAccount();
-});
-afterAll(() => ctx.close());
+const s = contractSuite({ acct: 'Test account' });
 
 const host = (i: number) => ({
   name: `web-${String(i).padStart(3, '0')}`,
@@ -35,33 +22,33 @@ const host = (i: number) => ({
 describe('assets', () => {
   it('bulk upserts idempotently and reports created vs updated', async () => {
     const assets = Array.from({ length: 120 }, (_, i) => host(i));
-    const first = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets } });
+    const first = await s.ctx.request('POST', '/v1/assets', { key: s.acct.apiKey, body: { assets } });
     expect(first.status).toBe(200);
     expect(await body<unknown>(first)).toMatchObject({ created: 120, updated: 0 });
-    const again = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: { assets } });
+    const again = await s.ctx.request('POST', '/v1/assets', { key: s.acct.apiKey, body: { assets } });
     expect(await body<unknown>(again)).toMatchObject({ created: 0, updated: 120 });
   });
 
   it('finds assets by name substring, by fuzzy name only when nothing contains the search, by IP and by group', async () => {
     const byName = await body<AssetPage>(
-      await ctx.request('GET', '/v1/assets?search=web-007', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?search=web-007', { key: s.acct.apiKey }),
     );
     // A substring hit: the one asset whose name contains the search, without the many names that resemble it.
     expect(byName.items.map((a) => a.name)).toEqual(['web-007']);
     expect(byName.items[0]?.groups.map((g) => g.name)).toEqual(['web']);
     const prefix = await body<AssetPage>(
-      await ctx.request('GET', '/v1/assets?search=WEB-00', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?search=WEB-00', { key: s.acct.apiKey }),
     );
     expect(prefix.items.map((a) => a.name).sort()).toEqual(
       Array.from({ length: 10 }, (_, i) => host(i).name),
     );
     // A fuzzy hit: nothing contains the typo, so the names that resemble it answer, the closest first.
     const typo = await body<AssetPage>(
-      await ctx.request('GET', '/v1/assets?search=wbe-007', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?search=wbe-007', { key: s.acct.apiKey }),
     );
     expect(typo.items[0]?.name).toBe('web-007');
     const near = await body<AssetPage>(
-      await ctx.request('GET', '/v1/assets?search=web-07x&limit=500', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?search=web-07x&limit=500', { key: s.acct.apiKey }),
     );
     expect(
       near.items
@@ -71,24 +58,24 @@ describe('assets', () => {
     ).toEqual(Array.from({ length: 10 }, (_, i) => host(70 + i).name));
     // None: neither contained nor similar.
     const none = await body<AssetPage>(
-      await ctx.request('GET', '/v1/assets?search=zzz-nothing', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?search=zzz-nothing', { key: s.acct.apiKey }),
     );
     expect(none).toEqual({ items: [], nextCursor: null });
     const byIp = await body<AssetPage>(
-      await ctx.request('GET', '/v1/assets?search=10.0.0.42', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?search=10.0.0.42', { key: s.acct.apiKey }),
     );
     expect(byIp.items).toHaveLength(1);
     expect(byIp.items[0]?.name).toBe('web-042');
 
     const groups = await body<Page<{ id: string; name: string }>>(
-      await ctx.request('GET', '/v1/asset-groups', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/asset-groups', { key: s.acct.apiKey }),
     );
     const even = groups.items.find((g) => g.name === 'even');
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
       const q: string = `/v1/assets?groupId=${even?.id ?? ''}&limit=25${cursor ? `&cursor=${cursor}` : ''}`;
-      const p = await body<AssetPage>(await ctx.request('GET', q, { key: acct.apiKey }));
+      const p = await body<AssetPage>(await s.ctx.request('GET', q, { key: s.acct.apiKey }));
       for (const a of p.items) {
         seen.add(a.name);
         // Every asset of a page carries its own groups, by name.
@@ -99,14 +86,14 @@ describe('assets', () => {
     expect(even).toBeDefined();
     expect(seen.size).toBe(60);
     const unfiltered = await body<AssetPage & { items: (A & { id: string })[] }>(
-      await ctx.request('GET', '/v1/assets?limit=4', { key: acct.apiKey }),
+      await s.ctx.request('GET', '/v1/assets?limit=4', { key: s.acct.apiKey }),
     );
     const parity = (name: string) => (Number(name.slice(4)) % 2 === 0 ? ['even', 'web'] : ['web']);
     expect(unfiltered.items.map((a) => a.groups.map((g) => g.name))).toEqual(
       unfiltered.items.map((a) => parity(a.name)),
     );
     const detail = await body<A>(
-      await ctx.request('GET', `/v1/assets/${unfiltered.items[1]?.id ?? ''}`, { key: acct.apiKey }),
+      await s.ctx.request('GET', `/v1/assets/${unfiltered.items[1]?.id ?? ''}`, { key: s.acct.apiKey }),
     );
     expect(detail.groups.map((g) => g.name)).toEqual(parity(unfiltered.items[1]?.name ?? ''));
   });
@@ -114,13 +101,13 @@ describe('assets', () => {
   it('pages a search in exactly the order of one large page, substring and fuzzy alike', async () => {
     for (const term of ['web-01', 'web-007', '10.0.0.4', 'web-07x']) {
       const all = await body<AssetPage>(
-        await ctx.request('GET', `/v1/assets?search=${term}&limit=500`, { key: acct.apiKey }),
+        await s.ctx.request('GET', `/v1/assets?search=${term}&limit=500`, { key: s.acct.apiKey }),
       );
       const paged: string[] = [];
       let cursor: string | null = null;
       do {
         const q: string = `/v1/assets?search=${term}&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
-        const p = await body<AssetPage>(await ctx.request('GET', q, { key: acct.apiKey }));
+        const p = await body<AssetPage>(await s.ctx.request('GET', q, { key: s.acct.apiKey }));
         paged.push(...p.items.map((a) => a.name));
         cursor = p.nextCursor;
       } while (cursor);
@@ -131,9 +118,9 @@ describe('assets', () => {
   });
 
   it('treats hostile search strings literally', async () => {
-    for (const s of ['%', '_', "'; drop table assets; --", '\\', '%%%___']) {
-      const res = await ctx.request('GET', `/v1/assets?search=${encodeURIComponent(s)}`, {
-        key: acct.apiKey,
+    for (const term of ['%', '_', "'; drop table assets; --", '\\', '%%%___']) {
+      const res = await s.ctx.request('GET', `/v1/assets?search=${encodeURIComponent(term)}`, {
+        key: s.acct.apiKey,
       });
       expect(res.status).toBe(200);
       expect((await body<AssetPage>(res)).items.length).toBeLessThan(120);
@@ -148,29 +135,30 @@ describe('assets', () => {
       [JSON.stringify({ assets: [] }), undefined, 400],
     ];
     for (const [payload, , status] of cases) {
-      const res = await ctx.request('POST', '/v1/assets', { key: acct.apiKey, body: payload });
+      const res = await s.ctx.request('POST', '/v1/assets', { key: s.acct.apiKey, body: payload });
       expect(res.status).toBe(status);
       const envelope = await body<ErrorEnvelope>(res);
       expect(envelope.error.code).toBe('bad_request');
       expect(envelope.error.requestId).toBeTruthy();
     }
-    const res = await ctx.request('GET', '/v1/assets?search=web-999', { key: acct.apiKey });
+    const res = await s.ctx.request('GET', '/v1/assets?search=web-999', { key: s.acct.apiKey });
     expect((await body<AssetPage>(res)).items.map((a) => a.name)).not.toContain('web-999');
-    expect((await ctx.request('GET', '/v1/assets?cursor=garbage', { key: acct.apiKey })).status).toBe(400);
-    expect((await ctx.request('GET', '/v1/assets/not-a-uuid', { key: acct.apiKey })).status).toBe(400);
+    expect((await s.ctx.request('GET', '/v1/assets?cursor=garbage', { key: s.acct.apiKey })).status).toBe(
+      400,
+    );
+    expect((await s.ctx.request('GET', '/v1/assets/not-a-uuid', { key: s.acct.apiKey })).status).toBe(400);
     expect(
-      (await ctx.request('GET', '/v1/assets/0190f1c2-0000-7000-8000-000000000000', { key: acct.apiKey }))
+      (await s.ctx.request('GET', '/v1/assets/0190f1c2-0000-7000-8000-000000000000', { key: s.acct.apiKey }))
         .status,
     ).toBe(404);
   });
 
   it('returns 413 for an oversize body', async () => {
-    const big = 'x'.repeat(ctx.config.VIGIL_MAX_BODY_BYTES + 10);
-    const res = await ctx.request('POST', '/v1/assets', {
-      key: acct.apiKey,
+    const big = 'x'.repeat(s.ctx.config.VIGIL_MAX_BODY_BYTES + 10);
+    const res = await s.ctx.request('POST', '/v1/assets', {
+      key: s.acct.apiKey,
       body: JSON.stringify({ assets: [{ name: big }] }),
     });
-    expect(res.status).toBe(413);
-    expect((await body<ErrorEnvelope>(res)).error.code).toBe('payload_too_large');
+    expect(await errorOf(res)).toEqual({ status: 413, code: 'payload_too_large' });
   });
 });

@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../test/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { contractSuite, errorOf } from '../../test/contract.js';
+import { body, type Page } from '../../test/harness.js';
 
 interface V {
   id: string;
@@ -18,17 +12,12 @@ interface V {
   fixedAt: string | null;
 }
 
-let ctx: TestContext;
-let acct: TestAccount;
-let other: TestAccount;
+const s = contractSuite({ acct: 'Test account', other: 'Test account' });
 let assetIds: string[];
 
 beforeAll(async () => {
-  ctx = await createTestContext();
-  acct = await ctx.createAccount();
-  other = await ctx.createAccount();
-  const res = await ctx.request('POST', '/v1/assets', {
-    key: acct.apiKey,
+  const res = await s.ctx.request('POST', '/v1/assets', {
+    key: s.acct.apiKey,
     body: {
       assets: [0, 1, 2].map((i) => ({
         name: `vuln-host-${i}`,
@@ -41,7 +30,6 @@ beforeAll(async () => {
   });
   assetIds = (await body<{ ids: string[] }>(res)).ids;
 });
-afterAll(() => ctx.close());
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 const vuln = (assetId: string, i: number, extra: Record<string, unknown> = {}) => ({
@@ -58,16 +46,16 @@ const vuln = (assetId: string, i: number, extra: Record<string, unknown> = {}) =
   ...extra,
 });
 
-async function ingest(items: unknown[], key = acct.apiKey) {
-  return ctx.request('POST', '/v1/vulnerabilities', { key, body: { items } });
+async function ingest(items: unknown[], key = s.acct.apiKey) {
+  return s.ctx.request('POST', '/v1/vulnerabilities', { key, body: { items } });
 }
 
-async function listAll(query: string, key = acct.apiKey): Promise<V[]> {
+async function listAll(query: string, key = s.acct.apiKey): Promise<V[]> {
   const out: V[] = [];
   let cursor: string | null = null;
   do {
     const q: string = `/v1/vulnerabilities?${query}&limit=4${cursor ? `&cursor=${cursor}` : ''}`;
-    const p = await body<Page<V>>(await ctx.request('GET', q, { key }));
+    const p = await body<Page<V>>(await s.ctx.request('GET', q, { key }));
     out.push(...p.items);
     cursor = p.nextCursor;
   } while (cursor);
@@ -99,15 +87,15 @@ describe('vulnerabilities', () => {
     expect(mine.map((v) => v.id)).toEqual(
       all.filter((v) => v.assetId === assetIds[1] && v.severity === 'high').map((v) => v.id),
     );
-    expect(await listAll('', other.apiKey)).toEqual([]);
+    expect(await listAll('', s.other.apiKey)).toEqual([]);
   });
 
   it('keeps an ignored one ignored, closes a fixed one, and reopens it when seen again', async () => {
     const target = (await listAll(`assetId=${assetIds[2] ?? ''}&severity=critical`)).find(
       (v) => v.name === 'USN-1000-1',
     );
-    const patched = await ctx.request('PATCH', `/v1/vulnerabilities/${target?.id ?? ''}`, {
-      key: acct.apiKey,
+    const patched = await s.ctx.request('PATCH', `/v1/vulnerabilities/${target?.id ?? ''}`, {
+      key: s.acct.apiKey,
       body: { status: 'ignored' },
     });
     expect(patched.status).toBe(200);
@@ -125,12 +113,13 @@ describe('vulnerabilities', () => {
   });
 
   it('ingests every kind in one statement with its text intact (quotes, commas, braces, backslashes, NULL)', async () => {
-    const { apiKey: key } = await ctx.createAccount();
+    const { apiKey: key } = await s.ctx.createAccount();
     const odd = 'a "quoted", {braced} \\ back\\slash NULL';
-    const post = (path: string, items: unknown[]) => ctx.request('POST', path, { key: key, body: { items } });
+    const post = (path: string, items: unknown[]) =>
+      s.ctx.request('POST', path, { key: key, body: { items } });
     const [asset] = (
       await body<{ ids: string[] }>(
-        await ctx.request('POST', '/v1/assets', {
+        await s.ctx.request('POST', '/v1/assets', {
           key: key,
           body: {
             assets: [
@@ -207,18 +196,17 @@ describe('vulnerabilities', () => {
         path === '/v1/attacks' ? { created: 0, updated: 0 } : { created: 0, updated: items.length },
       );
       const listed = await body<Page<Record<string, unknown>>>(
-        await ctx.request('GET', `${path}?limit=500`, { key: key }),
+        await s.ctx.request('GET', `${path}?limit=500`, { key: key }),
       );
       expect(listed.items.map(pick), path).toContainEqual(want);
     }
   });
 
   it('refuses another account’s asset and a bad cursor, writing nothing', async () => {
-    const res = await ingest([vuln(assetIds[0] ?? '', 99)], other.apiKey);
-    expect(res.status).toBe(422);
-    expect((await body<ErrorEnvelope>(res)).error.code).toBe('unprocessable');
-    expect(await listAll('', other.apiKey)).toEqual([]);
-    const bad = await ctx.request('GET', '/v1/vulnerabilities?cursor=garbage', { key: acct.apiKey });
+    const res = await ingest([vuln(assetIds[0] ?? '', 99)], s.other.apiKey);
+    expect(await errorOf(res)).toEqual({ status: 422, code: 'unprocessable' });
+    expect(await listAll('', s.other.apiKey)).toEqual([]);
+    const bad = await s.ctx.request('GET', '/v1/vulnerabilities?cursor=garbage', { key: s.acct.apiKey });
     expect(bad.status).toBe(400);
   });
 });

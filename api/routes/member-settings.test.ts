@@ -1,37 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MEMBER_SETTINGS } from '../../domain/multi-account/member-settings.js';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../test/harness.js';
+import { contractSuite } from '../../test/contract.js';
+import { body, type ErrorEnvelope, type Page, type TestAccount } from '../../test/harness.js';
 import type { TMemberRisks, TMemberSettingsState, TPutMemberSettingsBody } from './member-settings.js';
 
 /**
  * The contract of a member's settings and risks: only an administrator of the member's directory reaches them
  * (anyone else: 404, nothing saved), and a document naming another account's asset is a 422 that saves nothing.
  */
-let ctx: TestContext;
-let mgmt: TestAccount;
-let otherMgmt: TestAccount;
-let outsider: TestAccount;
+const s = contractSuite({ mgmt: 'management', otherMgmt: 'other management', outsider: 'outsider' });
 let member: string;
 let otherMember: string;
 
-async function call<T>(key: string, method: string, path: string, expected: number, b?: unknown): Promise<T> {
-  const res = await ctx.request(method, path, { key, body: b });
-  const text = await res.text();
-  expect(res.status, `${method} ${path}: ${text}`).toBe(expected);
-  return (text === '' ? null : JSON.parse(text)) as T;
-}
 async function directoryWithMember(admin: TestAccount, name: string): Promise<string> {
-  await call(admin.apiKey, 'POST', '/v1/resource-directory', 201, { name: `${name} directory` });
+  await s.call(admin.apiKey, 'POST', '/v1/resource-directory', 201, { name: `${name} directory` });
   // Managed from the start: only a managed member's settings are the administrator's to set.
-  await call(admin.apiKey, 'PUT', '/v1/multi-account/auto-add', 200, { enabled: true });
-  const created = await call<{ id: string; managed: boolean }>(
+  await s.call(admin.apiKey, 'PUT', '/v1/multi-account/auto-add', 200, { enabled: true });
+  const created = await s.call<{ id: string; managed: boolean }>(
     admin.apiKey,
     'POST',
     '/v1/resource-directory/accounts',
@@ -42,29 +27,22 @@ async function directoryWithMember(admin: TestAccount, name: string): Promise<st
   return created.id;
 }
 const settingsOf = (key: string, id: string) =>
-  call<TMemberSettingsState>(key, 'GET', `/v1/multi-account/members/${id}/settings`, 200);
+  s.call<TMemberSettingsState>(key, 'GET', `/v1/multi-account/members/${id}/settings`, 200);
 const saves = async (key: string) =>
-  (await call<Page<unknown>>(key, 'GET', '/v1/audit-log?action=multi_account.member_settings.save', 200))
+  (await s.call<Page<unknown>>(key, 'GET', '/v1/audit-log?action=multi_account.member_settings.save', 200))
     .items.length;
 
 beforeAll(async () => {
-  ctx = await createTestContext();
-  [mgmt, otherMgmt, outsider] = await Promise.all([
-    ctx.createAccount('management'),
-    ctx.createAccount('other management'),
-    ctx.createAccount('outsider'),
-  ]);
-  member = await directoryWithMember(mgmt, 'member');
-  otherMember = await directoryWithMember(otherMgmt, 'other member');
+  member = await directoryWithMember(s.mgmt, 'member');
+  otherMember = await directoryWithMember(s.otherMgmt, 'other member');
 });
-afterAll(() => ctx?.close());
 
 describe('member settings contract', () => {
   it('answers 404 to anyone who does not administer the member, and saves nothing', async () => {
     for (const [key, id] of [
-      [outsider.apiKey, member],
-      [otherMgmt.apiKey, member],
-      [mgmt.apiKey, otherMember],
+      [s.outsider.apiKey, member],
+      [s.otherMgmt.apiKey, member],
+      [s.mgmt.apiKey, otherMember],
     ] as const) {
       for (const [method, path, b] of [
         ['GET', `/v1/multi-account/members/${id}/settings`],
@@ -75,26 +53,26 @@ describe('member settings contract', () => {
         ],
         ['GET', `/v1/multi-account/members/${id}/risks`],
       ] as const) {
-        const e = await call<ErrorEnvelope>(key, method, path, 404, b);
+        const e = await s.call<ErrorEnvelope>(key, method, path, 404, b);
         expect(e.error.code, `${method} ${path}`).toBe('not_found');
       }
     }
-    const outsiderOverview = await call<ErrorEnvelope>(
-      outsider.apiKey,
+    const outsiderOverview = await s.call<ErrorEnvelope>(
+      s.outsider.apiKey,
       'GET',
       '/v1/multi-account/overview',
       404,
     );
     expect(outsiderOverview.error.code).toBe('not_found');
-    expect((await settingsOf(mgmt.apiKey, member)).revision).toBeNull();
-    expect((await settingsOf(otherMgmt.apiKey, otherMember)).revision).toBeNull();
-    expect(await saves(mgmt.apiKey)).toBe(0);
-    expect(await saves(otherMgmt.apiKey)).toBe(0);
+    expect((await settingsOf(s.mgmt.apiKey, member)).revision).toBeNull();
+    expect((await settingsOf(s.otherMgmt.apiKey, otherMember)).revision).toBeNull();
+    expect(await saves(s.mgmt.apiKey)).toBe(0);
+    expect(await saves(s.otherMgmt.apiKey)).toBe(0);
   });
 
   it("refuses settings naming another account's asset with 422 and saves nothing", async () => {
-    const res = await ctx.request('POST', '/v1/assets', {
-      key: outsider.apiKey,
+    const res = await s.ctx.request('POST', '/v1/assets', {
+      key: s.outsider.apiKey,
       body: { assets: [{ name: 'not-yours', hostname: 'not-yours', ips: ['10.9.0.5'], osFamily: 'linux' }] },
     });
     const [foreignAsset] = (await body<{ ids: string[] }>(res)).ids;
@@ -105,8 +83,8 @@ describe('member settings contract', () => {
         scannedAssets: { mode: 'selected', assetIds: [foreignAsset ?? ''] },
       },
     };
-    const e = await call<ErrorEnvelope>(
-      mgmt.apiKey,
+    const e = await s.call<ErrorEnvelope>(
+      s.mgmt.apiKey,
       'PUT',
       `/v1/multi-account/members/${member}/settings`,
       422,
@@ -114,20 +92,20 @@ describe('member settings contract', () => {
     );
     expect(e.error.code).toBe('unprocessable');
     expect(e.error.details).toMatchObject({ assetIds: [foreignAsset] });
-    expect((await settingsOf(mgmt.apiKey, member)).revision).toBeNull();
-    expect(await saves(mgmt.apiKey)).toBe(0);
+    expect((await settingsOf(s.mgmt.apiKey, member)).revision).toBeNull();
+    expect(await saves(s.mgmt.apiKey)).toBe(0);
 
     // The administrator saves a document without foreign assets, and reads the member's risks.
-    const saved = await call<TMemberSettingsState>(
-      mgmt.apiKey,
+    const saved = await s.call<TMemberSettingsState>(
+      s.mgmt.apiKey,
       'PUT',
       `/v1/multi-account/members/${member}/settings`,
       200,
       DEFAULT_MEMBER_SETTINGS,
     );
     expect(saved).toMatchObject({ memberId: member, revision: 1 });
-    const risks = await call<TMemberRisks>(
-      mgmt.apiKey,
+    const risks = await s.call<TMemberRisks>(
+      s.mgmt.apiKey,
       'GET',
       `/v1/multi-account/members/${member}/risks`,
       200,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MEMBER_SETTINGS } from '../../domain/multi-account/member-settings.js';
 import { memberSettingsWorkflowId } from '../../domain/multi-account/rollout.js';
+import { createDirectoryMember } from '../../test/contract.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import type { TEffectiveSettingsResponse, TSettingsPolicyResponse } from './multi-account-policy.js';
 
@@ -20,15 +21,7 @@ describe('multi-account settings policy', () => {
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };
-  const createMember = async (name: string): Promise<TestAccount & { managed: boolean }> => {
-    const r = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-    return {
-      accountId: r.body.id as string,
-      apiKey: r.body.adminKey as string,
-      managed: r.body.managed as boolean,
-    };
-  };
+  const createMember = (name: string) => createDirectoryMember(ctx, mgmt, name);
   const settingsOf = async (memberId: string) => {
     const r = await call<{ revision: number | null; settings: typeof DEFAULT_MEMBER_SETTINGS | null }>(
       'GET',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberSettingsRevisions } from '../../db/schema/multi-account.js';
+import { createDirectoryMember } from '../../test/contract.js';
 import { createTestContext, type TestContext } from '../../test/harness.js';
 import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
 import { DEFAULT_MEMBER_SETTINGS, settingsWithMode } from '../../domain/multi-account/member-settings.js';
@@ -19,15 +20,7 @@ describe('multi-account control', () => {
       },
     };
   };
-  const createMember = async (name: string) => {
-    const r = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name });
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
-    return {
-      accountId: r.body.id as string,
-      apiKey: r.body.adminKey as string,
-      managed: r.body.managed as boolean,
-    };
-  };
+  const createMember = (name: string) => createDirectoryMember(ctx, mgmt, name);
 
   beforeAll(async () => {
     ctx = await createTestContext();

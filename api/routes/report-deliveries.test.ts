@@ -1,40 +1,28 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reportDeliveries, reportRuns } from '../../db/schema/reports.js';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../test/harness.js';
+import { contractSuite } from '../../test/contract.js';
+import { body, type ErrorEnvelope, type Page, type TestAccount } from '../../test/harness.js';
 import type { TReportDelivery } from './report-deliveries.js';
 
 /**
  * The contract of Send Now, export and the delivery ledger: another account's report and delivery do not exist
  * (404, nothing sent), a delivery is reached only through its own report, and the 422 rules send nothing.
  */
-let ctx: TestContext;
-let mine: TestAccount;
-let theirs: TestAccount;
+const s = contractSuite({ mine: 'deliveries', theirs: 'other' });
 
-async function call<T>(key: string, method: string, path: string, expected: number, b?: unknown): Promise<T> {
-  const res = await ctx.request(method, path, { key, body: b });
-  const text = await res.text();
-  expect(res.status, `${method} ${path}: ${text.slice(0, 300)}`).toBe(expected);
-  return (text === '' || !res.headers.get('content-type')?.includes('json') ? text : JSON.parse(text)) as T;
-}
 const customReport = (acct: TestAccount, name: string) =>
-  call<{ id: string }>(acct.apiKey, 'POST', '/v1/reports', 201, {
-    name,
-    type: 'custom',
-    timeZone: 'UTC',
-    sendWindow: { start: '08:00', end: '10:00' },
-    language: 'en',
-    items: ['alerts'],
-    period: { start: new Date(Date.now() - 7 * 86_400_000).toISOString(), end: new Date().toISOString() },
-  }).then((r) => r.id);
+  s
+    .call<{ id: string }>(acct.apiKey, 'POST', '/v1/reports', 201, {
+      name,
+      type: 'custom',
+      timeZone: 'UTC',
+      sendWindow: { start: '08:00', end: '10:00' },
+      language: 'en',
+      items: ['alerts'],
+      period: { start: new Date(Date.now() - 7 * 86_400_000).toISOString(), end: new Date().toISOString() },
+    })
+    .then((r) => r.id);
 
 /** A delivered run of `reportId` as the ledger records it (the mail itself is other tests' business). */
 async function delivered(acct: TestAccount, reportId: string): Promise<string> {
@@ -47,7 +35,7 @@ async function delivered(acct: TestAccount, reportId: string): Promise<string> {
     label: '2026-01-01 – 2026-01-07',
     timeZone: 'UTC',
   };
-  const [run] = await ctx.database.db
+  const [run] = await s.ctx.database.db
     .insert(reportRuns)
     .values({
       accountId: acct.accountId,
@@ -63,7 +51,7 @@ async function delivered(acct: TestAccount, reportId: string): Promise<string> {
       stats: { items: ['alerts'] },
     })
     .returning({ id: reportRuns.id });
-  const [delivery] = await ctx.database.db
+  const [delivery] = await s.ctx.database.db
     .insert(reportDeliveries)
     .values({
       accountId: acct.accountId,
@@ -81,19 +69,13 @@ async function delivered(acct: TestAccount, reportId: string): Promise<string> {
   return delivery?.id ?? '';
 }
 const runsOf = async (acct: TestAccount) =>
-  (await ctx.database.db.select().from(reportRuns).where(eq(reportRuns.accountId, acct.accountId))).length;
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  [mine, theirs] = await Promise.all([ctx.createAccount('deliveries'), ctx.createAccount('other')]);
-});
-afterAll(() => ctx?.close());
+  (await s.ctx.database.db.select().from(reportRuns).where(eq(reportRuns.accountId, acct.accountId))).length;
 
 describe('report deliveries contract', () => {
   it("answers 404 for another account's report and delivery, and reaches a delivery only through its report", async () => {
-    const theirReport = await customReport(theirs, 'theirs');
-    const theirDelivery = await delivered(theirs, theirReport);
-    const myReport = await customReport(mine, 'mine');
+    const theirReport = await customReport(s.theirs, 'theirs');
+    const theirDelivery = await delivered(s.theirs, theirReport);
+    const myReport = await customReport(s.mine, 'mine');
     const r = `/v1/reports/${theirReport}`;
     for (const [method, path] of [
       ['POST', `${r}/send`],
@@ -104,53 +86,54 @@ describe('report deliveries contract', () => {
       ['GET', `/v1/reports/${myReport}/deliveries/${theirDelivery}/html`],
       ['GET', `/v1/reports/${myReport}/deliveries/${theirDelivery}/csv/alerts`],
     ] as const) {
-      const e = await call<ErrorEnvelope>(mine.apiKey, method, path, 404);
+      const e = await s.call<ErrorEnvelope>(s.mine.apiKey, method, path, 404);
       expect(e.error.code, `${method} ${path}`).toBe('not_found');
     }
-    expect(await runsOf(mine)).toBe(0);
-    expect(await runsOf(theirs)).toBe(1);
-    const page = await call<Page<TReportDelivery>>(theirs.apiKey, 'GET', `${r}/deliveries`, 200);
+    expect(await runsOf(s.mine)).toBe(0);
+    expect(await runsOf(s.theirs)).toBe(1);
+    const page = await s.call<Page<TReportDelivery>>(s.theirs.apiKey, 'GET', `${r}/deliveries`, 200);
     expect(page.items.map((d) => [d.id, d.status, d.email])).toEqual([
       [theirDelivery, 'sent', 'ops@example.com'],
     ]);
     expect(
-      (await call<Page<TReportDelivery>>(mine.apiKey, 'GET', `/v1/reports/${myReport}/deliveries`, 200))
+      (await s.call<Page<TReportDelivery>>(s.mine.apiKey, 'GET', `/v1/reports/${myReport}/deliveries`, 200))
         .items,
     ).toEqual([]);
   });
 
   it('refuses Send Now for a scheduled report or one without a verified recipient, and sends nothing', async () => {
     const reports = await body<Page<{ id: string; isDefault: boolean }>>(
-      await ctx.request('GET', '/v1/reports', { key: mine.apiKey }),
+      await s.ctx.request('GET', '/v1/reports', { key: s.mine.apiKey }),
     );
     const daily = reports.items.find((x) => x.isDefault);
     expect(daily).toBeDefined();
-    const noRecipient = await customReport(mine, 'nobody');
+    const noRecipient = await customReport(s.mine, 'nobody');
     for (const id of [daily?.id ?? '', noRecipient]) {
-      const e = await call<ErrorEnvelope>(mine.apiKey, 'POST', `/v1/reports/${id}/send`, 422);
+      const e = await s.call<ErrorEnvelope>(s.mine.apiKey, 'POST', `/v1/reports/${id}/send`, 422);
       expect(e.error.code).toBe('unprocessable');
       expect(
-        (await call<Page<TReportDelivery>>(mine.apiKey, 'GET', `/v1/reports/${id}/deliveries`, 200)).items,
+        (await s.call<Page<TReportDelivery>>(s.mine.apiKey, 'GET', `/v1/reports/${id}/deliveries`, 200))
+          .items,
       ).toEqual([]);
     }
-    expect(await runsOf(mine)).toBe(0);
+    expect(await runsOf(s.mine)).toBe(0);
   });
 
   it('refuses the CSV of an item the delivered report does not include with 422', async () => {
-    const report = await customReport(theirs, 'items');
-    const delivery = await delivered(theirs, report);
-    const e = await call<ErrorEnvelope>(
-      theirs.apiKey,
+    const report = await customReport(s.theirs, 'items');
+    const delivery = await delivered(s.theirs, report);
+    const e = await s.call<ErrorEnvelope>(
+      s.theirs.apiKey,
       'GET',
       `/v1/reports/${report}/deliveries/${delivery}/csv/attack`,
       422,
     );
     expect(e.error.message).toContain('does not include attack');
     // The same account's delivery is reached only through its own report.
-    const sibling = await customReport(theirs, 'sibling');
+    const sibling = await customReport(s.theirs, 'sibling');
     for (const path of ['html', 'csv/alerts']) {
-      const wrong = await call<ErrorEnvelope>(
-        theirs.apiKey,
+      const wrong = await s.call<ErrorEnvelope>(
+        s.theirs.apiKey,
         'GET',
         `/v1/reports/${sibling}/deliveries/${delivery}/${path}`,
         404,
@@ -159,8 +142,8 @@ describe('report deliveries contract', () => {
     }
     expect(
       (
-        await ctx.request('GET', `/v1/reports/${report}/deliveries/${delivery}/csv/nope`, {
-          key: theirs.apiKey,
+        await s.ctx.request('GET', `/v1/reports/${report}/deliveries/${delivery}/csv/nope`, {
+          key: s.theirs.apiKey,
         })
       ).status,
     ).toBe(400);

@@ -1,20 +1,22 @@
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { and, eq } from 'drizzle-orm';
-import type { TestContext } from '../harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { agentJobs } from '../../db/schema/agents.js';
-import { api, createTask, isFinal, usePlaybookWorlds, waitForTask, type TaskDto } from './helpers.js';
+import {
+  api,
+  createTask,
+  isFinal,
+  inSeconds,
+  usePlaybookWorlds,
+  waitForRunningFixJobs,
+  waitForTask,
+  type TaskDto,
+} from './helpers.js';
 
 // A shared 2-core machine can be slow: host work, timers and polling get room (tests still poll, never sleep).
 vi.setConfig({ testTimeout: 400_000 });
 
 const playbook = usePlaybookWorlds();
 const world = playbook.world;
-let ctx: TestContext;
-beforeAll(() => {
-  ctx = playbook.ctx();
-});
-
-const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 const byStatus = (t: TaskDto) =>
   t.assets.reduce<Record<string, number>>((m, a) => ({ ...m, [a.status]: (m[a.status] ?? 0) + 1 }), {});
 
@@ -100,7 +102,11 @@ describe('Playbook: cutoff, window end and dead agents', () => {
     expect(done.assets.every((a) => a.reason === 'window closed')).toBe(true);
     expect(done.status).toBe('Failed');
     // The one running agent job (precheck or fix, depending on timing) was told and ended cancelled.
-    const jobs = await ctx.database.db.select().from(agentJobs).where(eq(agentJobs.accountId, w.accountId));
+    const jobs = await playbook
+      .ctx()
+      .database.db.select()
+      .from(agentJobs)
+      .where(eq(agentJobs.accountId, w.accountId));
     expect(jobs.filter((j) => j.status === 'cancelled')).toHaveLength(1);
     expect(jobs.filter((j) => j.status === 'running' || j.status === 'pending')).toHaveLength(0);
   });
@@ -121,7 +127,11 @@ describe('Playbook: cutoff, window end and dead agents', () => {
     expect(byStatus(done)).toEqual({ Cancelled: 1 });
     // Ended at the window's end, not at the activity's 10-minute heartbeat timeout, and the job row says so: an agent
     // polling later cannot claim it.
-    const jobs = await ctx.database.db.select().from(agentJobs).where(eq(agentJobs.accountId, w.accountId));
+    const jobs = await playbook
+      .ctx()
+      .database.db.select()
+      .from(agentJobs)
+      .where(eq(agentJobs.accountId, w.accountId));
     expect(jobs.map((j) => ({ kind: j.kind, status: j.status, claimedAt: j.claimedAt }))).toEqual([
       { kind: 'precheck', status: 'cancelled', claimedAt: null },
     ]);
@@ -136,22 +146,7 @@ describe('Playbook: cutoff, window end and dead agents', () => {
       policy: { retriesPerFix: 0, heartbeatTimeoutSeconds: 2 },
     });
     const t = await createTask(w);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const [job] = await ctx.database.db
-        .select()
-        .from(agentJobs)
-        .where(
-          and(
-            eq(agentJobs.accountId, w.accountId),
-            eq(agentJobs.kind, 'fix'),
-            eq(agentJobs.status, 'running'),
-          ),
-        );
-      if (job) break;
-      if (Date.now() > deadline) throw new Error('the fix job never started');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForRunningFixJobs(w, 1, 'the fix job never started');
     await w.fleet.stop(); // like a killed host: no result, no more heartbeats
     const done = await waitForTask(w, t.id, isFinal);
     expect(done.status).toBe('Failed');

@@ -1,8 +1,16 @@
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import type { TestContext } from '../harness.js';
 import { agentJobs } from '../../db/schema/agents.js';
-import { api, createTask, getTask, isFinal, usePlaybookWorlds, waitForTask } from './helpers.js';
+import {
+  api,
+  createTask,
+  getTask,
+  isFinal,
+  inSeconds,
+  usePlaybookWorlds,
+  waitForRunningFixJobs,
+  waitForTask,
+} from './helpers.js';
 import { playbookTaskWorkflow } from '../../workflows/playbook/task.js';
 import { recordHistories } from './histories.js';
 
@@ -11,12 +19,6 @@ vi.setConfig({ testTimeout: 400_000 });
 
 const playbook = usePlaybookWorlds();
 const world = playbook.world;
-let ctx: TestContext;
-beforeAll(() => {
-  ctx = playbook.ctx();
-});
-
-const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
 describe('Playbook: windows, cancel, pause and resume', () => {
   it('a windowed task waits (Waiting), then runs (Progressing) and succeeds', async () => {
@@ -63,8 +65,10 @@ describe('Playbook: windows, cancel, pause and resume', () => {
     expect(after.status).toBe('Cancelled');
     expect(after.assets[0]).toMatchObject({ status: 'Cancelled', reason: 'cancelled by operator' });
     await api(w, 'POST', `/v1/playbook/tasks/${t.id}/cancel`, undefined, 409);
-    await ctx.services.temporal.workflow.getHandle(`playbook-task:${t.id}`).result();
-    await recordHistories(ctx.services.temporal, 'playbook-cancel-waiting', [`playbook-task:${t.id}`]);
+    await playbook.ctx().services.temporal.workflow.getHandle(`playbook-task:${t.id}`).result();
+    await recordHistories(playbook.ctx().services.temporal, 'playbook-cancel-waiting', [
+      `playbook-task:${t.id}`,
+    ]);
   });
 
   it('cancel while Progressing: Cancelling, running agent jobs see it, then Cancelled', async () => {
@@ -77,22 +81,7 @@ describe('Playbook: windows, cancel, pause and resume', () => {
     });
     const t = await createTask(w);
     // Wait until two fix jobs are running on agents.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const running = await ctx.database.db
-        .select()
-        .from(agentJobs)
-        .where(
-          and(
-            eq(agentJobs.accountId, w.accountId),
-            eq(agentJobs.kind, 'fix'),
-            eq(agentJobs.status, 'running'),
-          ),
-        );
-      if (running.length === 2) break;
-      if (Date.now() > deadline) throw new Error('fix jobs did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForRunningFixJobs(w, 2, 'fix jobs did not start');
     const r = await api<{ status: string }>(w, 'POST', `/v1/playbook/tasks/${t.id}/cancel`, undefined, 200);
     expect(r.status).toBe('Cancelling');
     const done = await waitForTask(w, t.id, isFinal);
@@ -103,8 +92,9 @@ describe('Playbook: windows, cancel, pause and resume', () => {
       'Cancelled',
       'Cancelled',
     ]);
-    const jobs = await ctx.database.db
-      .select()
+    const jobs = await playbook
+      .ctx()
+      .database.db.select()
       .from(agentJobs)
       .where(and(eq(agentJobs.accountId, w.accountId), eq(agentJobs.kind, 'fix')));
     expect(jobs.map((j) => j.status)).toEqual(['cancelled', 'cancelled']);
@@ -151,7 +141,7 @@ describe('Playbook: windows, cancel, pause and resume', () => {
       const t = await createTask(w, {
         execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
       });
-      const handle = ctx.services.temporal.workflow.getHandle(`playbook-task:${t.id}`);
+      const handle = playbook.ctx().services.temporal.workflow.getHandle(`playbook-task:${t.id}`);
       if (how === 'signal') await handle.signal('cancel');
       else await handle.cancel();
       const done = await waitForTask(w, t.id, isFinal);
@@ -169,11 +159,11 @@ describe('Playbook: windows, cancel, pause and resume', () => {
     // Replace the run the API started with one whose first workflow task comes only after the cancel request, so
     // both arrive in its first activation (a cancel from the Temporal UI right after creation, on a slow worker).
     const workflowId = `playbook-task:${t.id}`;
-    const first = ctx.services.temporal.workflow.getHandle(workflowId);
+    const first = playbook.ctx().services.temporal.workflow.getHandle(workflowId);
     await first.terminate('test: replaced by a delayed start');
-    const handle = await ctx.services.temporal.workflow.start(playbookTaskWorkflow, {
+    const handle = await playbook.ctx().services.temporal.workflow.start(playbookTaskWorkflow, {
       workflowId,
-      taskQueue: ctx.services.taskQueues.playbook,
+      taskQueue: playbook.ctx().services.taskQueues.playbook,
       args: [{ taskId: t.id, accountId: w.accountId, policyId: w.fleet.policyId, execution: 1 }],
       startDelay: '2s',
     });
@@ -188,7 +178,7 @@ describe('Playbook: windows, cancel, pause and resume', () => {
     const t = await createTask(w, {
       execution: { mode: 'window', start: inSeconds(600), end: inSeconds(1200), timeZone: 'UTC' },
     });
-    const other = await ctx.createAccount('Other');
+    const other = await playbook.ctx().createAccount('Other');
     const routes: [string, string, unknown?][] = [
       ['GET', `/v1/playbook/policies/${w.fleet.policyId}`],
       ['PATCH', `/v1/playbook/policies/${w.fleet.policyId}`, { name: 'x' }],
@@ -213,10 +203,10 @@ describe('Playbook: windows, cancel, pause and resume', () => {
       ['POST', `/v1/playbook/tasks/${t.id}/rerun`],
     ];
     for (const [method, path, body] of routes) {
-      const res = await ctx.request(method, path, { key: other.apiKey, body });
+      const res = await playbook.ctx().request(method, path, { key: other.apiKey, body });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
-    const list = await ctx.request('GET', '/v1/playbook/tasks', { key: other.apiKey });
+    const list = await playbook.ctx().request('GET', '/v1/playbook/tasks', { key: other.apiKey });
     expect(((await list.json()) as { items: unknown[] }).items).toEqual([]);
     // The owner's policy cannot be deleted while the task waits.
     await api(w, 'DELETE', `/v1/playbook/policies/${w.fleet.policyId}`, undefined, 409);

@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { agentJobs } from '../../db/schema/agents.js';
 import { createTestContext, type TestContext } from '../harness.js';
 import { createFleet, type Fleet, type FleetOptions } from '../../platform/playbook-fleet.js';
 
@@ -103,6 +105,25 @@ export async function waitForTask(
     `task ${id} did not reach the expected state; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.log)}`,
   );
 }
+
+/** Polls until `count` fix jobs of the world's account run on agents (30 s, then `what` did not happen). */
+export async function waitForRunningFixJobs(w: PlaybookWorld, count: number, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const running = await w.ctx.database.db
+      .select()
+      .from(agentJobs)
+      .where(
+        and(eq(agentJobs.accountId, w.accountId), eq(agentJobs.kind, 'fix'), eq(agentJobs.status, 'running')),
+      );
+    if (running.length >= count) return;
+    if (Date.now() > deadline) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** An ISO time `s` seconds from now (window ends and cutoffs). */
+export const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
 export const FINAL = ['Cancelled', 'Succeeded', 'PartiallyFailed', 'Failed', 'Expired'];
 export const isFinal = (t: TaskDto) => FINAL.includes(t.status);

@@ -1,26 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { contractSuite, errorOf } from '../../../test/contract.js';
+import { body, type Page } from '../../../test/harness.js';
 import type { TCluster, TClusterWithToken, TRegisterClusterBody } from './clusters.js';
 
-let ctx: TestContext;
-let mine: TestAccount;
-let theirs: TestAccount;
+const s = contractSuite({ mine: 'clusters', theirs: 'other' });
 
-const register = (b: TRegisterClusterBody, key = mine.apiKey) =>
-  ctx.request('POST', '/v1/clusters', { key, body: b });
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  [mine, theirs] = await Promise.all([ctx.createAccount('clusters'), ctx.createAccount('other')]);
-});
-afterAll(() => ctx?.close());
+const register = (b: TRegisterClusterBody, key = s.mine.apiKey) =>
+  s.ctx.request('POST', '/v1/clusters', { key, body: b });
 
 describe('clusters contract', () => {
   it('registers a cluster once per name (409) and pages the list', async () => {
@@ -33,28 +19,28 @@ describe('clusters contract', () => {
       tokenPrefix: created.token.slice(0, 10),
     });
     const dup = await register({ name: 'prod-eu' });
-    expect(dup.status).toBe(409);
-    expect((await body<ErrorEnvelope>(dup)).error.code).toBe('conflict');
+    expect(await errorOf(dup)).toEqual({ status: 409, code: 'conflict' });
     // The same name in another account is another cluster.
-    expect((await register({ name: 'prod-eu' }, theirs.apiKey)).status).toBe(201);
-    const list = await body<Page<TCluster>>(await ctx.request('GET', '/v1/clusters', { key: mine.apiKey }));
+    expect((await register({ name: 'prod-eu' }, s.theirs.apiKey)).status).toBe(201);
+    const list = await body<Page<TCluster>>(
+      await s.ctx.request('GET', '/v1/clusters', { key: s.mine.apiKey }),
+    );
     expect(list.items.map((c) => c.name)).toEqual(['prod-eu']);
     expect(JSON.stringify(list)).not.toContain(created.token);
   });
 
   it("answers 404 for another account's cluster on every route, and changes nothing", async () => {
-    const theirCluster = await body<TClusterWithToken>(await register({ name: 'private' }, theirs.apiKey));
+    const theirCluster = await body<TClusterWithToken>(await register({ name: 'private' }, s.theirs.apiKey));
     for (const [method, path] of [
       ['GET', `/v1/clusters/${theirCluster.id}`],
       ['GET', `/v1/clusters/${theirCluster.id}/webhook-config`],
       ['POST', `/v1/clusters/${theirCluster.id}/token`],
     ] as const) {
-      const res = await ctx.request(method, path, { key: mine.apiKey });
-      expect(res.status, `${method} ${path}`).toBe(404);
-      expect((await body<ErrorEnvelope>(res)).error.code).toBe('not_found');
+      const res = await s.ctx.request(method, path, { key: s.mine.apiKey });
+      expect(await errorOf(res), `${method} ${path}`).toEqual({ status: 404, code: 'not_found' });
     }
     // Their token still works: the refused rotation did not replace it.
-    const review = await ctx.request('POST', `/admission/v1/validate/${theirCluster.token}`, {
+    const review = await s.ctx.request('POST', `/admission/v1/validate/${theirCluster.token}`, {
       body: {
         apiVersion: 'admission.k8s.io/v1',
         kind: 'AdmissionReview',

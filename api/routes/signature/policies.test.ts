@@ -1,28 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../../test/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { contractSuite, errorOf } from '../../../test/contract.js';
+import { body, type Page } from '../../../test/harness.js';
 import type { TClusterWithToken } from './clusters.js';
 import type { TCreatePolicyBody, TPolicy, TUpdatePolicyBody } from './policies.js';
 import type { TWitness } from './witnesses.js';
 
-let ctx: TestContext;
-let mine: TestAccount;
-let theirs: TestAccount;
+const s = contractSuite({ mine: 'policies', theirs: 'other' });
 const ids = { witness: '', cosigner: '', cluster: '', theirWitness: '', theirCluster: '', theirPolicy: '' };
 
-async function make<T>(path: string, payload: unknown, key = mine.apiKey): Promise<T> {
-  const res = await ctx.request('POST', path, { key, body: payload });
+async function make<T>(path: string, payload: unknown, key = s.mine.apiKey): Promise<T> {
+  const res = await s.ctx.request('POST', path, { key, body: payload });
   expect(res.status, path).toBe(201);
   return body<T>(res);
 }
-const create = (b: Partial<TCreatePolicyBody>, key = mine.apiKey) =>
-  ctx.request('POST', '/v1/signature/policies', {
+const create = (b: Partial<TCreatePolicyBody>, key = s.mine.apiKey) =>
+  s.ctx.request('POST', '/v1/signature/policies', {
     key,
     body: {
       name: `p-${Math.random()}`,
@@ -33,29 +25,22 @@ const create = (b: Partial<TCreatePolicyBody>, key = mine.apiKey) =>
     },
   });
 const patch = (id: string, b: TUpdatePolicyBody) =>
-  ctx.request('PATCH', `/v1/signature/policies/${id}`, { key: mine.apiKey, body: b });
-const code = async (res: Response) => ({
-  status: res.status,
-  code: (await body<ErrorEnvelope>(res)).error.code,
-});
+  s.ctx.request('PATCH', `/v1/signature/policies/${id}`, { key: s.mine.apiKey, body: b });
 
 beforeAll(async () => {
-  ctx = await createTestContext();
-  [mine, theirs] = await Promise.all([ctx.createAccount('policies'), ctx.createAccount('other')]);
   ids.witness = (await make<TWitness>('/v1/signature/witnesses', { name: 'release' })).id;
   ids.cosigner = (await make<TWitness>('/v1/signature/witnesses', { name: 'qa' })).id;
   ids.cluster = (await make<TClusterWithToken>('/v1/clusters', { name: 'prod' })).id;
-  ids.theirWitness = (await make<TWitness>('/v1/signature/witnesses', { name: 'x' }, theirs.apiKey)).id;
-  ids.theirCluster = (await make<TClusterWithToken>('/v1/clusters', { name: 'x' }, theirs.apiKey)).id;
+  ids.theirWitness = (await make<TWitness>('/v1/signature/witnesses', { name: 'x' }, s.theirs.apiKey)).id;
+  ids.theirCluster = (await make<TClusterWithToken>('/v1/clusters', { name: 'x' }, s.theirs.apiKey)).id;
   ids.theirPolicy = (
     await make<TPolicy>(
       '/v1/signature/policies',
       { name: 'theirs', witnessId: ids.theirWitness, clusterId: ids.theirCluster, namespaces: ['prod'] },
-      theirs.apiKey,
+      s.theirs.apiKey,
     )
   ).id;
 });
-afterAll(() => ctx?.close());
 
 describe('security policies contract', () => {
   it('creates a policy off by default and bumps its version on each change; names are unique (409)', async () => {
@@ -69,14 +54,14 @@ describe('security policies contract', () => {
       tagPolicy: 'resolve',
       requiredSignatures: 1,
     });
-    expect(await code(await create({ name: 'payments' }))).toEqual({ status: 409, code: 'conflict' });
+    expect(await errorOf(await create({ name: 'payments' }))).toEqual({ status: 409, code: 'conflict' });
     await create({ name: 'orders' });
     const renamed = await patch(p.id, { name: 'orders' });
-    expect(await code(renamed)).toEqual({ status: 409, code: 'conflict' });
+    expect(await errorOf(renamed)).toEqual({ status: 409, code: 'conflict' });
     const changed = await body<TPolicy>(await patch(p.id, { enabled: true }));
     expect(changed).toMatchObject({ enabled: true, version: 2, name: 'payments' });
     const list = await body<Page<TPolicy>>(
-      await ctx.request('GET', `/v1/signature/policies?clusterId=${ids.cluster}`, { key: mine.apiKey }),
+      await s.ctx.request('GET', `/v1/signature/policies?clusterId=${ids.cluster}`, { key: s.mine.apiKey }),
     );
     expect(list.items.map((i) => i.name).sort()).toEqual(['orders', 'payments']);
   });
@@ -90,12 +75,12 @@ describe('security policies contract', () => {
       { cosignerIds: [ids.cosigner], requiredSignatures: 3 },
     ];
     for (const rule of rules)
-      expect(await code(await create(rule)), JSON.stringify(rule)).toEqual({
+      expect(await errorOf(await create(rule)), JSON.stringify(rule)).toEqual({
         status: 422,
         code: 'unprocessable',
       });
     const ok = await body<TPolicy>(await create({ cosignerIds: [ids.cosigner], requiredSignatures: 2 }));
-    expect(await code(await patch(ok.id, { requiredSignatures: 3 }))).toEqual({
+    expect(await errorOf(await patch(ok.id, { requiredSignatures: 3 }))).toEqual({
       status: 422,
       code: 'unprocessable',
     });
@@ -108,14 +93,14 @@ describe('security policies contract', () => {
       ['PATCH', { enabled: true }],
       ['DELETE', undefined],
     ] as const) {
-      const res = await ctx.request(method, `/v1/signature/policies/${ids.theirPolicy}`, {
-        key: mine.apiKey,
+      const res = await s.ctx.request(method, `/v1/signature/policies/${ids.theirPolicy}`, {
+        key: s.mine.apiKey,
         body: payload,
       });
-      expect(await code(res), method).toEqual({ status: 404, code: 'not_found' });
+      expect(await errorOf(res), method).toEqual({ status: 404, code: 'not_found' });
     }
     const theirs_ = await body<TPolicy>(
-      await ctx.request('GET', `/v1/signature/policies/${ids.theirPolicy}`, { key: theirs.apiKey }),
+      await s.ctx.request('GET', `/v1/signature/policies/${ids.theirPolicy}`, { key: s.theirs.apiKey }),
     );
     expect(theirs_).toMatchObject({ enabled: false, version: 1 });
   });

@@ -1,26 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type Page,
-  type TestAccount,
-  type TestContext,
-} from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { contractSuite, errorOf } from '../../../test/contract.js';
+import { body, type Page } from '../../../test/harness.js';
 import type { TCreateRegistryCredentialBody, TRegistryCredential } from './registry-credentials.js';
 
-let ctx: TestContext;
-let mine: TestAccount;
-let theirs: TestAccount;
+const s = contractSuite({ mine: 'creds', theirs: 'other' });
 
-const create = (b: TCreateRegistryCredentialBody, key = mine.apiKey) =>
-  ctx.request('POST', '/v1/signature/registry-credentials', { key, body: b });
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  [mine, theirs] = await Promise.all([ctx.createAccount('creds'), ctx.createAccount('other')]);
-});
-afterAll(() => ctx?.close());
+const create = (b: TCreateRegistryCredentialBody, key = s.mine.apiKey) =>
+  s.ctx.request('POST', '/v1/signature/registry-credentials', { key, body: b });
 
 describe('registry credentials contract', () => {
   it('stores one credential per registry (409), normalises docker.io, and never returns the password', async () => {
@@ -29,9 +15,8 @@ describe('registry credentials contract', () => {
     const created = await body<TRegistryCredential>(res);
     expect(created).toMatchObject({ registry: 'index.docker.io', username: 'ci' });
     const dup = await create({ registry: 'index.docker.io', username: 'other', password: 'x' });
-    expect(dup.status).toBe(409);
-    expect((await body<ErrorEnvelope>(dup)).error.code).toBe('conflict');
-    const list = await ctx.request('GET', '/v1/signature/registry-credentials', { key: mine.apiKey });
+    expect(await errorOf(dup)).toEqual({ status: 409, code: 'conflict' });
+    const list = await s.ctx.request('GET', '/v1/signature/registry-credentials', { key: s.mine.apiKey });
     const text = await list.text();
     expect(text).not.toContain('hunter2-secret');
     expect((JSON.parse(text) as Page<TRegistryCredential>).items).toHaveLength(1);
@@ -40,21 +25,20 @@ describe('registry credentials contract', () => {
 
   it("answers 404 for another account's credential and deletes nothing", async () => {
     const theirCred = await body<TRegistryCredential>(
-      await create({ registry: 'ghcr.io', username: 'them', password: 'p' }, theirs.apiKey),
+      await create({ registry: 'ghcr.io', username: 'them', password: 'p' }, s.theirs.apiKey),
     );
-    const res = await ctx.request('DELETE', `/v1/signature/registry-credentials/${theirCred.id}`, {
-      key: mine.apiKey,
+    const res = await s.ctx.request('DELETE', `/v1/signature/registry-credentials/${theirCred.id}`, {
+      key: s.mine.apiKey,
     });
-    expect(res.status).toBe(404);
-    expect((await body<ErrorEnvelope>(res)).error.code).toBe('not_found');
+    expect(await errorOf(res)).toEqual({ status: 404, code: 'not_found' });
     const theirList = await body<Page<TRegistryCredential>>(
-      await ctx.request('GET', '/v1/signature/registry-credentials', { key: theirs.apiKey }),
+      await s.ctx.request('GET', '/v1/signature/registry-credentials', { key: s.theirs.apiKey }),
     );
     expect(theirList.items.map((c) => c.id)).toEqual([theirCred.id]);
     expect(
       (
-        await ctx.request('DELETE', `/v1/signature/registry-credentials/${theirCred.id}`, {
-          key: theirs.apiKey,
+        await s.ctx.request('DELETE', `/v1/signature/registry-credentials/${theirCred.id}`, {
+          key: s.theirs.apiKey,
         })
       ).status,
     ).toBe(204);

@@ -1,38 +1,21 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type TestAccount,
-  type TestContext,
-} from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { contractSuite, errorOf } from '../../../test/contract.js';
+import { body } from '../../../test/harness.js';
 import type { TCreateWitnessBody, TDisabledWitness, TWitness } from './witnesses.js';
 
-let ctx: TestContext;
-let mine: TestAccount;
-let theirs: TestAccount;
+const s = contractSuite({ mine: 'witnesses', theirs: 'other' });
 
-const create = (b: TCreateWitnessBody, key = mine.apiKey) =>
-  ctx.request('POST', '/v1/signature/witnesses', { key, body: b });
-const post = (path: string) => ctx.request('POST', path, { key: mine.apiKey });
-const code = async (res: Response) => ({
-  status: res.status,
-  code: (await body<ErrorEnvelope>(res)).error.code,
-});
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  [mine, theirs] = await Promise.all([ctx.createAccount('witnesses'), ctx.createAccount('other')]);
-});
-afterAll(() => ctx?.close());
+const create = (b: TCreateWitnessBody, key = s.mine.apiKey) =>
+  s.ctx.request('POST', '/v1/signature/witnesses', { key, body: b });
+const post = (path: string) => s.ctx.request('POST', path, { key: s.mine.apiKey });
 
 describe('witnesses contract', () => {
   it('names are unique per account (409); VERIFY needs a public key and an imported key cannot rotate (422)', async () => {
     expect((await create({ name: 'release' })).status).toBe(201);
-    expect(await code(await create({ name: 'release' }))).toEqual({ status: 409, code: 'conflict' });
-    expect((await create({ name: 'release' }, theirs.apiKey)).status).toBe(201);
-    expect(await code(await create({ name: 'v', purpose: 'VERIFY' }))).toEqual({
+    expect(await errorOf(await create({ name: 'release' }))).toEqual({ status: 409, code: 'conflict' });
+    expect((await create({ name: 'release' }, s.theirs.apiKey)).status).toBe(201);
+    expect(await errorOf(await create({ name: 'v', purpose: 'VERIFY' }))).toEqual({
       status: 422,
       code: 'unprocessable',
     });
@@ -45,7 +28,7 @@ describe('witnesses contract', () => {
       await create({ name: 'ci', key: { type: 'privateKey', pem: privateKey } }),
     );
     expect(imported).toMatchObject({ keyOrigin: 'imported', currentVersion: 1 });
-    expect(await code(await post(`/v1/signature/witnesses/${imported.id}/rotate`))).toEqual({
+    expect(await errorOf(await post(`/v1/signature/witnesses/${imported.id}/rotate`))).toEqual({
       status: 422,
       code: 'unprocessable',
     });
@@ -53,7 +36,7 @@ describe('witnesses contract', () => {
 
   it('a disabled witness cannot rotate (422); an unknown key version is a 404', async () => {
     const w = await body<TWitness>(await create({ name: 'short-lived' }));
-    expect(await code(await post(`/v1/signature/witnesses/${w.id}/versions/7/disable`))).toEqual({
+    expect(await errorOf(await post(`/v1/signature/witnesses/${w.id}/versions/7/disable`))).toEqual({
       status: 404,
       code: 'not_found',
     });
@@ -62,14 +45,14 @@ describe('witnesses contract', () => {
       status: 'disabled',
       revocationWorkflowId: `signature-revocation:${w.id}:all`,
     });
-    expect(await code(await post(`/v1/signature/witnesses/${w.id}/rotate`))).toEqual({
+    expect(await errorOf(await post(`/v1/signature/witnesses/${w.id}/rotate`))).toEqual({
       status: 422,
       code: 'unprocessable',
     });
   });
 
   it("answers 404 for another account's witness on every route and changes nothing", async () => {
-    const w = await body<TWitness>(await create({ name: 'theirs' }, theirs.apiKey));
+    const w = await body<TWitness>(await create({ name: 'theirs' }, s.theirs.apiKey));
     for (const [method, path] of [
       ['GET', `/v1/signature/witnesses/${w.id}`],
       ['GET', `/v1/signature/witnesses/${w.id}/public-key`],
@@ -77,11 +60,11 @@ describe('witnesses contract', () => {
       ['POST', `/v1/signature/witnesses/${w.id}/versions/1/disable`],
       ['POST', `/v1/signature/witnesses/${w.id}/disable`],
     ] as const) {
-      const res = await ctx.request(method, path, { key: mine.apiKey });
-      expect(await code(res), `${method} ${path}`).toEqual({ status: 404, code: 'not_found' });
+      const res = await s.ctx.request(method, path, { key: s.mine.apiKey });
+      expect(await errorOf(res), `${method} ${path}`).toEqual({ status: 404, code: 'not_found' });
     }
     const after = await body<TWitness>(
-      await ctx.request('GET', `/v1/signature/witnesses/${w.id}`, { key: theirs.apiKey }),
+      await s.ctx.request('GET', `/v1/signature/witnesses/${w.id}`, { key: s.theirs.apiKey }),
     );
     expect(after).toMatchObject({ status: 'active', currentVersion: 1 });
     expect(after.versions.map((v) => v.status)).toEqual(['enabled']);
