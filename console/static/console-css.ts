@@ -39,5 +39,8 @@ code.cmd{display:block;background:#0f172a;color:#e2e8f0;padding:8px;border-radiu
 .flow svg{min-width:600px;max-width:100%;height:auto}
 ul.plain{list-style:none;padding:0;margin:0}ul.plain li{padding:2px 0}
 .muted{color:var(--muted);overflow-wrap:anywhere}
+fieldset{border:1px solid var(--line);border-radius:4px;margin:12px 0;padding:4px 12px 8px}legend{font-weight:600}
+.report-form .when-weekly,.report-form .when-monthly,.report-form .when-custom{display:none}
+.report-form:has(#f-type option[value=weekly]:checked) .when-weekly,.report-form:has(#f-type option[value=monthly]:checked) .when-monthly,.report-form:has(#f-type option[value=custom]:checked) .when-custom,.report-form .when-weekly:has([aria-invalid]),.report-form .when-monthly:has([aria-invalid]),.report-form .when-custom:has([aria-invalid]){display:flex}
 @media (max-width:700px){.shell{display:block}nav.side{width:auto;display:flex;flex-wrap:wrap;border-right:none;border-bottom:1px solid var(--line);padding:4px}nav.side a{padding:6px 10px}main{padding:12px}}
 `;
