@@ -62,7 +62,7 @@ export function Page(props: { c: ConsoleContext; title: string; nav?: string; ch
           </a>
           {session && (
             <>
-              <span>{t('signedInAs', { role: session.role })}</span>
+              <span>{t('signedInAs', { role: word(c, session.role) })}</span>
               <form method="post" action="/console/sign-out">
                 <Csrf c={c} />
                 <button class="link" type="submit">
