@@ -1,4 +1,4 @@
-import type { Child } from 'hono/jsx';
+import { isValidElement, type Child, type JSXNode } from 'hono/jsx';
 import type { ConsoleContext } from './context.js';
 import { can } from './context.js';
 import type { FieldError } from './api-call.js';
@@ -258,26 +258,44 @@ export const word = (c: ConsoleContext, value: string): string => statusWord(c.g
 export const wordOptions = (c: ConsoleContext, values: readonly string[]): [string, string][] =>
   values.map((v) => [v, word(c, v)]);
 
-/** A scrollable table with a header row; cells of a falsy header are left out (columns a role cannot use). */
+/** The nodes of a rendered list: arrays and fragments opened up, text and nothing left out. */
+function elements(child: Child): JSXNode[] {
+  if (Array.isArray(child)) return child.flatMap(elements);
+  if (!isValidElement(child)) return [];
+  const node = child as JSXNode;
+  return node.tag === '' ? node.children.flatMap(elements) : [node];
+}
+
+/** Each row's cells get their column's name, which a phone shows before the value when rows are stacked. */
+function labelCells(rows: Child, head: string[]): void {
+  for (const row of elements(rows)) {
+    if (row.tag !== 'tr') continue;
+    elements(row.children).forEach((cell, i) => {
+      const label = head[i];
+      if (cell.tag === 'td' && label && cell.props['data-label'] === undefined)
+        cell.props['data-label'] = label;
+    });
+  }
+}
+
+/**
+ * A table with a header row; cells of a falsy header are left out (columns a role cannot use). On a phone its
+ * rows stack into cards, each value under its column's name, so that nothing scrolls sideways.
+ */
 export function DataTable(props: { head: (string | false)[]; caption?: string; children?: Child }) {
-  // A wide table scrolls sideways on a phone: the region takes keyboard focus so that it can be scrolled without a
-  // pointer too.
+  const head = props.head.filter((h): h is string => h !== false);
+  labelCells(props.children, head);
   return (
-    <div
-      class="scroll"
-      tabindex={0}
-      role="region"
-      aria-label={props.caption ?? props.head.filter(Boolean).join(', ')}
-    >
-      <table>
+    // A wide table can still scroll on a mid-size screen: the region takes keyboard focus so that it can be
+    // scrolled without a pointer too.
+    <div class="scroll" tabindex={0} role="region" aria-label={props.caption ?? head.join(', ')}>
+      <table class="stack">
         {props.caption && <caption class="muted">{props.caption}</caption>}
         <thead>
           <tr>
-            {props.head
-              .filter((h): h is string => h !== false)
-              .map((h) => (
-                <th scope="col">{h}</th>
-              ))}
+            {head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
           </tr>
         </thead>
         <tbody>{props.children}</tbody>
