@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { body, createTestContext, type TestAccount, type TestContext } from '../harness.js';
+import { createTestContext, type TestAccount, type TestContext } from '../harness.js';
+import { seedAdmissionDecisions } from './admission-seed.js';
 import { DESKTOP, PHONE, launchChromium, signIn } from './browser.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -15,41 +15,11 @@ let account: TestAccount;
 let baseUrl: string;
 let browser: Browser;
 
-async function api<T>(method: string, p: string, payload?: unknown): Promise<T> {
-  const res = await ctx.request(method, p, { key: account.apiKey, body: payload });
-  expect(res.status, `${method} ${p}`).toBeLessThan(300);
-  return body<T>(res);
-}
-
 beforeAll(async () => {
   ctx = await createTestContext();
   baseUrl = await ctx.listen();
   account = await ctx.createAccount('Phone');
-  const witness = await api<{ id: string }>('POST', '/v1/signature/witnesses', { name: 'phone-key' });
-  const cluster = await api<{ id: string; token: string }>('POST', '/v1/clusters', {
-    name: 'edge-cluster-east',
-  });
-  await api('POST', '/v1/signature/policies', {
-    name: 'prod-signed',
-    witnessId: witness.id,
-    clusterId: cluster.id,
-    namespaces: ['prod'],
-    enabled: true,
-    mode: 'enforce',
-  });
-  const fixture = path.resolve(
-    path.dirname(fileURLToPath(import.meta.url)),
-    '../fixtures/admission/pod.json',
-  );
-  for (const namespace of ['prod', 'dev']) {
-    const review = JSON.parse(readFileSync(fixture, 'utf8')) as {
-      request: { uid: string; namespace: string };
-    };
-    review.request.uid = crypto.randomUUID();
-    review.request.namespace = namespace;
-    const res = await ctx.request('POST', `/admission/v1/validate/${cluster.token}`, { body: review });
-    expect(res.status).toBe(200);
-  }
+  await seedAdmissionDecisions(ctx, account.apiKey, { witness: 'phone-key', cluster: 'edge-cluster-east' });
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
