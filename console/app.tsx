@@ -22,7 +22,7 @@ import { registerAccountPages } from './pages/accounts.js';
 import { registerAdminPages } from './pages/admin.js';
 import { csrfToken, csrfTokenMatches, findSession, signIn, signOut } from './session.js';
 import { STATIC_BY_PATH } from './static/assets.js';
-import { Page } from './ui.js';
+import * as ui from './ui.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 const LANG_COOKIE = 'vigil_lang';
@@ -66,11 +66,11 @@ function consoleContext(services: Services, apiFetch: ConsoleEnv['Variables']['a
       const given = c.req.header('x-csrf-token') ?? (await formField(c, '_csrf'));
       if (!csrfTokenMatches(csrfKey, session.token, given)) {
         return c.html(
-          <Page c={c} title={c.get('t')('errorTitle')}>
+          <ui.Page c={c} title={c.get('t')('errorTitle')}>
             <p class="error" role="alert">
               {c.get('t')('csrfFailed')}
             </p>
-          </Page>,
+          </ui.Page>,
           403,
         );
       }
@@ -95,7 +95,7 @@ function signInPage(c: ConsoleContext, failed: boolean, status: 200 | 401 = 200)
     maxAge: 3600,
   });
   return c.html(
-    <Page c={c} title={t('signInTitle')}>
+    <ui.Page c={c} title={t('signInTitle')}>
       <form method="post" action="/console/sign-in" class="card">
         <input type="hidden" name="_csrf" value={pre} />
         <p>{t('signInHelp')}</p>
@@ -119,7 +119,7 @@ function signInPage(c: ConsoleContext, failed: boolean, status: 200 | 401 = 200)
           <button type="submit">{t('signIn')}</button>
         </p>
       </form>
-    </Page>,
+    </ui.Page>,
     status,
   );
 }
@@ -204,22 +204,22 @@ export function mountConsole(app: OpenAPIHono<AppEnv>, services: Services): void
             ? t('errorTitle')
             : err.message;
     return c.html(
-      <Page c={c} title={t('errorTitle')}>
+      <ui.Page c={c} title={t('errorTitle')}>
         <p class="error" role="alert">
           {message}
         </p>
         <p class="muted">request {c.get('requestId')}</p>
-      </Page>,
+      </ui.Page>,
       status === 500 ? 500 : (status as 400 | 403 | 404 | 409 | 422),
     );
   });
   web.notFound((c) =>
     c.html(
-      <Page c={c} title={c.get('t')('notFound')}>
+      <ui.Page c={c} title={c.get('t')('notFound')}>
         <p>
           <a href="/console">{c.get('t')('navOverview')}</a>
         </p>
-      </Page>,
+      </ui.Page>,
       404,
     ),
   );

@@ -1,9 +1,10 @@
-import type { Child } from 'hono/jsx';
+import { isValidElement, type Child, type JSXNode } from 'hono/jsx';
 import type { ConsoleContext } from './context.js';
 import { can } from './context.js';
 import type { FieldError } from './api-call.js';
 import type { MessageKey } from './i18n.js';
 import { STATIC_ASSETS } from './static/assets.js';
+import { statusWord } from './status-words.js';
 
 const NAV: { href: string; key: MessageKey; id: string }[] = [
   { href: '/console', key: 'navOverview', id: 'overview' },
@@ -61,7 +62,7 @@ export function Page(props: { c: ConsoleContext; title: string; nav?: string; ch
           </a>
           {session && (
             <>
-              <span>{t('signedInAs', { role: session.role })}</span>
+              <span>{t('signedInAs', { role: word(c, session.role) })}</span>
               <form method="post" action="/console/sign-out">
                 <Csrf c={c} />
                 <button class="link" type="submit">
@@ -91,8 +92,7 @@ export function Page(props: { c: ConsoleContext; title: string; nav?: string; ch
   );
 }
 
-/** A labelled form field with the API's error for it, if any, shown at the field. */
-export function Field(props: {
+interface FieldProps {
   label: string;
   name: string;
   errors?: FieldError[];
@@ -105,13 +105,49 @@ export function Field(props: {
   min?: number;
   max?: number;
   help?: string;
-}) {
+}
+
+/** A field's id, the API's errors at its path, and the ids of the notes that describe it. */
+function fieldState(props: { name: string; errors?: FieldError[]; path?: string; help?: string }) {
   const path = props.path ?? props.name;
   const errs = (props.errors ?? []).filter((e) => e.path === path || e.path.startsWith(`${path}.`));
   const id = `f-${props.name}`;
   const described = [errs.length ? `${id}-err` : '', props.help ? `${id}-help` : '']
     .filter(Boolean)
     .join(' ');
+  return {
+    id,
+    errs,
+    aria: { 'aria-invalid': errs.length ? 'true' : undefined, 'aria-describedby': described || undefined },
+  };
+}
+
+/** A field's help and, below it, the API's errors for it. */
+function FieldNotes(props: { id: string; help?: string; errs: FieldError[] }) {
+  return (
+    <>
+      {props.help && (
+        <p class="muted" id={`${props.id}-help`}>
+          {props.help}
+        </p>
+      )}
+      <ErrorNote id={`${props.id}-err`} errors={props.errs} />
+    </>
+  );
+}
+
+/** The API's errors for one field or group of fields, or nothing when there are none. */
+export function ErrorNote(props: { id?: string; errors: FieldError[]; alert?: boolean }) {
+  return props.errors.length > 0 ? (
+    <p class="field-error" id={props.id} role={props.alert ? 'alert' : undefined}>
+      {props.errors.map((e) => e.message).join('; ')}
+    </p>
+  ) : null;
+}
+
+/** A labelled form field with the API's error for it, if any, shown at the field. */
+export function Field(props: FieldProps) {
+  const { id, errs, aria } = fieldState(props);
   return (
     <div>
       <label for={id}>{props.label}</label>
@@ -124,20 +160,45 @@ export function Field(props: {
           required={props.required}
           min={props.min}
           max={props.max}
-          aria-invalid={errs.length ? 'true' : undefined}
-          aria-describedby={described || undefined}
+          {...aria}
         />
       )}
-      {props.help && (
-        <p class="muted" id={`${id}-help`}>
-          {props.help}
-        </p>
-      )}
-      {errs.length > 0 && (
-        <p class="field-error" id={`${id}-err`}>
-          {errs.map((e) => e.message).join('; ')}
-        </p>
-      )}
+      <FieldNotes id={id} help={props.help} errs={errs} />
+    </div>
+  );
+}
+
+/** Fields of one form: each takes its value from the form's values and its error from the API's errors. */
+export function boundFields<V extends object>(values: V, errors: FieldError[]) {
+  const valueOf = (name: keyof V) => {
+    const v: unknown = values[name];
+    return typeof v === 'string' || typeof v === 'number' ? v : null;
+  };
+  return {
+    Field: (props: Omit<FieldProps, 'value' | 'errors'> & { name: keyof V & string }) => (
+      <Field {...props} value={valueOf(props.name)} errors={errors} />
+    ),
+    Select: (props: Omit<SelectProps, 'value' | 'errors'> & { name: keyof V & string }) => (
+      <SelectField {...props} value={String(valueOf(props.name) ?? '')} errors={errors} />
+    ),
+  };
+}
+
+/** A checkbox with its label beside it, its help and the API's error for it (sent as "on" when ticked). */
+export function CheckboxField(props: {
+  label: string;
+  name: string;
+  checked: boolean;
+  help?: string;
+  errors?: FieldError[];
+}) {
+  const { id, errs, aria } = fieldState(props);
+  return (
+    <div>
+      <label class="inline" for={id}>
+        <input type="checkbox" id={id} name={props.name} checked={props.checked} {...aria} /> {props.label}
+      </label>
+      <FieldNotes id={id} help={props.help} errs={errs} />
     </div>
   );
 }
@@ -185,28 +246,56 @@ export function time(iso: string | null | undefined): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export const Status = ({ value }: { value: string }) => <span class={`badge s-${value}`}>{value}</span>;
+/** A status from the API as a badge: the word in the page's language, the class from the API's value. */
+export const Status = ({ c, value }: { c: ConsoleContext; value: string }) => (
+  <span class={`badge s-${value}`}>{statusWord(c.get('lang'), value)}</span>
+);
 
-/** A scrollable table with a header row; cells of a falsy header are left out (columns a role cannot use). */
+/** A status from the API as a plain word of the page's language. */
+export const word = (c: ConsoleContext, value: string): string => statusWord(c.get('lang'), value);
+
+/** Status values as select options, each labelled with its word in the page's language. */
+export const wordOptions = (c: ConsoleContext, values: readonly string[]): [string, string][] =>
+  values.map((v) => [v, word(c, v)]);
+
+/** The nodes of a rendered list: arrays and fragments opened up, text and nothing left out. */
+function elements(child: Child): JSXNode[] {
+  if (Array.isArray(child)) return child.flatMap(elements);
+  if (!isValidElement(child)) return [];
+  const node = child as JSXNode;
+  return node.tag === '' ? node.children.flatMap(elements) : [node];
+}
+
+/** Each row's cells get their column's name, which a phone shows before the value when rows are stacked. */
+function labelCells(rows: Child, head: string[]): void {
+  for (const row of elements(rows)) {
+    if (row.tag !== 'tr') continue;
+    elements(row.children).forEach((cell, i) => {
+      const label = head[i];
+      if (cell.tag === 'td' && label && cell.props['data-label'] === undefined)
+        cell.props['data-label'] = label;
+    });
+  }
+}
+
+/**
+ * A table with a header row; cells of a falsy header are left out (columns a role cannot use). On a phone its
+ * rows stack into cards, each value under its column's name, so that nothing scrolls sideways.
+ */
 export function DataTable(props: { head: (string | false)[]; caption?: string; children?: Child }) {
-  // A wide table scrolls sideways on a phone: the region takes keyboard focus so that it can be scrolled without a
-  // pointer too.
+  const head = props.head.filter((h): h is string => h !== false);
+  labelCells(props.children, head);
   return (
-    <div
-      class="scroll"
-      tabindex={0}
-      role="region"
-      aria-label={props.caption ?? props.head.filter(Boolean).join(', ')}
-    >
-      <table>
+    // A wide table can still scroll on a mid-size screen: the region takes keyboard focus so that it can be
+    // scrolled without a pointer too.
+    <div class="scroll" tabindex={0} role="region" aria-label={props.caption ?? head.join(', ')}>
+      <table class="stack">
         {props.caption && <caption class="muted">{props.caption}</caption>}
         <thead>
           <tr>
-            {props.head
-              .filter((h): h is string => h !== false)
-              .map((h) => (
-                <th scope="col">{h}</th>
-              ))}
+            {head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
           </tr>
         </thead>
         <tbody>{props.children}</tbody>
@@ -244,8 +333,7 @@ export function Tabs(props: {
   );
 }
 
-/** A labelled select whose options are values, or value/label pairs; the API's error for it shown at the field. */
-export function SelectField(props: {
+interface SelectProps {
   label: string;
   name: string;
   options: readonly (string | [value: string, label: string])[];
@@ -253,10 +341,15 @@ export function SelectField(props: {
   errors?: FieldError[];
   path?: string;
   disabled?: boolean;
-}) {
+  help?: string;
+}
+
+/** A labelled select whose options are values, or value/label pairs; the API's error for it shown at the field. */
+export function SelectField(props: SelectProps) {
+  const { id, aria } = fieldState(props);
   return (
-    <Field label={props.label} name={props.name} errors={props.errors} path={props.path}>
-      <select id={`f-${props.name}`} name={props.name} disabled={props.disabled}>
+    <Field label={props.label} name={props.name} errors={props.errors} path={props.path} help={props.help}>
+      <select id={id} name={props.name} disabled={props.disabled} {...aria}>
         {props.options.map((o) => {
           const [value, label] = typeof o === 'string' ? [o, o] : o;
           return (

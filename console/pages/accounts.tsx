@@ -8,20 +8,7 @@ import {
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import {
-  ActionButton,
-  DataTable,
-  errorsAt,
-  Field,
-  Flash,
-  Page,
-  PostForm,
-  redirectWithFlash,
-  SelectField,
-  ShownOnce,
-  Tabs,
-  time,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import type { Paged } from './types.js';
 
 interface DirectoryDto {
@@ -68,7 +55,7 @@ export function AccountTabs({
 }) {
   const t = c.get('t');
   return (
-    <Tabs
+    <ui.Tabs
       label={t('navAccounts')}
       current={current}
       tabs={[
@@ -86,17 +73,17 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
   const directory = await callApi<DirectoryDto>(c, 'GET', '/v1/resource-directory');
   if (!directory.ok) {
     return (
-      <Page c={c} title={t('navAccounts')} nav="accounts">
+      <ui.Page c={c} title={t('navAccounts')} nav="accounts">
         <AccountTabs c={c} current="directory" />
-        <Flash c={c} />
+        <ui.Flash c={c} />
         <p>{directory.message}</p>
         {can(c, 'admin') && (
-          <PostForm c={c} action="/console/accounts/directory" row>
-            <Field label={t('name')} name="name" errors={props.errors} required />
+          <ui.PostForm c={c} action="/console/accounts/directory" row>
+            <ui.Field label={t('name')} name="name" errors={props.errors} required />
             <button type="submit">{t('enableDirectory')}</button>
-          </PostForm>
+          </ui.PostForm>
         )}
-      </Page>
+      </ui.Page>
     );
   }
   const management = directory.data.role === 'management';
@@ -107,17 +94,17 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
       : Promise.resolve({ items: [], limit: MAX_DELEGATED_ADMINS }),
   ]);
   return (
-    <Page c={c} title={t('navAccounts')} nav="accounts">
+    <ui.Page c={c} title={t('navAccounts')} nav="accounts">
       <AccountTabs c={c} current="directory" />
-      <Flash c={c} />
+      <ui.Flash c={c} />
       {props.adminKey && (
-        <ShownOnce c={c} message={t('keyShownOnce')} id="member-key" text={props.adminKey} />
+        <ui.ShownOnce c={c} message={t('keyShownOnce')} id="member-key" text={props.adminKey} />
       )}
       <p>
-        <strong>{directory.data.name}</strong> · {directory.data.role}
+        <strong>{directory.data.name}</strong> · {ui.word(c, directory.data.role)}
       </p>
       {can(c, 'operator') && (
-        <PostForm c={c} action="/console/accounts/auto-add" row>
+        <ui.PostForm c={c} action="/console/accounts/auto-add" row>
           <input type="hidden" name="enabled" value={directory.data.autoAddNewAccounts ? 'false' : 'true'} />
           <span>
             {t('autoAdd')}:{' '}
@@ -126,13 +113,13 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
           <button type="submit" class="secondary">
             {directory.data.autoAddNewAccounts ? t('disable') : t('enable')}
           </button>
-        </PostForm>
+        </ui.PostForm>
       )}
       {management && can(c, 'admin') && (
-        <PostForm c={c} action="/console/accounts/members/new" row>
-          <Field label={t('name')} name="name" errors={props.errors} required />
+        <ui.PostForm c={c} action="/console/accounts/members/new" row>
+          <ui.Field label={t('name')} name="name" errors={props.errors} required />
           <button type="submit">{t('createMember')}</button>
-        </PostForm>
+        </ui.PostForm>
       )}
       {management && (
         <section class="card" aria-labelledby="h-admins">
@@ -141,9 +128,9 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
           <ul class="plain">
             {admins.items.map((a) => (
               <li>
-                {a.name} <span class="muted">{time(a.since)}</span>{' '}
+                {a.name} <span class="muted">{ui.time(a.since)}</span>{' '}
                 {can(c, 'admin') && (
-                  <ActionButton
+                  <ui.ActionButton
                     c={c}
                     action={`/console/accounts/admins/${a.accountId}/remove`}
                     label={t('removeManaged')}
@@ -155,15 +142,18 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
           </ul>
         </section>
       )}
-      <DataTable caption={t('resourceDirectory')} head={[t('name'), t('role'), t('managed'), t('actions')]}>
+      <ui.DataTable
+        caption={t('resourceDirectory')}
+        head={[t('name'), t('role'), t('managed'), t('actions')]}
+      >
         {accounts.items.map((a) => (
           <tr>
             <td>{a.managed ? <a href={`/console/accounts/members/${a.id}`}>{a.name}</a> : a.name}</td>
-            <td>{a.role}</td>
+            <td>{ui.word(c, a.role)}</td>
             <td>{a.managed ? t('yes') : t('no')}</td>
             <td class="row">
               {a.role !== 'management' && can(c, 'operator') && (
-                <ActionButton
+                <ui.ActionButton
                   c={c}
                   action={`/console/accounts/members/${a.id}/${a.managed ? 'remove' : 'add'}`}
                   label={a.managed ? t('removeManaged') : t('addManaged')}
@@ -171,7 +161,7 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
                 />
               )}
               {management && a.role === 'member' && can(c, 'admin') && (
-                <ActionButton
+                <ui.ActionButton
                   c={c}
                   action={`/console/accounts/admins/${a.id}/add`}
                   label={t('makeAdmin')}
@@ -181,8 +171,8 @@ async function DirectoryPage(props: { c: ConsoleContext; adminKey?: string; erro
             </td>
           </tr>
         ))}
-      </DataTable>
-    </Page>
+      </ui.DataTable>
+    </ui.Page>
   );
 }
 
@@ -219,11 +209,11 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
   const settings = state.settings ?? DEFAULT_MEMBER_SETTINGS;
   const errors = props.errors ?? [];
   return (
-    <Page c={c} title={t('navAccounts')} nav="accounts">
+    <ui.Page c={c} title={t('navAccounts')} nav="accounts">
       <p>
         <a href="/console/accounts/overview">← {t('riskOverview')}</a>
       </p>
-      <Flash c={c} />
+      <ui.Flash c={c} />
       <section class="card grid" aria-label={t('riskOverview')}>
         <div>
           {t('securityScore')}: <strong class="stat">{risks.score}</strong>
@@ -250,8 +240,8 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
       >
         <h2 id="h-rollout">{t('rollout')}</h2>
         <p id="rollout-status">
-          {state.revision === null ? '—' : `r${state.revision}`} · {state.rollout.status} · {t('applied')}{' '}
-          {state.rollout.applied} / {state.rollout.agents}
+          {state.revision === null ? '—' : `r${state.revision}`} · {ui.word(c, state.rollout.status)} ·{' '}
+          {t('applied')} {state.rollout.applied} / {state.rollout.agents}
         </p>
         <progress
           max={Math.max(state.rollout.agents, 1)}
@@ -273,7 +263,7 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
         )}
       </section>
       {
-        <PostForm c={c} action={`/console/accounts/members/${id}/settings`}>
+        <ui.PostForm c={c} action={`/console/accounts/members/${id}/settings`}>
           <h2>{t('protectionSettings')}</h2>
           {errors.length > 0 && (
             <p class="flash bad" role="alert">
@@ -289,13 +279,13 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
                   <input type="checkbox" name={k} checked={v === true} /> {k}
                 </label>
               ))}
-            <SelectField
+            <ui.SelectField
               label="protectionMode"
               name="protectionMode"
               errors={errors}
               path="clientManagement.protectionMode"
               value={settings.clientManagement.protectionMode}
-              options={PROTECTION_MODES}
+              options={ui.wordOptions(c, PROTECTION_MODES)}
             />
           </fieldset>
           <fieldset>
@@ -305,7 +295,7 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
                 <input type="checkbox" name={`autoScan.${k}`} checked={v} /> {k}
               </label>
             ))}
-            <Field
+            <ui.Field
               label="scanCycleDays"
               name="scanCycleDays"
               value={settings.vulnerabilityManagement.scanCycleDays}
@@ -318,9 +308,9 @@ async function MemberPage(props: { c: ConsoleContext; id: string; errors?: Field
               <button type="submit">{t('pushSettings')}</button>
             </p>
           )}
-        </PostForm>
+        </ui.PostForm>
       }
-    </Page>
+    </ui.Page>
   );
 }
 
@@ -331,26 +321,26 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       name: first(await readForm(c), 'name'),
     });
     if (!res.ok)
-      return c.html(await DirectoryPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
-    return redirectWithFlash(c, `/console/accounts`, { ok: true });
+      return c.html(await DirectoryPage({ c, errors: ui.errorsAt(res.fields, res.message, 'name') }), 422);
+    return ui.redirectWithFlash(c, `/console/accounts`, { ok: true });
   });
   web.post('/accounts/auto-add', async (c) => {
     const res = await callApi(c, 'PUT', '/v1/multi-account/auto-add', {
       enabled: first(await readForm(c), 'enabled') === 'true',
     });
-    return redirectWithFlash(c, `/console/accounts`, res);
+    return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/members/new', async (c) => {
     const res = await callApi<{ adminKey: string }>(c, 'POST', '/v1/resource-directory/accounts', {
       name: first(await readForm(c), 'name'),
     });
     if (!res.ok)
-      return c.html(await DirectoryPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
+      return c.html(await DirectoryPage({ c, errors: ui.errorsAt(res.fields, res.message, 'name') }), 422);
     return c.html(await DirectoryPage({ c, adminKey: res.data.adminKey }), 201);
   });
   web.post('/accounts/members/:id/add', async (c) => {
     const res = await callApi(c, 'POST', '/v1/multi-account/members', { accountId: c.req.param('id') });
-    return redirectWithFlash(c, `/console/accounts`, res);
+    return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/members/:id/remove', async (c) => {
     const res = await callApi(
@@ -358,13 +348,13 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       'DELETE',
       `/v1/multi-account/members/${encodeURIComponent(c.req.param('id'))}`,
     );
-    return redirectWithFlash(c, `/console/accounts`, res);
+    return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/admins/:id/add', async (c) => {
     const res = await callApi(c, 'POST', '/v1/multi-account/delegated-admins', {
       accountId: c.req.param('id'),
     });
-    return redirectWithFlash(c, `/console/accounts`, res);
+    return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/admins/:id/remove', async (c) => {
     const res = await callApi(
@@ -372,16 +362,18 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       'DELETE',
       `/v1/multi-account/delegated-admins/${encodeURIComponent(c.req.param('id'))}`,
     );
-    return redirectWithFlash(c, `/console/accounts`, res);
+    return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
 
   web.get('/accounts/overview', async (c) => {
     const t = c.get('t');
     const overview = await readApi<{ items: OverviewRowDto[] }>(c, '/v1/multi-account/overview?limit=200');
     return c.html(
-      <Page c={c} title={t('navAccounts')} nav="accounts">
+      <ui.Page c={c} title={t('navAccounts')} nav="accounts">
         <AccountTabs c={c} current="overview" />
-        <DataTable head={[t('name'), t('securityScore'), t('unhandledAlerts'), t('openVulns'), 'Baseline']}>
+        <ui.DataTable
+          head={[t('name'), t('securityScore'), t('unhandledAlerts'), t('openVulns'), 'Baseline']}
+        >
           {overview.items.map((m) => (
             <tr>
               <td>
@@ -393,8 +385,8 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
               <td>{m.baselineRisks}</td>
             </tr>
           ))}
-        </DataTable>
-      </Page>,
+        </ui.DataTable>
+      </ui.Page>,
     );
   });
 
@@ -415,6 +407,6 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
       const errors = res.fields.length ? res.fields : [{ path: '', message: res.message }];
       return c.html(await MemberPage({ c, id, errors }), 422);
     }
-    return redirectWithFlash(c, `/console/accounts/members/${id}`, { ok: true });
+    return ui.redirectWithFlash(c, `/console/accounts/members/${id}`, { ok: true });
   });
 }

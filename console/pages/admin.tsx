@@ -3,21 +3,7 @@ import { ROLES } from '../../domain/roles.js';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import type { ConsoleContext, ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import {
-  ActionButton,
-  DataTable,
-  errorsAt,
-  Field,
-  Flash,
-  NextPage,
-  Page,
-  PostForm,
-  redirectWithFlash,
-  SelectField,
-  ShownOnce,
-  time,
-  FilterForm,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import type { AuditEntryDto, Paged } from './types.js';
 
 interface KeyDto {
@@ -35,37 +21,47 @@ function KeysPage(props: { c: ConsoleContext; keys: KeyDto[]; created?: KeyDto; 
   const { c } = props;
   const t = c.get('t');
   return (
-    <Page c={c} title={t('apiKeys')} nav="keys">
-      <Flash c={c} />
+    <ui.Page c={c} title={t('apiKeys')} nav="keys">
+      <ui.Flash c={c} />
       {props.created?.key && (
-        <ShownOnce c={c} message={t('keyShownOnce')} id="new-key" text={props.created.key} />
+        <ui.ShownOnce c={c} message={t('keyShownOnce')} id="new-key" text={props.created.key} />
       )}
-      <PostForm c={c} action="/console/api-keys" row>
-        <Field label={t('name')} name="name" errors={props.errors} required />
-        <SelectField label={t('role')} name="role" options={ROLES} errors={props.errors} />
+      <ui.PostForm c={c} action="/console/api-keys" row>
+        <ui.Field label={t('name')} name="name" errors={props.errors} required />
+        <ui.SelectField
+          label={t('role')}
+          name="role"
+          options={ui.wordOptions(c, ROLES)}
+          errors={props.errors}
+        />
         <button type="submit">{t('createKey')}</button>
-      </PostForm>
-      <DataTable head={[t('name'), t('role'), t('prefix'), t('created'), t('lastUsed'), t('actions')]}>
+      </ui.PostForm>
+      <ui.DataTable head={[t('name'), t('role'), t('prefix'), t('created'), t('lastUsed'), t('actions')]}>
         {props.keys.map((k) => (
           <tr>
             <td>{k.name}</td>
-            <td>{k.role}</td>
+            <td>{ui.word(c, k.role)}</td>
             <td>
               <code>{k.prefix}</code>
             </td>
-            <td>{time(k.createdAt)}</td>
-            <td>{time(k.lastUsedAt)}</td>
+            <td>{ui.time(k.createdAt)}</td>
+            <td>{ui.time(k.lastUsedAt)}</td>
             <td>
               {k.revokedAt ? (
-                time(k.revokedAt)
+                ui.time(k.revokedAt)
               ) : (
-                <ActionButton c={c} action={`/console/api-keys/${k.id}/revoke`} label={t('revoke')} danger />
+                <ui.ActionButton
+                  c={c}
+                  action={`/console/api-keys/${k.id}/revoke`}
+                  label={t('revoke')}
+                  danger
+                />
               )}
             </td>
           </tr>
         ))}
-      </DataTable>
-    </Page>
+      </ui.DataTable>
+    </ui.Page>
   );
 }
 
@@ -79,14 +75,14 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
       `/v1/audit-log${query({ action, cursor, limit: 100 })}`,
     );
     return c.html(
-      <Page c={c} title={t('auditLog')} nav="audit">
-        <FilterForm c={c} action="/console/audit-log">
-          <Field label={t('action')} name="action" value={action} />
-        </FilterForm>
-        <DataTable head={[t('at'), t('actor'), t('action'), t('target')]}>
+      <ui.Page c={c} title={t('auditLog')} nav="audit">
+        <ui.FilterForm c={c} action="/console/audit-log">
+          <ui.Field label={t('action')} name="action" value={action} />
+        </ui.FilterForm>
+        <ui.DataTable head={[t('at'), t('actor'), t('action'), t('target')]}>
           {log.items.map((e) => (
             <tr>
-              <td>{time(e.at)}</td>
+              <td>{ui.time(e.at)}</td>
               <td>{e.actor}</td>
               <td>{e.action}</td>
               <td>
@@ -94,12 +90,12 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
               </td>
             </tr>
           ))}
-        </DataTable>
-        <NextPage
+        </ui.DataTable>
+        <ui.NextPage
           c={c}
           href={log.nextCursor && `/console/audit-log${query({ action, cursor: log.nextCursor })}`}
         />
-      </Page>,
+      </ui.Page>,
     );
   });
 
@@ -117,13 +113,13 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
     const keys = await readApi<Paged<KeyDto>>(c, '/v1/api-keys?limit=100');
     if (!res.ok)
       return c.html(
-        <KeysPage c={c} keys={keys.items} errors={errorsAt(res.fields, res.message, 'name')} />,
+        <KeysPage c={c} keys={keys.items} errors={ui.errorsAt(res.fields, res.message, 'name')} />,
         422,
       );
     return c.html(<KeysPage c={c} keys={keys.items} created={res.data} />, 201);
   });
   web.post('/api-keys/:id/revoke', async (c) => {
     const res = await callApi(c, 'DELETE', `/v1/api-keys/${encodeURIComponent(c.req.param('id'))}`);
-    return redirectWithFlash(c, `/console/api-keys`, res);
+    return ui.redirectWithFlash(c, `/console/api-keys`, res);
   });
 }

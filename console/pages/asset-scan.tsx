@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { callApi, readApi } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
-import { ActionButton, redirectWithFlash, time } from '../ui.js';
+import * as ui from '../ui.js';
 import type { AuditEntryDto, Paged } from './types.js';
 
 /** What the agent's latest scan of the host changed (the audit row `vulnerability.host_scan` records it). */
@@ -57,11 +57,11 @@ export async function ScanSection(props: { c: ConsoleContext; assetId: string; h
       <p id="scan-status">
         {state.runningSince ? (
           <>
-            <span class="badge s-Running">{t('scanRunning')}</span> {t('since')} {time(state.runningSince)}
+            <span class="badge s-Running">{t('scanRunning')}</span> {t('since')} {ui.time(state.runningSince)}
           </>
         ) : state.last ? (
           <>
-            <span class="badge s-Succeeded">{t('scanDone')}</span> {time(state.last.at)}
+            <span class="badge s-Succeeded">{t('scanDone')}</span> {ui.time(state.last.at)}
           </>
         ) : (
           t('neverScanned')
@@ -78,7 +78,7 @@ export async function ScanSection(props: { c: ConsoleContext; assetId: string; h
         </p>
       )}
       {can(c, 'operator') && props.hasAgent && !state.runningSince && (
-        <ActionButton c={c} action={`/console/assets/${assetId}/scan`} label={t('scanNow')} />
+        <ui.ActionButton c={c} action={`/console/assets/${assetId}/scan`} label={t('scanNow')} />
       )}
     </section>
   );
@@ -93,6 +93,6 @@ export function registerAssetScan(web: Hono<ConsoleEnv>): void {
   web.post('/assets/:id/scan', async (c) => {
     const id = encodeURIComponent(c.req.param('id'));
     const res = await callApi(c, 'POST', `/v1/assets/${id}/scan`);
-    return redirectWithFlash(c, `/console/assets/${id}`, res);
+    return ui.redirectWithFlash(c, `/console/assets/${id}`, res);
   });
 }

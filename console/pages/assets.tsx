@@ -2,21 +2,7 @@ import type { Hono } from 'hono';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import {
-  ActionButton,
-  DataTable,
-  Facts,
-  Field,
-  Flash,
-  NextPage,
-  Page,
-  PostForm,
-  SelectField,
-  ShownOnce,
-  Status,
-  Tabs,
-  time,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import { registerAssetScan, ScanSection } from './asset-scan.js';
 import type { AssetDto, GroupDto, Paged, VulnerabilityDto } from './types.js';
 
@@ -31,7 +17,7 @@ interface TokenDto {
 }
 
 const AssetTabs = ({ c, current }: { c: ConsoleContext; current: 'assets' | 'tokens' }) => (
-  <Tabs
+  <ui.Tabs
     label={c.get('t')('assets')}
     current={current}
     tabs={[
@@ -57,7 +43,7 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
     ]);
     const errors: FieldError[] = list.ok ? [] : list.fields.map((f) => ({ ...f, path: f.path || 'search' }));
     return c.html(
-      <Page c={c} title={t('assets')} nav="assets">
+      <ui.Page c={c} title={t('assets')} nav="assets">
         <AssetTabs c={c} current="assets" />
         <form
           method="get"
@@ -71,20 +57,20 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
           hx-push-url="true"
           hx-trigger="input changed delay:300ms from:#f-search, change, submit"
         >
-          <Field label={t('search')} name="search" type="search" value={q.search} errors={errors} />
-          <SelectField
+          <ui.Field label={t('search')} name="search" type="search" value={q.search} errors={errors} />
+          <ui.SelectField
             label={t('group')}
             name="groupId"
             value={q.groupId}
             options={[['', t('allGroups')], ...groups.items.map((g): [string, string] => [g.id, g.name])]}
           />
-          <SelectField
+          <ui.SelectField
             label={t('os')}
             name="os"
             value={q.os}
             options={[['', t('anyOs')], 'linux', 'windows']}
           />
-          <SelectField
+          <ui.SelectField
             label={t('agent')}
             name="agentStatus"
             value={q.agentStatus}
@@ -101,7 +87,7 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
         <div id="asset-results">
           {list.ok ? (
             <>
-              <DataTable
+              <ui.DataTable
                 caption={t('assets')}
                 head={[t('name'), t('hostname'), t('ips'), t('os'), t('group'), t('agent'), t('lastSeen')]}
               >
@@ -117,13 +103,13 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
                     </td>
                     <td>{a.groups.map((g) => g.name).join(', ')}</td>
                     <td>
-                      <Status value={a.agentStatus} />
+                      <ui.Status c={c} value={a.agentStatus} />
                     </td>
-                    <td>{time(a.lastSeenAt)}</td>
+                    <td>{ui.time(a.lastSeenAt)}</td>
                   </tr>
                 ))}
-              </DataTable>
-              <NextPage
+              </ui.DataTable>
+              <ui.NextPage
                 c={c}
                 href={
                   list.data.nextCursor && `/console/assets${query({ ...q, cursor: list.data.nextCursor })}`
@@ -136,7 +122,7 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
             </p>
           )}
         </div>
-      </Page>,
+      </ui.Page>,
     );
   });
 
@@ -180,9 +166,9 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
       null,
     );
     return c.html(
-      <Page c={c} title={asset.name} nav="assets">
-        <Flash c={c} />
-        <Facts
+      <ui.Page c={c} title={asset.name} nav="assets">
+        <ui.Flash c={c} />
+        <ui.Facts
           facts={[
             [t('hostname'), asset.hostname],
             [t('ips'), asset.ips.join(', ')],
@@ -190,16 +176,16 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
             [
               t('agent'),
               <>
-                <Status value={asset.agentStatus} /> {t('lastSeen')} {time(asset.lastSeenAt)}
+                <ui.Status c={c} value={asset.agentStatus} /> {t('lastSeen')} {ui.time(asset.lastSeenAt)}
               </>,
             ],
-            [t('latestScan'), time(lastScan)],
+            [t('latestScan'), ui.time(lastScan)],
             [t('group'), asset.groups.map((g) => g.name).join(', ') || '—'],
           ]}
         />
         {await ScanSection({ c, assetId: id, hasAgent: asset.agentStatus !== 'none' })}
         <h2>{t('vulnerabilities')}</h2>
-        <DataTable
+        <ui.DataTable
           head={[
             t('name'),
             t('type'),
@@ -219,16 +205,16 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
                 <span class="muted">{v.title}</span>
               </td>
               <td>{v.type}</td>
-              <td>{v.severity}</td>
+              <td>{ui.word(c, v.severity)}</td>
               <td>{v.packageName ?? '—'}</td>
               <td>{v.installedVersion ?? '—'}</td>
               <td>{v.fixedVersion ?? '—'}</td>
-              <td>{v.status}</td>
-              <td>{time(v.latestScanAt)}</td>
+              <td>{ui.word(c, v.status)}</td>
+              <td>{ui.time(v.latestScanAt)}</td>
             </tr>
           ))}
-        </DataTable>
-      </Page>,
+        </ui.DataTable>
+      </ui.Page>,
     );
   });
 }
@@ -243,11 +229,11 @@ function TokensPage(props: {
   const t = c.get('t');
   const server = c.get('services').publicUrl;
   return (
-    <Page c={c} title={t('enrollmentTokens')} nav="assets">
+    <ui.Page c={c} title={t('enrollmentTokens')} nav="assets">
       <AssetTabs c={c} current="tokens" />
-      <Flash c={c} />
+      <ui.Flash c={c} />
       {props.created?.token && (
-        <ShownOnce
+        <ui.ShownOnce
           c={c}
           message={t('tokenShownOnce')}
           id="install-cmd"
@@ -255,8 +241,8 @@ function TokensPage(props: {
         />
       )}
       {can(c, 'operator') && (
-        <PostForm c={c} action="/console/assets/enrollment-tokens" row>
-          <Field
+        <ui.PostForm c={c} action="/console/assets/enrollment-tokens" row>
+          <ui.Field
             label={t('expiresInHours')}
             name="expiresInHours"
             type="number"
@@ -264,25 +250,25 @@ function TokensPage(props: {
             min={1}
             errors={props.errors}
           />
-          <Field label={t('maxUses')} name="maxUses" type="number" min={1} errors={props.errors} />
+          <ui.Field label={t('maxUses')} name="maxUses" type="number" min={1} errors={props.errors} />
           <button type="submit">{t('createToken')}</button>
-        </PostForm>
+        </ui.PostForm>
       )}
-      <DataTable
+      <ui.DataTable
         head={[t('created'), t('expires'), t('uses'), t('lastUsed'), can(c, 'operator') && t('actions')]}
       >
         {props.tokens.map((tok) => (
           <tr>
             <td>{tok.description || tok.id.slice(0, 8)}</td>
-            <td>{time(tok.expiresAt)}</td>
+            <td>{ui.time(tok.expiresAt)}</td>
             <td>
               {tok.uses}
               {tok.maxUses !== null ? ` / ${tok.maxUses}` : ''}
             </td>
-            <td>{time(tok.lastUsedAt)}</td>
+            <td>{ui.time(tok.lastUsedAt)}</td>
             {can(c, 'operator') && (
               <td>
-                <ActionButton
+                <ui.ActionButton
                   c={c}
                   action={`/console/assets/enrollment-tokens/${tok.id}/delete`}
                   label={t('revoke')}
@@ -292,7 +278,7 @@ function TokensPage(props: {
             )}
           </tr>
         ))}
-      </DataTable>
-    </Page>
+      </ui.DataTable>
+    </ui.Page>
   );
 }

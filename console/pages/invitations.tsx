@@ -2,19 +2,7 @@ import type { Hono } from 'hono';
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import {
-  ActionButton,
-  DataTable,
-  errorsAt,
-  Field,
-  Flash,
-  NextPage,
-  Page,
-  PostForm,
-  redirectWithFlash,
-  Status,
-  time,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import { AccountTabs } from './accounts.js';
 import type { Paged } from './types.js';
 
@@ -47,21 +35,21 @@ async function InvitationsPage(props: { c: ConsoleContext; errors?: FieldError[]
   const admin = can(c, 'admin');
   const management = directory.ok && directory.data.role === 'management';
   return (
-    <Page c={c} title={t('navAccounts')} nav="accounts">
+    <ui.Page c={c} title={t('navAccounts')} nav="accounts">
       <AccountTabs c={c} current="invitations" />
-      <Flash c={c} />
+      <ui.Flash c={c} />
       <p id="directory-standing">
         {directory.ok ? (
           <>
-            <strong>{directory.data.name}</strong> · {directory.data.role}
+            <strong>{directory.data.name}</strong> · {ui.word(c, directory.data.role)}
           </>
         ) : (
           t('notInDirectory')
         )}
       </p>
       {management && admin && (
-        <PostForm c={c} action={BASE} row>
-          <Field
+        <ui.PostForm c={c} action={BASE} row>
+          <ui.Field
             label={t('inviteAccountId')}
             name="accountId"
             errors={props.errors}
@@ -69,9 +57,9 @@ async function InvitationsPage(props: { c: ConsoleContext; errors?: FieldError[]
             help={t('inviteHelp')}
           />
           <button type="submit">{t('invite')}</button>
-        </PostForm>
+        </ui.PostForm>
       )}
-      <DataTable
+      <ui.DataTable
         caption={t('invitations')}
         head={[
           t('resourceDirectory'),
@@ -90,34 +78,40 @@ async function InvitationsPage(props: { c: ConsoleContext; errors?: FieldError[]
               <code>{i.inviteeAccountId}</code>
             </td>
             <td>
-              <Status value={i.status} /> {i.respondedAt && <span class="muted">{time(i.respondedAt)}</span>}
+              <ui.Status c={c} value={i.status} />{' '}
+              {i.respondedAt && <span class="muted">{ui.time(i.respondedAt)}</span>}
             </td>
-            <td>{time(i.createdAt)}</td>
+            <td>{ui.time(i.createdAt)}</td>
             {admin && (
               <td class="row">
                 {i.status === 'pending' && i.direction === 'received' && (
                   <>
-                    <ActionButton c={c} action={`${BASE}/${i.id}/accept`} label={t('accept')} />
-                    <ActionButton c={c} action={`${BASE}/${i.id}/decline`} label={t('decline')} secondary />
+                    <ui.ActionButton c={c} action={`${BASE}/${i.id}/accept`} label={t('accept')} />
+                    <ui.ActionButton
+                      c={c}
+                      action={`${BASE}/${i.id}/decline`}
+                      label={t('decline')}
+                      secondary
+                    />
                   </>
                 )}
                 {i.status === 'pending' && i.direction === 'sent' && (
-                  <ActionButton c={c} action={`${BASE}/${i.id}/cancel`} label={t('cancel')} danger />
+                  <ui.ActionButton c={c} action={`${BASE}/${i.id}/cancel`} label={t('cancel')} danger />
                 )}
               </td>
             )}
           </tr>
         ))}
-      </DataTable>
-      <NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+      </ui.DataTable>
+      <ui.NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
       {directory.ok && admin && (
         <section class="card" aria-labelledby="h-leave">
           <h2 id="h-leave">{t('leaveDirectory')}</h2>
           <p class="muted">{t('leaveHelp')}</p>
-          <ActionButton c={c} action="/console/accounts/leave" label={t('leaveDirectory')} danger />
+          <ui.ActionButton c={c} action="/console/accounts/leave" label={t('leaveDirectory')} danger />
         </section>
       )}
-    </Page>
+    </ui.Page>
   );
 }
 
@@ -128,20 +122,20 @@ export function registerInvitationPages(web: Hono<ConsoleEnv>): void {
     const res = await callApi(c, 'POST', '/v1/resource-directory/invitations', { accountId });
     if (!res.ok)
       return c.html(
-        await InvitationsPage({ c, errors: errorsAt(res.fields, res.message, 'accountId') }),
+        await InvitationsPage({ c, errors: ui.errorsAt(res.fields, res.message, 'accountId') }),
         422,
       );
-    return redirectWithFlash(c, BASE, { ok: true });
+    return ui.redirectWithFlash(c, BASE, { ok: true });
   });
   for (const verb of ['accept', 'decline', 'cancel'] as const) {
     web.post(`/accounts/invitations/:id/${verb}`, async (c) => {
       const id = encodeURIComponent(c.req.param('id'));
       const res = await callApi(c, 'POST', `/v1/resource-directory/invitations/${id}/${verb}`);
-      return redirectWithFlash(c, BASE, res);
+      return ui.redirectWithFlash(c, BASE, res);
     });
   }
   web.post('/accounts/leave', async (c) => {
     const res = await callApi(c, 'POST', '/v1/resource-directory/leave');
-    return redirectWithFlash(c, BASE, res);
+    return ui.redirectWithFlash(c, BASE, res);
   });
 }

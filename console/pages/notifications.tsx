@@ -3,21 +3,7 @@ import { NOTIFICATION_CHANNEL_TYPES, NOTIFICATION_LANGUAGES } from '../../domain
 import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import {
-  ActionButton,
-  DataTable,
-  errorsAt,
-  Facts,
-  Field,
-  Flash,
-  NextPage,
-  Page,
-  PostForm,
-  redirectWithFlash,
-  SelectField,
-  Status,
-  time,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import type { Paged } from './types.js';
 
 interface ChannelDto {
@@ -83,8 +69,8 @@ function ChannelFields(props: {
   const email = props.type !== 'dingtalk';
   return (
     <div class="grid">
-      <Field label={t('name')} name="name" value={channel?.name} errors={errors} required />
-      <SelectField
+      <ui.Field label={t('name')} name="name" value={channel?.name} errors={errors} required />
+      <ui.SelectField
         label={t('language')}
         name="language"
         value={channel?.language ?? 'zh-CN'}
@@ -96,29 +82,29 @@ function ChannelFields(props: {
       />
       {dingtalk && (
         <>
-          <Field
+          <ui.Field
             label={t('webhook')}
             name="webhook"
             type="url"
             errors={errors}
             help={channel?.webhook ? `${t('current')}: ${channel.webhook}` : t('webhookHelp')}
           />
-          <Field
+          <ui.Field
             label={t('secret')}
             name="secret"
             type="password"
             errors={errors}
             help={channel ? (channel.hasSecret ? t('secretSet') : t('secretNone')) : undefined}
           />
-          <Field label={t('keyword')} name="keyword" value={channel?.keyword} errors={errors} />
+          <ui.Field label={t('keyword')} name="keyword" value={channel?.keyword} errors={errors} />
         </>
       )}
       {email && (
-        <Field label={t('recipients')} name="recipients" errors={errors} help={t('recipientsPerLine')}>
+        <ui.Field label={t('recipients')} name="recipients" errors={errors} help={t('recipientsPerLine')}>
           <textarea id="f-recipients" name="recipients" rows={3} aria-describedby="f-recipients-help">
             {channel?.recipients.join('\n') ?? ''}
           </textarea>
-        </Field>
+        </ui.Field>
       )}
     </div>
   );
@@ -132,12 +118,12 @@ async function ChannelsPage(props: { c: ConsoleContext; errors?: FieldError[]; t
     `/v1/notification-channels${query({ cursor: c.req.query('cursor'), limit: 100 })}`,
   );
   return (
-    <Page c={c} title={t('notificationChannels')} nav="notifications">
-      <Flash c={c} />
+    <ui.Page c={c} title={t('notificationChannels')} nav="notifications">
+      <ui.Flash c={c} />
       {can(c, 'operator') && (
-        <PostForm c={c} action={BASE}>
+        <ui.PostForm c={c} action={BASE}>
           <h2>{t('createChannel')}</h2>
-          <SelectField
+          <ui.SelectField
             label={t('type')}
             name="type"
             value={props.type}
@@ -151,9 +137,9 @@ async function ChannelsPage(props: { c: ConsoleContext; errors?: FieldError[]; t
           <p>
             <button type="submit">{t('create')}</button>
           </p>
-        </PostForm>
+        </ui.PostForm>
       )}
-      <DataTable
+      <ui.DataTable
         caption={t('notificationChannels')}
         head={[
           t('name'),
@@ -175,21 +161,21 @@ async function ChannelsPage(props: { c: ConsoleContext; errors?: FieldError[]; t
             <td>{ch.enabled ? t('enabled') : t('disabled')}</td>
             {can(c, 'operator') && (
               <td class="row">
-                <ActionButton c={c} action={`${BASE}/${ch.id}/test`} label={t('sendTest')} secondary />
-                <ActionButton
+                <ui.ActionButton c={c} action={`${BASE}/${ch.id}/test`} label={t('sendTest')} secondary />
+                <ui.ActionButton
                   c={c}
                   action={`${BASE}/${ch.id}/${ch.enabled ? 'disable' : 'enable'}`}
                   label={ch.enabled ? t('disable') : t('enable')}
                   secondary
                 />
-                <ActionButton c={c} action={`${BASE}/${ch.id}/delete`} label={t('delete')} danger />
+                <ui.ActionButton c={c} action={`${BASE}/${ch.id}/delete`} label={t('delete')} danger />
               </td>
             )}
           </tr>
         ))}
-      </DataTable>
-      <NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
-    </Page>
+      </ui.DataTable>
+      <ui.NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+    </ui.Page>
   );
 }
 
@@ -209,60 +195,60 @@ async function ChannelPage(props: {
     ),
   ]);
   return (
-    <Page c={c} title={ch.name} nav="notifications">
+    <ui.Page c={c} title={ch.name} nav="notifications">
       <p>
         <a href={BASE}>← {t('notificationChannels')}</a>
       </p>
-      <Flash c={c} />
+      <ui.Flash c={c} />
       {tested && (
         <section class="card" role="status" id="test-result">
           <h2>{t('testResult')}</h2>
           <p>
-            <Status value={tested.status} /> {tested.detail}
+            <ui.Status c={c} value={tested.status} /> {tested.detail}
           </p>
         </section>
       )}
-      <Facts
+      <ui.Facts
         facts={[
           [t('type'), ch.type === 'email' ? t('email') : t('dingtalkRobots')],
           [t('status'), ch.enabled ? t('enabled') : t('disabled')],
-          [t('updated'), time(ch.updatedAt)],
+          [t('updated'), ui.time(ch.updatedAt)],
         ]}
       />
       {can(c, 'operator') && (
         <>
-          <PostForm c={c} action={`${BASE}/${id}`}>
+          <ui.PostForm c={c} action={`${BASE}/${id}`}>
             <h2>{t('edit')}</h2>
             <ChannelFields c={c} type={ch.type} channel={ch} errors={props.errors ?? []} />
             <p>
               <button type="submit">{t('save')}</button>
             </p>
-          </PostForm>
+          </ui.PostForm>
           <div class="row">
-            <ActionButton c={c} action={`${BASE}/${id}/test`} label={t('sendTest')} secondary />
-            <ActionButton c={c} action={`${BASE}/${id}/delete`} label={t('delete')} danger />
+            <ui.ActionButton c={c} action={`${BASE}/${id}/test`} label={t('sendTest')} secondary />
+            <ui.ActionButton c={c} action={`${BASE}/${id}/delete`} label={t('delete')} danger />
           </div>
         </>
       )}
       <h2>{t('deliveries')}</h2>
-      <DataTable head={[t('at'), t('title'), t('status'), t('attempt'), t('output')]}>
+      <ui.DataTable head={[t('at'), t('title'), t('status'), t('attempt'), t('output')]}>
         {deliveries.items.map((d) => (
           <tr>
-            <td>{time(d.sentAt ?? d.createdAt)}</td>
+            <td>{ui.time(d.sentAt ?? d.createdAt)}</td>
             <td>{d.title}</td>
             <td>
-              <Status value={d.status} />
+              <ui.Status c={c} value={d.status} />
             </td>
             <td>{d.attempts}</td>
             <td>{d.detail}</td>
           </tr>
         ))}
-      </DataTable>
-      <NextPage
+      </ui.DataTable>
+      <ui.NextPage
         c={c}
         href={deliveries.nextCursor && `${BASE}/${id}${query({ cursor: deliveries.nextCursor })}`}
       />
-    </Page>
+    </ui.Page>
   );
 }
 
@@ -272,10 +258,10 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
     const form = await readForm(c);
     const res = await callApi(c, 'POST', '/v1/notification-channels', createBody(form));
     if (!res.ok) {
-      const errors = errorsAt(res.fields, res.message, 'name');
+      const errors = ui.errorsAt(res.fields, res.message, 'name');
       return c.html(await ChannelsPage({ c, errors, type: first(form, 'type') }), 422);
     }
-    return redirectWithFlash(c, BASE, { ok: true });
+    return ui.redirectWithFlash(c, BASE, { ok: true });
   });
   web.get('/notifications/:id', async (c) =>
     c.html(await ChannelPage({ c, id: encodeURIComponent(c.req.param('id')) })),
@@ -298,13 +284,13 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
       ...patch,
     });
     if (!res.ok)
-      return c.html(await ChannelPage({ c, id, errors: errorsAt(res.fields, res.message, 'name') }), 422);
-    return redirectWithFlash(c, `${BASE}/${id}`, { ok: true });
+      return c.html(await ChannelPage({ c, id, errors: ui.errorsAt(res.fields, res.message, 'name') }), 422);
+    return ui.redirectWithFlash(c, `${BASE}/${id}`, { ok: true });
   });
   web.post('/notifications/:id/test', async (c) => {
     const id = encodeURIComponent(c.req.param('id'));
     const res = await callApi<TestResultDto>(c, 'POST', `/v1/notification-channels/${id}/test`);
-    if (!res.ok) return redirectWithFlash(c, `${BASE}/${id}`, res);
+    if (!res.ok) return ui.redirectWithFlash(c, `${BASE}/${id}`, res);
     return c.html(await ChannelPage({ c, id, tested: res.data }));
   });
   for (const state of ['enable', 'disable'] as const) {
@@ -313,7 +299,7 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
       const res = await callApi(c, 'PATCH', `/v1/notification-channels/${id}`, {
         enabled: state === 'enable',
       });
-      return redirectWithFlash(c, BASE, res);
+      return ui.redirectWithFlash(c, BASE, res);
     });
   }
   web.post('/notifications/:id/delete', async (c) => {
@@ -322,6 +308,6 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
       'DELETE',
       `/v1/notification-channels/${encodeURIComponent(c.req.param('id'))}`,
     );
-    return redirectWithFlash(c, BASE, res);
+    return ui.redirectWithFlash(c, BASE, res);
   });
 }

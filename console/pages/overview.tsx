@@ -3,8 +3,8 @@ import type { TAccountOverview } from '../../api/routes/account-overview.js';
 import { SEVERITIES } from '../../domain/findings.js';
 import { readApi } from '../api-call.js';
 import { BarChart, SEVERITY_COLORS } from '../chart.js';
-import type { ConsoleEnv } from '../context.js';
-import { Page, Status, time } from '../ui.js';
+import type { ConsoleContext, ConsoleEnv } from '../context.js';
+import * as ui from '../ui.js';
 import type { TaskDto } from './types.js';
 
 export function registerOverviewPage(web: Hono<ConsoleEnv>): void {
@@ -18,7 +18,7 @@ export function registerOverviewPage(web: Hono<ConsoleEnv>): void {
     const agents = risks.assets;
     const alertTotal = SEVERITIES.reduce((s, k) => s + risks.unhandledAlerts[k], 0);
     return c.html(
-      <Page c={c} title={t('overview')} nav="overview">
+      <ui.Page c={c} title={t('overview')} nav="overview">
         <div class="grid">
           <section class="card" aria-labelledby="h-vulns">
             <h2 id="h-vulns">{t('openVulns')}</h2>
@@ -55,25 +55,26 @@ export function registerOverviewPage(web: Hono<ConsoleEnv>): void {
         </div>
         <section class="card" aria-labelledby="h-running">
           <h2 id="h-running">{t('runningTasks')}</h2>
-          <TaskList tasks={running.items} empty={t('none')} />
+          <TaskList c={c} tasks={running.items} />
         </section>
         <section class="card" aria-labelledby="h-recent">
           <h2 id="h-recent">{t('recentTasks')}</h2>
-          <TaskList tasks={recent.items} empty={t('none')} />
+          <TaskList c={c} tasks={recent.items} />
         </section>
-      </Page>,
+      </ui.Page>,
     );
   });
 }
 
-function TaskList(props: { tasks: TaskDto[]; empty: string }) {
-  if (props.tasks.length === 0) return <p class="muted">{props.empty}</p>;
+function TaskList(props: { c: ConsoleContext; tasks: TaskDto[] }) {
+  const { c } = props;
+  if (props.tasks.length === 0) return <p class="muted">{c.get('t')('none')}</p>;
   return (
     <ul class="plain">
       {props.tasks.map((task) => (
         <li>
-          <a href={`/console/playbook/tasks/${task.id}`}>{task.name}</a> <Status value={task.status} />{' '}
-          <span class="muted">{time(task.createdAt)}</span>
+          <a href={`/console/playbook/tasks/${task.id}`}>{task.name}</a>{' '}
+          <ui.Status c={c} value={task.status} /> <span class="muted">{ui.time(task.createdAt)}</span>
         </li>
       ))}
     </ul>

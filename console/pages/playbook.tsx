@@ -3,7 +3,7 @@ import { REBOOT_OPTIONS, WINDOW_END_BEHAVIOURS } from '../../domain/playbook/pol
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
-import { ActionButton, Csrf, Field, Flash, Page, time, DataTable, redirectWithFlash, Tabs } from '../ui.js';
+import * as ui from '../ui.js';
 import type { Paged, PolicyDto } from './types.js';
 
 interface TemplateDto {
@@ -23,7 +23,7 @@ export const PlaybookTabs = ({
 }) => {
   const t = c.get('t');
   return (
-    <Tabs
+    <ui.Tabs
       label={t('playbook')}
       current={current}
       tabs={[
@@ -77,7 +77,7 @@ function PolicyForm(props: {
   const t = c.get('t');
   const snapshot = (values.snapshot ?? {}) as { enabled?: boolean; retentionDays?: unknown };
   const select = (name: string, options: readonly string[]) => (
-    <Field label={name} name={name} errors={errors}>
+    <ui.Field label={name} name={name} errors={errors}>
       <select id={`f-${name}`} name={name}>
         {options.map((o) => (
           <option value={o} selected={values[name] === o}>
@@ -85,44 +85,54 @@ function PolicyForm(props: {
           </option>
         ))}
       </select>
-    </Field>
+    </ui.Field>
   );
   return (
     <form method="post" action={`/console/playbook/policies/${props.policy.id}`} class="card" novalidate>
-      <Csrf c={c} />
+      <ui.Csrf c={c} />
       {errors.length > 0 && (
         <p class="flash bad" role="alert">
           {t('fixErrors')}
         </p>
       )}
-      <Field label={t('name')} name="name" value={props.name} errors={errors} />
+      <ui.Field label={t('name')} name="name" value={props.name} errors={errors} />
       <div class="grid">
-        <Field
+        <ui.Field
           label="maxConcurrency"
           name="maxConcurrency"
           value={str(values.maxConcurrency)}
           errors={errors}
           help="10 / 20%"
         />
-        <Field
+        <ui.Field
           label="maxErrors"
           name="maxErrors"
           value={str(values.maxErrors)}
           errors={errors}
           help="0 / 5%"
         />
-        <Field label="stages" name="stages" value={str(values.stages)} errors={errors} help="1, 5, 20%" />
-        <Field label="retriesPerFix" name="retriesPerFix" value={str(values.retriesPerFix)} errors={errors} />
+        <ui.Field label="stages" name="stages" value={str(values.stages)} errors={errors} help="1, 5, 20%" />
+        <ui.Field
+          label="retriesPerFix"
+          name="retriesPerFix"
+          value={str(values.retriesPerFix)}
+          errors={errors}
+        />
         {select('reboot', REBOOT_OPTIONS)}
         {select('windowEnd', WINDOW_END_BEHAVIOURS)}
-        <Field label="cutoffMinutes" name="cutoffMinutes" value={str(values.cutoffMinutes)} errors={errors} />
-        <Field
+        <ui.Field
+          label="cutoffMinutes"
+          name="cutoffMinutes"
+          value={str(values.cutoffMinutes)}
+          errors={errors}
+        />
+        <ui.Field
           label="heartbeatTimeoutSeconds"
           name="heartbeatTimeoutSeconds"
           value={str(values.heartbeatTimeoutSeconds)}
           errors={errors}
         />
-        <Field
+        <ui.Field
           label="snapshot.retentionDays"
           name="snapshot.retentionDays"
           value={str(snapshot.retentionDays)}
@@ -153,9 +163,9 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
     const t = c.get('t');
     const templates = await readApi<{ items: TemplateDto[] }>(c, '/v1/playbook/templates');
     return c.html(
-      <Page c={c} title={t('playbook')} nav="playbook">
+      <ui.Page c={c} title={t('playbook')} nav="playbook">
         <PlaybookTabs c={c} current="center" />
-        <DataTable head={[t('name'), t('type'), can(c, 'operator') && t('actions')]}>
+        <ui.DataTable head={[t('name'), t('type'), can(c, 'operator') && t('actions')]}>
           {templates.items.map((tpl) => (
             <tr>
               <td>
@@ -166,7 +176,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
               <td>{tpl.type}</td>
               {can(c, 'operator') && (
                 <td>
-                  <ActionButton
+                  <ui.ActionButton
                     c={c}
                     action={`/console/playbook/templates/${tpl.id}/clone`}
                     label={t('clone')}
@@ -175,8 +185,8 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
               )}
             </tr>
           ))}
-        </DataTable>
-      </Page>,
+        </ui.DataTable>
+      </ui.Page>,
     );
   });
 
@@ -187,24 +197,28 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
       `/v1/playbook/templates/${encodeURIComponent(c.req.param('id'))}/clone`,
       {},
     );
-    return redirectWithFlash(c, res.ok ? '/console/playbook/policies' : '/console/playbook/templates', res);
+    return ui.redirectWithFlash(
+      c,
+      res.ok ? '/console/playbook/policies' : '/console/playbook/templates',
+      res,
+    );
   });
 
   web.get('/playbook/policies', async (c) => {
     const t = c.get('t');
     const policies = await readApi<Paged<PolicyDto>>(c, '/v1/playbook/policies?limit=100');
     return c.html(
-      <Page c={c} title={t('playbook')} nav="playbook">
+      <ui.Page c={c} title={t('playbook')} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
-        <Flash c={c} />
-        <DataTable head={[t('name'), t('type'), t('mode'), t('created'), t('updated'), t('actions')]}>
+        <ui.Flash c={c} />
+        <ui.DataTable head={[t('name'), t('type'), t('mode'), t('created'), t('updated'), t('actions')]}>
           {policies.items.map((p) => (
             <tr>
               <td>{p.name}</td>
               <td>{p.type}</td>
               <td>{String(p.params.reboot ?? '')}</td>
-              <td>{time(p.createdAt)}</td>
-              <td>{time(p.updatedAt)}</td>
+              <td>{ui.time(p.createdAt)}</td>
+              <td>{ui.time(p.updatedAt)}</td>
               <td>
                 <a href={`/console/playbook/policies/${p.id}`}>
                   {can(c, 'operator') ? t('edit') : t('details')}
@@ -218,8 +232,8 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
               </td>
             </tr>
           ))}
-        </DataTable>
-      </Page>,
+        </ui.DataTable>
+      </ui.Page>,
     );
   });
 
@@ -229,15 +243,15 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
       `/v1/playbook/policies/${encodeURIComponent(c.req.param('id'))}`,
     );
     return c.html(
-      <Page c={c} title={policy.name} nav="playbook">
+      <ui.Page c={c} title={policy.name} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
-        <Flash c={c} />
+        <ui.Flash c={c} />
         {can(c, 'operator') ? (
           <PolicyForm c={c} policy={policy} values={policy.params} name={policy.name} errors={[]} />
         ) : (
           <pre tabindex={0}>{JSON.stringify(policy.params, null, 2)}</pre>
         )}
-      </Page>,
+      </ui.Page>,
     );
   });
 
@@ -255,10 +269,10 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
     const errors = res.fields.map((f) => ({ ...f, path: f.path.replace(/^params\./, '') }));
     if (errors.length === 0) errors.push({ path: 'name', message: res.message });
     return c.html(
-      <Page c={c} title={policy.name} nav="playbook">
+      <ui.Page c={c} title={policy.name} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
         <PolicyForm c={c} policy={policy} values={params} name={name} errors={errors} />
-      </Page>,
+      </ui.Page>,
       422,
     );
   });

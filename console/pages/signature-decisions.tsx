@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { ADMISSION_OUTCOMES } from '../../domain/signature/rules.js';
 import { callApi, query, readApi } from '../api-call.js';
 import type { ConsoleEnv } from '../context.js';
-import { DataTable, Field, NextPage, Page, SelectField, time, FilterForm } from '../ui.js';
+import * as ui from '../ui.js';
 import { pairs, SignatureTabs, type ClusterDto } from './signature.js';
 import type { Paged } from './types.js';
 
@@ -42,18 +42,18 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
     const clusterName = new Map(clusters.items.map((cl) => [cl.id, cl.name]));
     const errors = list.ok ? [] : list.fields.map((f) => ({ ...f, path: f.path || 'namespace' }));
     return c.html(
-      <Page c={c} title={t('navSignature')} nav="signature">
+      <ui.Page c={c} title={t('navSignature')} nav="signature">
         <SignatureTabs c={c} current="decisions" />
-        <FilterForm c={c} action="/console/signature/decisions">
-          <SelectField
+        <ui.FilterForm c={c} action="/console/signature/decisions">
+          <ui.SelectField
             label={t('clusters')}
             name="clusterId"
             value={q.clusterId}
             errors={errors}
             options={[['', t('all')], ...pairs(clusters.items)]}
           />
-          <Field label={t('namespace')} name="namespace" value={q.namespace} errors={errors} />
-          <SelectField
+          <ui.Field label={t('namespace')} name="namespace" value={q.namespace} errors={errors} />
+          <ui.SelectField
             label={t('verdict')}
             name="allowed"
             value={q.allowed}
@@ -64,17 +64,17 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
               ['false', t('refused')],
             ]}
           />
-          <SelectField
+          <ui.SelectField
             label={t('outcome')}
             name="outcome"
             value={q.outcome}
             errors={errors}
-            options={[['', t('all')], ...ADMISSION_OUTCOMES]}
+            options={[['', t('all')], ...ui.wordOptions(c, ADMISSION_OUTCOMES)]}
           />
-        </FilterForm>
+        </ui.FilterForm>
         {list.ok ? (
           <>
-            <DataTable
+            <ui.DataTable
               caption={t('admissionDecisions')}
               head={[
                 t('at'),
@@ -88,7 +88,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
             >
               {list.data.items.map((d) => (
                 <tr>
-                  <td>{time(d.createdAt)}</td>
+                  <td>{ui.time(d.createdAt)}</td>
                   <td>{clusterName.get(d.clusterId) ?? d.clusterId}</td>
                   <td>{d.namespace}</td>
                   <td>
@@ -99,8 +99,8 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                       {d.allowed ? t('admitted') : t('refused')}
                     </span>{' '}
                     <span class="muted">
-                      {d.outcome}
-                      {d.mode ? ` · ${d.mode}` : ''}
+                      {ui.word(c, d.outcome)}
+                      {d.mode ? ` · ${ui.word(c, d.mode)}` : ''}
                     </span>
                   </td>
                   <td class="wide">{d.message}</td>
@@ -118,8 +118,8 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                   </td>
                 </tr>
               ))}
-            </DataTable>
-            <NextPage
+            </ui.DataTable>
+            <ui.NextPage
               c={c}
               href={
                 list.data.nextCursor &&
@@ -132,7 +132,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
             {list.message}
           </p>
         )}
-      </Page>,
+      </ui.Page>,
     );
   });
 }

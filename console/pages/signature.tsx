@@ -3,20 +3,7 @@ import { POLICY_MODES } from '../../domain/signature/rules.js';
 import { callApi, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
-import {
-  ActionButton,
-  DataTable,
-  errorsAt,
-  Field,
-  Flash,
-  Page,
-  PostForm,
-  redirectWithFlash,
-  SelectField,
-  ShownOnce,
-  Tabs,
-  time,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import type { Paged } from './types.js';
 
 export interface WitnessDto {
@@ -74,7 +61,7 @@ export function SignatureTabs({ c, current }: { c: ConsoleContext; current: Tab 
     ['decisions', t('admissionDecisions')],
   ];
   return (
-    <Tabs
+    <ui.Tabs
       label={t('navSignature')}
       current={current}
       tabs={tabs.map(([id, label]) => [id, `/console/signature/${id}`, label])}
@@ -87,27 +74,27 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
   const t = c.get('t');
   const list = await readApi<Paged<WitnessDto>>(c, '/v1/signature/witnesses?limit=100');
   return (
-    <Page c={c} title={t('navSignature')} nav="signature">
+    <ui.Page c={c} title={t('navSignature')} nav="signature">
       <SignatureTabs c={c} current="witnesses" />
-      <Flash c={c} />
+      <ui.Flash c={c} />
       {can(c, 'admin') && (
-        <PostForm c={c} action="/console/signature/witnesses" row>
-          <Field label={t('name')} name="name" errors={props.errors} required />
+        <ui.PostForm c={c} action="/console/signature/witnesses" row>
+          <ui.Field label={t('name')} name="name" errors={props.errors} required />
           <button type="submit">{t('createWitness')}</button>
-        </PostForm>
+        </ui.PostForm>
       )}
-      <DataTable head={[t('name'), t('status'), t('keyVersions'), can(c, 'admin') && t('actions')]}>
+      <ui.DataTable head={[t('name'), t('status'), t('keyVersions'), can(c, 'admin') && t('actions')]}>
         {list.items.map((w) => (
           <tr>
             <td>
               {w.name} <span class="muted">{w.keySpec}</span>
             </td>
-            <td>{w.status}</td>
+            <td>{ui.word(c, w.status)}</td>
             <td>
               <ul class="plain">
                 {w.versions.map((v) => (
                   <li>
-                    v{v.version} {v.status} {v.current ? '★' : ''}{' '}
+                    v{v.version} {ui.word(c, v.status)} {v.current ? '★' : ''}{' '}
                     <code class="muted">{v.fingerprint.slice(0, 16)}…</code>{' '}
                     <a href={`/console/signature/witnesses/${w.id}/public-key?version=${v.version}`}>
                       {t('publicKey')}
@@ -115,7 +102,7 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
                     {can(c, 'admin') && v.status === 'enabled' && !v.current && (
                       <>
                         {' '}
-                        <ActionButton
+                        <ui.ActionButton
                           c={c}
                           action={`/console/signature/witnesses/${w.id}/versions/${v.version}/disable`}
                           label={t('disable')}
@@ -131,13 +118,13 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
               <td class="row">
                 {w.status !== 'disabled' && (
                   <>
-                    <ActionButton
+                    <ui.ActionButton
                       c={c}
                       action={`/console/signature/witnesses/${w.id}/rotate`}
                       label={t('rotate')}
                       secondary
                     />
-                    <ActionButton
+                    <ui.ActionButton
                       c={c}
                       action={`/console/signature/witnesses/${w.id}/disable`}
                       label={t('disable')}
@@ -149,8 +136,8 @@ async function WitnessesPage(props: { c: ConsoleContext; errors?: FieldError[] }
             )}
           </tr>
         ))}
-      </DataTable>
-    </Page>
+      </ui.DataTable>
+    </ui.Page>
   );
 }
 
@@ -160,27 +147,27 @@ async function ClustersPage(props: { c: ConsoleContext; created?: ClusterDto; er
   const list = await readApi<Paged<ClusterDto>>(c, '/v1/clusters?limit=100');
   const config = created ? await readApi<string>(c, `/v1/clusters/${created.id}/webhook-config`) : null;
   return (
-    <Page c={c} title={t('navSignature')} nav="signature">
+    <ui.Page c={c} title={t('navSignature')} nav="signature">
       <SignatureTabs c={c} current="clusters" />
-      <Flash c={c} />
+      <ui.Flash c={c} />
       {created && config && (
-        <ShownOnce c={c} message={t('clusterTokenOnce')} id="webhook-config" text={config} pre />
+        <ui.ShownOnce c={c} message={t('clusterTokenOnce')} id="webhook-config" text={config} pre />
       )}
       {can(c, 'admin') && (
-        <PostForm c={c} action="/console/signature/clusters" row>
-          <Field label={t('name')} name="name" errors={props.errors} required />
-          <SelectField label={t('failurePolicy')} name="failurePolicy" options={['Fail', 'Ignore']} />
+        <ui.PostForm c={c} action="/console/signature/clusters" row>
+          <ui.Field label={t('name')} name="name" errors={props.errors} required />
+          <ui.SelectField label={t('failurePolicy')} name="failurePolicy" options={['Fail', 'Ignore']} />
           <button type="submit">{t('createCluster')}</button>
-        </PostForm>
+        </ui.PostForm>
       )}
-      <DataTable head={[t('name'), t('failurePolicy'), t('lastSeen'), t('webhookConfig')]}>
+      <ui.DataTable head={[t('name'), t('failurePolicy'), t('lastSeen'), t('webhookConfig')]}>
         {list.items.map((cl) => (
           <tr>
             <td>
               {cl.name} <code class="muted">{cl.tokenPrefix}…</code>
             </td>
             <td>{cl.failurePolicy}</td>
-            <td>{time(cl.lastSeenAt)}</td>
+            <td>{ui.time(cl.lastSeenAt)}</td>
             <td>
               <a href={`/console/signature/clusters/${cl.id}/webhook-config`} id={`config-${cl.id}`}>
                 {t('download')} (YAML)
@@ -188,8 +175,8 @@ async function ClustersPage(props: { c: ConsoleContext; created?: ClusterDto; er
             </td>
           </tr>
         ))}
-      </DataTable>
-    </Page>
+      </ui.DataTable>
+    </ui.Page>
   );
 }
 
@@ -200,8 +187,8 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     const form = await readForm(c);
     const res = await callApi(c, 'POST', '/v1/signature/witnesses', { name: first(form, 'name') });
     if (!res.ok)
-      return c.html(await WitnessesPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
-    return redirectWithFlash(c, `/console/signature/witnesses`, { ok: true });
+      return c.html(await WitnessesPage({ c, errors: ui.errorsAt(res.fields, res.message, 'name') }), 422);
+    return ui.redirectWithFlash(c, `/console/signature/witnesses`, { ok: true });
   });
   web.get('/signature/witnesses/:id/public-key', async (c) => {
     const version = Number(c.req.query('version') ?? '') || undefined;
@@ -222,21 +209,21 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
   ] as const) {
     web.post(path, async (c) => {
       const res = await callApi(c, 'POST', api(encodeURIComponent(c.req.param('id'))));
-      return redirectWithFlash(c, `/console/signature/witnesses`, res);
+      return ui.redirectWithFlash(c, `/console/signature/witnesses`, res);
     });
   }
   web.post('/signature/witnesses/:id/versions/:version/disable', async (c) => {
     const id = encodeURIComponent(c.req.param('id'));
     const version = encodeURIComponent(c.req.param('version'));
     const res = await callApi(c, 'POST', `/v1/signature/witnesses/${id}/versions/${version}/disable`);
-    return redirectWithFlash(c, `/console/signature/witnesses`, res);
+    return ui.redirectWithFlash(c, `/console/signature/witnesses`, res);
   });
 
   const signaturesPage = async (c: ConsoleContext, signed?: SignatureDto, errors?: FieldError[]) => {
     const t = c.get('t');
     const witnesses = await readApi<Paged<WitnessDto>>(c, '/v1/signature/witnesses?limit=100');
     return (
-      <Page c={c} title={t('navSignature')} nav="signature">
+      <ui.Page c={c} title={t('navSignature')} nav="signature">
         <SignatureTabs c={c} current="signatures" />
         {signed && (
           <section class="card" role="status">
@@ -252,9 +239,9 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
           </section>
         )}
         {can(c, 'operator') && (
-          <PostForm c={c} action="/console/signature/signatures">
-            <Field label={t('image')} name="image" errors={errors} required />
-            <SelectField
+          <ui.PostForm c={c} action="/console/signature/signatures">
+            <ui.Field label={t('image')} name="image" errors={errors} required />
+            <ui.SelectField
               label={t('witness')}
               name="witnessId"
               errors={errors}
@@ -263,9 +250,9 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
             <p>
               <button type="submit">{t('signImage')}</button>
             </p>
-          </PostForm>
+          </ui.PostForm>
         )}
-      </Page>
+      </ui.Page>
     );
   };
   web.get('/signature/signatures', async (c) => c.html(await signaturesPage(c)));
@@ -276,7 +263,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
       witnessId: first(form, 'witnessId'),
     });
     if (!res.ok)
-      return c.html(await signaturesPage(c, undefined, errorsAt(res.fields, res.message, 'image')), 422);
+      return c.html(await signaturesPage(c, undefined, ui.errorsAt(res.fields, res.message, 'image')), 422);
     return c.html(await signaturesPage(c, res.data), 201);
   });
   web.get('/signature/signatures/:id/export', async (c) => {
@@ -296,7 +283,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
       failurePolicy: first(form, 'failurePolicy') || 'Fail',
     });
     if (!res.ok)
-      return c.html(await ClustersPage({ c, errors: errorsAt(res.fields, res.message, 'name') }), 422);
+      return c.html(await ClustersPage({ c, errors: ui.errorsAt(res.fields, res.message, 'name') }), 422);
     return c.html(await ClustersPage({ c, created: res.data }), 201);
   });
   web.get('/signature/clusters/:id/webhook-config', async (c) => {
@@ -316,45 +303,52 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     const nameOf = (items: { id: string; name: string }[], id: string) =>
       items.find((i) => i.id === id)?.name ?? id;
     return (
-      <Page c={c} title={t('navSignature')} nav="signature">
+      <ui.Page c={c} title={t('navSignature')} nav="signature">
         <SignatureTabs c={c} current="policies" />
-        <Flash c={c} />
+        <ui.Flash c={c} />
         {can(c, 'operator') && (
-          <PostForm c={c} action="/console/signature/policies">
+          <ui.PostForm c={c} action="/console/signature/policies">
             <div class="grid">
-              <Field label={t('name')} name="name" errors={errors} required />
-              <SelectField
+              <ui.Field label={t('name')} name="name" errors={errors} required />
+              <ui.SelectField
                 label={t('witness')}
                 name="witnessId"
                 errors={errors}
                 options={pairs(witnesses.items)}
               />
-              <SelectField
+              <ui.SelectField
                 label={t('clusters')}
                 name="clusterId"
                 errors={errors}
                 options={pairs(clusters.items)}
               />
-              <Field label={t('namespaces')} name="namespaces" errors={errors} value="default" />
-              <SelectField label={t('mode')} name="mode" errors={errors} options={POLICY_MODES} />
+              <ui.Field label={t('namespaces')} name="namespaces" errors={errors} value="default" />
+              <ui.SelectField
+                label={t('mode')}
+                name="mode"
+                errors={errors}
+                options={ui.wordOptions(c, POLICY_MODES)}
+              />
             </div>
             <p>
               <button type="submit">{t('createPolicy')}</button>
             </p>
-          </PostForm>
+          </ui.PostForm>
         )}
-        <DataTable head={[t('name'), t('witness'), t('clusters'), t('namespaces'), t('mode'), t('status')]}>
+        <ui.DataTable
+          head={[t('name'), t('witness'), t('clusters'), t('namespaces'), t('mode'), t('status')]}
+        >
           {list.items.map((p) => (
             <tr>
               <td>{p.name}</td>
               <td>{nameOf(witnesses.items, p.witnessId)}</td>
               <td>{nameOf(clusters.items, p.clusterId)}</td>
               <td>{p.namespaces.join(', ')}</td>
-              <td>{p.mode}</td>
+              <td>{ui.word(c, p.mode)}</td>
               <td>
                 <strong>{p.enabled ? t('enabled') : t('disabled')}</strong>{' '}
                 {can(c, 'operator') && (
-                  <ActionButton
+                  <ui.ActionButton
                     c={c}
                     action={`/console/signature/policies/${p.id}/${p.enabled ? 'disable' : 'enable'}`}
                     label={p.enabled ? t('disable') : t('enable')}
@@ -364,8 +358,8 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
               </td>
             </tr>
           ))}
-        </DataTable>
-      </Page>
+        </ui.DataTable>
+      </ui.Page>
     );
   };
   web.get('/signature/policies', async (c) => c.html(await policiesPage(c)));
@@ -384,14 +378,14 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
       mode: first(form, 'mode'),
       description: '',
     });
-    if (!res.ok) return c.html(await policiesPage(c, errorsAt(res.fields, res.message, 'name')), 422);
-    return redirectWithFlash(c, `/console/signature/policies`, { ok: true });
+    if (!res.ok) return c.html(await policiesPage(c, ui.errorsAt(res.fields, res.message, 'name')), 422);
+    return ui.redirectWithFlash(c, `/console/signature/policies`, { ok: true });
   });
   for (const state of ['enable', 'disable'] as const) {
     web.post(`/signature/policies/:id/${state}`, async (c) => {
       const id = encodeURIComponent(c.req.param('id'));
       const res = await callApi(c, 'PATCH', `/v1/signature/policies/${id}`, { enabled: state === 'enable' });
-      return redirectWithFlash(c, `/console/signature/policies`, res);
+      return ui.redirectWithFlash(c, `/console/signature/policies`, res);
     });
   }
 
@@ -399,19 +393,19 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     const t = c.get('t');
     const list = await readApi<Paged<TrustedImageDto>>(c, '/v1/signature/trusted-images?limit=100');
     return c.html(
-      <Page c={c} title={t('navSignature')} nav="signature">
+      <ui.Page c={c} title={t('navSignature')} nav="signature">
         <SignatureTabs c={c} current="trusted" />
-        <DataTable head={[t('image'), t('namespaces'), t('status'), t('latestScan')]}>
+        <ui.DataTable head={[t('image'), t('namespaces'), t('status'), t('latestScan')]}>
           {list.items.map((i) => (
             <tr>
               <td>{i.image}</td>
               <td>{i.namespace}</td>
-              <td>{i.revokedAt ? `revoked ${time(i.revokedAt)}` : (i.label ?? '—')}</td>
-              <td>{time(i.lastVerifiedAt)}</td>
+              <td>{i.revokedAt ? `revoked ${ui.time(i.revokedAt)}` : (i.label ?? '—')}</td>
+              <td>{ui.time(i.lastVerifiedAt)}</td>
             </tr>
           ))}
-        </DataTable>
-      </Page>,
+        </ui.DataTable>
+      </ui.Page>,
     );
   });
 }

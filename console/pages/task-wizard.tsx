@@ -4,7 +4,7 @@ import { callApi, query, readApi, type FieldError } from '../api-call.js';
 import type { ConsoleContext, ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import type { MessageKey } from '../i18n.js';
-import { Csrf, Field, Page } from '../ui.js';
+import * as ui from '../ui.js';
 import { PlaybookTabs } from './playbook.js';
 import type { AssetDto, GroupDto, Paged, PolicyDto, TaskDto, VulnerabilityDto } from './types.js';
 
@@ -181,7 +181,7 @@ function VulnTabs(props: {
                   value={v.id}
                   checked={props.checked.includes(v.id)}
                 />
-                {v.name} <span class="muted">({v.severity})</span>
+                {v.name} <span class="muted">({ui.word(c, v.severity)})</span>
               </label>
             ))}
           </fieldset>
@@ -207,7 +207,7 @@ async function WizardPage(props: {
   const execErrors = errors.filter((e) => e.path.startsWith('execution'));
   const assetErrors = errors.filter((e) => e.path.startsWith('assets'));
   return (
-    <Page c={c} title={`${t('createTask')} — ${policy.name}`} nav="playbook">
+    <ui.Page c={c} title={`${t('createTask')} — ${policy.name}`} nav="playbook">
       <PlaybookTabs c={c} current="policies" />
       {errors.length > 0 && (
         <p class="flash bad" role="alert">
@@ -224,8 +224,8 @@ async function WizardPage(props: {
         action={`/console/playbook/policies/${policy.id}/tasks/preview`}
         class="card"
       >
-        <Csrf c={c} />
-        <Field label={t('taskName')} name="name" value={values.name} errors={errors} required />
+        <ui.Csrf c={c} />
+        <ui.Field label={t('taskName')} name="name" value={values.name} errors={errors} required />
         <fieldset>
           <legend>{t('assetList')}</legend>
           {assetErrors.length > 0 && (
@@ -309,7 +309,7 @@ async function WizardPage(props: {
             {t('customTime')}
           </label>
           <div class="row">
-            <Field
+            <ui.Field
               label={t('startTime')}
               name="start"
               type="datetime-local"
@@ -317,7 +317,7 @@ async function WizardPage(props: {
               errors={errors}
               path="execution.start"
             />
-            <Field
+            <ui.Field
               label={t('endTime')}
               name="end"
               type="datetime-local"
@@ -325,7 +325,7 @@ async function WizardPage(props: {
               errors={errors}
               path="execution.end"
             />
-            <Field
+            <ui.Field
               label={t('timeZone')}
               name="timeZone"
               value={values.timeZone}
@@ -333,17 +333,13 @@ async function WizardPage(props: {
               path="execution.timeZone"
             />
           </div>
-          {execErrors.length > 0 && (
-            <p class="field-error" role="alert">
-              {execErrors.map((e) => e.message).join('; ')}
-            </p>
-          )}
+          <ui.ErrorNote errors={execErrors} alert />
         </fieldset>
         <p>
           <button type="submit">{t('preview')}</button>
         </p>
       </form>
-    </Page>
+    </ui.Page>
   );
 }
 
@@ -477,7 +473,7 @@ export function registerTaskWizard(web: Hono<ConsoleEnv>): void {
       );
     }
     return c.html(
-      <Page c={c} title={t('previewTitle')} nav="playbook">
+      <ui.Page c={c} title={t('previewTitle')} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
         <section class="card" aria-labelledby="h-preview">
           <h2 id="h-preview">{values.name}</h2>
@@ -500,7 +496,7 @@ export function registerTaskWizard(web: Hono<ConsoleEnv>): void {
           )}
         </section>
         <form method="post" action={`/console/playbook/policies/${policy.id}/tasks`} class="row">
-          <Csrf c={c} />
+          <ui.Csrf c={c} />
           <Hidden v={values} />
           <button type="submit">{t('confirmCreate')}</button>
           <button
@@ -511,7 +507,7 @@ export function registerTaskWizard(web: Hono<ConsoleEnv>): void {
             {t('back')}
           </button>
         </form>
-      </Page>,
+      </ui.Page>,
     );
   });
 

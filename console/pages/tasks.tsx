@@ -5,17 +5,7 @@ import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus } from '../../domai
 import { taskWorkflowId } from '../../services/playbook/task-workflow.js';
 import { callApi, query, readApi } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
-import {
-  ActionButton,
-  DataTable,
-  Flash,
-  NextPage,
-  Page,
-  SelectField,
-  Status,
-  time,
-  FilterForm,
-} from '../ui.js';
+import * as ui from '../ui.js';
 import { PlaybookTabs } from './playbook.js';
 import type { LogEntryDto, Paged, TaskDetailDto, TaskDto } from './types.js';
 
@@ -41,13 +31,15 @@ function Controls(props: { c: ConsoleContext; task: TaskDto }) {
   return (
     <div class="row" id="task-controls">
       {!isFinal(task.status) && task.status !== 'Cancelling' && (
-        <ActionButton c={c} action={`${base}/cancel`} label={t('cancel')} danger />
+        <ui.ActionButton c={c} action={`${base}/cancel`} label={t('cancel')} danger />
       )}
       {task.status === 'Progressing' && (
-        <ActionButton c={c} action={`${base}/pause`} label={t('pause')} secondary />
+        <ui.ActionButton c={c} action={`${base}/pause`} label={t('pause')} secondary />
       )}
-      {task.status === 'Paused' && <ActionButton c={c} action={`${base}/resume`} label={t('resume')} />}
-      {isFinal(task.status) && <ActionButton c={c} action={`${base}/rerun`} label={t('rerun')} secondary />}
+      {task.status === 'Paused' && <ui.ActionButton c={c} action={`${base}/resume`} label={t('resume')} />}
+      {isFinal(task.status) && (
+        <ui.ActionButton c={c} action={`${base}/rerun`} label={t('rerun')} secondary />
+      )}
     </div>
   );
 }
@@ -72,13 +64,13 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
     >
       <section class="card" aria-labelledby="h-status">
         <h2 id="h-status">
-          {t('status')}: <Status value={task.status} />
+          {t('status')}: <ui.Status c={c} value={task.status} />
         </h2>
         {!final && <p class="muted">{t('live')}</p>}
         <Controls c={c} task={task} />
         <p>
-          {t('executions')}: {task.executions} · {t('created')}: {time(task.createdAt)} · {t('endTimeCol')}:{' '}
-          {time(task.endedAt)}
+          {t('executions')}: {task.executions} · {t('created')}: {ui.time(task.createdAt)} · {t('endTimeCol')}
+          : {ui.time(task.endedAt)}
           {task.window && ` · ${task.window.start} – ${task.window.end} ${task.window.timeZone}`}
         </p>
         <p>
@@ -92,12 +84,12 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
           <strong>{log.succeeded}</strong> · {t('failed')}: <strong>{log.failed}</strong> · {t('pending')}:{' '}
           <strong>{log.pending}</strong> · {t('skipped')}: <strong>{log.skipped}</strong>
         </p>
-        <DataTable head={[t('step'), t('status'), t('details')]}>
+        <ui.DataTable head={[t('step'), t('status'), t('details')]}>
           {log.steps.map((s) => (
             <tr>
               <td>{s.kind}</td>
               <td>
-                <Status value={s.status} />
+                <ui.Status c={c} value={s.status} />
               </td>
               <td>
                 {Object.entries(s.counts)
@@ -106,7 +98,7 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
               </td>
             </tr>
           ))}
-        </DataTable>
+        </ui.DataTable>
         <p>
           <a href={`/console/playbook/tasks/${id}/logs`}>{t('log')} →</a>
         </p>
@@ -117,20 +109,20 @@ async function LiveTask(props: { c: ConsoleContext; id: string }) {
       </section>
       <section class="card" id="assets" aria-labelledby="h-assets">
         <h2 id="h-assets">{t('assetList')}</h2>
-        <DataTable head={[t('assets'), t('status'), t('vulnerabilities'), t('latestScan')]}>
+        <ui.DataTable head={[t('assets'), t('status'), t('vulnerabilities'), t('latestScan')]}>
           {task.assets.map((a) => (
             <tr>
               <td>
                 <a href={`/console/assets/${a.id}`}>{a.name}</a>
               </td>
               <td>
-                <Status value={a.status} /> {a.reason && <span class="muted">{a.reason}</span>}
+                <ui.Status c={c} value={a.status} /> {a.reason && <span class="muted">{a.reason}</span>}
               </td>
-              <td>{a.vulnerabilities.map((v) => `${v.name} (${v.status})`).join(', ')}</td>
-              <td>{time(a.latestScanAt)}</td>
+              <td>{a.vulnerabilities.map((v) => `${v.name} (${ui.word(c, v.status)})`).join(', ')}</td>
+              <td>{ui.time(a.latestScanAt)}</td>
             </tr>
           ))}
-        </DataTable>
+        </ui.DataTable>
       </section>
       <section class="card" id="notification" aria-labelledby="h-notification">
         <h2 id="h-notification">{t('notification')}</h2>
@@ -161,24 +153,24 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
       `/v1/playbook/tasks${query({ status, cursor, limit: 50 })}`,
     );
     return c.html(
-      <Page c={c} title={t('playbook')} nav="playbook">
+      <ui.Page c={c} title={t('playbook')} nav="playbook">
         <PlaybookTabs c={c} current="tasks" />
-        <Flash c={c} />
-        <FilterForm c={c} action="/console/playbook/tasks">
-          <SelectField
+        <ui.Flash c={c} />
+        <ui.FilterForm c={c} action="/console/playbook/tasks">
+          <ui.SelectField
             label={t('status')}
             name="status"
             value={status}
-            options={[['', t('allStatuses')], ...TASK_STATUSES]}
+            options={[['', t('allStatuses')], ...ui.wordOptions(c, TASK_STATUSES)]}
           />
-        </FilterForm>
+        </ui.FilterForm>
         {!res.ok ? (
           <p class="error" role="alert">
             {res.message}
           </p>
         ) : (
           <>
-            <DataTable
+            <ui.DataTable
               head={[
                 t('name'),
                 t('executions'),
@@ -194,10 +186,10 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
                   <td>{task.name}</td>
                   <td>{task.executions}</td>
                   <td>{task.mode === 'now' ? t('execute') : t('customTime')}</td>
-                  <td>{time(task.createdAt)}</td>
-                  <td>{time(task.endedAt)}</td>
+                  <td>{ui.time(task.createdAt)}</td>
+                  <td>{ui.time(task.endedAt)}</td>
                   <td>
-                    <Status value={task.status} />
+                    <ui.Status c={c} value={task.status} />
                   </td>
                   <td>
                     <a
@@ -209,7 +201,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
                     {task.status === 'Waiting' && can(c, 'operator') && (
                       <>
                         {' '}
-                        <ActionButton
+                        <ui.ActionButton
                           c={c}
                           action={`/console/playbook/tasks/${task.id}/cancel`}
                           label={t('cancel')}
@@ -220,8 +212,8 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
                   </td>
                 </tr>
               ))}
-            </DataTable>
-            <NextPage
+            </ui.DataTable>
+            <ui.NextPage
               c={c}
               href={
                 res.data.nextCursor &&
@@ -230,7 +222,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             />
           </>
         )}
-      </Page>,
+      </ui.Page>,
     );
   });
 
@@ -239,16 +231,16 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
     const id = encodeURIComponent(c.req.param('id'));
     const task = await readApi<TaskDto>(c, `/v1/playbook/tasks/${id}`);
     return c.html(
-      <Page c={c} title={task.name} nav="playbook">
+      <ui.Page c={c} title={task.name} nav="playbook">
         <PlaybookTabs c={c} current="tasks" />
-        <Flash c={c} />
+        <ui.Flash c={c} />
         <nav class="tabs" aria-label={task.name}>
           <a href="#assets">{t('assetList')}</a>
           <a href="#notification">{t('notification')}</a>
           <a href="#others">{t('others')}</a>
         </nav>
         {await LiveTask({ c, id })}
-      </Page>,
+      </ui.Page>,
     );
   });
 
@@ -288,7 +280,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
       readApi<Paged<LogEntryDto>>(c, `/v1/playbook/tasks/${id}/logs${query({ cursor, limit: 200 })}`),
     ]);
     return c.html(
-      <Page c={c} title={`${t('log')} — ${task.name}`} nav="playbook">
+      <ui.Page c={c} title={`${t('log')} — ${task.name}`} nav="playbook">
         <p>
           <a href={`/console/playbook/tasks/${id}`}>← {task.name}</a>
         </p>
@@ -296,13 +288,13 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
           {logs.items.map((e) => (
             <li class="card">
               <p>
-                <span class="muted">{time(e.at)}</span> <strong>{e.event}</strong> {e.message}
+                <span class="muted">{ui.time(e.at)}</span> <strong>{e.event}</strong> {e.message}
               </p>
               {e.step && (
                 <details>
                   <summary>
-                    {t('step')} {e.step.kind}: {e.step.status} · {t('attempt')} {e.step.attempt} ·{' '}
-                    {t('exitCode')} {e.step.exitCode ?? '—'}
+                    {t('step')} {ui.word(c, e.step.kind)}: {ui.word(c, e.step.status)} · {t('attempt')}{' '}
+                    {e.step.attempt} · {t('exitCode')} {e.step.exitCode ?? '—'}
                   </summary>
                   <pre tabindex={0}>{e.step.output || '—'}</pre>
                 </details>
@@ -310,11 +302,11 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             </li>
           ))}
         </ol>
-        <NextPage
+        <ui.NextPage
           c={c}
           href={logs.nextCursor && `/console/playbook/tasks/${id}/logs${query({ cursor: logs.nextCursor })}`}
         />
-      </Page>,
+      </ui.Page>,
     );
   });
 
@@ -327,14 +319,14 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
       readApi<string>(c, `/v1/playbook/tasks/${id}/flow?format=svg`),
     ]);
     return c.html(
-      <Page c={c} title={`${t('policyFlow')} — ${task.name}`} nav="playbook">
+      <ui.Page c={c} title={`${t('policyFlow')} — ${task.name}`} nav="playbook">
         <p>
           <a href={`/console/playbook/tasks/${id}`}>← {task.name}</a>
         </p>
         <div class="flow scroll card" role="img" aria-label={t('policyFlow')}>
           {raw(flow)}
         </div>
-      </Page>,
+      </ui.Page>,
     );
   });
 

@@ -10,7 +10,7 @@ header.top form,.inline-form{display:inline;margin:0}
 nav.side{width:200px;flex:none;background:#fff;border-right:1px solid var(--line);padding:12px 0}
 nav.side a{display:block;padding:8px 16px;text-decoration:none;color:var(--fg)}nav.side a[aria-current=page]{background:#e6effa;border-left:3px solid var(--accent);font-weight:600}
 main{flex:1;min-width:0;padding:16px 24px}
-h1{font-size:1.4rem;margin:0 0 12px}h2{font-size:1.1rem;margin:20px 0 8px}
+h1{font-size:1.4rem;margin:0 0 12px}h2{font-size:1.1rem;margin:20px 0 8px}.card>h2:first-child{margin-top:4px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin-bottom:16px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
 .stat{font-size:1.8rem;font-weight:700}
@@ -39,5 +39,8 @@ code.cmd{display:block;background:#0f172a;color:#e2e8f0;padding:8px;border-radiu
 .flow svg{min-width:600px;max-width:100%;height:auto}
 ul.plain{list-style:none;padding:0;margin:0}ul.plain li{padding:2px 0}
 .muted{color:var(--muted);overflow-wrap:anywhere}
-@media (max-width:700px){.shell{display:block}nav.side{width:auto;display:flex;flex-wrap:wrap;border-right:none;border-bottom:1px solid var(--line);padding:4px}nav.side a{padding:6px 10px}main{padding:12px}}
+fieldset{border:1px solid var(--line);border-radius:4px;margin:12px 0;padding:4px 12px 8px}legend{font-weight:600}
+.report-form .when-weekly,.report-form .when-monthly,.report-form .when-custom{display:none}
+.report-form:has(#f-type option[value=weekly]:checked) .when-weekly,.report-form:has(#f-type option[value=monthly]:checked) .when-monthly,.report-form:has(#f-type option[value=custom]:checked) .when-custom,.report-form .when-weekly:has([aria-invalid]),.report-form .when-monthly:has([aria-invalid]),.report-form .when-custom:has([aria-invalid]){display:flex}
+@media (max-width:700px){table.stack thead{position:absolute;left:-9999px}table.stack caption{display:block;text-align:left}table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}table.stack tr{border:1px solid var(--line);border-radius:6px;margin-bottom:8px;background:#fff}table.stack td{border-bottom:none;padding:3px 8px;overflow-wrap:anywhere}table.stack td[data-label]::before{content:attr(data-label);display:block;font-size:.8rem;color:var(--muted);font-weight:600}.wide{min-width:0}.flow svg{min-width:0}.shell{display:block}nav.side{width:auto;display:flex;flex-wrap:wrap;border-right:none;border-bottom:1px solid var(--line);padding:4px}nav.side a{padding:6px 10px}main{padding:12px}}
 `;

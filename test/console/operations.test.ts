@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { body } from '../harness.js';
 import { usePlaybookWorlds, type PlaybookWorld } from '../playbook/helpers.js';
+import { seedAdmissionDecisions } from './admission-seed.js';
 import { expectNoSeriousViolation, launchChromium, screenshots, signIn as signInAs } from './browser.js';
 
 vi.setConfig({ testTimeout: 240_000 });
@@ -81,29 +79,12 @@ describe('console operations in a real browser', () => {
   });
 
   it('lists admission decisions filtered by cluster, namespace and verdict, and disables a witness key', async () => {
-    const witness = await api<{ id: string }>('POST', '/v1/signature/witnesses', { name: 'decisions-key' });
-    const cluster = await api<{ id: string; token: string }>('POST', '/v1/clusters', { name: 'edge' });
-    await api('POST', '/v1/signature/policies', {
-      name: 'prod-signed',
-      witnessId: witness.id,
-      clusterId: cluster.id,
-      namespaces: ['prod'],
-      enabled: true,
-      mode: 'enforce',
+    const seeded = await seedAdmissionDecisions(w.ctx, w.apiKey, {
+      witness: 'decisions-key',
+      cluster: 'edge',
     });
-    const fixture = path.resolve(
-      path.dirname(fileURLToPath(import.meta.url)),
-      '../fixtures/admission/pod.json',
-    );
-    for (const namespace of ['prod', 'dev']) {
-      const review = JSON.parse(readFileSync(fixture, 'utf8')) as {
-        request: { uid: string; namespace: string };
-      };
-      review.request.uid = crypto.randomUUID();
-      review.request.namespace = namespace;
-      const res = await w.ctx.request('POST', `/admission/v1/validate/${cluster.token}`, { body: review });
-      expect(res.status).toBe(200);
-    }
+    const witness = { id: seeded.witnessId };
+    const cluster = { id: seeded.clusterId };
     const page = await signIn(w.apiKey);
     await page.goto('/console/signature/decisions');
     expect(await page.locator('main tbody tr').count()).toBe(2);
