@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import { testDriver } from '../../test/database.js';
 import {
+  AGENT_AUTH_CACHE_MS,
   authenticateAgent,
   createEnrollmentToken,
+  markSilentAgentsOffline,
   registerAgent,
   subscribeToAgentTokenChanges,
 } from './enrollment.js';
@@ -74,6 +77,43 @@ describe('agent token cache', () => {
         expect((await authenticateAgent(ctx.database.db, second))?.assetId).toBeDefined();
       } finally {
         await other.close();
+        await unsubscribe();
+      }
+    },
+  );
+});
+
+describe('agent token cache lifetime', () => {
+  it.runIf(testDriver() === 'postgres')(
+    'keeps a lookup for minutes when the offline sweep it overlapped marked nothing',
+    async () => {
+      const unsubscribe = await subscribeToAgentTokenChanges(ctx.database);
+      const locker = postgres(await scratchUrlOf(ctx.database), { max: 1, onnotice: () => undefined });
+      const spy = vi.spyOn(Date, 'now');
+      try {
+        const token = await enrollHost(ctx.database.db, 'sweep-host');
+        // The lookup waits behind a lock while a sweep that marks nothing offline runs and ends.
+        let release = () => undefined as void;
+        const locked = new Promise<void>((ready) => {
+          void locker.begin(async (tx) => {
+            await tx`lock table agents in access exclusive mode`;
+            ready();
+            await new Promise<void>((r) => (release = r));
+          });
+        });
+        await locked;
+        const lookup = authenticateAgent(ctx.database.db, token);
+        expect(await markSilentAgentsOffline(ctx.database.db)).toBe(0);
+        release();
+        const caller = await lookup;
+        expect(caller).not.toBeNull();
+        // Past the short lifetime: still the cached caller (the same object), not a new lookup.
+        const later = Date.now() + AGENT_AUTH_CACHE_MS + 1000;
+        spy.mockReturnValue(later);
+        expect(await authenticateAgent(ctx.database.db, token)).toBe(caller);
+      } finally {
+        spy.mockRestore();
+        await locker.end();
         await unsubscribe();
       }
     },
