@@ -98,6 +98,13 @@ export function knownEmpty(assetId: string, driver: 'pglite' | 'postgres'): bool
   return true;
 }
 
+/** Long polls waiting in this process, and the assets they wait for (a bound the tests check). */
+export function waitingPolls(): { polls: number; assets: number } {
+  let polls = 0;
+  for (const set of waiters.values()) polls += set.size;
+  return { polls, assets: waiters.size };
+}
+
 /**
  * Resolves `true` when a job for the asset may be available, `false` when the wait is over or aborted. With `since`
  * (a `jobGeneration` read before the caller's last database look) a wake-up that came in between returns at once.
