@@ -13,6 +13,8 @@ import {
   subscribeToAgentTokenChanges,
 } from './enrollment.js';
 import {
+  EMPTY_LOOK_TRUST_MS,
+  EMPTY_LOOK_TRUST_NOTIFIED_MS,
   forgetEmptyLook,
   jobGeneration,
   knownEmpty,
@@ -147,6 +149,28 @@ describe('idle polls skip the database look', () => {
       rememberEmptyLook(asset, jobGeneration(asset));
       expect(knownEmpty(asset, 'postgres')).toBe(testDriver() === 'postgres');
     } finally {
+      await unsubscribe();
+    }
+  });
+
+  it('trusts an empty look for minutes while notifications are heard, a minute otherwise', async () => {
+    const asset = `asset-trust-${Date.now()}`;
+    const unsubscribe = await subscribeToJobNotifications(ctx.database.listen);
+    const spy = vi.spyOn(Date, 'now');
+    try {
+      const start = Date.now();
+      const at = (ms: number) => spy.mockReturnValue(start + ms);
+      rememberEmptyLook(asset, jobGeneration(asset));
+      at(EMPTY_LOOK_TRUST_MS + 1000);
+      expect(knownEmpty(asset, 'postgres')).toBe(testDriver() === 'postgres');
+      at(EMPTY_LOOK_TRUST_NOTIFIED_MS + 1000);
+      expect(knownEmpty(asset, 'postgres')).toBe(false);
+      at(0);
+      rememberEmptyLook(asset, jobGeneration(asset));
+      at(EMPTY_LOOK_TRUST_MS + 1000);
+      expect(knownEmpty(asset, 'pglite')).toBe(false);
+    } finally {
+      spy.mockRestore();
       await unsubscribe();
     }
   });
