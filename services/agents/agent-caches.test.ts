@@ -1,13 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import { testDriver } from '../../test/database.js';
+import { AGENT_AUTH_CACHE_MS } from './agent-token-cache.js';
 import { authenticateAgent } from './authenticate-agent.js';
 import { createEnrollmentToken } from './create-enrollment-token.js';
+import { markSilentAgentsOffline } from './mark-silent-agents-offline.js';
 import { registerAgent } from './register-agent.js';
 import { subscribeToAgentTokenChanges } from './subscribe-to-agent-token-changes.js';
 import {
+  EMPTY_LOOK_TRUST_MS,
+  EMPTY_LOOK_TRUST_NOTIFIED_MS,
   forgetEmptyLook,
   jobGeneration,
   knownEmpty,
@@ -78,6 +83,43 @@ describe('agent token cache', () => {
   );
 });
 
+describe('agent token cache lifetime', () => {
+  it.runIf(testDriver() === 'postgres')(
+    'keeps a lookup for minutes when the offline sweep it overlapped marked nothing',
+    async () => {
+      const unsubscribe = await subscribeToAgentTokenChanges(ctx.database);
+      const locker = postgres(await scratchUrlOf(ctx.database), { max: 1, onnotice: () => undefined });
+      const spy = vi.spyOn(Date, 'now');
+      try {
+        const token = await enrollHost(ctx.database.db, 'sweep-host');
+        // The lookup waits behind a lock while a sweep that marks nothing offline runs and ends.
+        let release = () => undefined as void;
+        const locked = new Promise<void>((ready) => {
+          void locker.begin(async (tx) => {
+            await tx`lock table agents in access exclusive mode`;
+            ready();
+            await new Promise<void>((r) => (release = r));
+          });
+        });
+        await locked;
+        const lookup = authenticateAgent(ctx.database.db, token);
+        expect(await markSilentAgentsOffline(ctx.database.db)).toBe(0);
+        release();
+        const caller = await lookup;
+        expect(caller).not.toBeNull();
+        // Past the short lifetime: still the cached caller (the same object), not a new lookup.
+        const later = Date.now() + AGENT_AUTH_CACHE_MS + 1000;
+        spy.mockReturnValue(later);
+        expect(await authenticateAgent(ctx.database.db, token)).toBe(caller);
+      } finally {
+        spy.mockRestore();
+        await locker.end();
+        await unsubscribe();
+      }
+    },
+  );
+});
+
 describe('idle polls skip the database look', () => {
   it('trusts an empty look only until a job comes for the asset', () => {
     const asset = `asset-${Date.now()}`;
@@ -105,6 +147,28 @@ describe('idle polls skip the database look', () => {
       rememberEmptyLook(asset, jobGeneration(asset));
       expect(knownEmpty(asset, 'postgres')).toBe(testDriver() === 'postgres');
     } finally {
+      await unsubscribe();
+    }
+  });
+
+  it('trusts an empty look for minutes while notifications are heard, a minute otherwise', async () => {
+    const asset = `asset-trust-${Date.now()}`;
+    const unsubscribe = await subscribeToJobNotifications(ctx.database.listen);
+    const spy = vi.spyOn(Date, 'now');
+    try {
+      const start = Date.now();
+      const at = (ms: number) => spy.mockReturnValue(start + ms);
+      rememberEmptyLook(asset, jobGeneration(asset));
+      at(EMPTY_LOOK_TRUST_MS + 1000);
+      expect(knownEmpty(asset, 'postgres')).toBe(testDriver() === 'postgres');
+      at(EMPTY_LOOK_TRUST_NOTIFIED_MS + 1000);
+      expect(knownEmpty(asset, 'postgres')).toBe(false);
+      at(0);
+      rememberEmptyLook(asset, jobGeneration(asset));
+      at(EMPTY_LOOK_TRUST_MS + 1000);
+      expect(knownEmpty(asset, 'pglite')).toBe(false);
+    } finally {
+      spy.mockRestore();
       await unsubscribe();
     }
   });

@@ -52,7 +52,9 @@ export function authCache(db: Database): AuthCache {
 }
 
 /** Drops the cached tokens of assets whose agent token was replaced or that were just marked offline. */
-export function forgetAssetTokens(db: Database, assetIds: Iterable<string>): void {
+export function forgetAssetTokens(db: Database, assetIds: readonly string[]): void {
+  // A sweep that marked nothing offline changed no token: concurrent lookups keep their long lifetime.
+  if (assetIds.length === 0) return;
   const cache = authCache(db);
   cache.epoch++;
   for (const assetId of assetIds) {

@@ -63,6 +63,12 @@ export function notifyJobCreated(assetId: string): void {
 
 /** How long a poll's finding "nothing held, nothing claimable" stands in for the next polls' database look. */
 export const EMPTY_LOOK_TRUST_MS = 60_000;
+/**
+ * The same while this process hears the workers' notifications (Postgres): a lost notification is found by the
+ * pending probe within `PENDING_PROBE_INTERVAL_NOTIFIED_MS` anyway, and at 10,000 idle agents a one-minute trust
+ * still cost ~170 queries a second.
+ */
+export const EMPTY_LOOK_TRUST_NOTIFIED_MS = 5 * 60_000;
 const emptyLooks = new Map<string, { generation: number; at: number }>();
 
 /**
@@ -91,11 +97,19 @@ export function forgetEmptyLook(assetId: string): void {
 export function knownEmpty(assetId: string, driver: 'pglite' | 'postgres'): boolean {
   const look = emptyLooks.get(assetId);
   if (!look || !jobWakeupsComplete(driver)) return false;
-  if (look.generation !== jobGeneration(assetId) || Date.now() - look.at > EMPTY_LOOK_TRUST_MS) {
+  const trust = driver === 'postgres' ? EMPTY_LOOK_TRUST_NOTIFIED_MS : EMPTY_LOOK_TRUST_MS;
+  if (look.generation !== jobGeneration(assetId) || Date.now() - look.at > trust) {
     emptyLooks.delete(assetId);
     return false;
   }
   return true;
+}
+
+/** Long polls waiting in this process, and the assets they wait for (a bound the tests check). */
+export function waitingPolls(): { polls: number; assets: number } {
+  let polls = 0;
+  for (const set of waiters.values()) polls += set.size;
+  return { polls, assets: waiters.size };
 }
 
 /**
