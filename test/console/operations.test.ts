@@ -218,7 +218,7 @@ describe('console operations in a real browser', () => {
     await language(decliner, 'zh-CN');
     await decliner.locator('main tr', { hasText: 'Group' }).locator('button:has-text("拒绝")').click();
     await decliner.waitForURL(/ok=/);
-    expect(await decliner.locator('main tr', { hasText: 'Group' }).textContent()).toContain('declined');
+    expect(await decliner.locator('main tr', { hasText: 'Group' }).textContent()).toContain('已拒绝');
     await decliner.context().close();
     await admin.context().close();
   });
