@@ -21,6 +21,7 @@ import { taskQueues } from '../worker/task-queues.js';
 import { createWorkers } from '../worker/worker.js';
 import { runAgentJobWorkflow } from '../workflows/agent-jobs.js';
 import { percentile, progress } from './progress.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * Agent protocol figures: N agent jobs (each a `runAgentJobWorkflow`) through M in-process simulated agents over
@@ -256,16 +257,6 @@ async function main() {
   await database.close();
   await dropDatabase();
   await server.stop();
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 main().catch((err: unknown) => {

@@ -19,6 +19,7 @@ import { startDevServer } from '../platform/dev-server.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { BENCH_MASTER_KEY } from './embedded.js';
 import { progress } from './progress.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * Idle fleet figures (issue 17 item 3): N enrolled agents hold long polls (`GET /agent/v1/jobs?waitSeconds=30`)
@@ -332,16 +333,6 @@ async function main() {
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
     await server.stop();
-  }
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
