@@ -310,6 +310,7 @@ async function main() {
   const registry = await registryFigures({
     containers: CONTAINERS,
     warm: WARM,
+    warmup: WARMUP,
     cold: REGISTRY_COLD,
     api,
     clusterId: cluster.id,

@@ -10,7 +10,9 @@
 #
 # Environment: FUZZ_SECONDS (budget of the admin pass, default 180; the token passes get a quarter each),
 # FUZZ_MAX_EXAMPLES (per operation, default 40), FUZZ_ALLOW_X00 (default true: NUL bytes in strings),
-# FUZZ_WORKERS (default 1), FUZZ_OUT (reports folder, default a temporary one).
+# FUZZ_WORKERS (default 1), FUZZ_OUT (reports folder, default a temporary one), FUZZ_QUIET (1: schemathesis'
+# own output goes to the reports folder only, and its last 80 lines to the log when a round fails; CI sets it,
+# so that the only test-runner summary in the CI log is Vitest's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -127,7 +129,7 @@ done
 run_pass() {
   local name="$1" token="$2" seconds="$3"
   shift 3
-  echo "== schemathesis pass '$name' (${seconds}s budget)"
+  echo "== fuzz round '$name' (${seconds}s budget)"
   set +e
   # From the scratch folder: schemathesis keeps state in ./.schemathesis, which must not land in the repository.
   (cd "$WORK" && "$ST" --config-file "$ROOT/test/fuzz/schemathesis.toml" run "$BASE/openapi.json" --url "$BASE" \
@@ -138,9 +140,15 @@ run_pass() {
     --request-timeout 40 --generation-allow-x00 "$FUZZ_ALLOW_X00" --generation-database none \
     --suppress-health-check all --no-color --output-truncate true --max-failures 1000 \
     --report har,junit --report-har-path "$OUT/$name.har" --report-junit-path "$OUT/$name.junit.xml" \
-    "$@") 2>&1 | tee "$OUT/$name.log"
-  local rc=${PIPESTATUS[0]}
+    "$@") >"$OUT/$name.log" 2>&1
+  local rc=$?
   set -e
+  if [ "${FUZZ_QUIET:-0}" != 1 ]; then
+    cat "$OUT/$name.log"
+  elif [ "$rc" -ne 0 ]; then
+    echo "-- round '$name' exited $rc; the last 80 lines of its output ($OUT/$name.log):"
+    tail -80 "$OUT/$name.log"
+  fi
   "$PY" - "$OUT/$name.har" "$name" <<'EOF'
 import json, sys, collections
 har, name = sys.argv[1], sys.argv[2]
@@ -149,7 +157,7 @@ by_status = collections.Counter(e["response"]["status"] for e in entries)
 fives = collections.Counter(
     f'{e["request"]["method"]} {e["request"]["url"].split("?")[0]} -> {e["response"]["status"]}'
     for e in entries if e["response"]["status"] >= 500)
-print(f"== pass {name}: {len(entries)} requests, {sum(fives.values())} with 5xx; statuses {dict(sorted(by_status.items()))}")
+print(f"== fuzz round {name}: {len(entries)} requests, {sum(fives.values())} with 5xx; statuses {dict(sorted(by_status.items()))}")
 open(har[: -len(".har")] + ".counts", "w").write(f"{len(entries)} {sum(fives.values())}\n")
 for line, n in fives.most_common(40):
     print(f"   5xx x{n}: {line}")
