@@ -100,9 +100,20 @@ export function extractContainerImages(request: TAdmissionRequest): ExtractResul
  * `unavailable` marks a failure because the registry could not be asked, which the policy's registry failure mode
  * may tolerate; `warnings` go back to the kube-apiserver with an admitted Pod.
  */
+/**
+ * `platforms`: when a tag resolved to an image index, the platform images it lists (the digests a node may pull
+ * through that tag), recorded with the decision so that a search by a platform digest finds it.
+ */
 export type ImageVerdict =
-  | { ok: true; keyVersion: number; digest?: string; index?: string; warnings?: string[] }
-  | { ok: false; reason: string; digest?: string; unavailable?: boolean };
+  | {
+      ok: true;
+      keyVersion: number;
+      digest?: string;
+      index?: string;
+      platforms?: string[];
+      warnings?: string[];
+    }
+  | { ok: false; reason: string; digest?: string; platforms?: string[]; unavailable?: boolean };
 
 export interface ImageResult extends ContainerImage {
   verdict: ImageVerdict;

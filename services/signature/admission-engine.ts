@@ -174,6 +174,13 @@ export class AdmissionEngine {
     const digests: (string | undefined)[] = [];
     /** The signed image index whose signature covered an image (a platform digest written with the index's tag). */
     const indexes: (string | undefined)[] = [];
+    /** The platform images of the index a tag resolved to. */
+    const platforms: (string[] | undefined)[] = [];
+    const note = (at: number, verdict: ImageVerdict | undefined) => {
+      if (verdict?.digest && digests[at] === undefined) digests[at] = verdict.digest;
+      if (verdict?.ok && verdict.index && indexes[at] === undefined) indexes[at] = verdict.index;
+      if (verdict?.platforms && platforms[at] === undefined) platforms[at] = verdict.platforms;
+    };
     const overCap = extracted.overCap;
     if (covering.length > 0 && overCap !== undefined) {
       outcome = {
@@ -223,12 +230,7 @@ export class AdmissionEngine {
           .join('\u0001');
         const memo = policy.decided.get(memoKey);
         if (memo && sameVerdicts(memo.perWitness, perWitness)) {
-          checked.forEach((c, i) => {
-            const verdict = memo.verdicts[i];
-            if (verdict?.digest && digests[c.index] === undefined) digests[c.index] = verdict.digest;
-            if (verdict?.ok && verdict.index && indexes[c.index] === undefined)
-              indexes[c.index] = verdict.index;
-          });
+          checked.forEach((c, i) => note(c.index, memo.verdicts[i]));
           decisions.push(memo.decision);
           continue;
         }
@@ -238,12 +240,7 @@ export class AdmissionEngine {
             policy.requiredSignatures,
           ),
         );
-        checked.forEach((c, i) => {
-          const verdict = verdicts[i];
-          if (verdict?.digest && digests[c.index] === undefined) digests[c.index] = verdict.digest;
-          if (verdict?.ok && verdict.index && indexes[c.index] === undefined)
-            indexes[c.index] = verdict.index;
-        });
+        checked.forEach((c, i) => note(c.index, verdicts[i]));
         const decision = decideAdmission({
           policyName: policy.name,
           mode: policy.mode,
@@ -296,7 +293,13 @@ export class AdmissionEngine {
         const digest = digests[i];
         if (!digest) return img;
         const indexDigest = indexes[i];
-        return indexDigest ? { ...img, digest, indexDigest } : { ...img, digest };
+        const platformDigests = platforms[i];
+        return {
+          ...img,
+          digest,
+          ...(indexDigest ? { indexDigest } : {}),
+          ...(platformDigests ? { platformDigests } : {}),
+        };
       }),
     });
     // Only when the database has fallen far behind: the answer waits rather than a decision being dropped.
@@ -330,7 +333,14 @@ export class AdmissionEngine {
       out.push(NO_VERDICT);
       const parsed = parseImageReference(image);
       if (parsed.ok && (parsed.ref.digest !== null || policy.tagPolicy === 'resolve')) {
-        misses.push({ index, image, ref: parsed.ref, digest: parsed.ref.digest, tagWarning: null });
+        misses.push({
+          index,
+          image,
+          ref: parsed.ref,
+          digest: parsed.ref.digest,
+          tagWarning: null,
+          platforms: null,
+        });
         return;
       }
       const digestOnly = parseDigestReference(image);
@@ -343,7 +353,9 @@ export class AdmissionEngine {
     });
     if (misses.length === 0) return out;
     const settle = (m: Miss, verdict: ImageVerdict, ttl: number) => {
-      const withDigest: ImageVerdict = m.digest ? { ...verdict, digest: m.digest } : verdict;
+      const withDigest: ImageVerdict = m.digest
+        ? { ...verdict, digest: m.digest, ...(m.platforms ? { platforms: m.platforms } : {}) }
+        : verdict;
       out[m.index] = withDigest;
       if (!(dryRun && withDigest.ok)) this.remember(snap, policy, m.image, withDigest, ttl);
     };
@@ -379,6 +391,8 @@ export class AdmissionEngine {
           );
         else {
           m.digest = r.value.digest;
+          if (r.value.platforms.length > 0)
+            m.platforms = r.value.platforms.slice(0, MAX_RECORDED_PLATFORM_DIGESTS);
           m.tagWarning = `tag "${tag}" was resolved to ${r.value.digest} and verified as that digest; a tag can move, deploy ${m.ref.name}@${r.value.digest}`;
         }
       }),
@@ -632,7 +646,12 @@ interface Miss {
   /** Null until a tag is resolved. */
   digest: string | null;
   tagWarning: string | null;
+  /** The platform images of the index the tag resolved to; null for a pinned digest or a single-platform image. */
+  platforms: string[] | null;
 }
+
+/** An index lists a handful of platforms; a decision records at most this many of them (its row stays small). */
+const MAX_RECORDED_PLATFORM_DIGESTS = 64;
 
 interface Verified {
   policy: CachedPolicy;

@@ -12,8 +12,8 @@ export interface DecisionFilter {
   /** An image reference exactly as the pod spec wrote it. */
   image?: string;
   /**
-   * `sha256:…`: decisions on any image with this digest — pinned in the reference, resolved from a tag, or the image
-   * index whose signature covered a platform digest.
+   * `sha256:…`: decisions on any image with this digest — pinned in the reference, resolved from a tag, the image
+   * index whose signature covered a platform digest, or a platform image of the index a tag resolved to.
    */
   digest?: string;
   since?: Date;
@@ -41,7 +41,7 @@ async function selectDecisions(db: Database, f: DecisionFilter) {
         // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard. `digest` is what was
         // verified (a tag's resolved digest), `indexDigest` the signed index that covered a platform digest.
         f.digest
-          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`} or e->>'digest' = ${f.digest} or e->>'indexDigest' = ${f.digest})`
+          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`} or e->>'digest' = ${f.digest} or e->>'indexDigest' = ${f.digest} or coalesce(e->'platformDigests', '[]'::jsonb) @> jsonb_build_array(${f.digest}::text))`
           : undefined,
         f.since ? gte(d.createdAt, f.since) : undefined,
         f.until ? lt(d.createdAt, f.until) : undefined,

@@ -32,6 +32,10 @@ export const ZAdmissionDecisionSchema = z
         indexDigest: z.string().optional().openapi({
           description: 'The signed image index whose signature covered this platform digest',
         }),
+        platformDigests: z.array(z.string()).optional().openapi({
+          description:
+            'When a tag resolved to an image index: the platform images the index lists (at most 64), any of which a node may pull through the tag',
+        }),
       }),
     ),
     createdAt: z.iso.datetime(),

@@ -548,5 +548,29 @@ describe("signatures in the image's registry", () => {
     const after = await policy(w, { tagPolicy: 'digestsOnly' });
     expect(await admit(after, [`${name}@${amd64}`])).toMatchObject({ allowed: true });
     expect((await admit(after, [`${name}@${arm64}`])).allowed).toBe(false);
+
+    // A tag that resolves to the index: verified as the index, and the decision names the platform images it lists,
+    // so a search by the digest a node pulled (a platform's) finds it.
+    const resolving = await policy(w, { tagPolicy: 'resolve' });
+    expect(await admit(resolving, [`${name}:v2`])).toMatchObject({ allowed: true });
+    expect((await admit(resolving, [`${name}:single`])).allowed).toBe(false);
+    await admissionEngineFor(ctx.services).flushDecisions();
+    const tagged = await ctx.services.db
+      .select()
+      .from(admissionDecisions)
+      .where(
+        and(eq(admissionDecisions.accountId, acct.accountId), eq(admissionDecisions.namespace, resolving)),
+      );
+    const viaTag = tagged.find((r) => r.allowed);
+    expect(viaTag?.images).toEqual([
+      expect.objectContaining({ image: `${name}:v2`, digest: index, platformDigests: [amd64, arm64] }),
+    ]);
+    // A tag naming a single image records no platforms.
+    expect(tagged.find((r) => !r.allowed)?.images).toEqual([
+      expect.not.objectContaining({ platformDigests: expect.anything() }),
+    ]);
+    expect(await decisionUidsByDigest(arm64, resolving)).toEqual([viaTag?.requestUid]);
+    expect(await decisionUidsByDigest(index, resolving)).toEqual([viaTag?.requestUid]);
+    expect(await decisionUidsByDigest(stray, resolving)).toHaveLength(1);
   });
 });
