@@ -1,5 +1,6 @@
-import { and, desc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, eq, gt, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { newestFirst } from '../../db/id-pages.js';
 import { emailRecipients, reportDeliveries, reports } from '../../db/schema/reports.js';
 import { notFound } from '../../domain/errors.js';
 import type { TReportDraft } from '../../domain/reports/definition.js';
@@ -70,16 +71,10 @@ export async function listDeliveries(
   report: Pick<ReportRow, 'accountId' | 'id'>,
   opts: { before?: string; limit: number },
 ): Promise<DeliveryRow[]> {
-  return db
-    .select()
-    .from(reportDeliveries)
-    .where(
-      and(
-        eq(reportDeliveries.accountId, report.accountId),
-        eq(reportDeliveries.reportId, report.id),
-        opts.before ? lt(reportDeliveries.id, opts.before) : undefined,
-      ),
-    )
-    .orderBy(desc(reportDeliveries.id))
-    .limit(opts.limit + 1);
+  return newestFirst(
+    db,
+    reportDeliveries,
+    { ...opts, accountId: report.accountId },
+    eq(reportDeliveries.reportId, report.id),
+  );
 }
