@@ -1,6 +1,6 @@
-import { and, eq, gt, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { newestFirst } from '../../db/id-pages.js';
+import { newestFirst, oldestFirst } from '../../db/id-pages.js';
 import { emailRecipients, reportDeliveries, reports } from '../../db/schema/reports.js';
 import { notFound } from '../../domain/errors.js';
 import type { TReportDraft } from '../../domain/reports/definition.js';
@@ -21,12 +21,7 @@ export async function listReports(
   db: Executor,
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<ReportRow[]> {
-  return db
-    .select()
-    .from(reports)
-    .where(and(eq(reports.accountId, opts.accountId), opts.after ? gt(reports.id, opts.after) : undefined))
-    .orderBy(reports.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(db, reports, opts);
 }
 
 /** The verification status of each address on the given reports (an address no longer known is absent). */
