@@ -17,32 +17,22 @@ interface PageRead {
   statement?: string;
 }
 
-/** The account's rows matching every filter, newest first, with ids below `before`: at most `limit + 1`. */
-export function newestFirst<T extends AccountTable>(
+type Filter = SQL | undefined;
+/** Reads one page of the account's rows of `table` that match every filter: at most `limit + 1`. */
+type PageReader<Cursor> = <T extends AccountTable>(
   db: Executor,
   table: T,
-  page: PageRead & { before?: string },
-  ...filters: (SQL | undefined)[]
-): Promise<T['$inferSelect'][]> {
-  return idPage(
-    db,
-    table,
-    page.before ? lt(table.id, page.before) : undefined,
-    desc(table.id),
-    page,
-    filters,
-  );
-}
+  page: PageRead & Cursor,
+  ...filters: Filter[]
+) => Promise<T['$inferSelect'][]>;
 
-/** The account's rows matching every filter in id (creation) order, with ids above `after`: at most `limit + 1`. */
-export function oldestFirst<T extends AccountTable>(
-  db: Executor,
-  table: T,
-  page: PageRead & { after?: string },
-  ...filters: (SQL | undefined)[]
-): Promise<T['$inferSelect'][]> {
-  return idPage(db, table, page.after ? gt(table.id, page.after) : undefined, asc(table.id), page, filters);
-}
+/** Newest first, with ids below `before`. */
+export const newestFirst: PageReader<{ before?: string }> = (db, table, page, ...filters) =>
+  idPage(db, table, page.before ? lt(table.id, page.before) : undefined, desc(table.id), page, filters);
+
+/** In id (creation) order, with ids above `after`. */
+export const oldestFirst: PageReader<{ after?: string }> = (db, table, page, ...filters) =>
+  idPage(db, table, page.after ? gt(table.id, page.after) : undefined, asc(table.id), page, filters);
 
 async function idPage<T extends AccountTable>(
   db: Executor,
@@ -50,7 +40,7 @@ async function idPage<T extends AccountTable>(
   cursor: SQL | undefined,
   orderBy: SQL,
   page: PageRead,
-  filters: (SQL | undefined)[],
+  filters: Filter[],
 ): Promise<T['$inferSelect'][]> {
   // Drizzle types a generic table's rows loosely; they are `T`'s rows, all columns selected.
   const query = db
