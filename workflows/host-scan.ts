@@ -99,21 +99,7 @@ export async function hostScanCycleWorkflow(input: HostScanCycleInput) {
     const plan = await reconcile.hostScanPlan({ accountId: input.accountId, assetId: input.assetId });
     const from = plan.revision === null ? 'default settings' : `settings revision ${plan.revision}`;
     if (plan.scan) {
-      await executeChild(hostScanWorkflow, {
-        workflowId: `host-scan:${input.assetId}:cycle-${cycle}`,
-        args: [
-          {
-            accountId: input.accountId,
-            assetId: input.assetId,
-            assetName: input.assetName,
-            reason: cycle === 0 ? 'enroll' : 'cycle',
-          },
-        ],
-        staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
-      }).catch((err: unknown) => {
-        // A failed scan (agent offline, package manager broken) waits for the next cycle instead of ending the loop.
-        setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
-      });
+      await scanOnce(input, cycle);
     } else {
       setCurrentDetails(`cycle ${cycle}: **not scanned** — ${plan.reason ?? 'off'} (${from})`);
     }
@@ -126,6 +112,13 @@ export async function hostScanCycleWorkflow(input: HostScanCycleInput) {
 
 /** One cycle as loops recorded before `host-scan-settings-plan` ran it (replay only). */
 async function legacyCycle(input: HostScanCycleInput, cycle: number, dayMs: number): Promise<void> {
+  await scanOnce(input, cycle);
+  const days = await reconcile.hostScanCycleDays({ accountId: input.accountId });
+  await sleep(days * dayMs, { summary: `next scan in ${days} days (scanCycleDays)` });
+}
+
+/** The cycle's scan as a child workflow. */
+async function scanOnce(input: HostScanCycleInput, cycle: number): Promise<void> {
   await executeChild(hostScanWorkflow, {
     workflowId: `host-scan:${input.assetId}:cycle-${cycle}`,
     args: [
@@ -138,8 +131,7 @@ async function legacyCycle(input: HostScanCycleInput, cycle: number, dayMs: numb
     ],
     staticSummary: `Scan ${input.assetName} for missing updates (${cycle === 0 ? 'enrollment' : `cycle ${cycle}`})`,
   }).catch((err: unknown) => {
+    // A failed scan (agent offline, package manager broken) waits for the next cycle instead of ending the loop.
     setCurrentDetails(`scan ${cycle} failed: ${errorMessage(err)}`);
   });
-  const days = await reconcile.hostScanCycleDays({ accountId: input.accountId });
-  await sleep(days * dayMs, { summary: `next scan in ${days} days (scanCycleDays)` });
 }

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { apiKeys } from '../../db/schema/accounts.js';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -9,10 +9,5 @@ export async function listApiKeys(
   db: Executor,
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<ApiKeyRow[]> {
-  return db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.accountId, opts.accountId), opts.after ? gt(apiKeys.id, opts.after) : undefined))
-    .orderBy(asc(apiKeys.id))
-    .limit(opts.limit + 1);
+  return oldestFirst(db, apiKeys, opts);
 }

@@ -1,5 +1,6 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { newestFirst } from '../../db/id-pages.js';
 import { auditLog } from '../../db/schema/audit.js';
 
 export type AuditLogRow = typeof auditLog.$inferSelect;
@@ -12,19 +13,11 @@ export async function listAuditLog(
   db: Executor,
   opts: { accountId: string; before?: string; limit: number; action?: string; targetId?: string },
 ): Promise<AuditLogRow[]> {
-  return db
-    .select()
-    .from(auditLog)
-    .where(
-      and(
-        eq(auditLog.accountId, opts.accountId),
-        opts.before ? lt(auditLog.id, opts.before) : undefined,
-        opts.action ? eq(auditLog.action, opts.action) : undefined,
-        opts.targetId ? eq(auditLog.targetId, opts.targetId) : undefined,
-      ),
-    )
-    .orderBy(desc(auditLog.id))
-    .limit(opts.limit + 1)
-    .prepare('list_audit_log')
-    .execute();
+  return newestFirst(
+    db,
+    auditLog,
+    { ...opts, statement: 'list_audit_log' },
+    opts.action ? eq(auditLog.action, opts.action) : undefined,
+    opts.targetId ? eq(auditLog.targetId, opts.targetId) : undefined,
+  );
 }

@@ -41,6 +41,11 @@ export interface RolloutProgress {
 }
 
 const applied = sql<number>`coalesce(${memberSettingsAgents.appliedRevision}, 0)`;
+/** Joins an agent to its row of what it applied (none before it first reported). */
+const agentsOwnRow = and(
+  eq(memberSettingsAgents.accountId, agents.accountId),
+  eq(memberSettingsAgents.agentId, agents.id),
+);
 
 /** How far `revision` has reached the member's agents, and which agents are not on it (the drift list). */
 export async function rolloutProgress(
@@ -48,16 +53,7 @@ export async function rolloutProgress(
   opts: { memberId: string; revision: number; driftLimit: number; now?: Date },
 ): Promise<RolloutProgress> {
   const fromAgents = () =>
-    db
-      .select({ n: count() })
-      .from(agents)
-      .leftJoin(
-        memberSettingsAgents,
-        and(
-          eq(memberSettingsAgents.accountId, agents.accountId),
-          eq(memberSettingsAgents.agentId, agents.id),
-        ),
-      );
+    db.select({ n: count() }).from(agents).leftJoin(memberSettingsAgents, agentsOwnRow);
   const [total] = await fromAgents().where(eq(agents.accountId, opts.memberId));
   const [behind] = await fromAgents().where(
     and(eq(agents.accountId, opts.memberId), lt(applied, opts.revision)),
@@ -96,10 +92,7 @@ export async function driftedAgents(
     })
     .from(agents)
     .innerJoin(assets, eq(assets.id, agents.assetId))
-    .leftJoin(
-      memberSettingsAgents,
-      and(eq(memberSettingsAgents.accountId, agents.accountId), eq(memberSettingsAgents.agentId, agents.id)),
-    )
+    .leftJoin(memberSettingsAgents, agentsOwnRow)
     .where(
       and(
         eq(agents.accountId, opts.memberId),

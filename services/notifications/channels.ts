@@ -1,5 +1,6 @@
-import { and, eq, gt, inArray, lt, desc } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { newestFirst, oldestFirst } from '../../db/id-pages.js';
 import {
   notificationChannels,
   notificationDeliveries,
@@ -186,18 +187,12 @@ export async function listChannels(
   db: Executor,
   opts: { accountId: string; type?: NotificationChannelType; after?: string; limit: number },
 ): Promise<NotificationChannelRow[]> {
-  return db
-    .select()
-    .from(notificationChannels)
-    .where(
-      and(
-        eq(notificationChannels.accountId, opts.accountId),
-        opts.type ? eq(notificationChannels.type, opts.type) : undefined,
-        opts.after ? gt(notificationChannels.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(notificationChannels.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(
+    db,
+    notificationChannels,
+    opts,
+    opts.type ? eq(notificationChannels.type, opts.type) : undefined,
+  );
 }
 
 /** A channel's deliveries, newest first. */
@@ -205,16 +200,5 @@ export async function listDeliveries(
   db: Executor,
   opts: { accountId: string; channelId: string; before?: string; limit: number },
 ): Promise<NotificationDeliveryRow[]> {
-  return db
-    .select()
-    .from(notificationDeliveries)
-    .where(
-      and(
-        eq(notificationDeliveries.accountId, opts.accountId),
-        eq(notificationDeliveries.channelId, opts.channelId),
-        opts.before ? lt(notificationDeliveries.id, opts.before) : undefined,
-      ),
-    )
-    .orderBy(desc(notificationDeliveries.id))
-    .limit(opts.limit + 1);
+  return newestFirst(db, notificationDeliveries, opts, eq(notificationDeliveries.channelId, opts.channelId));
 }

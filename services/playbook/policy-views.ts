@@ -1,5 +1,6 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { playbookPolicies } from '../../db/schema/playbook.js';
 import { notFound } from '../../domain/errors.js';
 import type { PolicyRow } from './clone-policy.js';
@@ -9,17 +10,7 @@ export async function listPolicies(
   db: Database,
   opts: { accountId: string; limit: number; after?: string },
 ): Promise<PolicyRow[]> {
-  return db
-    .select()
-    .from(playbookPolicies)
-    .where(
-      and(
-        eq(playbookPolicies.accountId, opts.accountId),
-        opts.after ? gt(playbookPolicies.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(playbookPolicies.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(db, playbookPolicies, opts);
 }
 
 /**

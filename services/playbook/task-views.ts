@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { newestFirst } from '../../db/id-pages.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
 import { notificationChannels } from '../../db/schema/notifications.js';
@@ -36,18 +37,12 @@ export async function listTasks(
   db: Database,
   opts: { accountId: string; status?: TaskStatus; limit: number; before?: string },
 ): Promise<TaskRow[]> {
-  return db
-    .select()
-    .from(playbookTasks)
-    .where(
-      and(
-        eq(playbookTasks.accountId, opts.accountId),
-        opts.status ? eq(playbookTasks.status, opts.status) : undefined,
-        opts.before ? lt(playbookTasks.id, opts.before) : undefined,
-      ),
-    )
-    .orderBy(desc(playbookTasks.id))
-    .limit(opts.limit + 1);
+  return newestFirst(
+    db,
+    playbookTasks,
+    opts,
+    opts.status ? eq(playbookTasks.status, opts.status) : undefined,
+  );
 }
 
 export function toTaskDto(t: TaskRow) {

@@ -1,5 +1,6 @@
-import { and, eq, gt, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { emailRecipients } from '../../db/schema/reports.js';
 
 export type RecipientRow = typeof emailRecipients.$inferSelect;
@@ -9,17 +10,7 @@ export async function listRecipients(
   db: Executor,
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<RecipientRow[]> {
-  return db
-    .select()
-    .from(emailRecipients)
-    .where(
-      and(
-        eq(emailRecipients.accountId, opts.accountId),
-        opts.after ? gt(emailRecipients.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(emailRecipients.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(db, emailRecipients, opts);
 }
 
 /** Verified recipients of a report (lower-cased addresses listed on it and verified in the account). */

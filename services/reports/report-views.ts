@@ -1,5 +1,6 @@
-import { and, desc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { newestFirst, oldestFirst } from '../../db/id-pages.js';
 import { emailRecipients, reportDeliveries, reports } from '../../db/schema/reports.js';
 import { notFound } from '../../domain/errors.js';
 import type { TReportDraft } from '../../domain/reports/definition.js';
@@ -20,12 +21,7 @@ export async function listReports(
   db: Executor,
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<ReportRow[]> {
-  return db
-    .select()
-    .from(reports)
-    .where(and(eq(reports.accountId, opts.accountId), opts.after ? gt(reports.id, opts.after) : undefined))
-    .orderBy(reports.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(db, reports, opts);
 }
 
 /** The verification status of each address on the given reports (an address no longer known is absent). */
@@ -70,16 +66,10 @@ export async function listDeliveries(
   report: Pick<ReportRow, 'accountId' | 'id'>,
   opts: { before?: string; limit: number },
 ): Promise<DeliveryRow[]> {
-  return db
-    .select()
-    .from(reportDeliveries)
-    .where(
-      and(
-        eq(reportDeliveries.accountId, report.accountId),
-        eq(reportDeliveries.reportId, report.id),
-        opts.before ? lt(reportDeliveries.id, opts.before) : undefined,
-      ),
-    )
-    .orderBy(desc(reportDeliveries.id))
-    .limit(opts.limit + 1);
+  return newestFirst(
+    db,
+    reportDeliveries,
+    { ...opts, accountId: report.accountId },
+    eq(reportDeliveries.reportId, report.id),
+  );
 }

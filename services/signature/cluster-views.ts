@@ -1,5 +1,6 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { signatureClusters } from '../../db/schema/signature.js';
 import { notFound } from '../../domain/errors.js';
 import { randomToken } from '../../platform/secrets.js';
@@ -38,15 +39,5 @@ export async function listClusters(
   db: Executor,
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<ClusterRow[]> {
-  return db
-    .select()
-    .from(signatureClusters)
-    .where(
-      and(
-        eq(signatureClusters.accountId, opts.accountId),
-        opts.after ? gt(signatureClusters.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(signatureClusters.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(db, signatureClusters, opts);
 }

@@ -1,11 +1,10 @@
-import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { signaturePolicies } from '../../db/schema/signature.js';
 import { conflict } from '../../domain/errors.js';
 import { POLICY_ENABLED_BY_DEFAULT } from '../../domain/signature/rules.js';
 import type { Actor } from './actor.js';
 import { checkReferences, checkWitnessSet, type PolicyInput, type PolicyRow } from './policy-checks.js';
-import { afterCommitNote, bumpSignatureGeneration } from './signature-state.js';
+import { afterCommitNote, recordSignatureChange } from './signature-state.js';
 
 /** Creates a security policy (off by default, as the product ships it); admission sees it once committed. */
 export async function createPolicy(db: Database, actor: Actor, opts: PolicyInput): Promise<PolicyRow> {
@@ -42,9 +41,7 @@ export async function createPolicy(db: Database, actor: Actor, opts: PolicyInput
         .onConflictDoNothing()
         .returning();
       if (!row) throw conflict(`a security policy named "${opts.name}" exists`);
-      await bumpSignatureGeneration(tx, actor.accountId);
-      await recordAudit(tx, {
-        ...actor,
+      await recordSignatureChange(tx, actor, {
         action: 'signature.policy.create',
         targetType: 'signature_policy',
         targetId: row.id,

@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { eq, gte, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { newestFirst } from '../../db/id-pages.js';
 import { admissionDecisions } from '../../db/schema/signature.js';
 import { admissionEngineFor } from './admission-engine.js';
 
@@ -26,29 +27,24 @@ export interface DecisionFilter {
 /** One account's decisions, newest first, `limit + 1` rows (the extra one tells there is a next page). */
 async function selectDecisions(db: Database, f: DecisionFilter) {
   const d = admissionDecisions;
-  return db
-    .select()
-    .from(d)
-    .where(
-      and(
-        eq(d.accountId, f.accountId),
-        f.before ? lt(d.id, f.before) : undefined,
-        f.clusterId ? eq(d.clusterId, f.clusterId) : undefined,
-        f.namespace !== undefined ? eq(d.namespace, f.namespace) : undefined,
-        f.allowed !== undefined ? eq(d.allowed, f.allowed) : undefined,
-        f.outcome ? eq(d.outcome, f.outcome) : undefined,
-        f.image ? sql`${d.images} @> ${JSON.stringify([{ image: f.image }])}::jsonb` : undefined,
-        // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard. `digest` is what was
-        // verified (a tag's resolved digest), `indexDigest` the signed index that covered a platform digest.
-        f.digest
-          ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`} or e->>'digest' = ${f.digest} or e->>'indexDigest' = ${f.digest} or coalesce(e->'platformDigests', '[]'::jsonb) @> jsonb_build_array(${f.digest}::text))`
-          : undefined,
-        f.since ? gte(d.createdAt, f.since) : undefined,
-        f.until ? lt(d.createdAt, f.until) : undefined,
-      ),
-    )
-    .orderBy(desc(d.id))
-    .limit(f.limit + 1);
+  return newestFirst(
+    db,
+    d,
+    f,
+    f.clusterId ? eq(d.clusterId, f.clusterId) : undefined,
+    f.namespace !== undefined ? eq(d.namespace, f.namespace) : undefined,
+    f.allowed !== undefined ? eq(d.allowed, f.allowed) : undefined,
+    f.outcome ? eq(d.outcome, f.outcome) : undefined,
+    f.image ? sql`${d.images} @> ${JSON.stringify([{ image: f.image }])}::jsonb` : undefined,
+    // A digest is sha256:<hex> (checked by the caller), so it holds no LIKE wildcard. `digest` is what was
+    // verified (a tag's resolved digest), `indexDigest` the signed index that covered a platform digest,
+    // `platformDigests` the platform images of the index a tag resolved to.
+    f.digest
+      ? sql`exists (select 1 from jsonb_array_elements(${d.images}) e where e->>'image' like ${`%@${f.digest}`} or e->>'digest' = ${f.digest} or e->>'indexDigest' = ${f.digest} or coalesce(e->'platformDigests', '[]'::jsonb) @> jsonb_build_array(${f.digest}::text))`
+      : undefined,
+    f.since ? gte(d.createdAt, f.since) : undefined,
+    f.until ? lt(d.createdAt, f.until) : undefined,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { signaturePolicies } from '../../db/schema/signature.js';
 import { notFound } from '../../domain/errors.js';
 import type { PolicyRow } from './policy-checks.js';
@@ -23,16 +24,10 @@ export async function listPolicies(
   db: Executor,
   opts: { accountId: string; clusterId?: string; after?: string; limit: number },
 ): Promise<PolicyRow[]> {
-  return db
-    .select()
-    .from(signaturePolicies)
-    .where(
-      and(
-        eq(signaturePolicies.accountId, opts.accountId),
-        opts.clusterId ? eq(signaturePolicies.clusterId, opts.clusterId) : undefined,
-        opts.after ? gt(signaturePolicies.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(signaturePolicies.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(
+    db,
+    signaturePolicies,
+    opts,
+    opts.clusterId ? eq(signaturePolicies.clusterId, opts.clusterId) : undefined,
+  );
 }

@@ -1,5 +1,6 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { registryCredentials } from '../../db/schema/signature.js';
 import type { SecretBox } from '../../platform/secrets.js';
 import type { RegistryCredential } from './registry-client.js';
@@ -29,17 +30,7 @@ export async function listRegistryCredentials(
   db: Executor,
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<RegistryCredentialRow[]> {
-  return db
-    .select()
-    .from(registryCredentials)
-    .where(
-      and(
-        eq(registryCredentials.accountId, opts.accountId),
-        opts.after ? gt(registryCredentials.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(registryCredentials.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(db, registryCredentials, opts);
 }
 
 /** The account's credential for a registry, opened; null when it has none (anonymous access). */

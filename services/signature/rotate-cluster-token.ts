@@ -1,12 +1,11 @@
 import { and, eq } from 'drizzle-orm';
-import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { signatureClusters } from '../../db/schema/signature.js';
 import { notFound } from '../../domain/errors.js';
 import { hashToken } from '../../platform/secrets.js';
 import type { Actor } from './actor.js';
 import { clusterSummary, newClusterToken, type ClusterRow } from './cluster-views.js';
-import { afterCommitNote, bumpSignatureGeneration } from './signature-state.js';
+import { afterCommitNote, recordSignatureChange } from './signature-state.js';
 
 /** Issues a new admission token; the old one stops working at once (every replica drops its cached token). */
 export async function rotateClusterToken(
@@ -26,9 +25,7 @@ export async function rotateClusterToken(
         )
         .returning();
       if (!row) throw notFound('cluster');
-      await bumpSignatureGeneration(tx, actor.accountId);
-      await recordAudit(tx, {
-        ...actor,
+      await recordSignatureChange(tx, actor, {
         action: 'cluster.rotate_token',
         targetType: 'cluster',
         targetId: row.id,

@@ -1,10 +1,9 @@
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../../db/audit.js';
 import { signatureWitnesses } from '../../db/schema/signature.js';
 import { unprocessable } from '../../domain/errors.js';
 import type { Actor } from './actor.js';
 import { keyProviderFor } from './key-provider.js';
-import { afterCommitNote, bumpSignatureGeneration } from './signature-state.js';
+import { afterCommitNote, recordSignatureChange } from './signature-state.js';
 import {
   keyVersionSummary,
   lockWitness,
@@ -43,9 +42,7 @@ export async function rotateWitnessKey(
         .set({ currentVersion: next })
         .where(eq(signatureWitnesses.id, witness.id))
         .returning();
-      await bumpSignatureGeneration(tx, actor.accountId);
-      await recordAudit(tx, {
-        ...actor,
+      await recordSignatureChange(tx, actor, {
         action: 'signature.witness.rotate',
         targetType: 'signature_witness',
         targetId: witness.id,

@@ -1,5 +1,4 @@
 import { and, eq } from 'drizzle-orm';
-import { recordAudit } from '../../db/audit.js';
 import { imageSignatures, signatureKeyVersions } from '../../db/schema/signature.js';
 import { conflict, unprocessable } from '../../domain/errors.js';
 import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
@@ -9,7 +8,7 @@ import type { Actor } from './actor.js';
 import { keyProviderFor } from './key-provider.js';
 import { pushSignatureToRegistry, type RegistryPush } from './registry-push.js';
 import { registrySourceFor } from './registry-source.js';
-import { afterCommitNote, bumpSignatureGeneration } from './signature-state.js';
+import { afterCommitNote, recordSignatureChange } from './signature-state.js';
 import type { ImageSignatureRow } from './signature-views.js';
 import { findWitness } from './witness-views.js';
 
@@ -101,9 +100,7 @@ async function storeSignature(
         return { signature: raced, created: false };
       }
       // New signatures change what admission would decide for this digest.
-      await bumpSignatureGeneration(tx, actor.accountId);
-      await recordAudit(tx, {
-        ...actor,
+      await recordSignatureChange(tx, actor, {
         action: 'signature.sign',
         targetType: 'signature_image_signature',
         targetId: row.id,

@@ -1,6 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
+import { recordAudit, type AuditEntry } from '../../db/audit.js';
 import type { Executor } from '../../db/client.js';
 import { signatureState } from '../../db/schema/signature.js';
+import type { Actor } from './actor.js';
 
 /**
  * Marks the account's admission inputs (policies, key versions, witnesses, signatures) as changed; run it in the
@@ -14,6 +16,16 @@ export async function bumpSignatureGeneration(db: Executor, accountId: string): 
       target: signatureState.accountId,
       set: { generation: sql`${signatureState.generation} + 1` },
     });
+}
+
+/** A change of the admission inputs, in its transaction: bumps the account's generation, then writes its audit row. */
+export async function recordSignatureChange(
+  tx: Executor,
+  actor: Actor,
+  entry: Omit<AuditEntry, keyof Actor>,
+): Promise<void> {
+  await bumpSignatureGeneration(tx, actor.accountId);
+  await recordAudit(tx, { ...actor, ...entry });
 }
 
 export async function readSignatureGeneration(db: Executor, accountId: string): Promise<number> {

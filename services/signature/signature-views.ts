@@ -1,5 +1,6 @@
-import { and, eq, gt, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { imageSignatures, signatureKeyVersions, trustedImages } from '../../db/schema/signature.js';
 import { notFound } from '../../domain/errors.js';
 import { publicKeyObject, type CandidateSignature, type WitnessKeys } from './verify-signatures.js';
@@ -25,19 +26,13 @@ export async function listTrustedImages(
   db: Executor,
   opts: { accountId: string; all: boolean; witnessId?: string; after?: string; limit: number },
 ): Promise<TrustedImageRow[]> {
-  return db
-    .select()
-    .from(trustedImages)
-    .where(
-      and(
-        eq(trustedImages.accountId, opts.accountId),
-        opts.all ? undefined : isNotNull(trustedImages.label),
-        opts.witnessId ? eq(trustedImages.witnessId, opts.witnessId) : undefined,
-        opts.after ? gt(trustedImages.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(trustedImages.id)
-    .limit(opts.limit + 1);
+  return oldestFirst(
+    db,
+    trustedImages,
+    opts,
+    opts.all ? undefined : isNotNull(trustedImages.label),
+    opts.witnessId ? eq(trustedImages.witnessId, opts.witnessId) : undefined,
+  );
 }
 
 /** Public keys of a witness's versions, split by status, for verification. */

@@ -1,11 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
 import { signaturePolicies } from '../../db/schema/signature.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import type { Actor } from './actor.js';
 import { checkReferences, checkWitnessSet, type PolicyInput, type PolicyRow } from './policy-checks.js';
-import { afterCommitNote, bumpSignatureGeneration } from './signature-state.js';
+import { afterCommitNote, recordSignatureChange } from './signature-state.js';
 
 /** Changes a security policy; each change bumps its version (decisions record the version they applied). */
 export async function updatePolicy(
@@ -59,9 +58,7 @@ export async function updatePolicy(
           throw err;
         });
       if (!row) throw notFound('security policy');
-      await bumpSignatureGeneration(tx, actor.accountId);
-      await recordAudit(tx, {
-        ...actor,
+      await recordSignatureChange(tx, actor, {
         action: 'signature.policy.update',
         targetType: 'signature_policy',
         targetId: row.id,

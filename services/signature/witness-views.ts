@@ -1,5 +1,6 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { oldestFirst } from '../../db/id-pages.js';
 import { signatureWitnesses } from '../../db/schema/signature.js';
 import { notFound } from '../../domain/errors.js';
 import type { Services } from '../../platform/services.js';
@@ -53,17 +54,7 @@ export async function listWitnesses(
   opts: { accountId: string; after?: string; limit: number },
 ): Promise<WitnessWithVersions[]> {
   const provider = keyProviderFor(services);
-  const rows = await services.db
-    .select()
-    .from(signatureWitnesses)
-    .where(
-      and(
-        eq(signatureWitnesses.accountId, opts.accountId),
-        opts.after ? gt(signatureWitnesses.id, opts.after) : undefined,
-      ),
-    )
-    .orderBy(signatureWitnesses.id)
-    .limit(opts.limit + 1);
+  const rows = await oldestFirst(services.db, signatureWitnesses, opts);
   return Promise.all(
     rows.map(async (r) => ({
       ...r,

@@ -5,13 +5,11 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PlaybookActivities } from '../../activities/playbook/task-activities.js';
 import { errorBudgetExhausted } from '../../domain/playbook/error-budget.js';
 import { emptyAssetCounts } from '../../domain/playbook/status.js';
 import { VigilAccountId, VigilTaskId } from '../search-attributes.js';
@@ -22,11 +20,7 @@ import {
   type PlaybookBatchResult,
   type StopReason,
 } from './messages.js';
-
-const db = proxyLocalActivities<PlaybookActivities>({
-  startToCloseTimeout: '60s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
-});
+import { db } from './task-db.js';
 
 /**
  * A slice of a task's assets (at most MAX_ASSETS_PER_BATCH, so its history stays small): starts one child per asset

@@ -2,14 +2,13 @@ import {
   CancellationScope,
   condition,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../../activities/agents/run-agent-job.js';
-import type { PlaybookActivities, TaskNotificationEvent } from '../../activities/playbook/task-activities.js';
+import type { TaskNotificationEvent } from '../../activities/playbook/task-activities.js';
 import type { createNotifyActivities } from '../../activities/notifications/send-notification.js';
 import { errorMessage } from '../../domain/errors.js';
 import { taskDetails } from '../../domain/playbook/temporal-details.js';
@@ -25,11 +24,8 @@ import {
   taskProgressQuery,
   type StopReason,
 } from './messages.js';
+import { db } from './task-db.js';
 
-const db = proxyLocalActivities<PlaybookActivities>({
-  startToCloseTimeout: '60s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
-});
 const { cancelAgentJobs } = proxyActivities<AgentActivities>({
   startToCloseTimeout: '60s',
   retry: { maximumAttempts: 10 },

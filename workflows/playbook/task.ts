@@ -4,13 +4,12 @@ import {
   condition,
   isCancellation,
   ParentClosePolicy,
-  proxyLocalActivities,
   sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PlaybookActivities, TaskPlan } from '../../activities/playbook/task-activities.js';
+import type { TaskPlan } from '../../activities/playbook/task-activities.js';
 import { errorBudget, errorBudgetExhausted } from '../../domain/playbook/error-budget.js';
 import { batchPlan, concurrencyLimit } from '../../domain/playbook/stages.js';
 import type { AssetStatus } from '../../domain/playbook/status.js';
@@ -23,11 +22,7 @@ import {
   type TaskControlResult,
 } from './messages.js';
 import { installTaskHandlers, TaskRun } from './task-run.js';
-
-const db = proxyLocalActivities<PlaybookActivities>({
-  startToCloseTimeout: '60s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 20 },
-});
+import { db } from './task-db.js';
 
 /**
  * A fix task (DESIGN §5): waits for its maintenance window on a durable timer, then runs its assets in batch child
