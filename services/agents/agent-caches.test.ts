@@ -220,6 +220,29 @@ describe('a fleet reconnecting at once', () => {
     );
     expect(inspections).toBeLessThanOrEqual(2);
   });
+
+  it('costs no query for a poll whose client went away while it queued', async () => {
+    const poll = (token: string, signal?: AbortSignal) =>
+      ctx.app.request(
+        new Request('http://vigil.test/agent/v1/jobs?waitSeconds=0', {
+          headers: { authorization: `Bearer ${token}` },
+          signal,
+        }),
+      );
+    // Another agent's poll first: this process's offline sweep (every 15 s) is not due during the one measured.
+    expect((await poll(await enrollHost(ctx.database.db, 'gone-warm'))).status).toBe(204);
+    const token = await enrollHost(ctx.database.db, 'gone-host');
+    expect(await authenticateAgent(ctx.database.db, token)).not.toBeNull(); // token cached, jobs never looked at
+    const gone = new AbortController();
+    gone.abort();
+    let status = 0;
+    expect(
+      await statementsDuring(ctx.database, async () => {
+        status = (await poll(token, gone.signal)).status;
+      }),
+    ).toBe(0);
+    expect(status).toBe(204);
+  });
 });
 
 /** The URL of this file's scratch database (same server as TEST_DATABASE_URL, this file's database name). */
