@@ -11,35 +11,26 @@ import {
   authCache,
   type AgentCaller,
 } from './agent-token-cache.js';
-import { KeyBatcher } from './key-batcher.js';
+import { batcherPerDatabase } from './key-batcher.js';
 
 type TokenRow = Omit<AgentCaller, 'assetOnline'> & { agentStatus: string };
 
-const tokenLookups = new WeakMap<Database, KeyBatcher<TokenRow>>();
-
 /** Token hash → agent row, for all the tokens asked for in one turn (an API restart: the whole fleet at once). */
-function tokenLookup(db: Database): KeyBatcher<TokenRow> {
-  let batcher = tokenLookups.get(db);
-  if (!batcher) {
-    batcher = new KeyBatcher(async (hashes) => {
-      const rows = await db
-        .select({
-          tokenHash: agents.tokenHash,
-          agentId: agents.id,
-          accountId: agents.accountId,
-          assetId: agents.assetId,
-          lastHeartbeatAt: agents.lastHeartbeatAt,
-          agentStatus: assets.agentStatus,
-        })
-        .from(agents)
-        .innerJoin(assets, eq(assets.id, agents.assetId))
-        .where(inArray(agents.tokenHash, hashes));
-      return new Map(rows.map(({ tokenHash, ...row }) => [tokenHash, row]));
-    });
-    tokenLookups.set(db, batcher);
-  }
-  return batcher;
-}
+const tokenLookup = batcherPerDatabase<TokenRow>(async (db, hashes) => {
+  const rows = await db
+    .select({
+      tokenHash: agents.tokenHash,
+      agentId: agents.id,
+      accountId: agents.accountId,
+      assetId: agents.assetId,
+      lastHeartbeatAt: agents.lastHeartbeatAt,
+      agentStatus: assets.agentStatus,
+    })
+    .from(agents)
+    .innerJoin(assets, eq(assets.id, agents.assetId))
+    .where(inArray(agents.tokenHash, hashes));
+  return new Map(rows.map(({ tokenHash, ...row }) => [tokenHash, row]));
+});
 
 /** The agent a bearer token belongs to, or null. */
 export async function authenticateAgent(db: Database, token: string): Promise<AgentCaller | null> {

@@ -1,9 +1,8 @@
 import { and, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
 import { agentJobs } from '../../db/schema/agents.js';
 import type { AgentCaller } from './agent-token-cache.js';
 import type { DeliveryDeps } from './job-delivery.js';
-import { KeyBatcher } from './key-batcher.js';
+import { batcherPerDatabase } from './key-batcher.js';
 
 /** An asset's jobs that are pending or running: all a poll needs to know whether it holds one or may claim one. */
 interface ActiveJob {
@@ -13,38 +12,29 @@ interface ActiveJob {
   cancelRequested: boolean;
 }
 
-const lookups = new WeakMap<Database, KeyBatcher<ActiveJob[]>>();
-
 /**
  * The active jobs of every asset asked about in one turn, in one statement per thousand assets: when a fleet's
  * agents reconnect at once, each first poll would otherwise queue its own query behind the pool.
  */
-function activeJobs(db: Database): KeyBatcher<ActiveJob[]> {
-  let batcher = lookups.get(db);
-  if (!batcher) {
-    batcher = new KeyBatcher(async (assetIds) => {
-      const rows = await db
-        .select({
-          assetId: agentJobs.assetId,
-          status: agentJobs.status,
-          agentId: agentJobs.agentId,
-          hasToken: sql<boolean>`${agentJobs.taskToken} is not null`.mapWith(Boolean),
-          cancelRequested: agentJobs.cancelRequested,
-        })
-        .from(agentJobs)
-        .where(and(inArray(agentJobs.assetId, assetIds), inArray(agentJobs.status, ['pending', 'running'])));
-      const byAsset = new Map<string, ActiveJob[]>();
-      for (const { assetId, ...row } of rows) {
-        const list = byAsset.get(assetId) ?? [];
-        list.push(row);
-        byAsset.set(assetId, list);
-      }
-      return byAsset;
-    });
-    lookups.set(db, batcher);
+const activeJobs = batcherPerDatabase<ActiveJob[]>(async (db, assetIds) => {
+  const rows = await db
+    .select({
+      assetId: agentJobs.assetId,
+      status: agentJobs.status,
+      agentId: agentJobs.agentId,
+      hasToken: sql<boolean>`${agentJobs.taskToken} is not null`.mapWith(Boolean),
+      cancelRequested: agentJobs.cancelRequested,
+    })
+    .from(agentJobs)
+    .where(and(inArray(agentJobs.assetId, assetIds), inArray(agentJobs.status, ['pending', 'running'])));
+  const byAsset = new Map<string, ActiveJob[]>();
+  for (const { assetId, ...row } of rows) {
+    const list = byAsset.get(assetId) ?? [];
+    list.push(row);
+    byAsset.set(assetId, list);
   }
-  return batcher;
-}
+  return byAsset;
+});
 
 /**
  * Whether the agent holds running jobs (lost, when it asks for work) and whether any is claimable: the conditions of

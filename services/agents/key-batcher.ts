@@ -1,3 +1,5 @@
+import type { Database } from '../../db/client.js';
+
 /**
  * Gathers the lookups made in the same turn of the event loop into one call per `maxKeys` keys, and lets concurrent
  * lookups of the same key share one answer. When ten thousand agents connect at once (an API restart), their first
@@ -48,4 +50,19 @@ export class KeyBatcher<V> {
       );
     }
   }
+}
+
+/** One batcher per database (a process may hold several, tests do): `load` runs against the database asked for. */
+export function batcherPerDatabase<V>(
+  load: (db: Database, keys: string[]) => Promise<Map<string, V>>,
+): (db: Database) => KeyBatcher<V> {
+  const batchers = new WeakMap<Database, KeyBatcher<V>>();
+  return (db) => {
+    let batcher = batchers.get(db);
+    if (!batcher) {
+      batcher = new KeyBatcher((keys) => load(db, keys));
+      batchers.set(db, batcher);
+    }
+    return batcher;
+  };
 }
