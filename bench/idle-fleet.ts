@@ -227,6 +227,9 @@ async function main() {
     // IDLE_FLEET_HEAP_DIR: the API writes a heap snapshot there at the end of the window (for finding what a poll holds).
     const heapDir = process.env.IDLE_FLEET_HEAP_DIR;
     const heapFlags = heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : [];
+    // IDLE_FLEET_CPU_PROF_DIR: the API writes a CPU profile there when it stops (where an idle poll's CPU goes).
+    const profDir = process.env.IDLE_FLEET_CPU_PROF_DIR;
+    if (profDir) heapFlags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
     const apiScript = path.join(projectRoot, 'api/main.ts');
     const memoryFile = path.join(tmp, 'memory.json');
     const probe = path.join(projectRoot, 'bench/memory-probe.ts');
