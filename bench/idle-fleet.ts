@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -110,6 +110,35 @@ function sample(pid: number): { rss: number; cpu: number } {
 
 const mib = (b: number) => Math.round(b / 2 ** 20);
 
+interface MemoryReport {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  totalHeapSize: number;
+}
+
+/** The API's own `process.memoryUsage()`, as `bench/memory-probe.ts` last wrote it (MiB). */
+function memoryReport(file: string): Record<string, number> | undefined {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as MemoryReport;
+    return {
+      heapUsed: mib(m.heapUsed),
+      heapTotal: mib(m.heapTotal),
+      external: mib(m.external),
+      arrayBuffers: mib(m.arrayBuffers),
+      nativeOutsideHeap: mib(m.rss - m.heapTotal),
+    };
+  } catch (err) {
+    log(`no memory report yet: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Open file descriptors of a process (sockets, mostly). */
+const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
 async function main() {
   const cliPath = await ensureTemporalCli({ log });
   const server = await startDevServer({ cliPath, headless: true, log: () => undefined });
@@ -198,10 +227,16 @@ async function main() {
     // IDLE_FLEET_HEAP_DIR: the API writes a heap snapshot there at the end of the window (for finding what a poll holds).
     const heapDir = process.env.IDLE_FLEET_HEAP_DIR;
     const heapFlags = heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : [];
+    // IDLE_FLEET_CPU_PROF_DIR: the API writes a CPU profile there when it stops (where an idle poll's CPU goes).
+    const profDir = process.env.IDLE_FLEET_CPU_PROF_DIR;
+    if (profDir) heapFlags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
     const apiScript = path.join(projectRoot, 'api/main.ts');
-    const api = spawn(process.execPath, [...heapFlags, '--import', 'tsx', apiScript], {
+    const memoryFile = path.join(tmp, 'memory.json');
+    const probe = path.join(projectRoot, 'bench/memory-probe.ts');
+    const api = spawn(process.execPath, [...heapFlags, '--import', 'tsx', '--import', probe, apiScript], {
       env: {
         ...process.env,
+        VIGIL_BENCH_MEMORY_FILE: memoryFile,
         NODE_ENV: 'production',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
         HOST: '127.0.0.1',
@@ -226,6 +261,15 @@ async function main() {
     });
     const apiPid = api.pid ?? 0;
     const startRss = sample(apiPid).rss;
+    await new Promise((r) => setTimeout(r, 1500));
+    const startMemory = memoryReport(memoryFile);
+    // The API's database connections (pool, LISTEN connection).
+    const pgConnections = async () => {
+      const [row] = await admin<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where datname = ${name}`;
+      return row?.n ?? 0;
+    };
 
     // The client runs in its own process with enough file descriptors for every socket.
     const fleet = spawn(
@@ -288,9 +332,13 @@ async function main() {
     windowBar.done();
     const last = sample(apiPid);
     const wallS = (performance.now() - t0) / 1000;
+    const endMemory = memoryReport(memoryFile);
+    const fds = openFds(apiPid);
+    const dbConnections = await pgConnections();
     if (heapDir) {
       api.kill('SIGUSR2');
-      await new Promise((r) => setTimeout(r, 20_000));
+      // Writing a snapshot of a heap this size takes a while on a busy machine.
+      await new Promise((r) => setTimeout(r, 90_000));
     }
     const answered = counts.answered - answeredBefore;
     process.stdout.write(
@@ -309,8 +357,11 @@ async function main() {
               windowMax: mib(Math.max(...rss)),
               windowEnd: mib(last.rss),
             },
+            memoryMiB: { beforePolls: startMemory, windowEnd: endMemory },
             cpuPercentOfOneCore: Math.round(((last.cpu - first.cpu) / wallS) * 1000) / 10,
             rampMs,
+            openFds: fds,
+            dbConnections,
           },
           polls: {
             waitingMin: Math.min(...waiting),

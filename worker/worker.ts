@@ -21,6 +21,18 @@ export interface CreateWorkersOptions {
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
+/**
+ * Per worker (one per task queue). The sticky workflow cache defaults to ~600 workflows per GB of V8 heap limit
+ * (~2,300 on a 4 GB limit, per worker) and is held in the workflow thread, outside the main heap: a long-running
+ * embedded process caching every host's scan and baseline loop grew past a gigabyte. Bounded, a workflow that falls
+ * out replays its (short, continued-as-new) history on its next task.
+ */
+export const WORKER_TUNING = {
+  maxConcurrentActivityTaskExecutions: 200,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxCachedWorkflows: 150,
+} as const;
+
 /** One worker per named task queue, all sharing one connection, one workflow bundle and one activity set. */
 export async function createWorkers(opts: CreateWorkersOptions): Promise<VigilWorkers> {
   installRuntime(opts.deps.logger);
@@ -37,8 +49,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<VigilWo
         activities,
         interceptors: { activity: [() => ({ inbound: new ActivityLoggingInterceptor() })] },
         shutdownGraceTime: opts.shutdownGraceTime ?? '5s',
-        maxConcurrentActivityTaskExecutions: 200,
-        maxConcurrentWorkflowTaskExecutions: 100,
+        ...WORKER_TUNING,
       }),
     ),
   );

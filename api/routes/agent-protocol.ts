@@ -172,6 +172,8 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
     const { dbDriver } = c.get('services');
     let since = jobGeneration(agent.assetId);
     let look = false;
+    // A client that went away while its poll queued (a fleet reconnecting at once) gets no answer: skip its look.
+    if (signal.aborted) return c.body(null, 204);
     // The usual idle poll costs no query (an earlier poll found nothing and no job came since) or one.
     if (!knownEmpty(agent.assetId, dbDriver)) {
       const found = await inspectAgentJobs(deps, agent);

@@ -2,9 +2,11 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
+import { AGENT_TOKEN_PREFIX } from '../../domain/agent-jobs.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
 import { testDriver } from '../../test/database.js';
-import { AGENT_AUTH_CACHE_MS } from './agent-token-cache.js';
+import { AGENT_AUTH_CACHE_MS, type AgentCaller } from './agent-token-cache.js';
+import { inspectAgentJobs } from './inspect-agent-jobs.js';
 import { authenticateAgent } from './authenticate-agent.js';
 import { createEnrollmentToken } from './create-enrollment-token.js';
 import { markSilentAgentsOffline } from './mark-silent-agents-offline.js';
@@ -171,6 +173,75 @@ describe('idle polls skip the database look', () => {
       spy.mockRestore();
       await unsubscribe();
     }
+  });
+});
+
+describe('a fleet reconnecting at once', () => {
+  /** Statements the driver is sent while `run` runs (PGlite's query/exec, postgres.js's unsafe). */
+  async function statementsDuring(handle: DatabaseHandle, run: () => Promise<unknown>): Promise<number> {
+    const client = (handle.db as unknown as { $client: Record<string, unknown> }).$client;
+    let sent = 0;
+    const originals = new Map<string, unknown>();
+    for (const name of ['query', 'exec', 'unsafe']) {
+      const original = client[name];
+      if (typeof original !== 'function') continue;
+      originals.set(name, original);
+      client[name] = function counted(this: unknown, ...rest: unknown[]) {
+        sent++;
+        return (original as (...a: unknown[]) => unknown).apply(this, rest);
+      };
+    }
+    try {
+      await run();
+    } finally {
+      for (const [name, original] of originals) client[name] = original;
+    }
+    return sent;
+  }
+
+  it('looks up a thousand agent tokens and their jobs in a few statements, not one each', async () => {
+    const tokens = await Promise.all([1, 2, 3].map((i) => enrollHost(ctx.database.db, `fleet-host-${i}`)));
+    const asked = Array.from({ length: 1_000 }, (_, i) =>
+      i < 3 ? (tokens[i] ?? '') : `${AGENT_TOKEN_PREFIX}unknown-${i}`,
+    );
+    let callers: (AgentCaller | null)[] = [];
+    const lookups = await statementsDuring(ctx.database, async () => {
+      callers = await Promise.all(asked.map((t) => authenticateAgent(ctx.database.db, t)));
+    });
+    expect(callers.filter((c) => c !== null)).toHaveLength(3);
+    expect(lookups).toBeLessThanOrEqual(2);
+
+    const deps = { db: ctx.database.db, temporal: ctx.services.temporal, logger: ctx.services.logger };
+    const polls = Array.from({ length: 1_000 }, (_, i) => callers[i % 3] ?? null).filter(
+      (c): c is AgentCaller => c !== null,
+    );
+    const inspections = await statementsDuring(ctx.database, () =>
+      Promise.all(polls.map((agent) => inspectAgentJobs(deps, agent))),
+    );
+    expect(inspections).toBeLessThanOrEqual(2);
+  });
+
+  it('costs no query for a poll whose client went away while it queued', async () => {
+    const poll = (token: string, signal?: AbortSignal) =>
+      ctx.app.request(
+        new Request('http://vigil.test/agent/v1/jobs?waitSeconds=0', {
+          headers: { authorization: `Bearer ${token}` },
+          signal,
+        }),
+      );
+    // Another agent's poll first: this process's offline sweep (every 15 s) is not due during the one measured.
+    expect((await poll(await enrollHost(ctx.database.db, 'gone-warm'))).status).toBe(204);
+    const token = await enrollHost(ctx.database.db, 'gone-host');
+    expect(await authenticateAgent(ctx.database.db, token)).not.toBeNull(); // token cached, jobs never looked at
+    const gone = new AbortController();
+    gone.abort();
+    let status = 0;
+    expect(
+      await statementsDuring(ctx.database, async () => {
+        status = (await poll(token, gone.signal)).status;
+      }),
+    ).toBe(0);
+    expect(status).toBe(204);
   });
 });
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { agents } from '../../db/schema/agents.js';
 import { assets } from '../../db/schema/inventory.js';
@@ -11,6 +11,26 @@ import {
   authCache,
   type AgentCaller,
 } from './agent-token-cache.js';
+import { batcherPerDatabase } from './key-batcher.js';
+
+type TokenRow = Omit<AgentCaller, 'assetOnline'> & { agentStatus: string };
+
+/** Token hash → agent row, for all the tokens asked for in one turn (an API restart: the whole fleet at once). */
+const tokenLookup = batcherPerDatabase<TokenRow>(async (db, hashes) => {
+  const rows = await db
+    .select({
+      tokenHash: agents.tokenHash,
+      agentId: agents.id,
+      accountId: agents.accountId,
+      assetId: agents.assetId,
+      lastHeartbeatAt: agents.lastHeartbeatAt,
+      agentStatus: assets.agentStatus,
+    })
+    .from(agents)
+    .innerJoin(assets, eq(assets.id, agents.assetId))
+    .where(inArray(agents.tokenHash, hashes));
+  return new Map(rows.map(({ tokenHash, ...row }) => [tokenHash, row]));
+});
 
 /** The agent a bearer token belongs to, or null. */
 export async function authenticateAgent(db: Database, token: string): Promise<AgentCaller | null> {
@@ -20,17 +40,7 @@ export async function authenticateAgent(db: Database, token: string): Promise<Ag
   const hit = cache.byToken.get(tokenHash);
   if (hit && hit.expires > Date.now()) return hit.caller;
   const epoch = cache.epoch;
-  const [row] = await db
-    .select({
-      agentId: agents.id,
-      accountId: agents.accountId,
-      assetId: agents.assetId,
-      lastHeartbeatAt: agents.lastHeartbeatAt,
-      agentStatus: assets.agentStatus,
-    })
-    .from(agents)
-    .innerJoin(assets, eq(assets.id, agents.assetId))
-    .where(eq(agents.tokenHash, tokenHash));
+  const row = await tokenLookup(db).get(tokenHash);
   if (!row) {
     cache.byToken.delete(tokenHash);
     return null;

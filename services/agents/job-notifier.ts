@@ -47,17 +47,33 @@ export async function subscribeToJobNotifications(
   };
 }
 
-/** Counts the wake-ups per asset, so that a poll that looked at the database sees one that came meanwhile. */
+/**
+ * Marks the wake-ups per asset, so that a poll that looked at the database sees one that came meanwhile: the value
+ * of a process-wide counter at the asset's last wake-up, or `generationFloor` for assets without an entry.
+ */
 const generations = new Map<string, number>();
+let generationCounter = 0;
+let generationFloor = 0;
+/**
+ * Assets with a generation of their own at most: past it every entry goes and the floor moves past every value
+ * handed out, so each asset reads as woken once (its next poll looks at the database) and memory stays bounded in a
+ * process that sees assets come and go.
+ */
+export const JOB_GENERATIONS_MAX = 100_000;
 
 /** Read before looking for claimable jobs; pass to `waitForJob` as `since`. */
 export function jobGeneration(assetId: string): number {
-  return generations.get(assetId) ?? 0;
+  return generations.get(assetId) ?? generationFloor;
 }
 
 /** Called after a job row for `assetId` is committed. */
 export function notifyJobCreated(assetId: string): void {
-  generations.set(assetId, jobGeneration(assetId) + 1);
+  if (generations.size >= JOB_GENERATIONS_MAX && !generations.has(assetId)) {
+    generations.clear();
+    emptyLooks.clear();
+    generationFloor = ++generationCounter;
+  }
+  generations.set(assetId, ++generationCounter);
   for (const w of waiters.get(assetId) ?? []) w.wake();
 }
 
@@ -70,6 +86,8 @@ export const EMPTY_LOOK_TRUST_MS = 60_000;
  */
 export const EMPTY_LOOK_TRUST_NOTIFIED_MS = 5 * 60_000;
 const emptyLooks = new Map<string, { generation: number; at: number }>();
+/** Empty looks kept at most (one per polling asset): past it, those older than the longest trust go first. */
+export const EMPTY_LOOKS_MAX = 100_000;
 
 /**
  * Whether every job recorded for an asset reaches `notifyJobCreated` in this process: always on PGlite (the worker
@@ -81,7 +99,17 @@ function jobWakeupsComplete(driver: 'pglite' | 'postgres'): boolean {
 
 /** A look at the database that began at `generation` found nothing held by the agent and nothing claimable. */
 export function rememberEmptyLook(assetId: string, generation: number): void {
-  emptyLooks.set(assetId, { generation, at: Date.now() });
+  const now = Date.now();
+  if (emptyLooks.size >= EMPTY_LOOKS_MAX && !emptyLooks.has(assetId)) {
+    for (const [id, look] of emptyLooks)
+      if (now - look.at > EMPTY_LOOK_TRUST_NOTIFIED_MS) emptyLooks.delete(id);
+    // All recent (a fleet larger than the bound): the oldest go, their agents' next polls look at the database.
+    for (const id of emptyLooks.keys()) {
+      if (emptyLooks.size < EMPTY_LOOKS_MAX * 0.9) break;
+      emptyLooks.delete(id);
+    }
+  }
+  emptyLooks.set(assetId, { generation, at: now });
 }
 
 /** The agent took a job (or may hold one): its next poll looks at the database. */
@@ -105,11 +133,11 @@ export function knownEmpty(assetId: string, driver: 'pglite' | 'postgres'): bool
   return true;
 }
 
-/** Long polls waiting in this process, and the assets they wait for (a bound the tests check). */
-export function waitingPolls(): { polls: number; assets: number } {
+/** Long polls waiting in this process, the assets they wait for, and the per-asset entries kept (bounds tests check). */
+export function waitingPolls(): { polls: number; assets: number; generations: number; emptyLooks: number } {
   let polls = 0;
   for (const set of waiters.values()) polls += set.size;
-  return { polls, assets: waiters.size };
+  return { polls, assets: waiters.size, generations: generations.size, emptyLooks: emptyLooks.size };
 }
 
 /**

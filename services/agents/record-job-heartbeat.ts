@@ -3,12 +3,14 @@ import { agentJobs } from '../../db/schema/agents.js';
 import { claimable, findAgentJob, ownJob } from './agent-job-scope.js';
 import type { AgentCaller } from './agent-token-cache.js';
 import { finishCancelled } from './finish-cancelled-job.js';
+import { IntervalThrottle } from './interval-throttle.js';
 import { relayHeartbeat, type DeliveryDeps } from './job-delivery.js';
 
 /** The agent's first heartbeat this soon after a claim that heartbeated the activity is not relayed again. */
 const CLAIM_RELAY_GRACE_MS = 1_000;
-const pendingKeepAlive = new Map<string, number>();
 const PENDING_KEEPALIVE_INTERVAL_MS = 1_000;
+/** Per asset: when its queued jobs were last kept alive. */
+const pendingKeepAlive = new IntervalThrottle(PENDING_KEEPALIVE_INTERVAL_MS);
 
 /**
  * A heartbeat from the agent about its running job. Relays it to the waiting activity, records progress, and
@@ -68,9 +70,7 @@ async function keepQueuedJobsAlive(
   agent: AgentCaller,
   runningJobId: string,
 ): Promise<void> {
-  const last = pendingKeepAlive.get(agent.assetId) ?? 0;
-  if (Date.now() - last < PENDING_KEEPALIVE_INTERVAL_MS) return;
-  pendingKeepAlive.set(agent.assetId, Date.now());
+  if (!pendingKeepAlive.pass(agent.assetId)) return;
   const queued = await deps.db
     .select()
     .from(agentJobs)
