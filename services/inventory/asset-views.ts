@@ -1,4 +1,5 @@
-import { and, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { reusedQuery } from '../../platform/reused-queries.js';
 import type { Executor } from '../../db/client.js';
 import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
@@ -24,8 +25,13 @@ function fuzzyName(search: string): SQL {
   return sql`(${assets.name} % ${search} AND similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY})`;
 }
 
+/** A filter's values, or placeholders for them in a statement built once (`plainPage`). */
+type BoundFilter = {
+  [K in keyof Omit<AssetFilter, 'search' | 'ids'>]: AssetFilter[K] | Placeholder;
+} & Pick<AssetFilter, 'ids'>;
+
 /** The WHERE clause of an asset query apart from the search: account, group, OS, agent status, ids. */
-function filterConditions(f: AssetFilter): SQL[] {
+function filterConditions(f: BoundFilter): SQL[] {
   const conds: SQL[] = [eq(assets.accountId, f.accountId)];
   if (f.groupId) {
     conds.push(
@@ -76,17 +82,17 @@ async function withGroups<T extends typeof assets.$inferSelect>(
   rows: T[],
 ): Promise<(T & { groups: { id: string; name: string }[] })[]> {
   if (rows.length === 0) return [];
-  const members = await db
-    .select({ assetId: assetGroupMembers.assetId, id: assetGroups.id, name: assetGroups.name })
-    .from(assetGroupMembers)
-    .innerJoin(assetGroups, eq(assetGroups.id, assetGroupMembers.groupId))
-    .where(
-      inArray(
-        assetGroupMembers.assetId,
-        rows.map((r) => r.id),
-      ),
-    )
-    .orderBy(assetGroups.name);
+  // One statement text for every page size (`= any($1)`, not an `in` list of as many parameters as rows).
+  const query = reusedQuery(db, 'asset_groups_of', () =>
+    db
+      .select({ assetId: assetGroupMembers.assetId, id: assetGroups.id, name: assetGroups.name })
+      .from(assetGroupMembers)
+      .innerJoin(assetGroups, eq(assetGroups.id, assetGroupMembers.groupId))
+      .where(sql`${assetGroupMembers.assetId} = any(${sql.placeholder('ids')}::uuid[])`)
+      .orderBy(assetGroups.name)
+      .prepare('asset_groups_of'),
+  );
+  const members = await query.execute({ ids: rows.map((r) => r.id) });
   const byAsset = new Map<string, { id: string; name: string }[]>();
   for (const m of members) {
     const list = byAsset.get(m.assetId) ?? [];
@@ -110,6 +116,7 @@ interface PageOpts {
  */
 export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: PageOpts): Promise<AssetRow[]> {
   const search = filter.search?.trim();
+  if (!search && !filter.ids) return withGroups(db, await plainPage(db, filter, pageOpts));
   if (!search) {
     const conds = filterConditions(filter);
     if (pageOpts.after) conds.push(gt(assets.id, pageOpts.after));
@@ -143,6 +150,41 @@ export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: Pa
   return rankedPage(db, filter, search, fuzzyName(search), wanted, pageOpts.after, afterRank);
 }
 
+/**
+ * A page in id order without a search or an id list: `filterConditions` with placeholders for its values, built once
+ * per shape (which filters are set, a cursor or none).
+ */
+function plainPage(db: Executor, filter: AssetFilter, pageOpts: PageOpts) {
+  const shape = `assets:${pageOpts.after ? 'after' : ''}:${filter.groupId ? 'group' : ''}:${filter.os ? 'os' : ''}:${filter.agentStatus ? 'agent' : ''}`;
+  const query = reusedQuery(db, shape, () =>
+    db
+      .select()
+      .from(assets)
+      .where(
+        and(
+          ...filterConditions({
+            accountId: sql.placeholder('accountId'),
+            groupId: filter.groupId ? sql.placeholder('groupId') : undefined,
+            os: filter.os ? sql.placeholder('os') : undefined,
+            agentStatus: filter.agentStatus ? sql.placeholder('agentStatus') : undefined,
+          }),
+          pageOpts.after ? gt(assets.id, sql.placeholder('after')) : undefined,
+        ),
+      )
+      .orderBy(assets.id)
+      .limit(sql.placeholder('limit'))
+      .prepare('list_assets'),
+  );
+  return query.execute({
+    accountId: filter.accountId,
+    groupId: filter.groupId,
+    os: filter.os,
+    agentStatus: filter.agentStatus,
+    after: pageOpts.after,
+    limit: pageOpts.limit + 1,
+  });
+}
+
 async function rankedPage(
   db: Executor,
   filter: AssetFilter,
@@ -171,10 +213,13 @@ async function rankedPage(
 }
 
 export async function getAsset(db: Executor, accountId: string, id: string): Promise<AssetRow | null> {
-  const rows = await db
-    .select()
-    .from(assets)
-    .where(and(eq(assets.accountId, accountId), eq(assets.id, id)));
-  const [row] = await withGroups(db, rows);
+  const query = reusedQuery(db, 'asset', () =>
+    db
+      .select()
+      .from(assets)
+      .where(and(eq(assets.accountId, sql.placeholder('accountId')), eq(assets.id, sql.placeholder('id'))))
+      .prepare('get_asset'),
+  );
+  const [row] = await withGroups(db, await query.execute({ accountId, id }));
   return row ?? null;
 }
