@@ -1,11 +1,12 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { apiKeys } from '../../db/schema/accounts.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
-import { testDriver } from '../../test/database.js';
+import { createScratchPostgres, testDriver } from '../../test/database.js';
 import { hashToken } from '../../platform/secrets.js';
 import { apiKeyCache, forgetApiKey } from './api-key-cache.js';
+import { createAccount } from './create-account.js';
 import { authenticateApiKey, createApiKey } from './api-keys.js';
 import { revokeApiKey } from './revoke-api-key.js';
 import { subscribeToApiKeyRevocations } from './subscribe-to-api-key-revocations.js';
@@ -26,15 +27,6 @@ const newKey = (db: DatabaseHandle['db'], name: string) =>
 /** Makes the row say something the cache does not: a cached lookup still answers the old role. */
 const demoteInDatabase = (db: DatabaseHandle['db'], id: string) =>
   db.update(apiKeys).set({ role: 'viewer' }).where(eq(apiKeys.id, id));
-
-async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 describe('API key cache', () => {
   it('answers a looked-up key from memory, and refuses it at once when it is revoked', async () => {
@@ -64,29 +56,27 @@ describe('API key cache', () => {
   it.runIf(testDriver() === 'postgres')(
     'drops a key revoked through another process at once, though lookups are kept for minutes',
     async () => {
-      const { db } = ctx.database;
-      const unsubscribe = await subscribeToApiKeyRevocations(ctx.database);
-      // "Another API process": its own connection pool and its own cache.
-      const other = await openDatabase({ url: await scratchUrlOf(ctx.database), poolMax: 2 });
+      // This process and "another API process": each its own connection pool and its own cache.
+      const here = await createScratchPostgres(process.env.TEST_DATABASE_URL ?? '', 'vigil_keys', 2);
+      const other = await openDatabase({ url: here.url, poolMax: 2 });
+      const unsubscribe = await subscribeToApiKeyRevocations(here.handle);
       try {
-        const k = await newKey(db, 'revoked elsewhere');
+        const { db } = here.handle;
+        const { account, adminKey } = await createAccount(db, { name: 'two processes' });
+        const k = await createApiKey(db, {
+          accountId: account.id,
+          name: 'revoked elsewhere',
+          role: 'operator',
+        });
         expect(await authenticateApiKey(db, k.key)).not.toBeNull(); // now cached here, for minutes
-        await revokeApiKey(other.db, actor(), { id: k.id });
-        expect(await eventually(async () => (await authenticateApiKey(db, k.key)) === null, 3000)).toBe(true);
+        const by = { accountId: account.id, actor: `key:${adminKey.id}`, requestId: 'test' };
+        await revokeApiKey(other.db, by, { id: k.id });
+        await expect.poll(() => authenticateApiKey(db, k.key), { timeout: 3000, interval: 50 }).toBeNull();
       } finally {
-        await other.close();
         await unsubscribe();
+        await other.close();
+        await here.handle.close();
       }
     },
   );
 });
-
-/** The URL of this file's scratch database (same server as TEST_DATABASE_URL, this file's database name). */
-async function scratchUrlOf(handle: DatabaseHandle): Promise<string> {
-  const [row] = await handle.db
-    .select({ name: sql<string>`current_database()` })
-    .from(sql`(select 1) as one`);
-  const url = new URL(process.env.TEST_DATABASE_URL ?? '');
-  url.pathname = `/${row?.name ?? ''}`;
-  return url.toString();
-}
