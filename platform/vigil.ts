@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
+import { subscribeToApiKeyRevocations } from '../services/accounts/subscribe-to-api-key-revocations.js';
 import { subscribeToAgentTokenChanges } from '../services/agents/subscribe-to-agent-token-changes.js';
 import { subscribeToJobNotifications } from '../services/agents/job-notifier.js';
 import { flushAdmissionDecisions } from '../services/signature/admission-engine.js';
@@ -152,10 +153,12 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
       stops.add('api', () => flushAdmissionDecisions(services.db));
       if (opts.crossProcessNotifications !== false) {
         // A separate worker's new jobs wake this process's long polls, and token changes made through other
-        // processes reach its token cache, through Postgres NOTIFY (nothing to do on PGlite).
+        // processes reach its token caches (agent tokens, API keys), through Postgres NOTIFY (on PGlite every
+        // change is this process's own).
         const unsubscribers = await Promise.all([
           subscribeToJobNotifications(database.listen),
           subscribeToAgentTokenChanges(database),
+          subscribeToApiKeyRevocations(database),
         ]);
         stops.add('api', async () => void (await Promise.all(unsubscribers.map((u) => u()))));
       }

@@ -59,7 +59,9 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     });
     c.set('logger', lazyChildLogger(c.get('logger'), { accountId: key.accountId, apiKeyId: key.apiKeyId }));
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, key.apiKeyId));
+      // The key is this process's cached one: concurrent requests see the new time and write nothing more.
+      key.lastUsedAt = new Date();
+      await db.update(apiKeys).set({ lastUsedAt: key.lastUsedAt }).where(eq(apiKeys.id, key.apiKeyId));
     }
     await next();
   };

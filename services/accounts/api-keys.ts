@@ -4,6 +4,13 @@ import { apiKeys } from '../../db/schema/accounts.js';
 import { apiKeyPrefix } from '../../domain/api-keys.js';
 import type { Role } from '../../domain/roles.js';
 import { hashToken, randomToken, tokenHashEquals } from '../../platform/secrets.js';
+import {
+  API_KEY_CACHE_MAX,
+  API_KEY_CACHE_MS,
+  API_KEY_CACHE_NOTIFIED_MS,
+  apiKeyCache,
+  type AuthenticatedKey,
+} from './api-key-cache.js';
 
 export function generateApiKey(): string {
   return `vgl_${randomToken(8)}_${randomToken(40)}`;
@@ -41,17 +48,22 @@ export async function createApiKey(
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, key };
 }
 
-export interface AuthenticatedKey {
-  accountId: string;
-  apiKeyId: string;
-  role: Role;
-  lastUsedAt: Date | null;
-}
+export type { AuthenticatedKey };
 
-/** Finds the live key for a bearer token; null for unknown, malformed or revoked keys. */
+/**
+ * Finds the live key for a bearer token; null for unknown, malformed or revoked keys. A key found is kept in this
+ * process's cache (`api-key-cache.ts`): a revocation drops it at once here, and in other processes through
+ * `subscribeToApiKeyRevocations`. The object returned is the cached one (the caller refreshes its `lastUsedAt`).
+ */
 export async function authenticateApiKey(db: Database, key: string): Promise<AuthenticatedKey | null> {
   const prefix = apiKeyPrefix(key);
   if (!prefix) return null;
+  const hash = hashToken(key);
+  const cache = apiKeyCache(db);
+  const now = Date.now();
+  const hit = cache.byHash.get(hash);
+  if (hit && hit.expires > now) return hit.key;
+  const epoch = cache.epoch;
   const [row] = await db
     .select({
       id: apiKeys.id,
@@ -63,6 +75,15 @@ export async function authenticateApiKey(db: Database, key: string): Promise<Aut
     .from(apiKeys)
     .where(and(eq(apiKeys.prefix, prefix), isNull(apiKeys.revokedAt)))
     .limit(1);
-  if (!row || !tokenHashEquals(row.hash, hashToken(key))) return null;
-  return { accountId: row.accountId, apiKeyId: row.id, role: row.role, lastUsedAt: row.lastUsedAt };
+  if (!row || !tokenHashEquals(row.hash, hash)) {
+    cache.byHash.delete(hash);
+    return null;
+  }
+  const found = { accountId: row.accountId, apiKeyId: row.id, role: row.role, lastUsedAt: row.lastUsedAt };
+  // A revocation that ran while this lookup waited may have been read before it committed: keep nothing then.
+  if (cache.epoch !== epoch) return found;
+  if (cache.byHash.size >= API_KEY_CACHE_MAX) cache.byHash.clear();
+  const ttl = cache.subscriptions > 0 ? API_KEY_CACHE_NOTIFIED_MS : API_KEY_CACHE_MS;
+  cache.byHash.set(hash, { key: found, expires: Date.now() + ttl });
+  return found;
 }

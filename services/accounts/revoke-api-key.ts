@@ -4,6 +4,7 @@ import type { Database } from '../../db/client.js';
 import { apiKeys } from '../../db/schema/accounts.js';
 import { MIN_ACTIVE_ADMIN_KEYS } from '../../domain/api-keys.js';
 import { conflict, notFound } from '../../domain/errors.js';
+import { announceApiKeyRevoked } from './api-key-cache.js';
 import type { ApiKeyRow } from './api-key-views.js';
 
 /**
@@ -15,7 +16,7 @@ export async function revokeApiKey(
   actor: Pick<AuditEntry, 'accountId' | 'actor' | 'requestId'>,
   opts: { id: string },
 ): Promise<ApiKeyRow> {
-  return db.transaction(async (tx) => {
+  const row = await db.transaction(async (tx) => {
     const where = and(eq(apiKeys.accountId, actor.accountId), eq(apiKeys.id, opts.id));
     const [before] = await tx.select().from(apiKeys).where(where);
     if (!before) throw notFound('API key');
@@ -46,4 +47,7 @@ export async function revokeApiKey(
     });
     return after;
   });
+  // After the commit, so that no process can read the key as live again once it has dropped it.
+  await announceApiKeyRevoked(db, opts.id);
+  return row;
 }

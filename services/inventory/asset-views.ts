@@ -1,4 +1,5 @@
-import { and, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { reusedQuery } from '../../platform/reused-queries.js';
 import type { Executor } from '../../db/client.js';
 import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
@@ -13,19 +14,41 @@ export interface AssetFilter {
   ids?: string[];
 }
 
-/** Name, hostname or IP contains the search string (taken literally); each branch uses its trigram GIN index. */
-export function containsSearch(search: string): SQL {
-  const pattern = likePattern(search);
+/** A search string as its statements use it: as typed, lowered, and as an ILIKE pattern (or placeholders for them). */
+interface SearchTerms {
+  search: string | Placeholder;
+  lowered: string | Placeholder;
+  pattern: string | Placeholder;
+}
+
+const searchTerms = (search: string) => ({
+  search,
+  lowered: search.toLowerCase(),
+  pattern: likePattern(search),
+});
+
+/** Name, hostname or IP matches the ILIKE pattern; each branch uses its trigram GIN index. */
+function containsPattern(pattern: string | Placeholder): SQL {
   return sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern})`;
 }
 
+/** Name, hostname or IP contains the search string (taken literally); each branch uses its trigram GIN index. */
+export function containsSearch(search: string): SQL {
+  return containsPattern(likePattern(search));
+}
+
 /** A name that resembles the search (`%` finds candidates through the name's trigram index; Vigil's threshold). */
-function fuzzyName(search: string): SQL {
+function fuzzyName(search: string | Placeholder): SQL {
   return sql`(${assets.name} % ${search} AND similarity(${assets.name}, ${search}) > ${FUZZY_SIMILARITY})`;
 }
 
+/** A filter's values, or placeholders for them in a statement built once (`plainPage`). */
+type BoundFilter = {
+  [K in keyof Omit<AssetFilter, 'search' | 'ids'>]: AssetFilter[K] | Placeholder;
+} & Pick<AssetFilter, 'ids'>;
+
 /** The WHERE clause of an asset query apart from the search: account, group, OS, agent status, ids. */
-function filterConditions(f: AssetFilter): SQL[] {
+function filterConditions(f: BoundFilter): SQL[] {
   const conds: SQL[] = [eq(assets.accountId, f.accountId)];
   if (f.groupId) {
     conds.push(
@@ -60,10 +83,13 @@ const SUBSTRING_RANK = 2000;
  * similarity of the name (0–1000).
  */
 export function searchRank(search: string): SQL<number> {
-  const lowered = search.toLowerCase();
+  return rankOf(searchTerms(search));
+}
+
+function rankOf({ search, lowered, pattern }: SearchTerms): SQL<number> {
   return sql<number>`(case
     when lower(${assets.name}) = ${lowered} or lower(${assets.hostname}) = ${lowered} or ${assets.ipText} = ${search} then 3000
-    when ${containsSearch(search)} then ${sql.raw(String(SUBSTRING_RANK))}
+    when ${containsPattern(pattern)} then ${sql.raw(String(SUBSTRING_RANK))}
     else 0 end + round(similarity(${assets.name}, ${search}) * 1000))::int`;
 }
 
@@ -76,17 +102,17 @@ async function withGroups<T extends typeof assets.$inferSelect>(
   rows: T[],
 ): Promise<(T & { groups: { id: string; name: string }[] })[]> {
   if (rows.length === 0) return [];
-  const members = await db
-    .select({ assetId: assetGroupMembers.assetId, id: assetGroups.id, name: assetGroups.name })
-    .from(assetGroupMembers)
-    .innerJoin(assetGroups, eq(assetGroups.id, assetGroupMembers.groupId))
-    .where(
-      inArray(
-        assetGroupMembers.assetId,
-        rows.map((r) => r.id),
-      ),
-    )
-    .orderBy(assetGroups.name);
+  // One statement text for every page size (`= any($1)`, not an `in` list of as many parameters as rows).
+  const query = reusedQuery(db, 'asset_groups_of', () =>
+    db
+      .select({ assetId: assetGroupMembers.assetId, id: assetGroups.id, name: assetGroups.name })
+      .from(assetGroupMembers)
+      .innerJoin(assetGroups, eq(assetGroups.id, assetGroupMembers.groupId))
+      .where(sql`${assetGroupMembers.assetId} = any(${sql.placeholder('ids')}::uuid[])`)
+      .orderBy(assetGroups.name)
+      .prepare('asset_groups_of'),
+  );
+  const members = await query.execute({ ids: rows.map((r) => r.id) });
   const byAsset = new Map<string, { id: string; name: string }[]>();
   for (const m of members) {
     const list = byAsset.get(m.assetId) ?? [];
@@ -110,6 +136,7 @@ interface PageOpts {
  */
 export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: PageOpts): Promise<AssetRow[]> {
   const search = filter.search?.trim();
+  if (!search && !filter.ids) return withGroups(db, await plainPage(db, filter, pageOpts));
   if (!search) {
     const conds = filterConditions(filter);
     if (pageOpts.after) conds.push(gt(assets.id, pageOpts.after));
@@ -129,41 +156,106 @@ export async function listAssets(db: Executor, filter: AssetFilter, pageOpts: Pa
   const wanted = pageOpts.limit + 1;
   const afterRank = pageOpts.after ? (pageOpts.afterRank ?? Number.MAX_SAFE_INTEGER) : undefined;
   if (afterRank === undefined || afterRank >= SUBSTRING_RANK) {
-    const rows = await rankedPage(
-      db,
-      filter,
-      search,
-      containsSearch(search),
-      wanted,
-      pageOpts.after,
-      afterRank,
-    );
+    const rows = await rankedPage(db, filter, search, 'contains', wanted, pageOpts.after, afterRank);
     if (rows.length > 0 || afterRank !== undefined) return rows;
   }
-  return rankedPage(db, filter, search, fuzzyName(search), wanted, pageOpts.after, afterRank);
+  return rankedPage(db, filter, search, 'fuzzy', wanted, pageOpts.after, afterRank);
 }
 
+/**
+ * A page in id order without a search or an id list: `filterConditions` with placeholders for its values, built once
+ * per shape (which filters are set, a cursor or none).
+ */
+function plainPage(db: Executor, filter: AssetFilter, pageOpts: PageOpts) {
+  const shape = `assets:${pageOpts.after ? 'after' : ''}:${filter.groupId ? 'group' : ''}:${filter.os ? 'os' : ''}:${filter.agentStatus ? 'agent' : ''}`;
+  const query = reusedQuery(db, shape, () =>
+    db
+      .select()
+      .from(assets)
+      .where(
+        and(
+          ...filterConditions({
+            accountId: sql.placeholder('accountId'),
+            groupId: filter.groupId ? sql.placeholder('groupId') : undefined,
+            os: filter.os ? sql.placeholder('os') : undefined,
+            agentStatus: filter.agentStatus ? sql.placeholder('agentStatus') : undefined,
+          }),
+          pageOpts.after ? gt(assets.id, sql.placeholder('after')) : undefined,
+        ),
+      )
+      .orderBy(assets.id)
+      .limit(sql.placeholder('limit'))
+      .prepare('list_assets'),
+  );
+  return query.execute({
+    accountId: filter.accountId,
+    groupId: filter.groupId,
+    os: filter.os,
+    agentStatus: filter.agentStatus,
+    after: pageOpts.after,
+    limit: pageOpts.limit + 1,
+  });
+}
+
+/**
+ * One page of a ranked search, its statement built with placeholders once per shape (substring or fuzzy class, a
+ * cursor or none, which filters are set); a list of ids (not a list endpoint's filter) builds it for the call.
+ */
 async function rankedPage(
   db: Executor,
   filter: AssetFilter,
   search: string,
-  match: SQL,
+  match: 'contains' | 'fuzzy',
   limit: number,
   after: string | undefined,
   afterRank: number | undefined,
 ): Promise<AssetRow[]> {
-  const rank = searchRank(search);
-  const conds = [...filterConditions(filter), match];
-  if (after !== undefined && afterRank !== undefined) {
-    const next = or(sql`${rank} < ${afterRank}`, and(sql`${rank} = ${afterRank}`, gt(assets.id, after)));
-    if (next) conds.push(next);
-  }
-  const rows = await db
-    .select({ asset: assets, rank })
-    .from(assets)
-    .where(and(...conds))
-    .orderBy(sql`${rank} desc`, assets.id)
-    .limit(limit);
+  const cursor = after !== undefined && afterRank !== undefined;
+  const build = () => {
+    const terms: SearchTerms = {
+      search: sql.placeholder('search'),
+      lowered: sql.placeholder('lowered'),
+      pattern: sql.placeholder('pattern'),
+    };
+    const rank = rankOf(terms);
+    const conds = [
+      ...filterConditions({
+        accountId: sql.placeholder('accountId'),
+        groupId: filter.groupId ? sql.placeholder('groupId') : undefined,
+        os: filter.os ? sql.placeholder('os') : undefined,
+        agentStatus: filter.agentStatus ? sql.placeholder('agentStatus') : undefined,
+        ids: filter.ids,
+      }),
+      match === 'contains' ? containsPattern(terms.pattern) : fuzzyName(terms.search),
+    ];
+    if (cursor) {
+      const afterRankValue = sql.placeholder('afterRank');
+      const next = or(
+        sql`${rank} < ${afterRankValue}`,
+        and(sql`${rank} = ${afterRankValue}`, gt(assets.id, sql.placeholder('after'))),
+      );
+      if (next) conds.push(next);
+    }
+    return db
+      .select({ asset: assets, rank })
+      .from(assets)
+      .where(and(...conds))
+      .orderBy(sql`${rank} desc`, assets.id)
+      .limit(sql.placeholder('limit'))
+      .prepare('search_assets');
+  };
+  const shape = `asset_search:${match}:${cursor ? 'after' : ''}:${filter.groupId ? 'group' : ''}:${filter.os ? 'os' : ''}:${filter.agentStatus ? 'agent' : ''}`;
+  const query = filter.ids ? build() : reusedQuery(db, shape, build);
+  const rows = await query.execute({
+    ...searchTerms(search),
+    accountId: filter.accountId,
+    groupId: filter.groupId,
+    os: filter.os,
+    agentStatus: filter.agentStatus,
+    after,
+    afterRank,
+    limit,
+  });
   return withGroups(
     db,
     rows.map((r) => ({ ...r.asset, rank: r.rank })),
@@ -171,10 +263,13 @@ async function rankedPage(
 }
 
 export async function getAsset(db: Executor, accountId: string, id: string): Promise<AssetRow | null> {
-  const rows = await db
-    .select()
-    .from(assets)
-    .where(and(eq(assets.accountId, accountId), eq(assets.id, id)));
-  const [row] = await withGroups(db, rows);
+  const query = reusedQuery(db, 'asset', () =>
+    db
+      .select()
+      .from(assets)
+      .where(and(eq(assets.accountId, sql.placeholder('accountId')), eq(assets.id, sql.placeholder('id'))))
+      .prepare('get_asset'),
+  );
+  const [row] = await withGroups(db, await query.execute({ accountId, id }));
   return row ?? null;
 }

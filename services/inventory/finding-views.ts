@@ -1,7 +1,8 @@
-import { and, eq, gt, type SQL } from 'drizzle-orm';
+import { and, eq, getTableName, gt, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import { alerts, attackEvents, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
+import { reusedQuery } from '../../platform/reused-queries.js';
 import type { AlertStatus, Severity, VulnerabilityStatus, VulnerabilityType } from '../../domain/findings.js';
 
 /**
@@ -10,7 +11,8 @@ import type { AlertStatus, Severity, VulnerabilityStatus, VulnerabilityType } fr
  * /v1/multi-account/members/{id}/vulnerabilities`, …) both read through here, so they filter and page alike.
  * Returns up to `limit + 1` rows (the extra one tells `page()` there is a next page). Each filter combination has an
  * index ending in the id (migration 0027), so a page is a range scan that stops after `limit + 1` rows; the statement
- * is prepared (postgres.js keeps it per connection by its text), so hot list queries are parsed and planned once.
+ * is built once per shape (`reusedQuery`: which filters are set, a cursor or none) and prepared (postgres.js keeps it
+ * per connection by its text), so a hot list query is neither rebuilt nor parsed and planned again.
  */
 export interface FindingPage<F> {
   accountId: string;
@@ -19,25 +21,45 @@ export interface FindingPage<F> {
   filter: F;
 }
 
-function findingList<T extends PgTable & { id: PgColumn; accountId: PgColumn }, F>(
+/** The column each filter of a list compares with, and how its query value becomes the column's value. */
+type FilterColumns<F> = { [K in keyof F]-?: PgColumn | [PgColumn, (value: NonNullable<F[K]>) => unknown] };
+
+function findingList<T extends PgTable & { id: PgColumn; accountId: PgColumn }, F extends object>(
   table: T,
-  where: (f: F) => (SQL | undefined)[],
+  columns: FilterColumns<F>,
 ) {
-  return async (db: Executor, p: FindingPage<F>): Promise<T['$inferSelect'][]> =>
-    (await db
-      .select()
-      .from(table as PgTable)
-      .where(
-        and(
-          eq(table.accountId, p.accountId),
-          p.after ? gt(table.id, p.after) : undefined,
-          ...where(p.filter),
-        ),
-      )
-      .orderBy(table.id)
-      .limit(p.limit + 1)
-      .prepare('list_findings')
-      .execute()) as T['$inferSelect'][];
+  const name = getTableName(table);
+  const filters = Object.entries(columns) as [
+    keyof F & string,
+    PgColumn | [PgColumn, (value: unknown) => unknown],
+  ][];
+  return async (db: Executor, p: FindingPage<F>): Promise<T['$inferSelect'][]> => {
+    // An empty filter value filters nothing, as before; the statement's text depends only on which filters are set.
+    const present = filters.filter(([key]) => Boolean(p.filter[key]));
+    const shape = `${name}:${p.after ? 'after' : ''}:${present.map(([key]) => key).join(',')}`;
+    const query = reusedQuery(db, shape, () =>
+      db
+        .select()
+        .from(table as PgTable)
+        .where(
+          and(
+            eq(table.accountId, sql.placeholder('accountId')),
+            p.after ? gt(table.id, sql.placeholder('after')) : undefined,
+            ...present.map(([key, column]) =>
+              eq(Array.isArray(column) ? column[0] : column, sql.placeholder(key)),
+            ),
+          ),
+        )
+        .orderBy(table.id)
+        .limit(sql.placeholder('limit'))
+        .prepare(`list_${name}`),
+    );
+    const values: Record<string, unknown> = { accountId: p.accountId, after: p.after, limit: p.limit + 1 };
+    for (const [key, column] of present) {
+      values[key] = Array.isArray(column) ? column[1](p.filter[key]) : p.filter[key];
+    }
+    return (await query.execute(values)) as T['$inferSelect'][];
+  };
 }
 
 export interface VulnerabilityFilter {
@@ -48,13 +70,13 @@ export interface VulnerabilityFilter {
   fixable?: 'true' | 'false';
 }
 
-export const listVulnerabilities = findingList(vulnerabilities, (q: VulnerabilityFilter) => [
-  q.assetId ? eq(vulnerabilities.assetId, q.assetId) : undefined,
-  q.type ? eq(vulnerabilities.type, q.type) : undefined,
-  q.status ? eq(vulnerabilities.status, q.status) : undefined,
-  q.severity ? eq(vulnerabilities.severity, q.severity) : undefined,
-  q.fixable ? eq(vulnerabilities.fixable, q.fixable === 'true') : undefined,
-]);
+export const listVulnerabilities = findingList<typeof vulnerabilities, VulnerabilityFilter>(vulnerabilities, {
+  assetId: vulnerabilities.assetId,
+  type: vulnerabilities.type,
+  status: vulnerabilities.status,
+  severity: vulnerabilities.severity,
+  fixable: [vulnerabilities.fixable, (v) => v === 'true'],
+});
 
 export interface AlertFilter {
   assetId?: string;
@@ -62,17 +84,17 @@ export interface AlertFilter {
   severity?: Severity;
 }
 
-export const listAlerts = findingList(alerts, (q: AlertFilter) => [
-  q.assetId ? eq(alerts.assetId, q.assetId) : undefined,
-  q.status ? eq(alerts.status, q.status) : undefined,
-  q.severity ? eq(alerts.severity, q.severity) : undefined,
-]);
+export const listAlerts = findingList<typeof alerts, AlertFilter>(alerts, {
+  assetId: alerts.assetId,
+  status: alerts.status,
+  severity: alerts.severity,
+});
 
-export const listBaselineRisks = findingList(baselineRisks, (q: AlertFilter) => [
-  q.assetId ? eq(baselineRisks.assetId, q.assetId) : undefined,
-  q.status ? eq(baselineRisks.status, q.status) : undefined,
-  q.severity ? eq(baselineRisks.severity, q.severity) : undefined,
-]);
+export const listBaselineRisks = findingList<typeof baselineRisks, AlertFilter>(baselineRisks, {
+  assetId: baselineRisks.assetId,
+  status: baselineRisks.status,
+  severity: baselineRisks.severity,
+});
 
 export interface AttackFilter {
   assetId?: string;
@@ -80,8 +102,8 @@ export interface AttackFilter {
   attackType?: string;
 }
 
-export const listAttacks = findingList(attackEvents, (q: AttackFilter) => [
-  q.assetId ? eq(attackEvents.assetId, q.assetId) : undefined,
-  q.severity ? eq(attackEvents.severity, q.severity) : undefined,
-  q.attackType ? eq(attackEvents.attackType, q.attackType) : undefined,
-]);
+export const listAttacks = findingList<typeof attackEvents, AttackFilter>(attackEvents, {
+  assetId: attackEvents.assetId,
+  severity: attackEvents.severity,
+  attackType: attackEvents.attackType,
+});
