@@ -1,0 +1,75 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows, type DatabaseHandle } from '../client.js';
+import { ZAssetInputSchema } from '../../domain/inventory.js';
+import { uuidv7 } from '../../domain/ids.js';
+import { createTestDatabase } from '../../test/database.js';
+import { createAccount } from '../../services/accounts/create-account.js';
+import { upsertAssets } from '../../services/inventory/upsert-assets.js';
+import { textArrayLiteral, upsertVulnerabilities, type VulnerabilityRow } from './finding-upserts.js';
+
+let database: DatabaseHandle;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.close());
+
+describe('the array literals an ingest statement travels in', () => {
+  it('reads every text array back as it was: bare elements, and quoted ones where they must be', async () => {
+    const cases = [
+      ['CVE-2024-6387', 'CVE-2024-20002'],
+      ['NULL'],
+      ['null', 'Null'],
+      [''],
+      ['a b', 'a,b', '{a}', 'a"b', 'a\\b', ' lead'],
+      [],
+    ];
+    for (const values of cases) {
+      const [row] = await queryRows<{ a: string[] }>(
+        database.db,
+        sql`select ${textArrayLiteral(values)}::text[] as a`,
+      );
+      expect(row?.a, JSON.stringify(values)).toEqual(values);
+    }
+  });
+
+  it('keeps each row its own timestamp when a batch carries several', async () => {
+    const accountId = (await createAccount(database.db, { name: 'literals' })).account.id;
+    const [assetId = ''] = (
+      await upsertAssets(database.db, accountId, [
+        ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
+      ])
+    ).ids;
+    const shared = new Date('2026-03-01T00:00:00.000Z');
+    const seen = [shared, shared, new Date('2026-03-02T00:00:00.000Z'), shared];
+    const rows: VulnerabilityRow[] = seen.map((at, i) => ({
+      id: uuidv7(),
+      assetId,
+      type: 'linux',
+      name: `USN-${i}`,
+      title: 't',
+      cveIds: [],
+      severity: 'low',
+      fixable: false,
+      packageName: null,
+      installedVersion: null,
+      fixedVersion: null,
+      kbId: null,
+      cmsComponent: null,
+      status: 'open',
+      seen: at,
+    }));
+    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 4, updated: 0 });
+    const stored = await queryRows<{ name: string; at: string }>(
+      database.db,
+      sql`select name, to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD') as at from vulnerabilities
+        where account_id = ${accountId} order by name`,
+    );
+    expect(stored.map((r) => [r.name, r.at])).toEqual([
+      ['USN-0', '2026-03-01'],
+      ['USN-1', '2026-03-01'],
+      ['USN-2', '2026-03-02'],
+      ['USN-3', '2026-03-01'],
+    ]);
+  });
+});
