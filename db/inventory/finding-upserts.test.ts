@@ -8,6 +8,24 @@ import { createAccount } from '../../services/accounts/create-account.js';
 import { upsertAssets } from '../../services/inventory/upsert-assets.js';
 import { textArrayLiteral, upsertVulnerabilities, type VulnerabilityRow } from './finding-upserts.js';
 
+const vulnerabilityRow = (assetId: string, name: string, seen: Date): VulnerabilityRow => ({
+  id: uuidv7(),
+  assetId,
+  type: 'linux',
+  name,
+  title: 't',
+  cveIds: [],
+  severity: 'low',
+  fixable: false,
+  packageName: null,
+  installedVersion: null,
+  fixedVersion: null,
+  kbId: null,
+  cmsComponent: null,
+  status: 'open',
+  seen,
+});
+
 let database: DatabaseHandle;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -33,6 +51,28 @@ describe('the array literals an ingest statement travels in', () => {
     }
   });
 
+  it('hands a batch its new ids in ascending order along the natural key', async () => {
+    const accountId = (await createAccount(database.db, { name: 'id order' })).account.id;
+    const [assetId = ''] = (
+      await upsertAssets(database.db, accountId, [
+        ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
+      ])
+    ).ids;
+    // Ids made in the reverse of the key order: the row that sorts first must still get the smallest.
+    const names = ['USN-5', 'USN-4', 'USN-3', 'USN-2', 'USN-1'];
+    const rows = names.map((name, i) => ({
+      ...vulnerabilityRow(assetId, name, new Date()),
+      id: uuidv7(1_800_000_000_000 + i),
+    }));
+    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 5, updated: 0 });
+    const stored = await queryRows<{ name: string; id: string }>(
+      database.db,
+      sql`select name, id::text as id from vulnerabilities where account_id = ${accountId} order by id`,
+    );
+    expect(stored.map((r) => r.name)).toEqual([...names].sort());
+    expect(stored.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+
   it('keeps each row its own timestamp when a batch carries several', async () => {
     const accountId = (await createAccount(database.db, { name: 'literals' })).account.id;
     const [assetId = ''] = (
@@ -42,23 +82,7 @@ describe('the array literals an ingest statement travels in', () => {
     ).ids;
     const shared = new Date('2026-03-01T00:00:00.000Z');
     const seen = [shared, shared, new Date('2026-03-02T00:00:00.000Z'), shared];
-    const rows: VulnerabilityRow[] = seen.map((at, i) => ({
-      id: uuidv7(),
-      assetId,
-      type: 'linux',
-      name: `USN-${i}`,
-      title: 't',
-      cveIds: [],
-      severity: 'low',
-      fixable: false,
-      packageName: null,
-      installedVersion: null,
-      fixedVersion: null,
-      kbId: null,
-      cmsComponent: null,
-      status: 'open',
-      seen: at,
-    }));
+    const rows = seen.map((at, i) => vulnerabilityRow(assetId, `USN-${i}`, at));
     expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 4, updated: 0 });
     const stored = await queryRows<{ name: string; at: string }>(
       database.db,
