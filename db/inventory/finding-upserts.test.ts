@@ -73,6 +73,37 @@ describe('the array literals an ingest statement travels in', () => {
     expect(stored.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
   });
 
+  it('re-reports rows in place (HOT: the same page, no index entry) when half of each page comes back', async () => {
+    const accountId = (await createAccount(database.db, { name: 'hot' })).account.id;
+    const [assetId = ''] = (
+      await upsertAssets(database.db, accountId, [
+        ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
+      ])
+    ).ids;
+    const name = (i: number) => `USN-${String(i).padStart(4, '0')}`;
+    const seen = new Date('2026-03-01T00:00:00.000Z');
+    const rows = Array.from({ length: 1000 }, (_, i) => vulnerabilityRow(assetId, name(i), seen));
+    await upsertVulnerabilities(database.db, accountId, rows);
+    const pages = async () =>
+      new Map(
+        (
+          await queryRows<{ name: string; page: number }>(
+            database.db,
+            sql`select name, (ctid::text::point)[0]::int as page from vulnerabilities where account_id = ${accountId}`,
+          )
+        ).map((r) => [r.name, Number(r.page)]),
+      );
+    const before = await pages();
+    // Every other row, seen again with a new title: half of each page's rows get a new version.
+    const again = rows
+      .filter((_, i) => i % 2 === 0)
+      .map((r) => ({ ...r, id: uuidv7(), title: 'seen again', seen: new Date() }));
+    expect(await upsertVulnerabilities(database.db, accountId, again)).toEqual({ created: 0, updated: 500 });
+    const after = await pages();
+    const moved = again.filter((r) => after.get(r.name) !== before.get(r.name)).length;
+    expect(moved).toBeLessThan(25);
+  });
+
   it('keeps each row its own timestamp when a batch carries several', async () => {
     const accountId = (await createAccount(database.db, { name: 'literals' })).account.id;
     const [assetId = ''] = (
