@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { createAccount } from '../services/accounts/create-account.js';
 import { encodeCursor } from '../api/pagination.js';
 import { migrationsFolder, type Database, type DatabaseHandle } from '../db/client.js';
+import type { VulnerabilityRow } from '../db/inventory/finding-upserts.js';
 import * as schema from '../db/schema/index.js';
 import { errorMessage } from '../domain/errors.js';
 import { uuidv7 } from '../domain/ids.js';
@@ -456,21 +457,23 @@ const FLOOR_UPSERT = `INSERT INTO vulnerabilities AS v (id, account_id, asset_id
 /** The floor's parameters: the account, then one array literal per column (the bench's rows need no quoting). */
 function floorParameters(
   accountId: string,
-  rows: {
-    assetId: string;
-    type: string;
-    name: string;
-    title: string;
-    cveIds: string[];
-    severity: string;
-    fixable: boolean;
-    packageName: string;
-    installedVersion: string;
-    fixedVersion: string;
-  }[],
+  rows: Pick<
+    VulnerabilityRow,
+    | 'assetId'
+    | 'type'
+    | 'name'
+    | 'title'
+    | 'cveIds'
+    | 'severity'
+    | 'fixable'
+    | 'packageName'
+    | 'installedVersion'
+    | 'fixedVersion'
+  >[],
 ): string[] {
-  const column = (f: (row: (typeof rows)[number]) => string) =>
-    `{${rows.map((row) => `"${f(row)}"`).join(',')}}`;
+  const element = (v: string | null) => (v === null ? 'NULL' : `"${v}"`);
+  const column = (f: (row: (typeof rows)[number]) => string | null) =>
+    `{${rows.map((row) => element(f(row))).join(',')}}`;
   return [
     accountId,
     column(() => uuidv7()),

@@ -26,6 +26,17 @@ const vulnerabilityRow = (assetId: string, name: string, seen: Date): Vulnerabil
   seen,
 });
 
+/** A new account with one asset, so each test reads only its own rows. */
+async function accountWithAsset(name: string) {
+  const accountId = (await createAccount(database.db, { name })).account.id;
+  const [assetId = ''] = (
+    await upsertAssets(database.db, accountId, [
+      ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
+    ])
+  ).ids;
+  return { accountId, assetId };
+}
+
 let database: DatabaseHandle;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -52,12 +63,7 @@ describe('the array literals an ingest statement travels in', () => {
   });
 
   it('hands a batch its new ids in ascending order along the natural key', async () => {
-    const accountId = (await createAccount(database.db, { name: 'id order' })).account.id;
-    const [assetId = ''] = (
-      await upsertAssets(database.db, accountId, [
-        ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
-      ])
-    ).ids;
+    const { accountId, assetId } = await accountWithAsset('id order');
     // Ids made in the reverse of the key order: the row that sorts first must still get the smallest.
     const names = ['USN-5', 'USN-4', 'USN-3', 'USN-2', 'USN-1'];
     const rows = names.map((name, i) => ({
@@ -74,12 +80,7 @@ describe('the array literals an ingest statement travels in', () => {
   });
 
   it('re-reports rows in place (HOT: the same page, no index entry) when half of each page comes back', async () => {
-    const accountId = (await createAccount(database.db, { name: 'hot' })).account.id;
-    const [assetId = ''] = (
-      await upsertAssets(database.db, accountId, [
-        ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
-      ])
-    ).ids;
+    const { accountId, assetId } = await accountWithAsset('hot');
     const name = (i: number) => `USN-${String(i).padStart(4, '0')}`;
     const seen = new Date('2026-03-01T00:00:00.000Z');
     const rows = Array.from({ length: 1000 }, (_, i) => vulnerabilityRow(assetId, name(i), seen));
@@ -105,12 +106,7 @@ describe('the array literals an ingest statement travels in', () => {
   });
 
   it('keeps each row its own timestamp when a batch carries several', async () => {
-    const accountId = (await createAccount(database.db, { name: 'literals' })).account.id;
-    const [assetId = ''] = (
-      await upsertAssets(database.db, accountId, [
-        ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
-      ])
-    ).ids;
+    const { accountId, assetId } = await accountWithAsset('literals');
     const shared = new Date('2026-03-01T00:00:00.000Z');
     const seen = [shared, shared, new Date('2026-03-02T00:00:00.000Z'), shared];
     const rows = seen.map((at, i) => vulnerabilityRow(assetId, `USN-${i}`, at));
