@@ -1,10 +1,11 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { uuidv7 } from '../../domain/ids.js';
 import { assets } from '../../db/schema/inventory.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import {
   insertAttacks,
+  textArrayLiteral,
   upsertAlerts,
   upsertBaselineRisks,
   upsertVulnerabilities,
@@ -16,21 +17,24 @@ import type {
   TVulnerabilityInput,
 } from '../../domain/findings-input.js';
 
-/** Asset ids among `ids` that are not this account's: ingestion names them in a 422 and writes nothing. */
+/**
+ * Asset ids among `ids` that are not this account's: ingestion names them in a 422 and writes nothing. The ids
+ * travel as one uuid[] parameter (a 10,000-item batch is one index probe per id, not 10,000 bind parameters).
+ */
 export async function unknownAssetIds(
   db: Executor,
   accountId: string,
   ids: (string | undefined | null)[],
 ): Promise<string[]> {
   const wanted = [...new Set(ids.filter((x): x is string => typeof x === 'string'))];
-  const found = new Set<string>();
-  for (let i = 0; i < wanted.length; i += 5000) {
-    const rows = await db
-      .select({ id: assets.id })
-      .from(assets)
-      .where(and(eq(assets.accountId, accountId), inArray(assets.id, wanted.slice(i, i + 5000))));
-    for (const r of rows) found.add(r.id);
-  }
+  if (wanted.length === 0) return [];
+  const rows = await db
+    .select({ id: assets.id })
+    .from(assets)
+    .where(
+      and(eq(assets.accountId, accountId), sql`${assets.id} = any(${textArrayLiteral(wanted)}::uuid[])`),
+    );
+  const found = new Set(rows.map((r) => r.id));
   return wanted.filter((id) => !found.has(id));
 }
 

@@ -1,0 +1,126 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows, type DatabaseHandle } from '../client.js';
+import { ZAssetInputSchema } from '../../domain/inventory.js';
+import { uuidv7 } from '../../domain/ids.js';
+import { createTestDatabase } from '../../test/database.js';
+import { createAccount } from '../../services/accounts/create-account.js';
+import { upsertAssets } from '../../services/inventory/upsert-assets.js';
+import { textArrayLiteral, upsertVulnerabilities, type VulnerabilityRow } from './finding-upserts.js';
+
+const vulnerabilityRow = (assetId: string, name: string, seen: Date): VulnerabilityRow => ({
+  id: uuidv7(),
+  assetId,
+  type: 'linux',
+  name,
+  title: 't',
+  cveIds: [],
+  severity: 'low',
+  fixable: false,
+  packageName: null,
+  installedVersion: null,
+  fixedVersion: null,
+  kbId: null,
+  cmsComponent: null,
+  status: 'open',
+  seen,
+});
+
+/** A new account with one asset, so each test reads only its own rows. */
+async function accountWithAsset(name: string) {
+  const accountId = (await createAccount(database.db, { name })).account.id;
+  const [assetId = ''] = (
+    await upsertAssets(database.db, accountId, [
+      ZAssetInputSchema.parse({ name: 'h', hostname: 'h', osFamily: 'linux' }),
+    ])
+  ).ids;
+  return { accountId, assetId };
+}
+
+let database: DatabaseHandle;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.close());
+
+describe('the array literals an ingest statement travels in', () => {
+  it('reads every text array back as it was: bare elements, and quoted ones where they must be', async () => {
+    const cases = [
+      ['CVE-2024-6387', 'CVE-2024-20002'],
+      ['NULL'],
+      ['null', 'Null'],
+      [''],
+      ['a b', 'a,b', '{a}', 'a"b', 'a\\b', ' lead'],
+      [],
+    ];
+    for (const values of cases) {
+      const [row] = await queryRows<{ a: string[] }>(
+        database.db,
+        sql`select ${textArrayLiteral(values)}::text[] as a`,
+      );
+      expect(row?.a, JSON.stringify(values)).toEqual(values);
+    }
+  });
+
+  it('hands a batch its new ids in ascending order along the natural key', async () => {
+    const { accountId, assetId } = await accountWithAsset('id order');
+    // Ids made in the reverse of the key order: the row that sorts first must still get the smallest.
+    const names = ['USN-5', 'USN-4', 'USN-3', 'USN-2', 'USN-1'];
+    const rows = names.map((name, i) => ({
+      ...vulnerabilityRow(assetId, name, new Date()),
+      id: uuidv7(1_800_000_000_000 + i),
+    }));
+    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 5, updated: 0 });
+    const stored = await queryRows<{ name: string; id: string }>(
+      database.db,
+      sql`select name, id::text as id from vulnerabilities where account_id = ${accountId} order by id`,
+    );
+    expect(stored.map((r) => r.name)).toEqual([...names].sort());
+    expect(stored.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+
+  it('re-reports rows in place (HOT: the same page, no index entry) when half of each page comes back', async () => {
+    const { accountId, assetId } = await accountWithAsset('hot');
+    const name = (i: number) => `USN-${String(i).padStart(4, '0')}`;
+    const seen = new Date('2026-03-01T00:00:00.000Z');
+    const rows = Array.from({ length: 1000 }, (_, i) => vulnerabilityRow(assetId, name(i), seen));
+    await upsertVulnerabilities(database.db, accountId, rows);
+    const pages = async () =>
+      new Map(
+        (
+          await queryRows<{ name: string; page: number }>(
+            database.db,
+            sql`select name, (ctid::text::point)[0]::int as page from vulnerabilities where account_id = ${accountId}`,
+          )
+        ).map((r) => [r.name, Number(r.page)]),
+      );
+    const before = await pages();
+    // Every other row, seen again with a new title: half of each page's rows get a new version.
+    const again = rows
+      .filter((_, i) => i % 2 === 0)
+      .map((r) => ({ ...r, id: uuidv7(), title: 'seen again', seen: new Date() }));
+    expect(await upsertVulnerabilities(database.db, accountId, again)).toEqual({ created: 0, updated: 500 });
+    const after = await pages();
+    const moved = again.filter((r) => after.get(r.name) !== before.get(r.name)).length;
+    expect(moved).toBeLessThan(25);
+  });
+
+  it('keeps each row its own timestamp when a batch carries several', async () => {
+    const { accountId, assetId } = await accountWithAsset('literals');
+    const shared = new Date('2026-03-01T00:00:00.000Z');
+    const seen = [shared, shared, new Date('2026-03-02T00:00:00.000Z'), shared];
+    const rows = seen.map((at, i) => vulnerabilityRow(assetId, `USN-${i}`, at));
+    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 4, updated: 0 });
+    const stored = await queryRows<{ name: string; at: string }>(
+      database.db,
+      sql`select name, to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD') as at from vulnerabilities
+        where account_id = ${accountId} order by name`,
+    );
+    expect(stored.map((r) => [r.name, r.at])).toEqual([
+      ['USN-0', '2026-03-01'],
+      ['USN-1', '2026-03-01'],
+      ['USN-2', '2026-03-02'],
+      ['USN-3', '2026-03-01'],
+    ]);
+  });
+});
