@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { podReview } from '../test/admission-review.js';
 import { percentile, progress, round } from './progress.js';
 import { registryFigures } from './signature/registry-phase.js';
 import {
@@ -164,20 +165,7 @@ async function main() {
   );
   for (const image of images)
     await api('POST', '/v1/signature/signatures', { image, witnessId: witness.id, push: false });
-  const review = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'bench',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      namespace: 'prod',
-      operation: 'CREATE',
-      object: {
-        metadata: { name: 'bench' },
-        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-      },
-    },
-  });
+  const review = JSON.stringify(podReview({ uid: 'bench', namespace: 'prod', images }));
   const admissionPath = `/admission/v1/validate/${cluster.token}`;
   // node:http with keep-alive rather than fetch: a third of fetch's client CPU, which on a 2-core machine the
   // server would otherwise compete with (kube-apiserver, the real client, is not a Node process either).
