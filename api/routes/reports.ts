@@ -23,7 +23,6 @@ import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { decodeCursor, page } from '../pagination.js';
 import { resourceRoutes } from '../route-shapes.js';
-import { defineRoute, json, ZIdParamSchema } from '../router.js';
 
 const tags = ['reports'];
 
@@ -195,13 +194,10 @@ const createRoute = reports.create(
 const getRoute = reports.get('One security report');
 const patchRoute = reports.patch('Edit a security report (the default report stays Daily)', ZPatchBodySchema);
 const deleteRoute = reports.delete('Delete a security report (not the default one)');
-const cloneRoute = defineRoute({
-  method: 'post',
-  path: '/v1/reports/{id}/clone',
-  tags,
-  summary: 'Clone a security report (counts against the limit)',
-  request: { params: ZIdParamSchema },
-  responses: { 201: json(ZReportSchema, 'Created') },
+const cloneRoute = reports.action('clone', 'Clone a security report (counts against the limit)', {
+  status: 201,
+  schema: ZReportSchema,
+  description: 'Created',
 });
 const enableRoute = reports.action('enable', 'Start sending the report on its schedule');
 const disableRoute = reports.action('disable', 'Stop sending the report (its schedule is removed)');
