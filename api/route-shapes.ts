@@ -67,8 +67,8 @@ export function resourceRoutes<B extends string, S extends z.ZodType>(
         request: { params, body: jsonBody(body) },
         responses: { 200: json(schema) },
       }),
-    /** `DELETE base/{id}`: 204. */
-    delete: (summary: string) =>
+    /** `DELETE base/{id}`: 204 (`Deleted`, or what `description` says). */
+    delete: (summary: string, description = 'Deleted') =>
       defineRoute({
         method: 'delete',
         path: item,
@@ -76,7 +76,7 @@ export function resourceRoutes<B extends string, S extends z.ZodType>(
         tags,
         summary,
         request: { params },
-        responses: { 204: { description: 'Deleted' } },
+        responses: { 204: { description } },
       }),
     /** `GET base/{id}/<child>`: a page of `child` items of one item (its deliveries), newest first. */
     childPage: <A extends string, T extends z.ZodType>(child: A, summary: string, childSchema: T) =>

@@ -8,8 +8,9 @@ import { resendVerification } from '../../services/reports/resend-verification.j
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { ZErrorEnvelopeSchema } from '../errors.js';
-import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { accountPage } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, json, jsonBody } from '../router.js';
 import { escapeHtml as escape } from '../../domain/reports/html.js';
 import { mailThrottleFor } from '../mail-throttle.js';
 
@@ -51,30 +52,14 @@ const addRoute = defineRoute({
   request: { body: jsonBody(ZAddRecipientBodySchema) },
   responses: { 201: json(ZRecipientSchema, 'Added'), 200: json(ZRecipientSchema, 'Already known') },
 });
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/email-recipients',
-  tags,
-  summary: 'List report recipients and their verification status',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZRecipientSchema)) },
-});
-const deleteRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/email-recipients/{id}',
-  tags,
-  summary: 'Remove a recipient (and from every report of the account)',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Removed' } },
-});
-const resendRoute = defineRoute({
-  method: 'post',
-  path: '/v1/email-recipients/{id}/resend-verification',
-  tags,
-  summary: 'Resend verification: mail a pending address a fresh signed link (verified or unsubscribed: 409)',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZRecipientSchema, 'Verification mail sent') },
-});
+const recipients = resourceRoutes('/v1/email-recipients', tags, ZRecipientSchema);
+const listRoute = recipients.list('List report recipients and their verification status');
+const deleteRoute = recipients.delete('Remove a recipient (and from every report of the account)', 'Removed');
+const resendRoute = recipients.action(
+  'resend-verification',
+  'Resend verification: mail a pending address a fresh signed link (verified or unsubscribed: 409)',
+  { status: 200, schema: ZRecipientSchema, description: 'Verification mail sent' },
+);
 
 const ZTokenQuerySchema = z.object({ token: z.string().min(1).max(2000) });
 const html = {
