@@ -22,6 +22,7 @@ import { createWorkers } from '../worker/worker.js';
 import { runAgentJobWorkflow } from '../workflows/agent-jobs.js';
 import { percentile, progress } from './progress.js';
 import { waitFor } from './wait-for.js';
+import { arg, args, runBench } from './cli.js';
 
 /**
  * Agent protocol figures: N agent jobs (each a `runAgentJobWorkflow`) through M in-process simulated agents over
@@ -29,11 +30,6 @@ import { waitFor } from './wait-for.js';
  * few jobs through the real CLI agent (`tsx agent/main.ts`) as a child process.
  * `npx tsx bench/agents.ts [--jobs N] [--agents M] [--concurrency C]`
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const JOBS = arg('jobs', 1000);
 const AGENTS = arg('agents', 50);
 const CONCURRENCY = arg('concurrency', 100);
@@ -259,7 +255,4 @@ async function main() {
   await server.stop();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

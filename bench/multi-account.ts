@@ -24,6 +24,7 @@ import { connectTemporalClient } from '../platform/temporal.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { createWorkers } from '../worker/worker.js';
 import { percentile, progress } from './progress.js';
+import { arg, args } from './cli.js';
 
 /**
  * Multi-account figures. (1) `GET /v1/multi-account/overview` for 500 managed members holding 50,000 assets and
@@ -37,11 +38,6 @@ import { percentile, progress } from './progress.js';
  * baseline, disabled in the same database). Prints one JSON object.
  * `npx tsx bench/multi-account.ts [--requests N] [--agents N] [--skip-pglite] [--skip-rollout] [--skip-ingest]`
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const MEMBERS = arg('members', 500);
 const ASSETS_PER_MEMBER = arg('assets-per-member', 100);
 const REQUESTS = arg('requests', 200);

@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { randomToken } from '../platform/secrets.js';
 import { offlineApp } from './offline-app.js';
 import { percentile, progress } from './progress.js';
+import { arg } from './cli.js';
 
 /**
  * Platform figures: bulk upsert of 10,000 assets through the API (first insert and re-upsert) on PGlite and on
@@ -12,11 +13,6 @@ import { percentile, progress } from './progress.js';
  * Prints one JSON object. `npx tsx bench/platform.ts [--requests N] [--concurrency C]`
  */
 const ASSETS = Number(process.env.BENCH_ASSETS ?? 10_000);
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const REQUESTS = arg('requests', 2000);
 const CONCURRENCY = arg('concurrency', 8);
 const PG_URL =

@@ -15,6 +15,7 @@ import {
   type ServerReply,
   type SignatureServer,
 } from './signature/server.js';
+import { arg, args, runBench } from './cli.js';
 
 /**
  * Container-signature figures over real loopback HTTP: admission latency for a Pod with 10 containers (warm
@@ -25,11 +26,6 @@ import {
  * `npx tsx bench/signature.ts [--warm N] [--warmup N] [--cold N] [--registry-cold N] [--signatures N] [--concurrency C]
  *  [--postgres] [--same-process] [--cpu-prof DIR]` (--cpu-prof: one server profile per measured phase)
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const strArg = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
@@ -358,7 +354,4 @@ async function main() {
   await server.close();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);
