@@ -91,10 +91,7 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
             </tr>
           ))}
         </ui.DataTable>
-        <ui.NextPage
-          c={c}
-          href={log.nextCursor && `/console/audit-log${query({ action, cursor: log.nextCursor })}`}
-        />
+        <ui.NextPage c={c} path="/console/audit-log" cursor={log.nextCursor} params={{ action }} />
       </ui.Page>,
     );
   });

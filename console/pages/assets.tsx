@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, queryValues, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import * as ui from '../ui.js';
@@ -30,13 +30,7 @@ const AssetTabs = ({ c, current }: { c: ConsoleContext; current: 'assets' | 'tok
 export function registerAssetPages(web: Hono<ConsoleEnv>): void {
   web.get('/assets', async (c) => {
     const t = c.get('t');
-    const q = {
-      search: c.req.query('search'),
-      groupId: c.req.query('groupId'),
-      os: c.req.query('os'),
-      agentStatus: c.req.query('agentStatus'),
-      cursor: c.req.query('cursor'),
-    };
+    const q = queryValues(c, ['search', 'groupId', 'os', 'agentStatus', 'cursor']);
     const [list, groups] = await Promise.all([
       callApi<Paged<AssetDto>>(c, 'GET', `/v1/assets${query({ ...q, limit: 50 })}`),
       readApi<Paged<GroupDto>>(c, '/v1/asset-groups?limit=200'),
@@ -109,12 +103,7 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
                   </tr>
                 ))}
               </ui.DataTable>
-              <ui.NextPage
-                c={c}
-                href={
-                  list.data.nextCursor && `/console/assets${query({ ...q, cursor: list.data.nextCursor })}`
-                }
-              />
+              <ui.NextPage c={c} path="/console/assets" cursor={list.data.nextCursor} params={q} />
             </>
           ) : (
             <p class="error" role="alert">

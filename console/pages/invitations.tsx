@@ -103,7 +103,7 @@ async function InvitationsPage(props: { c: ConsoleContext; errors?: FieldError[]
           </tr>
         ))}
       </ui.DataTable>
-      <ui.NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+      <ui.NextPage c={c} path={BASE} cursor={list.nextCursor} />
       {directory.ok && admin && (
         <section class="card" aria-labelledby="h-leave">
           <h2 id="h-leave">{t('leaveDirectory')}</h2>

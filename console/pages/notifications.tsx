@@ -174,7 +174,7 @@ async function ChannelsPage(props: { c: ConsoleContext; errors?: FieldError[]; t
           </tr>
         ))}
       </ui.DataTable>
-      <ui.NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+      <ui.NextPage c={c} path={BASE} cursor={list.nextCursor} />
     </ui.Page>
   );
 }
@@ -244,10 +244,7 @@ async function ChannelPage(props: {
           </tr>
         ))}
       </ui.DataTable>
-      <ui.NextPage
-        c={c}
-        href={deliveries.nextCursor && `${BASE}/${id}${query({ cursor: deliveries.nextCursor })}`}
-      />
+      <ui.NextPage c={c} path={`${BASE}/${id}`} cursor={deliveries.nextCursor} />
     </ui.Page>
   );
 }

@@ -215,10 +215,9 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             </ui.DataTable>
             <ui.NextPage
               c={c}
-              href={
-                res.data.nextCursor &&
-                `/console/playbook/tasks${query({ status, cursor: res.data.nextCursor })}`
-              }
+              path="/console/playbook/tasks"
+              cursor={res.data.nextCursor}
+              params={{ status }}
             />
           </>
         )}
@@ -302,10 +301,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             </li>
           ))}
         </ol>
-        <ui.NextPage
-          c={c}
-          href={logs.nextCursor && `/console/playbook/tasks/${id}/logs${query({ cursor: logs.nextCursor })}`}
-        />
+        <ui.NextPage c={c} path={`/console/playbook/tasks/${id}/logs`} cursor={logs.nextCursor} />
       </ui.Page>,
     );
   });
