@@ -9,24 +9,27 @@ type PageQuery = typeof ZPageQuerySchema;
  * The route shapes every resource repeats, declared once: a collection at `base` and one item at `base/{id}`
  * answered with `schema`. Each returns a `defineRoute` (role check, operationId, shared error responses) with the
  * same fields, in the same order, as the hand-written definition it replaces, so the OpenAPI document is unchanged.
- * Reads take `defineRoute`'s default role; `writeRole`, when given, is the least role of every other route. A route of
+ * Reads take `defineRoute`'s default role, or `readRole`; `writeRole`, when given, is the least role of every other
+ * route. A route of
  * another shape (a body on a by-id action, other responses) stays a `defineRoute` of its own.
  */
 export function resourceRoutes<B extends string, S extends z.ZodType>(
   base: B,
   tags: string[],
   schema: S,
-  opts: { writeRole?: Role } = {},
+  opts: { readRole?: Role; writeRole?: Role } = {},
 ) {
   const item = `${base}/{id}` as const;
   const params = ZIdParamSchema;
   const role = opts.writeRole === undefined ? {} : { role: opts.writeRole };
+  const readRole = opts.readRole === undefined ? {} : { role: opts.readRole };
   return {
     /** `GET base`: a page of items, newest first; `query` extends the page query with the list's filters. */
     list: <Q extends z.ZodType = PageQuery>(summary: string, query?: Q) =>
       defineRoute({
         method: 'get',
         path: base,
+        ...readRole,
         tags,
         summary,
         request: { query: (query ?? ZPageQuerySchema) as Q },
@@ -45,12 +48,20 @@ export function resourceRoutes<B extends string, S extends z.ZodType>(
       }),
     /** `GET base` of a singleton (the account, a directory's policy): no parameters. */
     show: (summary: string) =>
-      defineRoute({ method: 'get', path: base, tags, summary, responses: { 200: json(schema) } }),
+      defineRoute({
+        method: 'get',
+        path: base,
+        ...readRole,
+        tags,
+        summary,
+        responses: { 200: json(schema) },
+      }),
     /** `GET base/{id}`: one item, or 404. */
     get: (summary: string) =>
       defineRoute({
         method: 'get',
         path: item,
+        ...readRole,
         tags,
         summary,
         request: { params },
@@ -83,10 +94,22 @@ export function resourceRoutes<B extends string, S extends z.ZodType>(
       defineRoute({
         method: 'get',
         path: `${item}/${child}` as const,
+        ...readRole,
         tags,
         summary,
         request: { params, query: ZPageQuerySchema },
         responses: { 200: json(pageOf(childSchema)) },
+      }),
+    /** `GET base/{id}/<child>`: one `child` object of one item (its risks, its settings). */
+    child: <A extends string, T extends z.ZodType>(child: A, summary: string, childSchema: T) =>
+      defineRoute({
+        method: 'get',
+        path: `${item}/${child}` as const,
+        ...readRole,
+        tags,
+        summary,
+        request: { params },
+        responses: { 200: json(childSchema) },
       }),
     /**
      * `POST base/{id}/<action>` without a body: the item after the action, or what `answer` says (another status,

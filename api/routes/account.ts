@@ -66,15 +66,9 @@ const createKey = defineRoute({
   responses: { 201: json(ZApiKeySchema.extend({ key: z.string() }), 'Created') },
 });
 
-const listKeys = defineRoute({
-  method: 'get',
-  path: '/v1/api-keys',
-  role: 'admin',
-  tags: ['account'],
-  summary: 'List API keys (never the keys themselves)',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZApiKeySchema)) },
-});
+const listKeys = resourceRoutes('/v1/api-keys', ['account'], ZApiKeySchema, { readRole: 'admin' }).list(
+  'List API keys (never the keys themselves)',
+);
 
 const revokeKey = defineRoute({
   method: 'delete',
