@@ -23,7 +23,7 @@ import { buildServices } from '../platform/services.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { createWorkers } from '../worker/worker.js';
-import { percentile, progress } from './progress.js';
+import { concurrentLoad, percentile, progress } from './progress.js';
 import { arg, args } from './cli.js';
 
 /**
@@ -221,23 +221,13 @@ async function overviewBench(driver: 'pglite' | 'postgres') {
     for (let i = 0; i < 5; i++) await get('/v1/multi-account/overview?limit=50'); // warm-up
     const first = await get('/v1/multi-account/overview?limit=50');
     const cursor = first.body.nextCursor ?? '';
-    const latencies: number[] = [];
-    const bar = progress(`GET /v1/multi-account/overview (${driver})`, REQUESTS);
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < REQUESTS) {
-          const i = next++;
-          // Alternate the first page and a later page (the cursor path).
-          const r = await get(`/v1/multi-account/overview?limit=50${i % 2 ? `&cursor=${cursor}` : ''}`);
-          latencies.push(r.ms);
-          bar.tick();
-        }
-      }),
+    const { latencies, wallMs } = await concurrentLoad(
+      `GET /v1/multi-account/overview (${driver})`,
+      REQUESTS,
+      CONCURRENCY,
+      // Alternate the first page and a later page (the cursor path).
+      async (i) => (await get(`/v1/multi-account/overview?limit=50${i % 2 ? `&cursor=${cursor}` : ''}`)).ms,
     );
-    bar.done();
-    const wallMs = performance.now() - started;
     // The score explained (GET /members/{id}/score) of the members on the first page, riskiest first.
     const memberIds = (first.body.items ?? []).map((r) => (r as { accountId?: string }).accountId ?? '');
     const scoreMs: number[] = [];

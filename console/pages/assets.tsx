@@ -1,7 +1,8 @@
 import type { Hono } from 'hono';
 import { callApi, query, queryValues, readApi, type FieldError } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
-import { first, readForm } from '../form.js';
+import { first } from '../form.js';
+import { registerShownOncePages } from '../shown-once-pages.js';
 import * as ui from '../ui.js';
 import { registerAssetScan, ScanSection } from './asset-scan.js';
 import type { AssetDto, GroupDto, Paged, VulnerabilityDto } from './types.js';
@@ -115,22 +116,18 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
     );
   });
 
-  web.get('/assets/enrollment-tokens', async (c) => {
-    const tokens = await readApi<Paged<TokenDto>>(c, '/v1/agent-enrollment-tokens?limit=100');
-    return c.html(<TokensPage c={c} tokens={tokens.items} />);
-  });
-
-  web.post('/assets/enrollment-tokens', async (c) => {
-    const form = await readForm(c);
-    const hours = Number(first(form, 'expiresInHours') || 24);
-    const maxUses = first(form, 'maxUses') ? Number(first(form, 'maxUses')) : undefined;
-    const res = await callApi<TokenDto>(c, 'POST', '/v1/agent-enrollment-tokens', {
-      expiresInHours: hours,
-      ...(maxUses !== undefined ? { maxUses } : {}),
-    });
-    const tokens = await readApi<Paged<TokenDto>>(c, '/v1/agent-enrollment-tokens?limit=100');
-    if (!res.ok) return c.html(<TokensPage c={c} tokens={tokens.items} errors={res.fields} />, 422);
-    return c.html(<TokensPage c={c} tokens={tokens.items} created={res.data} />, 201);
+  registerShownOncePages<TokenDto>(web, {
+    path: '/assets/enrollment-tokens',
+    api: '/v1/agent-enrollment-tokens',
+    body: (form) => {
+      const maxUses = first(form, 'maxUses') ? Number(first(form, 'maxUses')) : undefined;
+      return {
+        expiresInHours: Number(first(form, 'expiresInHours') || 24),
+        ...(maxUses !== undefined ? { maxUses } : {}),
+      };
+    },
+    errorsOf: (res) => res.fields,
+    render: (c, view) => <TokensPage c={c} tokens={view.items} created={view.created} errors={view.errors} />,
   });
 
   web.post('/assets/enrollment-tokens/:id/delete', async (c) => {
