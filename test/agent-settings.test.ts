@@ -13,6 +13,7 @@ import { DEFAULT_MEMBER_SETTINGS, type TMemberSettings } from '../domain/multi-a
 import type { TBaselineCheck } from '../api/routes/baseline-checks.js';
 import type { BaselineCheckResult } from '../workflows/baseline-check.js';
 import { createTestContext, type TestAccount, type TestContext } from './harness.js';
+import { managedMemberWithToken } from './contract.js';
 import {
   openScapPresent,
   PREPARED_ROOT_CHECK_ITEMS,
@@ -108,14 +109,7 @@ describe('settings drive the agents', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-agent-settings-'));
     ctx = await createTestContext({ workers: true });
     base = await ctx.listen();
-    mgmt = await ctx.createAccount('Management');
-    await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
-    await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: true });
-    const created = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name: 'Member' });
-    member = { accountId: created.id as string, apiKey: created.adminKey as string };
-    enrollToken = (
-      await call<{ token: string }>('POST', '/v1/agent-enrollment-tokens', member.apiKey, { maxUses: 10 })
-    ).token;
+    ({ mgmt, member, enrollToken } = await managedMemberWithToken(ctx));
   });
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { assets } from '../db/schema/inventory.js';
 import { settingsWithMode, type TMemberSettings } from '../domain/multi-account/member-settings.js';
 import { memberSettingsWorkflowId } from '../domain/multi-account/rollout.js';
 import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
+import { managedMemberWithToken } from '../test/contract.js';
 import type { MemberSettingsRolloutResult } from './member-settings.js';
 
 /** Settings revisions rolled out to real agents (simulate executor) over real HTTP. */
@@ -88,13 +89,7 @@ describe('member settings rollout', () => {
   beforeAll(async () => {
     ctx = await createTestContext({ workers: true });
     base = await ctx.listen();
-    mgmt = await ctx.createAccount('Management');
-    await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
-    await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: true });
-    const created = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name: 'Member' });
-    member = { accountId: created.id as string, apiKey: created.adminKey as string };
-    enrollToken = (await call('POST', '/v1/agent-enrollment-tokens', member.apiKey, { maxUses: 10 }))
-      .token as string;
+    ({ mgmt, member, enrollToken } = await managedMemberWithToken(ctx));
     await Promise.all(['web-1', 'web-2', 'db-1'].map((h) => startHost(h)));
   });
   afterAll(async () => {
