@@ -60,15 +60,20 @@ export function resourceRoutes<B extends string, S extends z.ZodType>(
     /** `DELETE base/{id}`: 204 (`Deleted`, or what `description` says). */
     delete: (summary: string, description = 'Deleted') =>
       shaped('delete', item, write, tags, summary, { params }, { 204: { description } }),
-    /** `GET base/{id}/<child>`: a page of `child` items of one item (its deliveries), newest first. */
-    childPage: <A extends string, T extends z.ZodType>(child: A, summary: string, childSchema: T) =>
+    /** `GET base/{id}/<child>`: a page of `child` items of one item (its deliveries); `query` adds filters. */
+    childPage: <A extends string, T extends z.ZodType, Q extends z.ZodObject = PageQuery>(
+      child: A,
+      summary: string,
+      childSchema: T,
+      query?: Q,
+    ) =>
       shaped(
         'get',
         `${item}/${child}` as const,
         read,
         tags,
         summary,
-        { params, query: ZPageQuerySchema },
+        { params, query: (query ?? ZPageQuerySchema) as Q },
         {
           200: json(pageOf(childSchema)),
         },

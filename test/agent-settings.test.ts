@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type AgentEvent, type RunningAgent } from '../agent/agent.js';
+import { type AgentEvent, type RunningAgent } from '../agent/agent.js';
+import { startSimAgent } from './sim-agent.js';
 import type { ExecutorOptions } from '../agent/executors/index.js';
 import { agentJobs } from '../db/schema/agents.js';
 import { auditLog } from '../db/schema/audit.js';
@@ -64,17 +65,9 @@ describe('settings drive the agents', () => {
     executorOptions: ExecutorOptions,
     onEvent?: (e: AgentEvent) => void,
   ) => {
-    const agent = startAgent({
-      server: base,
+    const agent = startSimAgent(base, hostname, {
       enrollToken,
-      executor: 'simulate',
       executorOptions: { latencyMs: 10, seed: 1, ...executorOptions },
-      stateDir: null,
-      identity: { hostname, instanceId: `i-${hostname}`, osFamily: 'linux', ips: [] },
-      pollWaitSeconds: 2,
-      heartbeatIntervalMs: 200,
-      outputFlushMs: 100,
-      backoff: { baseMs: 50, maxMs: 500 },
       onEvent,
     });
     running.push(agent);

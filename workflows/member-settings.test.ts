@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '../agent/agent.js';
+import { type RunningAgent } from '../agent/agent.js';
+import { startSimAgent } from '../test/sim-agent.js';
 import { agents } from '../db/schema/agents.js';
 import { assets } from '../db/schema/inventory.js';
 import { settingsWithMode, type TMemberSettings } from '../domain/multi-account/member-settings.js';
@@ -26,18 +27,7 @@ describe('member settings rollout', () => {
   };
 
   const startHost = async (hostname: string, token = enrollToken) => {
-    const agent = startAgent({
-      server: base,
-      enrollToken: token,
-      executor: 'simulate',
-      executorOptions: { latencyMs: 20, seed: 1 },
-      stateDir: null,
-      identity: { hostname, instanceId: `i-${hostname}`, osFamily: 'linux', ips: [] },
-      pollWaitSeconds: 2,
-      heartbeatIntervalMs: 200,
-      outputFlushMs: 100,
-      backoff: { baseMs: 50, maxMs: 500 },
-    });
+    const agent = startSimAgent(base, hostname, { enrollToken: token });
     running.set(hostname, agent);
     return agent.ready;
   };
