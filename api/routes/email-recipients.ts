@@ -6,6 +6,7 @@ import { UNSUBSCRIBE_PATH, VERIFY_PATH } from '../../services/reports/recipient-
 import { listRecipients, type RecipientRow } from '../../services/reports/recipient-views.js';
 import { resendVerification } from '../../services/reports/resend-verification.js';
 import { auditActor } from '../audit-context.js';
+import type { Context } from 'hono';
 import type { AppEnv } from '../context.js';
 import { ZErrorEnvelopeSchema } from '../errors.js';
 import { accountPage } from '../pagination.js';
@@ -104,6 +105,10 @@ const pageHtml = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head>` +
   `<body style="font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>${escape(title)}</h1>${body}</body></html>`;
 
+/** Applies a signed link from a mail (verify or unsubscribe) for the request `c`. */
+const applyLink = (c: Context<AppEnv>, token: string, purpose: 'verify' | 'unsubscribe') =>
+  applyRecipientLink(c.get('services'), token, purpose, c.get('requestId'));
+
 export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(addRoute, async (c) => {
     const services = c.get('services');
@@ -134,12 +139,7 @@ export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(verifyRoute, async (c) => {
-    const result = await applyRecipientLink(
-      c.get('services'),
-      c.req.valid('query').token,
-      'verify',
-      c.get('requestId'),
-    );
+    const result = await applyLink(c, c.req.valid('query').token, 'verify');
     if (!result.ok) {
       return c.html(
         pageHtml('Link not valid', `<p>${escape(result.reason)}. Ask for a new verification mail.</p>`),
@@ -168,12 +168,7 @@ export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(unsubscribeRoute, async (c) => {
-    const result = await applyRecipientLink(
-      c.get('services'),
-      c.req.valid('query').token,
-      'unsubscribe',
-      c.get('requestId'),
-    );
+    const result = await applyLink(c, c.req.valid('query').token, 'unsubscribe');
     if (!result.ok) return c.html(pageHtml('Link not valid', `<p>${escape(result.reason)}.</p>`), 400);
     return c.html(
       pageHtml(
