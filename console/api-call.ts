@@ -97,6 +97,11 @@ export class ConsolePageError extends Error {
   }
 }
 
+/** The page's `:id` path parameter, encoded to stand in an API path. */
+export function idParam(c: ConsoleContext): string {
+  return encodeURIComponent(c.req.param('id') ?? '');
+}
+
 /** The named values of the console request's query string (undefined when absent), in that order. */
 export function queryValues<K extends string>(
   c: ConsoleContext,

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { ROLES } from '../../domain/roles.js';
-import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, readApi, type FieldError, idParam } from '../api-call.js';
 import type { ConsoleContext, ConsoleEnv } from '../context.js';
 import { first } from '../form.js';
 import { registerShownOncePages } from '../shown-once-pages.js';
@@ -106,7 +106,7 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
     render: (c, view) => <KeysPage c={c} keys={view.items} created={view.created} errors={view.errors} />,
   });
   web.post('/api-keys/:id/revoke', async (c) => {
-    const res = await callApi(c, 'DELETE', `/v1/api-keys/${encodeURIComponent(c.req.param('id'))}`);
+    const res = await callApi(c, 'DELETE', `/v1/api-keys/${idParam(c)}`);
     return ui.redirectWithFlash(c, `/console/api-keys`, res);
   });
 }

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { callApi, query, queryValues, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, queryValues, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first } from '../form.js';
 import { registerShownOncePages } from '../shown-once-pages.js';
@@ -131,18 +131,14 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
   });
 
   web.post('/assets/enrollment-tokens/:id/delete', async (c) => {
-    const res = await callApi(
-      c,
-      'DELETE',
-      `/v1/agent-enrollment-tokens/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const res = await callApi(c, 'DELETE', `/v1/agent-enrollment-tokens/${idParam(c)}`);
     return c.redirect(`/console/assets/enrollment-tokens${res.ok ? '' : query({ error: res.message })}`, 303);
   });
 
   registerAssetScan(web);
   web.get('/assets/:id', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const [asset, vulns] = await Promise.all([
       readApi<AssetDto>(c, `/v1/assets/${id}`),
       readApi<Paged<VulnerabilityDto>>(c, `/v1/vulnerabilities?assetId=${id}&limit=200`),

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { REBOOT_OPTIONS, WINDOW_END_BEHAVIOURS } from '../../domain/playbook/policy.js';
-import { callApi, readApi, type FieldError } from '../api-call.js';
+import { callApi, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
 import * as ui from '../ui.js';
@@ -191,12 +191,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
   });
 
   web.post('/playbook/templates/:id/clone', async (c) => {
-    const res = await callApi<PolicyDto>(
-      c,
-      'POST',
-      `/v1/playbook/templates/${encodeURIComponent(c.req.param('id'))}/clone`,
-      {},
-    );
+    const res = await callApi<PolicyDto>(c, 'POST', `/v1/playbook/templates/${idParam(c)}/clone`, {});
     return ui.redirectWithFlash(
       c,
       res.ok ? '/console/playbook/policies' : '/console/playbook/templates',
@@ -238,10 +233,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
   });
 
   web.get('/playbook/policies/:id', async (c) => {
-    const policy = await readApi<PolicyDto>(
-      c,
-      `/v1/playbook/policies/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const policy = await readApi<PolicyDto>(c, `/v1/playbook/policies/${idParam(c)}`);
     return c.html(
       <ui.Page c={c} title={policy.name} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
@@ -257,7 +249,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
 
   web.post('/playbook/policies/:id', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const form = await readForm(c);
     const params = paramsFromForm(form);
     const name = first(form, 'name');
