@@ -87,6 +87,10 @@ function PolicyForm(props: {
       </select>
     </ui.Field>
   );
+  /** A text field of one policy parameter, labelled with the parameter's own name. */
+  const param = (name: string, value: unknown, help?: string) => (
+    <ui.Field label={name} name={name} value={str(value)} errors={errors} help={help} />
+  );
   return (
     <form method="post" action={`/console/playbook/policies/${props.policy.id}`} class="card" novalidate>
       <ui.Csrf c={c} />
@@ -97,47 +101,15 @@ function PolicyForm(props: {
       )}
       <ui.Field label={t('name')} name="name" value={props.name} errors={errors} />
       <div class="grid">
-        <ui.Field
-          label="maxConcurrency"
-          name="maxConcurrency"
-          value={str(values.maxConcurrency)}
-          errors={errors}
-          help="10 / 20%"
-        />
-        <ui.Field
-          label="maxErrors"
-          name="maxErrors"
-          value={str(values.maxErrors)}
-          errors={errors}
-          help="0 / 5%"
-        />
-        <ui.Field label="stages" name="stages" value={str(values.stages)} errors={errors} help="1, 5, 20%" />
-        <ui.Field
-          label="retriesPerFix"
-          name="retriesPerFix"
-          value={str(values.retriesPerFix)}
-          errors={errors}
-        />
+        {param('maxConcurrency', values.maxConcurrency, '10 / 20%')}
+        {param('maxErrors', values.maxErrors, '0 / 5%')}
+        {param('stages', values.stages, '1, 5, 20%')}
+        {param('retriesPerFix', values.retriesPerFix)}
         {select('reboot', REBOOT_OPTIONS)}
         {select('windowEnd', WINDOW_END_BEHAVIOURS)}
-        <ui.Field
-          label="cutoffMinutes"
-          name="cutoffMinutes"
-          value={str(values.cutoffMinutes)}
-          errors={errors}
-        />
-        <ui.Field
-          label="heartbeatTimeoutSeconds"
-          name="heartbeatTimeoutSeconds"
-          value={str(values.heartbeatTimeoutSeconds)}
-          errors={errors}
-        />
-        <ui.Field
-          label="snapshot.retentionDays"
-          name="snapshot.retentionDays"
-          value={str(snapshot.retentionDays)}
-          errors={errors}
-        />
+        {param('cutoffMinutes', values.cutoffMinutes)}
+        {param('heartbeatTimeoutSeconds', values.heartbeatTimeoutSeconds)}
+        {param('snapshot.retentionDays', snapshot.retentionDays)}
         <div>
           <label class="inline">
             <input type="checkbox" name="snapshot.enabled" checked={snapshot.enabled === true} />{' '}
