@@ -3,29 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../db/schema/audit.js';
 import { emailRecipients } from '../db/schema/reports.js';
 import { MAIL_REQUESTS_PER_ACCOUNT_PER_HOUR, MAILS_PER_RECIPIENT_PER_HOUR } from '../domain/mail-limits.js';
-import {
-  body,
-  createTestContext,
-  type ErrorEnvelope,
-  type TestAccount,
-  type TestContext,
-} from '../test/harness.js';
+import { body, type ErrorEnvelope } from '../test/harness.js';
+import { contractSuite } from '../test/contract.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../test/smtp.js';
 import { MailThrottle } from './mail-throttle.js';
 
-let ctx: TestContext;
 let smtp: TestSmtpServer;
-let acct: TestAccount;
 
 beforeAll(async () => {
   smtp = await startTestSmtpServer();
-  ctx = await createTestContext({ env: { SMTP_URL: smtp.url } });
-  acct = await ctx.createAccount();
 });
-afterAll(async () => {
-  await ctx?.close();
-  await smtp?.close();
-});
+afterAll(() => smtp?.close());
+const s = contractSuite({ acct: 'Test account' }, () => ({ env: { SMTP_URL: smtp.url } }));
 
 const mailsTo = (address: string) => smtp.mails.filter((m) => m.envelopeTo.includes(address)).length;
 
@@ -40,22 +29,22 @@ describe('mail-sending routes are rate limited', () => {
   it('sends a verification mail to one address at most N times an hour, then 429 with Retry-After', async () => {
     const victim = 'victim@example.com';
     for (let i = 0; i < MAILS_PER_RECIPIENT_PER_HOUR; i++) {
-      const res = await ctx.request('POST', '/v1/email-recipients', {
-        key: acct.apiKey,
+      const res = await s.ctx.request('POST', '/v1/email-recipients', {
+        key: s.acct.apiKey,
         body: { email: victim },
       });
       expect(res.status).toBeLessThan(300);
     }
-    const refused = await ctx.request('POST', '/v1/email-recipients', {
-      key: acct.apiKey,
+    const refused = await s.ctx.request('POST', '/v1/email-recipients', {
+      key: s.acct.apiKey,
       body: { email: 'Victim@Example.com' },
     });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await body<ErrorEnvelope>(refused)).error.message).toContain('victim@example.com');
     // Another account cannot take its turn at the same address.
-    const other = await ctx.createAccount('other');
-    const fromOther = await ctx.request('POST', '/v1/email-recipients', {
+    const other = await s.ctx.createAccount('other');
+    const fromOther = await s.ctx.request('POST', '/v1/email-recipients', {
       key: other.apiKey,
       body: { email: victim },
     });
@@ -64,18 +53,20 @@ describe('mail-sending routes are rate limited', () => {
   });
 
   it('limits channel tests per recipient: exactly N test mails, then 429', async () => {
-    const created = await ctx.request('POST', '/v1/notification-channels', {
-      key: acct.apiKey,
+    const created = await s.ctx.request('POST', '/v1/notification-channels', {
+      key: s.acct.apiKey,
       body: { type: 'email', name: 'ops mail', recipients: ['ops@example.com'] },
     });
     expect(created.status).toBe(201);
     const { id } = await body<{ id: string }>(created);
     for (let i = 0; i < MAILS_PER_RECIPIENT_PER_HOUR; i++) {
       expect(
-        (await ctx.request('POST', `/v1/notification-channels/${id}/test`, { key: acct.apiKey })).status,
+        (await s.ctx.request('POST', `/v1/notification-channels/${id}/test`, { key: s.acct.apiKey })).status,
       ).toBe(200);
     }
-    const refused = await ctx.request('POST', `/v1/notification-channels/${id}/test`, { key: acct.apiKey });
+    const refused = await s.ctx.request('POST', `/v1/notification-channels/${id}/test`, {
+      key: s.acct.apiKey,
+    });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     await expectMailsTo('ops@example.com', MAILS_PER_RECIPIENT_PER_HOUR);
@@ -84,12 +75,12 @@ describe('mail-sending routes are rate limited', () => {
 
 describe('Send Now is rate limited per recipient', () => {
   it('starts N deliveries to a verified address in an hour, then 429 with nothing started or audited', async () => {
-    const owner = await ctx.createAccount('reports');
+    const owner = await s.ctx.createAccount('reports');
     const address = 'board@example.com';
-    await ctx.services.db
+    await s.ctx.services.db
       .insert(emailRecipients)
       .values({ accountId: owner.accountId, email: address, status: 'verified', verifiedAt: new Date() });
-    const created = await ctx.request('POST', '/v1/reports', {
+    const created = await s.ctx.request('POST', '/v1/reports', {
       key: owner.apiKey,
       body: {
         name: 'board',
@@ -104,7 +95,7 @@ describe('Send Now is rate limited per recipient', () => {
     });
     expect(created.status).toBe(201);
     const { id } = await body<{ id: string }>(created);
-    const send = () => ctx.request('POST', `/v1/reports/${id}/send`, { key: owner.apiKey });
+    const send = () => s.ctx.request('POST', `/v1/reports/${id}/send`, { key: owner.apiKey });
     const started: string[] = [];
     for (let i = 0; i < MAILS_PER_RECIPIENT_PER_HOUR; i++) {
       const res = await send();
@@ -114,14 +105,14 @@ describe('Send Now is rate limited per recipient', () => {
     const refused = await send();
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
-    const sends = await ctx.services.db
+    const sends = await s.ctx.services.db
       .select({ n: count() })
       .from(auditLog)
       .where(and(eq(auditLog.accountId, owner.accountId), eq(auditLog.action, 'report.send')));
     expect(sends[0]?.n).toBe(MAILS_PER_RECIPIENT_PER_HOUR);
     // No worker runs in this file: end the deliveries it started.
     for (const workflowId of started)
-      await ctx.services.temporal.workflow.getHandle(workflowId).terminate('test over');
+      await s.ctx.services.temporal.workflow.getHandle(workflowId).terminate('test over');
   });
 });
 

@@ -10,18 +10,16 @@ import { createEnrollmentToken } from '../services/agents/create-enrollment-toke
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { createApp } from '../api/app.js';
 import { openDatabase } from '../db/client.js';
-import { projectRoot, loadConfig } from '../platform/config.js';
+import { projectRoot } from '../platform/config.js';
 import { startDevServer } from '../platform/dev-server.js';
-import { createLogger } from '../platform/logger.js';
-import { createSecretBox } from '../platform/secrets.js';
-import { buildServices } from '../platform/services.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
-import { connectTemporalClient } from '../platform/temporal.js';
 import { taskQueues } from '../worker/task-queues.js';
 import { createWorkers } from '../worker/worker.js';
 import { runAgentJobWorkflow } from '../workflows/agent-jobs.js';
 import { percentile, progress } from './progress.js';
 import { waitFor } from './wait-for.js';
+import { arg, args, runBench } from './cli.js';
+import { connectedServices } from './embedded.js';
 
 /**
  * Agent protocol figures: N agent jobs (each a `runAgentJobWorkflow`) through M in-process simulated agents over
@@ -29,11 +27,6 @@ import { waitFor } from './wait-for.js';
  * few jobs through the real CLI agent (`tsx agent/main.ts`) as a child process.
  * `npx tsx bench/agents.ts [--jobs N] [--agents M] [--concurrency C]`
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const JOBS = arg('jobs', 1000);
 const AGENTS = arg('agents', 50);
 const CONCURRENCY = arg('concurrency', 100);
@@ -63,20 +56,17 @@ async function main() {
   }
   const database = await openDatabase({ url, poolMax: 20 });
   await database.migrate();
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    TEMPORAL_ADDRESS: server.address,
-    VIGIL_TASK_QUEUE_PREFIX: 'bench-agents',
-    VIGIL_MASTER_KEY: 'b'.repeat(64),
-  });
-  const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
-  const services = buildServices({
-    config,
+  const { temporal, services } = await connectedServices(
+    server,
     database,
-    temporal: temporal.client,
-    logger: createLogger('silent'),
-    secrets: createSecretBox(Buffer.alloc(32, 9)),
-  });
+    {
+      LOG_LEVEL: 'silent',
+      TEMPORAL_ADDRESS: server.address,
+      VIGIL_TASK_QUEUE_PREFIX: 'bench-agents',
+      VIGIL_MASTER_KEY: 'b'.repeat(64),
+    },
+    Buffer.alloc(32, 9),
+  );
   const workers = await createWorkers({
     deps: services,
     address: server.address,
@@ -259,7 +249,4 @@ async function main() {
   await server.stop();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -7,6 +7,7 @@ import { REPORT_ITEMS } from '../domain/reports/rules.js';
 import { gatherConsolidatedStats } from '../services/reports/gather-consolidated-stats.js';
 import { renderReport } from '../services/reports/render-report.js';
 import { createTestDatabase } from '../test/database.js';
+import { runBench } from './cli.js';
 
 /**
  * A consolidated report (issue 16): a management account over 50 managed members, each with 2,000 assets and 20
@@ -138,7 +139,4 @@ async function main() {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -8,6 +8,7 @@ import { randomToken } from '../platform/secrets.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { installRuntime } from '../worker/logging.js';
 import { startEmbeddedVigil } from './embedded.js';
+import { arg, runBench } from './cli.js';
 
 /**
  * Detection throughput (issue 12): N simulated hosts, each reporting M missing updates through the agent protocol,
@@ -16,11 +17,6 @@ import { startEmbeddedVigil } from './embedded.js';
  *
  * `npx tsx bench/detection.ts [--hosts N] [--updates M]` — embedded: PGlite, API, workers and agents in this process.
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const HOSTS = arg('hosts', 1000);
 const UPDATES = arg('updates', 50);
 const log = (l: string) => process.stderr.write(`${l}\n`);
@@ -108,10 +104,4 @@ async function main(): Promise<void> {
   await server.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main, { exitWhenDone: true });

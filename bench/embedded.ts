@@ -26,6 +26,28 @@ export function benchServiceConfig(server: DevServer, prefix: string) {
   };
 }
 
+/**
+ * Services over `database` with a Temporal client connected to `server`: the config from `env`, logging at its
+ * `LOG_LEVEL`, secrets sealed with `masterKey`. The caller closes the client.
+ */
+export async function connectedServices(
+  server: DevServer,
+  database: DatabaseHandle,
+  env: Record<string, string>,
+  masterKey: Buffer,
+) {
+  const config = loadConfig(env);
+  const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
+  const services = buildServices({
+    config,
+    database,
+    temporal: temporal.client,
+    logger: createLogger(config.LOG_LEVEL),
+    secrets: createSecretBox(masterKey),
+  });
+  return { temporal, services };
+}
+
 export interface EmbeddedVigil {
   database: DatabaseHandle;
   temporal: TemporalClientHandle;
@@ -39,15 +61,12 @@ export interface EmbeddedVigil {
 export async function startEmbeddedVigil(server: DevServer, prefix: string): Promise<EmbeddedVigil> {
   const database = await openDatabase({});
   await database.migrate();
-  const config = loadConfig(benchServiceConfig(server, prefix));
-  const temporal = await connectTemporalClient({ address: server.address, namespace: server.namespace });
-  const services = buildServices({
-    config,
+  const { temporal, services } = await connectedServices(
+    server,
     database,
-    temporal: temporal.client,
-    logger: createLogger('error'),
-    secrets: createSecretBox(Buffer.from(BENCH_MASTER_KEY, 'hex')),
-  });
+    benchServiceConfig(server, prefix),
+    Buffer.from(BENCH_MASTER_KEY, 'hex'),
+  );
   const workers = await createWorkers({
     deps: services,
     address: server.address,

@@ -23,7 +23,8 @@ import { buildServices } from '../platform/services.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { createWorkers } from '../worker/worker.js';
-import { percentile, progress } from './progress.js';
+import { concurrentLoad, percentile, progress } from './progress.js';
+import { arg, args } from './cli.js';
 
 /**
  * Multi-account figures. (1) `GET /v1/multi-account/overview` for 500 managed members holding 50,000 assets and
@@ -37,11 +38,6 @@ import { percentile, progress } from './progress.js';
  * baseline, disabled in the same database). Prints one JSON object.
  * `npx tsx bench/multi-account.ts [--requests N] [--agents N] [--skip-pglite] [--skip-rollout] [--skip-ingest]`
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const MEMBERS = arg('members', 500);
 const ASSETS_PER_MEMBER = arg('assets-per-member', 100);
 const REQUESTS = arg('requests', 200);
@@ -225,23 +221,13 @@ async function overviewBench(driver: 'pglite' | 'postgres') {
     for (let i = 0; i < 5; i++) await get('/v1/multi-account/overview?limit=50'); // warm-up
     const first = await get('/v1/multi-account/overview?limit=50');
     const cursor = first.body.nextCursor ?? '';
-    const latencies: number[] = [];
-    const bar = progress(`GET /v1/multi-account/overview (${driver})`, REQUESTS);
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < REQUESTS) {
-          const i = next++;
-          // Alternate the first page and a later page (the cursor path).
-          const r = await get(`/v1/multi-account/overview?limit=50${i % 2 ? `&cursor=${cursor}` : ''}`);
-          latencies.push(r.ms);
-          bar.tick();
-        }
-      }),
+    const { latencies, wallMs } = await concurrentLoad(
+      `GET /v1/multi-account/overview (${driver})`,
+      REQUESTS,
+      CONCURRENCY,
+      // Alternate the first page and a later page (the cursor path).
+      async (i) => (await get(`/v1/multi-account/overview?limit=50${i % 2 ? `&cursor=${cursor}` : ''}`)).ms,
     );
-    bar.done();
-    const wallMs = performance.now() - started;
     // The score explained (GET /members/{id}/score) of the members on the first page, riskiest first.
     const memberIds = (first.body.items ?? []).map((r) => (r as { accountId?: string }).accountId ?? '');
     const scoreMs: number[] = [];

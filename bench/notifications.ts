@@ -1,17 +1,13 @@
 import { loadavg } from 'node:os';
-import { Client } from '@temporalio/client';
 import { createAccount } from '../services/accounts/create-account.js';
 import { insertChannel } from '../services/notifications/channels.js';
 import { renderNotificationEmail } from '../services/notifications/email.js';
 import { sendNotificationNow } from '../services/notifications/send-notification.js';
 import { openDatabase } from '../db/client.js';
 import { signDingTalk, type NotificationMessage } from '../domain/notifications.js';
-import { loadConfig } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
-import { createSecretBox } from '../platform/secrets.js';
-import { buildServices } from '../platform/services.js';
 import { startDingTalkFake } from '../test/dingtalk-fake.js';
 import { startTestSmtpServer } from '../test/smtp.js';
+import { offlineServices } from './offline-app.js';
 import { percentile, round } from './progress.js';
 
 /**
@@ -62,25 +58,13 @@ async function main() {
   const smtp = await startTestSmtpServer();
   const handle = await openDatabase({});
   await handle.migrate();
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    VIGIL_MASTER_KEY: 'a'.repeat(64),
-    SMTP_URL: smtp.url,
-    VIGIL_WEBHOOK_ALLOWLIST: fake.host,
-  });
   // Notifications never call Temporal; a lazy client connects to nothing.
-  const services = buildServices({
-    config,
-    database: handle,
-    temporal: new Client(),
-    logger: createLogger('silent'),
-    secrets: createSecretBox(Buffer.alloc(32, 7)),
-  });
+  const services = offlineServices(handle, { SMTP_URL: smtp.url, VIGIL_WEBHOOK_ALLOWLIST: fake.host });
   const { account } = await createAccount(handle.db, { name: 'bench' });
   const common = { enabled: true, language: 'en' as const };
   const deps = {
     secrets: services.secrets,
-    allowList: config.VIGIL_WEBHOOK_ALLOWLIST,
+    allowList: services.config.VIGIL_WEBHOOK_ALLOWLIST,
     accountId: account.id,
   };
   await insertChannel(handle.db, {

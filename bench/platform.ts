@@ -4,7 +4,8 @@ import postgres from 'postgres';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { randomToken } from '../platform/secrets.js';
 import { offlineApp } from './offline-app.js';
-import { percentile, progress } from './progress.js';
+import { concurrentLoad, percentile } from './progress.js';
+import { arg } from './cli.js';
 
 /**
  * Platform figures: bulk upsert of 10,000 assets through the API (first insert and re-upsert) on PGlite and on
@@ -12,11 +13,6 @@ import { percentile, progress } from './progress.js';
  * Prints one JSON object. `npx tsx bench/platform.ts [--requests N] [--concurrency C]`
  */
 const ASSETS = Number(process.env.BENCH_ASSETS ?? 10_000);
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const REQUESTS = arg('requests', 2000);
 const CONCURRENCY = arg('concurrency', 8);
 const PG_URL =
@@ -72,30 +68,21 @@ async function runOn(driver: 'pglite' | 'postgres') {
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const terms = ['web-0042', 'db-0', '10.0.3.', 'cahce-00', 'host-77', 'queue', 'api-09999', 'zzz-nothing'];
-  const latencies: number[] = [];
-  const bar = progress(`GET /v1/assets?search= (${driver})`, REQUESTS);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        const i = next++;
-        const t = performance.now();
-        const res = await fetch(
-          `${base}/v1/assets?search=${encodeURIComponent(terms[i % terms.length] ?? '')}&limit=50`,
-          {
-            headers,
-          },
-        );
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`search failed: ${res.status}`);
-        latencies.push(performance.now() - t);
-        bar.tick();
-      }
-    }),
+  const { latencies, wallMs } = await concurrentLoad(
+    `GET /v1/assets?search= (${driver})`,
+    REQUESTS,
+    CONCURRENCY,
+    async (i) => {
+      const t = performance.now();
+      const res = await fetch(
+        `${base}/v1/assets?search=${encodeURIComponent(terms[i % terms.length] ?? '')}&limit=50`,
+        { headers },
+      );
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`search failed: ${res.status}`);
+      return performance.now() - t;
+    },
   );
-  bar.done();
-  const wallMs = performance.now() - started;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await handle.close();
   await drop?.();

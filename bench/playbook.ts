@@ -27,6 +27,7 @@ import { baselineTaskWorkflow } from './playbook/baseline-workflows.js';
 import { benchServiceConfig, startEmbeddedVigil } from './embedded.js';
 import { progress } from './progress.js';
 import { errorMessage } from '../domain/errors.js';
+import { arg, args, runBench } from './cli.js';
 
 /**
  * Playbook fan-out: one task over N assets × V vulnerabilities with zero-latency simulated agents (one per asset,
@@ -41,11 +42,6 @@ import { errorMessage } from '../domain/errors.js';
  * `npm run api`, `npm run worker` (prebuilt workflow bundle) and the agents each in their own process; the RSS is
  * the worker process's alone (its kernel high-water mark).
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const ASSETS = arg('assets', 1000);
 const VULNS = arg('vulns', 1);
 const CONCURRENCY = arg('concurrency', 100);
@@ -447,10 +443,4 @@ async function main() {
   await server.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main, { exitWhenDone: true });

@@ -34,3 +34,30 @@ export function percentile(sortedMs: number[], p: number): number {
 
 /** A figure rounded to two decimals for the JSON a bench prints. */
 export const round = (n: number): number => Math.round(n * 100) / 100;
+
+/**
+ * Calls `one(i)` for i = 0 … requests-1 from `concurrency` concurrent loops, ticking a progress bar labelled `label`;
+ * `one` answers the latency it measured (ms). Returns the latencies in call-completion order and the wall time.
+ */
+export async function concurrentLoad(
+  label: string,
+  requests: number,
+  concurrency: number,
+  one: (i: number) => Promise<number>,
+): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  const bar = progress(label, requests);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const i = next++;
+        latencies.push(await one(i));
+        bar.tick();
+      }
+    }),
+  );
+  bar.done();
+  return { latencies, wallMs: performance.now() - started };
+}

@@ -6,6 +6,7 @@ import type { DatabaseHandle } from '../db/client.js';
 import { reportPeriod } from '../domain/reports/period.js';
 import { REPORT_ITEMS, type TReportLanguage, type TReportType } from '../domain/reports/rules.js';
 import { createTestDatabase } from '../test/database.js';
+import { runBench } from './cli.js';
 
 /**
  * Report statistics + rendering for one account with 10,000 assets and 100,000 findings (70k vulnerabilities,
@@ -120,7 +121,4 @@ async function main() {
   );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { podReview } from '../test/admission-review.js';
 import { percentile, progress, round } from './progress.js';
 import { registryFigures } from './signature/registry-phase.js';
 import {
@@ -14,6 +15,7 @@ import {
   type ServerReply,
   type SignatureServer,
 } from './signature/server.js';
+import { arg, args, runBench } from './cli.js';
 
 /**
  * Container-signature figures over real loopback HTTP: admission latency for a Pod with 10 containers (warm
@@ -24,11 +26,6 @@ import {
  * `npx tsx bench/signature.ts [--warm N] [--warmup N] [--cold N] [--registry-cold N] [--signatures N] [--concurrency C]
  *  [--postgres] [--same-process] [--cpu-prof DIR]` (--cpu-prof: one server profile per measured phase)
  */
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const strArg = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
@@ -164,20 +161,7 @@ async function main() {
   );
   for (const image of images)
     await api('POST', '/v1/signature/signatures', { image, witnessId: witness.id, push: false });
-  const review = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'bench',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      namespace: 'prod',
-      operation: 'CREATE',
-      object: {
-        metadata: { name: 'bench' },
-        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-      },
-    },
-  });
+  const review = JSON.stringify(podReview({ uid: 'bench', namespace: 'prod', images }));
   const admissionPath = `/admission/v1/validate/${cluster.token}`;
   // node:http with keep-alive rather than fetch: a third of fetch's client CPU, which on a 2-core machine the
   // server would otherwise compete with (kube-apiserver, the real client, is not a Node process either).
@@ -370,7 +354,4 @@ async function main() {
   await server.close();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -97,6 +97,19 @@ export class ConsolePageError extends Error {
   }
 }
 
+/** The page's `:id` path parameter, encoded to stand in an API path. */
+export function idParam(c: ConsoleContext): string {
+  return encodeURIComponent(c.req.param('id') ?? '');
+}
+
+/** The named values of the console request's query string (undefined when absent), in that order. */
+export function queryValues<K extends string>(
+  c: ConsoleContext,
+  names: readonly K[],
+): Record<K, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, c.req.query(name)])) as Record<K, string | undefined>;
+}
+
 /** Builds a query string from the defined values only. */
 export function query(params: Record<string, string | number | undefined | null>): string {
   const q = new URLSearchParams();

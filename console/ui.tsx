@@ -1,7 +1,7 @@
 import { isValidElement, type Child, type JSXNode } from 'hono/jsx';
 import type { ConsoleContext } from './context.js';
 import { can } from './context.js';
-import type { FieldError } from './api-call.js';
+import { query, type FieldError } from './api-call.js';
 import type { MessageKey } from './i18n.js';
 import { STATIC_ASSETS } from './static/assets.js';
 import { statusWord } from './status-words.js';
@@ -412,11 +412,21 @@ export function ShownOnce(props: {
   );
 }
 
-/** The link to the next page of a cursor-paged list, when there is one. */
-export function NextPage(props: { c: ConsoleContext; href: string | null }) {
-  return props.href ? (
+/**
+ * The link to the next page of a cursor-paged list, when there is one: `path` with the list's own filters (`params`)
+ * and the page's `cursor`.
+ */
+export function NextPage(props: {
+  c: ConsoleContext;
+  path: string;
+  cursor: string | null | undefined;
+  params?: Record<string, string | number | undefined | null>;
+}) {
+  return props.cursor ? (
     <p>
-      <a href={props.href}>{props.c.get('t')('next')}</a>
+      <a href={`${props.path}${query({ ...props.params, cursor: props.cursor })}`}>
+        {props.c.get('t')('next')}
+      </a>
     </p>
   ) : null;
 }

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type AgentEvent, type RunningAgent } from '../agent/agent.js';
+import { type AgentEvent, type RunningAgent } from '../agent/agent.js';
+import { startSimAgent } from './sim-agent.js';
 import type { ExecutorOptions } from '../agent/executors/index.js';
 import { agentJobs } from '../db/schema/agents.js';
 import { auditLog } from '../db/schema/audit.js';
@@ -13,6 +14,7 @@ import { DEFAULT_MEMBER_SETTINGS, type TMemberSettings } from '../domain/multi-a
 import type { TBaselineCheck } from '../api/routes/baseline-checks.js';
 import type { BaselineCheckResult } from '../workflows/baseline-check.js';
 import { createTestContext, type TestAccount, type TestContext } from './harness.js';
+import { managedMemberWithToken } from './contract.js';
 import {
   openScapPresent,
   PREPARED_ROOT_CHECK_ITEMS,
@@ -63,17 +65,9 @@ describe('settings drive the agents', () => {
     executorOptions: ExecutorOptions,
     onEvent?: (e: AgentEvent) => void,
   ) => {
-    const agent = startAgent({
-      server: base,
+    const agent = startSimAgent(base, hostname, {
       enrollToken,
-      executor: 'simulate',
       executorOptions: { latencyMs: 10, seed: 1, ...executorOptions },
-      stateDir: null,
-      identity: { hostname, instanceId: `i-${hostname}`, osFamily: 'linux', ips: [] },
-      pollWaitSeconds: 2,
-      heartbeatIntervalMs: 200,
-      outputFlushMs: 100,
-      backoff: { baseMs: 50, maxMs: 500 },
       onEvent,
     });
     running.push(agent);
@@ -108,14 +102,7 @@ describe('settings drive the agents', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-agent-settings-'));
     ctx = await createTestContext({ workers: true });
     base = await ctx.listen();
-    mgmt = await ctx.createAccount('Management');
-    await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
-    await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: true });
-    const created = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name: 'Member' });
-    member = { accountId: created.id as string, apiKey: created.adminKey as string };
-    enrollToken = (
-      await call<{ token: string }>('POST', '/v1/agent-enrollment-tokens', member.apiKey, { maxUses: 10 })
-    ).token;
+    ({ mgmt, member, enrollToken } = await managedMemberWithToken(ctx));
   });
 
   afterAll(async () => {

@@ -100,3 +100,26 @@ export async function createDirectoryMember(
   const created = JSON.parse(text) as { id: string; adminKey: string; managed: boolean };
   return { accountId: created.id, apiKey: created.adminKey, managed: created.managed };
 }
+
+/**
+ * A management account ("Management") with a resource directory ("Acme") that manages every account joining it, one
+ * member account ("Member") and an enrollment token (10 uses) for the member's agents.
+ */
+export async function managedMemberWithToken(
+  ctx: TestContext,
+): Promise<{ mgmt: TestAccount; member: TestAccount; enrollToken: string }> {
+  const mgmt = await ctx.createAccount('Management');
+  const call = async <T>(method: string, path: string, key: string, payload: unknown): Promise<T> => {
+    const res = await ctx.request(method, path, { key, body: payload });
+    const text = await res.text();
+    expect(res.status, text).toBeLessThan(300);
+    return JSON.parse(text) as T;
+  };
+  await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
+  await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: true });
+  const member = await createDirectoryMember(ctx, mgmt, 'Member');
+  const { token } = await call<{ token: string }>('POST', '/v1/agent-enrollment-tokens', member.apiKey, {
+    maxUses: 10,
+  });
+  return { mgmt, member: { accountId: member.accountId, apiKey: member.apiKey }, enrollToken: token };
+}

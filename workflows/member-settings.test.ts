@@ -1,11 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '../agent/agent.js';
+import { type RunningAgent } from '../agent/agent.js';
+import { startSimAgent } from '../test/sim-agent.js';
 import { agents } from '../db/schema/agents.js';
 import { assets } from '../db/schema/inventory.js';
 import { settingsWithMode, type TMemberSettings } from '../domain/multi-account/member-settings.js';
 import { memberSettingsWorkflowId } from '../domain/multi-account/rollout.js';
 import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
+import { managedMemberWithToken } from '../test/contract.js';
 import type { MemberSettingsRolloutResult } from './member-settings.js';
 
 /** Settings revisions rolled out to real agents (simulate executor) over real HTTP. */
@@ -25,18 +27,7 @@ describe('member settings rollout', () => {
   };
 
   const startHost = async (hostname: string, token = enrollToken) => {
-    const agent = startAgent({
-      server: base,
-      enrollToken: token,
-      executor: 'simulate',
-      executorOptions: { latencyMs: 20, seed: 1 },
-      stateDir: null,
-      identity: { hostname, instanceId: `i-${hostname}`, osFamily: 'linux', ips: [] },
-      pollWaitSeconds: 2,
-      heartbeatIntervalMs: 200,
-      outputFlushMs: 100,
-      backoff: { baseMs: 50, maxMs: 500 },
-    });
+    const agent = startSimAgent(base, hostname, { enrollToken: token });
     running.set(hostname, agent);
     return agent.ready;
   };
@@ -88,13 +79,7 @@ describe('member settings rollout', () => {
   beforeAll(async () => {
     ctx = await createTestContext({ workers: true });
     base = await ctx.listen();
-    mgmt = await ctx.createAccount('Management');
-    await call('POST', '/v1/resource-directory', mgmt.apiKey, { name: 'Acme' });
-    await call('PUT', '/v1/multi-account/auto-add', mgmt.apiKey, { enabled: true });
-    const created = await call('POST', '/v1/resource-directory/accounts', mgmt.apiKey, { name: 'Member' });
-    member = { accountId: created.id as string, apiKey: created.adminKey as string };
-    enrollToken = (await call('POST', '/v1/agent-enrollment-tokens', member.apiKey, { maxUses: 10 }))
-      .token as string;
+    ({ mgmt, member, enrollToken } = await managedMemberWithToken(ctx));
     await Promise.all(['web-1', 'web-2', 'db-1'].map((h) => startHost(h)));
   });
   afterAll(async () => {

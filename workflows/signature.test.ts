@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
+import { podReview } from '../test/admission-review.js';
 import type { SignatureRevocationResult } from './signature.js';
 
 let ctx: TestContext;
@@ -41,20 +42,7 @@ describe('signature revocation workflow', () => {
     await call('POST', '/v1/signature/signatures', { image: both, witnessId });
     await call('POST', '/v1/signature/signatures', { image: onlyV2, witnessId });
 
-    const review = {
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: 'rev-1',
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        namespace: 'prod',
-        operation: 'CREATE',
-        object: {
-          metadata: { name: 'p' },
-          spec: { containers: [onlyV1, both, onlyV2].map((img, i) => ({ name: `c${i}`, image: img })) },
-        },
-      },
-    };
+    const review = podReview({ uid: 'rev-1', namespace: 'prod', name: 'p', images: [onlyV1, both, onlyV2] });
     const admit = async () => {
       const res = await ctx.request('POST', `/admission/v1/validate/${cluster.token}`, { body: review });
       return ((await res.json()) as { response: { allowed: boolean; status: { message: string } } }).response;

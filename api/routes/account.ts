@@ -10,6 +10,7 @@ import { isValidTimeZone } from '../../domain/time-zones.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { accountPage, decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -31,13 +32,7 @@ const ZApiKeySchema = z
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-const getAccount = defineRoute({
-  method: 'get',
-  path: '/v1/account',
-  tags: ['account'],
-  summary: 'The calling account',
-  responses: { 200: json(ZAccountSchema) },
-});
+const getAccount = resourceRoutes('/v1/account', ['account'], ZAccountSchema).show('The calling account');
 
 const patchAccount = defineRoute({
   method: 'patch',
@@ -71,15 +66,9 @@ const createKey = defineRoute({
   responses: { 201: json(ZApiKeySchema.extend({ key: z.string() }), 'Created') },
 });
 
-const listKeys = defineRoute({
-  method: 'get',
-  path: '/v1/api-keys',
-  role: 'admin',
-  tags: ['account'],
-  summary: 'List API keys (never the keys themselves)',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZApiKeySchema)) },
-});
+const listKeys = resourceRoutes('/v1/api-keys', ['account'], ZApiKeySchema, { readRole: 'admin' }).list(
+  'List API keys (never the keys themselves)',
+);
 
 const revokeKey = defineRoute({
   method: 'delete',

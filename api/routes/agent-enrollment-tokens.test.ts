@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestContext,
-  typedApi,
-  type Page,
-  type TestAccount,
-  type TestContext,
-  type TypedApi,
-} from '../../test/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { typedApi, type Page, type TypedApi } from '../../test/harness.js';
+import { contractSuite } from '../../test/contract.js';
 import type {
   TCreateEnrollmentTokenBody,
   TCreatedEnrollmentToken,
@@ -14,7 +8,7 @@ import type {
 } from './agent-enrollment-tokens.js';
 
 /** The contract of the enrollment-token routes: another account's tokens and assets do not exist. */
-let ctx: TestContext;
+const s = contractSuite({ mine: 'tokens', theirs: 'other' });
 let mine: TypedApi;
 let theirs: TypedApi;
 
@@ -38,15 +32,10 @@ async function assetOf(api: TypedApi, name: string): Promise<string> {
   return found.id;
 }
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  const accounts: TestAccount[] = await Promise.all([
-    ctx.createAccount('tokens'),
-    ctx.createAccount('other'),
-  ]);
-  [mine, theirs] = accounts.map((a) => typedApi(ctx, a.apiKey)) as [TypedApi, TypedApi];
+beforeAll(() => {
+  mine = typedApi(s.ctx, s.mine.apiKey);
+  theirs = typedApi(s.ctx, s.theirs.apiKey);
 });
-afterAll(() => ctx?.close());
 
 describe('agent enrollment tokens contract', () => {
   it('creates a token shown once and lists it without the secret', async () => {

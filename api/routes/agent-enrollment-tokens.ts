@@ -13,8 +13,9 @@ import {
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound } from '../errors.js';
-import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { accountPage } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, json, jsonBody } from '../router.js';
 
 const ZEnrollmentTokenSchema = z
   .object({
@@ -76,23 +77,9 @@ const createRouteDef = defineRoute({
   responses: { 201: json(ZCreatedEnrollmentTokenSchema, 'Created') },
 });
 
-const listRouteDef = defineRoute({
-  method: 'get',
-  path: '/v1/agent-enrollment-tokens',
-  tags: ['agents'],
-  summary: 'List enrollment tokens (never the tokens themselves)',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZEnrollmentTokenSchema)) },
-});
-
-const deleteRouteDef = defineRoute({
-  method: 'delete',
-  path: '/v1/agent-enrollment-tokens/{id}',
-  tags: ['agents'],
-  summary: 'Delete an enrollment token; agents it enrolled keep working',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Deleted' } },
-});
+const tokens = resourceRoutes('/v1/agent-enrollment-tokens', ['agents'], ZEnrollmentTokenSchema);
+const listRouteDef = tokens.list('List enrollment tokens (never the tokens themselves)');
+const deleteRouteDef = tokens.delete('Delete an enrollment token; agents it enrolled keep working');
 
 export function registerAgentEnrollmentTokenRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRouteDef, async (c) => {

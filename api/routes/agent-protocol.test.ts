@@ -10,7 +10,8 @@ import {
 } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '../../agent/agent.js';
+import { type RunningAgent } from '../../agent/agent.js';
+import { startSimAgent } from '../../test/sim-agent.js';
 import { markSilentAgentsOffline } from '../../services/agents/mark-silent-agents-offline.js';
 import { AGENT_JOB_FAILURES, createAgentActivities } from '../../activities/agents/run-agent-job.js';
 import { agentIsOnline } from '../../services/agents/agent-presence.js';
@@ -46,17 +47,9 @@ async function enrollmentToken(body: Record<string, unknown> = {}, key = account
 }
 
 function simAgent(opts: { hostname: string; enrollToken?: string; stateDir?: string }): RunningAgent {
-  const agent = startAgent({
-    server: base,
+  const agent = startSimAgent(base, opts.hostname, {
     enrollToken: opts.enrollToken,
-    executor: 'simulate',
-    executorOptions: { latencyMs: 20, seed: 1 },
     stateDir: opts.stateDir ?? null,
-    identity: { hostname: opts.hostname, instanceId: `i-${opts.hostname}`, osFamily: 'linux', ips: [] },
-    pollWaitSeconds: 2,
-    heartbeatIntervalMs: 200,
-    outputFlushMs: 100,
-    backoff: { baseMs: 50, maxMs: 500 },
   });
   running.push(agent);
   return agent;

@@ -8,8 +8,9 @@ import { MAX_ASSETS_PER_UPSERT, ZAssetInputSchema } from '../../domain/inventory
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound } from '../errors.js';
-import { decodeCursor, decodeRankedCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { decodeCursor, decodeRankedCursor, page, ZPageQuerySchema } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, json, jsonBody } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
 export const ZAssetSchema = z
@@ -74,23 +75,12 @@ export const ZAssetQuerySchema = ZPageQuerySchema.extend({
   agentStatus: z.enum(['online', 'offline', 'none']).optional(),
 });
 
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/assets',
-  tags: ['inventory'],
-  summary: 'List assets with fuzzy search, filters and cursor pagination',
-  request: { query: ZAssetQuerySchema },
-  responses: { 200: json(pageOf(ZAssetSchema)) },
-});
-
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/assets/{id}',
-  tags: ['inventory'],
-  summary: 'One asset',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZAssetSchema) },
-});
+const assetRoutes = resourceRoutes('/v1/assets', ['inventory'], ZAssetSchema);
+const listRoute = assetRoutes.list(
+  'List assets with fuzzy search, filters and cursor pagination',
+  ZAssetQuerySchema,
+);
+const getRoute = assetRoutes.get('One asset');
 
 const ZGroupSchema = z
   .object({ id: z.uuid(), name: z.string(), description: z.string(), createdAt: z.iso.datetime() })
@@ -112,14 +102,9 @@ const createGroupRoute = defineRoute({
   responses: { 201: json(ZGroupSchema, 'Created') },
 });
 
-const listGroupsRoute = defineRoute({
-  method: 'get',
-  path: '/v1/asset-groups',
-  tags: ['inventory'],
-  summary: 'List asset groups',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZGroupSchema)) },
-});
+const listGroupsRoute = resourceRoutes('/v1/asset-groups', ['inventory'], ZGroupSchema).list(
+  'List asset groups',
+);
 
 export function registerAssetRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(upsertRoute, async (c) => {

@@ -6,22 +6,18 @@ import {
   VERIFY_PATH,
   type TLinkPurpose,
 } from '../../services/reports/recipient-links.js';
-import {
-  createTestContext,
-  typedApi,
-  type Page,
-  type TestAccount,
-  type TestContext,
-  type TypedApi,
-} from '../../test/harness.js';
+import { typedApi, type Page, type TypedApi } from '../../test/harness.js';
+import { contractSuite } from '../../test/contract.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
 import type { TAddRecipientBody, TEmailRecipient } from './email-recipients.js';
 
 /** The contract of the recipient routes: another account's recipients do not exist; resend's 409 rules hold. */
-let ctx: TestContext;
 let smtp: TestSmtpServer;
-let mine: TestAccount;
-let theirs: TestAccount;
+beforeAll(async () => {
+  smtp = await startTestSmtpServer();
+});
+afterAll(() => smtp?.close());
+const s = contractSuite({ mine: 'recipients', theirs: 'other' }, () => ({ env: { SMTP_URL: smtp.url } }));
 /** Typed calls as each account. */
 let api: { mine: TypedApi; theirs: TypedApi };
 
@@ -34,7 +30,7 @@ const add = async (b: TAddRecipientBody, as = api.mine) => {
 const list = async (as: TypedApi) => (await as.get<Page<TEmailRecipient>>(RECIPIENTS)).body.items;
 const statusOf = async (as: TypedApi, id: string) => (await list(as)).find((r) => r.id === id)?.status;
 const token = (purpose: TLinkPurpose, accountId: string, recipientId: string) =>
-  signLinkToken(linkSigningKey(ctx.services.secrets), {
+  signLinkToken(linkSigningKey(s.ctx.services.secrets), {
     purpose,
     accountId,
     recipientId,
@@ -43,15 +39,8 @@ const token = (purpose: TLinkPurpose, accountId: string, recipientId: string) =>
 const resends = async (as: TypedApi) =>
   (await as.get<Page<unknown>>('/v1/audit-log?action=email_recipient.resend_verification')).body.items.length;
 
-beforeAll(async () => {
-  smtp = await startTestSmtpServer();
-  ctx = await createTestContext({ env: { SMTP_URL: smtp.url } });
-  [mine, theirs] = await Promise.all([ctx.createAccount('recipients'), ctx.createAccount('other')]);
-  api = { mine: typedApi(ctx, mine.apiKey), theirs: typedApi(ctx, theirs.apiKey) };
-});
-afterAll(async () => {
-  await ctx?.close();
-  await smtp?.close();
+beforeAll(() => {
+  api = { mine: typedApi(s.ctx, s.mine.apiKey), theirs: typedApi(s.ctx, s.theirs.apiKey) };
 });
 
 describe('email recipients contract', () => {
@@ -77,9 +66,9 @@ describe('email recipients contract', () => {
       ['verify', VERIFY_PATH],
       ['unsubscribe', UNSUBSCRIBE_PATH],
     ] as const) {
-      const res = await ctx.request(
+      const res = await s.ctx.request(
         purpose === 'verify' ? 'GET' : 'POST',
-        `${path}?token=${token(purpose, mine.accountId, theirRecipient.id)}`,
+        `${path}?token=${token(purpose, s.mine.accountId, theirRecipient.id)}`,
       );
       expect(res.status, purpose).toBe(400);
     }
@@ -89,14 +78,14 @@ describe('email recipients contract', () => {
   it('resend-verification answers 409 for a verified or unsubscribed address and mails nothing', async () => {
     const verified = await add({ email: 'verified@example.com' });
     const gone = await add({ email: 'gone@example.com' });
-    const v = await ctx.request(
+    const v = await s.ctx.request(
       'GET',
-      `${VERIFY_PATH}?token=${token('verify', mine.accountId, verified.id)}`,
+      `${VERIFY_PATH}?token=${token('verify', s.mine.accountId, verified.id)}`,
     );
     expect(v.status).toBe(200);
-    const u = await ctx.request(
+    const u = await s.ctx.request(
       'POST',
-      `${UNSUBSCRIBE_PATH}?token=${token('unsubscribe', mine.accountId, gone.id)}`,
+      `${UNSUBSCRIBE_PATH}?token=${token('unsubscribe', s.mine.accountId, gone.id)}`,
     );
     expect(u.status).toBe(200);
     expect(await statusOf(api.mine, verified.id)).toBe('verified');

@@ -6,10 +6,12 @@ import { UNSUBSCRIBE_PATH, VERIFY_PATH } from '../../services/reports/recipient-
 import { listRecipients, type RecipientRow } from '../../services/reports/recipient-views.js';
 import { resendVerification } from '../../services/reports/resend-verification.js';
 import { auditActor } from '../audit-context.js';
+import type { Context } from 'hono';
 import type { AppEnv } from '../context.js';
 import { ZErrorEnvelopeSchema } from '../errors.js';
-import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { accountPage } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, json, jsonBody } from '../router.js';
 import { escapeHtml as escape } from '../../domain/reports/html.js';
 import { mailThrottleFor } from '../mail-throttle.js';
 
@@ -51,30 +53,14 @@ const addRoute = defineRoute({
   request: { body: jsonBody(ZAddRecipientBodySchema) },
   responses: { 201: json(ZRecipientSchema, 'Added'), 200: json(ZRecipientSchema, 'Already known') },
 });
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/email-recipients',
-  tags,
-  summary: 'List report recipients and their verification status',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZRecipientSchema)) },
-});
-const deleteRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/email-recipients/{id}',
-  tags,
-  summary: 'Remove a recipient (and from every report of the account)',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Removed' } },
-});
-const resendRoute = defineRoute({
-  method: 'post',
-  path: '/v1/email-recipients/{id}/resend-verification',
-  tags,
-  summary: 'Resend verification: mail a pending address a fresh signed link (verified or unsubscribed: 409)',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZRecipientSchema, 'Verification mail sent') },
-});
+const recipients = resourceRoutes('/v1/email-recipients', tags, ZRecipientSchema);
+const listRoute = recipients.list('List report recipients and their verification status');
+const deleteRoute = recipients.delete('Remove a recipient (and from every report of the account)', 'Removed');
+const resendRoute = recipients.action(
+  'resend-verification',
+  'Resend verification: mail a pending address a fresh signed link (verified or unsubscribed: 409)',
+  { status: 200, schema: ZRecipientSchema, description: 'Verification mail sent' },
+);
 
 const ZTokenQuerySchema = z.object({ token: z.string().min(1).max(2000) });
 const html = {
@@ -119,6 +105,10 @@ const pageHtml = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head>` +
   `<body style="font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>${escape(title)}</h1>${body}</body></html>`;
 
+/** Applies a signed link from a mail (verify or unsubscribe) for the request `c`. */
+const applyLink = (c: Context<AppEnv>, token: string, purpose: 'verify' | 'unsubscribe') =>
+  applyRecipientLink(c.get('services'), token, purpose, c.get('requestId'));
+
 export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(addRoute, async (c) => {
     const services = c.get('services');
@@ -149,12 +139,7 @@ export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(verifyRoute, async (c) => {
-    const result = await applyRecipientLink(
-      c.get('services'),
-      c.req.valid('query').token,
-      'verify',
-      c.get('requestId'),
-    );
+    const result = await applyLink(c, c.req.valid('query').token, 'verify');
     if (!result.ok) {
       return c.html(
         pageHtml('Link not valid', `<p>${escape(result.reason)}. Ask for a new verification mail.</p>`),
@@ -183,12 +168,7 @@ export function registerEmailRecipientRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(unsubscribeRoute, async (c) => {
-    const result = await applyRecipientLink(
-      c.get('services'),
-      c.req.valid('query').token,
-      'unsubscribe',
-      c.get('requestId'),
-    );
+    const result = await applyLink(c, c.req.valid('query').token, 'unsubscribe');
     if (!result.ok) return c.html(pageHtml('Link not valid', `<p>${escape(result.reason)}.</p>`), 400);
     return c.html(
       pageHtml(

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { defineRoute, json } from '../router.js';
@@ -11,22 +11,18 @@ const ZReadySchema = z.object({
   checks: z.object({ database: z.string(), temporal: z.string() }),
 });
 
-const healthz = defineRoute({
-  method: 'get',
-  path: '/healthz',
-  auth: 'none',
-  tags: ['health'],
-  summary: 'The process is up',
-  responses: { 200: json(ZHealthSchema) },
-});
+/** A probe for load balancers and orchestrators: no credentials, tagged `health`. */
+const healthProbe = <P extends string, R extends RouteConfig['responses']>(
+  path: P,
+  summary: string,
+  responses: R,
+) => defineRoute({ method: 'get', path, auth: 'none', tags: ['health'], summary, responses });
 
-const readyz = defineRoute({
-  method: 'get',
-  path: '/readyz',
-  auth: 'none',
-  tags: ['health'],
-  summary: 'The database and Temporal are reachable',
-  responses: { 200: json(ZReadySchema), 503: json(ZReadySchema, 'A dependency is down') },
+const healthz = healthProbe('/healthz', 'The process is up', { 200: json(ZHealthSchema) });
+
+const readyz = healthProbe('/readyz', 'The database and Temporal are reachable', {
+  200: json(ZReadySchema),
+  503: json(ZReadySchema, 'A dependency is down'),
 });
 
 async function probe(fn: () => Promise<unknown>, timeoutMs = 3000): Promise<string> {

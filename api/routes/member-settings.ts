@@ -17,6 +17,7 @@ import type { AppEnv } from '../context.js';
 import { badRequest } from '../../domain/errors.js';
 import { callerDirectory, callerMember } from '../multi-account-access.js';
 import { ZPageQuerySchema } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 const tags = ['multi-account control'];
@@ -110,14 +111,11 @@ const getSettingsRoute = defineRoute({
   responses: { 200: json(ZMemberSettingsStateSchema) },
 });
 
-const risksRoute = defineRoute({
-  method: 'get',
-  path: '/v1/multi-account/members/{id}/risks',
-  tags,
-  summary: "A member's security score, unhandled alerts, open vulnerabilities and baseline risks",
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZMemberRisksSchema) },
-});
+const risksRoute = resourceRoutes('/v1/multi-account/members', tags, ZMemberRisksSchema).child(
+  'risks',
+  "A member's security score, unhandled alerts, open vulnerabilities and baseline risks",
+  ZMemberRisksSchema,
+);
 
 const overviewRoute = defineRoute({
   method: 'get',

@@ -16,6 +16,7 @@ import type { Executor } from '../../db/client.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { callerDirectory, callerMember } from '../multi-account-access.js';
+import { resourceRoutes } from '../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 const tags = ['multi-account control'];
@@ -59,13 +60,9 @@ const ZOverridesBodySchema = z.strictObject({
 
 export type TOverridesRequest = z.input<typeof ZOverridesBodySchema>;
 
-const getPolicyRoute = defineRoute({
-  method: 'get',
-  path: '/v1/multi-account/settings-policy',
-  tags,
-  summary: "The directory's default member settings (management account or delegated administrator)",
-  responses: { 200: json(ZSettingsPolicySchema) },
-});
+const getPolicyRoute = resourceRoutes('/v1/multi-account/settings-policy', tags, ZSettingsPolicySchema).show(
+  "The directory's default member settings (management account or delegated administrator)",
+);
 
 const putPolicyRoute = defineRoute({
   method: 'put',

@@ -3,8 +3,9 @@ import { MAX_DELEGATED_ADMINS } from '../../domain/multi-account/directory.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { callerDirectory } from '../multi-account-access.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { decodeCursor, page } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, json, jsonBody } from '../router.js';
 import { addDelegatedAdmin } from '../../services/multi-account/add-delegated-admin.js';
 import { addManagedMembers } from '../../services/multi-account/add-managed-members.js';
 import { listDelegatedAdmins, listManagedMembers } from '../../services/multi-account/directory-views.js';
@@ -22,15 +23,13 @@ const ZManagedMemberSchema = z
   .object({ id: z.uuid(), name: z.string(), addedBy: z.string(), addedAt: z.iso.datetime() })
   .openapi('ManagedMember');
 
-const addAdminRoute = defineRoute({
-  method: 'post',
-  path: '/v1/multi-account/delegated-admins',
-  role: 'admin',
-  tags,
-  summary: `Designate a directory account as delegated administrator (management account only; at most ${MAX_DELEGATED_ADMINS})`,
-  request: { body: jsonBody(z.strictObject({ accountId: z.uuid() })) },
-  responses: { 201: json(ZDelegatedAdminSchema, 'Created') },
+const admins = resourceRoutes('/v1/multi-account/delegated-admins', tags, ZDelegatedAdminSchema, {
+  writeRole: 'admin',
 });
+const addAdminRoute = admins.create(
+  `Designate a directory account as delegated administrator (management account only; at most ${MAX_DELEGATED_ADMINS})`,
+  z.strictObject({ accountId: z.uuid() }),
+);
 
 const listAdminsRoute = defineRoute({
   method: 'get',
@@ -40,15 +39,10 @@ const listAdminsRoute = defineRoute({
   responses: { 200: json(z.object({ items: z.array(ZDelegatedAdminSchema), limit: z.number().int() })) },
 });
 
-const removeAdminRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/multi-account/delegated-admins/{id}',
-  role: 'admin',
-  tags,
-  summary: 'Withdraw delegated administration; effective on the next request of that account',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Removed' } },
-});
+const removeAdminRoute = admins.delete(
+  'Withdraw delegated administration; effective on the next request of that account',
+  'Removed',
+);
 
 const addMembersRoute = defineRoute({
   method: 'post',
@@ -67,23 +61,13 @@ const addMembersRoute = defineRoute({
   responses: { 200: json(z.object({ added: z.array(z.uuid()), alreadyManaged: z.array(z.uuid()) })) },
 });
 
-const listMembersRoute = defineRoute({
-  method: 'get',
-  path: '/v1/multi-account/members',
-  tags,
-  summary: 'The managed member list',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZManagedMemberSchema)) },
-});
+const members = resourceRoutes('/v1/multi-account/members', tags, ZManagedMemberSchema);
+const listMembersRoute = members.list('The managed member list');
 
-const removeMemberRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/multi-account/members/{id}',
-  tags,
-  summary: 'Remove an account from the managed member list (it stays in the directory)',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Removed' } },
-});
+const removeMemberRoute = members.delete(
+  'Remove an account from the managed member list (it stays in the directory)',
+  'Removed',
+);
 
 const autoAddRoute = defineRoute({
   method: 'put',

@@ -19,8 +19,8 @@ import {
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { notFound } from '../../domain/errors.js';
-import { accountPage, decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { accountPage, decodeCursor, page, ZPageQuerySchema } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
 import { displayName } from '../../domain/input-rules.js';
 import { mailThrottleFor } from '../mail-throttle.js';
 
@@ -133,68 +133,32 @@ const ZDeliverySchema = z
   })
   .openapi('NotificationDelivery');
 
-const createRoute = defineRoute({
-  method: 'post',
-  path: '/v1/notification-channels',
-  tags: [TAG],
-  summary: 'Create a DingTalk robot or e-mail notification channel',
-  request: { body: jsonBody(ZCreateBodySchema) },
-  responses: { 201: json(ZNotificationChannelSchema, 'Created') },
-});
+const channels = resourceRoutes('/v1/notification-channels', [TAG], ZNotificationChannelSchema);
+const createRoute = channels.create(
+  'Create a DingTalk robot or e-mail notification channel',
+  ZCreateBodySchema,
+);
+const listRoute = channels.list(
+  'List notification channels',
+  ZPageQuerySchema.extend({ type: z.enum(NOTIFICATION_CHANNEL_TYPES).optional() }),
+);
+const getRoute = channels.get('One notification channel');
+const patchRoute = channels.patch(
+  'Rename, enable or disable, change recipients or webhook, rotate the secret',
+  ZPatchBodySchema,
+);
+const deleteRoute = channels.delete('Delete a notification channel and its delivery history');
 
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/notification-channels',
-  tags: [TAG],
-  summary: 'List notification channels',
-  request: { query: ZPageQuerySchema.extend({ type: z.enum(NOTIFICATION_CHANNEL_TYPES).optional() }) },
-  responses: { 200: json(pageOf(ZNotificationChannelSchema)) },
-});
-
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/notification-channels/{id}',
-  tags: [TAG],
-  summary: 'One notification channel',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZNotificationChannelSchema) },
-});
-
-const patchRoute = defineRoute({
-  method: 'patch',
-  path: '/v1/notification-channels/{id}',
-  tags: [TAG],
-  summary: 'Rename, enable or disable, change recipients or webhook, rotate the secret',
-  request: { params: ZIdParamSchema, body: jsonBody(ZPatchBodySchema) },
-  responses: { 200: json(ZNotificationChannelSchema) },
-});
-
-const deleteRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/notification-channels/{id}',
-  tags: [TAG],
-  summary: 'Delete a notification channel and its delivery history',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Deleted' } },
-});
-
-const testRoute = defineRoute({
-  method: 'post',
-  path: '/v1/notification-channels/{id}/test',
-  tags: [TAG],
-  summary: 'Send a sample message now (even when the channel is disabled) and show what the peer answered',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZChannelResultSchema) },
-});
-
-const deliveriesRoute = defineRoute({
-  method: 'get',
-  path: '/v1/notification-channels/{id}/deliveries',
-  tags: [TAG],
-  summary: 'Messages sent (or not) through this channel, newest first',
-  request: { params: ZIdParamSchema, query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZDeliverySchema)) },
-});
+const testRoute = channels.action(
+  'test',
+  'Send a sample message now (even when the channel is disabled) and show what the peer answered',
+  { status: 200, schema: ZChannelResultSchema, description: 'OK' },
+);
+const deliveriesRoute = channels.childPage(
+  'deliveries',
+  'Messages sent (or not) through this channel, newest first',
+  ZDeliverySchema,
+);
 
 export function registerNotificationChannelRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {

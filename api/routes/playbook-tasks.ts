@@ -13,6 +13,7 @@ import { previewFixTask } from '../../services/playbook/preview-fix-task.js';
 import { rerunTask } from '../../services/playbook/rerun-task.js';
 import { taskDetail, taskFlowView } from '../../services/playbook/task-detail.js';
 import { findTask, listTasks, taskAssets, taskLogs, toTaskDto } from '../../services/playbook/task-views.js';
+import { resourceRoutes } from '../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { coercedInt32 } from '../../domain/input-rules.js';
 
@@ -128,12 +129,10 @@ const ZSelectionSchema = z.object(ZSelectionPreviewSchema.shape).openapi('Playbo
 export type TPlaybookTaskSelection = z.infer<typeof ZSelectionSchema>;
 const ZTaskCreatedSchema = ZTaskSchema.extend({ selection: ZSelectionSchema }).openapi('PlaybookTaskCreated');
 export type TPlaybookTaskCreated = z.infer<typeof ZTaskCreatedSchema>;
-const ZTaskPageSchema = pageOf(ZTaskSchema);
-export type TPlaybookTaskPage = z.infer<typeof ZTaskPageSchema>;
-const ZTaskAssetPageSchema = pageOf(ZTaskAssetSchema);
-export type TPlaybookTaskAssetPage = z.infer<typeof ZTaskAssetPageSchema>;
-const ZLogEntryPageSchema = pageOf(ZLogEntrySchema);
-export type TPlaybookTaskLogPage = z.infer<typeof ZLogEntryPageSchema>;
+type PageOf<T extends z.ZodType> = z.infer<ReturnType<typeof pageOf<T>>>;
+export type TPlaybookTaskPage = PageOf<typeof ZTaskSchema>;
+export type TPlaybookTaskAssetPage = PageOf<typeof ZTaskAssetSchema>;
+export type TPlaybookTaskLogPage = PageOf<typeof ZLogEntrySchema>;
 
 const createRoute = defineRoute({
   method: 'post',
@@ -157,48 +156,29 @@ const previewRoute = defineRoute({
   responses: { 200: json(ZSelectionSchema) },
 });
 
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/playbook/tasks',
-  tags,
-  summary: 'Task management: tasks, newest first, with status filter',
-  request: { query: ZPageQuerySchema.extend({ status: z.enum(TASK_STATUSES).optional() }) },
-  responses: { 200: json(ZTaskPageSchema) },
-});
+const listRoute = resourceRoutes('/v1/playbook/tasks', tags, ZTaskSchema).list(
+  'Task management: tasks, newest first, with status filter',
+  ZPageQuerySchema.extend({ status: z.enum(TASK_STATUSES).optional() }),
+);
 
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/playbook/tasks/{id}',
-  tags,
-  summary: 'Task details: asset list, notification settings, log summary',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZTaskDetailSchema) },
-});
+const tasks = resourceRoutes('/v1/playbook/tasks', tags, ZTaskDetailSchema);
+const getRoute = tasks.get('Task details: asset list, notification settings, log summary');
 
 const ZExecutionQuery = z.object({ execution: coercedInt32().min(1).optional() });
 
-const assetsRoute = defineRoute({
-  method: 'get',
-  path: '/v1/playbook/tasks/{id}/assets',
-  tags,
-  summary: 'The task’s assets of one execution (default: the latest) with outcome and vulnerabilities',
-  request: {
-    params: ZIdParamSchema,
-    query: ZPageQuerySchema.extend(ZExecutionQuery.shape).extend({
-      status: z.enum(ASSET_STATUSES).optional(),
-    }),
-  },
-  responses: { 200: json(ZTaskAssetPageSchema) },
-});
+const assetsRoute = tasks.childPage(
+  'assets',
+  'The task’s assets of one execution (default: the latest) with outcome and vulnerabilities',
+  ZTaskAssetSchema,
+  ZPageQuerySchema.extend(ZExecutionQuery.shape).extend({ status: z.enum(ASSET_STATUSES).optional() }),
+);
 
-const logsRoute = defineRoute({
-  method: 'get',
-  path: '/v1/playbook/tasks/{id}/logs',
-  tags,
-  summary: 'The task’s log in order, with each step’s full agent output',
-  request: { params: ZIdParamSchema, query: ZPageQuerySchema.extend(ZExecutionQuery.shape) },
-  responses: { 200: json(ZLogEntryPageSchema) },
-});
+const logsRoute = tasks.childPage(
+  'logs',
+  'The task’s log in order, with each step’s full agent output',
+  ZLogEntrySchema,
+  ZPageQuerySchema.extend(ZExecutionQuery.shape),
+);
 
 const flowRoute = defineRoute({
   method: 'get',

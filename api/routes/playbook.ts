@@ -8,7 +8,8 @@ import { updatePolicy } from '../../services/playbook/update-policy.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { accountPage, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, json, ZIdParamSchema } from '../router.js';
 import { registerPlaybookTaskRoutes } from './playbook-tasks.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -102,36 +103,15 @@ const listRoute = defineRoute({
   responses: { 200: json(ZPolicyPageSchema) },
 });
 
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/playbook/policies/{id}',
-  tags,
-  summary: 'One policy',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZPolicySchema) },
-});
-
-const patchRoute = defineRoute({
-  method: 'patch',
-  path: '/v1/playbook/policies/{id}',
-  tags,
-  summary:
-    'Edit a policy’s name, description or parameters (existing tasks keep the parameters they were created with)',
-  request: {
-    params: ZIdParamSchema,
-    body: jsonBody(ZPolicyBodySchema),
-  },
-  responses: { 200: json(ZPolicySchema) },
-});
-
-const deleteRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/playbook/policies/{id}',
-  tags,
-  summary: 'Delete a policy (409 while one of its tasks is Waiting, Progressing, Paused or Cancelling)',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Deleted' } },
-});
+const policies = resourceRoutes('/v1/playbook/policies', tags, ZPolicySchema);
+const getRoute = policies.get('One policy');
+const patchRoute = policies.patch(
+  'Edit a policy’s name, description or parameters (existing tasks keep the parameters they were created with)',
+  ZPolicyBodySchema,
+);
+const deleteRoute = policies.delete(
+  'Delete a policy (409 while one of its tasks is Waiting, Progressing, Paused or Cancelling)',
+);
 
 /** Request and response types of this module's routes (the contract tests use them). */
 

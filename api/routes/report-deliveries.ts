@@ -5,8 +5,9 @@ import { getReport, listDeliveries } from '../../services/reports/report-views.j
 import { sendReportNow } from '../../services/reports/send-report-now.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, ZIdParamSchema } from '../router.js';
+import { decodeCursor, page } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
+import { defineRoute, ZIdParamSchema } from '../router.js';
 import { mailThrottleFor } from '../mail-throttle.js';
 
 const tags = ['reports'];
@@ -32,13 +33,11 @@ const ZSendStartedSchema = z.object({ workflowId: z.string(), runId: z.string() 
 export type TReportDelivery = z.infer<typeof ZDeliverySchema>;
 export type TReportSendStarted = z.infer<typeof ZSendStartedSchema>;
 
-const sendRoute = defineRoute({
-  method: 'post',
-  path: '/v1/reports/{id}/send',
-  tags,
-  summary: 'Send Now: deliver a Custom report immediately (other types: 422)',
-  request: { params: ZIdParamSchema },
-  responses: { 202: json(ZSendStartedSchema, 'Started') },
+const reports = resourceRoutes('/v1/reports', tags, ZDeliverySchema);
+const sendRoute = reports.action('send', 'Send Now: deliver a Custom report immediately (other types: 422)', {
+  status: 202,
+  schema: ZSendStartedSchema,
+  description: 'Started',
 });
 const exportRoute = defineRoute({
   method: 'get',
@@ -49,14 +48,11 @@ const exportRoute = defineRoute({
   request: { params: ZIdParamSchema },
   responses: { 200: { description: 'HTML file', content: { 'text/html': { schema: z.string() } } } },
 });
-const deliveriesRoute = defineRoute({
-  method: 'get',
-  path: '/v1/reports/{id}/deliveries',
-  tags,
-  summary: 'Deliveries of a report, newest first: one per (period, recipient) with the SMTP response',
-  request: { params: ZIdParamSchema, query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZDeliverySchema)) },
-});
+const deliveriesRoute = reports.childPage(
+  'deliveries',
+  'Deliveries of a report, newest first: one per (period, recipient) with the SMTP response',
+  ZDeliverySchema,
+);
 const deliveryHtmlRoute = defineRoute({
   method: 'get',
   path: '/v1/reports/{id}/deliveries/{deliveryId}/html',

@@ -21,8 +21,8 @@ import { setReportEnabled } from '../../services/reports/set-report-enabled.js';
 import { updateReport } from '../../services/reports/update-report.js';
 import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { decodeCursor, page } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
 
 const tags = ['reports'];
 
@@ -185,70 +185,22 @@ function patched(before: TReportDraft, p: TPatch): TReportDraft {
   };
 }
 
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/reports',
-  tags,
-  summary: 'List security reports (the default one plus up to 9 more)',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZReportSchema)) },
+const reports = resourceRoutes('/v1/reports', tags, ZReportSchema);
+const listRoute = reports.list('List security reports (the default one plus up to 9 more)');
+const createRoute = reports.create(
+  `Create a security report (at most ${MAX_CUSTOM_REPORTS_PER_ACCOUNT} besides the default)`,
+  ZCreateBodySchema,
+);
+const getRoute = reports.get('One security report');
+const patchRoute = reports.patch('Edit a security report (the default report stays Daily)', ZPatchBodySchema);
+const deleteRoute = reports.delete('Delete a security report (not the default one)');
+const cloneRoute = reports.action('clone', 'Clone a security report (counts against the limit)', {
+  status: 201,
+  schema: ZReportSchema,
+  description: 'Created',
 });
-const createRoute = defineRoute({
-  method: 'post',
-  path: '/v1/reports',
-  tags,
-  summary: `Create a security report (at most ${MAX_CUSTOM_REPORTS_PER_ACCOUNT} besides the default)`,
-  request: { body: jsonBody(ZCreateBodySchema) },
-  responses: { 201: json(ZReportSchema, 'Created') },
-});
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/reports/{id}',
-  tags,
-  summary: 'One security report',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZReportSchema) },
-});
-const patchRoute = defineRoute({
-  method: 'patch',
-  path: '/v1/reports/{id}',
-  tags,
-  summary: 'Edit a security report (the default report stays Daily)',
-  request: { params: ZIdParamSchema, body: jsonBody(ZPatchBodySchema) },
-  responses: { 200: json(ZReportSchema) },
-});
-const deleteRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/reports/{id}',
-  tags,
-  summary: 'Delete a security report (not the default one)',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Deleted' } },
-});
-const cloneRoute = defineRoute({
-  method: 'post',
-  path: '/v1/reports/{id}/clone',
-  tags,
-  summary: 'Clone a security report (counts against the limit)',
-  request: { params: ZIdParamSchema },
-  responses: { 201: json(ZReportSchema, 'Created') },
-});
-const enableRoute = defineRoute({
-  method: 'post',
-  path: '/v1/reports/{id}/enable',
-  tags,
-  summary: 'Start sending the report on its schedule',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZReportSchema) },
-});
-const disableRoute = defineRoute({
-  method: 'post',
-  path: '/v1/reports/{id}/disable',
-  tags,
-  summary: 'Stop sending the report (its schedule is removed)',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZReportSchema) },
-});
+const enableRoute = reports.action('enable', 'Start sending the report on its schedule');
+const disableRoute = reports.action('disable', 'Stop sending the report (its schedule is removed)');
 
 export function registerReportRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listRoute, async (c) => {

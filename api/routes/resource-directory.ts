@@ -19,6 +19,7 @@ import type { AppEnv } from '../context.js';
 import { notFound } from '../../domain/errors.js';
 import { callerDirectory } from '../multi-account-access.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
+import { resourceRoutes } from '../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
 
@@ -75,23 +76,12 @@ export type TCreatedDirectoryAccount = z.infer<typeof ZCreatedDirectoryAccountSc
 export type TDirectoryInvitation = z.infer<typeof ZInvitationSchema>;
 export type TInviteAccountBody = z.input<typeof ZInviteBodySchema>;
 
-const enableRoute = defineRoute({
-  method: 'post',
-  path: '/v1/resource-directory',
-  role: 'admin',
-  tags,
-  summary: 'Enable a resource directory; the calling account becomes its management account',
-  request: { body: jsonBody(z.strictObject({ name: displayName(200) })) },
-  responses: { 201: json(ZDirectorySchema, 'Created') },
-});
-
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/resource-directory',
-  tags,
-  summary: "The caller's resource directory and its role in it",
-  responses: { 200: json(ZDirectorySchema) },
-});
+const directory = resourceRoutes('/v1/resource-directory', tags, ZDirectorySchema, { writeRole: 'admin' });
+const enableRoute = directory.create(
+  'Enable a resource directory; the calling account becomes its management account',
+  z.strictObject({ name: displayName(200) }),
+);
+const getRoute = directory.show("The caller's resource directory and its role in it");
 
 const listAccountsRoute = defineRoute({
   method: 'get',
@@ -129,46 +119,25 @@ const createAccountRoute = defineRoute({
   },
 });
 
-const inviteRoute = defineRoute({
-  method: 'post',
-  path: '/v1/resource-directory/invitations',
-  role: 'admin',
-  tags,
-  summary: 'Invite an existing account (by id); it accepts or declines with its own key',
-  request: { body: jsonBody(ZInviteBodySchema) },
-  responses: { 201: json(ZInvitationSchema, 'Created') },
+const invitations = resourceRoutes('/v1/resource-directory/invitations', tags, ZInvitationSchema, {
+  writeRole: 'admin',
 });
-
-const listInvitationsRoute = defineRoute({
-  method: 'get',
-  path: '/v1/resource-directory/invitations',
-  tags,
-  summary: 'Invitations received by the caller and sent by its directory, newest first',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZInvitationSchema)) },
-});
-
+const inviteRoute = invitations.create(
+  'Invite an existing account (by id); it accepts or declines with its own key',
+  ZInviteBodySchema,
+);
+const listInvitationsRoute = invitations.list(
+  'Invitations received by the caller and sent by its directory, newest first',
+);
 const respondRoute = (verb: 'accept' | 'decline') =>
-  defineRoute({
-    method: 'post',
-    path: `/v1/resource-directory/invitations/{id}/${verb}`,
-    role: 'admin',
-    tags,
-    summary: verb === 'accept' ? 'Accept an invitation and join the directory' : 'Decline an invitation',
-    request: { params: ZIdParamSchema },
-    responses: { 200: json(ZInvitationSchema) },
-  });
-
-const cancelRoute = defineRoute({
-  method: 'post',
-  path: '/v1/resource-directory/invitations/{id}/cancel',
-  role: 'admin',
-  tags,
-  summary:
-    'Cancel a pending invitation of the directory (management account only); it can no longer be accepted',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZInvitationSchema) },
-});
+  invitations.action(
+    verb,
+    verb === 'accept' ? 'Accept an invitation and join the directory' : 'Decline an invitation',
+  );
+const cancelRoute = invitations.action(
+  'cancel',
+  'Cancel a pending invitation of the directory (management account only); it can no longer be accepted',
+);
 
 const LEAVING =
   'The account leaves the directory and the managed list, and loses delegated administration from its next ' +

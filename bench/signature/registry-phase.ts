@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { RegistryAnswerCache } from '../../services/signature/registry-source.js';
 import { buildCosignPayload } from '../../domain/signature/cosign-payload.js';
 import { REGISTRY_CACHE_MAX_ENTRIES } from '../../domain/signature/registry-rules.js';
+import { podReview } from '../../test/admission-review.js';
 import { pushCosignSignatureByHand, pushTestImage, startTestRegistry } from '../../test/registry.js';
 import { percentile, progress, round } from '../progress.js';
 
@@ -67,22 +68,7 @@ export async function registryFigures(opts: {
     }
     bar.done();
     const review = (images: string[]) =>
-      Buffer.from(
-        JSON.stringify({
-          apiVersion: 'admission.k8s.io/v1',
-          kind: 'AdmissionReview',
-          request: {
-            uid: 'bench-registry',
-            kind: { group: '', version: 'v1', kind: 'Pod' },
-            namespace: 'registry',
-            operation: 'CREATE',
-            object: {
-              metadata: { name: 'bench' },
-              spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-            },
-          },
-        }),
-      );
+      Buffer.from(JSON.stringify(podReview({ uid: 'bench-registry', namespace: 'registry', images })));
     const admit = async (body: Buffer) => {
       const t0 = performance.now();
       const text = await opts.postReview(body);

@@ -5,7 +5,7 @@ import {
   PROTECTION_MODES,
   type TMemberSettings,
 } from '../../domain/multi-account/member-settings.js';
-import { callApi, readApi, type FieldError } from '../api-call.js';
+import { callApi, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
 import * as ui from '../ui.js';
@@ -343,11 +343,7 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
     return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/members/:id/remove', async (c) => {
-    const res = await callApi(
-      c,
-      'DELETE',
-      `/v1/multi-account/members/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const res = await callApi(c, 'DELETE', `/v1/multi-account/members/${idParam(c)}`);
     return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/admins/:id/add', async (c) => {
@@ -357,11 +353,7 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
     return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
   web.post('/accounts/admins/:id/remove', async (c) => {
-    const res = await callApi(
-      c,
-      'DELETE',
-      `/v1/multi-account/delegated-admins/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const res = await callApi(c, 'DELETE', `/v1/multi-account/delegated-admins/${idParam(c)}`);
     return ui.redirectWithFlash(c, `/console/accounts`, res);
   });
 
@@ -390,11 +382,9 @@ export function registerAccountPages(web: Hono<ConsoleEnv>): void {
     );
   });
 
-  web.get('/accounts/members/:id', async (c) =>
-    c.html(await MemberPage({ c, id: encodeURIComponent(c.req.param('id')) })),
-  );
+  web.get('/accounts/members/:id', async (c) => c.html(await MemberPage({ c, id: idParam(c) })));
   web.post('/accounts/members/:id/settings', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const state = await readApi<SettingsStateDto>(c, `/v1/multi-account/members/${id}/settings`);
     const base = state.settings ?? DEFAULT_MEMBER_SETTINGS;
     const res = await callApi(

@@ -1,8 +1,9 @@
 import type { Hono } from 'hono';
 import { ROLES } from '../../domain/roles.js';
-import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, readApi, type FieldError, idParam } from '../api-call.js';
 import type { ConsoleContext, ConsoleEnv } from '../context.js';
-import { first, readForm } from '../form.js';
+import { first } from '../form.js';
+import { registerShownOncePages } from '../shown-once-pages.js';
 import * as ui from '../ui.js';
 import type { AuditEntryDto, Paged } from './types.js';
 
@@ -91,35 +92,21 @@ export function registerAdminPages(web: Hono<ConsoleEnv>): void {
             </tr>
           ))}
         </ui.DataTable>
-        <ui.NextPage
-          c={c}
-          href={log.nextCursor && `/console/audit-log${query({ action, cursor: log.nextCursor })}`}
-        />
+        <ui.NextPage c={c} path="/console/audit-log" cursor={log.nextCursor} params={{ action }} />
       </ui.Page>,
     );
   });
 
   // API keys are an admin's business (the API's routes say so; the console only hides what the role cannot use).
-  web.get('/api-keys', async (c) => {
-    const keys = await readApi<Paged<KeyDto>>(c, '/v1/api-keys?limit=100');
-    return c.html(<KeysPage c={c} keys={keys.items} />);
-  });
-  web.post('/api-keys', async (c) => {
-    const body = await readForm(c);
-    const res = await callApi<KeyDto>(c, 'POST', '/v1/api-keys', {
-      name: first(body, 'name'),
-      role: first(body, 'role'),
-    });
-    const keys = await readApi<Paged<KeyDto>>(c, '/v1/api-keys?limit=100');
-    if (!res.ok)
-      return c.html(
-        <KeysPage c={c} keys={keys.items} errors={ui.errorsAt(res.fields, res.message, 'name')} />,
-        422,
-      );
-    return c.html(<KeysPage c={c} keys={keys.items} created={res.data} />, 201);
+  registerShownOncePages<KeyDto>(web, {
+    path: '/api-keys',
+    api: '/v1/api-keys',
+    body: (form) => ({ name: first(form, 'name'), role: first(form, 'role') }),
+    errorsOf: (res) => ui.errorsAt(res.fields, res.message, 'name'),
+    render: (c, view) => <KeysPage c={c} keys={view.items} created={view.created} errors={view.errors} />,
   });
   web.post('/api-keys/:id/revoke', async (c) => {
-    const res = await callApi(c, 'DELETE', `/v1/api-keys/${encodeURIComponent(c.req.param('id'))}`);
+    const res = await callApi(c, 'DELETE', `/v1/api-keys/${idParam(c)}`);
     return ui.redirectWithFlash(c, `/console/api-keys`, res);
   });
 }

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { callApi, readApi } from '../api-call.js';
+import { callApi, readApi, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import * as ui from '../ui.js';
 import type { AuditEntryDto, Paged } from './types.js';
@@ -86,12 +86,12 @@ export async function ScanSection(props: { c: ConsoleContext; assetId: string; h
 
 export function registerAssetScan(web: Hono<ConsoleEnv>): void {
   web.get('/assets/:id/scan', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const asset = await readApi<{ agentStatus: string }>(c, `/v1/assets/${id}`);
     return c.html(await ScanSection({ c, assetId: id, hasAgent: asset.agentStatus !== 'none' }));
   });
   web.post('/assets/:id/scan', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const res = await callApi(c, 'POST', `/v1/assets/${id}/scan`);
     return ui.redirectWithFlash(c, `/console/assets/${id}`, res);
   });

@@ -1,7 +1,8 @@
 import type { Hono } from 'hono';
-import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, queryValues, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
-import { first, readForm } from '../form.js';
+import { first } from '../form.js';
+import { registerShownOncePages } from '../shown-once-pages.js';
 import * as ui from '../ui.js';
 import { registerAssetScan, ScanSection } from './asset-scan.js';
 import type { AssetDto, GroupDto, Paged, VulnerabilityDto } from './types.js';
@@ -30,13 +31,7 @@ const AssetTabs = ({ c, current }: { c: ConsoleContext; current: 'assets' | 'tok
 export function registerAssetPages(web: Hono<ConsoleEnv>): void {
   web.get('/assets', async (c) => {
     const t = c.get('t');
-    const q = {
-      search: c.req.query('search'),
-      groupId: c.req.query('groupId'),
-      os: c.req.query('os'),
-      agentStatus: c.req.query('agentStatus'),
-      cursor: c.req.query('cursor'),
-    };
+    const q = queryValues(c, ['search', 'groupId', 'os', 'agentStatus', 'cursor']);
     const [list, groups] = await Promise.all([
       callApi<Paged<AssetDto>>(c, 'GET', `/v1/assets${query({ ...q, limit: 50 })}`),
       readApi<Paged<GroupDto>>(c, '/v1/asset-groups?limit=200'),
@@ -109,12 +104,7 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
                   </tr>
                 ))}
               </ui.DataTable>
-              <ui.NextPage
-                c={c}
-                href={
-                  list.data.nextCursor && `/console/assets${query({ ...q, cursor: list.data.nextCursor })}`
-                }
-              />
+              <ui.NextPage c={c} path="/console/assets" cursor={list.data.nextCursor} params={q} />
             </>
           ) : (
             <p class="error" role="alert">
@@ -126,37 +116,29 @@ export function registerAssetPages(web: Hono<ConsoleEnv>): void {
     );
   });
 
-  web.get('/assets/enrollment-tokens', async (c) => {
-    const tokens = await readApi<Paged<TokenDto>>(c, '/v1/agent-enrollment-tokens?limit=100');
-    return c.html(<TokensPage c={c} tokens={tokens.items} />);
-  });
-
-  web.post('/assets/enrollment-tokens', async (c) => {
-    const form = await readForm(c);
-    const hours = Number(first(form, 'expiresInHours') || 24);
-    const maxUses = first(form, 'maxUses') ? Number(first(form, 'maxUses')) : undefined;
-    const res = await callApi<TokenDto>(c, 'POST', '/v1/agent-enrollment-tokens', {
-      expiresInHours: hours,
-      ...(maxUses !== undefined ? { maxUses } : {}),
-    });
-    const tokens = await readApi<Paged<TokenDto>>(c, '/v1/agent-enrollment-tokens?limit=100');
-    if (!res.ok) return c.html(<TokensPage c={c} tokens={tokens.items} errors={res.fields} />, 422);
-    return c.html(<TokensPage c={c} tokens={tokens.items} created={res.data} />, 201);
+  registerShownOncePages<TokenDto>(web, {
+    path: '/assets/enrollment-tokens',
+    api: '/v1/agent-enrollment-tokens',
+    body: (form) => {
+      const maxUses = first(form, 'maxUses') ? Number(first(form, 'maxUses')) : undefined;
+      return {
+        expiresInHours: Number(first(form, 'expiresInHours') || 24),
+        ...(maxUses !== undefined ? { maxUses } : {}),
+      };
+    },
+    errorsOf: (res) => res.fields,
+    render: (c, view) => <TokensPage c={c} tokens={view.items} created={view.created} errors={view.errors} />,
   });
 
   web.post('/assets/enrollment-tokens/:id/delete', async (c) => {
-    const res = await callApi(
-      c,
-      'DELETE',
-      `/v1/agent-enrollment-tokens/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const res = await callApi(c, 'DELETE', `/v1/agent-enrollment-tokens/${idParam(c)}`);
     return c.redirect(`/console/assets/enrollment-tokens${res.ok ? '' : query({ error: res.message })}`, 303);
   });
 
   registerAssetScan(web);
   web.get('/assets/:id', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const [asset, vulns] = await Promise.all([
       readApi<AssetDto>(c, `/v1/assets/${id}`),
       readApi<Paged<VulnerabilityDto>>(c, `/v1/vulnerabilities?assetId=${id}&limit=200`),

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import * as ui from '../ui.js';
@@ -103,7 +103,7 @@ async function InvitationsPage(props: { c: ConsoleContext; errors?: FieldError[]
           </tr>
         ))}
       </ui.DataTable>
-      <ui.NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+      <ui.NextPage c={c} path={BASE} cursor={list.nextCursor} />
       {directory.ok && admin && (
         <section class="card" aria-labelledby="h-leave">
           <h2 id="h-leave">{t('leaveDirectory')}</h2>
@@ -129,7 +129,7 @@ export function registerInvitationPages(web: Hono<ConsoleEnv>): void {
   });
   for (const verb of ['accept', 'decline', 'cancel'] as const) {
     web.post(`/accounts/invitations/:id/${verb}`, async (c) => {
-      const id = encodeURIComponent(c.req.param('id'));
+      const id = idParam(c);
       const res = await callApi(c, 'POST', `/v1/resource-directory/invitations/${id}/${verb}`);
       return ui.redirectWithFlash(c, BASE, res);
     });

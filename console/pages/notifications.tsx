@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { NOTIFICATION_CHANNEL_TYPES, NOTIFICATION_LANGUAGES } from '../../domain/notifications.js';
-import { callApi, query, readApi, type FieldError } from '../api-call.js';
+import { callApi, query, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
 import * as ui from '../ui.js';
@@ -174,7 +174,7 @@ async function ChannelsPage(props: { c: ConsoleContext; errors?: FieldError[]; t
           </tr>
         ))}
       </ui.DataTable>
-      <ui.NextPage c={c} href={list.nextCursor && `${BASE}${query({ cursor: list.nextCursor })}`} />
+      <ui.NextPage c={c} path={BASE} cursor={list.nextCursor} />
     </ui.Page>
   );
 }
@@ -244,10 +244,7 @@ async function ChannelPage(props: {
           </tr>
         ))}
       </ui.DataTable>
-      <ui.NextPage
-        c={c}
-        href={deliveries.nextCursor && `${BASE}/${id}${query({ cursor: deliveries.nextCursor })}`}
-      />
+      <ui.NextPage c={c} path={`${BASE}/${id}`} cursor={deliveries.nextCursor} />
     </ui.Page>
   );
 }
@@ -263,11 +260,9 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
     }
     return ui.redirectWithFlash(c, BASE, { ok: true });
   });
-  web.get('/notifications/:id', async (c) =>
-    c.html(await ChannelPage({ c, id: encodeURIComponent(c.req.param('id')) })),
-  );
+  web.get('/notifications/:id', async (c) => c.html(await ChannelPage({ c, id: idParam(c) })));
   web.post('/notifications/:id', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const form = await readForm(c);
     const current = await readApi<ChannelDto>(c, `/v1/notification-channels/${id}`);
     const patch =
@@ -288,14 +283,14 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
     return ui.redirectWithFlash(c, `${BASE}/${id}`, { ok: true });
   });
   web.post('/notifications/:id/test', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const res = await callApi<TestResultDto>(c, 'POST', `/v1/notification-channels/${id}/test`);
     if (!res.ok) return ui.redirectWithFlash(c, `${BASE}/${id}`, res);
     return c.html(await ChannelPage({ c, id, tested: res.data }));
   });
   for (const state of ['enable', 'disable'] as const) {
     web.post(`/notifications/:id/${state}`, async (c) => {
-      const id = encodeURIComponent(c.req.param('id'));
+      const id = idParam(c);
       const res = await callApi(c, 'PATCH', `/v1/notification-channels/${id}`, {
         enabled: state === 'enable',
       });
@@ -303,11 +298,7 @@ export function registerNotificationPages(web: Hono<ConsoleEnv>): void {
     });
   }
   web.post('/notifications/:id/delete', async (c) => {
-    const res = await callApi(
-      c,
-      'DELETE',
-      `/v1/notification-channels/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const res = await callApi(c, 'DELETE', `/v1/notification-channels/${idParam(c)}`);
     return ui.redirectWithFlash(c, BASE, res);
   });
 }

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { REBOOT_OPTIONS, WINDOW_END_BEHAVIOURS } from '../../domain/playbook/policy.js';
-import { callApi, readApi, type FieldError } from '../api-call.js';
+import { callApi, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm, type FormBody } from '../form.js';
 import * as ui from '../ui.js';
@@ -87,6 +87,10 @@ function PolicyForm(props: {
       </select>
     </ui.Field>
   );
+  /** A text field of one policy parameter, labelled with the parameter's own name. */
+  const param = (name: string, value: unknown, help?: string) => (
+    <ui.Field label={name} name={name} value={str(value)} errors={errors} help={help} />
+  );
   return (
     <form method="post" action={`/console/playbook/policies/${props.policy.id}`} class="card" novalidate>
       <ui.Csrf c={c} />
@@ -97,47 +101,15 @@ function PolicyForm(props: {
       )}
       <ui.Field label={t('name')} name="name" value={props.name} errors={errors} />
       <div class="grid">
-        <ui.Field
-          label="maxConcurrency"
-          name="maxConcurrency"
-          value={str(values.maxConcurrency)}
-          errors={errors}
-          help="10 / 20%"
-        />
-        <ui.Field
-          label="maxErrors"
-          name="maxErrors"
-          value={str(values.maxErrors)}
-          errors={errors}
-          help="0 / 5%"
-        />
-        <ui.Field label="stages" name="stages" value={str(values.stages)} errors={errors} help="1, 5, 20%" />
-        <ui.Field
-          label="retriesPerFix"
-          name="retriesPerFix"
-          value={str(values.retriesPerFix)}
-          errors={errors}
-        />
+        {param('maxConcurrency', values.maxConcurrency, '10 / 20%')}
+        {param('maxErrors', values.maxErrors, '0 / 5%')}
+        {param('stages', values.stages, '1, 5, 20%')}
+        {param('retriesPerFix', values.retriesPerFix)}
         {select('reboot', REBOOT_OPTIONS)}
         {select('windowEnd', WINDOW_END_BEHAVIOURS)}
-        <ui.Field
-          label="cutoffMinutes"
-          name="cutoffMinutes"
-          value={str(values.cutoffMinutes)}
-          errors={errors}
-        />
-        <ui.Field
-          label="heartbeatTimeoutSeconds"
-          name="heartbeatTimeoutSeconds"
-          value={str(values.heartbeatTimeoutSeconds)}
-          errors={errors}
-        />
-        <ui.Field
-          label="snapshot.retentionDays"
-          name="snapshot.retentionDays"
-          value={str(snapshot.retentionDays)}
-          errors={errors}
-        />
+        {param('cutoffMinutes', values.cutoffMinutes)}
+        {param('heartbeatTimeoutSeconds', values.heartbeatTimeoutSeconds)}
+        {param('snapshot.retentionDays', snapshot.retentionDays)}
         <div>
           <label class="inline">
             <input type="checkbox" name="snapshot.enabled" checked={snapshot.enabled === true} />{' '}
@@ -191,12 +163,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
   });
 
   web.post('/playbook/templates/:id/clone', async (c) => {
-    const res = await callApi<PolicyDto>(
-      c,
-      'POST',
-      `/v1/playbook/templates/${encodeURIComponent(c.req.param('id'))}/clone`,
-      {},
-    );
+    const res = await callApi<PolicyDto>(c, 'POST', `/v1/playbook/templates/${idParam(c)}/clone`, {});
     return ui.redirectWithFlash(
       c,
       res.ok ? '/console/playbook/policies' : '/console/playbook/templates',
@@ -238,10 +205,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
   });
 
   web.get('/playbook/policies/:id', async (c) => {
-    const policy = await readApi<PolicyDto>(
-      c,
-      `/v1/playbook/policies/${encodeURIComponent(c.req.param('id'))}`,
-    );
+    const policy = await readApi<PolicyDto>(c, `/v1/playbook/policies/${idParam(c)}`);
     return c.html(
       <ui.Page c={c} title={policy.name} nav="playbook">
         <PlaybookTabs c={c} current="policies" />
@@ -257,7 +221,7 @@ export function registerPlaybookPages(web: Hono<ConsoleEnv>): void {
 
   web.post('/playbook/policies/:id', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const form = await readForm(c);
     const params = paramsFromForm(form);
     const name = first(form, 'name');

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { callApi, readApi, type FieldError } from '../api-call.js';
+import { callApi, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import * as ui from '../ui.js';
@@ -67,12 +67,12 @@ export function registerRecipientPages(web: Hono<ConsoleEnv>): void {
     return render(c, ui.errorsAt(res.fields, res.message, 'email'), email);
   });
   web.post('/reports/recipients/:id/resend', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const res = await callApi(c, 'POST', `/v1/email-recipients/${id}/resend-verification`);
     return ui.redirectWithFlash(c, back, res);
   });
   web.post('/reports/recipients/:id/delete', async (c) => {
-    const res = await callApi(c, 'DELETE', `/v1/email-recipients/${encodeURIComponent(c.req.param('id'))}`);
+    const res = await callApi(c, 'DELETE', `/v1/email-recipients/${idParam(c)}`);
     return ui.redirectWithFlash(c, back, res);
   });
 }

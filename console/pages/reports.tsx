@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { REPORT_MESSAGES } from '../../domain/reports/messages.js';
 import { MAX_CUSTOM_REPORTS_PER_ACCOUNT } from '../../domain/reports/rules.js';
-import { callApi, readApi } from '../api-call.js';
+import { callApi, readApi, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import * as ui from '../ui.js';
 import { reportEditor, TYPE_KEYS, type ReportDto } from './report-form.js';
@@ -128,14 +128,14 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
     ['delete', 'DELETE', ''],
   ] as const) {
     web.post(`/reports/:id/${verb}`, async (c) => {
-      const id = encodeURIComponent(c.req.param('id'));
+      const id = idParam(c);
       const res = await callApi(c, method, `/v1/reports/${id}${path ? `/${path}` : ''}`);
       return ui.redirectWithFlash(c, `/console/reports`, res);
     });
   }
 
   web.get('/reports/:id/export', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const html = await readApi<string>(c, `/v1/reports/${id}/export`);
     c.header('Content-Disposition', `attachment; filename="vigil-report-${id}.html"`);
     return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8' });
@@ -143,7 +143,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
 
   web.get('/reports/:id/deliveries', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const [report, list] = await Promise.all([
       readApi<ReportDto>(c, `/v1/reports/${id}`),
       readApi<Paged<DeliveryDto>>(c, `/v1/reports/${id}/deliveries?limit=100`),
@@ -170,7 +170,7 @@ export function registerReportPages(web: Hono<ConsoleEnv>): void {
   });
 
   web.get('/reports/:id/deliveries/:deliveryId/html', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const did = encodeURIComponent(c.req.param('deliveryId'));
     const html = await readApi<string>(c, `/v1/reports/${id}/deliveries/${did}/html`);
     // The mail as it was sent, sandboxed: its own links, no script, not our origin.

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { ADMISSION_OUTCOMES } from '../../domain/signature/rules.js';
-import { callApi, query, readApi } from '../api-call.js';
+import { callApi, query, queryValues, readApi } from '../api-call.js';
 import type { ConsoleEnv } from '../context.js';
 import * as ui from '../ui.js';
 import { pairs, SignatureTabs, type ClusterDto } from './signature.js';
@@ -25,12 +25,7 @@ interface DecisionDto {
 export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
   web.get('/signature/decisions', async (c) => {
     const t = c.get('t');
-    const q = {
-      clusterId: c.req.query('clusterId'),
-      namespace: c.req.query('namespace'),
-      allowed: c.req.query('allowed'),
-      outcome: c.req.query('outcome'),
-    };
+    const q = queryValues(c, ['clusterId', 'namespace', 'allowed', 'outcome']);
     const [list, clusters] = await Promise.all([
       callApi<Paged<DecisionDto>>(
         c,
@@ -119,13 +114,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                 </tr>
               ))}
             </ui.DataTable>
-            <ui.NextPage
-              c={c}
-              href={
-                list.data.nextCursor &&
-                `/console/signature/decisions${query({ ...q, cursor: list.data.nextCursor })}`
-              }
-            />
+            <ui.NextPage c={c} path="/console/signature/decisions" cursor={list.data.nextCursor} params={q} />
           </>
         ) : (
           <p class="error" role="alert">

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { POLICY_MODES } from '../../domain/signature/rules.js';
-import { callApi, readApi, type FieldError } from '../api-call.js';
+import { callApi, readApi, type FieldError, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import { first, readForm } from '../form.js';
 import * as ui from '../ui.js';
@@ -192,7 +192,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
   });
   web.get('/signature/witnesses/:id/public-key', async (c) => {
     const version = Number(c.req.query('version') ?? '') || undefined;
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const pem = await readApi<string>(
       c,
       `/v1/signature/witnesses/${id}/public-key${version ? `?version=${version}` : ''}`,
@@ -208,12 +208,12 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     ['/signature/witnesses/:id/disable', (id: string) => `/v1/signature/witnesses/${id}/disable`],
   ] as const) {
     web.post(path, async (c) => {
-      const res = await callApi(c, 'POST', api(encodeURIComponent(c.req.param('id'))));
+      const res = await callApi(c, 'POST', api(idParam(c)));
       return ui.redirectWithFlash(c, `/console/signature/witnesses`, res);
     });
   }
   web.post('/signature/witnesses/:id/versions/:version/disable', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const version = encodeURIComponent(c.req.param('version'));
     const res = await callApi(c, 'POST', `/v1/signature/witnesses/${id}/versions/${version}/disable`);
     return ui.redirectWithFlash(c, `/console/signature/witnesses`, res);
@@ -267,7 +267,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     return c.html(await signaturesPage(c, res.data), 201);
   });
   web.get('/signature/signatures/:id/export', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const body = await readApi<unknown>(c, `/v1/signature/signatures/${id}/export`);
     c.header('Content-Disposition', `attachment; filename="signature-${id}.json"`);
     return c.body(typeof body === 'string' ? body : JSON.stringify(body, null, 2), 200, {
@@ -287,7 +287,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
     return c.html(await ClustersPage({ c, created: res.data }), 201);
   });
   web.get('/signature/clusters/:id/webhook-config', async (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const yaml = await readApi<string>(c, `/v1/clusters/${id}/webhook-config?format=yaml`);
     c.header('Content-Disposition', `attachment; filename="vigil-webhook-${id}.yaml"`);
     return c.body(yaml, 200, { 'Content-Type': 'application/yaml' });
@@ -383,7 +383,7 @@ export function registerSignaturePages(web: Hono<ConsoleEnv>): void {
   });
   for (const state of ['enable', 'disable'] as const) {
     web.post(`/signature/policies/:id/${state}`, async (c) => {
-      const id = encodeURIComponent(c.req.param('id'));
+      const id = idParam(c);
       const res = await callApi(c, 'PATCH', `/v1/signature/policies/${id}`, { enabled: state === 'enable' });
       return ui.redirectWithFlash(c, `/console/signature/policies`, res);
     });

@@ -3,7 +3,7 @@ import { raw } from 'hono/html';
 import { streamSSE } from 'hono/streaming';
 import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus } from '../../domain/playbook/status.js';
 import { taskWorkflowId } from '../../services/playbook/task-workflow.js';
-import { callApi, query, readApi } from '../api-call.js';
+import { callApi, query, readApi, idParam } from '../api-call.js';
 import { can, type ConsoleContext, type ConsoleEnv } from '../context.js';
 import * as ui from '../ui.js';
 import { PlaybookTabs } from './playbook.js';
@@ -215,10 +215,9 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             </ui.DataTable>
             <ui.NextPage
               c={c}
-              href={
-                res.data.nextCursor &&
-                `/console/playbook/tasks${query({ status, cursor: res.data.nextCursor })}`
-              }
+              path="/console/playbook/tasks"
+              cursor={res.data.nextCursor}
+              params={{ status }}
             />
           </>
         )}
@@ -228,7 +227,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
 
   web.get('/playbook/tasks/:id', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const task = await readApi<TaskDto>(c, `/v1/playbook/tasks/${id}`);
     return c.html(
       <ui.Page c={c} title={task.name} nav="playbook">
@@ -244,13 +243,11 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
     );
   });
 
-  web.get('/playbook/tasks/:id/live', async (c) =>
-    c.html(await LiveTask({ c, id: encodeURIComponent(c.req.param('id')) })),
-  );
+  web.get('/playbook/tasks/:id/live', async (c) => c.html(await LiveTask({ c, id: idParam(c) })));
 
   // Server-sent events: "changed" whenever the task's log summary moves, "final" once it has ended.
   web.get('/playbook/tasks/:id/events', (c) => {
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     return streamSSE(c, async (stream) => {
       const until = Date.now() + LIVE_STREAM_MS;
       let last = '';
@@ -273,7 +270,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
 
   web.get('/playbook/tasks/:id/logs', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const cursor = c.req.query('cursor');
     const [task, logs] = await Promise.all([
       readApi<TaskDto>(c, `/v1/playbook/tasks/${id}`),
@@ -302,10 +299,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
             </li>
           ))}
         </ol>
-        <ui.NextPage
-          c={c}
-          href={logs.nextCursor && `/console/playbook/tasks/${id}/logs${query({ cursor: logs.nextCursor })}`}
-        />
+        <ui.NextPage c={c} path={`/console/playbook/tasks/${id}/logs`} cursor={logs.nextCursor} />
       </ui.Page>,
     );
   });
@@ -313,7 +307,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
   // The policy flow on its own page (the Temporal UI links here); the task page draws it too, live.
   web.get('/playbook/tasks/:id/flow', async (c) => {
     const t = c.get('t');
-    const id = encodeURIComponent(c.req.param('id'));
+    const id = idParam(c);
     const [task, flow] = await Promise.all([
       readApi<TaskDto>(c, `/v1/playbook/tasks/${id}`),
       readApi<string>(c, `/v1/playbook/tasks/${id}/flow?format=svg`),
@@ -332,7 +326,7 @@ export function registerTaskPages(web: Hono<ConsoleEnv>): void {
 
   for (const control of ['cancel', 'pause', 'resume', 'rerun'] as const) {
     web.post(`/playbook/tasks/:id/${control}`, async (c) => {
-      const id = encodeURIComponent(c.req.param('id'));
+      const id = idParam(c);
       const res = await callApi(c, 'POST', `/v1/playbook/tasks/${id}/${control}`);
       const back = c.req.header('referer')?.includes('/console/playbook/tasks?')
         ? '/console/playbook/tasks'

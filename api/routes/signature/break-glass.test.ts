@@ -14,6 +14,7 @@ import { DECISION_QUEUE_POSTGRES } from '../../../services/signature/decision-qu
 import { startBreakGlassNotifications } from '../../../services/signature/start-break-glass-notifications.js';
 import { startDingTalkFake, type DingTalkFake } from '../../../test/dingtalk-fake.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../../test/harness.js';
+import { podReview } from '../../../test/admission-review.js';
 import type { TAdmissionReviewResponse } from './admission.js';
 import type { TClusterWithToken } from './clusters.js';
 import type { TWitness } from './witnesses.js';
@@ -33,26 +34,16 @@ async function call(method: string, path: string, body?: unknown) {
 }
 
 function review(opts: { uid: string; podUid?: string; dryRun?: boolean; justification?: string }) {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: opts.uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      namespace: 'payments',
-      operation: 'CREATE',
-      userInfo: { username: 'oncall@example.com' },
-      ...(opts.dryRun ? { dryRun: true } : {}),
-      object: {
-        metadata: {
-          name: 'checkout',
-          ...(opts.podUid ? { uid: opts.podUid } : {}),
-          annotations: { [BREAK_GLASS_ANNOTATION]: opts.justification ?? 'INC-9 checkout down' },
-        },
-        spec: { containers: [{ name: 'app', image: `127.0.0.1:9/shop/checkout@${DIGEST}` }] },
-      },
-    },
-  };
+  return podReview({
+    uid: opts.uid,
+    namespace: 'payments',
+    name: 'checkout',
+    podUid: opts.podUid,
+    userInfo: { username: 'oncall@example.com' },
+    dryRun: opts.dryRun,
+    annotations: { [BREAK_GLASS_ANNOTATION]: opts.justification ?? 'INC-9 checkout down' },
+    images: [`127.0.0.1:9/shop/checkout@${DIGEST}`],
+  });
 }
 
 async function admit(body: unknown) {

@@ -10,7 +10,8 @@ import {
 } from '../../../domain/signature/webhook-config.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv, Services } from '../../context.js';
-import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage } from '../../pagination.js';
+import { resourceRoutes } from '../../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso } from './shared.js';
 import { displayName } from '../../../domain/input-rules.js';
@@ -91,23 +92,10 @@ const rotateRoute = defineRoute({
   responses: { 200: json(ZClusterWithTokenSchema) },
 });
 
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/clusters',
-  tags,
-  summary: 'List clusters',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZClusterSchema)) },
-});
+const clusters = resourceRoutes('/v1/clusters', tags, ZClusterSchema);
+const listRoute = clusters.list('List clusters');
 
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/clusters/{id}',
-  tags,
-  summary: 'One cluster',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZClusterSchema) },
-});
+const getRoute = clusters.get('One cluster');
 
 const webhookRoute = defineRoute({
   method: 'get',

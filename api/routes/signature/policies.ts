@@ -13,8 +13,8 @@ import { REGISTRY_FAILURE_MODES, TAG_POLICIES } from '../../../domain/signature/
 import { ALL_NAMESPACES, POLICY_ENABLED_BY_DEFAULT, POLICY_MODES } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
+import { accountPage, ZPageQuerySchema } from '../../pagination.js';
+import { resourceRoutes } from '../../route-shapes.js';
 import { displayName } from '../../../domain/input-rules.js';
 
 /** A Kubernetes namespace name (RFC 1123 label) or `*` for every namespace of the cluster. */
@@ -149,60 +149,19 @@ export type TCreatePolicyBody = z.input<typeof ZCreatePolicyBodySchema>;
 export type TUpdatePolicyBody = z.input<typeof ZUpdatePolicyBodySchema>;
 export type TPolicyQuery = z.input<typeof ZPolicyQuerySchema>;
 
-const createRoute = defineRoute({
-  method: 'post',
-  path: '/v1/signature/policies',
-  // Admin: a policy decides what a cluster admits.
-  role: 'admin',
-  tags,
-  summary:
-    'Create a security policy (witness + cluster + namespaces); off until enabled, as the product ships it',
-  request: { body: jsonBody(ZCreatePolicyBodySchema) },
-  responses: { 201: json(ZPolicySchema, 'Created') },
-});
-
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/signature/policies',
-  tags,
-  summary: 'List security policies',
-  request: { query: ZPolicyQuerySchema },
-  responses: { 200: json(pageOf(ZPolicySchema)) },
-});
-
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/signature/policies/{id}',
-  tags,
-  summary: 'One security policy',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZPolicySchema) },
-});
-
-const patchRoute = defineRoute({
-  method: 'patch',
-  path: '/v1/signature/policies/{id}',
-  // Admin: a policy decides what a cluster admits.
-  role: 'admin',
-  tags,
-  summary: 'Change a security policy (each change bumps its version)',
-  request: {
-    params: ZIdParamSchema,
-    body: jsonBody(ZUpdatePolicyBodySchema),
-  },
-  responses: { 200: json(ZPolicySchema) },
-});
-
-const deleteRoute = defineRoute({
-  method: 'delete',
-  path: '/v1/signature/policies/{id}',
-  // Admin: a policy decides what a cluster admits.
-  role: 'admin',
-  tags,
-  summary: 'Delete a security policy',
-  request: { params: ZIdParamSchema },
-  responses: { 204: { description: 'Deleted' } },
-});
+// Admin writes: a policy decides what a cluster admits.
+const policies = resourceRoutes('/v1/signature/policies', tags, ZPolicySchema, { writeRole: 'admin' });
+const createRoute = policies.create(
+  'Create a security policy (witness + cluster + namespaces); off until enabled, as the product ships it',
+  ZCreatePolicyBodySchema,
+);
+const listRoute = policies.list('List security policies', ZPolicyQuerySchema);
+const getRoute = policies.get('One security policy');
+const patchRoute = policies.patch(
+  'Change a security policy (each change bumps its version)',
+  ZUpdatePolicyBodySchema,
+);
+const deleteRoute = policies.delete('Delete a security policy');
 
 export function registerPolicyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {

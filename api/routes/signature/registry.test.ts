@@ -9,6 +9,7 @@ import { auditLog } from '../../../db/schema/audit.js';
 import { buildCosignPayload } from '../../../domain/signature/cosign-payload.js';
 import { WEBHOOK_TIMEOUT_SECONDS } from '../../../domain/signature/rules.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../../test/harness.js';
+import { podReview } from '../../../test/admission-review.js';
 import {
   pushCosignSignatureByHand,
   pushTestImage,
@@ -46,21 +47,14 @@ async function admit(
 ): Promise<AdmissionAnswer> {
   const uid = `uid-${Math.random()}`;
   const res = await ctx.request('POST', `/admission/v1/validate/${cluster.token}`, {
-    body: {
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid,
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        namespace,
-        operation: 'CREATE',
-        userInfo: { username: 'oncall@example.com' },
-        object: {
-          metadata: { name: 'web', ...(annotations ? { annotations } : {}) },
-          spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-        },
-      },
-    },
+    body: podReview({
+      uid,
+      namespace,
+      name: 'web',
+      userInfo: { username: 'oncall@example.com' },
+      images,
+      annotations,
+    }),
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { response: AdmissionAnswer }).response;

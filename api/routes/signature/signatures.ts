@@ -11,7 +11,8 @@ import { cosignCommands, SIMPLE_SIGNING_MEDIA_TYPE } from '../../../domain/signa
 import { TRUSTED_IMAGE_LABEL } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { accountPage, pageOf, ZPageQuerySchema } from '../../pagination.js';
+import { accountPage, ZPageQuerySchema } from '../../pagination.js';
+import { resourceRoutes } from '../../route-shapes.js';
 import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
 import { iso } from './shared.js';
 
@@ -91,14 +92,7 @@ const signRoute = defineRoute({
   responses: { 200: json(ZSignResultSchema, 'Already signed'), 201: json(ZSignResultSchema, 'Signed') },
 });
 
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/signature/signatures/{id}',
-  tags,
-  summary: 'One signature',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZSignatureSchema) },
-});
+const getRoute = resourceRoutes('/v1/signature/signatures', tags, ZSignatureSchema).get('One signature');
 
 const exportRoute = defineRoute({
   method: 'get',
@@ -197,14 +191,10 @@ const toTrustedImageDto = (t: TrustedImageRow): TTrustedImage => ({
   revokedReason: t.revokedReason,
 });
 
-const trustedRoute = defineRoute({
-  method: 'get',
-  path: '/v1/signature/trusted-images',
-  tags,
-  summary: 'Images admission verified, labelled "Trusted Image" (?all=true includes revoked ones)',
-  request: { query: ZTrustedImageQuerySchema },
-  responses: { 200: json(pageOf(ZTrustedImageSchema)) },
-});
+const trustedRoute = resourceRoutes('/v1/signature/trusted-images', tags, ZTrustedImageSchema).list(
+  'Images admission verified, labelled "Trusted Image" (?all=true includes revoked ones)',
+  ZTrustedImageQuerySchema,
+);
 
 export function registerSignatureRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(signRoute, async (c) => {

@@ -19,8 +19,9 @@ import {
 } from '../../../domain/signature/rules.js';
 import { auditActor } from '../../audit-context.js';
 import type { AppEnv } from '../../context.js';
-import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../../pagination.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../../router.js';
+import { decodeCursor, page } from '../../pagination.js';
+import { resourceRoutes } from '../../route-shapes.js';
+import { defineRoute, json, ZIdParamSchema } from '../../router.js';
 import { iso } from './shared.js';
 import { coercedInt32, displayName } from '../../../domain/input-rules.js';
 
@@ -130,35 +131,14 @@ export type TWitnessKeySource = z.input<typeof ZKeySourceSchema>;
 export type TCreateWitnessBody = z.input<typeof ZCreateWitnessBodySchema>;
 export type TDisabledWitness = z.infer<typeof ZDisableResultSchema>;
 
-const createRoute = defineRoute({
-  method: 'post',
-  path: '/v1/signature/witnesses',
-  // Admin: a witness's keys decide which images every cluster trusts.
-  role: 'admin',
-  tags,
-  summary:
-    'Create a witness with an RSA-2048 key (version 1): generated, an imported private key, a public key only (verify only), or an AWS KMS key',
-  request: { body: jsonBody(ZCreateWitnessBodySchema) },
-  responses: { 201: json(ZWitnessSchema, 'Created') },
-});
-
-const listRoute = defineRoute({
-  method: 'get',
-  path: '/v1/signature/witnesses',
-  tags,
-  summary: 'List witnesses',
-  request: { query: ZPageQuerySchema },
-  responses: { 200: json(pageOf(ZWitnessSchema)) },
-});
-
-const getRoute = defineRoute({
-  method: 'get',
-  path: '/v1/signature/witnesses/{id}',
-  tags,
-  summary: 'One witness and its key versions',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZWitnessSchema) },
-});
+// Admin writes: a witness's keys decide which images every cluster trusts.
+const witnesses = resourceRoutes('/v1/signature/witnesses', tags, ZWitnessSchema, { writeRole: 'admin' });
+const createRoute = witnesses.create(
+  'Create a witness with an RSA-2048 key (version 1): generated, an imported private key, a public key only (verify only), or an AWS KMS key',
+  ZCreateWitnessBodySchema,
+);
+const listRoute = witnesses.list('List witnesses');
+const getRoute = witnesses.get('One witness and its key versions');
 
 const publicKeyRoute = defineRoute({
   method: 'get',
@@ -177,16 +157,10 @@ const publicKeyRoute = defineRoute({
   },
 });
 
-const rotateRoute = defineRoute({
-  method: 'post',
-  path: '/v1/signature/witnesses/{id}/rotate',
-  // Admin: a witness's keys decide which images every cluster trusts.
-  role: 'admin',
-  tags,
-  summary: 'Rotate to a new key version; older versions keep verifying until disabled',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZWitnessSchema) },
-});
+const rotateRoute = witnesses.action(
+  'rotate',
+  'Rotate to a new key version; older versions keep verifying until disabled',
+);
 
 const disableVersionRoute = defineRoute({
   method: 'post',
@@ -199,16 +173,11 @@ const disableVersionRoute = defineRoute({
   responses: { 200: json(ZDisableResultSchema) },
 });
 
-const disableWitnessRoute = defineRoute({
-  method: 'post',
-  path: '/v1/signature/witnesses/{id}/disable',
-  // Admin: a witness's keys decide which images every cluster trusts.
-  role: 'admin',
-  tags,
-  summary: 'Disable the witness and every key version; revoke the Trusted Image labels it earned',
-  request: { params: ZIdParamSchema },
-  responses: { 200: json(ZDisableResultSchema) },
-});
+const disableWitnessRoute = witnesses.action(
+  'disable',
+  'Disable the witness and every key version; revoke the Trusted Image labels it earned',
+  { status: 200, schema: ZDisableResultSchema, description: 'OK' },
+);
 
 export function registerWitnessRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createRoute, async (c) => {
