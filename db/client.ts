@@ -37,9 +37,15 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   /**
    * Postgres LISTEN on a dedicated connection (reconnected by the driver); resolves once listening and returns the
-   * unlisten. Undefined on PGlite, which lives in one process and needs no cross-process wake-ups.
+   * unlisten. `onRelisten` runs each time the driver listens again after its connection was lost: notifications sent
+   * meanwhile are gone, so whoever relies on them starts over. Undefined on PGlite, which lives in one process and
+   * needs no cross-process wake-ups.
    */
-  listen?: (channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>;
+  listen?: (
+    channel: string,
+    onMessage: (payload: string) => void,
+    onRelisten?: () => void,
+  ) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -59,8 +65,13 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       db: db as unknown as Database,
       driver: 'postgres',
       migrate: () => migratePostgres(db, { migrationsFolder }),
-      listen: async (channel, onMessage) => {
-        const { unlisten } = await client.listen(channel, onMessage);
+      listen: async (channel, onMessage, onRelisten) => {
+        let listening = false;
+        // postgres.js calls `onlisten` on the first LISTEN and again after every reconnection.
+        const { unlisten } = await client.listen(channel, onMessage, () => {
+          if (listening) onRelisten?.();
+          listening = true;
+        });
         return unlisten;
       },
       close: () => client.end({ timeout: 5 }),

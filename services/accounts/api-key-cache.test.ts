@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { apiKeys } from '../../db/schema/accounts.js';
@@ -72,6 +72,37 @@ describe('API key cache', () => {
         const by = { accountId: account.id, actor: `key:${adminKey.id}`, requestId: 'test' };
         await revokeApiKey(other.db, by, { id: k.id });
         await expect.poll(() => authenticateApiKey(db, k.key), { timeout: 3000, interval: 50 }).toBeNull();
+      } finally {
+        await unsubscribe();
+        await other.close();
+        await here.handle.close();
+      }
+    },
+  );
+
+  it.runIf(testDriver() === 'postgres')(
+    'trusts no cached key once the revocation listener lost its connection (notifications sent meanwhile are gone)',
+    async () => {
+      const here = await createScratchPostgres(process.env.TEST_DATABASE_URL ?? '', 'vigil_relisten', 2);
+      const other = await openDatabase({ url: here.url, poolMax: 2 });
+      const unsubscribe = await subscribeToApiKeyRevocations(here.handle);
+      try {
+        const { db } = here.handle;
+        const { account } = await createAccount(db, { name: 'lost notification' });
+        const k = await createApiKey(db, {
+          accountId: account.id,
+          name: 'revoked unheard',
+          role: 'operator',
+        });
+        expect(await authenticateApiKey(db, k.key)).not.toBeNull(); // cached for minutes
+        // A revocation whose notification this process never hears (it was sent while the listener was away) ...
+        await other.db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, k.id));
+        expect(await authenticateApiKey(db, k.key)).not.toBeNull();
+        // ... then the listener's connection drops; postgres.js reconnects and listens again.
+        await other.db.execute(
+          sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen%'`,
+        );
+        await expect.poll(() => authenticateApiKey(db, k.key), { timeout: 10_000, interval: 100 }).toBeNull();
       } finally {
         await unsubscribe();
         await other.close();

@@ -55,6 +55,13 @@ export function forgetApiKey(db: Database, apiKeyId: string): void {
   }
 }
 
+/** Drops every cached key: the revocation channel was lost for a while, and what it said meanwhile is gone. */
+export function forgetAllApiKeys(db: Database): void {
+  const cache = apiKeyCache(db);
+  cache.epoch++;
+  cache.byHash.clear();
+}
+
 /**
  * After a revocation committed: drops the key here at once and tells every other process listening on
  * `API_KEY_CHANNEL` (Postgres) to drop it too.

@@ -1,5 +1,5 @@
 import type { DatabaseHandle } from '../../db/client.js';
-import { API_KEY_CHANNEL, apiKeyCache, forgetApiKey } from './api-key-cache.js';
+import { API_KEY_CHANNEL, apiKeyCache, forgetAllApiKeys, forgetApiKey } from './api-key-cache.js';
 
 /**
  * Drops a cached API key as soon as any process revokes it (Postgres NOTIFY), and lets this process keep key lookups
@@ -11,7 +11,12 @@ export async function subscribeToApiKeyRevocations(
 ): Promise<() => Promise<void>> {
   const cache = apiKeyCache(handle.db);
   const unlisten = handle.listen
-    ? await handle.listen(API_KEY_CHANNEL, (apiKeyId) => forgetApiKey(handle.db, apiKeyId))
+    ? await handle.listen(
+        API_KEY_CHANNEL,
+        (apiKeyId) => forgetApiKey(handle.db, apiKeyId),
+        // Revocations notified while the listener reconnected are lost: trust no cached key from before.
+        () => forgetAllApiKeys(handle.db),
+      )
     : async () => undefined;
   cache.subscriptions++;
   return async () => {

@@ -51,6 +51,14 @@ export function authCache(db: Database): AuthCache {
   return cache;
 }
 
+/** Drops every cached token: the change channel was lost for a while, and what it said meanwhile is gone. */
+export function forgetAllAgentTokens(db: Database): void {
+  const cache = authCache(db);
+  cache.epoch++;
+  cache.byToken.clear();
+  cache.byAsset.clear();
+}
+
 /** Drops the cached tokens of assets whose agent token was replaced or that were just marked offline. */
 export function forgetAssetTokens(db: Database, assetIds: readonly string[]): void {
   // A sweep that marked nothing offline changed no token: concurrent lookups keep their long lifetime.
