@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { ADMISSION_OUTCOMES } from '../../domain/signature/rules.js';
 import { callApi, query, queryValues, readApi } from '../api-call.js';
-import type { ConsoleEnv } from '../context.js';
+import type { ConsoleContext, ConsoleEnv } from '../context.js';
 import * as ui from '../ui.js';
 import { pairs, SignatureTabs, type ClusterDto } from './signature.js';
 import type { Paged } from './types.js';
@@ -17,15 +17,60 @@ interface DecisionDto {
   allowed: boolean;
   outcome: string;
   message: string;
-  images: { container: string; image: string }[];
+  images: {
+    container: string;
+    image: string;
+    digest?: string;
+    indexDigest?: string;
+    platformDigests?: string[];
+  }[];
   createdAt: string;
 }
 
-/** Recent admission decisions, newest first, filtered by cluster, namespace and verdict as the API filters them. */
+/**
+ * What admission verified for one image, where the reference alone does not say it: the digest a tag resolved to,
+ * the signed index that covered a platform digest, the platform images of an index a tag named.
+ */
+function VerifiedAs(props: { c: ConsoleContext; image: DecisionDto['images'][number] }) {
+  const { image: i } = props;
+  const t = props.c.get('t');
+  const pinned = i.digest !== undefined && i.image.endsWith(`@${i.digest}`);
+  return (
+    <>
+      {i.digest && !pinned ? (
+        <div class="muted">
+          {t('verifiedAs')} <code class="break">{i.digest}</code>
+        </div>
+      ) : null}
+      {i.indexDigest ? (
+        <div class="muted">
+          {t('coveredByIndex')} <code class="break">{i.indexDigest}</code>
+        </div>
+      ) : null}
+      {i.platformDigests && i.platformDigests.length > 0 ? (
+        <details>
+          <summary class="muted">{t('platformCount', { n: i.platformDigests.length })}</summary>
+          <ul class="plain">
+            {i.platformDigests.map((d) => (
+              <li>
+                <code class="break">{d}</code>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * Recent admission decisions, newest first, filtered by cluster, namespace, verdict, outcome and image digest as the
+ * API filters them (a digest finds a pinned image, a tag's resolved digest, a covering index or its platforms).
+ */
 export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
   web.get('/signature/decisions', async (c) => {
     const t = c.get('t');
-    const q = queryValues(c, ['clusterId', 'namespace', 'allowed', 'outcome']);
+    const q = queryValues(c, ['clusterId', 'namespace', 'allowed', 'outcome', 'digest']);
     const [list, clusters] = await Promise.all([
       callApi<Paged<DecisionDto>>(
         c,
@@ -35,7 +80,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
       readApi<Paged<ClusterDto>>(c, '/v1/clusters?limit=100'),
     ]);
     const clusterName = new Map(clusters.items.map((cl) => [cl.id, cl.name]));
-    const errors = list.ok ? [] : list.fields.map((f) => ({ ...f, path: f.path || 'namespace' }));
+    const errors = list.ok ? [] : list.fields.map((f) => ({ ...f, path: f.path || 'digest' }));
     return c.html(
       <ui.Page c={c} title={t('navSignature')} nav="signature">
         <SignatureTabs c={c} current="decisions" />
@@ -66,6 +111,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
             errors={errors}
             options={[['', t('all')], ...ui.wordOptions(c, ADMISSION_OUTCOMES)]}
           />
+          <ui.Field label={t('digest')} name="digest" value={q.digest} errors={errors} />
         </ui.FilterForm>
         {list.ok ? (
           <>
@@ -106,6 +152,7 @@ export function registerDecisionPage(web: Hono<ConsoleEnv>): void {
                         {d.images.map((i) => (
                           <li>
                             <code class="break">{i.image}</code>
+                            <VerifiedAs c={c} image={i} />
                           </li>
                         ))}
                       </ul>

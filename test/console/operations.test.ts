@@ -78,7 +78,7 @@ describe('console operations in a real browser', () => {
     await page.context().close();
   });
 
-  it('lists admission decisions filtered by cluster, namespace and verdict, and disables a witness key', async () => {
+  it('lists admission decisions filtered by cluster, namespace, verdict and digest, and disables a witness key', async () => {
     const seeded = await seedAdmissionDecisions(w.ctx, w.apiKey, {
       witness: 'decisions-key',
       cluster: 'edge',
@@ -101,6 +101,23 @@ describe('console operations in a real browser', () => {
     await page.click('main button:has-text("Filter")');
     await page.waitForURL(/namespace=dev/);
     expect(await page.locator('main tbody tr').count()).toBe(1);
+    // A digest finds the decisions on every image pinned to it (the fixture Pod's api image, in both namespaces).
+    await page.fill('#f-namespace', '');
+    await page.fill('#f-digest', `sha256:${'a1'.repeat(32)}`);
+    await page.click('main button:has-text("Filter")');
+    await page.waitForURL(/digest=sha256%3Aa1/);
+    expect(await page.locator('main tbody tr').count()).toBe(2);
+    await page.fill('#f-digest', `sha256:${'e5'.repeat(32)}`);
+    await page.click('main button:has-text("Filter")');
+    await page.waitForURL(/digest=sha256%3Ae5/);
+    expect(await page.locator('main tbody tr').count()).toBe(0);
+    // Not a digest: the API's rule, at the field.
+    await page.fill('#f-digest', 'latest');
+    await page.click('main button:has-text("Filter")');
+    await page.waitForURL(/digest=latest/);
+    expect(await page.locator('.field-error').first().textContent()).toContain(
+      'sha256:<64 lowercase hex digits>',
+    );
     // Rotate, then disable the old key version and the witness from the console.
     await page.goto('/console/signature/witnesses');
     const row = page.locator('main tr', { hasText: 'decisions-key' });

@@ -55,11 +55,10 @@ export const ZDecisionQuerySchema = ZPageQuerySchema.extend({
     .max(512)
     .optional()
     .openapi({ description: 'An image exactly as the pod spec names it' }),
-  digest: z
-    .string()
-    .regex(DIGEST_PATTERN, 'must be sha256:<64 lowercase hex digits>')
-    .optional()
-    .openapi({ description: 'Decisions on any image pinned to this digest' }),
+  digest: z.string().regex(DIGEST_PATTERN, 'must be sha256:<64 lowercase hex digits>').optional().openapi({
+    description:
+      'Decisions on any image pinned to this digest, resolved to it from a tag, covered by the signature of this image index, or listed as a platform image of the index a tag resolved to',
+  }),
   since: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Made at or after this time' }),
   until: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Made before this time' }),
 });
