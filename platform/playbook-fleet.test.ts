@@ -25,7 +25,10 @@ describe('simulated fleet: each agent draws its own failures', () => {
       createSimulateExecutor({ failureRate: rate, seed: agentSeed(7, i) }),
     );
     for (const attempt of [1, 2]) {
-      const outcomes = await Promise.all(executors.map((e) => e.run(fixJob(attempt), ctx)));
+      // Each job its own cancel signal, as the agent gives it (400 waits on one signal warn of a listener leak).
+      const outcomes = await Promise.all(
+        executors.map((e) => e.run(fixJob(attempt), { ...ctx, signal: new AbortController().signal })),
+      );
       const failed = outcomes.filter((o) => o.exitCode !== 0).length;
       // Binomial(400, 0.2): mean 80, standard deviation 8; one seed for all would give 0 or 400.
       expect(failed, `attempt ${attempt}`).toBeGreaterThan(50);
