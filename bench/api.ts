@@ -215,11 +215,11 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
     }
     const sample = JSON.parse(await get(ep.urls[0] ?? '')) as { items?: unknown[] };
     await server.call('cpuStart');
-    const api = await drive(requests, CONCURRENCY, async (i) => {
+    const api = await drive(`${ep.name} api`, requests, CONCURRENCY, async (i) => {
       await get(ep.urls[i % ep.urls.length] ?? '');
     });
     const serverCpuMs = await server.call('cpuEnd');
-    const floor = await server.call('floor', requests, CONCURRENCY);
+    const floor = await server.call('floor', ep.name, requests, CONCURRENCY);
     results[ep.name] = {
       api,
       floor,

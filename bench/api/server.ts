@@ -184,8 +184,8 @@ async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scal
       return { statements: statements.length, slowest: slowest.statement, slowestMs: slowest.ms };
     },
     /** The floor: the current endpoint's captured statements, request by request, at `concurrency`. */
-    floor: (requests: number, concurrency: number): Promise<Figures> =>
-      drive(requests, concurrency, async (i) => {
+    floor: (name: string, requests: number, concurrency: number): Promise<Figures> =>
+      drive(`${name} floor`, requests, concurrency, async (i) => {
         for (const s of perUrl[i % perUrl.length] ?? []) await target.raw(s.sql, s.params);
       }),
     /** One statement timed here (ms), e.g. the ingest floor's upsert. */
@@ -234,7 +234,7 @@ export function serveOverIpc(driver: 'postgres' | 'pglite', pgUrl: string): void
     endpointStart: () => running().endpointStart(),
     captureStart: () => running().captureStart(),
     captureEnd: () => running().captureEnd(),
-    floor: (requests, concurrency) => running().floor(requests, concurrency),
+    floor: (name, requests, concurrency) => running().floor(name, requests, concurrency),
     timed: (sql, params) => running().timed(sql, params),
     cpuStart: () => running().cpuStart(),
     cpuEnd: () => running().cpuEnd(),
