@@ -60,8 +60,15 @@ export async function forkRpc<M extends Methods, Ready>(
     ready,
     call,
     close: async () => {
-      await call('close', ...([] as unknown as Parameters<M['close']>));
-      await exited;
+      try {
+        await call('close', ...([] as unknown as Parameters<M['close']>));
+      } catch (err) {
+        // A child whose close failed would keep this process alive through its channel.
+        child.kill();
+        throw err;
+      } finally {
+        await exited;
+      }
     },
   };
 }
@@ -69,11 +76,28 @@ export async function forkRpc<M extends Methods, Ready>(
 /**
  * The child's side: announce `ready` (id 0), then answer calls until `close` (which must exist), after which the
  * channel is closed, or with `exitAfterClose` the process exits (for services whose timers are not the bench's).
+ * With `exitAfterClose`, a parent that goes away without calling `close` (it failed or was stopped) still gets the
+ * child's `close` (e.g. its scratch database dropped) and exit.
  */
 export function answerRpc(methods: Methods, ready: unknown, opts: { exitAfterClose?: boolean } = {}): void {
   const send = (m: Reply) => process.send?.(m);
   send({ id: 0, ok: true, value: ready });
+  let closing = false;
+  if (opts.exitAfterClose) {
+    process.once('disconnect', () => {
+      if (closing) return;
+      const close = methods.close as (() => unknown) | undefined;
+      Promise.resolve(close?.()).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`closing after the parent went away: ${errorMessage(err)}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
   process.on('message', (m: Call) => {
+    if (m.method === 'close') closing = true;
     const run = async () => {
       const method = methods[m.method];
       if (!method) throw new Error(`no method ${m.method}`);
