@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
@@ -9,12 +8,12 @@ import { percentile, progress, round } from './progress.js';
 import { registryFigures } from './signature/registry-phase.js';
 import {
   startSignatureServer,
-  type ServerCall,
   type ServerInfo,
+  type ServerMethods,
   type ServerPhase,
-  type ServerReply,
   type SignatureServer,
 } from './signature/server.js';
+import { forkRpc } from './ipc.js';
 import { arg, args, runBench } from './cli.js';
 
 /**
@@ -78,8 +77,6 @@ function serverFigures(p: ServerPhase) {
   };
 }
 
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
 /** The server in a child process, driven over its IPC channel. */
 async function forkServer(): Promise<SignatureServer> {
   const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'signature', 'serve-child.ts');
@@ -87,42 +84,13 @@ async function forkServer(): Promise<SignatureServer> {
     ...(POSTGRES_URL ? ['--postgres-url', POSTGRES_URL] : []),
     ...(CPU_PROF_DIR ? ['--cpu-prof', CPU_PROF_DIR] : []),
   ];
-  // process.execArgv carries tsx's loader.
-  const child = fork(entry, childArgs, {
-    execArgv: process.execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  child.on('message', (m: ServerReply) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve(m.value);
-    else w?.reject(new Error(`bench server: ${m.error}`));
-  });
-  child.on('exit', (code) => {
-    for (const w of waiting.values()) w.reject(new Error(`bench server exited with ${String(code)}`));
-    waiting.clear();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let nextId = 1;
-  const call = <T>(m: WithoutId<ServerCall>) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ ...m, id });
-    });
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    waiting.set(0, { resolve: resolve as (v: unknown) => void, reject });
-  });
+  const child = await forkRpc<ServerMethods, ServerInfo>(entry, childArgs, { name: 'bench server' });
   return {
-    info,
-    phaseStart: () => call<void>({ call: 'phaseStart' }),
-    phaseEnd: () => call<ServerPhase>({ call: 'phaseEnd' }),
-    inProcess: (p, body, n) => call({ call: 'inProcess', path: p, body, n }),
-    close: async () => {
-      await call<null>({ call: 'close' });
-      await exited;
-    },
+    info: child.ready,
+    phaseStart: () => child.call('phaseStart'),
+    phaseEnd: () => child.call('phaseEnd'),
+    inProcess: (p, body, n) => child.call('inProcess', p, body, n),
+    close: () => child.close(),
   };
 }
 

@@ -16,7 +16,7 @@ import { createLogger } from '../../platform/logger.js';
 import { createSecretBox, generateMasterKey } from '../../platform/secrets.js';
 import { buildServices } from '../../platform/services.js';
 import { round } from '../progress.js';
-import { errorMessage } from '../../domain/errors.js';
+import { answerRpc } from '../ipc.js';
 
 /**
  * The server side of bench/signature.ts: the API on loopback HTTP (PGlite, or a fresh Postgres database), plus
@@ -233,39 +233,17 @@ export async function startSignatureServer(opts: {
   };
 }
 
-/** Messages between the bench (parent) and a forked server (child): one reply per call, matched by id. */
-export type ServerCall =
-  | { id: number; call: 'phaseStart' }
-  | { id: number; call: 'phaseEnd' }
-  | { id: number; call: 'inProcess'; path: string; body: string; n: number }
-  | { id: number; call: 'close' };
-export type ServerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+/** What the parent (bench/signature.ts) can call on a forked server (bench/ipc.ts). */
+export type ServerMethods = Omit<SignatureServer, 'info'>;
 
-/** The child's side: start the server, announce it (id 0), then answer calls until `close`. */
+/** The child's side: start the server, announce its info, then answer calls until `close`. */
 export async function serveOverIpc(opts: { postgresUrl?: string; cpuProfileDir?: string }): Promise<void> {
-  const send = (m: ServerReply) => process.send?.(m);
   const server = await startSignatureServer(opts);
-  send({ id: 0, ok: true, value: server.info });
-  process.on('message', (m: ServerCall) => {
-    const run = async (): Promise<unknown> => {
-      switch (m.call) {
-        case 'phaseStart':
-          return server.phaseStart();
-        case 'phaseEnd':
-          return server.phaseEnd();
-        case 'inProcess':
-          return server.inProcess(m.path, m.body, m.n);
-        case 'close':
-          await server.close();
-          return null;
-      }
-    };
-    run().then(
-      (value) => {
-        send({ id: m.id, ok: true, value: value ?? null });
-        if (m.call === 'close') process.disconnect();
-      },
-      (err: unknown) => send({ id: m.id, ok: false, error: errorMessage(err) }),
-    );
-  });
+  const methods: ServerMethods = {
+    phaseStart: () => server.phaseStart(),
+    phaseEnd: () => server.phaseEnd(),
+    inProcess: (p, body, n) => server.inProcess(p, body, n),
+    close: () => server.close(),
+  };
+  answerRpc(methods, server.info);
 }

@@ -1,0 +1,248 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { Logger } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { createAccount } from '../../services/accounts/create-account.js';
+import { migrationsFolder, type Database, type DatabaseHandle } from '../../db/client.js';
+import * as schema from '../../db/schema/index.js';
+import { errorMessage } from '../../domain/errors.js';
+import { answerRpc } from '../ipc.js';
+import { offlineApp } from '../offline-app.js';
+import { progress, round } from '../progress.js';
+import { drive, type Figures } from './drive.js';
+import { accountStatements, assetStatements, directoryStatements, sizeAt, uuid7Function } from './seed.js';
+
+/**
+ * The server side of bench/api.ts, run in a child process (bench/api/serve-child.ts) so the load generator's CPU
+ * and GC stay out of the API's figures. It owns the database (PGlite lives in one process; on Postgres a fresh
+ * database per run): migrates and seeds it, serves the API on loopback HTTP, captures the SQL each request issues
+ * (Drizzle's logger) and replays it as the floor here, through the same driver (postgres.js or PGlite) with no HTTP
+ * and no framework, and reports its own CPU time between `cpuStart` and `cpuEnd`.
+ */
+export interface Captured {
+  sql: string;
+  params: unknown[];
+}
+
+/** Runs raw SQL with parameters on the bench's floor client; returns rows. */
+type Raw = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+interface Target {
+  handle: DatabaseHandle;
+  /** The floor: the same statements without HTTP, Hono, zod or Drizzle. */
+  raw: Raw;
+  /** Many statements in one round trip, for seeding. */
+  exec: (sql: string) => Promise<void>;
+  drop: () => Promise<void>;
+}
+
+/** Statements issued while a capture is open (the bench captures one request at a time, with nothing else running). */
+let capture: Captured[] | null = null;
+const recorder: Logger = {
+  logQuery(sql, params) {
+    capture?.push({ sql, params });
+  },
+};
+
+async function postgresTarget(pgUrl: string): Promise<Target> {
+  const name = `vigil_bench_${process.pid}`;
+  const admin = postgres(pgUrl, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  const client = postgres(url.toString(), { max: 20, onnotice: () => undefined });
+  const db = drizzlePostgres({ client, schema, casing: 'snake_case', logger: recorder });
+  const floor = postgres(url.toString(), { max: 20, prepare: true, onnotice: () => undefined });
+  return {
+    handle: {
+      db: db as unknown as Database,
+      driver: 'postgres',
+      migrate: () => migratePostgres(db, { migrationsFolder }),
+      close: () => client.end({ timeout: 5 }),
+    },
+    raw: async (sql, params = []) =>
+      [
+        ...(await floor.unsafe(sql, params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+      ] as Record<string, unknown>[],
+    exec: async (sql) => {
+      await floor.unsafe(sql);
+    },
+    drop: async () => {
+      await floor.end({ timeout: 5 });
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+async function pgliteTarget(): Promise<Target> {
+  const client = await PGlite.create('memory://', { extensions: { pg_trgm } });
+  const db = drizzlePglite({ client, schema, casing: 'snake_case', logger: recorder });
+  return {
+    handle: {
+      db: db as unknown as Database,
+      driver: 'pglite',
+      migrate: () => migratePglite(db, { migrationsFolder }),
+      close: () => client.close(),
+    },
+    raw: async (sql, params = []) => (await client.query<Record<string, unknown>>(sql, params)).rows,
+    exec: async (sql) => {
+      await client.exec(sql);
+    },
+    drop: async () => undefined,
+  };
+}
+
+async function seed(target: Target, accountId: string, memberIds: string[], scale: number) {
+  const size = sizeAt(scale);
+  const t0 = Date.now() - 366 * 86_400_000;
+  const memberSize = { ...size, assets: 100, tasks: 10, auditPerDay: 10 };
+  const statements = [
+    ...assetStatements(accountId, size, t0),
+    ...accountStatements(accountId, size, t0),
+    ...memberIds.flatMap((m, i) => assetStatements(m, memberSize, t0 + i * 1000)),
+    ...directoryStatements(accountId, memberIds, t0),
+  ];
+  const total = statements.reduce((n, s) => n + s.rows, 0);
+  const bar = progress(`seed ${total} rows (${target.handle.driver})`, total);
+  const started = performance.now();
+  await target.exec(uuid7Function);
+  for (const s of statements) {
+    try {
+      await target.exec(s.sql);
+    } catch (err) {
+      throw new Error(`seeding ${s.label} failed: ${errorMessage(err)}`, { cause: err });
+    }
+    bar.tick(s.rows);
+  }
+  await target.exec('ANALYZE');
+  bar.done();
+  return { rows: total, seconds: round((performance.now() - started) / 1000), size };
+}
+
+export interface ApiServerInfo {
+  base: string;
+  adminKey: string;
+  accountId: string;
+  memberIds: string[];
+  seeded: Awaited<ReturnType<typeof seed>>;
+}
+
+async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scale: number) {
+  const target = driver === 'postgres' ? await postgresTarget(pgUrl) : await pgliteTarget();
+  const { handle } = target;
+  await handle.migrate();
+  const { app, adminKey, account } = await offlineApp(handle);
+  const memberIds = await Promise.all(
+    [1, 2, 3, 4, 5].map(async (i) => (await createAccount(handle.db, { name: `member ${i}` })).account.id),
+  );
+  const seeded = await seed(target, account.id, memberIds, scale);
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    if ('keepAliveTimeout' in s) s.keepAliveTimeout = 65_000;
+  });
+  const info: ApiServerInfo = {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    adminKey: adminKey.key,
+    accountId: account.id,
+    memberIds,
+    seeded,
+  };
+  /** The statements each URL of the current endpoint issued (captured once per URL, alone). */
+  let perUrl: Captured[][] = [];
+  let cpu0 = process.cpuUsage();
+  const methods = {
+    /** Rows of a statement on the floor client (the parent's look-ups: ids, cursors, EXPLAIN). */
+    query: (sql: string, params: unknown[] = []) => target.raw(sql, params),
+    /** Forgets the previous endpoint's captured statements. */
+    endpointStart: () => {
+      perUrl = [];
+    },
+    /** Captures the statements of the requests until `captureEnd` (the parent sends one request in between). */
+    captureStart: () => {
+      capture = [];
+    },
+    /** Keeps the captured statements for the floor, replays each once; answers the slowest (for EXPLAIN). */
+    captureEnd: async () => {
+      const statements = capture ?? [];
+      capture = null;
+      perUrl.push(statements);
+      let slowest: { ms: number; statement: Captured | null } = { ms: -1, statement: null };
+      for (const s of statements) {
+        const t = performance.now();
+        await target.raw(s.sql, s.params);
+        const ms = performance.now() - t;
+        if (ms > slowest.ms) slowest = { ms, statement: s };
+      }
+      return { statements: statements.length, slowest: slowest.statement, slowestMs: slowest.ms };
+    },
+    /** The floor: the current endpoint's captured statements, request by request, at `concurrency`. */
+    floor: (name: string, requests: number, concurrency: number): Promise<Figures> =>
+      drive(`${name} floor`, requests, concurrency, async (i) => {
+        for (const s of perUrl[i % perUrl.length] ?? []) await target.raw(s.sql, s.params);
+      }),
+    /** One statement timed here (ms), e.g. the ingest floor's upsert. */
+    timed: async (sql: string, params: unknown[]) => {
+      const t = performance.now();
+      await target.raw(sql, params);
+      return performance.now() - t;
+    },
+    cpuStart: () => {
+      cpu0 = process.cpuUsage();
+    },
+    /** This process's CPU time (user + system, ms) since `cpuStart`. */
+    cpuEnd: () => {
+      const cpu = process.cpuUsage(cpu0);
+      return (cpu.user + cpu.system) / 1000;
+    },
+    close: async () => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await handle.close();
+      await target.drop();
+    },
+  };
+  return { info, methods };
+}
+
+export type ApiServerMethods = Awaited<ReturnType<typeof startApiServer>>['methods'];
+
+/**
+ * The child's side: answers `start(scale)` (seeds and serves; its reply is the server's info), then the server's
+ * methods until `close`, after which it exits (the offline app's services keep timers that are not the bench's).
+ */
+export function serveOverIpc(driver: 'postgres' | 'pglite', pgUrl: string): void {
+  let methods: ApiServerMethods | null = null;
+  const running = () => {
+    if (!methods) throw new Error('the API server is not started');
+    return methods;
+  };
+  const calls: ApiServerCalls = {
+    start: async (scale) => {
+      const started = await startApiServer(driver, pgUrl, scale);
+      methods = started.methods;
+      return started.info;
+    },
+    query: (sql, params) => running().query(sql, params),
+    endpointStart: () => running().endpointStart(),
+    captureStart: () => running().captureStart(),
+    captureEnd: () => running().captureEnd(),
+    floor: (name, requests, concurrency) => running().floor(name, requests, concurrency),
+    timed: (sql, params) => running().timed(sql, params),
+    cpuStart: () => running().cpuStart(),
+    cpuEnd: () => running().cpuEnd(),
+    close: async () => {
+      await methods?.close();
+    },
+  };
+  answerRpc(calls, { pid: process.pid }, { exitAfterClose: true });
+}
+
+export type ApiServerCalls = ApiServerMethods & { start: (scale: number) => Promise<ApiServerInfo> };
