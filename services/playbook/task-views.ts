@@ -1,4 +1,5 @@
-import { and, asc, count, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgSelect } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.js';
 import { equals, newestFirst } from '../../db/id-pages.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
@@ -225,33 +226,46 @@ export async function taskChannels(db: Database, task: TaskRow) {
   return query.execute({ accountId: task.accountId, ids: task.channelIds });
 }
 
+/**
+ * A page of a task's child rows in `key` order: those matching `conds`, after the `after` placeholder when there is
+ * a cursor, `limit` placeholder rows.
+ */
+function keysetPage<Q extends PgSelect>(
+  query: Q,
+  key: PgColumn,
+  withCursor: boolean,
+  ...conds: (SQL | undefined)[]
+) {
+  return query
+    .where(and(...conds, withCursor ? gt(key, sql.placeholder('after')) : undefined))
+    .orderBy(asc(key))
+    .limit(sql.placeholder('limit'));
+}
+
 /** The statement of a page of a task's assets, built once per shape (a status filter or none, a cursor or none). */
 function taskAssetPage(db: Database, withStatus: boolean, withCursor: boolean) {
   const a = playbookTaskAssets;
   return reusedQuery(db, `task_assets:${withStatus ? 'status' : ''}:${withCursor ? 'after' : ''}`, () =>
-    db
-      .select({
-        id: a.assetId,
-        name: assets.name,
-        hostname: assets.hostname,
-        status: a.status,
-        reason: a.reason,
-        startedAt: a.startedAt,
-        endedAt: a.endedAt,
-      })
-      .from(a)
-      .innerJoin(assets, eq(assets.id, a.assetId))
-      .where(
-        and(
-          eq(a.taskId, sql.placeholder('taskId')),
-          eq(a.execution, sql.placeholder('execution')),
-          withStatus ? eq(a.status, sql.placeholder('status')) : undefined,
-          withCursor ? gt(a.assetId, sql.placeholder('after')) : undefined,
-        ),
-      )
-      .orderBy(asc(a.assetId))
-      .limit(sql.placeholder('limit'))
-      .prepare('task_assets'),
+    keysetPage(
+      db
+        .select({
+          id: a.assetId,
+          name: assets.name,
+          hostname: assets.hostname,
+          status: a.status,
+          reason: a.reason,
+          startedAt: a.startedAt,
+          endedAt: a.endedAt,
+        })
+        .from(a)
+        .innerJoin(assets, eq(assets.id, a.assetId))
+        .$dynamic(),
+      a.assetId,
+      withCursor,
+      eq(a.taskId, sql.placeholder('taskId')),
+      eq(a.execution, sql.placeholder('execution')),
+      withStatus ? eq(a.status, sql.placeholder('status')) : undefined,
+    ).prepare('task_assets'),
   );
 }
 
@@ -334,39 +348,36 @@ function taskLogPage(db: Database, withExecution: boolean, withCursor: boolean) 
   const l = playbookTaskLogs;
   const s = playbookTaskSteps;
   return reusedQuery(db, `task_logs:${withExecution ? 'execution' : ''}:${withCursor ? 'after' : ''}`, () =>
-    db
-      .select({
-        id: l.id,
-        at: l.at,
-        execution: l.execution,
-        level: l.level,
-        event: l.event,
-        message: l.message,
-        assetId: l.assetId,
-        stepId: l.stepId,
-        step: {
-          kind: s.kind,
-          status: s.status,
-          attempt: s.attempt,
-          jobId: s.jobId,
-          exitCode: s.exitCode,
-          output: s.output,
-          startedAt: s.startedAt,
-          endedAt: s.endedAt,
-        },
-      })
-      .from(l)
-      .leftJoin(s, eq(s.id, l.stepId))
-      .where(
-        and(
-          eq(l.taskId, sql.placeholder('taskId')),
-          withExecution ? eq(l.execution, sql.placeholder('execution')) : undefined,
-          withCursor ? gt(l.id, sql.placeholder('after')) : undefined,
-        ),
-      )
-      .orderBy(asc(l.id))
-      .limit(sql.placeholder('limit'))
-      .prepare('task_logs'),
+    keysetPage(
+      db
+        .select({
+          id: l.id,
+          at: l.at,
+          execution: l.execution,
+          level: l.level,
+          event: l.event,
+          message: l.message,
+          assetId: l.assetId,
+          stepId: l.stepId,
+          step: {
+            kind: s.kind,
+            status: s.status,
+            attempt: s.attempt,
+            jobId: s.jobId,
+            exitCode: s.exitCode,
+            output: s.output,
+            startedAt: s.startedAt,
+            endedAt: s.endedAt,
+          },
+        })
+        .from(l)
+        .leftJoin(s, eq(s.id, l.stepId))
+        .$dynamic(),
+      l.id,
+      withCursor,
+      eq(l.taskId, sql.placeholder('taskId')),
+      withExecution ? eq(l.execution, sql.placeholder('execution')) : undefined,
+    ).prepare('task_logs'),
   );
 }
 
