@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contractSuite, errorOf } from '../../test/contract.js';
+import { isoTime } from './findings.js';
 import { body, type Page } from '../../test/harness.js';
 
 interface V {
@@ -208,5 +209,20 @@ describe('vulnerabilities', () => {
     expect(await listAll('', s.other.apiKey)).toEqual([]);
     const bad = await s.ctx.request('GET', '/v1/vulnerabilities?cursor=garbage', { key: s.acct.apiKey });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('isoTime', () => {
+  it('formats as toISOString does: edges of days, months, leap years, the epoch, the last of year 9999, and beyond', () => {
+    const times = [0, 1, 999, 1000, 59_999, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999];
+    times.push(4_107_542_399_999, 253_402_300_799_999, 253_402_300_800_000, -1, -62_198_755_200_000);
+    // A deterministic spread over 1970–9999 (a linear congruential walk).
+    let x = 12_345;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+      times.push(Math.floor((x / 2_147_483_648) * 253_402_300_800_000));
+    }
+    for (const t of times) expect(isoTime(new Date(t))).toBe(new Date(t).toISOString());
+    expect(() => isoTime(new Date(Number.NaN))).toThrow(RangeError);
   });
 });

@@ -35,11 +35,51 @@ import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 const ZIngestResultSchema = z.object({ created: z.number().int(), updated: z.number().int() });
 
-/** Dates become ISO strings on the way out; everything else is already the API's shape. */
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * `d.toISOString()`, in half its time for the dates of years 1970–9999 (a page of findings formats hundreds): the
+ * civil date from the day number (H. Hinnant's days-to-civil), in integer arithmetic; any other date (or an invalid
+ * one, which throws) goes to `toISOString` itself.
+ */
+export function isoTime(d: Date): string {
+  const t = d.getTime();
+  if (!(t >= 0 && t < 253_402_300_800_000)) return d.toISOString();
+  const ms = t % 1000;
+  let rest = (t - ms) / 1000;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  rest = (rest - min) / 60;
+  const hour = rest % 24;
+  const days = (rest - hour) / 24 + 719_468; // days since 0000-03-01
+  const era = Math.floor(days / 146_097);
+  const doe = days - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const y = year < 1000 ? String(year).padStart(4, '0') : `${year}`;
+  return `${y}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${pad3(ms)}Z`;
+}
+
+/**
+ * Dates become ISO strings on the way out; everything else is already the API's shape. The account id is left out
+ * as the object is built (a `delete` afterwards turned every response object into a slow dictionary), and no array
+ * of entries is made per row.
+ */
 export function toDto<T extends Record<string, unknown>>(row: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : v;
-  delete out.accountId;
+  for (const k in row) {
+    if (k === 'accountId') continue;
+    const v = row[k];
+    out[k] = v instanceof Date ? isoTime(v) : v;
+  }
   return out;
 }
 

@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { newestFirst } from '../../db/id-pages.js';
+import { equals, newestFirst } from '../../db/id-pages.js';
 import { auditLog } from '../../db/schema/audit.js';
 
 export type AuditLogRow = typeof auditLog.$inferSelect;
@@ -17,7 +16,7 @@ export async function listAuditLog(
     db,
     auditLog,
     { ...opts, statement: 'list_audit_log' },
-    opts.action ? eq(auditLog.action, opts.action) : undefined,
-    opts.targetId ? eq(auditLog.targetId, opts.targetId) : undefined,
+    equals(auditLog.action, opts.action || undefined),
+    equals(auditLog.targetId, opts.targetId || undefined),
   );
 }

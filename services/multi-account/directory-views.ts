@@ -1,5 +1,6 @@
 import { and, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { reusedQuery } from '../../platform/reused-queries.js';
 import { accounts } from '../../db/schema/accounts.js';
 import { directoryAccounts, managedMembers, resourceDirectories } from '../../db/schema/multi-account.js';
 import { directoryRole, type DirectoryRole } from '../../domain/multi-account/directory.js';
@@ -20,11 +21,15 @@ export interface DirectoryStanding {
 
 /** The caller's directory and role in it, read fresh on every request (no caching of administrator rights). */
 export async function directoryStanding(db: Executor, accountId: string): Promise<DirectoryStanding | null> {
-  const [row] = await db
-    .select({ directory: resourceDirectories, delegatedAdminSince: directoryAccounts.delegatedAdminSince })
-    .from(directoryAccounts)
-    .innerJoin(resourceDirectories, eq(resourceDirectories.id, directoryAccounts.directoryId))
-    .where(eq(directoryAccounts.accountId, accountId));
+  const query = reusedQuery(db, 'directory_standing', () =>
+    db
+      .select({ directory: resourceDirectories, delegatedAdminSince: directoryAccounts.delegatedAdminSince })
+      .from(directoryAccounts)
+      .innerJoin(resourceDirectories, eq(resourceDirectories.id, directoryAccounts.directoryId))
+      .where(eq(directoryAccounts.accountId, sql.placeholder('accountId')))
+      .prepare('directory_standing'),
+  );
+  const [row] = await query.execute({ accountId });
   if (!row) return null;
   const role = directoryRole({
     isManagement: row.directory.accountId === accountId,
@@ -123,18 +128,22 @@ export async function administeredMember(
   callerAccountId: string,
   memberId: string,
 ): Promise<{ memberId: string; directory: DirectoryRow } | null> {
-  const [row] = await db
-    .select({ directory: resourceDirectories, delegatedAdminSince: directoryAccounts.delegatedAdminSince })
-    .from(managedMembers)
-    .innerJoin(resourceDirectories, eq(resourceDirectories.id, managedMembers.directoryId))
-    .innerJoin(
-      directoryAccounts,
-      and(
-        eq(directoryAccounts.directoryId, managedMembers.directoryId),
-        eq(directoryAccounts.accountId, callerAccountId),
-      ),
-    )
-    .where(eq(managedMembers.accountId, memberId));
+  const query = reusedQuery(db, 'administered_member', () =>
+    db
+      .select({ directory: resourceDirectories, delegatedAdminSince: directoryAccounts.delegatedAdminSince })
+      .from(managedMembers)
+      .innerJoin(resourceDirectories, eq(resourceDirectories.id, managedMembers.directoryId))
+      .innerJoin(
+        directoryAccounts,
+        and(
+          eq(directoryAccounts.directoryId, managedMembers.directoryId),
+          eq(directoryAccounts.accountId, sql.placeholder('callerAccountId')),
+        ),
+      )
+      .where(eq(managedMembers.accountId, sql.placeholder('memberId')))
+      .prepare('administered_member'),
+  );
+  const [row] = await query.execute({ callerAccountId, memberId });
   if (!row) return null;
   const isAdmin = row.directory.accountId === callerAccountId || row.delegatedAdminSince !== null;
   return isAdmin ? { memberId, directory: row.directory } : null;

@@ -1,5 +1,6 @@
 import { and, eq, getTableName, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { reusedQuery } from '../../platform/reused-queries.js';
 import { accounts } from '../../db/schema/accounts.js';
 import { alerts, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
 import { managedMembers, riskCounts } from '../../db/schema/multi-account.js';
@@ -85,11 +86,16 @@ function summary(accountId: string, row: Record<string, unknown> | undefined): M
 /** Scores and severity counts of a set of accounts. */
 export async function riskSummaries(db: Executor, accountIds: string[]): Promise<MemberRiskSummary[]> {
   if (accountIds.length === 0) return [];
-  const rows = await db
-    .select({ accountId: riskCounts.accountId, ...summaryColumns })
-    .from(riskCounts)
-    .where(and(inArray(riskCounts.accountId, accountIds), countedRows))
-    .groupBy(riskCounts.accountId);
+  // Built once (`reusedQuery`); one statement text for any number of accounts (`= any($1)`).
+  const query = reusedQuery(db, 'risk_summaries', () =>
+    db
+      .select({ accountId: riskCounts.accountId, ...summaryColumns })
+      .from(riskCounts)
+      .where(and(sql`${riskCounts.accountId} = any(${sql.placeholder('accountIds')}::uuid[])`, countedRows))
+      .groupBy(riskCounts.accountId)
+      .prepare('risk_summaries'),
+  );
+  const rows = await query.execute({ accountIds });
   const byAccount = new Map(rows.map((r) => [r.accountId, r]));
   return accountIds.map((id) => summary(id, byAccount.get(id)));
 }
@@ -102,15 +108,18 @@ export interface MemberRisks extends MemberRiskSummary {
 export async function memberRisks(db: Executor, memberId: string): Promise<MemberRisks> {
   const [[memberSummary], typeRows] = await Promise.all([
     riskSummaries(db, [memberId]),
-    db
-      .select({
-        type: riskCounts.type,
-        severity: riskCounts.severity,
-        n: sql<number>`sum(${riskCounts.n})::int`,
-      })
-      .from(riskCounts)
-      .where(and(eq(riskCounts.accountId, memberId), counted('vulnerabilities')))
-      .groupBy(riskCounts.type, riskCounts.severity),
+    reusedQuery(db, 'member_vulnerabilities_by_type', () =>
+      db
+        .select({
+          type: riskCounts.type,
+          severity: riskCounts.severity,
+          n: sql<number>`sum(${riskCounts.n})::int`,
+        })
+        .from(riskCounts)
+        .where(and(eq(riskCounts.accountId, sql.placeholder('memberId')), counted('vulnerabilities')))
+        .groupBy(riskCounts.type, riskCounts.severity)
+        .prepare('member_vulnerabilities_by_type'),
+    ).execute({ memberId }),
   ]);
   if (!memberSummary) throw new Error('risk summary missing for the member');
   const byType = new Map(VULNERABILITY_TYPES.map((t) => [t as string, zero()]));
@@ -133,13 +142,17 @@ export interface OverviewRow extends MemberRiskSummary {
  * query returning one row per member.
  */
 export async function directoryOverview(db: Executor, directoryId: string): Promise<OverviewRow[]> {
-  const rows = await db
-    .select({ accountId: managedMembers.accountId, name: accounts.name, ...summaryColumns })
-    .from(managedMembers)
-    .innerJoin(accounts, eq(accounts.id, managedMembers.accountId))
-    .leftJoin(riskCounts, and(eq(riskCounts.accountId, managedMembers.accountId), countedRows))
-    .where(eq(managedMembers.directoryId, directoryId))
-    .groupBy(managedMembers.accountId, accounts.name);
+  const query = reusedQuery(db, 'directory_overview', () =>
+    db
+      .select({ accountId: managedMembers.accountId, name: accounts.name, ...summaryColumns })
+      .from(managedMembers)
+      .innerJoin(accounts, eq(accounts.id, managedMembers.accountId))
+      .leftJoin(riskCounts, and(eq(riskCounts.accountId, managedMembers.accountId), countedRows))
+      .where(eq(managedMembers.directoryId, sql.placeholder('directoryId')))
+      .groupBy(managedMembers.accountId, accounts.name)
+      .prepare('directory_overview'),
+  );
+  const rows = await query.execute({ directoryId });
   const out = rows.map((r) => ({ ...summary(r.accountId, r), name: r.name }));
   return out.sort(
     (a, b) => a.score - b.score || (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0),

@@ -1,6 +1,7 @@
-import { and, asc, count, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgSelect } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.js';
-import { newestFirst } from '../../db/id-pages.js';
+import { equals, newestFirst } from '../../db/id-pages.js';
 import { vulnerabilities } from '../../db/schema/findings.js';
 import { assets } from '../../db/schema/inventory.js';
 import { notificationChannels } from '../../db/schema/notifications.js';
@@ -19,15 +20,25 @@ import {
   type TaskStatus,
 } from '../../domain/playbook/status.js';
 import { notFound } from '../../domain/errors.js';
+import { reusedQuery } from '../../platform/reused-queries.js';
 
 export type TaskRow = typeof playbookTasks.$inferSelect;
 
 /** The caller's task or a 404 (another account's task does not exist for the caller). */
 export async function findTask(db: Database, accountId: string, id: string): Promise<TaskRow> {
-  const [task] = await db
-    .select()
-    .from(playbookTasks)
-    .where(and(eq(playbookTasks.accountId, accountId), eq(playbookTasks.id, id)));
+  const query = reusedQuery(db, 'find_task', () =>
+    db
+      .select()
+      .from(playbookTasks)
+      .where(
+        and(
+          eq(playbookTasks.accountId, sql.placeholder('accountId')),
+          eq(playbookTasks.id, sql.placeholder('id')),
+        ),
+      )
+      .prepare('find_task'),
+  );
+  const [task] = await query.execute({ accountId, id });
   if (!task) throw notFound('task');
   return task;
 }
@@ -37,12 +48,7 @@ export async function listTasks(
   db: Database,
   opts: { accountId: string; status?: TaskStatus; limit: number; before?: string },
 ): Promise<TaskRow[]> {
-  return newestFirst(
-    db,
-    playbookTasks,
-    opts,
-    opts.status ? eq(playbookTasks.status, opts.status) : undefined,
-  );
+  return newestFirst(db, playbookTasks, opts, equals(playbookTasks.status, opts.status || undefined));
 }
 
 export function toTaskDto(t: TaskRow) {
@@ -105,20 +111,76 @@ export async function stepTallies(
   return out;
 }
 
+/**
+ * The counts behind a task's log summary, in one statement (one round trip instead of three, each with its own
+ * statement): units (asset × vulnerability) by status, the execution's step outcomes and attempts by kind (as
+ * `stepTallies`), and its assets by status. Built once per database (`reusedQuery`) with the task as placeholders.
+ */
+function summaryCounts(db: Database) {
+  return reusedQuery(db, 'task_summary_counts', () => {
+    const s = playbookTaskSteps;
+    const v = playbookTaskVulnerabilities;
+    const a = playbookTaskAssets;
+    const taskId = sql.placeholder('taskId');
+    const execution = sql.placeholder('execution');
+    const mine = and(eq(s.taskId, taskId), eq(s.execution, execution));
+    const latest = db
+      .selectDistinctOn([s.assetId, s.kind, s.vulnerabilityId], { kind: s.kind, status: s.status })
+      .from(s)
+      .where(mine)
+      .orderBy(s.assetId, s.kind, s.vulnerabilityId, desc(s.attempt))
+      .as('latest');
+    const part = (name: 'units' | 'outcomes' | 'attempts' | 'assets') =>
+      sql<typeof name>`${sql.raw(`'${name}'`)}`;
+    const none = sql<string | null>`null::text`;
+    return db
+      .select({ part: part('units'), kind: none, status: sql<string | null>`${v.status}`, n: count() })
+      .from(v)
+      .where(eq(v.taskId, taskId))
+      .groupBy(v.status)
+      .unionAll(
+        db
+          .select({
+            part: part('outcomes'),
+            kind: sql<string | null>`${latest.kind}`,
+            status: sql<string | null>`${latest.status}`,
+            n: count(),
+          })
+          .from(latest)
+          .groupBy(latest.kind, latest.status),
+      )
+      .unionAll(
+        db
+          .select({ part: part('attempts'), kind: sql<string | null>`${s.kind}`, status: none, n: count() })
+          .from(s)
+          .where(mine)
+          .groupBy(s.kind),
+      )
+      .unionAll(
+        db
+          .select({ part: part('assets'), kind: none, status: sql<string | null>`${a.status}`, n: count() })
+          .from(a)
+          .where(and(eq(a.taskId, taskId), eq(a.execution, execution)))
+          .groupBy(a.status),
+      )
+      .prepare('task_summary_counts');
+  });
+}
+
 /** The seed's log summary: task status, number of processes (asset × vulnerability), failed and successful ones, each step's status. */
 export async function logSummary(db: Database, task: TaskRow) {
-  const units = await db
-    .select({ status: playbookTaskVulnerabilities.status, n: count() })
-    .from(playbookTaskVulnerabilities)
-    .where(eq(playbookTaskVulnerabilities.taskId, task.id))
-    .groupBy(playbookTaskVulnerabilities.status);
-  const n = (s: string) => units.find((u) => u.status === s)?.n ?? 0;
-  const steps = await stepTallies(db, task, task.execution);
-  const assetsByStatus = await db
-    .select({ status: playbookTaskAssets.status, n: count() })
-    .from(playbookTaskAssets)
-    .where(and(eq(playbookTaskAssets.taskId, task.id), eq(playbookTaskAssets.execution, task.execution)))
-    .groupBy(playbookTaskAssets.status);
+  const rows = await summaryCounts(db).execute({ taskId: task.id, execution: task.execution });
+  const units = rows.filter((r) => r.part === 'units');
+  const n = (status: string) => units.find((u) => u.status === status)?.n ?? 0;
+  const steps: Partial<Record<StepKind, StepTally>> = {};
+  for (const r of rows)
+    if (r.part === 'attempts') steps[r.kind as StepKind] = { outcomes: {}, attempts: r.n };
+  for (const r of rows) {
+    if (r.part !== 'outcomes') continue;
+    const t = (steps[r.kind as StepKind] ??= { outcomes: {}, attempts: 0 });
+    t.outcomes[r.status as keyof StepTally['outcomes']] = r.n;
+  }
+  const assetsByStatus = rows.filter((r) => r.part === 'assets');
   return {
     status: task.status,
     execution: task.execution,
@@ -147,15 +209,90 @@ export async function logSummary(db: Database, task: TaskRow) {
 
 export async function taskChannels(db: Database, task: TaskRow) {
   if (task.channelIds.length === 0) return [];
-  return db
-    .select({ id: notificationChannels.id, name: notificationChannels.name, type: notificationChannels.type })
-    .from(notificationChannels)
-    .where(
-      and(
-        eq(notificationChannels.accountId, task.accountId),
-        inArray(notificationChannels.id, task.channelIds),
-      ),
-    );
+  const c = notificationChannels;
+  // One statement text for any number of channels (`= any($2)`, not an `in` list of as many parameters).
+  const query = reusedQuery(db, 'task_channels', () =>
+    db
+      .select({ id: c.id, name: c.name, type: c.type })
+      .from(c)
+      .where(
+        and(
+          eq(c.accountId, sql.placeholder('accountId')),
+          sql`${c.id} = any(${sql.placeholder('ids')}::uuid[])`,
+        ),
+      )
+      .prepare('task_channels'),
+  );
+  return query.execute({ accountId: task.accountId, ids: task.channelIds });
+}
+
+/**
+ * A page of a task's child rows in `key` order: those matching `conds`, after the `after` placeholder when there is
+ * a cursor, `limit` placeholder rows.
+ */
+function keysetPage<Q extends PgSelect>(
+  query: Q,
+  key: PgColumn,
+  withCursor: boolean,
+  ...conds: (SQL | undefined)[]
+) {
+  return query
+    .where(and(...conds, withCursor ? gt(key, sql.placeholder('after')) : undefined))
+    .orderBy(asc(key))
+    .limit(sql.placeholder('limit'));
+}
+
+/** The statement of a page of a task's assets, built once per shape (a status filter or none, a cursor or none). */
+function taskAssetPage(db: Database, withStatus: boolean, withCursor: boolean) {
+  const a = playbookTaskAssets;
+  return reusedQuery(db, `task_assets:${withStatus ? 'status' : ''}:${withCursor ? 'after' : ''}`, () =>
+    keysetPage(
+      db
+        .select({
+          id: a.assetId,
+          name: assets.name,
+          hostname: assets.hostname,
+          status: a.status,
+          reason: a.reason,
+          startedAt: a.startedAt,
+          endedAt: a.endedAt,
+        })
+        .from(a)
+        .innerJoin(assets, eq(assets.id, a.assetId))
+        .$dynamic(),
+      a.assetId,
+      withCursor,
+      eq(a.taskId, sql.placeholder('taskId')),
+      eq(a.execution, sql.placeholder('execution')),
+      withStatus ? eq(a.status, sql.placeholder('status')) : undefined,
+    ).prepare('task_assets'),
+  );
+}
+
+/** The vulnerabilities of a page of a task's assets: one statement text for every page size (`= any($2)`). */
+function taskAssetVulnerabilities(db: Database) {
+  const v = playbookTaskVulnerabilities;
+  return reusedQuery(db, 'task_asset_vulnerabilities', () =>
+    db
+      .select({
+        assetId: v.assetId,
+        id: vulnerabilities.id,
+        name: vulnerabilities.name,
+        title: vulnerabilities.title,
+        type: vulnerabilities.type,
+        status: v.status,
+        latestScanAt: vulnerabilities.latestScanAt,
+      })
+      .from(v)
+      .innerJoin(vulnerabilities, eq(vulnerabilities.id, v.vulnerabilityId))
+      .where(
+        and(
+          eq(v.taskId, sql.placeholder('taskId')),
+          sql`${v.assetId} = any(${sql.placeholder('assetIds')}::uuid[])`,
+        ),
+      )
+      .prepare('task_asset_vulnerabilities'),
+  );
 }
 
 /** The task's assets of one execution, each with its vulnerabilities (name, status, latest scan time). */
@@ -164,68 +301,84 @@ export async function taskAssets(
   task: TaskRow,
   opts: { execution: number; status?: AssetStatus; limit: number; after?: string },
 ) {
-  const conds: SQL[] = [
-    eq(playbookTaskAssets.taskId, task.id),
-    eq(playbookTaskAssets.execution, opts.execution),
-  ];
-  if (opts.status) conds.push(eq(playbookTaskAssets.status, opts.status));
-  if (opts.after) conds.push(gt(playbookTaskAssets.assetId, opts.after));
-  const rows = await db
-    .select({
-      id: playbookTaskAssets.assetId,
-      name: assets.name,
-      hostname: assets.hostname,
-      status: playbookTaskAssets.status,
-      reason: playbookTaskAssets.reason,
-      startedAt: playbookTaskAssets.startedAt,
-      endedAt: playbookTaskAssets.endedAt,
-    })
-    .from(playbookTaskAssets)
-    .innerJoin(assets, eq(assets.id, playbookTaskAssets.assetId))
-    .where(and(...conds))
-    .orderBy(asc(playbookTaskAssets.assetId))
-    .limit(opts.limit + 1);
+  const rows = await taskAssetPage(db, Boolean(opts.status), Boolean(opts.after)).execute({
+    taskId: task.id,
+    execution: opts.execution,
+    status: opts.status,
+    after: opts.after,
+    limit: opts.limit + 1,
+  });
   const vulns =
     rows.length === 0
       ? []
-      : await db
-          .select({
-            assetId: playbookTaskVulnerabilities.assetId,
-            id: vulnerabilities.id,
-            name: vulnerabilities.name,
-            title: vulnerabilities.title,
-            type: vulnerabilities.type,
-            status: playbookTaskVulnerabilities.status,
-            latestScanAt: vulnerabilities.latestScanAt,
-          })
-          .from(playbookTaskVulnerabilities)
-          .innerJoin(vulnerabilities, eq(vulnerabilities.id, playbookTaskVulnerabilities.vulnerabilityId))
-          .where(
-            and(
-              eq(playbookTaskVulnerabilities.taskId, task.id),
-              inArray(
-                playbookTaskVulnerabilities.assetId,
-                rows.map((r) => r.id),
-              ),
-            ),
-          );
+      : await taskAssetVulnerabilities(db).execute({ taskId: task.id, assetIds: rows.map((r) => r.id) });
+  const byAsset = new Map<string, typeof vulns>();
+  for (const v of vulns) {
+    const list = byAsset.get(v.assetId);
+    if (list) list.push(v);
+    else byAsset.set(v.assetId, [v]);
+  }
   return rows.map((r) => {
-    const mine = vulns.filter((v) => v.assetId === r.id);
-    const latest = mine.reduce<Date | null>(
-      (a, v) => (a === null || v.latestScanAt > a ? v.latestScanAt : a),
-      null,
-    );
+    const mine = byAsset.get(r.id) ?? [];
+    let latest: Date | null = null;
+    for (const v of mine) if (latest === null || v.latestScanAt > latest) latest = v.latestScanAt;
     return {
-      ...r,
+      id: r.id,
+      name: r.name,
+      hostname: r.hostname,
+      status: r.status,
+      reason: r.reason,
       startedAt: r.startedAt?.toISOString() ?? null,
       endedAt: r.endedAt?.toISOString() ?? null,
       latestScanAt: latest?.toISOString() ?? null,
-      vulnerabilities: mine.map(({ assetId: _a, latestScanAt, ...v }) => ({
-        ...v,
-        latestScanAt: latestScanAt.toISOString(),
+      vulnerabilities: mine.map((v) => ({
+        id: v.id,
+        name: v.name,
+        title: v.title,
+        type: v.type,
+        status: v.status,
+        latestScanAt: v.latestScanAt.toISOString(),
       })),
     };
   });
+}
+
+/** The statement of a page of a task's log, built once per shape (an execution or all, a cursor or none). */
+function taskLogPage(db: Database, withExecution: boolean, withCursor: boolean) {
+  const l = playbookTaskLogs;
+  const s = playbookTaskSteps;
+  return reusedQuery(db, `task_logs:${withExecution ? 'execution' : ''}:${withCursor ? 'after' : ''}`, () =>
+    keysetPage(
+      db
+        .select({
+          id: l.id,
+          at: l.at,
+          execution: l.execution,
+          level: l.level,
+          event: l.event,
+          message: l.message,
+          assetId: l.assetId,
+          stepId: l.stepId,
+          step: {
+            kind: s.kind,
+            status: s.status,
+            attempt: s.attempt,
+            jobId: s.jobId,
+            exitCode: s.exitCode,
+            output: s.output,
+            startedAt: s.startedAt,
+            endedAt: s.endedAt,
+          },
+        })
+        .from(l)
+        .leftJoin(s, eq(s.id, l.stepId))
+        .$dynamic(),
+      l.id,
+      withCursor,
+      eq(l.taskId, sql.placeholder('taskId')),
+      withExecution ? eq(l.execution, sql.placeholder('execution')) : undefined,
+    ).prepare('task_logs'),
+  );
 }
 
 /** Log entries in order; step entries carry the step's full agent output. */
@@ -234,42 +387,30 @@ export async function taskLogs(
   task: TaskRow,
   opts: { execution?: number; limit: number; after?: string },
 ) {
-  const conds: SQL[] = [eq(playbookTaskLogs.taskId, task.id)];
-  if (opts.execution !== undefined) conds.push(eq(playbookTaskLogs.execution, opts.execution));
-  if (opts.after) conds.push(gt(playbookTaskLogs.id, opts.after));
-  const rows = await db
-    .select({
-      id: playbookTaskLogs.id,
-      at: playbookTaskLogs.at,
-      execution: playbookTaskLogs.execution,
-      level: playbookTaskLogs.level,
-      event: playbookTaskLogs.event,
-      message: playbookTaskLogs.message,
-      assetId: playbookTaskLogs.assetId,
-      stepId: playbookTaskLogs.stepId,
-      step: {
-        kind: playbookTaskSteps.kind,
-        status: playbookTaskSteps.status,
-        attempt: playbookTaskSteps.attempt,
-        jobId: playbookTaskSteps.jobId,
-        exitCode: playbookTaskSteps.exitCode,
-        output: playbookTaskSteps.output,
-        startedAt: playbookTaskSteps.startedAt,
-        endedAt: playbookTaskSteps.endedAt,
-      },
-    })
-    .from(playbookTaskLogs)
-    .leftJoin(playbookTaskSteps, eq(playbookTaskSteps.id, playbookTaskLogs.stepId))
-    .where(and(...conds))
-    .orderBy(asc(playbookTaskLogs.id))
-    .limit(opts.limit + 1);
+  const rows = await taskLogPage(db, opts.execution !== undefined, Boolean(opts.after)).execute({
+    taskId: task.id,
+    execution: opts.execution,
+    after: opts.after,
+    limit: opts.limit + 1,
+  });
   return rows.map((r) => ({
-    ...r,
+    id: r.id,
     at: r.at.toISOString(),
+    execution: r.execution,
+    level: r.level,
+    event: r.event,
+    message: r.message,
+    assetId: r.assetId,
+    stepId: r.stepId,
     step:
       r.step && r.stepId
         ? {
-            ...r.step,
+            kind: r.step.kind,
+            status: r.step.status,
+            attempt: r.step.attempt,
+            jobId: r.step.jobId,
+            exitCode: r.step.exitCode,
+            output: r.step.output,
             startedAt: r.step.startedAt.toISOString(),
             endedAt: r.step.endedAt?.toISOString() ?? null,
           }

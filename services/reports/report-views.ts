@@ -1,17 +1,22 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { newestFirst, oldestFirst } from '../../db/id-pages.js';
+import { equals, newestFirst, oldestFirst } from '../../db/id-pages.js';
 import { emailRecipients, reportDeliveries, reports } from '../../db/schema/reports.js';
 import { notFound } from '../../domain/errors.js';
+import { reusedQuery } from '../../platform/reused-queries.js';
 import type { TReportDraft } from '../../domain/reports/definition.js';
 import type { ReportRow } from './report-schedules.js';
 
 /** A report of the account, or 404 (another account's report is not found, DESIGN §3.2). */
 export async function getReport(db: Executor, accountId: string, id: string): Promise<ReportRow> {
-  const [row] = await db
-    .select()
-    .from(reports)
-    .where(and(eq(reports.id, id), eq(reports.accountId, accountId)));
+  const query = reusedQuery(db, 'get_report', () =>
+    db
+      .select()
+      .from(reports)
+      .where(and(eq(reports.id, sql.placeholder('id')), eq(reports.accountId, sql.placeholder('accountId'))))
+      .prepare('get_report'),
+  );
+  const [row] = await query.execute({ id, accountId });
   if (!row) throw notFound('report');
   return row;
 }
@@ -32,10 +37,20 @@ export async function recipientStatuses(
   const addresses = [...new Set(rows.flatMap((r) => r.recipients))];
   const accountId = rows[0]?.accountId;
   if (addresses.length === 0 || !accountId) return new Map();
-  const statuses = await db
-    .select({ email: emailRecipients.email, status: emailRecipients.status })
-    .from(emailRecipients)
-    .where(and(eq(emailRecipients.accountId, accountId), inArray(emailRecipients.email, addresses)));
+  // One statement text for any number of addresses (`= any($2)`, not an `in` list of as many parameters).
+  const query = reusedQuery(db, 'recipient_statuses', () =>
+    db
+      .select({ email: emailRecipients.email, status: emailRecipients.status })
+      .from(emailRecipients)
+      .where(
+        and(
+          eq(emailRecipients.accountId, sql.placeholder('accountId')),
+          sql`${emailRecipients.email} = any(${sql.placeholder('addresses')}::text[])`,
+        ),
+      )
+      .prepare('recipient_statuses'),
+  );
+  const statuses = await query.execute({ accountId, addresses });
   return new Map(statuses.map((s) => [s.email, s.status]));
 }
 
@@ -70,6 +85,6 @@ export async function listDeliveries(
     db,
     reportDeliveries,
     { ...opts, accountId: report.accountId },
-    eq(reportDeliveries.reportId, report.id),
+    equals(reportDeliveries.reportId, report.id),
   );
 }
