@@ -17,7 +17,7 @@ h1{font-size:1.4rem;margin:0 0 12px}h2{font-size:1.1rem;margin:20px 0 8px}.card>
 table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}th{background:#eef1f5;font-weight:600}
 .scroll{overflow-x:auto}
 .break{word-break:break-all}
-.wide{min-width:24em}
+.wide{min-width:24em;overflow-wrap:anywhere}
 td.row:empty{display:table-cell}
 label{display:block;font-weight:600;margin:8px 0 2px}
 input,select,textarea{font:inherit;padding:5px 8px;border:1px solid #8c95a3;border-radius:4px;max-width:100%}
