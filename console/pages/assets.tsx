@@ -237,7 +237,7 @@ function TokensPage(props: {
         </ui.PostForm>
       )}
       <ui.DataTable
-        head={[t('created'), t('expires'), t('uses'), t('lastUsed'), can(c, 'operator') && t('actions')]}
+        head={[t('name'), t('expires'), t('uses'), t('lastUsed'), can(c, 'operator') && t('actions')]}
       >
         {props.tokens.map((tok) => (
           <tr>
