@@ -26,6 +26,7 @@ import type { ApiServerCalls, ApiServerInfo } from './api/server.js';
  * Prints one JSON object; EXPLAIN (ANALYZE, BUFFERS) of the slowest endpoints' slowest statement is in it.
  *
  * `npx tsx bench/api.ts [--scale 1] [--only postgres|pglite] [--requests 480] [--concurrency 16] [--ingest N]`
+ * With BENCH_API_CPU_PROF_DIR set, the API process writes one CPU profile per endpoint's measured load there.
  */
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
@@ -241,7 +242,7 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
       if (captured.slowestMs > slowest.ms) slowest = { ms: captured.slowestMs, statement: captured.slowest };
     }
     const sample = JSON.parse(await get(ep.urls[0] ?? '')) as { items?: unknown[] };
-    await server.call('cpuStart');
+    await server.call('cpuStart', ep.name);
     const clientCpu0 = process.cpuUsage();
     const api = await drive(`${ep.name} api`, requests, CONCURRENCY, async (i) => {
       await get(ep.urls[i % ep.urls.length] ?? '');

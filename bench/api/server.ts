@@ -1,4 +1,7 @@
+import fs from 'node:fs/promises';
+import inspector from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -25,6 +28,26 @@ import { accountStatements, assetStatements, directoryStatements, sizeAt, uuid7F
  * (Drizzle's logger) and replays it as the floor here, through the same driver (postgres.js or PGlite) with no HTTP
  * and no framework, and reports its own CPU time between `cpuStart` and `cpuEnd`.
  */
+/** Where `cpuStart(label)` … `cpuEnd()` write a CPU profile of the API process per label (unset: no profiling). */
+const PROFILE_DIR = process.env.BENCH_API_CPU_PROF_DIR;
+
+/** A V8 CPU profile of this process from now until `stop()`, written as `<label>.cpuprofile` in PROFILE_DIR. */
+async function startProfile(label: string) {
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      const file = path.join(PROFILE_DIR ?? '.', `${label.replace(/[^\w.-]+/g, '-')}.cpuprofile`);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, JSON.stringify(profile));
+    },
+  };
+}
+
 export interface Captured {
   sql: string;
   params: unknown[];
@@ -158,6 +181,7 @@ async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scal
   /** The statements each URL of the current endpoint issued (captured once per URL, alone). */
   let perUrl: Captured[][] = [];
   let cpu0 = process.cpuUsage();
+  let profile: { stop: () => Promise<void> } | null = null;
   const methods = {
     /** Rows of a statement on the floor client (the parent's look-ups: ids, cursors, EXPLAIN). */
     query: (sql: string, params: unknown[] = []) => target.raw(sql, params),
@@ -194,12 +218,16 @@ async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scal
       await target.raw(sql, params);
       return performance.now() - t;
     },
-    cpuStart: () => {
+    /** Starts counting this process's CPU time; with BENCH_API_CPU_PROF_DIR set, a CPU profile of it too. */
+    cpuStart: async (label?: string) => {
+      if (PROFILE_DIR && label) profile = await startProfile(label);
       cpu0 = process.cpuUsage();
     },
-    /** This process's CPU time (user + system, ms) since `cpuStart`. */
-    cpuEnd: () => {
+    /** This process's CPU time (user + system, ms) since `cpuStart` (its profile, if any, written to the folder). */
+    cpuEnd: async () => {
       const cpu = process.cpuUsage(cpu0);
+      await profile?.stop();
+      profile = null;
       return (cpu.user + cpu.system) / 1000;
     },
     close: async () => {
@@ -236,7 +264,7 @@ export function serveOverIpc(driver: 'postgres' | 'pglite', pgUrl: string): void
     captureEnd: () => running().captureEnd(),
     floor: (name, requests, concurrency) => running().floor(name, requests, concurrency),
     timed: (sql, params) => running().timed(sql, params),
-    cpuStart: () => running().cpuStart(),
+    cpuStart: (label) => running().cpuStart(label),
     cpuEnd: () => running().cpuEnd(),
     close: async () => {
       await methods?.close();
