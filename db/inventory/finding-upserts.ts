@@ -13,6 +13,11 @@ import { queryRows, type Executor } from '../client.js';
 export interface IngestCounts {
   created: number;
   updated: number;
+  /**
+   * Rows left out because the asset they name is not one of the account's: the statement checks each row's asset
+   * itself (no separate look-up of a batch's asset ids first), and the caller refuses a batch with any.
+   */
+  foreignAssetRows: number;
 }
 
 /** One column of a batch: its values and the Postgres array type they travel as. */
@@ -66,14 +71,30 @@ export const textArrayLiteral = (values: string[]): string =>
     ? `{${values.join(',')}}`
     : arrayParameter(values);
 
+/**
+ * What an ingest statement writes: rows (`x`) whose asset is one of the account's, or, where the kind allows a
+ * finding without an asset, that name none. One index probe per row (assets_account_idx), inside the statement.
+ */
+const accountAsset = (accountId: string, assetOptional: boolean) =>
+  sql`(${sql.raw(assetOptional ? 'x.asset_id is null or ' : '')}exists (select 1 from assets a
+    where a.account_id = ${accountId}::uuid and a.id = x.asset_id))`;
+
 const counted = (upserted: SQL) => sql`with upserted as (${upserted})
   select (count(*) filter (where inserted))::int as created, (count(*) filter (where not inserted))::int as updated
   from upserted`;
 
-async function counts(db: Executor, statement: SQL): Promise<IngestCounts> {
+/**
+ * Counts of an `INSERT … ON CONFLICT DO UPDATE` of `rows` rows that returns `inserted` per row: every row it
+ * writes is either created or updated, so the rows it did not return are those its asset filter left out.
+ */
+async function counts(db: Executor, statement: SQL, rows: number): Promise<IngestCounts> {
   const [row] = await queryRows<{ created: number; updated: number }>(db, counted(statement));
-  return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0) };
+  const created = Number(row?.created ?? 0);
+  const updated = Number(row?.updated ?? 0);
+  return { created, updated, foreignAssetRows: rows - created - updated };
 }
+
+const NONE: Readonly<IngestCounts> = Object.freeze({ created: 0, updated: 0, foreignAssetRows: 0 });
 
 export interface VulnerabilityRow {
   id: string;
@@ -115,7 +136,7 @@ export function upsertVulnerabilities(
   accountId: string,
   input: VulnerabilityRow[],
 ): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  if (input.length === 0) return Promise.resolve(NONE);
   const rows = byKey(input, (v) => `${v.assetId}\u0000${v.type}\u0000${v.name}`);
   const col = <T>(f: (r: VulnerabilityRow) => T) => rows.map(f);
   const relation = unnestOf({
@@ -144,6 +165,7 @@ export function upsertVulnerabilities(
         installed_version, fixed_version, kb_id, cms_component, status, seen, seen, seen,
         case when status = 'fixed' then seen end
       from ${relation}
+      where ${accountAsset(accountId, false)}
       on conflict (account_id, asset_id, type, name) do update set
         title = excluded.title,
         cve_ids = excluded.cve_ids,
@@ -163,6 +185,7 @@ export function upsertVulnerabilities(
         fixed_at = case when excluded.status = 'fixed' then coalesce(v.fixed_at, excluded.fixed_at) else null end,
         updated_at = now()
       returning (xmax = 0) as inserted`,
+    rows.length,
   );
 }
 
@@ -180,7 +203,7 @@ export interface AlertRow {
 
 /** Upserts alerts by (account, external id); rows must be unique by external id. */
 export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[]): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  if (input.length === 0) return Promise.resolve(NONE);
   const rows = byKey(input, (a) => a.externalId);
   const col = <T>(f: (r: AlertRow) => T) => rows.map(f);
   const relation = unnestOf({
@@ -200,6 +223,7 @@ export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[])
         handled_at)
       select id, ${accountId}::uuid, asset_id, external_id, name, type, severity, status, occurred_at, handled_at
       from ${relation}
+      where ${accountAsset(accountId, true)}
       on conflict (account_id, external_id) do update set
         name = excluded.name,
         type = excluded.type,
@@ -208,6 +232,7 @@ export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[])
         handled_at = excluded.handled_at,
         updated_at = now()
       returning (xmax = 0) as inserted`,
+    rows.length,
   );
 }
 
@@ -226,7 +251,7 @@ export function upsertBaselineRisks(
   accountId: string,
   input: BaselineRiskRow[],
 ): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+  if (input.length === 0) return Promise.resolve(NONE);
   const rows = byKey(input, (b) => `${b.assetId}\u0000${b.checkName}`);
   const col = <T>(f: (r: BaselineRiskRow) => T) => rows.map(f);
   const relation = unnestOf({
@@ -242,6 +267,7 @@ export function upsertBaselineRisks(
     sql`insert into baseline_risks (id, account_id, asset_id, check_name, category, severity, status)
       select id, ${accountId}::uuid, asset_id, check_name, category, severity, status
       from ${relation}
+      where ${accountAsset(accountId, false)}
       on conflict (account_id, asset_id, check_name) do update set
         category = excluded.category,
         severity = excluded.severity,
@@ -249,6 +275,7 @@ export function upsertBaselineRisks(
         last_seen_at = now(),
         updated_at = now()
       returning (xmax = 0) as inserted`,
+    rows.length,
   );
 }
 
@@ -263,9 +290,16 @@ export interface AttackRow {
   occurredAt: Date;
 }
 
-/** Inserts attack events once by (account, external id): a known one is left as it is and not counted. */
-export function insertAttacks(db: Executor, accountId: string, input: AttackRow[]): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
+/**
+ * Inserts attack events once by (account, external id): a known one is left as it is and not counted. `DO
+ * NOTHING` returns no row for a known event, so the rows the asset filter left out are counted apart.
+ */
+export async function insertAttacks(
+  db: Executor,
+  accountId: string,
+  input: AttackRow[],
+): Promise<IngestCounts> {
+  if (input.length === 0) return NONE;
   const rows = byKey(input, (a) => a.externalId);
   const col = <T>(f: (r: AttackRow) => T) => rows.map(f);
   const relation = unnestOf({
@@ -278,13 +312,17 @@ export function insertAttacks(db: Executor, accountId: string, input: AttackRow[
     blocked: [col((r) => r.blocked), 'boolean'],
     occurred_at: [col((r) => r.occurredAt), 'timestamptz'],
   });
-  return counts(
+  const batch = sql`select *, ${accountAsset(accountId, true)} as own from ${relation}`;
+  const [row] = await queryRows<{ created: number; foreign: number }>(
     db,
-    sql`insert into attack_events (id, account_id, asset_id, external_id, attack_type, source_ip, severity, blocked,
+    sql`with x as (${batch}), inserted as (
+      insert into attack_events (id, account_id, asset_id, external_id, attack_type, source_ip, severity, blocked,
         occurred_at)
       select id, ${accountId}::uuid, asset_id, external_id, attack_type, source_ip, severity, blocked, occurred_at
-      from ${relation}
+      from x where own
       on conflict (account_id, external_id) do nothing
-      returning true as inserted`,
+      returning 1)
+    select (select count(*) from inserted)::int as created, (select count(*) from x where not own)::int as foreign`,
   );
+  return { created: Number(row?.created ?? 0), updated: 0, foreignAssetRows: Number(row?.foreign ?? 0) };
 }

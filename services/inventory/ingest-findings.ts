@@ -6,6 +6,7 @@ import { vulnerabilities } from '../../db/schema/findings.js';
 import {
   insertAttacks,
   textArrayLiteral,
+  type IngestCounts,
   upsertAlerts,
   upsertBaselineRisks,
   upsertVulnerabilities,
@@ -18,8 +19,8 @@ import type {
 } from '../../domain/findings-input.js';
 
 /**
- * Asset ids among `ids` that are not this account's: ingestion names them in a 422 and writes nothing. The ids
- * travel as one uuid[] parameter (a 10,000-item batch is one index probe per id, not 10,000 bind parameters).
+ * Asset ids among `ids` that are not this account's, in their first order: ingestion names them in a 422 and writes
+ * nothing. The ids travel as one uuid[] parameter (one index probe per id, not one bind parameter per id).
  */
 export async function unknownAssetIds(
   db: Executor,
@@ -38,6 +39,7 @@ export async function unknownAssetIds(
   return wanted.filter((id) => !found.has(id));
 }
 
+/** What a batch did: the API's answer to an ingest. */
 export interface IngestResult {
   created: number;
   updated: number;
@@ -57,13 +59,14 @@ export const vulnerabilitySeenAgain = {
 
 /**
  * Scanner ingest: one row per (asset, type, name); a fixed one seen again opens again, ignored stays ignored.
- * One set-based statement per request whatever its size (db/inventory/finding-upserts.ts).
+ * One set-based statement per request whatever its size (db/inventory/finding-upserts.ts); rows whose asset is not
+ * the account's are left out and counted (`foreignAssetRows`), for the caller to refuse the batch.
  */
 export function ingestVulnerabilities(
   db: Executor,
   accountId: string,
   items: TVulnerabilityInput[],
-): Promise<IngestResult> {
+): Promise<IngestCounts> {
   const now = new Date();
   return upsertVulnerabilities(
     db,
@@ -88,7 +91,7 @@ export function ingestVulnerabilities(
   );
 }
 
-export function ingestAlerts(db: Executor, accountId: string, items: TAlertInput[]): Promise<IngestResult> {
+export function ingestAlerts(db: Executor, accountId: string, items: TAlertInput[]): Promise<IngestCounts> {
   const now = new Date();
   return upsertAlerts(
     db,
@@ -111,7 +114,7 @@ export function ingestBaselineRisks(
   db: Executor,
   accountId: string,
   items: TBaselineRiskInput[],
-): Promise<IngestResult> {
+): Promise<IngestCounts> {
   return upsertBaselineRisks(
     db,
     accountId,
@@ -126,7 +129,7 @@ export function ingestBaselineRisks(
   );
 }
 
-export function ingestAttacks(db: Executor, accountId: string, items: TAttackInput[]): Promise<IngestResult> {
+export function ingestAttacks(db: Executor, accountId: string, items: TAttackInput[]): Promise<IngestCounts> {
   return insertAttacks(
     db,
     accountId,
