@@ -58,6 +58,9 @@ describe('the array literals an ingest statement travels in', () => {
       ['null', 'Null'],
       [''],
       ['a b', 'a,b', '{a}', 'a"b', 'a\\b', ' lead'],
+      // JSON.stringify spells these with escapes Postgres does not read (`\n` would come back as `n`).
+      ['line\nbreak', 'tab\there', 'back\\nslash-n', 'bell\u0007'],
+      ['ünïcødé 😀', 'true', 'false', 'null', '"quoted"'],
       [],
     ];
     for (const values of cases) {

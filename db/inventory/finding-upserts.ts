@@ -27,18 +27,39 @@ type Column = [values: unknown[], type: 'uuid' | 'text' | 'boolean' | 'timestamp
 function unnestOf(columns: Record<string, Column>): SQL {
   const names = Object.keys(columns);
   const arrays = Object.values(columns).map(
-    ([values, type]) => sql`${arrayParameter(values)}::${sql.raw(type)}[]`,
+    ([values, type]) =>
+      sql`${type === 'timestamptz' ? timestampArray(values) : arrayParameter(values)}::${sql.raw(type)}[]`,
   );
   return sql`unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(names.join(', '))})`;
 }
 
+/** A JSON escape other than `\"` and `\\` (a control character's, a lone surrogate's): Postgres reads `\n` as `n`. */
+const OTHER_JSON_ESCAPE = /\\[^"\\]/;
+
 /**
- * A JavaScript array as one Postgres array literal parameter (`{"a","b",NULL}`): both drivers send it as text that
- * the cast beside it parses, and it never turns into one bind parameter per element. A request is ~150,000
- * elements, so only elements holding a quote or a backslash are escaped, and a column's shared timestamp (the
- * request's `now`) is formatted once.
+ * A JavaScript array of strings, booleans and nulls as one Postgres array literal parameter (`{"a",true,null}`):
+ * both drivers send it as text that the cast beside it parses, and it never turns into one bind parameter per
+ * element. A request is ~150,000 elements, so a column is written by JSON.stringify, whose text is the array
+ * literal's but for the brackets (strings quoted with `"` and `\` escaped by a backslash, unquoted `null`, `true`
+ * and `false`), unless it escaped anything else; then element by element.
  */
 function arrayParameter(values: unknown[]): string {
+  const json = JSON.stringify(values);
+  if (!OTHER_JSON_ESCAPE.test(json)) return `{${json.slice(1, -1)}}`;
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) parts[i] = arrayElement(values[i]);
+  return `{${parts.join(',')}}`;
+}
+
+function arrayElement(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = String(v);
+  return s.includes('"') || s.includes('\\') ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
+}
+
+/** A timestamptz[] literal; a column's shared timestamp (the request's `now`) is formatted once. */
+function timestampArray(values: unknown[]): string {
   const parts = new Array<string>(values.length);
   let lastDate: Date | null = null;
   let lastIso = '';
@@ -50,13 +71,6 @@ function arrayParameter(values: unknown[]): string {
     } else parts[i] = arrayElement(v);
   }
   return `{${parts.join(',')}}`;
-}
-
-function arrayElement(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = String(v);
-  return s.includes('"') || s.includes('\\') ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
 }
 
 /** Elements an array literal may hold unquoted: no delimiter, quote, backslash, space or brace, and not NULL. */
@@ -115,21 +129,26 @@ export interface VulnerabilityRow {
 }
 
 /**
- * The rows in natural-key order, their new ids handed out in ascending order along it: every index that ends in
- * the id (the primary key, the list-page indexes) then takes a request's rows as appends at its right edge, in
- * order, instead of 10,000 insertions scattered over its last pages (uuidv7 is random within a millisecond).
+ * The batch in natural-key order, one row per key (a key repeated in a request: its last row wins, as Postgres
+ * refuses to update one row twice in a statement), and the rows' ids in ascending order along it: every index that
+ * ends in the id (the primary key, the list-page indexes) then takes a request's rows as appends at its right edge,
+ * in order, instead of 10,000 insertions scattered over its last pages (uuidv7 is random within a millisecond).
+ * The keys are unique, so a plain `sort()` orders them (code unit order, no comparator called per pair).
  */
-const byKey = <T extends { id: string }>(rows: T[], key: (r: T) => string): T[] => {
-  const ids = rows.map((r) => r.id).sort();
-  return rows
-    .map((r) => [key(r), r] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, r], i) => ({ ...r, id: ids[i] ?? r.id }));
-};
+function byKey<T extends { id: string }>(input: T[], key: (r: T) => string): { rows: T[]; ids: string[] } {
+  const last = new Map<string, T>();
+  for (const r of input) last.set(key(r), r);
+  const rows: T[] = [];
+  for (const k of [...last.keys()].sort()) {
+    const r = last.get(k);
+    if (r) rows.push(r);
+  }
+  return { rows, ids: rows.map((r) => r.id).sort() };
+}
 
 /**
  * Upserts vulnerabilities by (account, asset, type, name): a fixed one seen again opens again, ignored stays ignored.
- * Rows must be unique by natural key (Postgres refuses to update one row twice in a statement).
+ * A natural key repeated in `input`: its last row is written.
  */
 export function upsertVulnerabilities(
   db: Executor,
@@ -137,10 +156,10 @@ export function upsertVulnerabilities(
   input: VulnerabilityRow[],
 ): Promise<IngestCounts> {
   if (input.length === 0) return Promise.resolve(NONE);
-  const rows = byKey(input, (v) => `${v.assetId}\u0000${v.type}\u0000${v.name}`);
+  const { rows, ids } = byKey(input, (v) => `${v.assetId}\u0000${v.type}\u0000${v.name}`);
   const col = <T>(f: (r: VulnerabilityRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     type: [col((r) => r.type), 'text'],
     name: [col((r) => r.name), 'text'],
@@ -201,13 +220,13 @@ export interface AlertRow {
   handledAt: Date | null;
 }
 
-/** Upserts alerts by (account, external id); rows must be unique by external id. */
+/** Upserts alerts by (account, external id); an external id repeated in `input`: its last row is written. */
 export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[]): Promise<IngestCounts> {
   if (input.length === 0) return Promise.resolve(NONE);
-  const rows = byKey(input, (a) => a.externalId);
+  const { rows, ids } = byKey(input, (a) => a.externalId);
   const col = <T>(f: (r: AlertRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     external_id: [col((r) => r.externalId), 'text'],
     name: [col((r) => r.name), 'text'],
@@ -245,17 +264,17 @@ export interface BaselineRiskRow {
   status: string;
 }
 
-/** Upserts baseline risks by (account, asset, check); rows must be unique by (asset, check). */
+/** Upserts baseline risks by (account, asset, check); a repeated (asset, check): its last row is written. */
 export function upsertBaselineRisks(
   db: Executor,
   accountId: string,
   input: BaselineRiskRow[],
 ): Promise<IngestCounts> {
   if (input.length === 0) return Promise.resolve(NONE);
-  const rows = byKey(input, (b) => `${b.assetId}\u0000${b.checkName}`);
+  const { rows, ids } = byKey(input, (b) => `${b.assetId}\u0000${b.checkName}`);
   const col = <T>(f: (r: BaselineRiskRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     check_name: [col((r) => r.checkName), 'text'],
     category: [col((r) => r.category), 'text'],
@@ -291,8 +310,9 @@ export interface AttackRow {
 }
 
 /**
- * Inserts attack events once by (account, external id): a known one is left as it is and not counted. `DO
- * NOTHING` returns no row for a known event, so the rows the asset filter left out are counted apart.
+ * Inserts attack events once by (account, external id; repeated in `input`, its last row): a known one is left as
+ * it is and not counted. `DO NOTHING` returns no row for a known event, so the rows the asset filter left out are
+ * counted apart.
  */
 export async function insertAttacks(
   db: Executor,
@@ -300,10 +320,10 @@ export async function insertAttacks(
   input: AttackRow[],
 ): Promise<IngestCounts> {
   if (input.length === 0) return NONE;
-  const rows = byKey(input, (a) => a.externalId);
+  const { rows, ids } = byKey(input, (a) => a.externalId);
   const col = <T>(f: (r: AttackRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     external_id: [col((r) => r.externalId), 'text'],
     attack_type: [col((r) => r.attackType), 'text'],

@@ -58,7 +58,8 @@ export const vulnerabilitySeenAgain = {
 };
 
 /**
- * Scanner ingest: one row per (asset, type, name); a fixed one seen again opens again, ignored stays ignored.
+ * Scanner ingest: one row per (asset, type, name), the last item of a key a request repeats; a fixed one seen again
+ * opens again, ignored stays ignored.
  * One set-based statement per request whatever its size (db/inventory/finding-upserts.ts); rows whose asset is not
  * the account's are left out and counted (`foreignAssetRows`), for the caller to refuse the batch.
  */
@@ -71,7 +72,7 @@ export function ingestVulnerabilities(
   return upsertVulnerabilities(
     db,
     accountId,
-    dedupe(items, (v) => `${v.assetId}|${v.type}|${v.name}`).map((v) => ({
+    items.map((v) => ({
       id: uuidv7(),
       assetId: v.assetId,
       type: v.type,
@@ -96,7 +97,7 @@ export function ingestAlerts(db: Executor, accountId: string, items: TAlertInput
   return upsertAlerts(
     db,
     accountId,
-    dedupe(items, (a) => a.externalId).map((a) => ({
+    items.map((a) => ({
       id: uuidv7(),
       assetId: a.assetId ?? null,
       externalId: a.externalId,
@@ -118,7 +119,7 @@ export function ingestBaselineRisks(
   return upsertBaselineRisks(
     db,
     accountId,
-    dedupe(items, (b) => `${b.assetId}|${b.checkName}`).map((b) => ({
+    items.map((b) => ({
       id: uuidv7(),
       assetId: b.assetId,
       checkName: b.checkName,
@@ -133,7 +134,7 @@ export function ingestAttacks(db: Executor, accountId: string, items: TAttackInp
   return insertAttacks(
     db,
     accountId,
-    dedupe(items, (a) => a.externalId).map((a) => ({
+    items.map((a) => ({
       id: uuidv7(),
       assetId: a.assetId ?? null,
       externalId: a.externalId,
@@ -144,11 +145,4 @@ export function ingestAttacks(db: Executor, accountId: string, items: TAttackInp
       occurredAt: new Date(a.occurredAt),
     })),
   );
-}
-
-/** The last item wins when one request names the same natural key twice (Postgres refuses both in one upsert). */
-function dedupe<T>(items: T[], key: (t: T) => string): T[] {
-  const m = new Map<string, T>();
-  for (const it of items) m.set(key(it), it);
-  return [...m.values()];
 }
