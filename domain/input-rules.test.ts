@@ -10,6 +10,43 @@ describe('scanJsonText', () => {
     expect(scanJsonText(`["\\"${'{'.repeat(MAX_JSON_DEPTH * 2)}"]`).tooDeep).toBe(false);
   });
 
+  it('ends a string at a quote after an even run of backslashes, not after an odd one', () => {
+    const deep = '['.repeat(MAX_JSON_DEPTH);
+    expect(scanJsonText(`["a\\\\",${deep}`).tooDeep).toBe(true);
+    expect(scanJsonText(`["a\\\\\\\\",${deep}`).tooDeep).toBe(true);
+    expect(scanJsonText(`["a\\\\\\",${deep}`).tooDeep).toBe(false);
+    expect(scanJsonText(`["a\\\\\\\\\\",${deep}`).tooDeep).toBe(false);
+    expect(scanJsonText(`["unterminated ${deep}`).tooDeep).toBe(false);
+  });
+
+  it('answers as a scan of every character does, on texts made of quotes, backslashes and brackets', () => {
+    const reference = (text: string) => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+          if (ch === '\\') i++;
+          else if (ch === '"') inString = false;
+        } else if (ch === '"') inString = true;
+        else if (ch === '[' || ch === '{') {
+          if (++depth > 2) return true;
+        } else if (ch === ']' || ch === '}') depth--;
+      }
+      return false;
+    };
+    const alphabet = ['"', '\\', '[', '{', ']', '}', 'a', ','];
+    let x = 7;
+    for (let n = 0; n < 20_000; n++) {
+      let text = '';
+      for (let k = 0; k < 1 + (n % 40); k++) {
+        x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+        text += alphabet[(x >>> 16) % alphabet.length] ?? '';
+      }
+      expect(scanJsonText(text, 2).tooDeep, text).toBe(reference(text));
+    }
+  });
+
   it('finds an escaped NUL but not an escaped backslash followed by u0000', () => {
     expect(scanJsonText('{"a":"x\\u0000"}').hasNul).toBe(true);
     expect(scanJsonText('{"a\\u0000":1}').hasNul).toBe(true);

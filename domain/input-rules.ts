@@ -78,8 +78,37 @@ const CLOSE_BRACKET = 0x5d;
  * One pass over JSON text, before it is parsed: its nesting depth and whether a string carries `\u0000` (the only
  * way JSON can spell a NUL). Parsing a 100,000-deep body succeeds, but everything that walks the value afterwards
  * (validation, logging, serialising) recurses and overflows the stack; so depth is settled on the text.
+ *
+ * Text without the six characters `\u0000` anywhere holds no NUL, and then the scan jumps from each string's
+ * opening quote to its closing one (the next quote after an even run of backslashes) with `indexOf`, looking only
+ * at the characters between strings: a 10,000-finding ingest body is ~3 MB, nearly all of it inside strings.
  */
 export function scanJsonText(text: string, maxDepth: number = MAX_JSON_DEPTH): JsonTextScan {
+  if (text.includes('\\u0000')) return scanEveryCharacter(text, maxDepth);
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === QUOTE) {
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) break; // an unterminated string runs to the end of the text
+      i = end;
+    } else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
+      if (++depth > maxDepth) return { tooDeep: true, hasNul: false };
+    } else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) depth--;
+  }
+  return { tooDeep: false, hasNul: false };
+}
+
+/** Whether the character at `at` (inside a string) is escaped: an odd run of backslashes comes right before it. */
+function escaped(text: string, at: number): boolean {
+  let run = 0;
+  while (text.charCodeAt(at - 1 - run) === BACKSLASH) run++;
+  return run % 2 === 1;
+}
+
+/** scanJsonText character by character, for text that may spell a NUL. */
+function scanEveryCharacter(text: string, maxDepth: number): JsonTextScan {
   let depth = 0;
   let inString = false;
   let nul = false;

@@ -1,7 +1,9 @@
+import { z } from '@hono/zod-openapi';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FINDINGS_PER_INGEST, ZVulnerabilityInputSchema } from '../../domain/findings-input.js';
 import { contractSuite, errorOf } from '../../test/contract.js';
 import { isoTime } from './findings.js';
-import { body, type Page } from '../../test/harness.js';
+import { body, type ErrorEnvelope, type Page } from '../../test/harness.js';
 
 interface V {
   id: string;
@@ -209,6 +211,78 @@ describe('vulnerabilities', () => {
     expect(await listAll('', s.other.apiKey)).toEqual([]);
     const bad = await s.ctx.request('GET', '/v1/vulnerabilities?cursor=garbage', { key: s.acct.apiKey });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('an ingest body, validated by zod’s compiled parser', () => {
+  /** The body's schema on zod's runtime parser: what the route must accept, produce and refuse. */
+  const runtime = z.strictObject({
+    items: z.array(ZVulnerabilityInputSchema).min(1).max(MAX_FINDINGS_PER_INGEST),
+  });
+
+  it('refuses what the runtime parser refuses, with the same issues', async () => {
+    const good = vuln(assetIds[0] ?? '', 500);
+    const bodies: unknown[] = [
+      { items: [] },
+      { items: [good], extra: 1 },
+      { items: [{ ...good, assetId: 'not-a-uuid' }] },
+      {
+        items: [
+          { ...good, name: '  ' },
+          { ...good, title: 'x'.repeat(501) },
+        ],
+      },
+      { items: [{ ...good, name: 'bell\u0007' }] },
+      {
+        items: [
+          { ...good, cveIds: ['CVE-24-1'] },
+          { ...good, kbId: 'KB12' },
+          { ...good, severity: 'urgent' },
+        ],
+      },
+      {
+        items: [
+          { ...good, scannedAt: '0001-01-01T00:00:00+14:00' },
+          { ...good, scannedAt: 'yesterday' },
+        ],
+      },
+      { items: [{ ...good, status: 'ignored', fixable: 'yes', packageName: '' }] },
+      { items: [{ ...good, unknownField: true }, 7, null] },
+    ];
+    for (const b of bodies) {
+      const res = await s.ctx.request('POST', '/v1/vulnerabilities', { key: s.acct.apiKey, body: b });
+      const want = runtime
+        .safeParse(b)
+        .error?.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      expect(want, JSON.stringify(b)).toBeDefined();
+      expect(res.status, JSON.stringify(b)).toBe(400);
+      expect((await body<ErrorEnvelope>(res)).error.details, JSON.stringify(b)).toEqual(want);
+    }
+  });
+
+  it('writes what the runtime parser produces: trimmed text, defaults filled in', async () => {
+    const item = {
+      assetId: assetIds[1] ?? '',
+      type: 'linux',
+      name: '  USN-TRIM-1  ',
+      title: '  padded title ',
+      severity: 'low',
+      installedVersion: ' 1.0 ',
+    };
+    const want = runtime.parse({ items: [item] }).items[0];
+    expect(await body<unknown>(await ingest([item]))).toEqual({ created: 1, updated: 0 });
+    const stored = (await listAll(`assetId=${assetIds[1] ?? ''}`)).find((v) => v.name === want?.name) as
+      Record<string, unknown> | undefined;
+    expect(stored).toMatchObject({
+      name: 'USN-TRIM-1',
+      title: 'padded title',
+      cveIds: [],
+      fixable: false,
+      status: 'open',
+      installedVersion: '1.0',
+      packageName: null,
+    });
+    expect(want).toMatchObject({ name: 'USN-TRIM-1', title: 'padded title', installedVersion: '1.0' });
   });
 });
 

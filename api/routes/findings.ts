@@ -31,7 +31,7 @@ import { auditActor } from '../audit-context.js';
 import type { AppEnv } from '../context.js';
 import { decodeCursor, page, pageOf, ZPageQuerySchema } from '../pagination.js';
 import { deriveOperationId } from '../operation-id.js';
-import { defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
+import { compiledJsonBody, defineRoute, json, jsonBody, ZIdParamSchema } from '../router.js';
 
 const ZIngestResultSchema = z.object({ created: z.number().int(), updated: z.number().int() });
 
@@ -109,7 +109,9 @@ function registerFindingResource<K extends FindingKind, TQuery extends z.ZodObje
       tags: [tag],
       summary: `Ingest up to ${MAX_FINDINGS_PER_INGEST} ${r.noun} (idempotent by natural key)`,
       request: {
-        body: jsonBody(z.strictObject({ items: z.array(r.inputSchema).min(1).max(MAX_FINDINGS_PER_INGEST) })),
+        body: compiledJsonBody(
+          z.strictObject({ items: z.array(r.inputSchema).min(1).max(MAX_FINDINGS_PER_INGEST) }),
+        ),
       },
       responses: { 200: json(ZIngestResultSchema) },
     }),

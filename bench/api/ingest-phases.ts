@@ -8,17 +8,21 @@ import { createAccount } from '../../services/accounts/create-account.js';
 import { migrationsFolder, type Database } from '../../db/client.js';
 import * as schema from '../../db/schema/index.js';
 import { ZVulnerabilityInputSchema } from '../../domain/findings-input.js';
-import { ingestVulnerabilities, unknownAssetIds } from '../../services/inventory/ingest-findings.js';
+import { compiledJsonBody } from '../../api/router.js';
+import { scanJsonText } from '../../domain/input-rules.js';
+import { ingestVulnerabilities } from '../../services/inventory/ingest-findings.js';
 import { ingestFindingBatch } from '../../services/inventory/ingest-finding-batch.js';
 import { assetStatements, sizeAt, uuid7Function } from './seed.js';
 
 /**
  * Where one 10,000-row `POST /v1/vulnerabilities` spends its time (issue 17, ingestion), without HTTP: seeds a fleet
- * (bench/api/seed.ts, × SCALE) in a fresh Postgres database, then per request times JSON.parse and the route's zod
- * schema (Node CPU), the asset check and the whole ingestFindingBatch (wall); then prints EXPLAIN (ANALYZE, BUFFERS)
- * of the upsert for new rows, changed rows and unchanged rows, and the backend's CPU time for that statement
- * (/proc/<pid>/schedstat, Linux; steadier than wall time on a shared machine) with variants in rolled-back
- * transactions: as is, ids shuffled, no triggers or foreign key, only the natural key and primary key indexes.
+ * (bench/api/seed.ts, × SCALE) in a fresh Postgres database, then per request times the input rule's scan of the
+ * text, JSON.parse and the route's body schema as the route runs it (compiledJsonBody; Node CPU), and the whole
+ * ingestFindingBatch, whose statement checks the rows' assets itself (wall, and Node CPU); then prints EXPLAIN
+ * (ANALYZE, BUFFERS) of the upsert for new rows, changed rows and unchanged rows, and the backend's CPU time for
+ * that statement (/proc/<pid>/schedstat, Linux; steadier than wall time on a shared machine) with variants in
+ * rolled-back transactions: as is, ids shuffled, no triggers or foreign key, only the natural key and primary key
+ * indexes.
  *
  * `SCALE=0.2 R=4 K=4 [FF=60] npx tsx bench/api/ingest-phases.ts` (R requests, best of K per variant, FF a fillfactor)
  */
@@ -62,27 +66,27 @@ try {
       };
     });
   const body = z.strictObject({ items: z.array(ZVulnerabilityInputSchema).min(1).max(10_000) });
+  const routeBody = compiledJsonBody(body).content['application/json'].schema;
   const actor = { accountId: account.id, actor: 'key:p' };
   const R = Number(process.env.R ?? '6');
   for (let r = 0; r < R; r++) {
     const text = JSON.stringify({ items: items(r, 1) });
     let u = process.cpuUsage();
+    scanJsonText(text);
+    const tScan = process.cpuUsage(u).user / 1000;
+    u = process.cpuUsage();
     const parsed = JSON.parse(text) as unknown;
     const tJson = process.cpuUsage(u).user / 1000;
     u = process.cpuUsage();
-    const v = body.parse(parsed);
+    const v = await routeBody.safeParseAsync(parsed);
     const tZod = process.cpuUsage(u).user / 1000;
-    let t = performance.now();
-    await unknownAssetIds(
-      db,
-      account.id,
-      v.items.map((i) => i.assetId),
-    );
-    const tUnknown = ms(t);
-    t = performance.now();
-    await ingestFindingBatch(db, actor, { kind: 'vulnerabilities', items: v.items });
+    if (!v.success) throw new Error(v.error.message);
+    const t = performance.now();
+    u = process.cpuUsage();
+    await ingestFindingBatch(db, actor, { kind: 'vulnerabilities', items: v.data.items });
+    const batchCpu = process.cpuUsage(u).user / 1000;
     const tBatch = ms(t);
-    console.log(JSON.stringify({ r, tJson, tZod, tUnknown, tBatch }));
+    console.log(JSON.stringify({ r, tScan, tJson, tZod, tBatch, batchCpu }));
   }
   // The statement itself, through EXPLAIN ANALYZE on a further batch (rolled back), new rows and re-upsert.
   const pid = String((await raw`select pg_backend_pid() as pid`)[0]?.pid);

@@ -6,7 +6,14 @@ import { uuidv7 } from '../../domain/ids.js';
 import { createTestDatabase } from '../../test/database.js';
 import { createAccount } from '../../services/accounts/create-account.js';
 import { upsertAssets } from '../../services/inventory/upsert-assets.js';
-import { textArrayLiteral, upsertVulnerabilities, type VulnerabilityRow } from './finding-upserts.js';
+import {
+  insertAttacks,
+  textArrayLiteral,
+  upsertAlerts,
+  upsertBaselineRisks,
+  upsertVulnerabilities,
+  type VulnerabilityRow,
+} from './finding-upserts.js';
 
 const vulnerabilityRow = (assetId: string, name: string, seen: Date): VulnerabilityRow => ({
   id: uuidv7(),
@@ -51,6 +58,9 @@ describe('the array literals an ingest statement travels in', () => {
       ['null', 'Null'],
       [''],
       ['a b', 'a,b', '{a}', 'a"b', 'a\\b', ' lead'],
+      // JSON.stringify spells these with escapes Postgres does not read (`\n` would come back as `n`).
+      ['line\nbreak', 'tab\there', 'back\\nslash-n', 'bell\u0007'],
+      ['ünïcødé 😀', 'true', 'false', 'null', '"quoted"'],
       [],
     ];
     for (const values of cases) {
@@ -70,7 +80,11 @@ describe('the array literals an ingest statement travels in', () => {
       ...vulnerabilityRow(assetId, name, new Date()),
       id: uuidv7(1_800_000_000_000 + i),
     }));
-    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 5, updated: 0 });
+    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({
+      created: 5,
+      updated: 0,
+      foreignAssetRows: 0,
+    });
     const stored = await queryRows<{ name: string; id: string }>(
       database.db,
       sql`select name, id::text as id from vulnerabilities where account_id = ${accountId} order by id`,
@@ -99,7 +113,11 @@ describe('the array literals an ingest statement travels in', () => {
     const again = rows
       .filter((_, i) => i % 2 === 0)
       .map((r) => ({ ...r, id: uuidv7(), title: 'seen again', seen: new Date() }));
-    expect(await upsertVulnerabilities(database.db, accountId, again)).toEqual({ created: 0, updated: 500 });
+    expect(await upsertVulnerabilities(database.db, accountId, again)).toEqual({
+      created: 0,
+      updated: 500,
+      foreignAssetRows: 0,
+    });
     const after = await pages();
     const moved = again.filter((r) => after.get(r.name) !== before.get(r.name)).length;
     expect(moved).toBeLessThan(25);
@@ -110,7 +128,11 @@ describe('the array literals an ingest statement travels in', () => {
     const shared = new Date('2026-03-01T00:00:00.000Z');
     const seen = [shared, shared, new Date('2026-03-02T00:00:00.000Z'), shared];
     const rows = seen.map((at, i) => vulnerabilityRow(assetId, `USN-${i}`, at));
-    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({ created: 4, updated: 0 });
+    expect(await upsertVulnerabilities(database.db, accountId, rows)).toEqual({
+      created: 4,
+      updated: 0,
+      foreignAssetRows: 0,
+    });
     const stored = await queryRows<{ name: string; at: string }>(
       database.db,
       sql`select name, to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD') as at from vulnerabilities
@@ -122,5 +144,68 @@ describe('the array literals an ingest statement travels in', () => {
       ['USN-2', '2026-03-02'],
       ['USN-3', '2026-03-01'],
     ]);
+  });
+});
+
+describe('each ingest statement checks the asset of every row', () => {
+  it('writes rows of the account’s assets (and without one, where allowed), leaves out and counts the others', async () => {
+    const { accountId, assetId: own } = await accountWithAsset('own assets');
+    const { assetId: foreign } = await accountWithAsset('someone else');
+    const missing = uuidv7();
+    const at = new Date('2026-03-01T00:00:00.000Z');
+    const assets = [own, foreign, missing, own];
+    const orNone = [...assets, null];
+    const common = () => ({ id: uuidv7(), severity: 'low', status: 'unhandled', occurredAt: at });
+    const results = {
+      vulnerabilities: await upsertVulnerabilities(
+        database.db,
+        accountId,
+        assets.map((a, i) => vulnerabilityRow(a, `USN-${i}`, at)),
+      ),
+      alerts: await upsertAlerts(
+        database.db,
+        accountId,
+        orNone.map((a, i) => ({
+          ...common(),
+          assetId: a,
+          externalId: `a-${i}`,
+          name: 'a',
+          type: 't',
+          handledAt: null,
+        })),
+      ),
+      baselineRisks: await upsertBaselineRisks(
+        database.db,
+        accountId,
+        assets.map((a, i) => ({ ...common(), assetId: a, checkName: `check-${i}`, category: 'c' })),
+      ),
+      attacks: await insertAttacks(
+        database.db,
+        accountId,
+        orNone.map((a, i) => ({
+          ...common(),
+          assetId: a,
+          externalId: `x-${i}`,
+          attackType: 'x',
+          sourceIp: null,
+          blocked: false,
+        })),
+      ),
+    };
+    expect(results).toEqual({
+      vulnerabilities: { created: 2, updated: 0, foreignAssetRows: 2 },
+      alerts: { created: 3, updated: 0, foreignAssetRows: 2 },
+      baselineRisks: { created: 2, updated: 0, foreignAssetRows: 2 },
+      attacks: { created: 3, updated: 0, foreignAssetRows: 2 },
+    });
+    const written = await queryRows<{ kind: string; asset: string | null }>(
+      database.db,
+      sql`select 'vulnerabilities' as kind, asset_id::text as asset from vulnerabilities where account_id = ${accountId}
+        union all select 'alerts', asset_id::text from alerts where account_id = ${accountId}
+        union all select 'baseline', asset_id::text from baseline_risks where account_id = ${accountId}
+        union all select 'attacks', asset_id::text from attack_events where account_id = ${accountId}`,
+    );
+    expect(written.filter((r) => r.asset !== own && r.asset !== null)).toEqual([]);
+    expect(written).toHaveLength(10);
   });
 });

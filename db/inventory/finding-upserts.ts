@@ -13,6 +13,11 @@ import { queryRows, type Executor } from '../client.js';
 export interface IngestCounts {
   created: number;
   updated: number;
+  /**
+   * Rows left out because the asset they name is not one of the account's: the statement checks each row's asset
+   * itself (no separate look-up of a batch's asset ids first), and the caller refuses a batch with any.
+   */
+  foreignAssetRows: number;
 }
 
 /** One column of a batch: its values and the Postgres array type they travel as. */
@@ -22,18 +27,39 @@ type Column = [values: unknown[], type: 'uuid' | 'text' | 'boolean' | 'timestamp
 function unnestOf(columns: Record<string, Column>): SQL {
   const names = Object.keys(columns);
   const arrays = Object.values(columns).map(
-    ([values, type]) => sql`${arrayParameter(values)}::${sql.raw(type)}[]`,
+    ([values, type]) =>
+      sql`${type === 'timestamptz' ? timestampArray(values) : arrayParameter(values)}::${sql.raw(type)}[]`,
   );
   return sql`unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(names.join(', '))})`;
 }
 
+/** A JSON escape other than `\"` and `\\` (a control character's, a lone surrogate's): Postgres reads `\n` as `n`. */
+const OTHER_JSON_ESCAPE = /\\[^"\\]/;
+
 /**
- * A JavaScript array as one Postgres array literal parameter (`{"a","b",NULL}`): both drivers send it as text that
- * the cast beside it parses, and it never turns into one bind parameter per element. A request is ~150,000
- * elements, so only elements holding a quote or a backslash are escaped, and a column's shared timestamp (the
- * request's `now`) is formatted once.
+ * A JavaScript array of strings, booleans and nulls as one Postgres array literal parameter (`{"a",true,null}`):
+ * both drivers send it as text that the cast beside it parses, and it never turns into one bind parameter per
+ * element. A request is ~150,000 elements, so a column is written by JSON.stringify, whose text is the array
+ * literal's but for the brackets (strings quoted with `"` and `\` escaped by a backslash, unquoted `null`, `true`
+ * and `false`), unless it escaped anything else; then element by element.
  */
 function arrayParameter(values: unknown[]): string {
+  const json = JSON.stringify(values);
+  if (!OTHER_JSON_ESCAPE.test(json)) return `{${json.slice(1, -1)}}`;
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) parts[i] = arrayElement(values[i]);
+  return `{${parts.join(',')}}`;
+}
+
+function arrayElement(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = String(v);
+  return s.includes('"') || s.includes('\\') ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
+}
+
+/** A timestamptz[] literal; a column's shared timestamp (the request's `now`) is formatted once. */
+function timestampArray(values: unknown[]): string {
   const parts = new Array<string>(values.length);
   let lastDate: Date | null = null;
   let lastIso = '';
@@ -45,13 +71,6 @@ function arrayParameter(values: unknown[]): string {
     } else parts[i] = arrayElement(v);
   }
   return `{${parts.join(',')}}`;
-}
-
-function arrayElement(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = String(v);
-  return s.includes('"') || s.includes('\\') ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
 }
 
 /** Elements an array literal may hold unquoted: no delimiter, quote, backslash, space or brace, and not NULL. */
@@ -66,14 +85,32 @@ export const textArrayLiteral = (values: string[]): string =>
     ? `{${values.join(',')}}`
     : arrayParameter(values);
 
+/**
+ * What an ingest statement writes: rows (`x`) whose asset is one of the account's, or, where the kind allows a
+ * finding without an asset, that name none. One index probe per row, inside the statement: `offset 0` keeps the
+ * planner from turning the test into a hash semi-join, which reads and hashes every asset of the account (100,000
+ * at fleet scale) for a batch of 10,000 rows.
+ */
+const accountAsset = (accountId: string, assetOptional: boolean) =>
+  sql`(${sql.raw(assetOptional ? 'x.asset_id is null or ' : '')}exists (select 1 from assets a
+    where a.account_id = ${accountId}::uuid and a.id = x.asset_id offset 0))`;
+
 const counted = (upserted: SQL) => sql`with upserted as (${upserted})
   select (count(*) filter (where inserted))::int as created, (count(*) filter (where not inserted))::int as updated
   from upserted`;
 
-async function counts(db: Executor, statement: SQL): Promise<IngestCounts> {
+/**
+ * Counts of an `INSERT … ON CONFLICT DO UPDATE` of `rows` rows that returns `inserted` per row: every row it
+ * writes is either created or updated, so the rows it did not return are those its asset filter left out.
+ */
+async function counts(db: Executor, statement: SQL, rows: number): Promise<IngestCounts> {
   const [row] = await queryRows<{ created: number; updated: number }>(db, counted(statement));
-  return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0) };
+  const created = Number(row?.created ?? 0);
+  const updated = Number(row?.updated ?? 0);
+  return { created, updated, foreignAssetRows: rows - created - updated };
 }
+
+const NONE: Readonly<IngestCounts> = Object.freeze({ created: 0, updated: 0, foreignAssetRows: 0 });
 
 export interface VulnerabilityRow {
   id: string;
@@ -94,32 +131,37 @@ export interface VulnerabilityRow {
 }
 
 /**
- * The rows in natural-key order, their new ids handed out in ascending order along it: every index that ends in
- * the id (the primary key, the list-page indexes) then takes a request's rows as appends at its right edge, in
- * order, instead of 10,000 insertions scattered over its last pages (uuidv7 is random within a millisecond).
+ * The batch in natural-key order, one row per key (a key repeated in a request: its last row wins, as Postgres
+ * refuses to update one row twice in a statement), and the rows' ids in ascending order along it: every index that
+ * ends in the id (the primary key, the list-page indexes) then takes a request's rows as appends at its right edge,
+ * in order, instead of 10,000 insertions scattered over its last pages (uuidv7 is random within a millisecond).
+ * The keys are unique, so a plain `sort()` orders them (code unit order, no comparator called per pair).
  */
-const byKey = <T extends { id: string }>(rows: T[], key: (r: T) => string): T[] => {
-  const ids = rows.map((r) => r.id).sort();
-  return rows
-    .map((r) => [key(r), r] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, r], i) => ({ ...r, id: ids[i] ?? r.id }));
-};
+function byKey<T extends { id: string }>(input: T[], key: (r: T) => string): { rows: T[]; ids: string[] } {
+  const last = new Map<string, T>();
+  for (const r of input) last.set(key(r), r);
+  const rows: T[] = [];
+  for (const k of [...last.keys()].sort()) {
+    const r = last.get(k);
+    if (r) rows.push(r);
+  }
+  return { rows, ids: rows.map((r) => r.id).sort() };
+}
 
 /**
  * Upserts vulnerabilities by (account, asset, type, name): a fixed one seen again opens again, ignored stays ignored.
- * Rows must be unique by natural key (Postgres refuses to update one row twice in a statement).
+ * A natural key repeated in `input`: its last row is written.
  */
 export function upsertVulnerabilities(
   db: Executor,
   accountId: string,
   input: VulnerabilityRow[],
 ): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
-  const rows = byKey(input, (v) => `${v.assetId}\u0000${v.type}\u0000${v.name}`);
+  if (input.length === 0) return Promise.resolve(NONE);
+  const { rows, ids } = byKey(input, (v) => `${v.assetId}\u0000${v.type}\u0000${v.name}`);
   const col = <T>(f: (r: VulnerabilityRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     type: [col((r) => r.type), 'text'],
     name: [col((r) => r.name), 'text'],
@@ -144,6 +186,7 @@ export function upsertVulnerabilities(
         installed_version, fixed_version, kb_id, cms_component, status, seen, seen, seen,
         case when status = 'fixed' then seen end
       from ${relation}
+      where ${accountAsset(accountId, false)}
       on conflict (account_id, asset_id, type, name) do update set
         title = excluded.title,
         cve_ids = excluded.cve_ids,
@@ -163,6 +206,7 @@ export function upsertVulnerabilities(
         fixed_at = case when excluded.status = 'fixed' then coalesce(v.fixed_at, excluded.fixed_at) else null end,
         updated_at = now()
       returning (xmax = 0) as inserted`,
+    rows.length,
   );
 }
 
@@ -178,13 +222,13 @@ export interface AlertRow {
   handledAt: Date | null;
 }
 
-/** Upserts alerts by (account, external id); rows must be unique by external id. */
+/** Upserts alerts by (account, external id); an external id repeated in `input`: its last row is written. */
 export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[]): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
-  const rows = byKey(input, (a) => a.externalId);
+  if (input.length === 0) return Promise.resolve(NONE);
+  const { rows, ids } = byKey(input, (a) => a.externalId);
   const col = <T>(f: (r: AlertRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     external_id: [col((r) => r.externalId), 'text'],
     name: [col((r) => r.name), 'text'],
@@ -200,6 +244,7 @@ export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[])
         handled_at)
       select id, ${accountId}::uuid, asset_id, external_id, name, type, severity, status, occurred_at, handled_at
       from ${relation}
+      where ${accountAsset(accountId, true)}
       on conflict (account_id, external_id) do update set
         name = excluded.name,
         type = excluded.type,
@@ -208,6 +253,7 @@ export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[])
         handled_at = excluded.handled_at,
         updated_at = now()
       returning (xmax = 0) as inserted`,
+    rows.length,
   );
 }
 
@@ -220,17 +266,17 @@ export interface BaselineRiskRow {
   status: string;
 }
 
-/** Upserts baseline risks by (account, asset, check); rows must be unique by (asset, check). */
+/** Upserts baseline risks by (account, asset, check); a repeated (asset, check): its last row is written. */
 export function upsertBaselineRisks(
   db: Executor,
   accountId: string,
   input: BaselineRiskRow[],
 ): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
-  const rows = byKey(input, (b) => `${b.assetId}\u0000${b.checkName}`);
+  if (input.length === 0) return Promise.resolve(NONE);
+  const { rows, ids } = byKey(input, (b) => `${b.assetId}\u0000${b.checkName}`);
   const col = <T>(f: (r: BaselineRiskRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     check_name: [col((r) => r.checkName), 'text'],
     category: [col((r) => r.category), 'text'],
@@ -242,6 +288,7 @@ export function upsertBaselineRisks(
     sql`insert into baseline_risks (id, account_id, asset_id, check_name, category, severity, status)
       select id, ${accountId}::uuid, asset_id, check_name, category, severity, status
       from ${relation}
+      where ${accountAsset(accountId, false)}
       on conflict (account_id, asset_id, check_name) do update set
         category = excluded.category,
         severity = excluded.severity,
@@ -249,6 +296,7 @@ export function upsertBaselineRisks(
         last_seen_at = now(),
         updated_at = now()
       returning (xmax = 0) as inserted`,
+    rows.length,
   );
 }
 
@@ -263,13 +311,21 @@ export interface AttackRow {
   occurredAt: Date;
 }
 
-/** Inserts attack events once by (account, external id): a known one is left as it is and not counted. */
-export function insertAttacks(db: Executor, accountId: string, input: AttackRow[]): Promise<IngestCounts> {
-  if (input.length === 0) return Promise.resolve({ created: 0, updated: 0 });
-  const rows = byKey(input, (a) => a.externalId);
+/**
+ * Inserts attack events once by (account, external id; repeated in `input`, its last row): a known one is left as
+ * it is and not counted. `DO NOTHING` returns no row for a known event, so the rows the asset filter left out are
+ * counted apart.
+ */
+export async function insertAttacks(
+  db: Executor,
+  accountId: string,
+  input: AttackRow[],
+): Promise<IngestCounts> {
+  if (input.length === 0) return NONE;
+  const { rows, ids } = byKey(input, (a) => a.externalId);
   const col = <T>(f: (r: AttackRow) => T) => rows.map(f);
   const relation = unnestOf({
-    id: [col((r) => r.id), 'uuid'],
+    id: [ids, 'uuid'],
     asset_id: [col((r) => r.assetId), 'uuid'],
     external_id: [col((r) => r.externalId), 'text'],
     attack_type: [col((r) => r.attackType), 'text'],
@@ -278,13 +334,17 @@ export function insertAttacks(db: Executor, accountId: string, input: AttackRow[
     blocked: [col((r) => r.blocked), 'boolean'],
     occurred_at: [col((r) => r.occurredAt), 'timestamptz'],
   });
-  return counts(
+  const batch = sql`select *, ${accountAsset(accountId, true)} as own from ${relation}`;
+  const [row] = await queryRows<{ created: number; foreign: number }>(
     db,
-    sql`insert into attack_events (id, account_id, asset_id, external_id, attack_type, source_ip, severity, blocked,
+    sql`with x as (${batch}), inserted as (
+      insert into attack_events (id, account_id, asset_id, external_id, attack_type, source_ip, severity, blocked,
         occurred_at)
       select id, ${accountId}::uuid, asset_id, external_id, attack_type, source_ip, severity, blocked, occurred_at
-      from ${relation}
+      from x where own
       on conflict (account_id, external_id) do nothing
-      returning true as inserted`,
+      returning 1)
+    select (select count(*) from inserted)::int as created, (select count(*) from x where not own)::int as foreign`,
   );
+  return { created: Number(row?.created ?? 0), updated: 0, foreignAssetRows: Number(row?.foreign ?? 0) };
 }

@@ -5,6 +5,7 @@ import { auditLog } from '../../db/schema/audit.js';
 import { alerts, vulnerabilities } from '../../db/schema/findings.js';
 import { ZAlertInputSchema, ZVulnerabilityInputSchema } from '../../domain/findings-input.js';
 import { ZAssetInputSchema } from '../../domain/inventory.js';
+import { uuidv7 } from '../../domain/ids.js';
 import { createTestDatabase } from '../../test/database.js';
 import { createAccount } from '../accounts/create-account.js';
 import { ingestFindingBatch } from './ingest-finding-batch.js';
@@ -20,6 +21,17 @@ vi.mock('../../db/audit.js', async (importOriginal) => {
       if (failing.actions.has(args[1].action)) throw new Error(`audit of ${args[1].action} failed`);
       return real.recordAudit(...args);
     },
+  };
+});
+
+/** When set, the look-up of a refused batch's asset ids answers this (an asset added since the statement ran). */
+const lookup = vi.hoisted(() => ({ answer: null as string[] | null }));
+vi.mock('./ingest-findings.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('./ingest-findings.js')>();
+  return {
+    ...real,
+    unknownAssetIds: async (...args: Parameters<typeof real.unknownAssetIds>) =>
+      lookup.answer ?? real.unknownAssetIds(...args),
   };
 });
 
@@ -93,5 +105,51 @@ describe('finding ingest and its audit row commit together', () => {
     });
     expect([await rowsOf(vulnerabilities), await rowsOf(alerts)]).toEqual([1, 1]);
     expect([await audited('vulnerabilities.ingest'), await audited('alerts.ingest')]).toEqual([1, 1]);
+  });
+});
+
+describe('a batch naming assets that are not the account’s', () => {
+  const item = (asset: string, name: string) =>
+    ZVulnerabilityInputSchema.parse({ assetId: asset, type: 'linux', name, title: 't', severity: 'low' });
+
+  it('is a 422 naming those asset ids once each, in their first order, and writes nothing', async () => {
+    failing.actions = new Set();
+    const other = (await createAccount(database.db, { name: 'other' })).account.id;
+    const [foreign = ''] = (
+      await upsertAssets(database.db, other, [
+        ZAssetInputSchema.parse({ name: 'theirs', hostname: 'theirs', osFamily: 'linux' }),
+      ])
+    ).ids;
+    const missing = uuidv7();
+    const before = [await rowsOf(vulnerabilities), await audited('vulnerabilities.ingest')];
+    const items = [
+      item(assetId, 'USN-new-1'),
+      item(missing, 'USN-new-2'),
+      item(foreign, 'USN-new-3'),
+      item(missing, 'USN-new-4'),
+      item(assetId, 'USN-new-5'),
+    ];
+    const refused = await ingestFindingBatch(database.db, actor(), { kind: 'vulnerabilities', items }).catch(
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({ code: 'unprocessable', details: { assetIds: [missing, foreign] } });
+    expect([await rowsOf(vulnerabilities), await audited('vulnerabilities.ingest')]).toEqual(before);
+  });
+
+  it('is a 409 to send again when every asset it named exists by the time it is refused', async () => {
+    failing.actions = new Set();
+    lookup.answer = [];
+    try {
+      const before = await rowsOf(vulnerabilities);
+      await expect(
+        ingestFindingBatch(database.db, actor(), {
+          kind: 'vulnerabilities',
+          items: [item(uuidv7(), 'USN-race')],
+        }),
+      ).rejects.toMatchObject({ code: 'conflict' });
+      expect(await rowsOf(vulnerabilities)).toBe(before);
+    } finally {
+      lookup.answer = null;
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { recordAudit } from '../../db/audit.js';
 import type { Database, Executor } from '../../db/client.js';
-import { unprocessable } from '../../domain/errors.js';
+import type { IngestCounts } from '../../db/inventory/finding-upserts.js';
+import { conflict, unprocessable } from '../../domain/errors.js';
 import type {
   TAlertInput,
   TAttackInput,
@@ -28,7 +29,7 @@ export interface FindingInputs {
 export type FindingKind = keyof FindingInputs;
 
 const INGEST: {
-  [K in FindingKind]: (tx: Executor, accountId: string, items: FindingInputs[K][]) => Promise<IngestResult>;
+  [K in FindingKind]: (tx: Executor, accountId: string, items: FindingInputs[K][]) => Promise<IngestCounts>;
 } = {
   vulnerabilities: ingestVulnerabilities,
   alerts: ingestAlerts,
@@ -39,6 +40,10 @@ const INGEST: {
 /**
  * A scanner's batch of findings (idempotent by natural key): asset ids that are not the account's are a 422 naming
  * them and nothing is written; the ingest and its audit row (`<kind>.ingest`) commit in one transaction.
+ *
+ * The ingest statement checks each row's asset itself and leaves out rows whose asset is not the account's, so a
+ * good batch (every batch but a broken scanner's) costs no look-up of its asset ids; a batch with such rows is
+ * refused after the statement, inside the transaction, whose rollback takes back the rows it wrote.
  */
 export async function ingestFindingBatch<K extends FindingKind>(
   db: Database,
@@ -46,23 +51,27 @@ export async function ingestFindingBatch<K extends FindingKind>(
   opts: { kind: K; items: FindingInputs[K][] },
 ): Promise<IngestResult> {
   const { kind, items } = opts;
-  const unknown = await unknownAssetIds(
-    db,
-    actor.accountId,
-    items.map((i) => i.assetId),
-  );
-  if (unknown.length > 0) {
-    throw unprocessable(`${unknown.length} asset id(s) are not assets of this account`, {
-      assetIds: unknown,
-    });
-  }
   const ingest = INGEST[kind] as (
     tx: Executor,
     accountId: string,
     items: FindingInputs[K][],
-  ) => Promise<IngestResult>;
+  ) => Promise<IngestCounts>;
   return db.transaction(async (tx) => {
-    const result = await ingest(tx, actor.accountId, items);
+    const { created, updated, foreignAssetRows } = await ingest(tx, actor.accountId, items);
+    if (foreignAssetRows > 0) {
+      const unknown = await unknownAssetIds(
+        tx,
+        actor.accountId,
+        items.map((i) => i.assetId),
+      );
+      // Read committed: an asset added since the statement ran is seen now; the same batch sent again is written.
+      if (unknown.length === 0)
+        throw conflict('assets of this batch were added while it was written; send it again');
+      throw unprocessable(`${unknown.length} asset id(s) are not assets of this account`, {
+        assetIds: unknown,
+      });
+    }
+    const result = { created, updated };
     await recordAudit(tx, {
       ...actor,
       action: `${kind}.ingest`,

@@ -6,6 +6,7 @@ import { vulnerabilities } from '../../db/schema/findings.js';
 import {
   insertAttacks,
   textArrayLiteral,
+  type IngestCounts,
   upsertAlerts,
   upsertBaselineRisks,
   upsertVulnerabilities,
@@ -18,8 +19,8 @@ import type {
 } from '../../domain/findings-input.js';
 
 /**
- * Asset ids among `ids` that are not this account's: ingestion names them in a 422 and writes nothing. The ids
- * travel as one uuid[] parameter (a 10,000-item batch is one index probe per id, not 10,000 bind parameters).
+ * Asset ids among `ids` that are not this account's, in their first order: ingestion names them in a 422 and writes
+ * nothing. The ids travel as one uuid[] parameter (one index probe per id, not one bind parameter per id).
  */
 export async function unknownAssetIds(
   db: Executor,
@@ -38,6 +39,7 @@ export async function unknownAssetIds(
   return wanted.filter((id) => !found.has(id));
 }
 
+/** What a batch did: the API's answer to an ingest. */
 export interface IngestResult {
   created: number;
   updated: number;
@@ -56,19 +58,21 @@ export const vulnerabilitySeenAgain = {
 };
 
 /**
- * Scanner ingest: one row per (asset, type, name); a fixed one seen again opens again, ignored stays ignored.
- * One set-based statement per request whatever its size (db/inventory/finding-upserts.ts).
+ * Scanner ingest: one row per (asset, type, name), the last item of a key a request repeats; a fixed one seen again
+ * opens again, ignored stays ignored.
+ * One set-based statement per request whatever its size (db/inventory/finding-upserts.ts); rows whose asset is not
+ * the account's are left out and counted (`foreignAssetRows`), for the caller to refuse the batch.
  */
 export function ingestVulnerabilities(
   db: Executor,
   accountId: string,
   items: TVulnerabilityInput[],
-): Promise<IngestResult> {
+): Promise<IngestCounts> {
   const now = new Date();
   return upsertVulnerabilities(
     db,
     accountId,
-    dedupe(items, (v) => `${v.assetId}|${v.type}|${v.name}`).map((v) => ({
+    items.map((v) => ({
       id: uuidv7(),
       assetId: v.assetId,
       type: v.type,
@@ -88,12 +92,12 @@ export function ingestVulnerabilities(
   );
 }
 
-export function ingestAlerts(db: Executor, accountId: string, items: TAlertInput[]): Promise<IngestResult> {
+export function ingestAlerts(db: Executor, accountId: string, items: TAlertInput[]): Promise<IngestCounts> {
   const now = new Date();
   return upsertAlerts(
     db,
     accountId,
-    dedupe(items, (a) => a.externalId).map((a) => ({
+    items.map((a) => ({
       id: uuidv7(),
       assetId: a.assetId ?? null,
       externalId: a.externalId,
@@ -111,11 +115,11 @@ export function ingestBaselineRisks(
   db: Executor,
   accountId: string,
   items: TBaselineRiskInput[],
-): Promise<IngestResult> {
+): Promise<IngestCounts> {
   return upsertBaselineRisks(
     db,
     accountId,
-    dedupe(items, (b) => `${b.assetId}|${b.checkName}`).map((b) => ({
+    items.map((b) => ({
       id: uuidv7(),
       assetId: b.assetId,
       checkName: b.checkName,
@@ -126,11 +130,11 @@ export function ingestBaselineRisks(
   );
 }
 
-export function ingestAttacks(db: Executor, accountId: string, items: TAttackInput[]): Promise<IngestResult> {
+export function ingestAttacks(db: Executor, accountId: string, items: TAttackInput[]): Promise<IngestCounts> {
   return insertAttacks(
     db,
     accountId,
-    dedupe(items, (a) => a.externalId).map((a) => ({
+    items.map((a) => ({
       id: uuidv7(),
       assetId: a.assetId ?? null,
       externalId: a.externalId,
@@ -141,11 +145,4 @@ export function ingestAttacks(db: Executor, accountId: string, items: TAttackInp
       occurredAt: new Date(a.occurredAt),
     })),
   );
-}
-
-/** The last item wins when one request names the same natural key twice (Postgres refuses both in one upsert). */
-function dedupe<T>(items: T[], key: (t: T) => string): T[] {
-  const m = new Map<string, T>();
-  for (const it of items) m.set(key(it), it);
-  return [...m.values()];
 }
