@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PGlite, types, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDriver } from '../test/database.js';
@@ -197,5 +200,20 @@ describe.skipIf(testDriver() === 'postgres')('the embedded client (PGlite on pre
     // The evicted ones are closed in the backend with the next message, not only forgotten here.
     expect(await preparedInBackend(db)).toBeLessThanOrEqual(MAX_PREPARED_STATEMENTS + 1);
     expect((await db.query('SELECT 0 AS n WHERE $1::int > 0', [1])).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('opens a data folder, keeps what was written through a restart', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-pglite-'));
+    try {
+      const first = await openPglite(path.join(dir, 'pglite'));
+      await first.exec('CREATE TABLE kept (n int)');
+      await first.query('INSERT INTO kept VALUES ($1)', [42]);
+      await first.close();
+      const again = await openPglite(path.join(dir, 'pglite'));
+      expect((await again.query('SELECT n FROM kept')).rows).toEqual([{ n: 42 }]);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

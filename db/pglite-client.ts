@@ -204,7 +204,7 @@ export class VigilPglite extends PGlite {
       if (param === null || param === undefined) return null;
       const oid = prepared.paramTypes[i] ?? 0;
       const serialize = (options?.serializers?.[oid] ?? this.serializers[oid]) as Serializer | undefined;
-      return serialize ? serialize(param) : String(param as string);
+      return serialize ? serialize(param) : (param as { toString(): string }).toString();
     });
     const answer = await this.#send(
       [
