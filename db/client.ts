@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import type { ExtractTablesWithRelations, Logger, SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { VigilPglite } from './pglite-client.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -77,13 +77,25 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       close: () => client.end({ timeout: 5 }),
     };
   }
-  if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
-  const client = await PGlite.create(opts.pgliteDir ?? 'memory://', { extensions: { pg_trgm } });
-  const db = drizzlePglite({ client, schema, casing: 'snake_case' });
+  const client = await openPglite(opts.pgliteDir);
+  const db = pgliteDrizzle(client);
   return {
     db: db as unknown as Database,
     driver: 'pglite',
     migrate: () => migratePglite(db, { migrationsFolder }),
     close: () => client.close(),
   };
+}
+
+/** The embedded database: PGlite with pg_trgm, on Vigil's prepared-statement path (db/pglite-client.ts). */
+export async function openPglite(dir?: string): Promise<VigilPglite> {
+  if (dir) mkdirSync(dir, { recursive: true });
+  const client = new VigilPglite(dir ?? 'memory://', { extensions: { pg_trgm } });
+  await client.waitReady;
+  return client;
+}
+
+/** Drizzle over an embedded database (a `logger` sees every statement, as the benches' capture does). */
+export function pgliteDrizzle(client: VigilPglite, logger?: Logger) {
+  return drizzlePglite({ client, schema, casing: 'snake_case', logger });
 }

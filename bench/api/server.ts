@@ -3,16 +3,19 @@ import inspector from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Logger } from 'drizzle-orm';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { createAccount } from '../../services/accounts/create-account.js';
-import { migrationsFolder, type Database, type DatabaseHandle } from '../../db/client.js';
+import {
+  migrationsFolder,
+  openPglite,
+  pgliteDrizzle,
+  type Database,
+  type DatabaseHandle,
+} from '../../db/client.js';
 import * as schema from '../../db/schema/index.js';
 import { errorMessage } from '../../domain/errors.js';
 import { answerRpc } from '../ipc.js';
@@ -106,8 +109,9 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
 }
 
 async function pgliteTarget(): Promise<Target> {
-  const client = await PGlite.create('memory://', { extensions: { pg_trgm } });
-  const db = drizzlePglite({ client, schema, casing: 'snake_case', logger: recorder });
+  // The application's embedded client (db/client.ts), so the API and the floor run what `npm start` runs.
+  const client = await openPglite();
+  const db = pgliteDrizzle(client, recorder);
   return {
     handle: {
       db: db as unknown as Database,
@@ -158,7 +162,7 @@ export interface ApiServerInfo {
   seeded: Awaited<ReturnType<typeof seed>>;
 }
 
-async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scale: number) {
+export async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scale: number) {
   const target = driver === 'postgres' ? await postgresTarget(pgUrl) : await pgliteTarget();
   const { handle } = target;
   await handle.migrate();
@@ -237,7 +241,7 @@ async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scal
       await target.drop();
     },
   };
-  return { info, methods };
+  return { info, methods, app, handle };
 }
 
 export type ApiServerMethods = Awaited<ReturnType<typeof startApiServer>>['methods'];
