@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from './config.js';
@@ -25,5 +26,16 @@ describe('the production entry points', () => {
     });
     expect(worker.status).toBe(2);
     expect(worker.stderr).toContain('VIGIL_MASTER_KEY is not set');
+  });
+});
+
+describe('the npm scripts of long-lived processes', () => {
+  it('run Node with tsx as a loader, not under the tsx launcher (a second Node process of ~45–75 MB RSS)', () => {
+    const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(scripts.start).toBe('node --import tsx platform/start.ts');
+    expect(scripts.api).toBe('node --import tsx api/main.ts');
+    expect(scripts.worker).toBe('node --import tsx worker/main.ts');
   });
 });
