@@ -39,3 +39,23 @@ describe('the npm scripts of long-lived processes', () => {
     expect(scripts.worker).toBe('node --import tsx worker/main.ts');
   });
 });
+
+describe('the composition root', () => {
+  it('loads neither mjml nor the AWS KMS SDK until a mail is rendered or a KMS is called', () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(path.join(projectRoot, 'platform/vigil.ts'))});
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      const packages = ['mjml', 'mjml-core', '@aws-sdk/client-kms', '@temporalio/worker'];
+      console.log(JSON.stringify(packages.filter((p) => loaded.some((k) => k.includes('/node_modules/' + p + '/')))));
+    `;
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', probe], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.stderr).toBe('');
+    // @temporalio/worker shows that the probe sees what the root loads.
+    expect(JSON.parse(out.stdout)).toEqual(['@temporalio/worker']);
+  });
+});
