@@ -14,7 +14,7 @@ import { projectRoot } from '../platform/config.js';
  * launcher, Vigil's Node process, the workflow bundler while it lives, the Temporal dev server (a separate Go binary,
  * reported apart from the Node total) — and the JS heap of each Node process (`bench/memory-probe.mjs`, preloaded
  * through NODE_OPTIONS). Prints JSON: start (the first sample once fuzzing starts), peak and end RSS per process,
- * with heap used beside them.
+ * with heap used beside them, the peak during start-up, and the same for all Node processes together.
  *
  * `npx tsx bench/embedded-memory.ts [--fuzz-seconds 600] [--interval 5] [--snapshots 240,840]
  *   [--snapshot-dir DIR] [--samples FILE]`
@@ -92,6 +92,7 @@ function descendants(root: number): number[] {
 interface Sample {
   /** Which sampling round (all processes sampled at once). */
   round: number;
+  /** Seconds since fuzzing started; negative during start-up. */
   t: number;
   pid: number;
   role: Role;
@@ -134,15 +135,23 @@ function sampleProcess(
 /** Seconds after a heap snapshot during which its own memory (tens of MB, partly kept by malloc) shows in RSS. */
 const SNAPSHOT_SHADOW_SECONDS = 30;
 
+const peakRss = (list: readonly Sample[]) =>
+  list.length ? mib(Math.max(...list.map((s) => s.rss))) : undefined;
+
 /**
- * Start / peak / end of each process's RSS and heap over the samples taken once fuzzing started; with heap
- * snapshots, also the peak outside the seconds after each.
+ * Start / peak / end of each process's RSS and heap over the samples taken once fuzzing started, and the peak
+ * during start-up (the workflow bundler lives only then); with heap snapshots, also the peak outside the seconds
+ * after each.
  */
 function summarise(samples: readonly Sample[], snapshotsAt: readonly number[]) {
   const byPid = new Map<number, Sample[]>();
   for (const s of samples) byPid.set(s.pid, [...(byPid.get(s.pid) ?? []), s]);
   const shadowed = (s: Sample) => snapshotsAt.some((at) => s.t >= at && s.t < at + SNAPSHOT_SHADOW_SECONDS);
-  const processes = [...byPid.values()].map((list) => {
+  const processes = [...byPid.values()].map((all) => {
+    const startup = all.filter((s) => s.t < 0);
+    const list = all.filter((s) => s.t >= 0);
+    const only = all[0] as Sample;
+    if (!list.length) return { role: only.role, pid: only.pid, startupPeakRssMiB: peakRss(startup) };
     const first = list[0] as Sample;
     const last = list[list.length - 1] as Sample;
     const peak = list.reduce((a, b) => (b.rss > a.rss ? b : a));
@@ -153,6 +162,7 @@ function summarise(samples: readonly Sample[], snapshotsAt: readonly number[]) {
       role: first.role,
       pid: first.pid,
       seenSeconds: [first.t, last.t],
+      startupPeakRssMiB: peakRss(startup),
       rssMiB: {
         start: mib(first.rss),
         peak: mib(peak.rss),
@@ -173,16 +183,18 @@ function summarise(samples: readonly Sample[], snapshotsAt: readonly number[]) {
     };
   });
   // Every Node process of `npm start` at each instant (npm and tsx included): what the machine pays for Node.
-  const nodeAt = new Map<number, number>();
+  const nodeAt = new Map<number, { t: number; rss: number }>();
   for (const s of samples)
     if (s.role !== 'temporal dev server' && s.role !== 'esbuild (tsx)')
-      nodeAt.set(s.round, (nodeAt.get(s.round) ?? 0) + s.rss);
-  const totals = [...nodeAt.entries()];
+      nodeAt.set(s.round, { t: s.t, rss: (nodeAt.get(s.round)?.rss ?? 0) + s.rss });
+  const startupTotals = [...nodeAt.values()].filter((v) => v.t < 0).map((v) => v.rss);
+  const totals = [...nodeAt.values()].filter((v) => v.t >= 0).map((v) => v.rss);
   const nodeTotal = totals.length
     ? {
-        start: mib((totals[0] as [number, number])[1]),
-        peak: mib(Math.max(...totals.map(([, v]) => v))),
-        end: mib((totals[totals.length - 1] as [number, number])[1]),
+        startupPeak: startupTotals.length ? mib(Math.max(...startupTotals)) : undefined,
+        start: mib(totals[0] as number),
+        peak: mib(Math.max(...totals)),
+        end: mib(totals[totals.length - 1] as number),
       }
     : undefined;
   return { processes, nodeTotalRssMiB: nodeTotal };
@@ -213,20 +225,24 @@ async function main(): Promise<void> {
   if (root === undefined) throw new Error('could not start test/fuzz/run.sh');
 
   const samples: Sample[] = [];
+  const launchedAt = Date.now();
   let fuzzStartedAt: number | undefined;
   let total = '';
   const snapshotsTaken: number[] = [];
   let round = 0;
   const sampleAll = () => {
-    if (fuzzStartedAt === undefined) return;
-    const t = Math.round((Date.now() - fuzzStartedAt) / 1000);
+    // Seconds since launch until fuzzing starts, rebased below once it does.
+    const t = Math.round((Date.now() - (fuzzStartedAt ?? launchedAt)) / 1000);
     round++;
     for (const pid of descendants(root)) {
       const s = sampleProcess(pid, { round, t }, memoryFile);
       if (s) samples.push(s);
     }
     const vigil = samples.findLast((s) => s.role === 'vigil' && s.round === round);
-    const due = SNAPSHOTS.find((at) => at <= t && !snapshotsTaken.includes(at));
+    const due =
+      fuzzStartedAt === undefined
+        ? undefined
+        : SNAPSHOTS.find((at) => at <= t && !snapshotsTaken.includes(at));
     if (vigil && due !== undefined) {
       snapshotsTaken.push(due);
       log(`heap snapshot of pid ${vigil.pid} at ${t} s into ${snapshotDir}`);
@@ -246,11 +262,12 @@ async function main(): Promise<void> {
     log(line);
     if (fuzzStartedAt === undefined && line.startsWith('== fuzz round')) {
       fuzzStartedAt = Date.now();
+      const startupSeconds = Math.round((fuzzStartedAt - launchedAt) / 1000);
+      for (const s of samples) s.t -= startupSeconds + 1;
       sampleAll();
     }
-    // The last line before run.sh stops Vigil: one more sample while everything still runs.
+    // The last line before run.sh stops Vigil (its processes go one by one from here): no more samples.
     if (line.startsWith('== total:')) {
-      sampleAll();
       clearInterval(timer);
       total = line;
     }
