@@ -119,7 +119,7 @@ interface MemoryReport {
   totalHeapSize: number;
 }
 
-/** The API's own `process.memoryUsage()`, as `bench/memory-probe.ts` last wrote it (MiB). */
+/** The API's own `process.memoryUsage()`, as `bench/memory-probe.mjs` last wrote it (MiB). */
 function memoryReport(file: string): Record<string, number> | undefined {
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as MemoryReport;
@@ -232,7 +232,7 @@ async function main() {
     if (profDir) heapFlags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
     const apiScript = path.join(projectRoot, 'api/main.ts');
     const memoryFile = path.join(tmp, 'memory.json');
-    const probe = path.join(projectRoot, 'bench/memory-probe.ts');
+    const probe = path.join(projectRoot, 'bench/memory-probe.mjs');
     const api = spawn(process.execPath, [...heapFlags, '--import', 'tsx', '--import', probe, apiScript], {
       env: {
         ...process.env,

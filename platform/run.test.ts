@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from './config.js';
@@ -25,5 +26,36 @@ describe('the production entry points', () => {
     });
     expect(worker.status).toBe(2);
     expect(worker.stderr).toContain('VIGIL_MASTER_KEY is not set');
+  });
+});
+
+describe('the npm scripts of long-lived processes', () => {
+  it('run Node with tsx as a loader, not under the tsx launcher (a second Node process of ~45–75 MB RSS)', () => {
+    const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(scripts.start).toBe('node --import tsx platform/start.ts');
+    expect(scripts.api).toBe('node --import tsx api/main.ts');
+    expect(scripts.worker).toBe('node --import tsx worker/main.ts');
+  });
+});
+
+describe('the composition root', () => {
+  it('loads neither mjml nor the AWS KMS SDK until a mail is rendered or a KMS is called', () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(path.join(projectRoot, 'platform/vigil.ts'))});
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      const packages = ['mjml', 'mjml-core', '@aws-sdk/client-kms', '@temporalio/worker'];
+      console.log(JSON.stringify(packages.filter((p) => loaded.some((k) => k.includes('/node_modules/' + p + '/')))));
+    `;
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', probe], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.stderr).toBe('');
+    // @temporalio/worker shows that the probe sees what the root loads.
+    expect(JSON.parse(out.stdout)).toEqual(['@temporalio/worker']);
   });
 });

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import mjml2html from 'mjml';
 import {
   NOTIFICATION_WORDS,
   type NotificationLanguage,
   type NotificationMessage,
 } from '../../domain/notifications.js';
 import type { Mailer } from '../../platform/mailer.js';
+import { renderMjml } from '../../platform/mjml.js';
 import type { SendAttempt } from './dingtalk.js';
 import { errorMessage } from '../../domain/errors.js';
 
@@ -90,7 +90,7 @@ export async function renderNotificationEmail(
   message: NotificationMessage,
   language: NotificationLanguage,
 ): Promise<RenderedEmail> {
-  const result = await mjml2html(notificationMjml(message, language), {
+  const result = await renderMjml(notificationMjml(message, language), {
     validationLevel: 'strict',
     keepComments: false,
   });

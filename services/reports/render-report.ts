@@ -1,5 +1,5 @@
-import mjml2html from 'mjml';
 import { SEVERITIES } from '../../domain/findings.js';
+import { renderMjml } from '../../platform/mjml.js';
 import { REPORT_MESSAGES, type TReportMessages } from '../../domain/reports/messages.js';
 import type { TReportItem, TReportLanguage, TReportType } from '../../domain/reports/rules.js';
 import {
@@ -295,7 +295,7 @@ export async function renderReport(input: RenderInput): Promise<RenderedReport> 
     </mj-column></mj-section>
   </mj-body>
 </mjml>`;
-  const result = await mjml2html(mjml, { validationLevel: 'strict', keepComments: false });
+  const result = await renderMjml(mjml, { validationLevel: 'strict', keepComments: false });
   return { subject, html: result.html, text: renderText(input, m, quiet, summaryRows), images };
 }
 

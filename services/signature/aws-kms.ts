@@ -1,11 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import {
-  CreateKeyCommand,
-  GetPublicKeyCommand,
-  KMSClient,
-  KMSServiceException,
-  SignCommand,
-} from '@aws-sdk/client-kms';
+import type * as KmsSdk from '@aws-sdk/client-kms';
 import { errorMessage, unavailable as unavailableError, unprocessable } from '../../domain/errors.js';
 import { KMS_RAW_MESSAGE_MAX_BYTES } from '../../domain/signature/witness-keys.js';
 
@@ -24,6 +18,19 @@ export interface KmsSigner {
 const kmsError = (message: string, unavailable = false) =>
   unavailable ? unavailableError(message) : unprocessable(message);
 
+/** The SDK and one client of it, made on a KMS signer's first call. */
+interface Kms {
+  sdk: typeof KmsSdk;
+  client: KmsSdk.KMSClient;
+}
+
+let sdkLoading: Promise<typeof KmsSdk> | undefined;
+/**
+ * `@aws-sdk/client-kms` is loaded on the first KMS call (~14 MB of RSS in a fresh process): most deployments sign
+ * with built-in keys and never call a KMS, and every process of Vigil imports this module.
+ */
+const loadKmsSdk = () => (sdkLoading ??= import('@aws-sdk/client-kms'));
+
 /** AWS KMS calls must not hold a signing request for long. */
 const KMS_TIMEOUT_MS = 10_000;
 
@@ -32,16 +39,22 @@ const KMS_TIMEOUT_MS = 10_000;
  * `endpoint` points the client at a KMS-compatible service (LocalStack, moto) instead of AWS.
  */
 export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSigner {
-  const client = new KMSClient({
-    region: opts.region,
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    maxAttempts: 2,
-  });
-  const call = async <T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  let connecting: Promise<Kms> | undefined;
+  const connect = () =>
+    (connecting ??= loadKmsSdk().then((sdk) => ({
+      sdk,
+      client: new sdk.KMSClient({
+        region: opts.region,
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        maxAttempts: 2,
+      }),
+    })));
+  const call = async <T>(what: string, work: (kms: Kms, signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const kms = await connect();
     try {
-      return await work(AbortSignal.timeout(KMS_TIMEOUT_MS));
+      return await work(kms, AbortSignal.timeout(KMS_TIMEOUT_MS));
     } catch (err) {
-      if (err instanceof KMSServiceException)
+      if (err instanceof kms.sdk.KMSServiceException)
         throw kmsError(`AWS KMS ${what}: ${err.name}: ${err.message}`, err.$fault === 'server');
       // No credentials is how this deployment is set up, not an outage: retrying later changes nothing (422).
       if (err instanceof Error && err.name === 'CredentialsProviderError')
@@ -50,8 +63,8 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
     }
   };
   const publicKey = async (keyId: string) => {
-    const out = await call('GetPublicKey', (abortSignal) =>
-      client.send(new GetPublicKeyCommand({ KeyId: keyId }), { abortSignal }),
+    const out = await call('GetPublicKey', ({ sdk, client }, abortSignal) =>
+      client.send(new sdk.GetPublicKeyCommand({ KeyId: keyId }), { abortSignal }),
     );
     if (!out.PublicKey || !out.KeyId) throw kmsError(`AWS KMS sent no public key for ${keyId}`);
     if (out.KeyUsage && out.KeyUsage !== 'SIGN_VERIFY')
@@ -65,9 +78,13 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
   };
   return {
     async createKey(description) {
-      const out = await call('CreateKey', (abortSignal) =>
+      const out = await call('CreateKey', ({ sdk, client }, abortSignal) =>
         client.send(
-          new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY', Description: description }),
+          new sdk.CreateKeyCommand({
+            KeySpec: 'RSA_2048',
+            KeyUsage: 'SIGN_VERIFY',
+            Description: description,
+          }),
           { abortSignal },
         ),
       );
@@ -79,9 +96,9 @@ export function createAwsKms(opts: { region: string; endpoint?: string }): KmsSi
     async sign(keyId, message) {
       // RAW lets KMS hash (AWS and moto agree on it); DIGEST only for messages past RAW's limit.
       const raw = message.length <= KMS_RAW_MESSAGE_MAX_BYTES;
-      const out = await call('Sign', (abortSignal) =>
+      const out = await call('Sign', ({ sdk, client }, abortSignal) =>
         client.send(
-          new SignCommand({
+          new sdk.SignCommand({
             KeyId: keyId,
             Message: raw ? message : createHash('sha256').update(message).digest(),
             MessageType: raw ? 'RAW' : 'DIGEST',

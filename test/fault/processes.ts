@@ -12,7 +12,7 @@ import { errorMessage } from '../../domain/errors.js';
 
 /**
  * Real processes for the production-topology and fault tests: `npm run api` and `npm run worker` are
- * `tsx api/main.ts` and `tsx worker/main.ts`, started here the same way (node with tsx's loader) so that a signal
+ * `node --import tsx api/main.ts` and `… worker/main.ts`, started here the same way (without npm) so that a signal
  * reaches Vigil itself rather than npm.
  */
 export interface VigilProcess {
