@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordAgentJob } from '../services/agents/record-agent-job.js';
 import { waitingPolls } from '../services/agents/job-notifier.js';
 import { createTestContext, type TestAccount, type TestContext } from '../test/harness.js';
@@ -184,5 +184,27 @@ describe('the lean long poll', () => {
     client.abort();
     await expect(poll).rejects.toThrow();
     await expect.poll(() => waitingPolls().polls).toBe(0);
+  });
+});
+
+describe("the API's listener", () => {
+  it('answers plain polls before Hono, passes the rest on, and queues a fleet reconnecting at once', async () => {
+    const listen = vi.spyOn(net.Server.prototype, 'listen');
+    const viaApp = vi.spyOn(ctx.app, 'fetch');
+    try {
+      const url = await ctx.listen();
+      const [options] = listen.mock.calls[0] ?? [];
+      expect((options as net.ListenOptions).backlog).toBeGreaterThanOrEqual(4096);
+      const poll = await fetch(`${url}/agent/v1/jobs?waitSeconds=0`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(poll.status).toBe(204);
+      expect(viaApp).not.toHaveBeenCalled();
+      expect((await fetch(`${url}/agent/v1/jobs`, { method: 'POST' })).status).toBe(405);
+      expect(viaApp).toHaveBeenCalledTimes(1);
+    } finally {
+      listen.mockRestore();
+      viaApp.mockRestore();
+    }
   });
 });

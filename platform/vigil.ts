@@ -146,7 +146,7 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
         const s = createServer(
           agentPollListener(services, getRequestListener(app.fetch, { hostname: at.host })),
         );
-        s.listen(at.port, at.host, () => resolve(s));
+        s.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG }, () => resolve(s));
         // Longer than the load balancers' idle timeouts in front of it, so they never reuse a closed socket.
         s.keepAliveTimeout = 65_000;
         const listening = s;
@@ -195,6 +195,13 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
     throw err;
   }
 }
+
+/**
+ * Connections the kernel queues for the API to accept. A fleet reconnecting at once (an API restart) opens thousands
+ * in a few seconds; past Node's default of 511 the kernel drops them and agents see resets or stalls until they retry
+ * (the idle-fleet bench's 10,000 agents). The kernel caps it at net.core.somaxconn (4096 by default since Linux 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
 
 function closeServer(server: Server): Promise<void> {
   return new Promise<void>((resolve, reject) => {
