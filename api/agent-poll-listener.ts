@@ -12,9 +12,10 @@ const PLAIN_QUERY = /^(?:waitSeconds=(\d{1,9}))?$/;
 
 /**
  * The agents' long poll (`GET /agent/v1/jobs`, documented by `jobsRouteDef`) answered in front of Hono. An idle
- * fleet is mostly polls waiting: through Hono each held a web Request, a context, the middleware chain's closures
- * and promises (~25 KB per poll, ~600 MB of heap at 10,000 agents, issue 17); here a waiting poll holds its socket,
- * the waiter and timer of `waitForJob` and this module's frames. It authenticates, validates and answers exactly
+ * fleet is mostly polls waiting: through Hono each also held a web Request, a context and the middleware chain's
+ * closures and promises (bench/idle-fleet.ts, 10,000 agents: 805 MB RSS, 16 % of a core); here a waiting poll holds
+ * node's own HTTP objects, the waiter and timer of `waitForJob` and two async frames (~12 KB live in a heap
+ * snapshot, most of it node's). It authenticates, validates and answers exactly
  * as the route does (the same functions: `agentFromAuthorization`, the route's query schema, `pollAgentJobs`,
  * `errorAnswer`); any other request — another method or path, a body, another query shape — goes to Hono
  * (`next`), which answers it as before.
