@@ -1,27 +1,15 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { mountConsole } from '../console/app.js';
 import type { AppEnv, Services } from './context.js';
-import {
-  ApiError,
-  CANNOT_STORE,
-  errorBody,
-  ERROR_STATUS,
-  isDataException,
-  type ErrorCode,
-} from './errors.js';
+import { ApiError, errorAnswer, errorBody } from './errors.js';
 import { lazyAllowedMethods } from './method-not-allowed.js';
 import { authenticate } from './middleware/auth.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
 import { createRouter } from './router.js';
 import { registerRoutes } from './routes/index.js';
-
-const STATUS_CODE: Record<number, ErrorCode> = Object.fromEntries(
-  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
-);
 
 /**
  * Hono's bodyLimit, but a request whose Content-Length settles its size (or a GET/HEAD) is checked without
@@ -52,21 +40,12 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.use('/v1/*', authenticate(), rateLimit(services.config.VIGIL_RATE_LIMIT_PER_MINUTE));
 
   app.onError((err, c) => {
-    const requestId = c.get('requestId') ?? 'unknown';
-    if (err instanceof ApiError) {
-      return c.json(errorBody(err.code, err.message, requestId, err.details), err.status, err.headers);
-    }
-    if (err instanceof HTTPException && err.status < 500) {
-      const code = STATUS_CODE[err.status] ?? 'bad_request';
-      const message = /json/i.test(err.message) ? 'the request body is not valid JSON' : err.message || code;
-      return c.json(errorBody(code, message, requestId), ERROR_STATUS[code]);
-    }
-    if (isDataException(err)) {
-      (c.get('logger') ?? services.logger).warn({ err, path: c.req.path }, 'input the database refused');
-      return c.json(errorBody('bad_request', CANNOT_STORE, requestId), 400);
-    }
-    (c.get('logger') ?? services.logger).error({ err, path: c.req.path }, 'unhandled error');
-    return c.json(errorBody('internal', 'something went wrong; quote the request id', requestId), 500);
+    const answer = errorAnswer(err, {
+      requestId: c.get('requestId') ?? 'unknown',
+      path: c.req.path,
+      logger: c.get('logger') ?? services.logger,
+    });
+    return c.json(answer.body, answer.status, answer.headers);
   });
   const allowedMethods = lazyAllowedMethods(app);
   app.notFound((c) => {

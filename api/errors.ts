@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from '../platform/logger.js';
 
 export {
   ERROR_STATUS,
@@ -11,7 +13,7 @@ export {
   unavailable,
   type ErrorCode,
 } from '../domain/errors.js';
-import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { ERROR_CODES, ERROR_STATUS, VigilError, type ErrorCode } from '../domain/errors.js';
 
 /**
  * Postgres SQLSTATE class 22 (data exception: a NUL in text, an integer out of range, a malformed value) on the
@@ -43,4 +45,47 @@ export const ZErrorEnvelopeSchema = z
 
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: unknown) {
   return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+}
+
+const STATUS_CODE: Record<number, ErrorCode> = Object.fromEntries(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/** An error answered as JSON: its status, the error envelope, and headers it needs (`WWW-Authenticate`). */
+export interface ErrorAnswer {
+  status: (typeof ERROR_STATUS)[ErrorCode];
+  body: ReturnType<typeof errorBody>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * What anything thrown while answering a request becomes: `app.onError`, and the agents' long poll served beside
+ * Hono (api/agent-poll-listener.ts), so both answer alike. Unknown errors are logged and become a generic 500.
+ */
+export function errorAnswer(
+  err: unknown,
+  request: { requestId: string; path: string; logger: Logger },
+): ErrorAnswer {
+  const { requestId, path, logger } = request;
+  if (err instanceof VigilError) {
+    return {
+      status: err.status,
+      body: errorBody(err.code, err.message, requestId, err.details),
+      headers: err.headers,
+    };
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const code = STATUS_CODE[err.status] ?? 'bad_request';
+    const message = /json/i.test(err.message) ? 'the request body is not valid JSON' : err.message || code;
+    return { status: ERROR_STATUS[code], body: errorBody(code, message, requestId) };
+  }
+  if (isDataException(err)) {
+    logger.warn({ err, path }, 'input the database refused');
+    return { status: 400, body: errorBody('bad_request', CANNOT_STORE, requestId) };
+  }
+  logger.error({ err, path }, 'unhandled error');
+  return {
+    status: 500,
+    body: errorBody('internal', 'something went wrong; quote the request id', requestId),
+  };
 }

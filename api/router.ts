@@ -8,17 +8,20 @@ import { inputRules } from './middleware/input-rules.js';
 import { deriveOperationId } from './operation-id.js';
 import type { Role } from '../domain/roles.js';
 
+/** A schema failure: a 400 with the issues in `details` (the validation hook, and the lean long poll's own check). */
+export function schemaMismatch(error: z.ZodError): ApiError {
+  return new ApiError(
+    'bad_request',
+    'the request does not match the schema',
+    error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  );
+}
+
 /** Every router shares one validation hook: a schema failure is a 400 with the issues in `details`. */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        throw new ApiError(
-          'bad_request',
-          'the request does not match the schema',
-          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        );
-      }
+      if (!result.success) throw schemaMismatch(result.error);
     },
   });
 }

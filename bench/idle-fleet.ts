@@ -25,8 +25,10 @@ import { waitFor } from './wait-for.js';
  * Idle fleet figures (issue 17 item 3): N enrolled agents hold long polls (`GET /agent/v1/jobs?waitSeconds=30`)
  * against the API as production runs it (`api/main.ts`, its own process, Postgres); a separate client process holds
  * the polls over keep-alive sockets. Samples the API process's RSS and CPU from /proc for `--seconds` of idleness
- * once every poll is waiting, and prints them as JSON.
- * `npx tsx bench/idle-fleet.ts [--agents 10000] [--seconds 60] [--wait 30]`
+ * once every poll is waiting, and prints them as JSON (with the client's errors by kind, and the kernel's accept-queue
+ * overflows during the window). Env: IDLE_FLEET_HEAP_DIR, IDLE_FLEET_CPU_PROF_DIR, IDLE_FLEET_API_NODE_FLAGS.
+ * `npx tsx bench/idle-fleet.ts [--agents 10000] [--seconds 60] [--wait 30] [--compiled]` (--compiled: run
+ * `npm run build` first).
  */
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -36,6 +38,7 @@ const arg = (name: string, dflt: number) => {
 const AGENTS = arg('agents', 10_000);
 const SECONDS = arg('seconds', 60);
 const WAIT = arg('wait', 30);
+const COMPILED = args.includes('--compiled');
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLK_TCK = 100;
 
@@ -54,6 +57,13 @@ async function client(base: string, tokensFile: string): Promise<void> {
   });
   const counts = { waiting: 0, answered: 0, errors: 0, jobs: 0 };
   let lastError = '';
+  /** Errors by kind (HTTP status or the client's message), since the start. */
+  const errorKinds: Record<string, number> = {};
+  const failed = (kind: string) => {
+    counts.errors++;
+    lastError = kind;
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  };
   const poll = async (token: string): Promise<void> => {
     for (;;) {
       counts.waiting++;
@@ -65,14 +75,12 @@ async function client(base: string, tokensFile: string): Promise<void> {
         await res.body.dump();
         if (res.statusCode === 200) counts.jobs++;
         else if (res.statusCode !== 204) {
-          counts.errors++;
-          lastError = `HTTP ${res.statusCode}`;
+          failed(`HTTP ${res.statusCode}`);
           await new Promise((r) => setTimeout(r, 1000));
         }
         counts.answered++;
       } catch (err) {
-        counts.errors++;
-        lastError = (err as Error).message;
+        failed((err as Error).message);
         await new Promise((r) => setTimeout(r, 1000));
       } finally {
         counts.waiting--;
@@ -84,7 +92,7 @@ async function client(base: string, tokensFile: string): Promise<void> {
     void poll(tokens[i] ?? '');
     if (i % 500 === 499) await new Promise((r) => setTimeout(r, 100));
   }
-  setInterval(() => process.stdout.write(`${JSON.stringify({ ...counts, lastError })}\n`), 1000);
+  setInterval(() => process.stdout.write(`${JSON.stringify({ ...counts, lastError, errorKinds })}\n`), 1000);
 }
 
 function freePort(): Promise<number> {
@@ -134,6 +142,14 @@ function memoryReport(file: string): Record<string, number> | undefined {
     log(`no memory report yet: ${(err as Error).message}`);
     return undefined;
   }
+}
+
+/** The kernel's count of connections dropped because a listener's accept queue was full (all listeners). */
+function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const names = lines.find((l) => l.startsWith('TcpExt:'))?.split(' ') ?? [];
+  const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(' ') ?? [];
+  return Number(values[names.indexOf('ListenOverflows')] ?? 0);
 }
 
 /** Open file descriptors of a process (sockets, mostly). */
@@ -230,10 +246,16 @@ async function main() {
     // IDLE_FLEET_CPU_PROF_DIR: the API writes a CPU profile there when it stops (where an idle poll's CPU goes).
     const profDir = process.env.IDLE_FLEET_CPU_PROF_DIR;
     if (profDir) heapFlags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
-    const apiScript = path.join(projectRoot, 'api/main.ts');
+    // IDLE_FLEET_API_NODE_FLAGS: more node/V8 flags for the API process (space-separated), to measure heap settings.
+    heapFlags.push(...(process.env.IDLE_FLEET_API_NODE_FLAGS ?? '').split(' ').filter(Boolean));
     const memoryFile = path.join(tmp, 'memory.json');
     const probe = path.join(projectRoot, 'bench/memory-probe.mjs');
-    const api = spawn(process.execPath, [...heapFlags, '--import', 'tsx', '--import', probe, apiScript], {
+    // --compiled: the built API (`npm run build`, dist/api/main.js) under plain node, as the image runs it; tsx's
+    // loader, transformed sources and source maps are otherwise part of the RSS measured. The probe is plain JS.
+    const apiArgs = COMPILED
+      ? ['--import', probe, path.join(projectRoot, 'dist/api/main.js')]
+      : ['--import', 'tsx', '--import', probe, path.join(projectRoot, 'api/main.ts')];
+    const api = spawn(process.execPath, [...heapFlags, ...apiArgs], {
       env: {
         ...process.env,
         VIGIL_BENCH_MEMORY_FILE: memoryFile,
@@ -291,7 +313,14 @@ async function main() {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     children.push(fleet);
-    let counts = { waiting: 0, answered: 0, errors: 0, jobs: 0, lastError: '' };
+    let counts = {
+      waiting: 0,
+      answered: 0,
+      errors: 0,
+      jobs: 0,
+      lastError: '',
+      errorKinds: {} as Record<string, number>,
+    };
     let buffered = '';
     fleet.stdout?.on('data', (d: Buffer) => {
       buffered += d.toString();
@@ -318,6 +347,8 @@ async function main() {
 
     const answeredBefore = counts.answered;
     const errorsBefore = counts.errors;
+    const kindsBefore = counts.errorKinds;
+    const overflowsBefore = listenOverflows();
     const first = sample(apiPid);
     const t0 = performance.now();
     const rss: number[] = [];
@@ -346,6 +377,7 @@ async function main() {
         {
           bench: 'idle-fleet',
           database: 'postgres',
+          apiProcess: COMPILED ? 'dist/api/main.js (node)' : 'api/main.ts (tsx)',
           agents: AGENTS,
           waitSeconds: WAIT,
           windowSeconds: Math.round(wallS),
@@ -367,8 +399,16 @@ async function main() {
             waitingMin: Math.min(...waiting),
             answeredPerSecond: Math.round((answered / wallS) * 10) / 10,
             errors: counts.errors - errorsBefore,
+            errorKinds: Object.fromEntries(
+              Object.entries(counts.errorKinds)
+                .map(([kind, n]) => [kind, n - (kindsBefore[kind] ?? 0)])
+                .filter(([, n]) => Number(n) > 0),
+            ),
+            errorsDuringRamp: errorsBefore,
             lastError: counts.lastError || undefined,
           },
+          // Machine-wide (other processes' listeners count too): connections the kernel dropped for a full accept queue.
+          listenOverflowsInWindow: listenOverflows() - overflowsBefore,
           loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
         },
         null,

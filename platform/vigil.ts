@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { agentPollListener } from '../api/agent-poll-listener.js';
 import { subscribeToApiKeyRevocations } from '../services/accounts/subscribe-to-api-key-revocations.js';
 import { subscribeToAgentTokenChanges } from '../services/agents/subscribe-to-agent-token-changes.js';
 import { subscribeToJobNotifications } from '../services/agents/job-notifier.js';
@@ -137,12 +139,16 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
     if (roles.has('maintenance')) await ensureMaintenanceSchedule(services);
 
     const app = createApp(services);
-    let server: ServerType | undefined;
+    let server: Server | undefined;
     const listen = async (at = { host: config.HOST, port: config.PORT }) => {
-      server ??= await new Promise<ServerType>((resolve) => {
-        const s = serve({ fetch: app.fetch, hostname: at.host, port: at.port }, () => resolve(s));
+      server ??= await new Promise<Server>((resolve) => {
+        // Agents' long polls are answered before Hono (api/agent-poll-listener.ts); everything else goes to it.
+        const s = createServer(
+          agentPollListener(services, getRequestListener(app.fetch, { hostname: at.host })),
+        );
+        s.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG }, () => resolve(s));
         // Longer than the load balancers' idle timeouts in front of it, so they never reuse a closed socket.
-        if ('keepAliveTimeout' in s) s.keepAliveTimeout = 65_000;
+        s.keepAliveTimeout = 65_000;
         const listening = s;
         stops.add('http', () => closeServer(listening));
       });
@@ -190,11 +196,18 @@ export async function startVigil(opts: StartVigilOptions): Promise<Vigil> {
   }
 }
 
-function closeServer(server: ServerType): Promise<void> {
+/**
+ * Connections the kernel queues for the API to accept. A fleet reconnecting at once (an API restart) opens thousands
+ * in a few seconds; past Node's default of 511 the kernel drops them and agents see resets or stalls until they retry
+ * (the idle-fleet bench's 10,000 agents). The kernel caps it at net.core.somaxconn (4096 by default since Linux 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
+
+function closeServer(server: Server): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.close((err) => (err ? reject(err) : resolve()));
     // Agents' long polls would otherwise hold the close for up to 30 s.
-    if ('closeAllConnections' in server) server.closeAllConnections();
+    server.closeAllConnections();
   });
 }
 

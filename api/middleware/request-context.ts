@@ -22,11 +22,15 @@ export function lazyChildLogger(parent: Logger, bindings: Record<string, string>
   });
 }
 
+/** The caller's `X-Request-Id` when sane, else a new id. */
+export function requestIdFrom(incoming: string | undefined): string {
+  return incoming && INCOMING_ID.test(incoming) ? incoming : uuidv7();
+}
+
 /** Services, a request id (the caller's `X-Request-Id` when sane) and a logger that carries it. */
 export function requestContext(services: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : uuidv7();
+    const requestId = requestIdFrom(c.req.header('x-request-id'));
     c.set('services', services);
     c.set('requestId', requestId);
     c.set('logger', lazyChildLogger(services.logger, { requestId }));

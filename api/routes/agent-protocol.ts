@@ -7,23 +7,11 @@ import {
   startHostScanCycle,
 } from '../../services/inventory/start-host-scan.js';
 import type { AgentJobRow, DeliveryDeps } from '../../services/agents/job-delivery.js';
-import {
-  forgetEmptyLook,
-  jobGeneration,
-  knownEmpty,
-  rememberEmptyLook,
-  waitForJob,
-  type PendingProbe,
-} from '../../services/agents/job-notifier.js';
 import { findAgentJob } from '../../services/agents/agent-job-scope.js';
 import { appendJobOutput } from '../../services/agents/append-job-output.js';
-import { claimNextJob } from '../../services/agents/claim-next-job.js';
-import { failLostJobs } from '../../services/agents/fail-lost-jobs.js';
-import { inspectAgentJobs } from '../../services/agents/inspect-agent-jobs.js';
-import { pendingProbe } from '../../services/agents/pending-probe.js';
+import { pollAgentJobs } from '../../services/agents/poll-agent-jobs.js';
 import { recordJobHeartbeat } from '../../services/agents/record-job-heartbeat.js';
 import { recordJobResult } from '../../services/agents/record-job-result.js';
-import type { Database } from '../../db/client.js';
 import {
   MAX_LONG_POLL_SECONDS,
   ZAgentJobSchema,
@@ -63,16 +51,18 @@ const registerRouteDef = defineRoute({
 
 const agentRoute = { auth: 'agentToken' as const, tags: ['agent protocol'], middleware: [agentAuth()] };
 
-const jobsRouteDef = defineRoute({
+/** The long poll's query (also checked by the lean path in api/agent-poll-listener.ts). */
+export const ZAgentPollQuerySchema = z.object({
+  waitSeconds: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).default(MAX_LONG_POLL_SECONDS),
+});
+
+/** Documented and served by Hono; api/agent-poll-listener.ts answers plain polls of this path before Hono. */
+export const jobsRouteDef = defineRoute({
   ...agentRoute,
   method: 'get',
   path: '/agent/v1/jobs',
   summary: `Long poll (up to ${MAX_LONG_POLL_SECONDS} s) for the next job of this agent's asset; 204 when none`,
-  request: {
-    query: z.object({
-      waitSeconds: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).default(MAX_LONG_POLL_SECONDS),
-    }),
-  },
+  request: { query: ZAgentPollQuerySchema },
   responses: { 200: json(ZAgentJobSchema), 204: { description: 'No job within the wait' } },
 });
 
@@ -104,23 +94,12 @@ const resultRouteDef = defineRoute({
   responses: { 200: json(ZJobResultResponseSchema) },
 });
 
-const probes = new WeakMap<Database, PendingProbe>();
-
 function deliveryDeps(c: Context<AppEnv>): DeliveryDeps {
   const { db, temporal, logger } = c.get('services');
   return { db, temporal, logger: c.get('logger') ?? logger };
 }
 
-function probeFor(deps: DeliveryDeps): PendingProbe {
-  let probe = probes.get(deps.db);
-  if (!probe) {
-    probe = pendingProbe(deps);
-    probes.set(deps.db, probe);
-  }
-  return probe;
-}
-
-function toAgentJob(row: AgentJobRow): TAgentJob {
+export function toAgentJob(row: AgentJobRow): TAgentJob {
   return {
     id: row.id,
     kind: row.kind,
@@ -165,38 +144,14 @@ export function registerAgentProtocolRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(jobsRouteDef, async (c) => {
-    const deps = deliveryDeps(c);
-    const agent = c.get('agent');
-    const deadline = Date.now() + c.req.valid('query').waitSeconds * 1000;
-    const signal = c.req.raw.signal;
-    const { dbDriver } = c.get('services');
-    let since = jobGeneration(agent.assetId);
-    let look = false;
-    // A client that went away while its poll queued (a fleet reconnecting at once) gets no answer: skip its look.
-    if (signal.aborted) return c.body(null, 204);
-    // The usual idle poll costs no query (an earlier poll found nothing and no job came since) or one.
-    if (!knownEmpty(agent.assetId, dbDriver)) {
-      const found = await inspectAgentJobs(deps, agent);
-      if (found.held) await failLostJobs(deps, agent);
-      look = found.held || found.claimable;
-      if (!look) rememberEmptyLook(agent.assetId, since);
-    }
-    for (;;) {
-      if (look) {
-        const lookedAt = since;
-        const job = await claimNextJob(deps, agent);
-        if (job) {
-          forgetEmptyLook(agent.assetId);
-          return c.json(toAgentJob(job), 200);
-        }
-        rememberEmptyLook(agent.assetId, lookedAt);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || signal.aborted) return c.body(null, 204);
-      // Woken: a job may be there. Not woken: the wait is over (the deadline check above answers 204).
-      look = await waitForJob({ assetId: agent.assetId, waitMs: left, probe: probeFor(deps), signal, since });
-      since = jobGeneration(agent.assetId);
-    }
+    const job = await pollAgentJobs({
+      deps: deliveryDeps(c),
+      agent: c.get('agent'),
+      waitSeconds: c.req.valid('query').waitSeconds,
+      signal: c.req.raw.signal,
+      dbDriver: c.get('services').dbDriver,
+    });
+    return job ? c.json(toAgentJob(job), 200) : c.body(null, 204);
   });
 
   app.openapi(heartbeatRouteDef, async (c) => {
