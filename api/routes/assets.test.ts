@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contractSuite, errorOf } from '../../test/contract.js';
+import { fewestStatements } from '../../test/database.js';
 import { body, type ErrorEnvelope, type Page } from '../../test/harness.js';
 
 interface A {
@@ -96,6 +97,67 @@ describe('assets', () => {
       await s.ctx.request('GET', `/v1/assets/${unfiltered.items[1]?.id ?? ''}`, { key: s.acct.apiKey }),
     );
     expect(detail.groups.map((g) => g.name)).toEqual(parity(unfiltered.items[1]?.name ?? ''));
+  });
+
+  it('reads a page or an asset in one statement, each asset with its groups by name ([] for none)', async () => {
+    const named = (name: string, groups?: string[]) => ({
+      ...host(0),
+      name,
+      hostname: `${name}.example`,
+      groups,
+    });
+    const put = await s.ctx.request('POST', '/v1/assets', {
+      key: s.acct.apiKey,
+      body: { assets: [named('grouped-host', ['zeta', 'Alpha', 'mid']), named('groupless-host')] },
+    });
+    expect(put.status).toBe(200);
+    const get = async <T>(path: string) => {
+      let res: Response | undefined;
+      const statements = await fewestStatements(
+        s.ctx.database,
+        async () => {
+          res = await s.ctx.request('GET', path, { key: s.acct.apiKey });
+          expect(res.status, path).toBe(200);
+        },
+        1,
+      );
+      return { statements, value: await body<T>(res ?? new Response()) };
+    };
+    await get('/v1/assets?limit=1'); // the API key is looked up once, then cached
+    const groupsOf = (items: A[]) => Object.fromEntries(items.map((a) => [a.name, a.groups]));
+    const search = await get<Page<A & { id: string }>>('/v1/assets?search=oup');
+    expect(search.statements).toBe(1);
+    const byName = groupsOf(search.value.items);
+    expect(byName['grouped-host']?.map((g) => g.name)).toEqual(['Alpha', 'mid', 'zeta']);
+    expect(byName['groupless-host']).toEqual([]);
+    const groupIds = await get<Page<{ id: string; name: string }>>('/v1/asset-groups?limit=200');
+    const idOf = new Map(groupIds.value.items.map((g) => [g.name, g.id]));
+    expect(byName['grouped-host']).toEqual(
+      ['Alpha', 'mid', 'zeta'].map((name) => ({ id: idOf.get(name), name })),
+    );
+
+    const all = await get<Page<A & { id: string }>>('/v1/assets?limit=500');
+    expect(all.statements).toBe(1);
+    expect(groupsOf(all.value.items.filter((a) => a.name.endsWith('-host')))).toEqual(byName);
+    const cursorOf = async (path: string) =>
+      encodeURIComponent((await get<Page<A>>(path)).value.nextCursor ?? '');
+    const idOfAsset = (name: string) => search.value.items.find((a) => a.name === name)?.id ?? '';
+    for (const path of [
+      `/v1/assets?limit=5&cursor=${await cursorOf('/v1/assets?limit=2')}`,
+      `/v1/assets?groupId=${idOf.get('mid') ?? ''}&os=linux&agentStatus=none`,
+      `/v1/assets?search=oup&limit=1&cursor=${await cursorOf('/v1/assets?search=oup&limit=1')}`,
+      `/v1/assets/${idOfAsset('grouped-host')}`,
+    ]) {
+      expect((await get(path)).statements, path).toBe(1);
+    }
+    // A search no name contains: the substring statement finds nothing, the fuzzy one answers.
+    const typo = await get<Page<A>>('/v1/assets?search=gruopless-host');
+    expect(typo.value.items[0]?.name).toBe('groupless-host');
+    expect(typo.statements).toBeLessThanOrEqual(2);
+    expect((await get<A>(`/v1/assets/${idOfAsset('grouped-host')}`)).value.groups).toEqual(
+      byName['grouped-host'],
+    );
+    expect((await get<A>(`/v1/assets/${idOfAsset('groupless-host')}`)).value.groups).toEqual([]);
   });
 
   it('pages a search in exactly the order of one large page, substring and fuzzy alike', async () => {

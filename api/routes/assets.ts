@@ -12,6 +12,7 @@ import { decodeCursor, decodeRankedCursor, page, ZPageQuerySchema } from '../pag
 import { resourceRoutes } from '../route-shapes.js';
 import { defineRoute, json, jsonBody } from '../router.js';
 import { displayName } from '../../domain/input-rules.js';
+import { isoTime } from './findings.js';
 
 export const ZAssetSchema = z
   .object({
@@ -43,9 +44,9 @@ export function toAssetDto(a: AssetRow): z.infer<typeof ZAssetSchema> {
     groups: a.groups,
     tags: a.tags,
     agentStatus: a.agentStatus,
-    lastSeenAt: a.lastSeenAt?.toISOString() ?? null,
-    createdAt: a.createdAt.toISOString(),
-    updatedAt: a.updatedAt.toISOString(),
+    lastSeenAt: a.lastSeenAt ? isoTime(a.lastSeenAt) : null,
+    createdAt: isoTime(a.createdAt),
+    updatedAt: isoTime(a.updatedAt),
   };
 }
 

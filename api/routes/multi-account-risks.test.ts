@@ -4,6 +4,7 @@ import { assets } from '../../db/schema/inventory.js';
 import { alerts, baselineRisks, vulnerabilities } from '../../db/schema/findings.js';
 import { riskCounts } from '../../db/schema/multi-account.js';
 import { SEVERITIES, VULNERABILITY_TYPES } from '../../domain/findings.js';
+import { fewestStatements } from '../../test/database.js';
 import { createTestContext, type TestContext } from '../../test/harness.js';
 
 /**
@@ -23,7 +24,15 @@ describe('multi-account risk counts', () => {
     return (text ? JSON.parse(text) : null) as Record<string, unknown>;
   };
 
-  type Direct = Record<string, { alerts: number[]; vulnerabilities: number[]; baselineRisks: number[] }>;
+  type Direct = Record<
+    string,
+    {
+      alerts: number[];
+      vulnerabilities: number[];
+      baselineRisks: number[];
+      vulnerabilitiesByType: Record<string, Record<string, number>>;
+    }
+  >;
 
   /** Counts straight from the findings tables: unhandled alerts, open or fixing vulnerabilities, unhandled risks. */
   async function directCounts(): Promise<Direct> {
@@ -38,7 +47,7 @@ describe('multi-account risk counts', () => {
       return out;
     };
     const n = sql<number>`count(*)::int`;
-    const [a, v, b] = await Promise.all([
+    const [a, v, b, t] = await Promise.all([
       db
         .select({ accountId: alerts.accountId, severity: alerts.severity, n })
         .from(alerts)
@@ -56,12 +65,39 @@ describe('multi-account risk counts', () => {
         .from(baselineRisks)
         .where(sql`${inArray(baselineRisks.accountId, ids)} and ${baselineRisks.status} = 'unhandled'`)
         .groupBy(baselineRisks.accountId, baselineRisks.severity),
+      db
+        .select({
+          accountId: vulnerabilities.accountId,
+          type: vulnerabilities.type,
+          severity: vulnerabilities.severity,
+          n,
+        })
+        .from(vulnerabilities)
+        .where(
+          sql`${inArray(vulnerabilities.accountId, ids)} and ${vulnerabilities.status} in ('open', 'fixing')`,
+        )
+        .groupBy(vulnerabilities.accountId, vulnerabilities.type, vulnerabilities.severity),
     ]);
+    const byType = (id: string) => {
+      const out = Object.fromEntries(
+        VULNERABILITY_TYPES.map((type) => [type, Object.fromEntries(SEVERITIES.map((s) => [s, 0]))]),
+      );
+      for (const r of t) {
+        const cell = out[r.type];
+        if (r.accountId === id && cell) cell[r.severity] = r.n;
+      }
+      return out;
+    };
     const [am, vm, bm] = [bySeverity(a), bySeverity(v), bySeverity(b)];
     return Object.fromEntries(
       ids.map((id) => [
         id,
-        { alerts: am.get(id) ?? [], vulnerabilities: vm.get(id) ?? [], baselineRisks: bm.get(id) ?? [] },
+        {
+          alerts: am.get(id) ?? [],
+          vulnerabilities: vm.get(id) ?? [],
+          baselineRisks: bm.get(id) ?? [],
+          vulnerabilitiesByType: byType(id),
+        },
       ]),
     );
   }
@@ -104,7 +140,16 @@ describe('multi-account risk counts', () => {
         openVulnerabilities: sum(d.vulnerabilities),
         baselineRisks: sum(d.baselineRisks),
       });
-      const risks = await call('GET', `/v1/multi-account/members/${m.id}/risks`, mgmtKey);
+      let risks: Record<string, unknown> = {};
+      // The caller's standing over the member, then the member's counts: two statements.
+      const statements = await fewestStatements(
+        ctx.database,
+        async () => {
+          risks = await call('GET', `/v1/multi-account/members/${m.id}/risks`, mgmtKey);
+        },
+        2,
+      );
+      expect(statements).toBe(2);
       const bySeverity = (xs: number[]) => Object.fromEntries(SEVERITIES.map((s, i) => [s, xs[i]]));
       expect(risks).toMatchObject({
         alertsBySeverity: bySeverity(d.alerts),
@@ -117,6 +162,7 @@ describe('multi-account risk counts', () => {
         0,
       );
       expect(typeTotal).toBe(sum(d.vulnerabilities));
+      expect(byType).toEqual(d.vulnerabilitiesByType);
       expect(risks.score).toBe(items.find((i) => i.accountId === m.id)?.score);
     }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fewestStatements } from '../../test/database.js';
 import type { ErrorEnvelope } from '../../test/harness.js';
 import { usePlaybookWorlds, type PlaybookWorld } from '../../test/playbook/helpers.js';
 import type { TPlaybookPolicy, TPlaybookPolicyPage, TUpdatePolicyBody } from './playbook.js';
@@ -150,6 +151,53 @@ describe('Playbook routes: 409 rules follow the task’s state', () => {
     expect(assets.items.map((a) => a.status)).toEqual(['Cancelled', 'Cancelled']);
     // The policy is free again once its task ended.
     await call<null>(w.apiKey, 'DELETE', policy, 204);
+  });
+});
+
+describe('Playbook routes: a task’s assets', () => {
+  it('come a page in one statement, each with its vulnerabilities as the vulnerability list shows them', async () => {
+    const w = await world({ prefix: 'ta', assets: 3, vulnerabilitiesPerAsset: 3, withoutAgents: true });
+    const task = await createWaiting(w);
+    const t = `/v1/playbook/tasks/${task.id}`;
+    let page: TPlaybookTaskAssetPage = { items: [], nextCursor: null };
+    // The task, then its page of assets with their vulnerabilities.
+    const statements = await fewestStatements(
+      ctx().database,
+      async () => {
+        page = await call<TPlaybookTaskAssetPage>(w.apiKey, 'GET', `${t}/assets`, 200);
+      },
+      2,
+    );
+    expect(statements).toBe(2);
+    expect(page.items).toHaveLength(3);
+    const detail = await call<TPlaybookTaskDetail>(w.apiKey, 'GET', t, 200);
+    expect(detail.assets).toEqual(page.items);
+    interface Listed {
+      id: string;
+      name: string;
+      title: string;
+      type: string;
+      latestScanAt: string;
+    }
+    for (const a of page.items) {
+      const listed = await call<{ items: Listed[] }>(
+        w.apiKey,
+        'GET',
+        `/v1/vulnerabilities?assetId=${a.id}`,
+        200,
+      );
+      const expected = listed.items
+        .map((v) => ({ id: v.id, name: v.name, title: v.title, type: v.type, latestScanAt: v.latestScanAt }))
+        .sort((x, y) => (x.id < y.id ? -1 : 1));
+      expect(a.vulnerabilities.map(({ status: _, ...v }) => v)).toEqual(expected);
+      expect(a.vulnerabilities.every((v) => v.status === 'pending')).toBe(true);
+      expect(a.latestScanAt).toBe(
+        expected
+          .map((v) => v.latestScanAt)
+          .sort()
+          .at(-1),
+      );
+    }
   });
 });
 

@@ -1,3 +1,5 @@
+import type { TaskAssetVulnerability } from '../../services/playbook/task-views.js';
+
 /** The API's response shapes the console reads (the routes' zod schemas define and check them). */
 export interface Paged<T> {
   items: T[];
@@ -28,14 +30,7 @@ export interface TaskDetailDto extends TaskDto {
     status: string;
     reason: string | null;
     latestScanAt: string | null;
-    vulnerabilities: {
-      id: string;
-      name: string;
-      title: string;
-      type: string;
-      status: string;
-      latestScanAt: string;
-    }[];
+    vulnerabilities: TaskAssetVulnerability[];
   }[];
   notification: { channels: { id: string; name: string; type: string }[] };
   log: {

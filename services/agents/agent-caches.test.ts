@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client.js';
 import { AGENT_TOKEN_PREFIX } from '../../domain/agent-jobs.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../test/harness.js';
-import { testDriver } from '../../test/database.js';
+import { statementsDuring, testDriver } from '../../test/database.js';
 import { AGENT_AUTH_CACHE_MS, type AgentCaller } from './agent-token-cache.js';
 import { inspectAgentJobs } from './inspect-agent-jobs.js';
 import { authenticateAgent } from './authenticate-agent.js';
@@ -177,28 +177,6 @@ describe('idle polls skip the database look', () => {
 });
 
 describe('a fleet reconnecting at once', () => {
-  /** Statements the driver is sent while `run` runs (PGlite's query/exec, postgres.js's unsafe). */
-  async function statementsDuring(handle: DatabaseHandle, run: () => Promise<unknown>): Promise<number> {
-    const client = (handle.db as unknown as { $client: Record<string, unknown> }).$client;
-    let sent = 0;
-    const originals = new Map<string, unknown>();
-    for (const name of ['query', 'exec', 'unsafe']) {
-      const original = client[name];
-      if (typeof original !== 'function') continue;
-      originals.set(name, original);
-      client[name] = function counted(this: unknown, ...rest: unknown[]) {
-        sent++;
-        return (original as (...a: unknown[]) => unknown).apply(this, rest);
-      };
-    }
-    try {
-      await run();
-    } finally {
-      for (const [name, original] of originals) client[name] = original;
-    }
-    return sent;
-  }
-
   it('looks up a thousand agent tokens and their jobs in a few statements, not one each', async () => {
     const tokens = await Promise.all([1, 2, 3].map((i) => enrollHost(ctx.database.db, `fleet-host-${i}`)));
     const asked = Array.from({ length: 1_000 }, (_, i) =>

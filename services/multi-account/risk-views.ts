@@ -104,31 +104,41 @@ export interface MemberRisks extends MemberRiskSummary {
   vulnerabilitiesByType: Record<VulnerabilityType, SeverityCounts>;
 }
 
-/** One member's risk view: the summary plus open vulnerabilities by type and severity. */
+/** The score category whose `risk_counts` rows are of this kind (the findings table). */
+const categoryOfKind = new Map(SCORE_CATEGORIES.map((c) => [COUNTED[c].kind, c]));
+
+/**
+ * One member's risk view: the summary plus open vulnerabilities by type and severity, from one statement (the
+ * member's counted rows by kind, type and severity; the summary sums the types) instead of a summary and a
+ * by-type statement.
+ */
 export async function memberRisks(db: Executor, memberId: string): Promise<MemberRisks> {
-  const [[memberSummary], typeRows] = await Promise.all([
-    riskSummaries(db, [memberId]),
-    reusedQuery(db, 'member_vulnerabilities_by_type', () =>
-      db
-        .select({
-          type: riskCounts.type,
-          severity: riskCounts.severity,
-          n: sql<number>`sum(${riskCounts.n})::int`,
-        })
-        .from(riskCounts)
-        .where(and(eq(riskCounts.accountId, sql.placeholder('memberId')), counted('vulnerabilities')))
-        .groupBy(riskCounts.type, riskCounts.severity)
-        .prepare('member_vulnerabilities_by_type'),
-    ).execute({ memberId }),
-  ]);
-  if (!memberSummary) throw new Error('risk summary missing for the member');
+  const rows = await reusedQuery(db, 'member_risk_counts', () =>
+    db
+      .select({
+        kind: riskCounts.kind,
+        type: riskCounts.type,
+        severity: riskCounts.severity,
+        n: sql<number>`sum(${riskCounts.n})::int`,
+      })
+      .from(riskCounts)
+      .where(and(eq(riskCounts.accountId, sql.placeholder('memberId')), countedRows))
+      .groupBy(riskCounts.kind, riskCounts.type, riskCounts.severity)
+      .prepare('member_risk_counts'),
+  ).execute({ memberId });
+  const cells: Record<string, number> = {};
   const byType = new Map(VULNERABILITY_TYPES.map((t) => [t as string, zero()]));
-  for (const r of typeRows) {
+  for (const r of rows) {
+    const category = categoryOfKind.get(r.kind);
+    if (!category) continue;
+    const key = cellKey(category, r.severity);
+    cells[key] = (cells[key] ?? 0) + r.n;
+    if (category !== 'vulnerabilities') continue;
     const counts = byType.get(r.type);
     if (counts) counts[r.severity] += r.n;
   }
   return {
-    ...memberSummary,
+    ...summary(memberId, cells),
     vulnerabilitiesByType: Object.fromEntries(byType) as Record<VulnerabilityType, Counts>,
   };
 }
