@@ -59,3 +59,15 @@ describe('the composition root', () => {
     expect(JSON.parse(out.stdout)).toEqual(['@temporalio/worker']);
   });
 });
+
+describe('the production build', () => {
+  it('type-checks with tsconfig.build.json (what `npm run build` and the image compile), test helpers left out', () => {
+    const tsc = spawnSync(
+      process.execPath,
+      [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'],
+      { cwd: projectRoot, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 150_000);
+});
