@@ -206,7 +206,9 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
       const req = http.get(base + url, { agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -403,7 +405,8 @@ function targetsOf(driver: 'postgres' | 'pglite', endpoints: Record<string, Endp
   for (const [name, e] of Object.entries(endpoints)) {
     const misses: string[] = [];
     if (e.api.p99Ms >= p99Limit) misses.push(`p99 ${e.api.p99Ms} ms >= ${p99Limit}`);
-    if (driver === 'postgres' && e.api.requestsPerSecond < 500) misses.push(`${e.api.requestsPerSecond} req/s < 500`);
+    if (driver === 'postgres' && e.api.requestsPerSecond < 500)
+      misses.push(`${e.api.requestsPerSecond} req/s < 500`);
     if (driver === 'postgres' && e.ratioP99 > 2) misses.push(`p99 ${e.ratioP99}x the floor's`);
     if (misses.length > 0) missed[name] = misses;
     else met.push(name);

@@ -20,13 +20,15 @@ describe.skipIf(testDriver() === 'postgres')('the embedded database planner sett
     (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
 
   it('prices a random page as a sequential one (all pages are in memory)', async () => {
-    expect((await db.query<{ random_page_cost: string }>('SHOW random_page_cost')).rows[0]?.random_page_cost).toBe(
-      '1.1',
-    );
+    expect(
+      (await db.query<{ random_page_cost: string }>('SHOW random_page_cost')).rows[0]?.random_page_cost,
+    ).toBe('1.1');
   });
 
   it('looks a key up in a table of a few pages through its index, not by reading the table whole', async () => {
-    expect(await plan('SELECT name FROM small_keyed WHERE id = 42')).toContain('Index Scan using small_keyed_pkey');
+    expect(await plan('SELECT name FROM small_keyed WHERE id = 42')).toContain(
+      'Index Scan using small_keyed_pkey',
+    );
     // The server default would read and filter all 300 rows for each look-up (what the asset pages' groups did).
     await db.exec('SET random_page_cost = 4');
     try {
@@ -34,6 +36,8 @@ describe.skipIf(testDriver() === 'postgres')('the embedded database planner sett
     } finally {
       await db.exec('RESET random_page_cost');
     }
-    expect(await plan('SELECT name FROM small_keyed WHERE id = 42')).toContain('Index Scan using small_keyed_pkey');
+    expect(await plan('SELECT name FROM small_keyed WHERE id = 42')).toContain(
+      'Index Scan using small_keyed_pkey',
+    );
   });
 });
