@@ -29,7 +29,8 @@ describe.skipIf(testDriver() === 'postgres')('the embedded database planner sett
     expect(await plan('SELECT name FROM small_keyed WHERE id = 42')).toContain(
       'Index Scan using small_keyed_pkey',
     );
-    // The server default would read and filter all 300 rows for each look-up (what the asset pages' groups did).
+    // The server default would read and filter all 300 rows for each look-up (as the asset pages' groups did before
+    // migration 0030 put them in the asset row).
     await db.exec('SET random_page_cost = 4');
     try {
       expect(await plan('SELECT name FROM small_keyed WHERE id = 42')).toContain('Seq Scan on small_keyed');

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
 
 export const assets = pgTable(
@@ -27,6 +27,14 @@ export const assets = pgTable(
       .notNull()
       .default('none'),
     lastSeenAt: tstz('last_seen_at'),
+    /**
+     * The asset's groups as its reads show them, `{id, name}` ordered by name (`[]` for none). Written only by the
+     * triggers of migration 0030, from `asset_group_members` and `asset_groups`, in the statement that changes them.
+     */
+    groupRefs: jsonb('group_refs')
+      .$type<{ id: string; name: string }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

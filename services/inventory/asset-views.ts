@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, gt, inArray, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { reusedQuery } from '../../platform/reused-queries.js';
 import type { Executor } from '../../db/client.js';
-import { assetGroupMembers, assetGroups, assets } from '../../db/schema/inventory.js';
+import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
 import { FUZZY_SIMILARITY, likePattern } from '../../domain/inventory.js';
 
@@ -78,7 +78,10 @@ export interface AssetGroupRef {
   name: string;
 }
 
-export type AssetRow = typeof assets.$inferSelect & { groups: AssetGroupRef[]; rank?: number };
+export type AssetRow = Omit<typeof assets.$inferSelect, 'groupRefs'> & {
+  groups: AssetGroupRef[];
+  rank?: number;
+};
 
 /** Rank of the substring class (exact matches add another 1000); fuzzy-only matches rank below it (0–1000). */
 const SUBSTRING_RANK = 2000;
@@ -100,20 +103,12 @@ function rankOf({ search, lowered, pattern }: SearchTerms): SQL<number> {
 }
 
 /**
- * The asset's groups by name, as a JSON array (`[]` for none), in the asset's own row: a page is one statement (the
- * groups used to be a second statement for the page's ids, a round trip and a statement's driver and Drizzle work per
- * page). JSON because both drivers decode it with one native `JSON.parse` per row into the response's own objects.
- * Reads the row's memberships through their asset index; in a statement with a sort and a limit (a ranked search),
- * Postgres evaluates it after the limit, for the page's rows only. Aliased and qualified by hand: Drizzle leaves the
- * columns of a one-table select unqualified, and the sub-select's own tables have an `id` and a `name` too.
+ * An asset row with its groups: what every asset read selects. The groups come from the row itself (`group_refs`,
+ * `{id, name}` by name, kept equal to the memberships by migration 0030's triggers): a page is one statement over
+ * the asset table alone, without a per-asset look-up of memberships and groups.
  */
-const groupsOf = sql<AssetGroupRef[]>`coalesce((
-  select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name)
-  from ${assetGroupMembers} m inner join ${assetGroups} g on g.id = m.group_id
-  where m.asset_id = ${assets}.id), '[]'::json)`;
-
-/** An asset row with its groups: what every asset read selects. */
-const assetWithGroups = { ...getTableColumns(assets), groups: groupsOf };
+const { groupRefs, ...assetColumns } = getTableColumns(assets);
+const assetWithGroups = { ...assetColumns, groups: groupRefs };
 
 interface PageOpts {
   limit: number;
