@@ -179,6 +179,25 @@ describe('assets', () => {
     }
   });
 
+  it('ranks an exact name, hostname or IP first, then the closest substring matches', async () => {
+    const put = await s.ctx.request('POST', '/v1/assets', {
+      key: s.acct.apiKey,
+      body: {
+        assets: [
+          { ...host(0), name: 'cachet-primary', hostname: 'cachet-primary.example', ips: ['10.9.0.1'] },
+          { ...host(0), name: 'node-17', hostname: 'cachet', ips: ['10.9.0.2'] },
+          { ...host(0), name: 'cachet-1', hostname: 'cachet-1.example', ips: ['10.9.0.3'] },
+        ],
+      },
+    });
+    expect(put.status).toBe(200);
+    const page = await body<AssetPage>(
+      await s.ctx.request('GET', '/v1/assets?search=CACHET', { key: s.acct.apiKey }),
+    );
+    // The hostname is the search exactly, though its name shares no trigram with it; then by name similarity.
+    expect(page.items.map((a) => a.name)).toEqual(['node-17', 'cachet-1', 'cachet-primary']);
+  });
+
   it('treats hostile search strings literally', async () => {
     for (const term of ['%', '_', "'; drop table assets; --", '\\', '%%%___']) {
       const res = await s.ctx.request('GET', `/v1/assets?search=${encodeURIComponent(term)}`, {

@@ -89,17 +89,16 @@ const SUBSTRING_RANK = 2000;
 /**
  * Relevance of an asset to a search string, as an integer so that it can sit in a cursor: an exact name, hostname or
  * IP match first (3000), then substring matches (2000), then fuzzy name matches; within each class by trigram
- * similarity of the name (0–1000).
+ * similarity of the name (0–1000). Each statement reads one class, so its rank is that class's: a substring page's
+ * rows all contain the search (the WHERE clause says so) and a fuzzy page's contain it nowhere (it is read only when
+ * nothing does), so neither tests containment again per candidate (three ILIKEs a row).
  */
-export function searchRank(search: string): SQL<number> {
-  return rankOf(searchTerms(search));
-}
-
-function rankOf({ search, lowered, pattern }: SearchTerms): SQL<number> {
+function rankOf({ search, lowered }: SearchTerms, match: 'contains' | 'fuzzy'): SQL<number> {
+  const similar = sql`round(similarity(${assets.name}, ${search}) * 1000)`;
+  if (match === 'fuzzy') return sql<number>`(${similar})::int`;
   return sql<number>`(case
     when lower(${assets.name}) = ${lowered} or lower(${assets.hostname}) = ${lowered} or ${assets.ipText} = ${search} then 3000
-    when ${containsPattern(pattern)} then ${sql.raw(String(SUBSTRING_RANK))}
-    else 0 end + round(similarity(${assets.name}, ${search}) * 1000))::int`;
+    else ${sql.raw(String(SUBSTRING_RANK))} end + ${similar})::int`;
 }
 
 /**
@@ -118,7 +117,7 @@ interface PageOpts {
 
 /**
  * One page of assets. Without a search, in id (creation) order; with one, the assets whose name, hostname or IP
- * contains it, most relevant first (`searchRank`), ties in id order; only when none does, the names that resemble it
+ * contains it, most relevant first (`rankOf`), ties in id order; only when none does, the names that resemble it
  * (trigram similarity above Vigil's threshold), most similar first.
  * Returns up to `limit + 1` rows (the extra one tells `page()` there is a next page).
  */
@@ -204,7 +203,7 @@ async function rankedPage(
       lowered: sql.placeholder('lowered'),
       pattern: sql.placeholder('pattern'),
     };
-    const rank = rankOf(terms);
+    const rank = rankOf(terms, match);
     // The account and the filters are checked on the trigram matches, never as an index's bitmap: with the search
     // terms as parameters, Postgres may settle on a generic plan, which prices the account's rows at an average
     // account's share and ANDs the account index's bitmap of the whole fleet into the few matches (7 ms where the
