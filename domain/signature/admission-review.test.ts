@@ -42,6 +42,14 @@ describe('AdmissionReview images', () => {
       workload: false,
       images: [],
     });
+    // Kinds named after Object.prototype members are no workload either (the fuzzer's "constructor" was a 500).
+    for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(extractContainerImages({ ...r, kind: { group: '', version: 'v1', kind } }), kind).toEqual({
+        ok: true,
+        workload: false,
+        images: [],
+      });
+    }
   });
 
   it('turns per-image verdicts into enforce / warn / dryRun answers', () => {

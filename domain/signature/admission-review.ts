@@ -61,7 +61,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 /** The images of the request's object; a kind without a pod template is `workload: false` (nothing to check). */
 export function extractContainerImages(request: TAdmissionRequest): ExtractResult {
   const kind = request.kind.kind;
-  const path = POD_SPEC_PATHS[kind];
+  // Own keys only: a kind named after an Object.prototype member ("constructor", "toString") is not a workload.
+  const path = Object.hasOwn(POD_SPEC_PATHS, kind) ? POD_SPEC_PATHS[kind] : undefined;
   // A deletion starts no container: nothing to verify (and it carries no object).
   if (!path || request.operation === 'DELETE') return { ok: true, workload: false, images: [] };
   let node: unknown = request.object;
