@@ -58,8 +58,5 @@ CREATE TRIGGER "asset_groups_renamed" AFTER UPDATE ON "asset_groups"
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
   EXECUTE FUNCTION "vigil_asset_groups_renamed"();
 --> statement-breakpoint
-UPDATE "assets" a SET "group_refs" = (
-    SELECT jsonb_agg(jsonb_build_object('id', g."id", 'name', g."name") ORDER BY g."name", g."id")
-    FROM "asset_group_members" m JOIN "asset_groups" g ON g."id" = m."group_id"
-    WHERE m."asset_id" = a."id")
-  WHERE EXISTS (SELECT 1 FROM "asset_group_members" m WHERE m."asset_id" = a."id");
+-- The assets that have memberships now, through the same recount the triggers use.
+SELECT "vigil_refresh_asset_group_refs"(ARRAY(SELECT DISTINCT "asset_id" FROM "asset_group_members"));

@@ -72,16 +72,10 @@ export function assetConditions(f: AssetFilter): SQL[] {
   return conds;
 }
 
-/** A group an asset belongs to, as an asset read shows it. */
-export interface AssetGroupRef {
-  id: string;
-  name: string;
-}
+type AssetRecord = typeof assets.$inferSelect;
 
-export type AssetRow = Omit<typeof assets.$inferSelect, 'groupRefs'> & {
-  groups: AssetGroupRef[];
-  rank?: number;
-};
+/** An asset as its reads show it: its groups (`group_refs`) under the name `groups`. */
+export type AssetRow = Omit<AssetRecord, 'groupRefs'> & { groups: AssetRecord['groupRefs']; rank?: number };
 
 /** Rank of the substring class (exact matches add another 1000); fuzzy-only matches rank below it (0–1000). */
 const SUBSTRING_RANK = 2000;
