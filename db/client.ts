@@ -11,6 +11,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { VigilPglite } from './pglite-client.js';
 import * as schema from './schema/index.js';
+import { FUZZY_SIMILARITY } from '../domain/inventory.js';
 
 export type Schema = typeof schema;
 /** The driver-neutral database type every query is written against (postgres.js and PGlite alike). */
@@ -49,6 +50,17 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Settings every session of Vigil's starts with (postgres.js sends them in the startup message; PGlite starts with
+ * them). `pg_trgm.similarity_threshold` is the bar of `%`, the fuzzy asset search's index condition: at Vigil's own
+ * threshold the trigram index returns only names that can pass the search's `similarity > FUZZY_SIMILARITY` instead
+ * of every name above pg_trgm's default 0.3 (a typo of one host among 100,000 assets: 22 candidates to test instead
+ * of 328, 1.8 ms instead of 3.8). Results are the same either way: the search tests the similarity itself.
+ */
+export const SESSION_SETTINGS: Record<string, string> = {
+  'pg_trgm.similarity_threshold': String(FUZZY_SIMILARITY),
+};
+
 export interface OpenDatabaseOptions {
   /** A postgres:// URL; without it Vigil uses embedded PGlite. */
   url?: string;
@@ -59,7 +71,11 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (opts.url) {
-    const client = postgres(opts.url, { max: opts.poolMax ?? 10, onnotice: () => undefined });
+    const client = postgres(opts.url, {
+      max: opts.poolMax ?? 10,
+      onnotice: () => undefined,
+      connection: SESSION_SETTINGS,
+    });
     const db = drizzlePostgres({ client, schema, casing: 'snake_case' });
     return {
       db: db as unknown as Database,
@@ -93,7 +109,11 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
  * of a few pages priced above reading it whole, and the asset pages' groups sub-select read and hashed every account's
  * asset groups once per listed asset (PGlite asset page: ~3.9 → ~2.1–2.6 ms CPU, floor p99 45 → 19 ms at c16).
  */
-export const PGLITE_SETTINGS = ['-c', 'random_page_cost=1.1'];
+export const PGLITE_SETTINGS = [
+  '-c',
+  'random_page_cost=1.1',
+  ...Object.entries(SESSION_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+];
 
 /** The embedded database: PGlite with pg_trgm, on Vigil's prepared-statement path (db/pglite-client.ts). */
 export async function openPglite(dir?: string): Promise<VigilPglite> {

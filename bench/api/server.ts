@@ -13,6 +13,7 @@ import {
   migrationsFolder,
   openPglite,
   pgliteDrizzle,
+  SESSION_SETTINGS,
   type Database,
   type DatabaseHandle,
 } from '../../db/client.js';
@@ -83,9 +84,19 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
   await admin.unsafe(`CREATE DATABASE ${name}`);
   const url = new URL(pgUrl);
   url.pathname = `/${name}`;
-  const client = postgres(url.toString(), { max: 20, onnotice: () => undefined });
+  const client = postgres(url.toString(), {
+    max: 20,
+    onnotice: () => undefined,
+    connection: SESSION_SETTINGS,
+  });
   const db = drizzlePostgres({ client, schema, casing: 'snake_case', logger: recorder });
-  const floor = postgres(url.toString(), { max: 20, prepare: true, onnotice: () => undefined });
+  // The floor's sessions start as the application's do (db/client.ts), so that the same SQL does the same work.
+  const floor = postgres(url.toString(), {
+    max: 20,
+    prepare: true,
+    onnotice: () => undefined,
+    connection: SESSION_SETTINGS,
+  });
   return {
     handle: {
       db: db as unknown as Database,

@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.js';
 import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
 import { FUZZY_SIMILARITY, likePattern } from '../../domain/inventory.js';
+import { assetSearchSample } from './asset-search-sample.js';
 
 export interface AssetFilter {
   accountId: string;
@@ -14,22 +15,43 @@ export interface AssetFilter {
   ids?: string[];
 }
 
-/** A search string as its statements use it: as typed, lowered, and as an ILIKE pattern (or placeholders for them). */
+/**
+ * A search string as its statements use it: as typed, lowered, and as an ILIKE pattern (or placeholders for them);
+ * and for each trigram index, the pattern of the substring it is asked for (`TrigramSample.pick`).
+ */
 interface SearchTerms {
   search: string | Placeholder;
   lowered: string | Placeholder;
   pattern: string | Placeholder;
+  indexed: { name: string | Placeholder; hostname: string | Placeholder; ip: string | Placeholder };
 }
 
-const searchTerms = (search: string) => ({
-  search,
-  lowered: search.toLowerCase(),
-  pattern: likePattern(search),
-});
+async function searchTerms(db: Executor, search: string, match: 'contains' | 'fuzzy') {
+  const pattern = likePattern(search);
+  const terms = { search, lowered: search.toLowerCase(), pattern };
+  if (match === 'fuzzy') return terms;
+  const sample = await assetSearchSample(db);
+  return {
+    ...terms,
+    namePattern: likePattern(sample.name.pick(search)),
+    hostnamePattern: likePattern(sample.hostname.pick(search)),
+    ipPattern: likePattern(sample.ip.pick(search)),
+  };
+}
 
 /** Name, hostname or IP matches the ILIKE pattern; each branch uses its trigram GIN index. */
 function containsPattern(pattern: string | Placeholder): SQL {
   return sql`(${assets.name} ILIKE ${pattern} OR ${assets.hostname} ILIKE ${pattern} OR ${assets.ipText} ILIKE ${pattern})`;
+}
+
+/**
+ * Name, hostname or IP contains the search: each index asked for its own substring of the search (a necessary
+ * condition, answered by a bitmap scan of the few rows holding its selective trigrams), and the whole search tested
+ * on those candidates, never as an index condition (`IS TRUE`), so that the index does not look up the search's
+ * fleet-wide trigrams once per candidate again.
+ */
+function containsIndexed({ pattern, indexed }: SearchTerms): SQL {
+  return sql`(${assets.name} ILIKE ${indexed.name} OR ${assets.hostname} ILIKE ${indexed.hostname} OR ${assets.ipText} ILIKE ${indexed.ip}) AND (${containsPattern(pattern)}) IS TRUE`;
 }
 
 /** Name, hostname or IP contains the search string (taken literally); each branch uses its trigram GIN index. */
@@ -196,6 +218,11 @@ async function rankedPage(
       search: sql.placeholder('search'),
       lowered: sql.placeholder('lowered'),
       pattern: sql.placeholder('pattern'),
+      indexed: {
+        name: sql.placeholder('namePattern'),
+        hostname: sql.placeholder('hostnamePattern'),
+        ip: sql.placeholder('ipPattern'),
+      },
     };
     const rank = rankOf(terms, match);
     // The account and the filters are checked on the trigram matches, never as an index's bitmap: with the search
@@ -211,7 +238,7 @@ async function rankedPage(
     });
     const conds = [
       sql`(${and(...filters)}) is true`,
-      match === 'contains' ? containsPattern(terms.pattern) : fuzzyName(terms.search),
+      match === 'contains' ? containsIndexed(terms) : fuzzyName(terms.search),
     ];
     if (cursor) {
       const afterRankValue = sql.placeholder('afterRank');
@@ -232,7 +259,7 @@ async function rankedPage(
   const shape = `asset_search:${match}:${cursor ? 'after' : ''}:${filter.groupId ? 'group' : ''}:${filter.os ? 'os' : ''}:${filter.agentStatus ? 'agent' : ''}`;
   const query = filter.ids ? build() : reusedQuery(db, shape, build);
   return query.execute({
-    ...searchTerms(search),
+    ...(await searchTerms(db, search, match)),
     accountId: filter.accountId,
     groupId: filter.groupId,
     os: filter.os,
