@@ -41,4 +41,20 @@ describe.skipIf(testDriver() === 'postgres')('the embedded database planner sett
       'Index Scan using small_keyed_pkey',
     );
   });
+
+  it('plans a prepared statement once, generically, instead of on every execution', async () => {
+    await db.exec('PREPARE keyed_name(int) AS SELECT name FROM small_keyed WHERE id = $1');
+    try {
+      for (const id of [1, 2, 3, 4, 5, 6, 7]) await db.query(`EXECUTE keyed_name(${id})`);
+      const [plans] = (
+        await db.query<{ generic_plans: number; custom_plans: number }>(
+          "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'keyed_name'",
+        )
+      ).rows;
+      // Postgres' default (auto) would plan the first five executions with their values.
+      expect(plans).toEqual({ generic_plans: 7, custom_plans: 0 });
+    } finally {
+      await db.exec('DEALLOCATE keyed_name');
+    }
+  });
 });

@@ -1,5 +1,6 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, isNotNull, sql } from 'drizzle-orm';
 import { agentJobs } from '../../db/schema/agents.js';
+import type { Executor } from '../../db/client.js';
 import type { DeliveryDeps } from './job-delivery.js';
 import type { PendingProbe } from './job-notifier.js';
 
@@ -11,13 +12,21 @@ import type { PendingProbe } from './job-notifier.js';
 export function pendingProbe(deps: DeliveryDeps): PendingProbe {
   return {
     async find(assetIds) {
-      const rows = await deps.db
-        .selectDistinct({ assetId: agentJobs.assetId })
-        .from(agentJobs)
-        .where(and(eq(agentJobs.status, 'pending'), isNotNull(agentJobs.taskToken)));
+      const rows = await pendingAssets(deps.db);
       const waiting = new Set(assetIds);
       return rows.map((r) => r.assetId).filter((a) => waiting.has(a));
     },
     onError: (err) => deps.logger.warn({ err }, 'agent job probe failed'),
   };
 }
+
+/**
+ * The assets of all claimable pending jobs. The status is a literal in the statement's text, not a parameter: the
+ * partial index `agent_jobs_pending_idx` (status = 'pending') answers it only if the planner sees the value, and a
+ * generic plan (the embedded database's, db/client.ts) does not see a parameter's.
+ */
+export const pendingAssets = (db: Executor) =>
+  db
+    .selectDistinct({ assetId: agentJobs.assetId })
+    .from(agentJobs)
+    .where(and(sql`${agentJobs.status} = 'pending'`, isNotNull(agentJobs.taskToken)));
