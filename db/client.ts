@@ -115,7 +115,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
  *   generic estimates price above the custom ones). Statements are written to plan well without their values: the
  *   searches test the account as `IS TRUE` (services/inventory/asset-views.ts), and a partial index's predicate is
  *   written as a literal where a statement relies on it (services/agents/pending-probe.ts). At a tenth of the bench's
- *   fleet: asset searches 2.3–2.8 → 0.3–1.0 ms each, the API's CPU over its 28 read endpoints −22 %.
+ *   fleet, in process: asset searches 1.3–2.8 → 0.3–1.0 ms each; in bench/api.ts, the API's CPU over its 28 read
+ *   endpoints fell 13–22 % (two runs).
  */
 export const PGLITE_SETTINGS = [
   '-c',
