@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { WaitSignal } from '../services/agents/job-notifier.js';
 import { pollAgentJobs } from '../services/agents/poll-agent-jobs.js';
 import type { Services } from './context.js';
 import { errorAnswer } from './errors.js';
@@ -54,11 +55,7 @@ async function answerPoll(
   const incomingId = req.headers['x-request-id'];
   const requestId = requestIdFrom(typeof incomingId === 'string' ? incomingId : undefined);
   const logger = lazyChildLogger(services.logger, { requestId });
-  // As @hono/node-server does: the response closing before it finished means the client went away.
-  const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
+  const gone = new ClientGone(res);
   try {
     const agent = await agentFromAuthorization(services, req.headers.authorization);
     const parsed = ZAgentPollQuerySchema.safeParse(query);
@@ -67,7 +64,7 @@ async function answerPoll(
       deps: { db: services.db, temporal: services.temporal, logger },
       agent,
       waitSeconds: parsed.data.waitSeconds,
-      signal: gone.signal,
+      signal: gone,
       dbDriver: services.dbDriver,
     });
     if (res.destroyed) return;
@@ -83,6 +80,29 @@ async function answerPoll(
       ...answer.headers,
       'x-request-id': requestId,
     });
+  }
+}
+
+/**
+ * As @hono/node-server does: the response closing before it finished means the client went away. Read from the
+ * response itself rather than through an AbortController: an idle fleet keeps ten thousand polls waiting, and a
+ * controller, its signal (an EventTarget), listener and once-wrapper were ~1 KB of each that the collector had to
+ * trace. bench/idle-fleet.ts (10,000 agents, two runs each, same machine): the V8 helper threads' CPU fell from
+ * ~27 to ~8 ticks per 30 s each, the API's from 13.0–13.2 % to 9.1–11.7 % of a core.
+ */
+class ClientGone implements WaitSignal {
+  constructor(private readonly res: ServerResponse) {}
+
+  get aborted(): boolean {
+    return this.res.destroyed && !this.res.writableFinished;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.res.on('close', listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.res.off('close', listener);
   }
 }
 

@@ -11,6 +11,16 @@ export interface PendingProbe {
   onError(err: unknown): void;
 }
 
+/**
+ * What ends a wait early: an `AbortSignal`, or anything as small that says the same (the lean long poll's response,
+ * api/agent-poll-listener.ts, which spares each waiting poll an AbortController and its EventTarget).
+ */
+export interface WaitSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 interface Waiter {
   assetId: string;
   probe: PendingProbe;
@@ -148,7 +158,7 @@ export function waitForJob(opts: {
   assetId: string;
   waitMs: number;
   probe: PendingProbe;
-  signal?: AbortSignal;
+  signal?: WaitSignal;
   since?: number;
 }): Promise<boolean> {
   if (opts.since !== undefined && jobGeneration(opts.assetId) !== opts.since) return Promise.resolve(true);

@@ -11,6 +11,7 @@ import {
   rememberEmptyLook,
   waitForJob,
   type PendingProbe,
+  type WaitSignal,
 } from './job-notifier.js';
 import { pendingProbe } from './pending-probe.js';
 
@@ -35,7 +36,7 @@ export async function pollAgentJobs(opts: {
   deps: DeliveryDeps;
   agent: AgentCaller;
   waitSeconds: number;
-  signal: AbortSignal;
+  signal: WaitSignal;
   dbDriver: 'pglite' | 'postgres';
 }): Promise<AgentJobRow | null> {
   const { deps, agent, signal } = opts;
