@@ -10,7 +10,7 @@ import { forkRpc, type Forked } from './ipc.js';
 import { progress, round } from './progress.js';
 import { drive, type Figures } from './api/drive.js';
 import { sizeAt } from './api/seed.js';
-import type { ApiServerCalls, ApiServerInfo } from './api/server.js';
+import type { ApiServerCalls, ApiServerInfo, Captured } from './api/server.js';
 
 /**
  * API read paths at fleet scale (issue 17). Seeds 100,000 assets, 1,000,000 vulnerabilities, 100,000 alerts, 1,000
@@ -225,13 +225,13 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
   };
   const list = await endpoints(query, info.accountId, info.memberIds, scale);
   const results: Record<string, EndpointFigures> = {};
-  const slow: { name: string; p99: number; statement: { sql: string; params: unknown[] } }[] = [];
+  const slow: { name: string; p99: number; statement: Captured }[] = [];
   const bar = progress(`endpoints (${info.seeded.size.assets} assets)`, list.length);
   for (const ep of list) {
     // Warm up, then capture each URL's statements once, alone (the server keeps them for the floor).
     await server.call('endpointStart');
     let statementsPerRequest = -1;
-    let slowest: { ms: number; statement: { sql: string; params: unknown[] } | null } = {
+    let slowest: { ms: number; statement: Captured | null } = {
       ms: -1,
       statement: null,
     };
@@ -271,7 +271,7 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
   slow.sort((x, y) => y.p99 - x.p99);
   const explain: Record<string, string[]> = {};
   for (const s of slow.slice(0, 4)) {
-    const rows = await query(`EXPLAIN (ANALYZE, BUFFERS) ${s.statement.sql}`, s.statement.params);
+    const rows = await server.call('explain', s.statement);
     explain[s.name] = rows.map((r) => String(Object.values(r)[0]));
   }
   return { endpoints: results, explain, resets, base, headers };

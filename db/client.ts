@@ -61,6 +61,34 @@ export const SESSION_SETTINGS: Record<string, string> = {
   'pg_trgm.similarity_threshold': String(FUZZY_SIMILARITY),
 };
 
+/**
+ * Settings of the connections that run the statements Vigil asks to be planned once (`plannedOnce`): as every session,
+ * and a generic plan for each prepared statement instead of one per execution.
+ */
+export const PLANNED_ONCE_SETTINGS: Record<string, string> = {
+  ...SESSION_SETTINGS,
+  plan_cache_mode: 'force_generic_plan',
+};
+
+/** A Postgres database's twin that plans each prepared statement once (see `plannedOnce`). */
+const plannedOnceTwins = new WeakMap<object, Database>();
+
+/** Makes `twin` (the same database, sessions with `PLANNED_ONCE_SETTINGS`) what `plannedOnce(db)` returns. */
+export function registerPlannedOnce(db: Database, twin: Database): void {
+  plannedOnceTwins.set(db, twin);
+}
+
+/**
+ * Where to run a statement that is written to plan well without its values and that costs more to plan than to run
+ * (the asset searches, services/inventory/asset-views.ts): on Postgres, a pool of its own whose sessions plan each
+ * prepared statement once (`plan_cache_mode=force_generic_plan` there, and there only: every other statement keeps
+ * its value-aware plans); on PGlite, which plans every statement once anyway, and inside a transaction, the database
+ * or transaction given. Statements that read through it see committed data only: it never joins a transaction.
+ */
+export function plannedOnce(db: Executor): Executor {
+  return plannedOnceTwins.get(db) ?? db;
+}
+
 export interface OpenDatabaseOptions {
   /** A postgres:// URL; without it Vigil uses embedded PGlite. */
   url?: string;
@@ -77,6 +105,18 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       connection: SESSION_SETTINGS,
     });
     const db = drizzlePostgres({ client, schema, casing: 'snake_case' });
+    // Connects on its first statement and lets go of connections idle for a minute: a process that serves no search
+    // holds none.
+    const plannedOnceClient = postgres(opts.url, {
+      max: Math.max(2, Math.ceil((opts.poolMax ?? 10) / 2)),
+      idle_timeout: 60,
+      onnotice: () => undefined,
+      connection: PLANNED_ONCE_SETTINGS,
+    });
+    registerPlannedOnce(
+      db as unknown as Database,
+      drizzlePostgres({ client: plannedOnceClient, schema, casing: 'snake_case' }) as unknown as Database,
+    );
     return {
       db: db as unknown as Database,
       driver: 'postgres',
@@ -90,7 +130,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
         });
         return unlisten;
       },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await Promise.all([client.end({ timeout: 5 }), plannedOnceClient.end({ timeout: 5 })]);
+      },
     };
   }
   const client = await openPglite(opts.pgliteDir);

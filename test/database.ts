@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import { openDatabase, plannedOnce, type DatabaseHandle } from '../db/client.js';
 import { randomToken } from '../platform/secrets.js';
 
 export type TestDriver = 'pglite' | 'postgres';
@@ -8,24 +8,30 @@ export function testDriver(): TestDriver {
   return process.env.VIGIL_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 }
 
-/** Statements the driver is sent while `run` runs (PGlite's query/exec, postgres.js's unsafe). */
+/**
+ * Statements the driver is sent while `run` runs (PGlite's query/exec, postgres.js's unsafe), on the database's
+ * connections and on its planned-once ones (db/client.ts `plannedOnce`).
+ */
 export async function statementsDuring(handle: DatabaseHandle, run: () => Promise<unknown>): Promise<number> {
-  const client = (handle.db as unknown as { $client: Record<string, unknown> }).$client;
+  const clientOf = (db: unknown) => (db as { $client: Record<string, unknown> }).$client;
+  const clients = new Set([clientOf(handle.db), clientOf(plannedOnce(handle.db))]);
   let sent = 0;
-  const originals = new Map<string, unknown>();
-  for (const name of ['query', 'exec', 'unsafe']) {
-    const original = client[name];
-    if (typeof original !== 'function') continue;
-    originals.set(name, original);
-    client[name] = function counted(this: unknown, ...rest: unknown[]) {
-      sent++;
-      return (original as (...a: unknown[]) => unknown).apply(this, rest);
-    };
+  const originals: { client: Record<string, unknown>; name: string; original: unknown }[] = [];
+  for (const client of clients) {
+    for (const name of ['query', 'exec', 'unsafe']) {
+      const original = client[name];
+      if (typeof original !== 'function') continue;
+      originals.push({ client, name, original });
+      client[name] = function counted(this: unknown, ...rest: unknown[]) {
+        sent++;
+        return (original as (...a: unknown[]) => unknown).apply(this, rest);
+      };
+    }
   }
   try {
     await run();
   } finally {
-    for (const [name, original] of originals) client[name] = original;
+    for (const { client, name, original } of originals) client[name] = original;
   }
   return sent;
 }

@@ -13,6 +13,8 @@ import {
   migrationsFolder,
   openPglite,
   pgliteDrizzle,
+  PLANNED_ONCE_SETTINGS,
+  registerPlannedOnce,
   SESSION_SETTINGS,
   type Database,
   type DatabaseHandle,
@@ -55,10 +57,12 @@ async function startProfile(label: string) {
 export interface Captured {
   sql: string;
   params: unknown[];
+  /** Issued through `plannedOnce` (db/client.ts): the floor runs it on sessions that plan it once too. */
+  plannedOnce?: boolean;
 }
 
-/** Runs raw SQL with parameters on the bench's floor client; returns rows. */
-type Raw = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+/** Runs raw SQL with parameters on the bench's floor client (its planned-once sessions for such); returns rows. */
+type Raw = (sql: string, params?: unknown[], plannedOnce?: boolean) => Promise<Record<string, unknown>[]>;
 
 interface Target {
   handle: DatabaseHandle;
@@ -66,6 +70,8 @@ interface Target {
   raw: Raw;
   /** Many statements in one round trip, for seeding. */
   exec: (sql: string) => Promise<void>;
+  /** EXPLAIN (ANALYZE, BUFFERS) of a statement issued through `plannedOnce`, with the plan the application runs. */
+  explainPlannedOnce: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
   drop: () => Promise<void>;
 }
 
@@ -74,6 +80,11 @@ let capture: Captured[] | null = null;
 const recorder: Logger = {
   logQuery(sql, params) {
     capture?.push({ sql, params });
+  },
+};
+const plannedOnceRecorder: Logger = {
+  logQuery(sql, params) {
+    capture?.push({ sql, params, plannedOnce: true });
   },
 };
 
@@ -97,22 +108,68 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
     onnotice: () => undefined,
     connection: SESSION_SETTINGS,
   });
+  // The application's planned-once pool (db/client.ts `plannedOnce`), and the floor's twin of it.
+  const plannedOnceClient = postgres(url.toString(), {
+    max: 20,
+    onnotice: () => undefined,
+    connection: PLANNED_ONCE_SETTINGS,
+  });
+  registerPlannedOnce(
+    db as unknown as Database,
+    drizzlePostgres({
+      client: plannedOnceClient,
+      schema,
+      casing: 'snake_case',
+      logger: plannedOnceRecorder,
+    }) as unknown as Database,
+  );
+  const plannedOnceFloor = postgres(url.toString(), {
+    max: 20,
+    prepare: true,
+    onnotice: () => undefined,
+    connection: PLANNED_ONCE_SETTINGS,
+  });
   return {
     handle: {
       db: db as unknown as Database,
       driver: 'postgres',
       migrate: () => migratePostgres(db, { migrationsFolder }),
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await Promise.all([client.end({ timeout: 5 }), plannedOnceClient.end({ timeout: 5 })]);
+      },
     },
-    raw: async (sql, params = []) =>
+    raw: async (sql, params = [], plannedOnce = false) =>
       [
-        ...(await floor.unsafe(sql, params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+        ...(await (plannedOnce ? plannedOnceFloor : floor).unsafe(
+          sql,
+          params as postgres.ParameterOrJSON<never>[],
+          { prepare: true },
+        )),
       ] as Record<string, unknown>[],
     exec: async (sql) => {
       await floor.unsafe(sql);
     },
+    explainPlannedOnce: async (sql, params) => {
+      // EXPLAIN of a statement with parameters plans it for their values; the plan the application runs is the
+      // statement's generic one, which EXPLAIN EXECUTE of a prepared statement on a planned-once session shows.
+      const connection = await plannedOnceFloor.reserve();
+      let prepared = false;
+      try {
+        await connection.unsafe(`PREPARE bench_planned_once AS ${sql}`);
+        prepared = true;
+        const values = params.map((_, i) => `$${i + 1}`).join(', ');
+        const rows = await connection.unsafe(
+          `EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_planned_once${values ? `(${values})` : ''}`,
+          params as postgres.ParameterOrJSON<never>[],
+        );
+        return [...rows] as Record<string, unknown>[];
+      } finally {
+        if (prepared) await connection.unsafe('DEALLOCATE bench_planned_once');
+        connection.release();
+      }
+    },
     drop: async () => {
-      await floor.end({ timeout: 5 });
+      await Promise.all([floor.end({ timeout: 5 }), plannedOnceFloor.end({ timeout: 5 })]);
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
@@ -134,6 +191,9 @@ async function pgliteTarget(): Promise<Target> {
     exec: async (sql) => {
       await client.exec(sql);
     },
+    // The embedded database plans every statement once already (db/client.ts): nothing is issued as planned once.
+    explainPlannedOnce: async (sql, params) =>
+      (await client.query<Record<string, unknown>>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows,
     drop: async () => undefined,
   };
 }
@@ -200,6 +260,11 @@ export async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: strin
   const methods = {
     /** Rows of a statement on the floor client (the parent's look-ups: ids, cursors, EXPLAIN). */
     query: (sql: string, params: unknown[] = []) => target.raw(sql, params),
+    /** EXPLAIN (ANALYZE, BUFFERS) of a captured statement, with the plan the application runs for it. */
+    explain: (statement: Captured) =>
+      statement.plannedOnce
+        ? target.explainPlannedOnce(statement.sql, statement.params)
+        : target.raw(`EXPLAIN (ANALYZE, BUFFERS) ${statement.sql}`, statement.params),
     /** Forgets the previous endpoint's captured statements. */
     endpointStart: () => {
       perUrl = [];
@@ -216,7 +281,7 @@ export async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: strin
       let slowest: { ms: number; statement: Captured | null } = { ms: -1, statement: null };
       for (const s of statements) {
         const t = performance.now();
-        await target.raw(s.sql, s.params);
+        await target.raw(s.sql, s.params, s.plannedOnce);
         const ms = performance.now() - t;
         if (ms > slowest.ms) slowest = { ms, statement: s };
       }
@@ -225,7 +290,7 @@ export async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: strin
     /** The floor: the current endpoint's captured statements, request by request, at `concurrency`. */
     floor: (name: string, requests: number, concurrency: number): Promise<Figures> =>
       drive(`${name} floor`, requests, concurrency, async (i) => {
-        for (const s of perUrl[i % perUrl.length] ?? []) await target.raw(s.sql, s.params);
+        for (const s of perUrl[i % perUrl.length] ?? []) await target.raw(s.sql, s.params, s.plannedOnce);
       }),
     /** One statement timed here (ms), e.g. the ingest floor's upsert. */
     timed: async (sql: string, params: unknown[]) => {
@@ -274,6 +339,7 @@ export function serveOverIpc(driver: 'postgres' | 'pglite', pgUrl: string): void
       return started.info;
     },
     query: (sql, params) => running().query(sql, params),
+    explain: (statement) => running().explain(statement),
     endpointStart: () => running().endpointStart(),
     captureStart: () => running().captureStart(),
     captureEnd: () => running().captureEnd(),

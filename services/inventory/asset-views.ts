@@ -1,6 +1,6 @@
 import { and, eq, getTableColumns, gt, inArray, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { reusedQuery } from '../../platform/reused-queries.js';
-import type { Executor } from '../../db/client.js';
+import { plannedOnce, type Executor } from '../../db/client.js';
 import { assetGroupMembers, assets } from '../../db/schema/inventory.js';
 import type { OsFamily } from '../../domain/findings.js';
 import { FUZZY_SIMILARITY, likePattern } from '../../domain/inventory.js';
@@ -213,6 +213,9 @@ async function rankedPage(
   afterRank: number | undefined,
 ): Promise<AssetRow[]> {
   const cursor = after !== undefined && afterRank !== undefined;
+  // Planned once: with custom plans, planning the search took about as long as running it (0.65 of 1.5 ms at
+  // 10,000 assets), and the statement plans well without its values (below).
+  const runner = plannedOnce(db);
   const build = () => {
     const terms: SearchTerms = {
       search: sql.placeholder('search'),
@@ -248,7 +251,7 @@ async function rankedPage(
       );
       if (next) conds.push(next);
     }
-    return db
+    return runner
       .select({ ...assetWithGroups, rank })
       .from(assets)
       .where(and(...conds))
@@ -257,7 +260,7 @@ async function rankedPage(
       .prepare('search_assets');
   };
   const shape = `asset_search:${match}:${cursor ? 'after' : ''}:${filter.groupId ? 'group' : ''}:${filter.os ? 'os' : ''}:${filter.agentStatus ? 'agent' : ''}`;
-  const query = filter.ids ? build() : reusedQuery(db, shape, build);
+  const query = filter.ids ? build() : reusedQuery(runner, shape, build);
   return query.execute({
     ...(await searchTerms(db, search, match)),
     accountId: filter.accountId,
