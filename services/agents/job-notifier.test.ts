@@ -4,13 +4,14 @@ import {
   jobGeneration,
   knownEmpty,
   notifyJobCreated,
+  PENDING_PROBE_INTERVAL_MS,
   rememberEmptyLook,
   waitForJob,
   waitingPolls,
   type PendingProbe,
 } from './job-notifier.js';
 
-const probe: PendingProbe = { find: async () => [], onError: () => undefined };
+const probe: PendingProbe = { pendingAssets: async () => [], onError: () => undefined };
 
 afterEach(() => vi.useRealTimers());
 
@@ -58,5 +59,53 @@ describe('waiting long polls', () => {
     // before the drop looks at the database again instead of waiting.
     expect(jobGeneration(old)).not.toBe(since);
     expect(knownEmpty(old, 'pglite')).toBe(false);
+  });
+
+  it('are woken by a probe of the jobs recorded elsewhere, only where it reports one, at one look per interval', async () => {
+    vi.useFakeTimers();
+    const stamp = Date.now();
+    const pending = `asset-probe-pending-${stamp}`;
+    const idle = `asset-probe-idle-${stamp}`;
+    const unwaited = `asset-probe-unwaited-${stamp}`;
+    let looks = 0;
+    let answer: () => Promise<string[]> = async () => [];
+    const errors: unknown[] = [];
+    const elsewhere: PendingProbe = {
+      pendingAssets: () => {
+        looks++;
+        return answer();
+      },
+      onError: (err) => errors.push(err),
+    };
+    const waitOn = (assetId: string) => waitForJob({ assetId, waitMs: 60_000, probe: elsewhere });
+    const onPending = waitOn(pending);
+    const onIdle = Array.from({ length: 100 }, () => waitOn(idle));
+    // Another probe's asset: a job this probe reports for it is not this probe's to wake.
+    const otherProbe = waitForJob({ assetId: unwaited, waitMs: 60_000, probe });
+    await vi.advanceTimersByTimeAsync(PENDING_PROBE_INTERVAL_MS);
+    expect(looks).toBe(1);
+    expect(waitingPolls().polls).toBe(102);
+
+    // A failed look is reported and wakes nobody; the polls keep waiting for the next one.
+    answer = () => Promise.reject(new Error('connection lost'));
+    await vi.advanceTimersByTimeAsync(PENDING_PROBE_INTERVAL_MS);
+    expect(errors).toHaveLength(1);
+    expect(waitingPolls().polls).toBe(102);
+
+    answer = async () => [pending, unwaited];
+    await vi.advanceTimersByTimeAsync(PENDING_PROBE_INTERVAL_MS);
+    expect(looks).toBe(3);
+    expect(await onPending).toBe(true);
+    expect(waitingPolls()).toMatchObject({ polls: 101, assets: 2 });
+
+    notifyJobCreated(idle);
+    expect(await Promise.all(onIdle)).toEqual(onIdle.map(() => true));
+    // None of its polls waits any more: that probe is not asked again, while another probe's poll waits on.
+    await vi.advanceTimersByTimeAsync(3 * PENDING_PROBE_INTERVAL_MS);
+    expect(looks).toBe(3);
+    expect(waitingPolls()).toMatchObject({ polls: 1, assets: 1 });
+    notifyJobCreated(unwaited);
+    expect(await otherProbe).toBe(true);
+    expect(waitingPolls()).toMatchObject({ polls: 0, assets: 0 });
   });
 });

@@ -6,8 +6,8 @@ import type { DatabaseHandle } from '../../db/client.js';
  * database probe per database and interval, however many agents are waiting.
  */
 export interface PendingProbe {
-  /** Which of the given assets have claimable jobs. */
-  find(assetIds: string[]): Promise<string[]>;
+  /** The assets that have claimable jobs (the notifier wakes the polls waiting on any of them). */
+  pendingAssets(): Promise<string[]>;
   onError(err: unknown): void;
 }
 
@@ -28,6 +28,8 @@ interface Waiter {
 }
 
 const waiters = new Map<string, Set<Waiter>>();
+/** Waiting polls per probe: the probes to run, without walking every waiter. */
+const probeWaiters = new Map<PendingProbe, number>();
 let probeTimer: NodeJS.Timeout | null = null;
 let probing = false;
 let subscriptions = 0;
@@ -172,6 +174,9 @@ export function waitForJob(opts: {
       const set = waiters.get(opts.assetId);
       set?.delete(waiter);
       if (set?.size === 0) waiters.delete(opts.assetId);
+      const left = (probeWaiters.get(opts.probe) ?? 1) - 1;
+      if (left > 0) probeWaiters.set(opts.probe, left);
+      else probeWaiters.delete(opts.probe);
       if (waiters.size === 0) stopProbe();
       resolve(woken);
     };
@@ -183,6 +188,7 @@ export function waitForJob(opts: {
     const set = waiters.get(opts.assetId) ?? new Set<Waiter>();
     set.add(waiter);
     waiters.set(opts.assetId, set);
+    probeWaiters.set(opts.probe, (probeWaiters.get(opts.probe) ?? 0) + 1);
     startProbe();
   });
 }
@@ -205,22 +211,25 @@ function stopProbe(): void {
   probeTimer = null;
 }
 
+/**
+ * Asks each probe with waiting polls for the assets with claimable jobs and wakes the polls waiting on them through
+ * that probe. The work is the pending jobs', not the waiting polls': ten thousand idle agents cost one statement and
+ * no walk over their waits.
+ */
 async function runProbes(): Promise<void> {
-  if (probing || waiters.size === 0) return;
+  if (probing || probeWaiters.size === 0) return;
   probing = true;
   try {
-    const byProbe = new Map<PendingProbe, Set<string>>();
-    for (const set of waiters.values()) {
-      for (const w of set) {
-        const assets = byProbe.get(w.probe) ?? new Set<string>();
-        assets.add(w.assetId);
-        byProbe.set(w.probe, assets);
-      }
-    }
     await Promise.all(
-      [...byProbe].map(async ([probe, assets]) => {
+      [...probeWaiters.keys()].map(async (probe) => {
         try {
-          for (const assetId of await probe.find([...assets])) notifyJobCreated(assetId);
+          for (const assetId of await probe.pendingAssets()) {
+            for (const w of waiters.get(assetId) ?? []) {
+              if (w.probe !== probe) continue;
+              notifyJobCreated(assetId);
+              break;
+            }
+          }
         } catch (err) {
           probe.onError(err);
         }

@@ -5,17 +5,13 @@ import type { DeliveryDeps } from './job-delivery.js';
 import type { PendingProbe } from './job-notifier.js';
 
 /**
- * The database probe long polls share: which of these assets have claimable jobs. It reads the assets of all pending
- * jobs (a partial index holds just those) rather than sending the waiting assets: with ten thousand idle agents a
- * list of their ids was the API's most expensive statement to build and send.
+ * The database probe long polls share: the assets that have claimable jobs. It reads the assets of all pending jobs
+ * (a partial index holds just those) rather than sending the waiting assets: with ten thousand idle agents a list of
+ * their ids was the API's most expensive statement to build and send.
  */
 export function pendingProbe(deps: DeliveryDeps): PendingProbe {
   return {
-    async find(assetIds) {
-      const rows = await pendingAssets(deps.db);
-      const waiting = new Set(assetIds);
-      return rows.map((r) => r.assetId).filter((a) => waiting.has(a));
-    },
+    pendingAssets: async () => (await pendingAssets(deps.db)).map((r) => r.assetId),
     onError: (err) => deps.logger.warn({ err }, 'agent job probe failed'),
   };
 }
