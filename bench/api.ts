@@ -271,8 +271,11 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
   slow.sort((x, y) => y.p99 - x.p99);
   const explain: Record<string, string[]> = {};
   for (const s of slow.slice(0, 4)) {
-    const rows = await server.call('explain', s.statement);
-    explain[s.name] = rows.map((r) => String(Object.values(r)[0]));
+    // A plan that cannot be shown is reported in its place; the run's figures stand without it.
+    explain[s.name] = await server.call('explain', s.statement).then(
+      (rows) => rows.map((r) => String(Object.values(r)[0])),
+      (err: unknown) => [`EXPLAIN failed: ${errorMessage(err)}`],
+    );
   }
   return { endpoints: results, explain, resets, base, headers };
 }

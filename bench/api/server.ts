@@ -88,6 +88,15 @@ const plannedOnceRecorder: Logger = {
   },
 };
 
+/** A bind parameter's value as an SQL literal (standard-conforming strings: only the quote is doubled). */
+function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
 async function postgresTarget(pgUrl: string): Promise<Target> {
   const name = `vigil_bench_${process.pid}`;
   const admin = postgres(pgUrl, { max: 1, onnotice: () => undefined });
@@ -155,13 +164,24 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
       const connection = await plannedOnceFloor.reserve();
       let prepared = false;
       try {
-        await connection.unsafe(`PREPARE bench_planned_once AS ${sql}`);
-        prepared = true;
-        const values = params.map((_, i) => `$${i + 1}`).join(', ');
-        const rows = await connection.unsafe(
-          `EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_planned_once${values ? `(${values})` : ''}`,
-          params as postgres.ParameterOrJSON<never>[],
+        // PREPARE infers its parameters' types from the text alone; the ones the server inferred for the driver's
+        // prepared statement (a placeholder beside another parameter has none of its own) are given instead.
+        const { types } = await connection
+          .unsafe(sql, params as postgres.ParameterOrJSON<never>[])
+          .describe();
+        const names = await connection.unsafe<{ name: string }[]>(
+          'SELECT t::regtype::text AS name FROM unnest($1::oid[]) WITH ORDINALITY AS u(t, i) ORDER BY i',
+          [`{${types.join(',')}}`],
         );
+        const typed = names.length > 0 ? `(${names.map((n) => n.name).join(', ')})` : '';
+        // The simple protocol: through the extended one, the statement's $n would be PREPARE's own parameters.
+        await connection.unsafe(`PREPARE bench_planned_once${typed} AS ${sql}`).simple();
+        prepared = true;
+        // EXPLAIN EXECUTE takes no bind parameters: the values go as literals, each cast to its parameter's type.
+        const values = names.map((n, i) => `${sqlLiteral(params[i])}::${n.name}`).join(', ');
+        const rows = await connection
+          .unsafe(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_planned_once${values ? `(${values})` : ''}`)
+          .simple();
         return [...rows] as Record<string, unknown>[];
       } finally {
         if (prepared) await connection.unsafe('DEALLOCATE bench_planned_once');
