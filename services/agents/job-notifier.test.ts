@@ -85,6 +85,11 @@ describe('waiting long polls', () => {
     await vi.advanceTimersByTimeAsync(PENDING_PROBE_INTERVAL_MS);
     expect(looks).toBe(1);
     expect(waitingPolls().polls).toBe(102);
+    // Polls whose clients went away before they waited never count: the probe still has its 101 to look for.
+    for (let i = 0; i < 101; i++)
+      expect(
+        await waitForJob({ assetId: idle, waitMs: 60_000, probe: elsewhere, signal: AbortSignal.abort() }),
+      ).toBe(false);
 
     // A failed look is reported and wakes nobody; the polls keep waiting for the next one.
     answer = () => Promise.reject(new Error('connection lost'));

@@ -166,18 +166,22 @@ export function waitForJob(opts: {
   if (opts.since !== undefined && jobGeneration(opts.assetId) !== opts.since) return Promise.resolve(true);
   return new Promise((resolve) => {
     let done = false;
+    /** Whether the waiter was registered (a poll aborted before it waited never was). */
+    let registered = false;
     const finish = (woken: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      const set = waiters.get(opts.assetId);
-      set?.delete(waiter);
-      if (set?.size === 0) waiters.delete(opts.assetId);
-      const left = (probeWaiters.get(opts.probe) ?? 1) - 1;
-      if (left > 0) probeWaiters.set(opts.probe, left);
-      else probeWaiters.delete(opts.probe);
-      if (waiters.size === 0) stopProbe();
+      if (registered) {
+        const set = waiters.get(opts.assetId);
+        set?.delete(waiter);
+        if (set?.size === 0) waiters.delete(opts.assetId);
+        const left = (probeWaiters.get(opts.probe) ?? 1) - 1;
+        if (left > 0) probeWaiters.set(opts.probe, left);
+        else probeWaiters.delete(opts.probe);
+        if (waiters.size === 0) stopProbe();
+      }
       resolve(woken);
     };
     const waiter: Waiter = { assetId: opts.assetId, probe: opts.probe, wake: () => finish(true) };
@@ -189,6 +193,7 @@ export function waitForJob(opts: {
     set.add(waiter);
     waiters.set(opts.assetId, set);
     probeWaiters.set(opts.probe, (probeWaiters.get(opts.probe) ?? 0) + 1);
+    registered = true;
     startProbe();
   });
 }
