@@ -73,9 +73,25 @@ export const PLANNED_ONCE_SETTINGS: Record<string, string> = {
 /** A Postgres database's twin that plans each prepared statement once (see `plannedOnce`). */
 const plannedOnceTwins = new WeakMap<object, Database>();
 
-/** Makes `twin` (the same database, sessions with `PLANNED_ONCE_SETTINGS`) what `plannedOnce(db)` returns. */
-export function registerPlannedOnce(db: Database, twin: Database): void {
-  plannedOnceTwins.set(db, twin);
+/**
+ * Opens the planned-once pool of the Postgres database at `url` and makes it what `plannedOnce(db)` returns; the
+ * caller ends it (`end`) with `db`'s own. It connects on its first statement and lets go of connections idle for a
+ * minute: a process that serves no search holds none.
+ */
+export function attachPlannedOnce(
+  db: Database,
+  url: string,
+  opts: { max: number; logger?: Logger },
+): { end: () => Promise<void> } {
+  const client = postgres(url, {
+    max: opts.max,
+    idle_timeout: 60,
+    onnotice: () => undefined,
+    connection: PLANNED_ONCE_SETTINGS,
+  });
+  const twin = drizzlePostgres({ client, schema, casing: 'snake_case', logger: opts.logger });
+  plannedOnceTwins.set(db, twin as unknown as Database);
+  return { end: () => client.end({ timeout: 5 }) };
 }
 
 /**
@@ -105,18 +121,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       connection: SESSION_SETTINGS,
     });
     const db = drizzlePostgres({ client, schema, casing: 'snake_case' });
-    // Connects on its first statement and lets go of connections idle for a minute: a process that serves no search
-    // holds none.
-    const plannedOnceClient = postgres(opts.url, {
+    const plannedOnceClient = attachPlannedOnce(db as unknown as Database, opts.url, {
       max: Math.max(2, Math.ceil((opts.poolMax ?? 10) / 2)),
-      idle_timeout: 60,
-      onnotice: () => undefined,
-      connection: PLANNED_ONCE_SETTINGS,
     });
-    registerPlannedOnce(
-      db as unknown as Database,
-      drizzlePostgres({ client: plannedOnceClient, schema, casing: 'snake_case' }) as unknown as Database,
-    );
     return {
       db: db as unknown as Database,
       driver: 'postgres',
@@ -131,7 +138,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
         return unlisten;
       },
       close: async () => {
-        await Promise.all([client.end({ timeout: 5 }), plannedOnceClient.end({ timeout: 5 })]);
+        await Promise.all([client.end({ timeout: 5 }), plannedOnceClient.end()]);
       },
     };
   }

@@ -13,8 +13,8 @@ import {
   migrationsFolder,
   openPglite,
   pgliteDrizzle,
+  attachPlannedOnce,
   PLANNED_ONCE_SETTINGS,
-  registerPlannedOnce,
   SESSION_SETTINGS,
   type Database,
   type DatabaseHandle,
@@ -118,20 +118,10 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
     connection: SESSION_SETTINGS,
   });
   // The application's planned-once pool (db/client.ts `plannedOnce`), and the floor's twin of it.
-  const plannedOnceClient = postgres(url.toString(), {
+  const plannedOnceClient = attachPlannedOnce(db as unknown as Database, url.toString(), {
     max: 20,
-    onnotice: () => undefined,
-    connection: PLANNED_ONCE_SETTINGS,
+    logger: plannedOnceRecorder,
   });
-  registerPlannedOnce(
-    db as unknown as Database,
-    drizzlePostgres({
-      client: plannedOnceClient,
-      schema,
-      casing: 'snake_case',
-      logger: plannedOnceRecorder,
-    }) as unknown as Database,
-  );
   const plannedOnceFloor = postgres(url.toString(), {
     max: 20,
     prepare: true,
@@ -144,7 +134,7 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
       driver: 'postgres',
       migrate: () => migratePostgres(db, { migrationsFolder }),
       close: async () => {
-        await Promise.all([client.end({ timeout: 5 }), plannedOnceClient.end({ timeout: 5 })]);
+        await Promise.all([client.end({ timeout: 5 }), plannedOnceClient.end()]);
       },
     },
     raw: async (sql, params = [], plannedOnce = false) =>
