@@ -18,7 +18,7 @@ const arg = (name: string, dflt: string) => {
 const ROUNDS = Number(arg('rounds', '20'));
 const PASSES = Number(arg('passes', '4'));
 
-const { info, methods, app, handle } = await startApiServer('pglite', '', 0.1);
+const { info, methods, app, handle } = await startApiServer('pglite', '', 0.1, { pgliteInProcess: true });
 const client = (handle.db as unknown as { $client: Record<string, unknown> }).$client;
 /** PGlite's own methods on this instance (own properties shadow the subclass's), or the subclass's again. */
 const useStock = (on: boolean) => {

@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { VigilPglite } from './pglite-client.js';
+import { PgliteWorkerClient, startPgliteWorker } from './pglite-worker-client.js';
 import * as schema from './schema/index.js';
 import { FUZZY_SIMILARITY } from '../domain/inventory.js';
 
@@ -142,7 +143,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
       },
     };
   }
-  const client = await openPglite(opts.pgliteDir);
+  const client = await openPgliteWorker(opts.pgliteDir);
   const db = pgliteDrizzle(client);
   return {
     db: db as unknown as Database,
@@ -186,7 +187,27 @@ export async function openPglite(dir?: string): Promise<VigilPglite> {
   return client;
 }
 
+/**
+ * The embedded database as the application runs it: PGlite on a thread of its own (db/pglite-worker-client.ts), so
+ * that Postgres-in-WebAssembly works on one core while the API's JavaScript works on the other.
+ */
+export async function openPgliteWorker(dir?: string): Promise<PgliteWorkerClient> {
+  if (dir) mkdirSync(dir, { recursive: true });
+  const client = new PgliteWorkerClient(
+    await startPgliteWorker({ vigilPglite: true, dataDir: dir ?? 'memory://', settings: PGLITE_SETTINGS }),
+  );
+  try {
+    await client.waitReady;
+  } catch (err) {
+    await client.terminate();
+    throw err;
+  }
+  return client;
+}
+
 /** Drizzle over an embedded database (a `logger` sees every statement, as the benches' capture does). */
-export function pgliteDrizzle(client: VigilPglite, logger?: Logger) {
-  return drizzlePglite({ client, schema, casing: 'snake_case', logger });
+export function pgliteDrizzle(client: VigilPglite | PgliteWorkerClient, logger?: Logger) {
+  // Drizzle's PGlite session calls `query` and `transaction` (and the transaction's `query`), which the worker's
+  // client offers with PGlite's signatures; its type names PGlite's class.
+  return drizzlePglite({ client: client as VigilPglite, schema, casing: 'snake_case', logger });
 }

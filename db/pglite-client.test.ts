@@ -1,25 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite, types, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDriver } from '../test/database.js';
+import { drizzleOptions, testDriver } from '../test/database.js';
 import { openPglite } from './client.js';
 import { MAX_PREPARED_STATEMENTS, type VigilPglite } from './pglite-client.js';
 
 /** PGlite's own `query` on the same instance: what the prepared path must answer identically. */
 const stockQuery = <T>(db: VigilPglite, sql: string, params?: unknown[], options?: QueryOptions) =>
   PGlite.prototype.query.call(db, sql, params, options) as Promise<Results<T>>;
-
-/** Drizzle's PGlite session passes these (dates and intervals stay text); arrays of rows, as Drizzle asks. */
-const drizzleOptions: QueryOptions = {
-  rowMode: 'array',
-  parsers: {
-    [types.TIMESTAMP]: (v: string) => v,
-    [types.TIMESTAMPTZ]: (v: string) => v,
-    [types.DATE]: (v: string) => v,
-  },
-};
 
 const preparedInBackend = async (db: VigilPglite) =>
   (

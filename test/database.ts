@@ -1,8 +1,19 @@
+import { types, type QueryOptions } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { openDatabase, plannedOnce, type DatabaseHandle } from '../db/client.js';
 import { randomToken } from '../platform/secrets.js';
 
 export type TestDriver = 'pglite' | 'postgres';
+
+/** Drizzle's PGlite session passes these (dates and intervals stay text); arrays of rows, as Drizzle asks. */
+export const drizzleOptions: QueryOptions = {
+  rowMode: 'array',
+  parsers: {
+    [types.TIMESTAMP]: (v: string) => v,
+    [types.TIMESTAMPTZ]: (v: string) => v,
+    [types.DATE]: (v: string) => v,
+  },
+};
 
 export function testDriver(): TestDriver {
   return process.env.VIGIL_TEST_DB === 'postgres' ? 'postgres' : 'pglite';

@@ -12,6 +12,7 @@ import { createAccount } from '../../services/accounts/create-account.js';
 import {
   migrationsFolder,
   openPglite,
+  openPgliteWorker,
   pgliteDrizzle,
   attachPlannedOnce,
   PLANNED_ONCE_SETTINGS,
@@ -186,9 +187,12 @@ async function postgresTarget(pgUrl: string): Promise<Target> {
   };
 }
 
-async function pgliteTarget(): Promise<Target> {
-  // The application's embedded client (db/client.ts), so the API and the floor run what `npm start` runs.
-  const client = await openPglite();
+/**
+ * The application's embedded client (db/client.ts), so the API and the floor run what `npm start` runs: PGlite on a
+ * thread of its own; `inProcess`, on the API's thread (bench/pglite-client.ts compares its paths there).
+ */
+async function pgliteTarget(inProcess: boolean): Promise<Target> {
+  const client = inProcess ? await openPglite() : await openPgliteWorker();
   const db = pgliteDrizzle(client, recorder);
   return {
     handle: {
@@ -243,8 +247,14 @@ export interface ApiServerInfo {
   seeded: Awaited<ReturnType<typeof seed>>;
 }
 
-export async function startApiServer(driver: 'postgres' | 'pglite', pgUrl: string, scale: number) {
-  const target = driver === 'postgres' ? await postgresTarget(pgUrl) : await pgliteTarget();
+export async function startApiServer(
+  driver: 'postgres' | 'pglite',
+  pgUrl: string,
+  scale: number,
+  opts: { pgliteInProcess?: boolean } = {},
+) {
+  const target =
+    driver === 'postgres' ? await postgresTarget(pgUrl) : await pgliteTarget(opts.pgliteInProcess ?? false);
   const { handle } = target;
   await handle.migrate();
   const { app, adminKey, account } = await offlineApp(handle);
