@@ -256,6 +256,12 @@ function rebuildError(error: WorkerError): Error {
 }
 
 /**
+ * The thread's young generation: its objects are each statement's rows on their way out (garbage once cloned), and
+ * V8's default lets it grow to several times this before collecting.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
+/**
  * Starts the worker thread: the compiled `pglite-worker.js` beside this file; or, where this file is TypeScript run
  * through tsx (`npm start`, tests), `pglite-worker.ts` bundled by esbuild into one ES module (packages imported by
  * their resolved file URLs) and started from a data: URL. Registering tsx in the thread instead cost the process
@@ -263,7 +269,8 @@ function rebuildError(error: WorkerError): Error {
  */
 export async function startPgliteWorker(start: WorkerStart): Promise<Worker> {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./pglite-worker.js', here), { workerData: start });
+  const options = { workerData: start, resourceLimits: WORKER_LIMITS };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./pglite-worker.js', here), options);
   const { build } = await import('esbuild');
   const bundled = await build({
     entryPoints: [fileURLToPath(new URL('./pglite-worker.ts', here))],
@@ -287,5 +294,5 @@ export async function startPgliteWorker(start: WorkerStart): Promise<Worker> {
   });
   const code = bundled.outputFiles[0]?.text;
   if (code === undefined) throw new Error('esbuild produced no bundle of db/pglite-worker.ts');
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: start });
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), options);
 }
