@@ -88,6 +88,14 @@ describe.skipIf(testDriver() === 'postgres')('the embedded database on its own t
     expect((await worker.query('SELECT 1 FROM kinds WHERE name = $1', ['refused'])).rows).toEqual([]);
   });
 
+  it('fails a statement whose parameters cannot cross threads, and keeps answering the next', async () => {
+    await expect(worker.query('SELECT $1::text AS v', [() => 'a function'])).rejects.toThrow(
+      /could not be cloned/,
+    );
+    expect(worker.pendingCalls).toBe(0);
+    expect((await worker.query('SELECT $1::text AS v', ['next'])).rows).toEqual([{ v: 'next' }]);
+  });
+
   it('commits a transaction whose callback returns, and rolls back one that throws or rolls back', async () => {
     const db = pgliteDrizzle(worker);
     const count = async (name: string) =>

@@ -96,6 +96,11 @@ export class PgliteWorkerClient {
     );
   }
 
+  /** Calls sent and not yet answered (for tests). */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
   get closed(): boolean {
     return this.#gone !== null;
   }
@@ -206,8 +211,9 @@ export class PgliteWorkerClient {
     if (this.#gone) return Promise.reject(this.#gone);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      // A parameter that cannot cross (a function, say) throws here: the call fails and is not left waiting.
       this.#worker.postMessage({ ...request, id });
+      this.#pending.set(id, { resolve, reject });
     });
   }
 

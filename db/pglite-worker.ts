@@ -99,10 +99,19 @@ export function serve(port: NonNullable<typeof parentPort>, client: VigilPglite)
     }
   };
 
+  /** Answers a request; a value that cannot cross (a DataCloneError) is answered as that error instead. */
+  const answer = (id: number, value: unknown) => {
+    try {
+      port.postMessage({ id, ok: true, value } satisfies Reply);
+    } catch (err) {
+      port.postMessage({ id, ok: false, error: workerError(err) } satisfies Reply);
+    }
+  };
+
   port.on('message', (request: Request) => {
     run(request).then(
       (value) => {
-        port.postMessage({ id: request.id, ok: true, value } satisfies Reply);
+        answer(request.id, value);
         if (request.op === 'close') port.close();
       },
       (err: unknown) =>
