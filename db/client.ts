@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { ExtractTablesWithRelations, Logger, SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -9,7 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { VigilPglite } from './pglite-client.js';
+import { newVigilPglite, type VigilPglite } from './pglite-client.js';
 import { PgliteWorkerClient, startPgliteWorker } from './pglite-worker-client.js';
 import * as schema from './schema/index.js';
 import { FUZZY_SIMILARITY } from '../domain/inventory.js';
@@ -179,10 +178,7 @@ export const PGLITE_SETTINGS = [
 /** The embedded database: PGlite with pg_trgm, on Vigil's prepared-statement path (db/pglite-client.ts). */
 export async function openPglite(dir?: string): Promise<VigilPglite> {
   if (dir) mkdirSync(dir, { recursive: true });
-  const client = new VigilPglite(dir ?? 'memory://', {
-    extensions: { pg_trgm },
-    startParams: [...VigilPglite.defaultStartParams, ...PGLITE_SETTINGS],
-  });
+  const client = newVigilPglite(dir ?? 'memory://', PGLITE_SETTINGS);
   await client.waitReady;
   return client;
 }

@@ -7,6 +7,7 @@ import {
   type Results,
   type Transaction,
 } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { query as template } from '@electric-sql/pglite/template';
 
 /**
@@ -49,6 +50,17 @@ interface Prepared {
 
 type Parser = (value: string, typeId: number) => unknown;
 type Serializer = (value: unknown) => string;
+
+/**
+ * Vigil's embedded database at `dataDir` ('memory://' for none): pg_trgm loaded, PGlite's start parameters and then
+ * `settings` (`-c name=value` pairs). Opened the same way in the API's thread and in the database thread.
+ */
+export function newVigilPglite(dataDir: string, settings: string[]): VigilPglite {
+  return new VigilPglite(dataDir, {
+    extensions: { pg_trgm },
+    startParams: [...VigilPglite.defaultStartParams, ...settings],
+  });
+}
 
 export class VigilPglite extends PGlite {
   /** SQL text → its prepared statement, least recently used first (Map keeps insertion order). */

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { messages, type QueryOptions, type Transaction } from '@electric-sql/pglite';
-import { VigilPglite } from './pglite-client.js';
+import { newVigilPglite, type VigilPglite } from './pglite-client.js';
 import type { Reply, Request, WorkerError, WorkerStart } from './pglite-worker-client.js';
 
 /**
@@ -14,6 +13,9 @@ import type { Reply, Request, WorkerError, WorkerStart } from './pglite-worker-c
  * thread ends it: `begin` answers its number, statements carry it, `end` commits (or rolls back, for a callback that
  * threw) and answers once PGlite has.
  */
+
+/** The parser of a type the caller parses itself: the value stays the text Postgres sent. */
+const asText = (value: string) => value;
 
 /** Thrown into PGlite's transaction callback to end it with a rollback (PGlite rolls back, then rethrows it). */
 class RollBack extends Error {}
@@ -42,9 +44,7 @@ export function serve(port: NonNullable<typeof parentPort>, client: VigilPglite)
   const optionsOf = (request: Extract<Request, { op: 'query' }>): QueryOptions => ({
     ...(request.rowMode ? { rowMode: request.rowMode } : {}),
     ...(request.paramTypes ? { paramTypes: request.paramTypes } : {}),
-    ...(request.textTypes
-      ? { parsers: Object.fromEntries(request.textTypes.map((t) => [t, (value: string) => value])) }
-      : {}),
+    ...(request.textTypes ? { parsers: Object.fromEntries(request.textTypes.map((t) => [t, asText])) } : {}),
   });
 
   const begin = (): Promise<number> => {
@@ -138,10 +138,7 @@ function workerError(err: unknown): WorkerError {
 if (parentPort && (workerData as WorkerStart | undefined)?.vigilPglite) {
   const start = workerData as WorkerStart;
   const port = parentPort;
-  const client = new VigilPglite(start.dataDir, {
-    extensions: { pg_trgm },
-    startParams: [...VigilPglite.defaultStartParams, ...start.settings],
-  });
+  const client = newVigilPglite(start.dataDir, start.settings);
   client.waitReady.then(
     () => {
       serve(port, client);

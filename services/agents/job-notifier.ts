@@ -164,36 +164,32 @@ export function waitForJob(opts: {
   since?: number;
 }): Promise<boolean> {
   if (opts.since !== undefined && jobGeneration(opts.assetId) !== opts.since) return Promise.resolve(true);
+  // A poll whose client went away before it waited is never registered, so it never counts as waiting.
+  if (opts.signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     let done = false;
-    /** Whether the waiter was registered (a poll aborted before it waited never was). */
-    let registered = false;
     const finish = (woken: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (registered) {
-        const set = waiters.get(opts.assetId);
-        set?.delete(waiter);
-        if (set?.size === 0) waiters.delete(opts.assetId);
-        const left = (probeWaiters.get(opts.probe) ?? 1) - 1;
-        if (left > 0) probeWaiters.set(opts.probe, left);
-        else probeWaiters.delete(opts.probe);
-        if (waiters.size === 0) stopProbe();
-      }
+      const set = waiters.get(opts.assetId);
+      set?.delete(waiter);
+      if (set?.size === 0) waiters.delete(opts.assetId);
+      const left = (probeWaiters.get(opts.probe) ?? 1) - 1;
+      if (left > 0) probeWaiters.set(opts.probe, left);
+      else probeWaiters.delete(opts.probe);
+      if (waiters.size === 0) stopProbe();
       resolve(woken);
     };
     const waiter: Waiter = { assetId: opts.assetId, probe: opts.probe, wake: () => finish(true) };
     const onAbort = () => finish(false);
     const timer = setTimeout(() => finish(false), opts.waitMs);
-    if (opts.signal?.aborted) return finish(false);
     opts.signal?.addEventListener('abort', onAbort);
     const set = waiters.get(opts.assetId) ?? new Set<Waiter>();
     set.add(waiter);
     waiters.set(opts.assetId, set);
     probeWaiters.set(opts.probe, (probeWaiters.get(opts.probe) ?? 0) + 1);
-    registered = true;
     startProbe();
   });
 }
