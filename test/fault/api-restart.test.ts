@@ -63,7 +63,7 @@ describe.runIf(enabled)(`fault: the API restarts while ${AGENTS} agents long-pol
     expect(running?.n).toBe(0);
 
     await f.stop();
-    expect(await d.stop()).toEqual([0, 0]);
+    expect(await d.stop(), d.output()).toEqual([0, 0]);
     process.stdout.write(
       `api restart with ${AGENTS} agents: ready ${((ready - t0) / 1000).toFixed(1)} s; restart took ` +
         `${((back - restartAt.getTime()) / 1000).toFixed(1)} s; task done ${((Date.now() - back) / 1000).toFixed(1)} s after\n`,

@@ -33,6 +33,13 @@ export interface Deployment {
   restartApi(): Promise<void>;
   /** SIGTERM to every process; the exit codes, API first. */
   stop(): Promise<(number | null)[]>;
+  /** The end of every process's output, API first: the message of a failed assertion on their exit codes. */
+  output(): string;
+}
+
+/** The last lines of each process's output, named. */
+function tails(procs: { name: string; proc: VigilProcess }[]): string {
+  return procs.map(({ name, proc }) => `--- ${name}:\n${proc.output().slice(-3000)}`).join('\n');
 }
 
 export interface DeploymentOptions {
@@ -72,6 +79,8 @@ async function separate(
       d.api = api;
     },
     stop: () => Promise.all([api, ...workers].map((p) => stopProcess(p))),
+    output: () =>
+      tails([{ name: 'api', proc: api }, ...workers.map((proc, i) => ({ name: `worker ${i + 1}`, proc }))]),
   };
   return d;
 }
@@ -118,6 +127,7 @@ async function embedded(opts: DeploymentOptions): Promise<Deployment> {
       rmSync(dataDir, { recursive: true, force: true });
       return [code];
     },
+    output: () => tails([{ name: 'npm start', proc: api }]),
   };
   return d;
 }

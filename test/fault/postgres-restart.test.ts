@@ -57,7 +57,7 @@ describe.runIf(enabled)('fault: Postgres crashes and restarts mid-task (npm run 
     expect(succeeded?.n).toBe(4);
 
     await f.stop();
-    expect(await d.stop()).toEqual([0, 0]);
+    expect(await d.stop(), d.output()).toEqual([0, 0]);
     process.stdout.write(
       `postgres restart: ready ${((ready - t0) / 1000).toFixed(1)} s; down ${((back - crashAt) / 1000).toFixed(1)} s; ` +
         `task done ${((Date.now() - back) / 1000).toFixed(1)} s after the restart\n`,

@@ -89,7 +89,7 @@ describe.runIf(driver === 'pglite' || adminUrl !== undefined)(
         expect(deliveries.body.items).toEqual([
           expect.objectContaining({ status: 'sent', email: RECIPIENT }),
         ]);
-        expect(await d.stop()).toEqual(d.workers.map(() => 0).concat([0]));
+        expect(await d.stop(), d.output()).toEqual(d.workers.map(() => 0).concat([0]));
         process.stdout.write(
           `smtp down (${d.mode}): ready ${((ready - t0) / 1000).toFixed(1)} s; SMTP down ${((backAt - downAt) / 1000).toFixed(1)} s; ` +
             `delivered ${((Date.now() - backAt) / 1000).toFixed(1)} s after it returned\n`,

@@ -77,7 +77,7 @@ describe.runIf(driver === 'pglite' || adminUrl !== undefined)(
       }
       // The system's processes lived through the outage and stop in order.
       await f.stop();
-      expect(await d.stop()).toEqual(d.workers.map(() => 0).concat([0]));
+      expect(await d.stop(), d.output()).toEqual(d.workers.map(() => 0).concat([0]));
       process.stdout.write(
         `temporal restart (${d.mode}): ready ${((ready - t0) / 1000).toFixed(1)} s; killed after ${during} jobs; ` +
           `down ${((back - killedAt) / 1000).toFixed(1)} s; task done ${((Date.now() - back) / 1000).toFixed(1)} s after restart\n`,
