@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { databaseErrorOf } from '../db/errors.js';
 import type { Logger } from '../platform/logger.js';
 
 export {
@@ -21,13 +22,7 @@ import { ERROR_CODES, ERROR_STATUS, VigilError, type ErrorCode } from '../domain
  * not a 500 and not a "try again later": the last line behind the input rule of api/middleware/input-rules.ts.
  */
 export function isDataException(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return databaseErrorOf(err)?.code.startsWith('22') ?? false;
 }
 
 export const CANNOT_STORE = 'a value in the request cannot be stored (out of range or malformed)';

@@ -25,7 +25,8 @@ import type { ApiServerCalls, ApiServerInfo, Captured } from './api/server.js';
  * CPU time per request (`serverCpuMsPerRequest`) is the figure that survives a noisy machine.
  * Prints one JSON object; EXPLAIN (ANALYZE, BUFFERS) of the slowest endpoints' slowest statement is in it.
  *
- * `npx tsx bench/api.ts [--scale 1] [--only postgres|pglite] [--requests 480] [--concurrency 16] [--ingest N]`
+ * `npx tsx bench/api.ts [--scale 1] [--only postgres|pglite] [--requests 480] [--concurrency 16] [--ingest N]
+ * [--ingest-concurrency 2]`
  * With BENCH_API_CPU_PROF_DIR set, the API process writes one CPU profile per endpoint's measured load there.
  */
 const args = process.argv.slice(2);
@@ -38,6 +39,7 @@ const ONLY = arg('only', 'both');
 const REQUESTS = Number(arg('requests', '480'));
 const CONCURRENCY = Number(arg('concurrency', '16'));
 const INGEST = arg('ingest', '');
+const INGEST_CONCURRENCY = Number(arg('ingest-concurrency', '2'));
 const PG_URL =
   process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -281,10 +283,13 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
 }
 
 /**
- * 10,000 new vulnerabilities per request onto the seeded assets, sequentially; then one pass re-reporting them. Each
- * request is followed by its floor: the same rows (under another name, so the floor's insert pass inserts too)
- * through one plain `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` on the bench's postgres.js client — no
- * HTTP, JSON, zod, asset check, Drizzle or audit row; the same table, indexes and triggers.
+ * 10,000 new vulnerabilities per request onto the seeded assets: the first half of the rows one request at a time,
+ * the second half `--ingest-concurrency` requests at once (scanners report side by side); then one pass re-reporting
+ * some of them, one at a time. Each request (or group of requests sent together) is followed by its floor: the same
+ * rows (under another name, so the floor's insert pass inserts too) through one plain
+ * `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` per request on the bench's postgres.js client, as many at
+ * once as the requests were — no HTTP, JSON, zod, asset check, Drizzle or audit row; the same table, indexes and
+ * triggers.
  */
 async function ingestBench(
   server: ApiServer,
@@ -312,31 +317,37 @@ async function ingestBench(
         fixedVersion: '3.0.2',
       };
     });
-  const run = async (pass: number, count: number) => {
-    const bar = progress(`ingest pass ${pass} (${ctx.driver})`, count);
+  const post = async (body: string) => {
+    const res = await fetch(`${ctx.base}/v1/vulnerabilities`, {
+      method: 'POST',
+      headers: { ...ctx.headers, 'content-type': 'application/json' },
+      body,
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`ingest: ${res.status} ${text.slice(0, 300)}`);
+  };
+  /** Requests `from` … `from + count - 1` of a pass, `concurrency` at a time. */
+  const run = async (pass: number, from: number, count: number, concurrency: number) => {
+    const bar = progress(`ingest pass ${pass} at ${concurrency} (${ctx.driver})`, count);
     let apiMs = 0;
     let floorMs = 0;
     let serverCpuMs = 0;
-    for (let r = 0; r < count; r++) {
-      const payload = JSON.stringify({ items: items(r, pass, 'BENCH') });
+    for (let r = from; r < from + count; r += concurrency) {
+      const group = Array.from({ length: Math.min(concurrency, from + count - r) }, (_, k) => r + k);
+      const payloads = group.map((g) => JSON.stringify({ items: items(g, pass, 'BENCH') }));
       await server.call('cpuStart');
       const t = performance.now();
-      const res = await fetch(`${ctx.base}/v1/vulnerabilities`, {
-        method: 'POST',
-        headers: { ...ctx.headers, 'content-type': 'application/json' },
-        body: payload,
-      });
-      const text = await res.text();
+      await Promise.all(payloads.map(post));
       apiMs += performance.now() - t;
       serverCpuMs += await server.call('cpuEnd');
-      if (res.status !== 200) throw new Error(`ingest: ${res.status} ${text.slice(0, 300)}`);
-      const floorRows = items(r, pass, 'FLOOR');
-      floorMs += await server.call('timed', FLOOR_UPSERT, floorParameters(ctx.accountId, floorRows));
-      bar.tick();
+      const floorSets = group.map((g) => floorParameters(ctx.accountId, items(g, pass, 'FLOOR')));
+      floorMs += await server.call('timed', FLOOR_UPSERT, floorSets);
+      for (const _ of group) bar.tick();
     }
     bar.done();
     const rate = (ms: number) => Math.round((count * perRequest) / (ms / 1000));
     return {
+      concurrency,
       rows: count * perRequest,
       requests: count,
       seconds: round(apiMs / 1000),
@@ -346,9 +357,12 @@ async function ingestBench(
       serverCpuMsPerRequest: round(serverCpuMs / count),
     };
   };
-  const insert = await run(1, requests);
-  const update = await run(2, Math.min(requests, 10));
-  return { perRequest, insert, reupsert: update };
+  const sequential = Math.ceil(requests / 2);
+  const insert = await run(1, 0, sequential, 1);
+  const insertConcurrent =
+    requests > sequential ? await run(1, sequential, requests - sequential, INGEST_CONCURRENCY) : null;
+  const update = await run(2, 0, Math.min(requests, 10), 1);
+  return { perRequest, insert, insertConcurrent, reupsert: update };
 }
 
 /** The ingest floor's statement: the application's upsert, minus everything around it (see ingestBench). */

@@ -312,10 +312,10 @@ export async function startApiServer(
       drive(`${name} floor`, requests, concurrency, async (i) => {
         for (const s of perUrl[i % perUrl.length] ?? []) await target.raw(s.sql, s.params, s.plannedOnce);
       }),
-    /** One statement timed here (ms), e.g. the ingest floor's upsert. */
-    timed: async (sql: string, params: unknown[]) => {
+    /** One statement run once per parameter set, all at once, timed here (ms), e.g. the ingest floor's upsert. */
+    timed: async (sql: string, paramSets: unknown[][]) => {
       const t = performance.now();
-      await target.raw(sql, params);
+      await Promise.all(paramSets.map((params) => target.raw(sql, params)));
       return performance.now() - t;
     },
     /** Starts counting this process's CPU time; with BENCH_API_CPU_PROF_DIR set, a CPU profile of it too. */
@@ -364,7 +364,7 @@ export function serveOverIpc(driver: 'postgres' | 'pglite', pgUrl: string): void
     captureStart: () => running().captureStart(),
     captureEnd: () => running().captureEnd(),
     floor: (name, requests, concurrency) => running().floor(name, requests, concurrency),
-    timed: (sql, params) => running().timed(sql, params),
+    timed: (sql, paramSets) => running().timed(sql, paramSets),
     cpuStart: (label) => running().cpuStart(label),
     cpuEnd: () => running().cpuEnd(),
     close: async () => {

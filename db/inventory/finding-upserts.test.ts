@@ -6,7 +6,9 @@ import { uuidv7 } from '../../domain/ids.js';
 import { createTestDatabase } from '../../test/database.js';
 import { createAccount } from '../../services/accounts/create-account.js';
 import { upsertAssets } from '../../services/inventory/upsert-assets.js';
+import { databaseErrorOf } from '../errors.js';
 import {
+  ASSET_OF_ACCOUNT_KEYS,
   insertAttacks,
   textArrayLiteral,
   upsertAlerts,
@@ -148,20 +150,12 @@ describe('the array literals an ingest statement travels in', () => {
 });
 
 describe('each ingest statement checks the asset of every row', () => {
-  it('writes rows of the account’s assets (and without one, where allowed), leaves out and counts the others', async () => {
+  it('alerts and attacks: writes rows of the account’s assets and without one, leaves out and counts the others', async () => {
     const { accountId, assetId: own } = await accountWithAsset('own assets');
     const { assetId: foreign } = await accountWithAsset('someone else');
-    const missing = uuidv7();
-    const at = new Date('2026-03-01T00:00:00.000Z');
-    const assets = [own, foreign, missing, own];
-    const orNone = [...assets, null];
+    const orNone = [own, foreign, uuidv7(), own, null];
     const common = () => ({ id: uuidv7(), severity: 'low', status: 'unhandled', occurredAt: at });
     const results = {
-      vulnerabilities: await upsertVulnerabilities(
-        database.db,
-        accountId,
-        assets.map((a, i) => vulnerabilityRow(a, `USN-${i}`, at)),
-      ),
       alerts: await upsertAlerts(
         database.db,
         accountId,
@@ -173,11 +167,6 @@ describe('each ingest statement checks the asset of every row', () => {
           type: 't',
           handledAt: null,
         })),
-      ),
-      baselineRisks: await upsertBaselineRisks(
-        database.db,
-        accountId,
-        assets.map((a, i) => ({ ...common(), assetId: a, checkName: `check-${i}`, category: 'c' })),
       ),
       attacks: await insertAttacks(
         database.db,
@@ -193,19 +182,89 @@ describe('each ingest statement checks the asset of every row', () => {
       ),
     };
     expect(results).toEqual({
-      vulnerabilities: { created: 2, updated: 0, foreignAssetRows: 2 },
       alerts: { created: 3, updated: 0, foreignAssetRows: 2 },
-      baselineRisks: { created: 2, updated: 0, foreignAssetRows: 2 },
       attacks: { created: 3, updated: 0, foreignAssetRows: 2 },
     });
-    const written = await queryRows<{ kind: string; asset: string | null }>(
+    const written = await queryRows<{ asset: string | null }>(
       database.db,
-      sql`select 'vulnerabilities' as kind, asset_id::text as asset from vulnerabilities where account_id = ${accountId}
-        union all select 'alerts', asset_id::text from alerts where account_id = ${accountId}
-        union all select 'baseline', asset_id::text from baseline_risks where account_id = ${accountId}
-        union all select 'attacks', asset_id::text from attack_events where account_id = ${accountId}`,
+      sql`select asset_id::text as asset from alerts where account_id = ${accountId}
+        union all select asset_id::text from attack_events where account_id = ${accountId}`,
     );
     expect(written.filter((r) => r.asset !== own && r.asset !== null)).toEqual([]);
-    expect(written).toHaveLength(10);
+    expect(written).toHaveLength(6);
+  });
+
+  it('vulnerabilities and baseline risks: a row naming another account’s asset, or none that exists, fails the whole statement on the (account, asset) foreign key', async () => {
+    const { accountId, assetId: own } = await accountWithAsset('own assets only');
+    const { assetId: foreign } = await accountWithAsset('their asset');
+    const vulnerabilities = (assets: string[]) =>
+      upsertVulnerabilities(
+        database.db,
+        accountId,
+        assets.map((a, i) => vulnerabilityRow(a, `USN-${i}`, at)),
+      );
+    const baselineRisks = (assets: string[]) =>
+      upsertBaselineRisks(
+        database.db,
+        accountId,
+        assets.map((a, i) => ({
+          id: uuidv7(),
+          assetId: a,
+          checkName: `check-${i}`,
+          category: 'c',
+          severity: 'low',
+          status: 'unhandled',
+        })),
+      );
+    for (const bad of [foreign, uuidv7()]) {
+      for (const [write, key] of [
+        [vulnerabilities, 'vulnerabilities_account_asset_fk'],
+        [baselineRisks, 'baseline_risks_account_asset_fk'],
+      ] as const) {
+        const refused = await write([own, bad, own]).then(
+          () => undefined,
+          (err: unknown) => databaseErrorOf(err),
+        );
+        expect(refused).toEqual({ code: '23503', constraint: key });
+        expect(ASSET_OF_ACCOUNT_KEYS.has(key)).toBe(true);
+      }
+    }
+    expect(await findingsOf(accountId)).toEqual([]);
+    expect(await vulnerabilities([own, own])).toEqual({ created: 2, updated: 0, foreignAssetRows: 0 });
+    expect(await baselineRisks([own])).toEqual({ created: 1, updated: 0, foreignAssetRows: 0 });
+    expect(await findingsOf(accountId)).toEqual([own, own, own]);
+  });
+
+  it('the foreign key holds on every write path, and deleting the asset deletes its findings', async () => {
+    const { accountId, assetId: own } = await accountWithAsset('their own');
+    const { accountId: other, assetId: foreign } = await accountWithAsset('the other');
+    // A hand-written statement (not the ingest's) cannot file another account's asset under this account.
+    const handWritten = await database.db
+      .execute(
+        sql`insert into vulnerabilities (id, account_id, asset_id, type, name, title, severity)
+          values (${uuidv7()}, ${accountId}, ${foreign}, 'linux', 'USN-1', 't', 'low')`,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => databaseErrorOf(err),
+      );
+    expect(handWritten).toEqual({ code: '23503', constraint: 'vulnerabilities_account_asset_fk' });
+    await upsertVulnerabilities(database.db, accountId, [vulnerabilityRow(own, 'USN-2', at)]);
+    await upsertVulnerabilities(database.db, other, [vulnerabilityRow(foreign, 'USN-3', at)]);
+    await database.db.execute(sql`delete from assets where id = ${own}`);
+    expect(await findingsOf(accountId)).toEqual([]);
+    expect(await findingsOf(other)).toEqual([foreign]);
   });
 });
+
+const at = new Date('2026-03-01T00:00:00.000Z');
+
+/** The assets named by an account's vulnerabilities and baseline risks. */
+async function findingsOf(accountId: string): Promise<string[]> {
+  const rows = await queryRows<{ asset: string }>(
+    database.db,
+    sql`select asset_id::text as asset from vulnerabilities where account_id = ${accountId}
+      union all select asset_id::text from baseline_risks where account_id = ${accountId}`,
+  );
+  return rows.map((r) => r.asset);
+}

@@ -14,8 +14,10 @@ export interface IngestCounts {
   created: number;
   updated: number;
   /**
-   * Rows left out because the asset they name is not one of the account's: the statement checks each row's asset
-   * itself (no separate look-up of a batch's asset ids first), and the caller refuses a batch with any.
+   * Rows left out because the asset they name is not one of the account's: the statement of a kind whose asset is
+   * optional (alerts, attacks) checks each row's asset itself (no separate look-up of a batch's asset ids first), and
+   * the caller refuses a batch with any. A kind whose asset is required (vulnerabilities, baseline risks) leaves
+   * that to its foreign key on (account_id, asset_id), which fails the statement instead (`ASSET_OF_ACCOUNT_KEYS`).
    */
   foreignAssetRows: number;
 }
@@ -86,13 +88,22 @@ export const textArrayLiteral = (values: string[]): string =>
     : arrayParameter(values);
 
 /**
- * What an ingest statement writes: rows (`x`) whose asset is one of the account's, or, where the kind allows a
- * finding without an asset, that name none. One index probe per row, inside the statement: `offset 0` keeps the
- * planner from turning the test into a hash semi-join, which reads and hashes every asset of the account (100,000
- * at fleet scale) for a batch of 10,000 rows.
+ * The foreign keys that refuse a finding whose asset is not its account's (migration 0031): a vulnerability's or
+ * baseline risk's one probe of its asset, made by the database on every write, is also the ingest's check of it.
  */
-const accountAsset = (accountId: string, assetOptional: boolean) =>
-  sql`(${sql.raw(assetOptional ? 'x.asset_id is null or ' : '')}exists (select 1 from assets a
+export const ASSET_OF_ACCOUNT_KEYS: ReadonlySet<string> = new Set([
+  'vulnerabilities_account_asset_fk',
+  'baseline_risks_account_asset_fk',
+]);
+
+/**
+ * What an ingest statement of a kind whose asset is optional (alerts, attacks) writes: rows (`x`) that name no asset
+ * or one of the account's (their foreign key, on asset_id alone, sets it null when the asset goes). One index probe
+ * per row, inside the statement: `offset 0` keeps the planner from turning the test into a hash semi-join, which
+ * reads and hashes every asset of the account (100,000 at fleet scale) for a batch of 10,000 rows.
+ */
+const accountAssetOrNone = (accountId: string) =>
+  sql`(x.asset_id is null or exists (select 1 from assets a
     where a.account_id = ${accountId}::uuid and a.id = x.asset_id offset 0))`;
 
 const counted = (upserted: SQL) => sql`with upserted as (${upserted})
@@ -186,7 +197,6 @@ export function upsertVulnerabilities(
         installed_version, fixed_version, kb_id, cms_component, status, seen, seen, seen,
         case when status = 'fixed' then seen end
       from ${relation}
-      where ${accountAsset(accountId, false)}
       on conflict (account_id, asset_id, type, name) do update set
         title = excluded.title,
         cve_ids = excluded.cve_ids,
@@ -244,7 +254,7 @@ export function upsertAlerts(db: Executor, accountId: string, input: AlertRow[])
         handled_at)
       select id, ${accountId}::uuid, asset_id, external_id, name, type, severity, status, occurred_at, handled_at
       from ${relation}
-      where ${accountAsset(accountId, true)}
+      where ${accountAssetOrNone(accountId)}
       on conflict (account_id, external_id) do update set
         name = excluded.name,
         type = excluded.type,
@@ -288,7 +298,6 @@ export function upsertBaselineRisks(
     sql`insert into baseline_risks (id, account_id, asset_id, check_name, category, severity, status)
       select id, ${accountId}::uuid, asset_id, check_name, category, severity, status
       from ${relation}
-      where ${accountAsset(accountId, false)}
       on conflict (account_id, asset_id, check_name) do update set
         category = excluded.category,
         severity = excluded.severity,
@@ -334,7 +343,7 @@ export async function insertAttacks(
     blocked: [col((r) => r.blocked), 'boolean'],
     occurred_at: [col((r) => r.occurredAt), 'timestamptz'],
   });
-  const batch = sql`select *, ${accountAsset(accountId, true)} as own from ${relation}`;
+  const batch = sql`select *, ${accountAssetOrNone(accountId)} as own from ${relation}`;
   const [row] = await queryRows<{ created: number; foreign: number }>(
     db,
     sql`with x as (${batch}), inserted as (

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  boolean,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { accountIdColumn, createdAt, idColumn, tstz, updatedAt } from './columns.js';
 import { assets } from './inventory.js';
 import {
@@ -11,6 +21,17 @@ import {
 } from '../../domain/findings.js';
 
 /**
+ * A finding's asset is one of its account's: one foreign key on the pair (migration 0031), whose probe is also the
+ * scanner ingest's check of each row's asset. Deleting the asset deletes the finding.
+ */
+const accountAssetKey = (name: string, t: { accountId: AnyPgColumn; assetId: AnyPgColumn }) =>
+  foreignKey({
+    name,
+    columns: [t.accountId, t.assetId],
+    foreignColumns: [assets.accountId, assets.id],
+  }).onDelete('cascade');
+
+/**
  * Filled to 60 % per page (migration 0029; Drizzle has no table storage parameters), so that a scan re-reporting
  * its vulnerabilities updates them in place (HOT) instead of writing an entry in each of the indexes below.
  */
@@ -19,9 +40,8 @@ export const vulnerabilities = pgTable(
   {
     id: idColumn(),
     accountId: accountIdColumn(),
-    assetId: uuid('asset_id')
-      .notNull()
-      .references(() => assets.id, { onDelete: 'cascade' }),
+    /** One of the account's own assets (the foreign key names the pair, migration 0031). */
+    assetId: uuid('asset_id').notNull(),
     type: text('type', { enum: VULNERABILITY_TYPES }).notNull(),
     /** Scanner's identifier of the vulnerability (e.g. `USN-6859-1`, `KB5034441`); unique per asset and type. */
     name: text('name').notNull(),
@@ -52,6 +72,7 @@ export const vulnerabilities = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
+    accountAssetKey('vulnerabilities_account_asset_fk', t),
     uniqueIndex('vulnerabilities_natural_uq').on(t.accountId, t.assetId, t.type, t.name),
     index('vulnerabilities_account_idx').on(t.accountId, t.id),
     // List pages: each filter's columns, then the page order (migration 0027).
@@ -93,9 +114,8 @@ export const baselineRisks = pgTable(
   {
     id: idColumn(),
     accountId: accountIdColumn(),
-    assetId: uuid('asset_id')
-      .notNull()
-      .references(() => assets.id, { onDelete: 'cascade' }),
+    /** One of the account's own assets (the foreign key names the pair, migration 0031). */
+    assetId: uuid('asset_id').notNull(),
     checkName: text('check_name').notNull(),
     category: text('category').notNull().default('general'),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
@@ -115,6 +135,7 @@ export const baselineRisks = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
+    accountAssetKey('baseline_risks_account_asset_fk', t),
     uniqueIndex('baseline_risks_natural_uq').on(t.accountId, t.assetId, t.checkName),
     index('baseline_risks_account_idx').on(t.accountId, t.id),
     index('baseline_risks_severity_page_idx').on(t.accountId, t.severity, t.id),

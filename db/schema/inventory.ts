@@ -40,7 +40,8 @@ export const assets = pgTable(
   },
   (t) => [
     uniqueIndex('assets_instance_uq').on(t.accountId, t.instanceId),
-    index('assets_account_idx').on(t.accountId, t.id),
+    // Unique: the target of the findings' (account_id, asset_id) foreign keys (migration 0031).
+    uniqueIndex('assets_account_idx').on(t.accountId, t.id),
     index('assets_os_page_idx').on(t.accountId, t.osFamily, t.id),
     index('assets_agent_status_page_idx').on(t.accountId, t.agentStatus, t.id),
     // Maintained on every write (fastupdate off, migration 0028): a search never reads an unmerged pending list.

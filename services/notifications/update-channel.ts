@@ -2,20 +2,14 @@ import { and, eq } from 'drizzle-orm';
 import type { AuditEntry } from '../../db/audit.js';
 import { recordAudit } from '../../db/audit.js';
 import type { Database } from '../../db/client.js';
+import { databaseErrorOf } from '../../db/errors.js';
 import { notificationChannels, type NotificationChannelRow } from '../../db/schema/notifications.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import type { SecretBox } from '../../platform/secrets.js';
 import { channelPatchColumns, channelView, getChannel, type TChannelPatchInput } from './channels.js';
 
-/** Postgres unique_violation (23505), as postgres.js and PGlite report it (drizzle may wrap it in `cause`). */
-function isUniqueViolation(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
+/** Postgres unique_violation (23505). */
+const isUniqueViolation = (err: unknown) => databaseErrorOf(err)?.code === '23505';
 
 /**
  * Edits a channel: fields of the other channel type and webhooks off the allow-list are 422, a taken name 409, an
