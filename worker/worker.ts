@@ -1,3 +1,4 @@
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { ActivityLoggingInterceptor, installRuntime } from './logging.js';
@@ -7,7 +8,12 @@ import { TASK_QUEUE_NAMES } from './task-queues.js';
 export interface VigilWorkers {
   /** Resolves when every worker has stopped; rejects if one fails. */
   run(): Promise<void>;
-  /** Stops polling, lets running tasks finish (up to the grace time) and waits for `run` to settle. */
+  /**
+   * Stops polling, lets running tasks finish (up to the grace time, then cancels the activities) and waits for `run`
+   * to settle: at most `SHUTDOWN_FORCE_AFTER_GRACE_MS` past the grace time, when the SDK gives up on an activity that
+   * ignores its cancellation (or a poll that never returns) and `run` rejects, so what stops after the workers (the
+   * database: PGlite's files) still closes within the process's shutdown budget.
+   */
   shutdown(): Promise<void>;
   connection: NativeConnection;
 }
@@ -33,9 +39,16 @@ export const WORKER_TUNING = {
   maxCachedWorkflows: 150,
 } as const;
 
+/**
+ * How long after the grace time a worker's shutdown gives up waiting (its activities were cancelled at the grace
+ * time). Every process's shutdown budget (platform/run.ts callers) leaves room for it and for closing the clients.
+ */
+export const SHUTDOWN_FORCE_AFTER_GRACE_MS = 2_000;
+
 /** One worker per named task queue, all sharing one connection, one workflow bundle and one activity set. */
 export async function createWorkers(opts: CreateWorkersOptions): Promise<VigilWorkers> {
   installRuntime(opts.deps.logger);
+  const graceMs = msToNumber(opts.shutdownGraceTime ?? '5s');
   const connection = await NativeConnection.connect({ address: opts.address });
   const workflowBundle = await workflowBundleOption();
   const activities = { ...createActivities(opts.deps), ...opts.extraActivities };
@@ -48,7 +61,8 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<VigilWo
         workflowBundle,
         activities,
         interceptors: { activity: [() => ({ inbound: new ActivityLoggingInterceptor() })] },
-        shutdownGraceTime: opts.shutdownGraceTime ?? '5s',
+        shutdownGraceTime: graceMs,
+        shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
         ...WORKER_TUNING,
       }),
     ),
