@@ -288,8 +288,8 @@ async function readBench(server: ApiServer, info: ApiServerInfo, scale: number, 
  * some of them, one at a time. Each request (or group of requests sent together) is followed by its floor: the same
  * rows (under another name, so the floor's insert pass inserts too) through one plain
  * `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` per request on the bench's postgres.js client, as many at
- * once as the requests were — no HTTP, JSON, zod, asset check, Drizzle or audit row; the same table, indexes and
- * triggers.
+ * once as the requests were — no HTTP, JSON, zod, Drizzle or audit row; the same table, indexes, triggers and
+ * foreign keys (the (account, asset) key is the asset check of both).
  */
 async function ingestBench(
   server: ApiServer,

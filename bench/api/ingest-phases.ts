@@ -18,9 +18,9 @@ import { assetStatements, sizeAt, uuid7Function } from './seed.js';
  * Where one 10,000-row `POST /v1/vulnerabilities` spends its time (issue 17, ingestion), without HTTP: seeds a fleet
  * (bench/api/seed.ts, × SCALE) in a fresh Postgres database, then per request times the input rule's scan of the
  * text, JSON.parse and the route's body schema as the route runs it (compiledJsonBody; Node CPU), and the whole
- * ingestFindingBatch, whose statement checks the rows' assets itself (wall, and Node CPU); then prints EXPLAIN
- * (ANALYZE, BUFFERS) of the upsert for new rows, changed rows and unchanged rows, and the backend's CPU time for
- * that statement (/proc/<pid>/schedstat, Linux; steadier than wall time on a shared machine) with variants in
+ * ingestFindingBatch, whose rows' assets the (account, asset) foreign key checks (wall, and Node CPU); then prints
+ * EXPLAIN (ANALYZE, BUFFERS) of the upsert for new rows, changed rows and unchanged rows, and the backend's CPU time
+ * for that statement (/proc/<pid>/schedstat, Linux; steadier than wall time on a shared machine) with variants in
  * rolled-back transactions: as is, ids shuffled, no triggers or foreign key, only the natural key and primary key
  * indexes.
  *
